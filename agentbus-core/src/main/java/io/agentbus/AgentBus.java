@@ -1,0 +1,100 @@
+package io.agentbus;
+
+import io.agentbus.redis.RedisBackend;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The message bus: durable direct messages between agents over Redis.
+ *
+ * <pre>{@code
+ * try (AgentBus bus = AgentBus.connect("redis://localhost:6379")) {
+ *     bus.subscribe(AgentId.of("copywriter"), delivery -> write(delivery.envelope().payload()));
+ *     bus.sync().send(Envelope.builder().from("cmo").to("copywriter").type("task_assignment")
+ *             .payload("{\"brief\":\"launch post\"}").build());
+ * }
+ * }</pre>
+ *
+ * <p>A bus is thread-safe and costly: it holds the Redis connections, a reader thread and the handler
+ * threads of the process. Create one per process and share it; the number of connections stays the
+ * same however many agents subscribe.
+ */
+public interface AgentBus extends AutoCloseable {
+
+    /** Connects with {@link BusOptions#defaults()}; see {@link #connect(String, BusOptions)}. */
+    static AgentBus connect(String uri) {
+        return connect(uri, BusOptions.defaults());
+    }
+
+    /**
+     * Connects to Redis at {@code uri}: {@code redis://[user:password@]host[:port][/db]} or
+     * {@code rediss://} for TLS. {@code redis-sentinel://} and {@code redis-cluster://} URIs are
+     * parsed, and refused with a clear message until their support lands. Reads the server's version
+     * and refuses servers older than {@link RedisVersion#MINIMUM}.
+     *
+     * @throws BusUnavailableException if Redis cannot be reached within {@link BusOptions#connectTimeout()}
+     * @throws BusAuthException        if Redis refuses the credentials
+     * @throws IllegalArgumentException if the URI cannot be parsed
+     */
+    static AgentBus connect(String uri, BusOptions options) {
+        return RedisBackend.connect(uri, options, () -> { });
+    }
+
+    /** Starts a private Redis ({@link LocalRedis}) and connects to it; see {@link #embedded(BusOptions)}. */
+    static AgentBus embedded() {
+        return embedded(BusOptions.defaults());
+    }
+
+    /**
+     * Starts a private {@code redis-server} on a free loopback port ({@link LocalRedis#start()}) and
+     * connects to it. Closing the bus stops that server and deletes its data: this is for demos and
+     * trials, not for messages that must outlive the process.
+     */
+    static AgentBus embedded(BusOptions options) {
+        LocalRedis redis = LocalRedis.start();
+        try {
+            return RedisBackend.connect(redis.uri(), options, redis);
+        } catch (RuntimeException e) {
+            redis.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Appends the envelope to the recipient's inbox ({@code agent:{to}:inbox}). Validation
+     * (payload size against {@link BusOptions#maxPayloadBytes()}) happens before any Redis call.
+     * The stage completes when Redis has appended the entry, or fails with
+     * {@link InvalidEnvelopeException}, {@link BusUnavailableException} or another
+     * {@link AgentBusException}.
+     */
+    CompletionStage<SendReceipt> send(Envelope envelope);
+
+    /**
+     * Starts one instance of {@code agent}: a consumer of its inbox that hands each message to
+     * {@code handler}. Creates the inbox and its consumer group if they do not exist; messages sent
+     * before the first subscription are delivered too. Several subscriptions of one agent, in this
+     * process or others, compete for the inbox's messages.
+     *
+     * @throws BusUnavailableException if Redis cannot be reached
+     * @throws IllegalStateException   if the bus is closed
+     */
+    Subscription subscribe(AgentId agent, MessageHandler handler);
+
+    /** Length, pending entries, consumers and oldest pending age of an agent's inbox. */
+    CompletionStage<InboxStats> inbox(AgentId agent);
+
+    /** The version of the Redis server, read when the bus connected. */
+    RedisVersion serverVersion();
+
+    /** The Redis URI the bus is connected to, without its password. */
+    String redisUri();
+
+    /** A blocking view of this bus. */
+    SyncAgentBus sync();
+
+    /**
+     * Stops reading, lets running handlers finish within {@link BusOptions#shutdownTimeout()},
+     * acknowledges what finished and closes the connections. Idempotent; throws nothing checked.
+     */
+    @Override
+    void close();
+}

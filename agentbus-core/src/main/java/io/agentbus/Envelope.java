@@ -1,0 +1,253 @@
+package io.agentbus;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * One message, protocol version 1: immutable, validated when built. On the wire it is one Redis
+ * stream entry whose fields carry the snake_case names given on each component (see
+ * docs/PROTOCOL.md); this record is the Java view of it.
+ *
+ * @param v               protocol version ({@code v}), always {@link #PROTOCOL_VERSION} for envelopes built here
+ * @param messageId       {@code message_id}: chosen by the sender, a random UUID unless given
+ * @param fromAgent       {@code from_agent}
+ * @param toAgent         {@code to_agent}
+ * @param messageType     {@code message_type}: 1–128 characters of letters, digits, {@code _ . -}
+ * @param payload         {@code payload}: a JSON object, as JSON text
+ * @param timestamp       {@code timestamp}: when the sender built the message, millisecond precision
+ * @param priority        {@code priority}: 1–9, default 5 ({@link Priority#NORMAL})
+ * @param replyTo         {@code reply_to}: the agent whose inbox should receive a reply
+ * @param correlationId   {@code correlation_id}: ties a reply to its request
+ * @param conversationId  {@code conversation_id}: groups the messages of one exchange
+ * @param extensions      fields this version does not know, kept as they came (forward compatibility)
+ */
+public record Envelope(
+        int v,
+        MessageId messageId,
+        AgentId fromAgent,
+        AgentId toAgent,
+        String messageType,
+        String payload,
+        Instant timestamp,
+        int priority,
+        Optional<AgentId> replyTo,
+        Optional<String> correlationId,
+        Optional<String> conversationId,
+        Map<String, String> extensions) {
+
+    /** The protocol version this library writes and the highest it reads. */
+    public static final int PROTOCOL_VERSION = 1;
+
+    /** Wire names this version defines; an extension may not use them. */
+    public static final Set<String> FIELD_NAMES = Set.of(
+            "v", "message_id", "from_agent", "to_agent", "message_type", "payload", "timestamp",
+            "priority", "reply_to", "correlation_id", "conversation_id");
+
+    private static final Pattern MESSAGE_TYPE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
+    private static final String MESSAGE_TYPE_RULE =
+            "must be 1-128 characters of letters, digits, '_', '.', '-', starting with a letter or digit";
+    private static final int MAX_EXTENSION_NAME = 64;
+
+    public Envelope {
+        if (v != PROTOCOL_VERSION) {
+            throw new InvalidEnvelopeException("v", Integer.toString(v), "must be " + PROTOCOL_VERSION);
+        }
+        require("message_id", messageId);
+        require("from_agent", fromAgent);
+        require("to_agent", toAgent);
+        if (messageType == null || !MESSAGE_TYPE.matcher(messageType).matches()) {
+            throw new InvalidEnvelopeException("message_type", messageType, MESSAGE_TYPE_RULE);
+        }
+        JsonPayload.checkObject(payload);
+        require("timestamp", timestamp);
+        timestamp = timestamp.truncatedTo(ChronoUnit.MILLIS);
+        Priority.check(priority);
+        replyTo = Objects.requireNonNull(replyTo, "replyTo");
+        correlationId = Objects.requireNonNull(correlationId, "correlationId");
+        correlationId.ifPresent(id -> MessageId.check("correlation_id", id));
+        conversationId = Objects.requireNonNull(conversationId, "conversationId");
+        conversationId.ifPresent(id -> MessageId.check("conversation_id", id));
+        extensions.forEach(Envelope::checkExtension);
+        extensions = Collections.unmodifiableMap(new LinkedHashMap<>(extensions));
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding this envelope's values, to derive a variant (a forward, a retry). */
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** Size of the payload in UTF-8 bytes, the measure {@link BusOptions#maxPayloadBytes()} limits. */
+    public int payloadBytes() {
+        return payload.getBytes(StandardCharsets.UTF_8).length;
+    }
+
+    private static void require(String field, Object value) {
+        if (value == null) {
+            throw new InvalidEnvelopeException(field, null, "is required");
+        }
+    }
+
+    private static void checkExtension(String name, String value) {
+        if (name == null || name.isEmpty() || name.length() > MAX_EXTENSION_NAME) {
+            throw new InvalidEnvelopeException("extension field name", name, "must be 1-64 characters");
+        }
+        if (FIELD_NAMES.contains(name)) {
+            throw new InvalidEnvelopeException(name, value, "is a protocol field and cannot be set as an extension");
+        }
+        if (value == null) {
+            throw new InvalidEnvelopeException(name, null, "extension value is required");
+        }
+    }
+
+    /** Builds an {@link Envelope}; {@code from}, {@code to}, {@code type} and {@code payload} are required. */
+    public static final class Builder {
+        private MessageId messageId;
+        private AgentId fromAgent;
+        private AgentId toAgent;
+        private String messageType;
+        private String payload;
+        private Instant timestamp;
+        private int priority = Priority.NORMAL.value();
+        private AgentId replyTo;
+        private String correlationId;
+        private String conversationId;
+        private final Map<String, String> extensions = new LinkedHashMap<>();
+
+        private Builder() {
+        }
+
+        private Builder(Envelope envelope) {
+            messageId = envelope.messageId;
+            fromAgent = envelope.fromAgent;
+            toAgent = envelope.toAgent;
+            messageType = envelope.messageType;
+            payload = envelope.payload;
+            timestamp = envelope.timestamp;
+            priority = envelope.priority;
+            replyTo = envelope.replyTo.orElse(null);
+            correlationId = envelope.correlationId.orElse(null);
+            conversationId = envelope.conversationId.orElse(null);
+            extensions.putAll(envelope.extensions);
+        }
+
+        /** Default: a random UUID, drawn when {@link #build()} runs. */
+        public Builder messageId(MessageId messageId) {
+            this.messageId = messageId;
+            return this;
+        }
+
+        public Builder messageId(String messageId) {
+            return messageId(MessageId.of(messageId));
+        }
+
+        public Builder from(AgentId fromAgent) {
+            this.fromAgent = fromAgent;
+            return this;
+        }
+
+        public Builder from(String fromAgent) {
+            return from(AgentId.of("from_agent", fromAgent));
+        }
+
+        public Builder to(AgentId toAgent) {
+            this.toAgent = toAgent;
+            return this;
+        }
+
+        public Builder to(String toAgent) {
+            return to(AgentId.of("to_agent", toAgent));
+        }
+
+        public Builder type(String messageType) {
+            this.messageType = messageType;
+            return this;
+        }
+
+        /** The payload as JSON text; it must be a JSON object. */
+        public Builder payload(String json) {
+            this.payload = json;
+            return this;
+        }
+
+        /** The payload as a map, written as a JSON object. */
+        public Builder payload(Map<String, ?> fields) {
+            this.payload = JsonPayload.write(fields);
+            return this;
+        }
+
+        /** Default: the time {@link #build()} runs. */
+        public Builder timestamp(Instant timestamp) {
+            this.timestamp = timestamp;
+            return this;
+        }
+
+        /** 1–9; default {@link Priority#NORMAL} (5). */
+        public Builder priority(int priority) {
+            this.priority = priority;
+            return this;
+        }
+
+        public Builder priority(Priority priority) {
+            return priority(priority.value());
+        }
+
+        /** {@code "1"}..{@code "9"} or a name: low, normal, high, urgent, critical. */
+        public Builder priority(String priority) {
+            return priority(Priority.parse(priority));
+        }
+
+        public Builder replyTo(AgentId replyTo) {
+            this.replyTo = replyTo;
+            return this;
+        }
+
+        public Builder replyTo(String replyTo) {
+            return replyTo(AgentId.of("reply_to", replyTo));
+        }
+
+        public Builder correlationId(String correlationId) {
+            this.correlationId = correlationId;
+            return this;
+        }
+
+        public Builder conversationId(String conversationId) {
+            this.conversationId = conversationId;
+            return this;
+        }
+
+        /** A field this protocol version does not define, carried through unchanged. */
+        public Builder extension(String name, String value) {
+            extensions.put(name, value);
+            return this;
+        }
+
+        /** Validates every field; throws {@link InvalidEnvelopeException} naming the first bad one. */
+        public Envelope build() {
+            return new Envelope(
+                    PROTOCOL_VERSION,
+                    messageId != null ? messageId : MessageId.random(),
+                    fromAgent,
+                    toAgent,
+                    messageType,
+                    payload,
+                    timestamp != null ? timestamp : Instant.now(),
+                    priority,
+                    Optional.ofNullable(replyTo),
+                    Optional.ofNullable(correlationId),
+                    Optional.ofNullable(conversationId),
+                    extensions);
+        }
+    }
+}

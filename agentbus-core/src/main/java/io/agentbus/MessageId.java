@@ -1,0 +1,40 @@
+package io.agentbus;
+
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * The id of a message, chosen by its sender: a random UUID unless given. 1–128 printable ASCII
+ * characters without spaces. It is the key of deduplication and of correlation, so a sender that
+ * retries a send keeps the id.
+ */
+public record MessageId(String value) {
+
+    static final String RULE = "must be 1-128 printable ASCII characters without spaces";
+    private static final Pattern VALID = Pattern.compile("[!-~]{1,128}");
+
+    public MessageId {
+        check("message_id", value);
+    }
+
+    public static MessageId of(String value) {
+        return new MessageId(value);
+    }
+
+    public static MessageId random() {
+        return new MessageId(UUID.randomUUID().toString());
+    }
+
+    /** Validates a wire field that follows the message id rule (message, correlation, conversation ids). */
+    static String check(String field, String value) {
+        if (value == null || !VALID.matcher(value).matches()) {
+            throw new InvalidEnvelopeException(field, value, RULE);
+        }
+        return value;
+    }
+
+    @Override
+    public String toString() {
+        return value;
+    }
+}

@@ -1,0 +1,33 @@
+package io.agentbus.redis;
+
+import io.agentbus.BusOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.protocol.CommandType;
+import io.lettuce.core.protocol.RedisCommand;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Per-command timeouts: every command gets the command timeout, except a blocking read, which is
+ * allowed its BLOCK time on top. Without this, either a blocking read would time out while
+ * legitimately waiting, or every other command would wait as long as a blocking read.
+ */
+final class BusTimeouts extends TimeoutOptions.TimeoutSource {
+
+    private final long commandMillis;
+    private final long blockingReadMillis;
+
+    BusTimeouts(BusOptions options) {
+        commandMillis = options.commandTimeout().toMillis();
+        blockingReadMillis = commandMillis + options.readBlock().toMillis();
+    }
+
+    @Override
+    public long getTimeout(RedisCommand<?, ?, ?> command) {
+        return command.getType() == CommandType.XREADGROUP ? blockingReadMillis : commandMillis;
+    }
+
+    @Override
+    public TimeUnit getTimeUnit() {
+        return TimeUnit.MILLISECONDS;
+    }
+}

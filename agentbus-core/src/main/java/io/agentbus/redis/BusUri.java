@@ -1,0 +1,57 @@
+package io.agentbus.redis;
+
+import io.lettuce.core.RedisURI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Where the bus connects: the parsed form of a {@code redis://}, {@code rediss://},
+ * {@code redis-sentinel://} or {@code redis-cluster://} URI.
+ */
+record BusUri(Mode mode, List<RedisURI> nodes) {
+
+    enum Mode { STANDALONE, SENTINEL, CLUSTER }
+
+    private static final String CLUSTER_SCHEME = "redis-cluster://";
+
+    BusUri {
+        nodes = List.copyOf(nodes);
+    }
+
+    static BusUri parse(String uri) {
+        if (uri == null || uri.isBlank()) {
+            throw new IllegalArgumentException("Redis URI is required, e.g. redis://localhost:6379");
+        }
+        String text = uri.trim();
+        String lower = text.toLowerCase(Locale.ROOT);
+        try {
+            if (lower.startsWith(CLUSTER_SCHEME)) {
+                // Lettuce has no cluster scheme: a cluster URI is a list of seed nodes.
+                List<RedisURI> seeds = new ArrayList<>();
+                String rest = text.substring(CLUSTER_SCHEME.length());
+                String credentials = rest.contains("@") ? rest.substring(0, rest.lastIndexOf('@') + 1) : "";
+                String hosts = rest.substring(credentials.length()).split("[/?]", 2)[0];
+                for (String host : hosts.split(",")) {
+                    seeds.add(RedisURI.create("redis://" + credentials + host));
+                }
+                return new BusUri(Mode.CLUSTER, seeds);
+            }
+            if (lower.startsWith("redis-sentinel://")) {
+                return new BusUri(Mode.SENTINEL, List.of(RedisURI.create(text)));
+            }
+            if (lower.startsWith("redis://") || lower.startsWith("rediss://")) {
+                return new BusUri(Mode.STANDALONE, List.of(RedisURI.create(text)));
+            }
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("cannot parse Redis URI '" + masked(text) + "': " + e.getMessage(), e);
+        }
+        throw new IllegalArgumentException("unsupported Redis URI '" + masked(text)
+                + "': use redis://, rediss://, redis-sentinel:// or redis-cluster://");
+    }
+
+    /** The URI without its password, for messages and logs. */
+    static String masked(String uri) {
+        return uri.replaceAll("(://[^:/@]*:)[^@/]*@", "$1***@");
+    }
+}

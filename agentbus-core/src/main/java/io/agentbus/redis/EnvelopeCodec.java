@@ -1,0 +1,176 @@
+package io.agentbus.redis;
+
+import io.agentbus.DeadLetterReason;
+import io.agentbus.Envelope;
+import io.agentbus.InvalidEnvelopeException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The wire form of an envelope, version 1: one stream entry, snake_case field names, string values
+ * (docs/PROTOCOL.md). The only place that knows the field names.
+ */
+final class EnvelopeCodec {
+
+    static final String V = "v";
+    static final String MESSAGE_ID = "message_id";
+    static final String FROM_AGENT = "from_agent";
+    static final String TO_AGENT = "to_agent";
+    static final String MESSAGE_TYPE = "message_type";
+    static final String PAYLOAD = "payload";
+    static final String TIMESTAMP = "timestamp";
+    /** What the seed's code sends instead of {@link #TIMESTAMP}; read when {@code timestamp} is absent. */
+    static final String CREATED_AT = "created_at";
+    static final String PRIORITY = "priority";
+    static final String REPLY_TO = "reply_to";
+    static final String CORRELATION_ID = "correlation_id";
+    static final String CONVERSATION_ID = "conversation_id";
+
+    private static final String TIMESTAMP_RULE = "must be an ISO-8601 UTC date-time such as 2025-11-03T10:30:00Z";
+
+    private EnvelopeCodec() {
+    }
+
+    /** The result of reading one stream entry: an envelope, or why it is not one. */
+    sealed interface Decoded permits Valid, Malformed {
+    }
+
+    record Valid(Envelope envelope) implements Decoded {
+    }
+
+    /**
+     * An entry that is not a readable envelope.
+     *
+     * @param reason why
+     * @param field  the wire field at fault
+     * @param detail the broken rule, in words
+     */
+    record Malformed(DeadLetterReason reason, String field, String detail) implements Decoded {
+    }
+
+    static Map<String, String> encode(Envelope envelope) {
+        Map<String, String> fields = new LinkedHashMap<>(16);
+        fields.put(V, Integer.toString(envelope.v()));
+        fields.put(MESSAGE_ID, envelope.messageId().value());
+        fields.put(FROM_AGENT, envelope.fromAgent().value());
+        fields.put(TO_AGENT, envelope.toAgent().value());
+        fields.put(MESSAGE_TYPE, envelope.messageType());
+        fields.put(PAYLOAD, envelope.payload());
+        fields.put(TIMESTAMP, DateTimeFormatter.ISO_INSTANT.format(envelope.timestamp()));
+        fields.put(PRIORITY, Integer.toString(envelope.priority()));
+        envelope.replyTo().ifPresent(agent -> fields.put(REPLY_TO, agent.value()));
+        envelope.correlationId().ifPresent(id -> fields.put(CORRELATION_ID, id));
+        envelope.conversationId().ifPresent(id -> fields.put(CONVERSATION_ID, id));
+        fields.putAll(envelope.extensions());
+        return fields;
+    }
+
+    /** Reads an entry's fields, values as raw bytes so that invalid UTF-8 is seen, not replaced. */
+    static Decoded decode(Map<String, byte[]> body) {
+        Map<String, String> fields = new LinkedHashMap<>(body.size() * 2);
+        for (Map.Entry<String, byte[]> field : body.entrySet()) {
+            String value = strictUtf8(field.getValue());
+            if (value == null || field.getKey().indexOf('\uFFFD') >= 0) {
+                return new Malformed(DeadLetterReason.INVALID_ENCODING, field.getKey(), "is not valid UTF-8");
+            }
+            fields.put(field.getKey(), value);
+        }
+        return decodeText(fields);
+    }
+
+    static Decoded decodeText(Map<String, String> fields) {
+        String version = fields.get(V);
+        if (version != null) {
+            int v;
+            try {
+                v = Integer.parseInt(version.trim());
+            } catch (NumberFormatException e) {
+                return new Malformed(DeadLetterReason.INVALID_FIELD, V, "must be an integer protocol version");
+            }
+            if (v > Envelope.PROTOCOL_VERSION) {
+                return new Malformed(DeadLetterReason.UNSUPPORTED_VERSION, V,
+                        "version " + v + " is newer than " + Envelope.PROTOCOL_VERSION + ", the newest this consumer reads");
+            }
+            if (v < 1) {
+                return new Malformed(DeadLetterReason.INVALID_FIELD, V, "must be >= 1");
+            }
+        }
+        String timestampField = fields.containsKey(TIMESTAMP) ? TIMESTAMP : CREATED_AT;
+        for (String required : new String[] {MESSAGE_ID, FROM_AGENT, TO_AGENT, MESSAGE_TYPE, PAYLOAD}) {
+            if (!fields.containsKey(required)) {
+                return new Malformed(DeadLetterReason.MISSING_FIELD, required, "is required");
+            }
+        }
+        if (!fields.containsKey(timestampField)) {
+            return new Malformed(DeadLetterReason.MISSING_FIELD, TIMESTAMP, "is required");
+        }
+        try {
+            Envelope.Builder builder = Envelope.builder()
+                    .messageId(fields.get(MESSAGE_ID))
+                    .from(fields.get(FROM_AGENT))
+                    .to(fields.get(TO_AGENT))
+                    .type(fields.get(MESSAGE_TYPE))
+                    .payload(fields.get(PAYLOAD))
+                    .timestamp(parseTimestamp(timestampField, fields.get(timestampField)));
+            if (fields.containsKey(PRIORITY)) {
+                builder.priority(fields.get(PRIORITY));
+            }
+            if (fields.containsKey(REPLY_TO)) {
+                builder.replyTo(fields.get(REPLY_TO));
+            }
+            if (fields.containsKey(CORRELATION_ID)) {
+                builder.correlationId(fields.get(CORRELATION_ID));
+            }
+            if (fields.containsKey(CONVERSATION_ID)) {
+                builder.conversationId(fields.get(CONVERSATION_ID));
+            }
+            fields.forEach((name, value) -> {
+                if (!Envelope.FIELD_NAMES.contains(name) && !name.equals(timestampField)) {
+                    builder.extension(name, value);
+                }
+            });
+            return new Valid(builder.build());
+        } catch (InvalidEnvelopeException e) {
+            return new Malformed(DeadLetterReason.INVALID_FIELD, e.field(), e.getMessage());
+        }
+    }
+
+    static Instant parseTimestamp(String field, String text) {
+        try {
+            return Instant.parse(text);
+        } catch (DateTimeParseException notInstant) {
+            try {
+                return OffsetDateTime.parse(text).toInstant();
+            } catch (DateTimeParseException notOffset) {
+                try {
+                    // Python's datetime.utcnow().isoformat() has no zone; the protocol says UTC.
+                    return LocalDateTime.parse(text).toInstant(ZoneOffset.UTC);
+                } catch (DateTimeParseException notLocal) {
+                    throw new InvalidEnvelopeException(field, text, TIMESTAMP_RULE);
+                }
+            }
+        }
+    }
+
+    private static String strictUtf8(byte[] bytes) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package io.agentbus.redis;
+
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * A Lua script of the protocol, run by its SHA1 ({@code EVALSHA}) and sent in full only when the
+ * server does not know it yet ({@code NOSCRIPT}, e.g. after a restart).
+ */
+final class LuaScript {
+
+    private final String name;
+    private final String source;
+    private final String sha;
+
+    private LuaScript(String name, String source) {
+        this.name = name;
+        this.source = source;
+        this.sha = sha1(source);
+    }
+
+    /** Loads {@code name} from this package's resources. */
+    static LuaScript load(String name) {
+        try (InputStream in = LuaScript.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("missing script resource " + name);
+            }
+            return new LuaScript(name, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read script " + name, e);
+        }
+    }
+
+    <T> CompletionStage<T> run(RedisAsyncCommands<String, String> redis, ScriptOutputType type,
+                               String[] keys, String... args) {
+        CompletionStage<T> bySha = redis.evalsha(sha, type, keys, args);
+        return bySha.exceptionallyCompose(failure -> RedisErrors.hasErrorCode(failure, "NOSCRIPT")
+                ? redis.<T>eval(source, type, keys, args)
+                : bySha);
+    }
+
+    @Override
+    public String toString() {
+        return name + "@" + sha;
+    }
+
+    private static String sha1(String text) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-1 is required by every JVM", e);
+        }
+    }
+}

@@ -1,0 +1,296 @@
+package io.agentbus.redis;
+
+import io.agentbus.AgentBus;
+import io.agentbus.AgentBusException;
+import io.agentbus.AgentId;
+import io.agentbus.BusOptions;
+import io.agentbus.Envelope;
+import io.agentbus.InboxStats;
+import io.agentbus.InvalidEnvelopeException;
+import io.agentbus.MessageHandler;
+import io.agentbus.RedisVersion;
+import io.agentbus.SendReceipt;
+import io.agentbus.Subscription;
+import io.agentbus.SyncAgentBus;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.XGroupCreateArgs;
+import io.lettuce.core.XReadArgs;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.codec.RedisCodec;
+import io.lettuce.core.codec.StringCodec;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The bus on one Redis server.
+ *
+ * <p>Connections: one command connection shared by every send, ack and script (never a blocking
+ * command on it), plus one blocking-read connection per {@link InboxReader}. A reader serves one
+ * "lane": the first subscription of each agent in this process is in lane 0, a second subscription
+ * of the same agent in lane 1, and so on, because one XREADGROUP call names one consumer. So the
+ * connection count grows with the most instances of one agent in the process (usually 1), never
+ * with the number of agents.
+ *
+ * <p>Threads: one thread per reader, and a shared pool of {@link BusOptions#handlerThreads()} that
+ * runs handlers; Lettuce's own I/O threads complete the futures.
+ */
+final class RedisAgentBus implements AgentBus {
+
+    private static final Logger log = LoggerFactory.getLogger(RedisAgentBus.class);
+    private static final RedisCodec<String, byte[]> READ_CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
+    private static final LuaScript DEAD_LETTER = LuaScript.load("dead_letter.lua");
+    private static final LuaScript RELEASE_CONSUMER = LuaScript.load("release_consumer.lua");
+
+    private final BusOptions options;
+    private final RedisClient client;
+    private final StatefulRedisConnection<String, String> connection;
+    private final RedisAsyncCommands<String, String> commands;
+    private final RedisVersion serverVersion;
+    private final String redisUri;
+    private final AutoCloseable owned;
+    private final String consumerPrefix;
+    private final ExecutorService handlerPool;
+    private final List<InboxReader> readers = new ArrayList<>();
+    private final List<InboxSubscription> subscriptions = new ArrayList<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final SyncAgentBus sync = SyncAgentBus.of(this);
+
+    private RedisAgentBus(BusOptions options, RedisClient client, StatefulRedisConnection<String, String> connection,
+                          RedisVersion serverVersion, String redisUri, AutoCloseable owned) {
+        this.options = options;
+        this.client = client;
+        this.connection = connection;
+        this.commands = connection.async();
+        this.serverVersion = serverVersion;
+        this.redisUri = redisUri;
+        this.owned = owned;
+        this.consumerPrefix = hostName() + "-" + ProcessHandle.current().pid() + "-"
+                + HexFormat.of().toHexDigits((short) ThreadLocalRandom.current().nextInt());
+        this.handlerPool = Executors.newFixedThreadPool(options.handlerThreads(), daemonThreads("agentbus-handler-"));
+    }
+
+    static RedisAgentBus connect(RedisURI uri, BusOptions options, AutoCloseable owned) {
+        String shownUri = BusUri.masked(uri.toString());
+        uri.setTimeout(options.commandTimeout());
+        RedisClient client = RedisClient.create(uri);
+        client.setOptions(ClientOptions.builder()
+                .socketOptions(SocketOptions.builder()
+                        .connectTimeout(options.connectTimeout())
+                        .keepAlive(true)
+                        .build())
+                .timeoutOptions(TimeoutOptions.builder().timeoutSource(new BusTimeouts(options)).build())
+                .build());
+        try {
+            StatefulRedisConnection<String, String> connection = client.connect(StringCodec.UTF8);
+            RedisVersion version = RedisVersion.parse(infoField(connection.sync().info("server"), "redis_version"));
+            if (version.compareTo(RedisVersion.MINIMUM) < 0) {
+                connection.close();
+                throw new AgentBusException("agentbus needs Redis " + RedisVersion.MINIMUM + " or newer; "
+                        + shownUri + " runs " + version);
+            }
+            connection.sync().clientSetname("agentbus-commands");
+            log.info("connected to {} (Redis {})", shownUri, version);
+            return new RedisAgentBus(options, client, connection, version, shownUri, owned);
+        } catch (RuntimeException e) {
+            client.shutdown();
+            throw RedisErrors.map(e, "cannot connect to " + shownUri + " within " + options.connectTimeout());
+        }
+    }
+
+    @Override
+    public CompletionStage<SendReceipt> send(Envelope envelope) {
+        checkOpen();
+        int payloadBytes = envelope.payloadBytes();
+        if (payloadBytes > options.maxPayloadBytes()) {
+            throw new InvalidEnvelopeException("payload", envelope.payload(),
+                    "must be at most " + options.maxPayloadBytes() + " bytes of UTF-8 (maxPayloadBytes), was "
+                            + payloadBytes + " bytes");
+        }
+        String inbox = KeySchema.inbox(envelope.toAgent());
+        return RedisErrors.mapped(
+                commands.xadd(inbox, EnvelopeCodec.encode(envelope))
+                        .thenApply(entryId -> new SendReceipt(envelope.messageId(), envelope.toAgent(), entryId)),
+                "send " + envelope.messageId() + " to " + inbox);
+    }
+
+    @Override
+    public Subscription subscribe(AgentId agent, MessageHandler handler) {
+        java.util.Objects.requireNonNull(agent, "agent");
+        java.util.Objects.requireNonNull(handler, "handler");
+        synchronized (this) {
+            checkOpen();
+            ensureGroup(agent);
+            int lane = 0;
+            while (lane < readers.size() && readers.get(lane).serves(agent)) {
+                lane++;
+            }
+            if (lane == readers.size()) {
+                readers.add(new InboxReader(this, lane, consumerPrefix + "-" + lane,
+                        client.connect(READ_CODEC), options));
+            }
+            InboxReader reader = readers.get(lane);
+            InboxSubscription subscription = new InboxSubscription(this, agent, handler, reader);
+            subscriptions.add(subscription);
+            reader.add(subscription);
+            log.debug("subscribed {} as consumer {}", agent, reader.consumer());
+            return subscription;
+        }
+    }
+
+    @Override
+    public CompletionStage<InboxStats> inbox(AgentId agent) {
+        checkOpen();
+        return RedisErrors.mapped(InboxInspection.of(commands, agent), "inspect inbox of " + agent);
+    }
+
+    @Override
+    public RedisVersion serverVersion() {
+        return serverVersion;
+    }
+
+    @Override
+    public String redisUri() {
+        return redisUri;
+    }
+
+    @Override
+    public SyncAgentBus sync() {
+        return sync;
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        List<InboxSubscription> open;
+        List<InboxReader> lanes;
+        synchronized (this) {
+            open = new ArrayList<>(subscriptions);
+            lanes = new ArrayList<>(readers);
+        }
+        lanes.forEach(InboxReader::stopReading);
+        // Subscriptions drain in parallel, so the whole close is bounded by one shutdown timeout.
+        open.forEach(InboxSubscription::beginClose);
+        open.forEach(InboxSubscription::awaitClosed);
+        lanes.forEach(InboxReader::close);
+        handlerPool.shutdownNow();
+        connection.close();
+        client.shutdown();
+        try {
+            owned.close();
+        } catch (Exception e) {
+            log.warn("could not close {}", owned, e);
+        }
+        log.info("closed bus on {}", redisUri);
+    }
+
+    // ---- used by readers and subscriptions ----
+
+    BusOptions options() {
+        return options;
+    }
+
+    RedisAsyncCommands<String, String> commands() {
+        return commands;
+    }
+
+    ExecutorService handlerPool() {
+        return handlerPool;
+    }
+
+    synchronized void removed(InboxSubscription subscription) {
+        subscriptions.remove(subscription);
+    }
+
+    /** Creates the agent's inbox and its consumer group, reading from the first entry, if missing. */
+    void ensureGroup(AgentId agent) {
+        try {
+            connection.sync().xgroupCreate(XReadArgs.StreamOffset.from(KeySchema.inbox(agent), "0"),
+                    KeySchema.INBOX_GROUP, XGroupCreateArgs.Builder.mkstream());
+        } catch (RuntimeException e) {
+            if (!RedisErrors.hasErrorCode(e, "BUSYGROUP")) {
+                throw RedisErrors.map(e, "create consumer group of " + KeySchema.inbox(agent));
+            }
+        }
+    }
+
+    CompletionStage<String> deadLetter(AgentId agent, String entryId, EnvelopeCodec.Malformed malformed,
+                                       String consumer, int attempts) {
+        return DEAD_LETTER.run(commands, ScriptOutputType.VALUE,
+                new String[] {KeySchema.inbox(agent), KeySchema.deadLetters(agent)},
+                KeySchema.INBOX_GROUP, entryId, malformed.reason().code(), String.valueOf(malformed.field()),
+                malformed.detail(), consumer, Long.toString(System.currentTimeMillis()), Integer.toString(attempts));
+    }
+
+    CompletionStage<Long> releaseConsumer(AgentId agent, String consumer) {
+        return RELEASE_CONSUMER.run(commands, ScriptOutputType.INTEGER,
+                new String[] {KeySchema.inbox(agent)}, KeySchema.INBOX_GROUP, consumer);
+    }
+
+    long clientIdOf(StatefulRedisConnection<String, byte[]> readConnection) {
+        return readConnection.sync().clientId();
+    }
+
+    private void checkOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("bus on " + redisUri + " is closed");
+        }
+    }
+
+    private static String infoField(String info, String name) {
+        for (String line : info.split("\r?\n")) {
+            if (line.startsWith(name + ":")) {
+                return line.substring(name.length() + 1).trim();
+            }
+        }
+        throw new AgentBusException("INFO server has no " + name);
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName().replaceAll("[^A-Za-z0-9_.-]", "_");
+        } catch (UnknownHostException e) {
+            return "unknown-host";
+        }
+    }
+
+    static ThreadFactory daemonThreads(String prefix) {
+        AtomicInteger counter = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, prefix + counter.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+
+    static void awaitQuietly(CompletionStage<?> stage, long timeoutMillis) {
+        try {
+            stage.toCompletableFuture().get(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            log.debug("gave up waiting: {}", e.toString());
+        }
+    }
+}

@@ -1,0 +1,11 @@
+-- Deletes a consumer from an inbox's group when it holds no pending entry, so that a cleanly
+-- stopped instance does not linger in XINFO CONSUMERS. A consumer with pending entries is kept:
+-- XGROUP DELCONSUMER would drop those entries from the PEL, and they would never be redelivered.
+-- KEYS[1] inbox stream   ARGV[1] group   ARGV[2] consumer
+-- Returns 1 if deleted, 0 if kept.
+local pending = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2])
+if #pending > 0 then
+  return 0
+end
+redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+return 1
