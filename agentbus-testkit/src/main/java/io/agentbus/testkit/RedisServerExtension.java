@@ -1,0 +1,87 @@
+package io.agentbus.testkit;
+
+import io.agentbus.LocalRedis;
+import io.agentbus.RedisVersion;
+import java.lang.reflect.AnnotatedElement;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolutionException;
+import org.junit.jupiter.api.extension.ParameterResolver;
+
+/**
+ * Starts a real {@code redis-server} for a test class on a free loopback port, and kills it when
+ * the class is done (or the JVM exits). Tests receive it as a {@link LocalRedis} parameter:
+ *
+ * <pre>{@code
+ * @ExtendWith(RedisServerExtension.class)
+ * class InboxIT {
+ *     @Test
+ *     void delivers(LocalRedis redis) {
+ *         try (AgentBus bus = AgentBus.connect(redis.uri())) { ... }
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>The binary is {@code redis-server} from PATH when present, else the bundled Redis 6.2; configure
+ * it, extra arguments or one server per test with {@link RedisServerConfig}. Never the machine's own
+ * Redis on 6379: each class gets a server of its own, so tests cannot see each other's keys across
+ * classes, and use fresh agent ids within a class.
+ */
+public final class RedisServerExtension implements BeforeAllCallback, BeforeEachCallback, ParameterResolver {
+
+    private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(RedisServerExtension.class);
+    private static final String SERVER = "server";
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        if (!config(context.getRequiredTestClass()).perTest()) {
+            context.getStore(NAMESPACE).getOrComputeIfAbsent(SERVER, key -> start(context), LocalRedis.class);
+        }
+    }
+
+    @Override
+    public void beforeEach(ExtensionContext context) {
+        if (config(context.getRequiredTestClass()).perTest()) {
+            context.getStore(NAMESPACE).getOrComputeIfAbsent(SERVER, key -> start(context), LocalRedis.class);
+        }
+    }
+
+    @Override
+    public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
+        return parameter.getParameter().getType() == LocalRedis.class;
+    }
+
+    @Override
+    public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+        LocalRedis server = context.getStore(NAMESPACE).get(SERVER, LocalRedis.class);
+        if (server == null) {
+            throw new ParameterResolutionException("no redis-server started for " + context.getDisplayName());
+        }
+        return server;
+    }
+
+    /** Skips the calling test, with the reason, when the server is older than {@code major.minor}. */
+    public static void assumeAtLeast(LocalRedis redis, int major, int minor, String reason) {
+        RedisVersion version = redis.version();
+        Assumptions.assumeTrue(version.atLeast(major, minor),
+                () -> reason + ": needs Redis " + major + "." + minor + "+, this server is " + version);
+    }
+
+    private static LocalRedis start(ExtensionContext context) {
+        RedisServerConfig config = config(context.getRequiredTestClass());
+        // The store closes AutoCloseable values when its context ends: the class, or the test.
+        return LocalRedis.builder().binary(config.binary()).args(config.args()).start();
+    }
+
+    private static RedisServerConfig config(AnnotatedElement testClass) {
+        RedisServerConfig config = testClass.getAnnotation(RedisServerConfig.class);
+        return config != null ? config : Defaults.class.getAnnotation(RedisServerConfig.class);
+    }
+
+    @RedisServerConfig
+    private static final class Defaults {
+    }
+}
