@@ -75,7 +75,8 @@ final class InboxInspection {
             if (failure == null) {
                 return value;
             }
-            if (RedisErrors.hasErrorCode(failure, "NOGROUP")) {
+            // NOGROUP: nobody subscribed yet; "no such key": nothing was ever sent either.
+            if (RedisErrors.hasErrorCode(failure, "NOGROUP") || RedisErrors.hasErrorCode(failure, "ERR no such key")) {
                 return (T) null;
             }
             throw RedisErrors.map(failure, "inspect inbox");

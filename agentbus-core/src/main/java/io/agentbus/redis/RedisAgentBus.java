@@ -123,7 +123,7 @@ final class RedisAgentBus implements AgentBus {
         int payloadBytes = envelope.payloadBytes();
         if (payloadBytes > options.maxPayloadBytes()) {
             throw new InvalidEnvelopeException("payload", envelope.payload(),
-                    "must be at most " + options.maxPayloadBytes() + " bytes of UTF-8 (maxPayloadBytes), was "
+                    "must be at most " + options.maxPayloadBytes() + " bytes of UTF-8 (maxPayloadBytes) but is "
                             + payloadBytes + " bytes");
         }
         String inbox = KeySchema.inbox(envelope.toAgent());
