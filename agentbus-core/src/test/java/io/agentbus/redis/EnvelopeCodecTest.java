@@ -1,0 +1,114 @@
+package io.agentbus.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.agentbus.DeadLetterReason;
+import io.agentbus.Envelope;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class EnvelopeCodecTest {
+
+    @Test
+    void encodedEnvelopeDecodesToItself() {
+        Envelope envelope = Envelope.builder().from("cmo").to("copywriter").type("task_assignment")
+                .payload("{\"brief\":\"ünïcode ✓\"}").priority(9).replyTo("cmo").correlationId("c-1")
+                .conversationId("conv").extension("x_tenant", "acme").build();
+
+        EnvelopeCodec.Decoded decoded = EnvelopeCodec.decode(bytes(EnvelopeCodec.encode(envelope)));
+
+        assertThat(decoded).isEqualTo(new EnvelopeCodec.Valid(envelope));
+    }
+
+    @Test
+    void timestampIsWrittenInIsoUtcForm() {
+        Envelope envelope = Envelope.builder().from("a").to("b").type("t").payload("{}")
+                .timestamp(Instant.parse("2025-11-03T10:30:00Z")).build();
+
+        assertThat(EnvelopeCodec.encode(envelope)).containsEntry("timestamp", "2025-11-03T10:30:00Z");
+    }
+
+    @Test
+    void timestampsWithOffsetsOrWithoutZoneAreReadAsUtc() {
+        assertThat(EnvelopeCodec.parseTimestamp("timestamp", "2025-11-03T11:30:00+01:00"))
+                .isEqualTo(Instant.parse("2025-11-03T10:30:00Z"));
+        assertThat(EnvelopeCodec.parseTimestamp("timestamp", "2025-11-03T10:30:00.5"))
+                .isEqualTo(Instant.parse("2025-11-03T10:30:00.500Z"));
+    }
+
+    @Test
+    void createdAtIsReadAsTimestampOnlyWhenTimestampIsAbsent() {
+        Map<String, String> seed = minimal();
+        seed.remove("timestamp");
+        seed.put("created_at", "2025-11-03T10:30:00Z");
+        Map<String, String> both = minimal();
+        both.put("created_at", "2020-01-01T00:00:00Z");
+
+        Envelope fromSeed = ((EnvelopeCodec.Valid) EnvelopeCodec.decodeText(seed)).envelope();
+        Envelope fromBoth = ((EnvelopeCodec.Valid) EnvelopeCodec.decodeText(both)).envelope();
+
+        assertThat(fromSeed.timestamp()).isEqualTo(Instant.parse("2025-11-03T10:30:00Z"));
+        assertThat(fromSeed.extensions()).isEmpty();
+        assertThat(fromBoth.timestamp()).isEqualTo(Instant.parse("2025-11-03T10:30:00Z"));
+        assertThat(fromBoth.extensions()).containsEntry("created_at", "2020-01-01T00:00:00Z");
+    }
+
+    @Test
+    void malformedEntriesSayWhichFieldAndWhy() {
+        assertThat(malformed(without("payload"))).isEqualTo(new EnvelopeCodec.Malformed(
+                DeadLetterReason.MISSING_FIELD, "payload", "is required"));
+        assertThat(malformed(with("v", "2")).reason()).isEqualTo(DeadLetterReason.UNSUPPORTED_VERSION);
+        assertThat(malformed(with("v", "one")).reason()).isEqualTo(DeadLetterReason.INVALID_FIELD);
+        assertThat(malformed(with("priority", "11")).field()).isEqualTo("priority");
+        assertThat(malformed(with("timestamp", "yesterday")).field()).isEqualTo("timestamp");
+        assertThat(malformed(with("reply_to", "a b")).field()).isEqualTo("reply_to");
+        assertThat(malformed(with("message_id", "has space")).field()).isEqualTo("message_id");
+    }
+
+    @Test
+    void invalidUtf8IsReportedNotReplaced() {
+        Map<String, byte[]> body = bytes(minimal());
+        body.put("payload", new byte[] {'{', '}', (byte) 0xFF});
+
+        EnvelopeCodec.Decoded decoded = EnvelopeCodec.decode(body);
+
+        assertThat(decoded).isEqualTo(new EnvelopeCodec.Malformed(
+                DeadLetterReason.INVALID_ENCODING, "payload", "is not valid UTF-8"));
+    }
+
+    private static EnvelopeCodec.Malformed malformed(Map<String, String> fields) {
+        return (EnvelopeCodec.Malformed) EnvelopeCodec.decodeText(fields);
+    }
+
+    private static Map<String, String> with(String name, String value) {
+        Map<String, String> fields = minimal();
+        fields.put(name, value);
+        return fields;
+    }
+
+    private static Map<String, String> without(String name) {
+        Map<String, String> fields = minimal();
+        fields.remove(name);
+        return fields;
+    }
+
+    private static Map<String, String> minimal() {
+        Map<String, String> fields = new LinkedHashMap<>();
+        fields.put("message_id", "m-1");
+        fields.put("from_agent", "cmo");
+        fields.put("to_agent", "copywriter");
+        fields.put("message_type", "task");
+        fields.put("payload", "{}");
+        fields.put("timestamp", "2025-11-03T10:30:00Z");
+        return fields;
+    }
+
+    private static Map<String, byte[]> bytes(Map<String, String> fields) {
+        Map<String, byte[]> body = new LinkedHashMap<>();
+        fields.forEach((name, value) -> body.put(name, value.getBytes(StandardCharsets.UTF_8)));
+        return body;
+    }
+}
