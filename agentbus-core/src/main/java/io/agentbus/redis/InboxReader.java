@@ -131,7 +131,7 @@ final class InboxReader implements Runnable {
                 }
                 if (RedisErrors.hasErrorCode(e, "NOGROUP")) {
                     log.warn("an inbox or its group vanished while read; creating it again: {}", e.getMessage());
-                    eligible.forEach(subscription -> bus.ensureGroup(subscription.agent()));
+                    eligible.forEach(subscription -> bus.ensureConsumer(subscription.agent(), consumer));
                     continue;
                 }
                 failures++;

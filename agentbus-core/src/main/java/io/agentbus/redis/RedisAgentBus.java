@@ -13,6 +13,7 @@ import io.agentbus.SendReceipt;
 import io.agentbus.Subscription;
 import io.agentbus.SyncAgentBus;
 import io.lettuce.core.ClientOptions;
+import io.lettuce.core.Consumer;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
@@ -139,7 +140,6 @@ final class RedisAgentBus implements AgentBus {
         java.util.Objects.requireNonNull(handler, "handler");
         synchronized (this) {
             checkOpen();
-            ensureGroup(agent);
             int lane = 0;
             while (lane < readers.size() && readers.get(lane).serves(agent)) {
                 lane++;
@@ -149,6 +149,7 @@ final class RedisAgentBus implements AgentBus {
                         client.connect(READ_CODEC), options));
             }
             InboxReader reader = readers.get(lane);
+            ensureConsumer(agent, reader.consumer());
             InboxSubscription subscription = new InboxSubscription(this, agent, handler, reader);
             subscriptions.add(subscription);
             reader.add(subscription);
@@ -223,15 +224,25 @@ final class RedisAgentBus implements AgentBus {
         subscriptions.remove(subscription);
     }
 
-    /** Creates the agent's inbox and its consumer group, reading from the first entry, if missing. */
-    void ensureGroup(AgentId agent) {
+    /**
+     * Creates the agent's inbox and its consumer group (reading from the first entry) if missing, and
+     * registers the consumer, so that a running instance shows in XINFO CONSUMERS before it has
+     * received anything (a blocked XREADGROUP does not register it on every server version).
+     */
+    void ensureConsumer(AgentId agent, String consumer) {
+        String inbox = KeySchema.inbox(agent);
         try {
-            connection.sync().xgroupCreate(XReadArgs.StreamOffset.from(KeySchema.inbox(agent), "0"),
+            connection.sync().xgroupCreate(XReadArgs.StreamOffset.from(inbox, "0"),
                     KeySchema.INBOX_GROUP, XGroupCreateArgs.Builder.mkstream());
         } catch (RuntimeException e) {
             if (!RedisErrors.hasErrorCode(e, "BUSYGROUP")) {
-                throw RedisErrors.map(e, "create consumer group of " + KeySchema.inbox(agent));
+                throw RedisErrors.map(e, "create consumer group of " + inbox);
             }
+        }
+        try {
+            connection.sync().xgroupCreateconsumer(inbox, Consumer.from(KeySchema.INBOX_GROUP, consumer));
+        } catch (RuntimeException e) {
+            throw RedisErrors.map(e, "register consumer " + consumer + " of " + inbox);
         }
     }
 
