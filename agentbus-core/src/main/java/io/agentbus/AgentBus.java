@@ -60,7 +60,9 @@ public interface AgentBus extends AutoCloseable {
     }
 
     /**
-     * Appends the envelope to the recipient's inbox ({@code agent:{to}:inbox}). Validation
+     * Appends the envelope to the recipient's inbox ({@code agent:{to}:inbox}), once per message id
+     * within {@link BusOptions#dedupWindow()}: the dedup marker and the append are one Lua script, so a
+     * retried send stores one entry and reports {@link SendReceipt#duplicate()}. Validation
      * (payload size against {@link BusOptions#maxPayloadBytes()}) happens before any Redis call.
      * The stage completes when Redis has appended the entry, or fails with
      * {@link InvalidEnvelopeException}, {@link BusUnavailableException} or another
@@ -78,6 +80,21 @@ public interface AgentBus extends AutoCloseable {
      * @throws IllegalStateException   if the bus is closed
      */
     Subscription subscribe(AgentId agent, MessageHandler handler);
+
+    /** Like {@link #subscribe(AgentId, MessageHandler)}, with this instance's own delivery settings. */
+    Subscription subscribe(AgentId agent, DeliveryOptions delivery, MessageHandler handler);
+
+    /**
+     * Wraps {@code handler} so that a message id it already handled for the same agent within
+     * {@code window} is acknowledged without running it again: the helper for the duplicates that
+     * at-least-once delivery allows. The marker ({@code agent:{id}:processed:<message_id>}) is set
+     * after the handler returns, so a crash between the two can still run it twice; keep the
+     * handler's own effects idempotent where that matters.
+     */
+    MessageHandler idempotent(MessageHandler handler, java.time.Duration window);
+
+    /** The dead letters of {@code agent}: list, inspect, redrive, purge. */
+    DeadLetters deadLetters(AgentId agent);
 
     /** Length, pending entries, consumers and oldest pending age of an agent's inbox. */
     CompletionStage<InboxStats> inbox(AgentId agent);

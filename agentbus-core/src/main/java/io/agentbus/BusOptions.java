@@ -27,6 +27,9 @@ public final class BusOptions {
     /** How long {@link AgentBus#close()} waits for running handlers. */
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(10);
 
+    /** How long a message id is remembered per recipient so that a resend stores nothing new. */
+    public static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofMinutes(10);
+
     private static final BusOptions DEFAULTS = builder().build();
 
     private final Duration connectTimeout;
@@ -37,6 +40,8 @@ public final class BusOptions {
     private final int handlerThreads;
     private final Duration readBlock;
     private final Duration shutdownTimeout;
+    private final Duration dedupWindow;
+    private final DeliveryOptions delivery;
 
     private BusOptions(Builder builder) {
         connectTimeout = builder.connectTimeout;
@@ -47,6 +52,8 @@ public final class BusOptions {
         handlerThreads = builder.handlerThreads;
         readBlock = builder.readBlock;
         shutdownTimeout = builder.shutdownTimeout;
+        dedupWindow = builder.dedupWindow;
+        delivery = builder.delivery;
     }
 
     public static BusOptions defaults() {
@@ -67,7 +74,9 @@ public final class BusOptions {
                 .prefetch(prefetch)
                 .handlerThreads(handlerThreads)
                 .readBlock(readBlock)
-                .shutdownTimeout(shutdownTimeout);
+                .shutdownTimeout(shutdownTimeout)
+                .dedupWindow(dedupWindow)
+                .delivery(delivery);
     }
 
     /** Default {@link #DEFAULT_CONNECT_TIMEOUT}. */
@@ -113,12 +122,27 @@ public final class BusOptions {
         return shutdownTimeout;
     }
 
+    /**
+     * A send whose message id was already sent to the same agent within this window stores nothing
+     * and reports {@link SendReceipt#duplicate()}. After the window the id is forgotten and a resend
+     * is stored again. Default {@link #DEFAULT_DEDUP_WINDOW}.
+     */
+    public Duration dedupWindow() {
+        return dedupWindow;
+    }
+
+    /** Delivery settings of subscriptions that bring none. Default {@link DeliveryOptions#defaults()}. */
+    public DeliveryOptions delivery() {
+        return delivery;
+    }
+
     @Override
     public String toString() {
         return "BusOptions{connectTimeout=" + connectTimeout + ", commandTimeout=" + commandTimeout
                 + ", maxPayloadBytes=" + maxPayloadBytes + ", readBatchSize=" + readBatchSize
                 + ", prefetch=" + prefetch + ", handlerThreads=" + handlerThreads
-                + ", readBlock=" + readBlock + ", shutdownTimeout=" + shutdownTimeout + '}';
+                + ", readBlock=" + readBlock + ", shutdownTimeout=" + shutdownTimeout
+                + ", dedupWindow=" + dedupWindow + ", delivery=" + delivery + '}';
     }
 
     /** Builds {@link BusOptions}; each setter rejects a bad value at once, naming it. */
@@ -131,6 +155,8 @@ public final class BusOptions {
         private int handlerThreads = DEFAULT_HANDLER_THREADS;
         private Duration readBlock = DEFAULT_READ_BLOCK;
         private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
+        private Duration dedupWindow = DEFAULT_DEDUP_WINDOW;
+        private DeliveryOptions delivery = DeliveryOptions.defaults();
 
         private Builder() {
         }
@@ -177,6 +203,16 @@ public final class BusOptions {
                 throw new IllegalArgumentException("shutdownTimeout must be >= 0, was " + shutdownTimeout);
             }
             this.shutdownTimeout = shutdownTimeout;
+            return this;
+        }
+
+        public Builder dedupWindow(Duration dedupWindow) {
+            this.dedupWindow = positive("dedupWindow", dedupWindow);
+            return this;
+        }
+
+        public Builder delivery(DeliveryOptions delivery) {
+            this.delivery = Objects.requireNonNull(delivery, "delivery");
             return this;
         }
 

@@ -12,7 +12,15 @@ public enum DeadLetterReason {
     /** A field breaks its rule: a bad id, a payload that is not a JSON object, a bad timestamp. */
     INVALID_FIELD("invalid_field"),
     /** The entry declares a protocol version {@code v} newer than this library reads. */
-    UNSUPPORTED_VERSION("unsupported_version");
+    UNSUPPORTED_VERSION("unsupported_version"),
+    /** A field is larger than the payload limit; it was not decoded. */
+    TOO_LARGE("too_large"),
+    /** The last allowed delivery failed, or the message was delivered that often without an outcome. */
+    MAX_ATTEMPTS("max_attempts"),
+    /** The handler threw {@link NonRetryableException}. */
+    NON_RETRYABLE("non_retryable"),
+    /** The handler called {@link Delivery#deadLetter(String)}. */
+    REJECTED("rejected");
 
     private final String code;
 
@@ -22,5 +30,15 @@ public enum DeadLetterReason {
 
     public String code() {
         return code;
+    }
+
+    /** The reason whose {@link #code()} is {@code code}. */
+    public static java.util.Optional<DeadLetterReason> fromCode(String code) {
+        for (DeadLetterReason reason : values()) {
+            if (reason.code.equals(code)) {
+                return java.util.Optional.of(reason);
+            }
+        }
+        return java.util.Optional.empty();
     }
 }

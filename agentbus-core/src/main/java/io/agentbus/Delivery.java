@@ -1,16 +1,22 @@
 package io.agentbus;
 
+import java.time.Duration;
 import java.time.Instant;
 
-/** One delivery of a message to a handler. */
+/**
+ * One delivery of a message to a handler. Returning normally from the handler acknowledges it,
+ * unless the handler chose another outcome with {@link #retryIn} or {@link #deadLetter}. A thrown
+ * exception means "retry per the agent's {@link DeliveryOptions}", or dead letters at once for
+ * {@link NonRetryableException}, or after the last attempt.
+ */
 public interface Delivery {
 
     /** The message. */
     Envelope envelope();
 
     /**
-     * Which delivery of this message this is, starting at 1, as counted by Redis for the inbox's
-     * consumer group.
+     * Which delivery of this message this is, starting at 1: the delivery counter Redis keeps in the
+     * inbox's pending entries list, so it counts deliveries to crashed instances too.
      */
     int attempt();
 
@@ -22,4 +28,20 @@ public interface Delivery {
 
     /** When this process read the message from Redis. */
     Instant receivedAt();
+
+    /**
+     * Do not acknowledge; deliver again after {@code delay} (at most the visibility timeout), as
+     * the next attempt. On the last allowed attempt, the message goes to dead letters instead.
+     */
+    void retryIn(Duration delay);
+
+    /** Do not acknowledge; move the message to dead letters now with reason {@code rejected}. */
+    void deadLetter(String reason);
+
+    /**
+     * Resets the visibility timeout of this message now. The runtime already does this for every
+     * message a live instance holds (up to {@link DeliveryOptions#maxLeaseExtension()}); call it
+     * to extend beyond that bound, or to be explicit in a long step.
+     */
+    void extendLease();
 }

@@ -75,10 +75,18 @@ final class EnvelopeCodec {
         return fields;
     }
 
-    /** Reads an entry's fields, values as raw bytes so that invalid UTF-8 is seen, not replaced. */
-    static Decoded decode(Map<String, byte[]> body) {
+    /**
+     * Reads an entry's fields, values as raw bytes so that invalid UTF-8 is seen, not replaced. A
+     * value longer than {@code maxFieldBytes} is refused before it is decoded, so a hostile 10 MiB
+     * field costs its bytes once, never a String or a JSON tree.
+     */
+    static Decoded decode(Map<String, byte[]> body, int maxFieldBytes) {
         Map<String, String> fields = new LinkedHashMap<>(body.size() * 2);
         for (Map.Entry<String, byte[]> field : body.entrySet()) {
+            if (field.getValue().length > maxFieldBytes) {
+                return new Malformed(DeadLetterReason.TOO_LARGE, field.getKey(),
+                        "is " + field.getValue().length + " bytes, more than the limit of " + maxFieldBytes);
+            }
             String value = strictUtf8(field.getValue());
             if (value == null || field.getKey().indexOf('\uFFFD') >= 0) {
                 return new Malformed(DeadLetterReason.INVALID_ENCODING, field.getKey(), "is not valid UTF-8");

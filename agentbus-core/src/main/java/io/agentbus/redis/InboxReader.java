@@ -1,5 +1,6 @@
 package io.agentbus.redis;
 
+import io.agentbus.AgentBusException;
 import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
 import io.lettuce.core.Consumer;
@@ -8,20 +9,27 @@ import io.lettuce.core.StreamMessage;
 import io.lettuce.core.UnblockType;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.ScriptOutputType;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Reads many inboxes with one blocking {@code XREADGROUP} call on a connection of its own.
  *
- * <p>Each round it asks for {@code >} (never-delivered entries) of every inbox whose subscription
- * has room for a full batch ({@link InboxSubscription#wantsMore()}), so prefetch bounds the memory
- * and the pending entries one process holds. It blocks at most {@link BusOptions#readBlock()}; a
+ * <p>Each round it first lets every subscription run the reclaim and lease extension that are due
+ * ({@link InboxSubscription#maintain}), then asks for {@code >} (never-delivered entries) of every
+ * inbox whose subscription has room for a full batch ({@link InboxSubscription#wantsMore()}), so
+ * prefetch bounds the memory and the pending entries one process holds. It blocks at most
+ * {@link BusOptions#readBlock()}, and never past the next maintenance that is due; a
  * change of what it should read (a new subscription, a subscription with room again) wakes it
  * earlier with {@code CLIENT UNBLOCK} sent on the command connection. A wake-up that races with
  * the start of the blocking read costs at most one read-block of delay, never a message.
@@ -35,6 +43,7 @@ final class InboxReader implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(InboxReader.class);
     private static final long MIN_BACKOFF_MILLIS = 100;
     private static final long MAX_BACKOFF_MILLIS = 5_000;
+    private static final LuaScript RECLAIM = LuaScript.load("reclaim.lua");
 
     private final RedisAgentBus bus;
     private final String consumer;
@@ -107,31 +116,63 @@ final class InboxReader implements Runnable {
         connection.close();
     }
 
+    /** An XAUTOCLAIM walk step of {@code reclaim.lua}. */
+    record Reclaimed(String cursor, long deleted, List<ReclaimedEntry> entries) {
+    }
+
+    record ReclaimedEntry(String id, int deliveries, Map<String, byte[]> body) {
+    }
+
+    /** Runs one step of the reclaim walk for {@code subscription} on this reader's connection. */
+    Reclaimed reclaim(InboxSubscription subscription, String cursor, Duration minIdle, int count) {
+        List<Object> reply = RedisAgentBus.await(RECLAIM.<String, byte[], List<Object>>run(connection.async(),
+                ScriptOutputType.MULTI, new String[] {subscription.inbox()},
+                bytes(KeySchema.INBOX_GROUP), bytes(consumer), bytes(Long.toString(minIdle.toMillis())),
+                bytes(cursor), bytes(Integer.toString(count))),
+                options.commandTimeout().toMillis(), "reclaim pending entries of " + subscription.inbox());
+        List<ReclaimedEntry> entries = new ArrayList<>();
+        for (Object item : (List<?>) reply.get(2)) {
+            List<?> entry = (List<?>) item;
+            List<?> flat = (List<?>) entry.get(2);
+            Map<String, byte[]> body = new LinkedHashMap<>();
+            for (int i = 0; i + 1 < flat.size(); i += 2) {
+                body.put(text(flat.get(i)), (byte[]) flat.get(i + 1));
+            }
+            entries.add(new ReclaimedEntry(text(entry.get(0)), ((Long) entry.get(1)).intValue(), body));
+        }
+        return new Reclaimed(text(reply.get(0)), (Long) reply.get(1), entries);
+    }
+
     @Override
     public void run() {
         int failures = 0;
         while (running) {
             wakeRequested = false;
-            List<InboxSubscription> eligible = new ArrayList<>();
-            for (InboxSubscription subscription : byInbox.values()) {
-                if (subscription.wantsMore()) {
-                    eligible.add(subscription);
-                }
-            }
-            if (eligible.isEmpty()) {
-                awaitWake();
-                continue;
-            }
             try {
-                readOnce(eligible);
+                long now = System.nanoTime();
+                long nextDue = now + options.readBlock().toNanos();
+                List<InboxSubscription> eligible = new ArrayList<>();
+                for (InboxSubscription subscription : byInbox.values()) {
+                    long due = subscription.maintain(now);
+                    nextDue = due - nextDue < 0 ? due : nextDue;
+                    if (subscription.wantsMore()) {
+                        eligible.add(subscription);
+                    }
+                }
+                long blockMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(nextDue - System.nanoTime()));
+                if (eligible.isEmpty()) {
+                    awaitWake(blockMillis);
+                    continue;
+                }
+                readOnce(eligible, blockMillis);
                 failures = 0;
-            } catch (RedisException e) {
+            } catch (RedisException | AgentBusException e) {
                 if (!running) {
                     break;
                 }
                 if (RedisErrors.hasErrorCode(e, "NOGROUP")) {
                     log.warn("an inbox or its group vanished while read; creating it again: {}", e.getMessage());
-                    eligible.forEach(subscription -> bus.ensureConsumer(subscription.agent(), consumer));
+                    recreateGroups();
                     continue;
                 }
                 failures++;
@@ -147,7 +188,17 @@ final class InboxReader implements Runnable {
         }
     }
 
-    private void readOnce(List<InboxSubscription> eligible) {
+    private void recreateGroups() {
+        for (InboxSubscription subscription : byInbox.values()) {
+            try {
+                bus.ensureConsumer(subscription.agent(), consumer);
+            } catch (AgentBusException e) {
+                log.warn("could not recreate the group of {}: {}", subscription.inbox(), e.getMessage());
+            }
+        }
+    }
+
+    private void readOnce(List<InboxSubscription> eligible, long blockMillis) {
         @SuppressWarnings("unchecked")
         XReadArgs.StreamOffset<String>[] offsets = new XReadArgs.StreamOffset[eligible.size()];
         int readCount = Integer.MAX_VALUE;
@@ -163,7 +214,7 @@ final class InboxReader implements Runnable {
             }
             entries = connection.sync().xreadgroup(
                     Consumer.from(KeySchema.INBOX_GROUP, consumer),
-                    XReadArgs.Builder.count(readCount).block(options.readBlock()),
+                    XReadArgs.Builder.count(readCount).block(blockMillis),
                     offsets);
         } finally {
             inBlockingRead = false;
@@ -171,7 +222,7 @@ final class InboxReader implements Runnable {
         for (StreamMessage<String, byte[]> entry : entries) {
             InboxSubscription subscription = byInbox.get(entry.getStream());
             if (subscription != null) {
-                subscription.accept(entry);
+                subscription.accept(entry.getId(), entry.getBody(), 1);
             } else {
                 // Closed while the read was in flight: the entry stays pending under this consumer.
                 log.debug("entry {} of {} read after its subscription closed; left pending", entry.getId(), entry.getStream());
@@ -179,11 +230,11 @@ final class InboxReader implements Runnable {
         }
     }
 
-    private void awaitWake() {
+    private void awaitWake(long millis) {
         synchronized (wakeSignal) {
             if (!wakeRequested && running) {
                 try {
-                    wakeSignal.wait(options.readBlock().toMillis());
+                    wakeSignal.wait(millis);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     running = false;
@@ -198,6 +249,14 @@ final class InboxReader implements Runnable {
         } catch (RedisException e) {
             log.debug("could not read client id yet: {}", e.toString());
         }
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String text(Object bulk) {
+        return new String((byte[]) bulk, StandardCharsets.UTF_8);
     }
 
     private static long backoff(int failures) {

@@ -1,15 +1,19 @@
 package io.agentbus.redis;
 
 import io.agentbus.AgentId;
+import io.agentbus.DeadLetterReason;
+import io.agentbus.DeliveryOptions;
 import io.agentbus.Envelope;
 import io.agentbus.MessageHandler;
+import io.agentbus.NonRetryableException;
 import io.agentbus.Subscription;
-import io.lettuce.core.StreamMessage;
-import java.time.Instant;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -19,25 +23,38 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One running instance of an agent: the messages its {@link InboxReader} read for it, the handler
- * that runs them one at a time on the bus's handler pool, and the acknowledgements.
+ * that runs them one at a time on the bus's handler pool, and how each delivery is settled.
  *
- * <p>Design. Delivery is at least once, on a Redis Stream with one consumer group per inbox: an
- * entry read with {@code XREADGROUP} sits in the group's pending entries list (PEL) under this
- * consumer until {@code XACK}. A handler that returns normally gets its entry acknowledged; one that
- * throws leaves it pending, so a crash at any point loses nothing (a List with RPOP would lose the
- * message popped by a consumer that dies mid-work). Acknowledgements are batched: one multi-id
- * XACK per drained batch (at most {@link #ACK_BATCH} ids), which matters because a round trip per
- * message costs 7-14x in throughput. An entry that is not a readable envelope goes to dead letters
- * with a reason, acknowledged in the same Lua script, and never reaches the handler.
+ * <p>Delivery is at least once, on a Redis Stream with one consumer group per inbox: an entry read
+ * with {@code XREADGROUP} sits in the group's pending entries list (PEL) under this consumer until
+ * it is settled, so a crash at any point loses nothing (a List with RPOP would lose the message a
+ * dying consumer popped). Settling:
+ * <ul>
+ *   <li>handler returns: {@code XACK}, batched, one multi-id XACK per drained batch (at most
+ *       {@link #ACK_BATCH} ids; a round trip per message costs 7-14x in throughput);</li>
+ *   <li>handler throws, or asks {@code retryIn}: the entry stays pending with its idle time set so
+ *       that reclaim delivers it again after the backoff ({@code retry_later.lua}); no second queue;</li>
+ *   <li>last attempt failed, {@link NonRetryableException}, {@code deadLetter}, or an entry that is
+ *       not a valid envelope: moved to {@code agent:{id}:dlq} and acked in one script.</li>
+ * </ul>
  *
- * <p>Concurrency. The reader thread calls {@link #accept}; at most one drain task at a time runs
- * handlers ({@link #draining}), which keeps a subscription's messages in order and its handler
- * single-threaded. {@link #inFlight} counts read-but-unfinished messages; the reader asks for more
- * only while a full batch fits under prefetch, and the drain wakes it when room for a batch opens.
+ * <p>Reclaim and leases. The reader calls {@link #maintain} between reads. Every quarter of the
+ * visibility timeout it runs {@code reclaim.lua} (XAUTOCLAIM, walking the cursor, COUNT a batch)
+ * to take over entries idle longer than the visibility timeout: their consumer died, hung, or asked
+ * for a delayed retry. Their attempt is the PEL's delivery counter; past max attempts they go to
+ * dead letters without reaching the handler. Every third of the visibility timeout it extends the
+ * leases of the entries this instance holds ({@code extend_lease.lua}, XCLAIM JUSTID on the ones
+ * still its own), so a slow but live handler, and the messages queued behind it, are never robbed.
+ *
+ * <p>Concurrency. The reader thread calls {@link #accept} and {@link #maintain}; at most one drain
+ * task at a time runs handlers ({@link #draining}), which keeps a subscription's messages in order
+ * and its handler single-threaded. {@link #inFlight} counts read-but-unfinished messages; the reader
+ * asks for more only while a full batch fits under prefetch, and the drain wakes it when room opens.
  */
 final class InboxSubscription implements Subscription {
 
     static final int ACK_BATCH = 100;
+    private static final int MAX_DETAIL = 500;
     private static final Logger log = LoggerFactory.getLogger(InboxSubscription.class);
     private static final ThreadLocal<InboxSubscription> HANDLING = new ThreadLocal<>();
 
@@ -45,27 +62,41 @@ final class InboxSubscription implements Subscription {
     private final AgentId agent;
     private final String inbox;
     private final MessageHandler handler;
+    private final DeliveryOptions delivery;
     private final InboxReader reader;
     private final int prefetch;
     private final int readCount;
-    private final ConcurrentLinkedQueue<RedisDelivery> queue = new ConcurrentLinkedQueue<>();
+    private final long reclaimEveryNanos;
+    private final long extendEveryNanos;
+    private final ConcurrentLinkedQueue<InboxDelivery> queue = new ConcurrentLinkedQueue<>();
+    /** Entries read and not yet handled, by entry id: the leases this instance keeps alive. */
+    private final Map<String, InboxDelivery> held = new ConcurrentHashMap<>();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicBoolean closing = new AtomicBoolean();
     private final CompletableFuture<Void> idle = new CompletableFuture<>();
     /** Touched only by the one running drain task. */
     private final List<String> toAck = new ArrayList<>();
+    private final List<String> toForget = new ArrayList<>();
     private volatile boolean abandoned;
-    private volatile CompletionStage<?> lastAck = CompletableFuture.completedFuture(null);
+    private volatile CompletionStage<?> lastSettle = CompletableFuture.completedFuture(null);
+    /** Reader thread only. */
+    private String reclaimCursor = "0-0";
+    private long nextReclaimNanos = System.nanoTime();
+    private long nextExtendNanos = System.nanoTime();
 
-    InboxSubscription(RedisAgentBus bus, AgentId agent, MessageHandler handler, InboxReader reader) {
+    InboxSubscription(RedisAgentBus bus, AgentId agent, DeliveryOptions delivery, MessageHandler handler,
+                      InboxReader reader) {
         this.bus = bus;
         this.agent = agent;
         this.inbox = KeySchema.inbox(agent);
         this.handler = handler;
+        this.delivery = delivery;
         this.reader = reader;
         this.prefetch = bus.options().prefetch();
         this.readCount = Math.min(bus.options().readBatchSize(), prefetch);
+        this.reclaimEveryNanos = delivery.visibilityTimeout().toNanos() / 4;
+        this.extendEveryNanos = delivery.visibilityTimeout().toNanos() / 3;
     }
 
     @Override
@@ -90,35 +121,98 @@ final class InboxSubscription implements Subscription {
         return !closing.get() && prefetch - inFlight.get() >= readCount;
     }
 
-    /** Called by the reader thread for each entry read for this subscription. */
-    void accept(StreamMessage<String, byte[]> entry) {
-        EnvelopeCodec.Decoded decoded = EnvelopeCodec.decode(entry.getBody());
+    /** Called by the reader thread for each entry read or reclaimed for this subscription. */
+    void accept(String entryId, Map<String, byte[]> body, int deliveries) {
+        if (held.containsKey(entryId)) {
+            return; // reclaimed from ourselves while still held: the claim just renewed the lease
+        }
+        EnvelopeCodec.Decoded decoded = EnvelopeCodec.decode(body, bus.options().maxPayloadBytes());
         if (decoded instanceof EnvelopeCodec.Malformed malformed) {
             log.warn("entry {} of {} is not a valid envelope ({} {}: {}); moving it to dead letters",
-                    entry.getId(), inbox, malformed.reason().code(), malformed.field(), malformed.detail());
-            bus.deadLetter(agent, entry.getId(), malformed, consumer(), 1).whenComplete((deadLetterId, failure) -> {
-                if (failure != null) {
-                    log.warn("could not dead-letter entry {} of {}; it stays pending: {}", entry.getId(), inbox, failure.toString());
-                }
-            });
-            return;
-        }
-        if (idle.isDone()) {
-            // Read in the instant the subscription finished closing: leave it pending for redelivery.
-            log.debug("entry {} of {} arrived after {} closed; left pending", entry.getId(), inbox, this);
+                    entryId, inbox, malformed.reason().code(), malformed.field(), malformed.detail());
+            settle(bus.deadLetter(agent, entryId, malformed.reason(), malformed.field(), malformed.detail(),
+                    consumer(), deliveries), entryId);
             return;
         }
         Envelope envelope = ((EnvelopeCodec.Valid) decoded).envelope();
+        if (deliveries > delivery.maxAttempts()) {
+            String detail = "delivered " + deliveries + " times without an outcome (max " + delivery.maxAttempts()
+                    + "): the consumers holding it died or their leases expired";
+            log.warn("message {} of {} {}; moving it to dead letters", envelope.messageId(), inbox, detail);
+            settle(bus.deadLetter(agent, entryId, DeadLetterReason.MAX_ATTEMPTS, null, detail, consumer(), deliveries),
+                    entryId);
+            return;
+        }
+        if (idle.isDone()) {
+            // Read in the instant the subscription finished closing: leave it pending for reclaim.
+            log.debug("entry {} of {} arrived after {} closed; left pending", entryId, inbox, this);
+            return;
+        }
+        InboxDelivery next = new InboxDelivery(this, envelope, deliveries, entryId);
+        held.put(entryId, next);
         inFlight.incrementAndGet();
-        queue.add(new RedisDelivery(envelope, 1, entry.getId(), consumer(), Instant.now()));
+        queue.add(next);
         scheduleDrain();
+    }
+
+    /**
+     * Runs the reclaim and lease extension that are due; called by the reader thread between reads.
+     *
+     * @return when this subscription next needs maintenance, as a {@link System#nanoTime()} value
+     */
+    long maintain(long now) {
+        if (now - nextExtendNanos >= 0) {
+            extendHeldLeases(now);
+            nextExtendNanos = now + extendEveryNanos;
+        }
+        if (now - nextReclaimNanos >= 0 && wantsMore()) {
+            boolean walkedToEnd = reclaimOnce();
+            nextReclaimNanos = walkedToEnd ? now + reclaimEveryNanos : now;
+        }
+        return Math.min(nextExtendNanos, nextReclaimNanos);
+    }
+
+    private boolean reclaimOnce() {
+        InboxReader.Reclaimed reclaimed = reader.reclaim(this, reclaimCursor, delivery.visibilityTimeout(), readCount);
+        if (reclaimed.deleted() > 0) {
+            log.warn("{} pending entries of {} had been deleted or trimmed from the stream; removed from the PEL",
+                    reclaimed.deleted(), inbox);
+        }
+        reclaimed.entries().forEach(entry -> accept(entry.id(), entry.body(), entry.deliveries()));
+        reclaimCursor = reclaimed.cursor();
+        return "0-0".equals(reclaimCursor);
+    }
+
+    private void extendHeldLeases(long now) {
+        long maxNanos = delivery.maxLeaseExtension().toNanos();
+        List<String> ids = new ArrayList<>();
+        for (InboxDelivery current : held.values()) {
+            if (now - current.receivedNanos() < maxNanos) {
+                ids.add(current.entryId());
+            }
+        }
+        if (!ids.isEmpty()) {
+            bus.extendLeases(agent, consumer(), ids).whenComplete((lost, failure) -> {
+                if (failure != null) {
+                    log.warn("could not extend {} leases on {}: {}", ids.size(), inbox, failure.toString());
+                } else if (!lost.isEmpty()) {
+                    log.warn("{} entries of {} were reclaimed by another instance while {} held them: {}",
+                            lost.size(), inbox, consumer(), lost);
+                }
+            });
+        }
+    }
+
+    void extendLease(String entryId) {
+        RedisAgentBus.await(bus.extendLeases(agent, consumer(), List.of(entryId)),
+                bus.options().commandTimeout().toMillis(), "extend lease of " + entryId + " in " + inbox);
     }
 
     @Override
     public void close() {
         beginClose();
         if (HANDLING.get() == this) {
-            return; // the running delivery is acknowledged when the handler returns
+            return; // the running delivery is settled when the handler returns
         }
         awaitClosed();
     }
@@ -135,10 +229,10 @@ final class InboxSubscription implements Subscription {
         RedisAgentBus.awaitQuietly(idle, timeout);
         if (!idle.isDone()) {
             abandoned = true;
-            log.warn("{} handler of {} did not finish within {} ms; {} read messages stay pending for redelivery",
-                    agent, consumer(), timeout, inFlight.get());
+            log.warn("{} handler of {} did not finish within {} ms; {} read messages stay pending and are "
+                    + "reclaimed by another instance after the visibility timeout", agent, consumer(), timeout, inFlight.get());
         }
-        RedisAgentBus.awaitQuietly(lastAck, bus.options().commandTimeout().toMillis());
+        RedisAgentBus.awaitQuietly(lastSettle, bus.options().commandTimeout().toMillis());
         if (idle.isDone()) {
             RedisAgentBus.awaitQuietly(bus.releaseConsumer(agent, consumer()), bus.options().commandTimeout().toMillis());
         }
@@ -158,11 +252,12 @@ final class InboxSubscription implements Subscription {
     private void drain() {
         HANDLING.set(this);
         try {
-            RedisDelivery delivery;
-            while (!abandoned && (delivery = queue.poll()) != null) {
+            InboxDelivery next;
+            while (!abandoned && (next = queue.poll()) != null) {
                 try {
-                    handle(delivery);
+                    handle(next);
                 } finally {
+                    held.remove(next.entryId());
                     int left = inFlight.decrementAndGet();
                     if (toAck.size() >= ACK_BATCH) {
                         flushAcks();
@@ -183,14 +278,54 @@ final class InboxSubscription implements Subscription {
         }
     }
 
-    private void handle(RedisDelivery delivery) {
+    private void handle(InboxDelivery current) {
         try {
-            handler.handle(delivery);
-            toAck.add(delivery.entryId());
+            handler.handle(current);
+        } catch (NonRetryableException e) {
+            deadLetter(current, DeadLetterReason.NON_RETRYABLE, describe(e));
+            return;
         } catch (Exception | LinkageError | AssertionError e) {
-            log.warn("handler of {} failed on message {} (entry {}, attempt {}); left pending",
-                    agent, delivery.envelope().messageId(), delivery.entryId(), delivery.attempt(), e);
+            log.warn("handler of {} failed on message {} (entry {}, attempt {} of {})", agent,
+                    current.envelope().messageId(), current.entryId(), current.attempt(), delivery.maxAttempts(), e);
+            retryOrGiveUp(current, delivery.backoff().delayAfter(current.attempt()), describe(e));
+            return;
         }
+        if (current.rejectReason() != null) {
+            deadLetter(current, DeadLetterReason.REJECTED, truncate(current.rejectReason()));
+        } else if (current.retryDelay() != null) {
+            retryOrGiveUp(current, current.retryDelay(), "handler asked to retry in " + current.retryDelay());
+        } else {
+            toAck.add(current.entryId());
+            if (current.attempt() > 1) {
+                toForget.add(current.entryId()); // it may have a failure record from an earlier attempt
+            }
+        }
+    }
+
+    private void retryOrGiveUp(InboxDelivery current, Duration delay, String detail) {
+        if (current.attempt() >= delivery.maxAttempts()) {
+            deadLetter(current, DeadLetterReason.MAX_ATTEMPTS,
+                    "attempt " + current.attempt() + " of " + delivery.maxAttempts() + " failed: " + detail);
+            return;
+        }
+        long idleMillis = Math.max(0, delivery.visibilityTimeout().minus(delay).toMillis());
+        settle(bus.retryLater(agent, consumer(), current.entryId(), idleMillis), current.entryId());
+    }
+
+    private void deadLetter(InboxDelivery current, DeadLetterReason reason, String detail) {
+        log.warn("message {} of {} goes to dead letters after attempt {}: {} {}", current.envelope().messageId(),
+                inbox, current.attempt(), reason.code(), detail);
+        settle(bus.deadLetter(agent, current.entryId(), reason, null, detail, consumer(), current.attempt()),
+                current.entryId());
+    }
+
+    private void settle(CompletionStage<?> step, String entryId) {
+        lastSettle = step.whenComplete((result, failure) -> {
+            if (failure != null) {
+                log.warn("could not settle entry {} of {}; it stays pending and is reclaimed later: {}",
+                        entryId, inbox, failure.toString());
+            }
+        });
     }
 
     private void flushAcks() {
@@ -199,17 +334,25 @@ final class InboxSubscription implements Subscription {
         }
         String[] ids = toAck.toArray(String[]::new);
         toAck.clear();
-        lastAck = bus.commands().xack(inbox, KeySchema.INBOX_GROUP, ids).whenComplete((count, failure) -> {
-            if (failure != null) {
-                log.warn("XACK of {} entries of {} failed; they stay pending: {}", ids.length, inbox, failure.toString());
-            }
-        });
+        if (!toForget.isEmpty()) {
+            bus.commands().hdel(KeySchema.failures(agent), toForget.toArray(String[]::new));
+            toForget.clear();
+        }
+        settle(bus.commands().xack(inbox, KeySchema.INBOX_GROUP, ids), ids.length + " acked entries");
     }
 
     private void checkIdle() {
         if (closing.get() && inFlight.get() == 0 && !draining.get()) {
             idle.complete(null);
         }
+    }
+
+    private static String describe(Throwable failure) {
+        return truncate(failure.getClass().getName() + ": " + failure.getMessage());
+    }
+
+    private static String truncate(String text) {
+        return text.length() <= MAX_DETAIL ? text : text.substring(0, MAX_DETAIL) + "…";
     }
 
     @Override

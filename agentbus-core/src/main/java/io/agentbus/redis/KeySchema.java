@@ -1,6 +1,7 @@
 package io.agentbus.redis;
 
 import io.agentbus.AgentId;
+import io.agentbus.MessageId;
 
 /**
  * The Redis key names of the protocol (docs/PROTOCOL.md). The braces are the Redis Cluster hash tag:
@@ -20,5 +21,20 @@ final class KeySchema {
 
     static String deadLetters(AgentId agent) {
         return "agent:{" + agent.value() + "}:dlq";
+    }
+
+    /** Per-entry time of the first failed delivery, kept while an entry is being retried. */
+    static String failures(AgentId agent) {
+        return "agent:{" + agent.value() + "}:failures";
+    }
+
+    /** Marks a message id as sent to the agent, for the dedup window. */
+    static String dedup(AgentId agent, MessageId messageId) {
+        return "agent:{" + agent.value() + "}:dedup:" + messageId.value();
+    }
+
+    /** Marks a message id as handled by the agent, for {@code AgentBus.idempotent}. */
+    static String processed(AgentId agent, MessageId messageId) {
+        return "agent:{" + agent.value() + "}:processed:" + messageId.value();
     }
 }

@@ -1,7 +1,7 @@
 package io.agentbus.redis;
 
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -39,8 +39,9 @@ final class LuaScript {
         }
     }
 
-    <T> CompletionStage<T> run(RedisAsyncCommands<String, String> redis, ScriptOutputType type,
-                               String[] keys, String... args) {
+    @SafeVarargs
+    final <K, V, T> CompletionStage<T> run(RedisScriptingAsyncCommands<K, V> redis, ScriptOutputType type,
+                                           K[] keys, V... args) {
         CompletionStage<T> bySha = redis.evalsha(sha, type, keys, args);
         return bySha.exceptionallyCompose(failure -> RedisErrors.hasErrorCode(failure, "NOSCRIPT")
                 ? redis.<T>eval(source, type, keys, args)

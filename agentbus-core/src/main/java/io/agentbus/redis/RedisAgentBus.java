@@ -4,6 +4,10 @@ import io.agentbus.AgentBus;
 import io.agentbus.AgentBusException;
 import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
+import io.agentbus.BusUnavailableException;
+import io.agentbus.DeadLetterReason;
+import io.agentbus.DeadLetters;
+import io.agentbus.DeliveryOptions;
 import io.agentbus.Envelope;
 import io.agentbus.InboxStats;
 import io.agentbus.InvalidEnvelopeException;
@@ -17,6 +21,7 @@ import io.lettuce.core.Consumer;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SetArgs;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.XGroupCreateArgs;
@@ -30,8 +35,13 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -59,7 +69,10 @@ final class RedisAgentBus implements AgentBus {
 
     private static final Logger log = LoggerFactory.getLogger(RedisAgentBus.class);
     private static final RedisCodec<String, byte[]> READ_CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
+    private static final LuaScript SEND = LuaScript.load("send.lua");
     private static final LuaScript DEAD_LETTER = LuaScript.load("dead_letter.lua");
+    private static final LuaScript RETRY_LATER = LuaScript.load("retry_later.lua");
+    private static final LuaScript EXTEND_LEASE = LuaScript.load("extend_lease.lua");
     private static final LuaScript RELEASE_CONSUMER = LuaScript.load("release_consumer.lua");
 
     private final BusOptions options;
@@ -128,16 +141,31 @@ final class RedisAgentBus implements AgentBus {
                             + payloadBytes + " bytes");
         }
         String inbox = KeySchema.inbox(envelope.toAgent());
-        return RedisErrors.mapped(
-                commands.xadd(inbox, EnvelopeCodec.encode(envelope))
-                        .thenApply(entryId -> new SendReceipt(envelope.messageId(), envelope.toAgent(), entryId)),
+        Map<String, String> fields = EnvelopeCodec.encode(envelope);
+        String[] args = new String[1 + fields.size() * 2];
+        args[0] = Long.toString(options.dedupWindow().toMillis());
+        int i = 1;
+        for (Map.Entry<String, String> field : fields.entrySet()) {
+            args[i++] = field.getKey();
+            args[i++] = field.getValue();
+        }
+        CompletionStage<List<Object>> stored = SEND.run(commands, ScriptOutputType.MULTI,
+                new String[] {inbox, KeySchema.dedup(envelope.toAgent(), envelope.messageId())}, args);
+        return RedisErrors.mapped(stored.thenApply(reply -> new SendReceipt(envelope.messageId(), envelope.toAgent(),
+                        (String) reply.get(1), (Long) reply.get(0) == 0)),
                 "send " + envelope.messageId() + " to " + inbox);
     }
 
     @Override
     public Subscription subscribe(AgentId agent, MessageHandler handler) {
-        java.util.Objects.requireNonNull(agent, "agent");
-        java.util.Objects.requireNonNull(handler, "handler");
+        return subscribe(agent, options.delivery(), handler);
+    }
+
+    @Override
+    public Subscription subscribe(AgentId agent, DeliveryOptions delivery, MessageHandler handler) {
+        Objects.requireNonNull(agent, "agent");
+        Objects.requireNonNull(delivery, "delivery");
+        Objects.requireNonNull(handler, "handler");
         synchronized (this) {
             checkOpen();
             int lane = 0;
@@ -150,12 +178,38 @@ final class RedisAgentBus implements AgentBus {
             }
             InboxReader reader = readers.get(lane);
             ensureConsumer(agent, reader.consumer());
-            InboxSubscription subscription = new InboxSubscription(this, agent, handler, reader);
+            InboxSubscription subscription = new InboxSubscription(this, agent, delivery, handler, reader);
             subscriptions.add(subscription);
             reader.add(subscription);
             log.debug("subscribed {} as consumer {}", agent, reader.consumer());
             return subscription;
         }
+    }
+
+    @Override
+    public MessageHandler idempotent(MessageHandler handler, Duration window) {
+        Objects.requireNonNull(handler, "handler");
+        if (window.isNegative() || window.isZero()) {
+            throw new IllegalArgumentException("idempotency window must be > 0, was " + window);
+        }
+        long timeout = options.commandTimeout().toMillis();
+        return delivery -> {
+            String marker = KeySchema.processed(delivery.envelope().toAgent(), delivery.envelope().messageId());
+            if (await(commands.exists(marker), timeout, "check " + marker) > 0) {
+                log.debug("message {} was already handled; acknowledging without running the handler",
+                        delivery.envelope().messageId());
+                return;
+            }
+            handler.handle(delivery);
+            // Set before the ack, so a redelivery after a crash between the two is still recognised.
+            await(commands.set(marker, delivery.entryId(), SetArgs.Builder.px(window.toMillis())), timeout, "set " + marker);
+        };
+    }
+
+    @Override
+    public DeadLetters deadLetters(AgentId agent) {
+        checkOpen();
+        return new RedisDeadLetters(this, Objects.requireNonNull(agent, "agent"));
     }
 
     @Override
@@ -246,12 +300,32 @@ final class RedisAgentBus implements AgentBus {
         }
     }
 
-    CompletionStage<String> deadLetter(AgentId agent, String entryId, EnvelopeCodec.Malformed malformed,
-                                       String consumer, int attempts) {
+    CompletionStage<String> deadLetter(AgentId agent, String entryId, DeadLetterReason reason, String field,
+                                       String detail, String consumer, int attempts) {
         return DEAD_LETTER.run(commands, ScriptOutputType.VALUE,
-                new String[] {KeySchema.inbox(agent), KeySchema.deadLetters(agent)},
-                KeySchema.INBOX_GROUP, entryId, malformed.reason().code(), String.valueOf(malformed.field()),
-                malformed.detail(), consumer, Long.toString(System.currentTimeMillis()), Integer.toString(attempts));
+                new String[] {KeySchema.inbox(agent), KeySchema.deadLetters(agent), KeySchema.failures(agent)},
+                KeySchema.INBOX_GROUP, entryId, reason.code(), field == null ? "" : field, detail, consumer,
+                Long.toString(System.currentTimeMillis()), Integer.toString(attempts));
+    }
+
+    CompletionStage<Long> retryLater(AgentId agent, String consumer, String entryId, long idleMillis) {
+        return RETRY_LATER.run(commands, ScriptOutputType.INTEGER,
+                new String[] {KeySchema.inbox(agent), KeySchema.failures(agent)},
+                KeySchema.INBOX_GROUP, consumer, entryId, Long.toString(idleMillis),
+                Long.toString(System.currentTimeMillis()));
+    }
+
+    /** Extends the leases of {@code entryIds} this consumer still owns; completes with the ids it lost. */
+    CompletionStage<List<String>> extendLeases(AgentId agent, String consumer, List<String> entryIds) {
+        String[] args = new String[2 + entryIds.size()];
+        args[0] = KeySchema.INBOX_GROUP;
+        args[1] = consumer;
+        for (int i = 0; i < entryIds.size(); i++) {
+            args[i + 2] = entryIds.get(i);
+        }
+        CompletionStage<List<Object>> lost = EXTEND_LEASE.run(commands, ScriptOutputType.MULTI,
+                new String[] {KeySchema.inbox(agent)}, args);
+        return lost.thenApply(ids -> ids.stream().map(String::valueOf).toList());
     }
 
     CompletionStage<Long> releaseConsumer(AgentId agent, String consumer) {
@@ -293,6 +367,20 @@ final class RedisAgentBus implements AgentBus {
             thread.setDaemon(true);
             return thread;
         };
+    }
+
+    /** Waits for a Redis step from a thread that may block; failures are mapped, as the sync view does. */
+    static <T> T await(CompletionStage<T> stage, long timeoutMillis, String action) {
+        try {
+            return stage.toCompletableFuture().get(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AgentBusException("interrupted: " + action, e);
+        } catch (TimeoutException e) {
+            throw new BusUnavailableException(action + ": no answer within " + timeoutMillis + " ms", e);
+        } catch (ExecutionException e) {
+            throw RedisErrors.map(e, action);
+        }
     }
 
     static void awaitQuietly(CompletionStage<?> stage, long timeoutMillis) {

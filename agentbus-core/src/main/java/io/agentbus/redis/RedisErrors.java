@@ -50,10 +50,15 @@ final class RedisErrors {
         });
     }
 
+    /** Whether {@code failure} or one of its causes is a Redis error reply starting with {@code code}. */
     static boolean hasErrorCode(Throwable failure, String code) {
-        Throwable error = unwrap(failure);
-        return error instanceof RedisCommandExecutionException
-                && error.getMessage() != null && error.getMessage().startsWith(code);
+        for (Throwable error = failure; error != null; error = error.getCause()) {
+            if (error instanceof RedisCommandExecutionException
+                    && error.getMessage() != null && error.getMessage().startsWith(code)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean isAuthError(String message) {

@@ -18,7 +18,7 @@ class EnvelopeCodecTest {
                 .payload("{\"brief\":\"ünïcode ✓\"}").priority(9).replyTo("cmo").correlationId("c-1")
                 .conversationId("conv").extension("x_tenant", "acme").build();
 
-        EnvelopeCodec.Decoded decoded = EnvelopeCodec.decode(bytes(EnvelopeCodec.encode(envelope)));
+        EnvelopeCodec.Decoded decoded = EnvelopeCodec.decode(bytes(EnvelopeCodec.encode(envelope)), 1 << 20);
 
         assertThat(decoded).isEqualTo(new EnvelopeCodec.Valid(envelope));
     }
@@ -73,7 +73,7 @@ class EnvelopeCodecTest {
         Map<String, byte[]> body = bytes(minimal());
         body.put("payload", new byte[] {'{', '}', (byte) 0xFF});
 
-        EnvelopeCodec.Decoded decoded = EnvelopeCodec.decode(body);
+        EnvelopeCodec.Decoded decoded = EnvelopeCodec.decode(body, 1 << 20);
 
         assertThat(decoded).isEqualTo(new EnvelopeCodec.Malformed(
                 DeadLetterReason.INVALID_ENCODING, "payload", "is not valid UTF-8"));

@@ -1,0 +1,130 @@
+package io.agentbus;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How the messages of one agent are delivered: visibility timeout, attempts and retry backoff.
+ * Immutable; the bus default is {@link BusOptions#delivery()}, a subscription can bring its own.
+ */
+public final class DeliveryOptions {
+
+    /** How long a message may stay pending without progress before another instance reclaims it. */
+    public static final Duration DEFAULT_VISIBILITY_TIMEOUT = Duration.ofSeconds(30);
+    /** Deliveries of one message before it moves to dead letters. */
+    public static final int DEFAULT_MAX_ATTEMPTS = 5;
+    /** Exponential from 1 s, capped at 30 s, with full jitter. */
+    public static final Backoff DEFAULT_BACKOFF = Backoff.exponential(Duration.ofSeconds(1), Duration.ofSeconds(30));
+    /** How long the runtime keeps extending the lease of a message a live handler still holds. */
+    public static final Duration DEFAULT_MAX_LEASE_EXTENSION = Duration.ofMinutes(30);
+
+    private static final DeliveryOptions DEFAULTS = builder().build();
+
+    private final Duration visibilityTimeout;
+    private final int maxAttempts;
+    private final Backoff backoff;
+    private final Duration maxLeaseExtension;
+
+    private DeliveryOptions(Builder builder) {
+        visibilityTimeout = builder.visibilityTimeout;
+        maxAttempts = builder.maxAttempts;
+        backoff = builder.backoff;
+        maxLeaseExtension = builder.maxLeaseExtension;
+    }
+
+    public static DeliveryOptions defaults() {
+        return DEFAULTS;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder mutate() {
+        return new Builder().visibilityTimeout(visibilityTimeout).maxAttempts(maxAttempts).backoff(backoff)
+                .maxLeaseExtension(maxLeaseExtension);
+    }
+
+    /**
+     * A message pending longer than this without its lease being extended is reclaimed
+     * ({@code XAUTOCLAIM}) by a running instance of the agent, and delivered again. A live
+     * instance extends the leases of the messages it holds, so a slow handler is not robbed.
+     * Default {@link #DEFAULT_VISIBILITY_TIMEOUT}.
+     */
+    public Duration visibilityTimeout() {
+        return visibilityTimeout;
+    }
+
+    /** Default {@link #DEFAULT_MAX_ATTEMPTS}. */
+    public int maxAttempts() {
+        return maxAttempts;
+    }
+
+    /**
+     * Delay before a failed message is delivered again. A retry waits in the pending entries list,
+     * so the effective delay is at most {@link #visibilityTimeout()}. Default {@link #DEFAULT_BACKOFF}.
+     */
+    public Backoff backoff() {
+        return backoff;
+    }
+
+    /**
+     * How long after it was read the runtime stops extending a message's lease, so that a hung
+     * handler does not hold it for ever. Default {@link #DEFAULT_MAX_LEASE_EXTENSION}.
+     */
+    public Duration maxLeaseExtension() {
+        return maxLeaseExtension;
+    }
+
+    @Override
+    public String toString() {
+        return "DeliveryOptions{visibilityTimeout=" + visibilityTimeout + ", maxAttempts=" + maxAttempts
+                + ", backoff=" + backoff + ", maxLeaseExtension=" + maxLeaseExtension + '}';
+    }
+
+    /** Builds {@link DeliveryOptions}. */
+    public static final class Builder {
+        private Duration visibilityTimeout = DEFAULT_VISIBILITY_TIMEOUT;
+        private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
+        private Backoff backoff = DEFAULT_BACKOFF;
+        private Duration maxLeaseExtension = DEFAULT_MAX_LEASE_EXTENSION;
+
+        private Builder() {
+        }
+
+        public Builder visibilityTimeout(Duration visibilityTimeout) {
+            Objects.requireNonNull(visibilityTimeout, "visibilityTimeout");
+            if (visibilityTimeout.toMillis() < 100) {
+                throw new IllegalArgumentException("visibilityTimeout must be >= 100ms, was " + visibilityTimeout);
+            }
+            this.visibilityTimeout = visibilityTimeout;
+            return this;
+        }
+
+        public Builder maxAttempts(int maxAttempts) {
+            if (maxAttempts < 1) {
+                throw new IllegalArgumentException("maxAttempts must be >= 1, was " + maxAttempts);
+            }
+            this.maxAttempts = maxAttempts;
+            return this;
+        }
+
+        public Builder backoff(Backoff backoff) {
+            this.backoff = Objects.requireNonNull(backoff, "backoff");
+            return this;
+        }
+
+        public Builder maxLeaseExtension(Duration maxLeaseExtension) {
+            Objects.requireNonNull(maxLeaseExtension, "maxLeaseExtension");
+            if (maxLeaseExtension.isNegative()) {
+                throw new IllegalArgumentException("maxLeaseExtension must be >= 0, was " + maxLeaseExtension);
+            }
+            this.maxLeaseExtension = maxLeaseExtension;
+            return this;
+        }
+
+        public DeliveryOptions build() {
+            return new DeliveryOptions(this);
+        }
+    }
+}

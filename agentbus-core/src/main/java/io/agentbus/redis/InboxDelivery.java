@@ -1,0 +1,95 @@
+package io.agentbus.redis;
+
+import io.agentbus.Delivery;
+import io.agentbus.Envelope;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * A delivery and the outcome its handler chose. Written by the handler thread, read by the same
+ * drain task after the handler returns.
+ */
+final class InboxDelivery implements Delivery {
+
+    private final InboxSubscription subscription;
+    private final Envelope envelope;
+    private final int attempt;
+    private final String entryId;
+    private final Instant receivedAt;
+    private final long receivedNanos;
+    private Duration retryDelay;
+    private String rejectReason;
+
+    InboxDelivery(InboxSubscription subscription, Envelope envelope, int attempt, String entryId) {
+        this.subscription = subscription;
+        this.envelope = envelope;
+        this.attempt = attempt;
+        this.entryId = entryId;
+        this.receivedAt = Instant.now();
+        this.receivedNanos = System.nanoTime();
+    }
+
+    @Override
+    public Envelope envelope() {
+        return envelope;
+    }
+
+    @Override
+    public int attempt() {
+        return attempt;
+    }
+
+    @Override
+    public String entryId() {
+        return entryId;
+    }
+
+    @Override
+    public String consumer() {
+        return subscription.consumer();
+    }
+
+    @Override
+    public Instant receivedAt() {
+        return receivedAt;
+    }
+
+    long receivedNanos() {
+        return receivedNanos;
+    }
+
+    @Override
+    public void retryIn(Duration delay) {
+        Objects.requireNonNull(delay, "delay");
+        if (delay.isNegative()) {
+            throw new IllegalArgumentException("retry delay must be >= 0, was " + delay);
+        }
+        retryDelay = delay;
+        rejectReason = null;
+    }
+
+    @Override
+    public void deadLetter(String reason) {
+        rejectReason = Objects.requireNonNull(reason, "reason");
+        retryDelay = null;
+    }
+
+    @Override
+    public void extendLease() {
+        subscription.extendLease(entryId);
+    }
+
+    Duration retryDelay() {
+        return retryDelay;
+    }
+
+    String rejectReason() {
+        return rejectReason;
+    }
+
+    @Override
+    public String toString() {
+        return "Delivery{" + envelope.messageId() + " entry " + entryId + " attempt " + attempt + '}';
+    }
+}

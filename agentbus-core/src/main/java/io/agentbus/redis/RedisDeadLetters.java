@@ -1,0 +1,179 @@
+package io.agentbus.redis;
+
+import io.agentbus.AgentId;
+import io.agentbus.DeadLetter;
+import io.agentbus.DeadLetterReason;
+import io.agentbus.DeadLetters;
+import io.agentbus.Envelope;
+import io.lettuce.core.Limit;
+import io.lettuce.core.Range;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.XTrimArgs;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.function.LongConsumer;
+import java.util.regex.Pattern;
+
+/** {@link DeadLetters} on the stream {@code agent:{id}:dlq}; see docs/PROTOCOL.md for its entry format. */
+final class RedisDeadLetters implements DeadLetters {
+
+    private static final LuaScript REDRIVE = LuaScript.load("redrive.lua");
+    private static final Pattern ENTRY_ID = Pattern.compile("\\d+-\\d+");
+    private static final int BATCH = 200;
+    private static final String META_PREFIX = "dlq_";
+
+    private final RedisAgentBus bus;
+    private final AgentId agent;
+    private final String key;
+
+    RedisDeadLetters(RedisAgentBus bus, AgentId agent) {
+        this.bus = bus;
+        this.agent = agent;
+        this.key = KeySchema.deadLetters(agent);
+    }
+
+    @Override
+    public AgentId agent() {
+        return agent;
+    }
+
+    @Override
+    public long count() {
+        return await(bus.commands().xlen(key), "count dead letters");
+    }
+
+    @Override
+    public List<DeadLetter> list(int limit) {
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit must be >= 1, was " + limit);
+        }
+        return page(Range.create("-", "+"), limit).stream().map(this::toDeadLetter).toList();
+    }
+
+    @Override
+    public Optional<DeadLetter> find(String id) {
+        if (ENTRY_ID.matcher(id).matches()) {
+            List<StreamMessage<String, String>> entry = page(Range.create(id, id), 1);
+            if (!entry.isEmpty()) {
+                return Optional.of(toDeadLetter(entry.get(0)));
+            }
+        }
+        // Not an entry id: look for a message id, page by page.
+        String from = "-";
+        while (true) {
+            List<StreamMessage<String, String>> page = page(Range.create(from, "+"), BATCH);
+            for (StreamMessage<String, String> entry : page) {
+                if (id.equals(entry.getBody().get(EnvelopeCodec.MESSAGE_ID))) {
+                    return Optional.of(toDeadLetter(entry));
+                }
+            }
+            if (page.size() < BATCH) {
+                return Optional.empty();
+            }
+            from = "(" + page.get(page.size() - 1).getId();
+        }
+    }
+
+    @Override
+    public long redrive(List<String> ids) {
+        long moved = 0;
+        for (int from = 0; from < ids.size(); from += BATCH) {
+            List<String> batch = ids.subList(from, Math.min(ids.size(), from + BATCH));
+            moved += redriveBatch(batch.toArray(String[]::new));
+        }
+        return moved;
+    }
+
+    @Override
+    public long redriveAll(LongConsumer progress) {
+        // Only what is there now: a message that fails again after its redrive is not redriven twice.
+        List<StreamMessage<String, String>> newest =
+                await(bus.commands().xrevrange(key, Range.create("-", "+"), Limit.from(1)), "find newest dead letter");
+        if (newest.isEmpty()) {
+            return 0;
+        }
+        String last = newest.get(0).getId();
+        long moved = 0;
+        while (true) {
+            List<StreamMessage<String, String>> page = page(Range.create("-", last), BATCH);
+            if (page.isEmpty()) {
+                return moved;
+            }
+            moved += redriveBatch(page.stream().map(StreamMessage::getId).toArray(String[]::new));
+            progress.accept(moved);
+        }
+    }
+
+    @Override
+    public long purge() {
+        return await(bus.commands().xtrim(key, XTrimArgs.Builder.maxlen(0)), "purge dead letters");
+    }
+
+    @Override
+    public long purgeOlderThan(Duration age) {
+        List<String> time = await(bus.commands().time(), "read server time");
+        long nowMillis = Long.parseLong(time.get(0)) * 1000 + Long.parseLong(time.get(1)) / 1000;
+        // A dead letter's entry id is the time it was dead-lettered, on the server's clock.
+        String minId = Math.max(0, nowMillis - age.toMillis()) + "-0";
+        return await(bus.commands().xtrim(key, XTrimArgs.Builder.minId(minId)), "purge dead letters older than " + age);
+    }
+
+    private long redriveBatch(String[] ids) {
+        CompletionStage<Long> moved = REDRIVE.run(bus.commands(), ScriptOutputType.INTEGER,
+                new String[] {key, KeySchema.inbox(agent)}, ids);
+        return await(moved, "redrive dead letters");
+    }
+
+    private List<StreamMessage<String, String>> page(Range<String> range, int limit) {
+        return await(bus.commands().xrange(key, range, Limit.from(limit)), "read dead letters");
+    }
+
+    private DeadLetter toDeadLetter(StreamMessage<String, String> entry) {
+        Map<String, String> original = new LinkedHashMap<>();
+        Map<String, String> meta = new LinkedHashMap<>();
+        entry.getBody().forEach((name, value) -> (name.startsWith(META_PREFIX) ? meta : original).put(name, value));
+        Optional<Envelope> envelope = EnvelopeCodec.decodeText(new LinkedHashMap<>(original))
+                instanceof EnvelopeCodec.Valid valid ? Optional.of(valid.envelope()) : Optional.empty();
+        String field = meta.getOrDefault("dlq_field", "");
+        return new DeadLetter(
+                entry.getId(),
+                agent,
+                envelope,
+                original,
+                DeadLetterReason.fromCode(meta.get("dlq_reason")).orElse(DeadLetterReason.INVALID_FIELD),
+                meta.getOrDefault("dlq_detail", ""),
+                field.isEmpty() ? Optional.empty() : Optional.of(field),
+                parseInt(meta.get("dlq_attempts")),
+                millis(meta.getOrDefault("dlq_first_failed_at", meta.get("dlq_failed_at"))),
+                millis(meta.get("dlq_failed_at")),
+                meta.getOrDefault("dlq_consumer", ""),
+                meta.getOrDefault("dlq_source_id", ""));
+    }
+
+    private <T> T await(CompletionStage<T> stage, String action) {
+        return RedisAgentBus.await(stage, bus.options().commandTimeout().toMillis(), action + " of " + agent);
+    }
+
+    private static int parseInt(String text) {
+        try {
+            return text == null ? 0 : Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private static Instant millis(String text) {
+        try {
+            return text == null ? Instant.EPOCH : Instant.ofEpochMilli(Long.parseLong(text));
+        } catch (NumberFormatException e) {
+            return Instant.EPOCH;
+        }
+    }
+}

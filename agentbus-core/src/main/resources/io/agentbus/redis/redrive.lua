@@ -1,0 +1,25 @@
+-- Moves dead letters back into the inbox as new entries, each atomically: the original fields are
+-- appended to the inbox (the dlq_ fields dropped) and the dead letter deleted. A new entry starts
+-- with a delivery counter of 1.
+-- KEYS[1] dead letters (agent:{id}:dlq)   KEYS[2] inbox stream   ARGV[1..] dead-letter entry ids
+-- Returns how many were moved.
+local moved = 0
+for i = 1, #ARGV do
+  local entry = redis.call('XRANGE', KEYS[1], ARGV[i], ARGV[i])
+  if #entry > 0 then
+    local original = {}
+    local fields = entry[1][2]
+    for j = 1, #fields, 2 do
+      if string.sub(fields[j], 1, 4) ~= 'dlq_' then
+        original[#original + 1] = fields[j]
+        original[#original + 1] = fields[j + 1]
+      end
+    end
+    if #original > 0 then
+      redis.call('XADD', KEYS[2], '*', unpack(original))
+    end
+    redis.call('XDEL', KEYS[1], ARGV[i])
+    moved = moved + 1
+  end
+end
+return moved
