@@ -15,7 +15,8 @@ class HelpTest {
 
     static Stream<Arguments> commandsAndTheirOptions() {
         return Stream.of(
-                Arguments.of("", new String[] {"--redis", "--help", "--version", "send", "receive", "inbox"}),
+                Arguments.of("", new String[] {"--redis", "--help", "--version", "demo", "send", "receive", "inbox"}),
+                Arguments.of("demo", new String[] {"--messages", "--redis"}),
                 Arguments.of("send", new String[] {"--from", "--to", "--type", "--payload", "--priority", "--redis"}),
                 Arguments.of("receive", new String[] {"AGENT", "--count", "--timeout", "--json", "--redis"}),
                 Arguments.of("inbox", new String[] {"AGENT", "--json", "--redis"}));
@@ -31,6 +32,13 @@ class HelpTest {
         assertThat(run.exitCode()).isZero();
         assertThat(run.out()).startsWith(("Usage: agentbus " + command).trim()).contains(Arrays.asList(options));
         assertThat(run.err()).isEmpty();
+    }
+
+    @Test
+    void demoHelpShowsTheDefaultMessageCount() {
+        CliRun run = CliRun.execute("demo", "--help");
+
+        assertThat(run.out()).contains("Default: 2000.");
     }
 
     @Test
