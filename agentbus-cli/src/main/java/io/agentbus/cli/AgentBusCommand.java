@@ -36,6 +36,7 @@ public final class AgentBusCommand implements Runnable {
                         + " on a free loopback port, started for this command and stopped when it exits."})
     private String redisUri;
 
+    /** Runs the command line and exits the JVM with its exit code. */
     public static void main(String[] args) {
         System.exit(newCommandLine().execute(args));
     }
