@@ -1,0 +1,93 @@
+package io.agentbus.cli;
+
+import io.agentbus.AgentBus;
+import io.agentbus.AgentId;
+import io.agentbus.BusOptions;
+import io.agentbus.Subscription;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code agentbus receive}: runs one instance of an agent that prints and acknowledges messages
+ * until it has {@code --count} of them or {@code --timeout} passes.
+ */
+@Command(
+        name = "receive",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Receive messages as AGENT: print each one, then acknowledge it.",
+            "This is one more instance of AGENT: it competes with the agent's other running instances for"
+                    + " the messages of its inbox, and reads one message at a time, so it never takes more"
+                    + " than it prints."},
+        exitCodeListHeading = "Exit codes:%n",
+        exitCodeList = {"0:At least one message received.", ExpectedFailures.FAILED_HELP,
+            ExpectedFailures.INVALID_INPUT_HELP,
+            ReceiveCommand.NOTHING_RECEIVED + ":The timeout passed and no message came."})
+final class ReceiveCommand implements Callable<Integer> {
+
+    static final int NOTHING_RECEIVED = 3;
+
+    @ParentCommand
+    private AgentBusCommand agentbus;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "AGENT", description = "The agent id to receive as.")
+    private String agent;
+
+    @Option(names = "--count", paramLabel = "N", defaultValue = "1",
+            description = "Stop after N messages. Default: ${DEFAULT-VALUE}.")
+    private int count;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "10",
+            description = "Stop after this many seconds, with the messages received by then."
+                    + " Default: ${DEFAULT-VALUE}.")
+    private long timeoutSeconds;
+
+    @Option(names = "--json", description = "Print each message as one JSON object per line, with the wire"
+            + " field names (message_id, from_agent, ...), the payload as an object, and the delivery attempt.")
+    private boolean json;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        AgentId id = AgentId.of(agent);
+        if (count < 1) {
+            throw new IllegalArgumentException("--count must be >= 1, was " + count);
+        }
+        if (timeoutSeconds < 0) {
+            throw new IllegalArgumentException("--timeout must be >= 0, was " + timeoutSeconds);
+        }
+        DeliveryFormat format = json ? DeliveryFormat.JSON : DeliveryFormat.HUMAN;
+        PrintWriter out = spec.commandLine().getOut();
+        // One message read at a time: whatever is read is printed, nothing is held back unacknowledged.
+        BusOptions options = BusOptions.builder().prefetch(1).readBatchSize(1).build();
+        AtomicInteger received = new AtomicInteger();
+        CountDownLatch done = new CountDownLatch(1);
+        CompletableFuture<Subscription> self = new CompletableFuture<>();
+        try (AgentBus bus = agentbus.connect(options, spec.commandLine().getErr())) {
+            self.complete(bus.subscribe(id, delivery -> {
+                out.println(format.format(delivery));
+                out.flush();
+                if (received.incrementAndGet() == count) {
+                    // From its own handler, close() returns at once; this delivery is acked on return.
+                    self.join().close();
+                    done.countDown();
+                }
+            }));
+            done.await(timeoutSeconds, TimeUnit.SECONDS);
+        }
+        // Counted after close: a message being handled when the timeout passed was printed and acked too.
+        return received.get() > 0 ? 0 : NOTHING_RECEIVED;
+    }
+}

@@ -1,0 +1,90 @@
+package io.agentbus.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.agentbus.AgentId;
+import io.agentbus.Envelope;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+class DepartmentTest {
+
+    private final Department department = Department.marketing();
+
+    @Test
+    void marketingHasTheSeedsFifteenRolesAndTwoCopywriters() {
+        List<Department.Role> roles = department.roles();
+
+        assertThat(roles).extracting(role -> role.id().value()).containsExactlyInAnyOrder(
+                "cmo", "campaign_manager", "content_manager", "copywriter", "seo_specialist",
+                "social_media_manager", "email_marketer", "graphic_designer", "brand_manager",
+                "market_researcher", "data_analyst", "pr_specialist", "video_producer",
+                "community_manager", "ppc_specialist");
+        assertThat(roles).filteredOn(role -> role.instances() == 2).extracting(Department.Role::id)
+                .containsExactly(AgentId.of("copywriter"));
+        assertThat(roles.stream().mapToInt(Department.Role::instances).sum()).isEqualTo(16);
+    }
+
+    @Test
+    void everyoneButTheCmoReportsToARoleOfTheDepartmentAndTalksWithIt() {
+        Set<AgentId> ids = department.roles().stream().map(Department.Role::id).collect(Collectors.toSet());
+
+        for (Department.Role role : department.roles()) {
+            if (role.id().value().equals("cmo")) {
+                assertThat(role.manager()).isEmpty();
+                continue;
+            }
+            AgentId manager = role.manager().orElseThrow();
+            assertThat(ids).contains(manager);
+            assertThat(department.routes()).anySatisfy(route -> {
+                assertThat(route.from().id()).isEqualTo(manager);
+                assertThat(route.to()).isEqualTo(role);
+                assertThat(route.messageType()).isEqualTo("task_assignment");
+            });
+            assertThat(department.routes()).anySatisfy(route -> {
+                assertThat(route.from()).isEqualTo(role);
+                assertThat(route.to().id()).isEqualTo(manager);
+                assertThat(route.messageType()).isEqualTo("review_request");
+            });
+        }
+    }
+
+    @Test
+    void messagesFollowTheRoutesWithSmallJsonPayloads() {
+        Random random = new Random(1);
+        Set<List<Object>> routes = department.routes().stream()
+                .map(route -> List.<Object>of(route.from().id(), route.to().id(), route.messageType()))
+                .collect(Collectors.toSet());
+
+        List<Envelope> messages = IntStream.rangeClosed(1, 1000).mapToObj(seq -> department.message(seq, random)).toList();
+
+        assertThat(messages).allSatisfy(message -> {
+            assertThat(routes).contains(List.of(message.fromAgent(), message.toAgent(), message.messageType()));
+            assertThat(message.payload()).startsWith("{\"campaign\":");
+            assertThat(message.payloadBytes()).isLessThan(200);
+        });
+        assertThat(messages).extracting(Envelope::messageType).contains(
+                "task_assignment", "feedback", "review_request", "status_update", "handoff");
+    }
+
+    @Test
+    void aRouteToARoleWithTwoInstancesCarriesTwiceTheTraffic() {
+        Random random = new Random(7);
+        Map<AgentId, Integer> assignments = new HashMap<>();
+
+        IntStream.rangeClosed(1, 20_000).mapToObj(seq -> department.message(seq, random))
+                .filter(message -> message.messageType().equals("task_assignment"))
+                .filter(message -> message.fromAgent().equals(AgentId.of("content_manager")))
+                .forEach(message -> assignments.merge(message.toAgent(), 1, Integer::sum));
+
+        // The content manager assigns tasks to both; two copywriters run, one seo specialist.
+        double ratio = assignments.get(AgentId.of("copywriter")) / (double) assignments.get(AgentId.of("seo_specialist"));
+        assertThat(ratio).isBetween(1.6, 2.4);
+    }
+}

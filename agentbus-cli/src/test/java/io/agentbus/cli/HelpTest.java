@@ -1,0 +1,82 @@
+package io.agentbus.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.agentbus.Priority;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class HelpTest {
+
+    static Stream<Arguments> commandsAndTheirOptions() {
+        return Stream.of(
+                Arguments.of("", new String[] {"--redis", "--help", "--version", "demo", "send", "receive", "inbox"}),
+                Arguments.of("demo", new String[] {"--messages", "--redis"}),
+                Arguments.of("send", new String[] {"--from", "--to", "--type", "--payload", "--priority", "--redis"}),
+                Arguments.of("receive", new String[] {"AGENT", "--count", "--timeout", "--json", "--redis"}),
+                Arguments.of("inbox", new String[] {"AGENT", "--json", "--redis"}));
+    }
+
+    @ParameterizedTest(name = "agentbus {0} --help")
+    @MethodSource("commandsAndTheirOptions")
+    void helpExitsZeroAndNamesEveryOption(String command, String[] options) {
+        String[] args = command.isEmpty() ? new String[] {"--help"} : new String[] {command, "--help"};
+
+        CliRun run = CliRun.execute(args);
+
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out()).startsWith(("Usage: agentbus " + command).trim()).contains(Arrays.asList(options));
+        assertThat(run.err()).isEmpty();
+    }
+
+    @Test
+    void demoHelpShowsTheDefaultMessageCount() {
+        CliRun run = CliRun.execute("demo", "--help");
+
+        assertThat(run.out()).contains("Default: 2000.");
+    }
+
+    @Test
+    void sendHelpNamesEveryPriorityTheBusAccepts() {
+        CliRun run = CliRun.execute("send", "--help");
+
+        for (Priority priority : Priority.values()) {
+            assertThat(run.out()).contains(priority.name().toLowerCase(Locale.ROOT));
+        }
+        assertThat(run.out()).contains("Default: normal.");
+    }
+
+    @Test
+    void receiveHelpDocumentsItsDefaultsAndTheExitCodeForNothingReceived() {
+        CliRun run = CliRun.execute("receive", "--help");
+
+        assertThat(run.out())
+                .contains("Stop after N messages. Default: 1.")
+                .contains("Default: 10.")
+                .containsPattern("(?m)^\\s+3\\s+The timeout passed and no message came\\.$");
+    }
+
+    @Test
+    void redisOptionIsAcceptedBeforeAndAfterTheCommand() {
+        CliRun before = CliRun.execute("--redis", "nonsense://x", "inbox", "copywriter");
+        CliRun after = CliRun.execute("inbox", "copywriter", "--redis", "nonsense://x");
+
+        // Both reach the bus, which refuses the scheme: the option was parsed in either place.
+        assertThat(before.err()).isEqualTo(after.err()).startsWith("agentbus: unsupported Redis URI 'nonsense://x'");
+        assertThat(before.exitCode()).isEqualTo(after.exitCode()).isEqualTo(2);
+    }
+
+    @Test
+    void agentbusWithoutACommandPrintsUsageAsAUsageError() {
+        CliRun run = CliRun.execute();
+
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("Missing required subcommand").contains("Usage: agentbus");
+        assertThat(run.out()).isEmpty();
+    }
+}
