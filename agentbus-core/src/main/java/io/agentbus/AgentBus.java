@@ -62,11 +62,13 @@ public interface AgentBus extends AutoCloseable {
     /**
      * Appends the envelope to the recipient's inbox ({@code agent:{to}:inbox}), once per message id
      * within {@link BusOptions#dedupWindow()}: the dedup marker and the append are one Lua script, so a
-     * retried send stores one entry and reports {@link SendReceipt#duplicate()}. Validation
-     * (payload size against {@link BusOptions#maxPayloadBytes()}) happens before any Redis call.
-     * The stage completes when Redis has appended the entry, or fails with
-     * {@link InvalidEnvelopeException}, {@link BusUnavailableException} or another
-     * {@link AgentBusException}.
+     * retried send stores one entry and reports {@link SendReceipt#duplicate()}. The stage completes
+     * when Redis has stored the entry (or found the duplicate), or fails with
+     * {@link BusUnavailableException} or another {@link AgentBusException}.
+     *
+     * @throws InvalidEnvelopeException at once, before any Redis call, if the payload is larger than
+     *                                  {@link BusOptions#maxPayloadBytes()}
+     * @throws IllegalStateException    if the bus is closed
      */
     CompletionStage<SendReceipt> send(Envelope envelope);
 
