@@ -74,11 +74,13 @@ final class InboxSubscription implements Subscription {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicBoolean closing = new AtomicBoolean();
+    /** Completes when closing and no handler runs any more. */
     private final CompletableFuture<Void> idle = new CompletableFuture<>();
+    /** Completes when closing is done: settled, consumer released (or given up on). */
+    private final CompletableFuture<Void> closed = new CompletableFuture<>();
     /** Touched only by the one running drain task. */
     private final List<String> toAck = new ArrayList<>();
     private final List<String> toForget = new ArrayList<>();
-    private volatile boolean abandoned;
     private volatile CompletionStage<?> lastSettle = CompletableFuture.completedFuture(null);
     /** Reader thread only. */
     private String reclaimCursor = "0-0";
@@ -143,9 +145,8 @@ final class InboxSubscription implements Subscription {
                     entryId);
             return;
         }
-        if (idle.isDone()) {
-            // Read in the instant the subscription finished closing: leave it pending for reclaim.
-            log.debug("entry {} of {} arrived after {} closed; left pending", entryId, inbox, this);
+        if (closing.get()) {
+            handBack(List.of(entryId)); // read in the instant the subscription began closing
             return;
         }
         InboxDelivery next = new InboxDelivery(this, envelope, deliveries, entryId);
@@ -165,7 +166,11 @@ final class InboxSubscription implements Subscription {
             extendHeldLeases(now);
             nextExtendNanos = now + extendEveryNanos;
         }
-        if (now - nextReclaimNanos >= 0 && wantsMore()) {
+        if (!wantsMore()) {
+            // Full or closing: no reclaim now; the drain wakes the reader when room opens.
+            return nextExtendNanos;
+        }
+        if (now - nextReclaimNanos >= 0) {
             boolean walkedToEnd = reclaimOnce();
             nextReclaimNanos = walkedToEnd ? now + reclaimEveryNanos : now;
         }
@@ -217,26 +222,52 @@ final class InboxSubscription implements Subscription {
         awaitClosed();
     }
 
+    /**
+     * Stops reading and hands the messages read but not started back at once: they stay pending
+     * with their idle time set to the visibility timeout, so another instance reclaims them with its
+     * next XAUTOCLAIM instead of after a full timeout. The running handler finishes; its lease keeps
+     * being extended until then.
+     */
     void beginClose() {
-        if (closing.compareAndSet(false, true)) {
-            reader.remove(this);
-            checkIdle();
+        if (!closing.compareAndSet(false, true)) {
+            return;
         }
+        List<String> notStarted = new ArrayList<>();
+        InboxDelivery next;
+        while ((next = queue.poll()) != null) {
+            held.remove(next.entryId());
+            inFlight.decrementAndGet();
+            notStarted.add(next.entryId());
+        }
+        handBack(notStarted);
+        idle.thenCompose(done -> lastSettle)
+                .thenCompose(settled -> bus.releaseConsumer(agent, consumer()))
+                .whenComplete((released, failure) -> closed.complete(null));
+        checkIdle();
     }
 
+    /** Waits, within the shutdown timeout, for the running handler and the last settle steps. */
     void awaitClosed() {
         long timeout = bus.options().shutdownTimeout().toMillis();
         RedisAgentBus.awaitQuietly(idle, timeout);
         if (!idle.isDone()) {
-            abandoned = true;
-            log.warn("{} handler of {} did not finish within {} ms; {} read messages stay pending and are "
-                    + "reclaimed by another instance after the visibility timeout", agent, consumer(), timeout, inFlight.get());
+            log.warn("{} handler of {} did not finish within {} ms; its message stays pending and is "
+                    + "reclaimed by another instance after the visibility timeout", agent, consumer(), timeout);
+            stopMaintenance();
+            return;
         }
-        RedisAgentBus.awaitQuietly(lastSettle, bus.options().commandTimeout().toMillis());
-        if (idle.isDone()) {
-            RedisAgentBus.awaitQuietly(bus.releaseConsumer(agent, consumer()), bus.options().commandTimeout().toMillis());
-        }
+        RedisAgentBus.awaitQuietly(closed, 2 * bus.options().commandTimeout().toMillis());
+    }
+
+    private void stopMaintenance() {
+        reader.remove(this);
         bus.removed(this);
+    }
+
+    private void handBack(List<String> entryIds) {
+        if (!entryIds.isEmpty()) {
+            settle(bus.handBack(agent, consumer(), entryIds, delivery.visibilityTimeout()), entryIds.size() + " handed-back entries");
+        }
     }
 
     private void scheduleDrain() {
@@ -253,7 +284,7 @@ final class InboxSubscription implements Subscription {
         HANDLING.set(this);
         try {
             InboxDelivery next;
-            while (!abandoned && (next = queue.poll()) != null) {
+            while ((next = queue.poll()) != null) {
                 try {
                     handle(next);
                 } finally {
@@ -271,7 +302,7 @@ final class InboxSubscription implements Subscription {
             flushAcks();
             HANDLING.remove();
             draining.set(false);
-            if (!queue.isEmpty() && !abandoned) {
+            if (!queue.isEmpty()) {
                 scheduleDrain(); // entries that arrived after the last poll
             }
             checkIdle();
@@ -342,8 +373,8 @@ final class InboxSubscription implements Subscription {
     }
 
     private void checkIdle() {
-        if (closing.get() && inFlight.get() == 0 && !draining.get()) {
-            idle.complete(null);
+        if (closing.get() && inFlight.get() == 0 && !draining.get() && idle.complete(null)) {
+            stopMaintenance();
         }
     }
 

@@ -24,6 +24,7 @@ import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.XClaimArgs;
 import io.lettuce.core.XGroupCreateArgs;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -313,6 +314,13 @@ final class RedisAgentBus implements AgentBus {
                 new String[] {KeySchema.inbox(agent), KeySchema.failures(agent)},
                 KeySchema.INBOX_GROUP, consumer, entryId, Long.toString(idleMillis),
                 Long.toString(System.currentTimeMillis()));
+    }
+
+    /** Makes entries of this consumer reclaimable by any instance now, without counting a failure. */
+    CompletionStage<List<String>> handBack(AgentId agent, String consumer, List<String> entryIds, Duration visibility) {
+        return commands.xclaim(KeySchema.inbox(agent), Consumer.from(KeySchema.INBOX_GROUP, consumer),
+                XClaimArgs.Builder.minIdleTime(0).idle(visibility).justid(), entryIds.toArray(String[]::new))
+                .thenApply(claimed -> entryIds);
     }
 
     /** Extends the leases of {@code entryIds} this consumer still owns; completes with the ids it lost. */
