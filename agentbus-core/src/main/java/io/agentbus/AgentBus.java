@@ -101,6 +101,16 @@ public interface AgentBus extends AutoCloseable {
     /** Length, pending entries, consumers and oldest pending age of an agent's inbox. */
     CompletionStage<InboxStats> inbox(AgentId agent);
 
+    /** The state of the connection to Redis now; see also {@link BusOptions#listener()}. */
+    ConnectionState connectionState();
+
+    /**
+     * What the start-up check found wrong with the server for this bus: a durability it cannot
+     * honour, an eviction policy that may drop markers, a configuration it could not read. Empty when
+     * all is well. Each was also logged as a warning.
+     */
+    java.util.List<String> serverWarnings();
+
     /** The version of the Redis server, read when the bus connected. */
     RedisVersion serverVersion();
 

@@ -30,6 +30,25 @@ public final class BusOptions {
     /** How long a message id is remembered per recipient so that a resend stores nothing new. */
     public static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofMinutes(10);
 
+    /** Commands one connection may hold waiting for Redis before new ones fail at once. */
+    public static final int DEFAULT_REQUEST_QUEUE_SIZE = 10_000;
+    /** Lettuce reconnects with full jitter, the delay ceiling doubling from this... */
+    public static final Duration DEFAULT_RECONNECT_MIN_DELAY = Duration.ofMillis(100);
+    /** ...up to this. */
+    public static final Duration DEFAULT_RECONNECT_MAX_DELAY = Duration.ofSeconds(10);
+
+    /** What a send does while Redis is unreachable. */
+    public enum DisconnectedSends {
+        /** Fail at once with {@link BusUnavailableException}: the caller decides (retry with the same id). */
+        FAIL_FAST,
+        /**
+         * Buffer, bounded by {@link #requestQueueSize()}, and send after the reconnect; a send still
+         * waiting after {@link #commandTimeout()} fails with {@link BusUnavailableException} (it may
+         * still be stored after the reconnect; a resend with the same id stores nothing twice).
+         */
+        BUFFER
+    }
+
     private static final BusOptions DEFAULTS = builder().build();
 
     private final Duration connectTimeout;
@@ -42,6 +61,15 @@ public final class BusOptions {
     private final Duration shutdownTimeout;
     private final Duration dedupWindow;
     private final DeliveryOptions delivery;
+    private final int requestQueueSize;
+    private final DisconnectedSends disconnectedSends;
+    private final Duration connectWait;
+    private final Durability durability;
+    private final boolean strictDurability;
+    private final boolean allowEvictingMemoryPolicy;
+    private final BusListener listener;
+    private final Duration reconnectMinDelay;
+    private final Duration reconnectMaxDelay;
 
     private BusOptions(Builder builder) {
         connectTimeout = builder.connectTimeout;
@@ -54,6 +82,15 @@ public final class BusOptions {
         shutdownTimeout = builder.shutdownTimeout;
         dedupWindow = builder.dedupWindow;
         delivery = builder.delivery;
+        requestQueueSize = builder.requestQueueSize;
+        disconnectedSends = builder.disconnectedSends;
+        connectWait = builder.connectWait;
+        durability = builder.durability;
+        strictDurability = builder.strictDurability;
+        allowEvictingMemoryPolicy = builder.allowEvictingMemoryPolicy;
+        listener = builder.listener;
+        reconnectMinDelay = builder.reconnectMinDelay;
+        reconnectMaxDelay = builder.reconnectMaxDelay;
     }
 
     public static BusOptions defaults() {
@@ -76,7 +113,15 @@ public final class BusOptions {
                 .readBlock(readBlock)
                 .shutdownTimeout(shutdownTimeout)
                 .dedupWindow(dedupWindow)
-                .delivery(delivery);
+                .delivery(delivery)
+                .requestQueueSize(requestQueueSize)
+                .disconnectedSends(disconnectedSends)
+                .connectWait(connectWait)
+                .durability(durability)
+                .strictDurability(strictDurability)
+                .allowEvictingMemoryPolicy(allowEvictingMemoryPolicy)
+                .listener(listener)
+                .reconnectDelay(reconnectMinDelay, reconnectMaxDelay);
     }
 
     /** Default {@link #DEFAULT_CONNECT_TIMEOUT}. */
@@ -136,13 +181,75 @@ public final class BusOptions {
         return delivery;
     }
 
+    /**
+     * Commands one connection may queue (Lettuce's request queue, unbounded by default) before new
+     * ones fail at once with {@link BusUnavailableException}: memory stays bounded while Redis is slow
+     * or away. Default {@link #DEFAULT_REQUEST_QUEUE_SIZE}.
+     */
+    public int requestQueueSize() {
+        return requestQueueSize;
+    }
+
+    /**
+     * Reconnect backoff: full jitter, the ceiling doubling from this. Also the first pause of
+     * {@link #connectWait()}. Default {@link #DEFAULT_RECONNECT_MIN_DELAY}.
+     */
+    public Duration reconnectMinDelay() {
+        return reconnectMinDelay;
+    }
+
+    /** Cap of the reconnect backoff. Default {@link #DEFAULT_RECONNECT_MAX_DELAY}. */
+    public Duration reconnectMaxDelay() {
+        return reconnectMaxDelay;
+    }
+
+    /** Default {@link DisconnectedSends#FAIL_FAST}. */
+    public DisconnectedSends disconnectedSends() {
+        return disconnectedSends;
+    }
+
+    /**
+     * How long {@link AgentBus#connect} keeps trying while Redis is unreachable at start-up. Default
+     * zero: fail at once (within {@link #connectTimeout()}) with a clear message.
+     */
+    public Duration connectWait() {
+        return connectWait;
+    }
+
+    /** What "send returned" promises. Default {@link Durability#MEMORY}. */
+    public Durability durability() {
+        return durability;
+    }
+
+    /** Refuse to start, instead of warning, when the server cannot honour {@link #durability()}. Default false. */
+    public boolean strictDurability() {
+        return strictDurability;
+    }
+
+    /**
+     * Run even on a server whose {@code maxmemory-policy} may evict keys without a TTL ({@code allkeys-*}):
+     * an eviction deletes whole inboxes. Default false: such a server is refused.
+     */
+    public boolean allowEvictingMemoryPolicy() {
+        return allowEvictingMemoryPolicy;
+    }
+
+    /** Default {@link BusListener#NONE}. */
+    public BusListener listener() {
+        return listener;
+    }
+
     @Override
     public String toString() {
         return "BusOptions{connectTimeout=" + connectTimeout + ", commandTimeout=" + commandTimeout
                 + ", maxPayloadBytes=" + maxPayloadBytes + ", readBatchSize=" + readBatchSize
                 + ", prefetch=" + prefetch + ", handlerThreads=" + handlerThreads
                 + ", readBlock=" + readBlock + ", shutdownTimeout=" + shutdownTimeout
-                + ", dedupWindow=" + dedupWindow + ", delivery=" + delivery + '}';
+                + ", dedupWindow=" + dedupWindow + ", delivery=" + delivery
+                + ", requestQueueSize=" + requestQueueSize + ", disconnectedSends=" + disconnectedSends
+                + ", connectWait=" + connectWait + ", durability=" + durability
+                + ", strictDurability=" + strictDurability + ", allowEvictingMemoryPolicy=" + allowEvictingMemoryPolicy
+                + ", reconnectDelay=" + reconnectMinDelay + ".." + reconnectMaxDelay + '}';
     }
 
     /** Builds {@link BusOptions}; each setter rejects a bad value at once, naming it. */
@@ -157,6 +264,15 @@ public final class BusOptions {
         private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
         private Duration dedupWindow = DEFAULT_DEDUP_WINDOW;
         private DeliveryOptions delivery = DeliveryOptions.defaults();
+        private int requestQueueSize = DEFAULT_REQUEST_QUEUE_SIZE;
+        private DisconnectedSends disconnectedSends = DisconnectedSends.FAIL_FAST;
+        private Duration connectWait = Duration.ZERO;
+        private Durability durability = Durability.MEMORY;
+        private boolean strictDurability;
+        private boolean allowEvictingMemoryPolicy;
+        private BusListener listener = BusListener.NONE;
+        private Duration reconnectMinDelay = DEFAULT_RECONNECT_MIN_DELAY;
+        private Duration reconnectMaxDelay = DEFAULT_RECONNECT_MAX_DELAY;
 
         private Builder() {
         }
@@ -213,6 +329,56 @@ public final class BusOptions {
 
         public Builder delivery(DeliveryOptions delivery) {
             this.delivery = Objects.requireNonNull(delivery, "delivery");
+            return this;
+        }
+
+        public Builder requestQueueSize(int requestQueueSize) {
+            this.requestQueueSize = atLeast("requestQueueSize", requestQueueSize, 1);
+            return this;
+        }
+
+        public Builder disconnectedSends(DisconnectedSends disconnectedSends) {
+            this.disconnectedSends = Objects.requireNonNull(disconnectedSends, "disconnectedSends");
+            return this;
+        }
+
+        public Builder connectWait(Duration connectWait) {
+            Objects.requireNonNull(connectWait, "connectWait");
+            if (connectWait.isNegative()) {
+                throw new IllegalArgumentException("connectWait must be >= 0, was " + connectWait);
+            }
+            this.connectWait = connectWait;
+            return this;
+        }
+
+        public Builder durability(Durability durability) {
+            this.durability = Objects.requireNonNull(durability, "durability");
+            return this;
+        }
+
+        public Builder strictDurability(boolean strictDurability) {
+            this.strictDurability = strictDurability;
+            return this;
+        }
+
+        public Builder allowEvictingMemoryPolicy(boolean allowEvictingMemoryPolicy) {
+            this.allowEvictingMemoryPolicy = allowEvictingMemoryPolicy;
+            return this;
+        }
+
+        public Builder reconnectDelay(Duration min, Duration max) {
+            positive("reconnectMinDelay", min);
+            positive("reconnectMaxDelay", max);
+            if (max.compareTo(min) < 0) {
+                throw new IllegalArgumentException("reconnectMaxDelay " + max + " must be >= reconnectMinDelay " + min);
+            }
+            this.reconnectMinDelay = min;
+            this.reconnectMaxDelay = max;
+            return this;
+        }
+
+        public Builder listener(BusListener listener) {
+            this.listener = Objects.requireNonNull(listener, "listener");
             return this;
         }
 

@@ -43,7 +43,7 @@ final class InboxReader implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(InboxReader.class);
     private static final long MIN_BACKOFF_MILLIS = 100;
     private static final long MAX_BACKOFF_MILLIS = 5_000;
-    private static final LuaScript RECLAIM = LuaScript.load("reclaim.lua");
+    private static final LuaScript CLAIM = LuaScript.load("claim.lua");
 
     private final RedisAgentBus bus;
     private final String consumer;
@@ -98,6 +98,16 @@ final class InboxReader implements Runnable {
         }
     }
 
+    /** The read connection came back: a reply lost with the old one left entries pending under us, unseen. */
+    void reconnected() {
+        byInbox.values().forEach(InboxSubscription::recoverOwnPending);
+        wakeUp();
+    }
+
+    boolean owns(Object lettuceConnection) {
+        return lettuceConnection == connection;
+    }
+
     void stopReading() {
         running = false;
         wakeUp();
@@ -116,21 +126,24 @@ final class InboxReader implements Runnable {
         connection.close();
     }
 
-    /** An XAUTOCLAIM walk step of {@code reclaim.lua}. */
-    record Reclaimed(String cursor, long deleted, List<ReclaimedEntry> entries) {
+    /** One step of a {@code claim.lua} walk: where to go on ({@code 0-0} when done) and what it claimed. */
+    record Claimed(String cursor, long deleted, List<ClaimedEntry> entries) {
     }
 
-    record ReclaimedEntry(String id, int deliveries, Map<String, byte[]> body) {
+    record ClaimedEntry(String id, int deliveries, Map<String, byte[]> body) {
     }
 
-    /** Runs one step of the reclaim walk for {@code subscription} on this reader's connection. */
-    Reclaimed reclaim(InboxSubscription subscription, String cursor, Duration minIdle, int count) {
-        List<Object> reply = RedisAgentBus.await(RECLAIM.<String, byte[], List<Object>>run(connection.async(),
+    /**
+     * Runs one step of a claim walk for {@code subscription} on this reader's connection: entries idle
+     * longer than {@code minIdle} ({@code ownOnly} false), or this consumer's own pending entries.
+     */
+    Claimed claim(InboxSubscription subscription, boolean ownOnly, String cursor, Duration minIdle, int count) {
+        List<Object> reply = RedisAgentBus.await(CLAIM.<String, byte[], List<Object>>run(connection.async(),
                 ScriptOutputType.MULTI, new String[] {subscription.inbox()},
-                bytes(KeySchema.INBOX_GROUP), bytes(consumer), bytes(Long.toString(minIdle.toMillis())),
-                bytes(cursor), bytes(Integer.toString(count))),
-                options.commandTimeout().toMillis(), "reclaim pending entries of " + subscription.inbox());
-        List<ReclaimedEntry> entries = new ArrayList<>();
+                bytes(KeySchema.INBOX_GROUP), bytes(consumer), bytes(ownOnly ? "own" : "idle"), bytes(cursor),
+                bytes(Integer.toString(count)), bytes(Long.toString(minIdle.toMillis()))),
+                options.commandTimeout().toMillis(), "claim pending entries of " + subscription.inbox());
+        List<ClaimedEntry> entries = new ArrayList<>();
         for (Object item : (List<?>) reply.get(2)) {
             List<?> entry = (List<?>) item;
             List<?> flat = (List<?>) entry.get(2);
@@ -138,9 +151,9 @@ final class InboxReader implements Runnable {
             for (int i = 0; i + 1 < flat.size(); i += 2) {
                 body.put(text(flat.get(i)), (byte[]) flat.get(i + 1));
             }
-            entries.add(new ReclaimedEntry(text(entry.get(0)), ((Long) entry.get(1)).intValue(), body));
+            entries.add(new ClaimedEntry(text(entry.get(0)), ((Long) entry.get(1)).intValue(), body));
         }
-        return new Reclaimed(text(reply.get(0)), (Long) reply.get(1), entries);
+        return new Claimed(text(reply.get(0)), (Long) reply.get(1), entries);
     }
 
     @Override

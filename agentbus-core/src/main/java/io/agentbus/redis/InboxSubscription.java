@@ -39,12 +39,14 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>Reclaim and leases. The reader calls {@link #maintain} between reads. Every quarter of the
- * visibility timeout it runs {@code reclaim.lua} (XAUTOCLAIM, walking the cursor, COUNT a batch)
+ * visibility timeout it runs {@code claim.lua} (XAUTOCLAIM, walking the cursor, COUNT a batch)
  * to take over entries idle longer than the visibility timeout: their consumer died, hung, or asked
  * for a delayed retry. Their attempt is the PEL's delivery counter; past max attempts they go to
  * dead letters without reaching the handler. Every third of the visibility timeout it extends the
  * leases of the entries this instance holds ({@code extend_lease.lua}, XCLAIM JUSTID on the ones
  * still its own), so a slow but live handler, and the messages queued behind it, are never robbed.
+ * After its read connection reconnects it first walks its own pending entries ({@code claim.lua}
+ * in "own" mode): the reply of a blocking read lost with the old connection left them there unseen.
  *
  * <p>Concurrency. The reader thread calls {@link #accept} and {@link #maintain}; at most one drain
  * task at a time runs handlers ({@link #draining}), which keeps a subscription's messages in order
@@ -82,7 +84,9 @@ final class InboxSubscription implements Subscription {
     private final List<String> toAck = new ArrayList<>();
     private final List<String> toForget = new ArrayList<>();
     private volatile CompletionStage<?> lastSettle = CompletableFuture.completedFuture(null);
+    private volatile boolean recoverOwn;
     /** Reader thread only. */
+    private String recoverCursor = "0-0";
     private String reclaimCursor = "0-0";
     private long nextReclaimNanos = System.nanoTime();
     private long nextExtendNanos = System.nanoTime();
@@ -170,22 +174,36 @@ final class InboxSubscription implements Subscription {
             // Full or closing: no reclaim now; the drain wakes the reader when room opens.
             return nextExtendNanos;
         }
-        if (now - nextReclaimNanos >= 0) {
+        if (recoverOwn || now - nextReclaimNanos >= 0) {
             boolean walkedToEnd = reclaimOnce();
             nextReclaimNanos = walkedToEnd ? now + reclaimEveryNanos : now;
         }
         return Math.min(nextExtendNanos, nextReclaimNanos);
     }
 
+    /** Asks the next maintenance to walk this consumer's own pending entries first (after a reconnect). */
+    void recoverOwnPending() {
+        recoverOwn = true;
+    }
+
+    /** One claim step: this consumer's own pending entries while recovering, else entries idle past visibility. */
     private boolean reclaimOnce() {
-        InboxReader.Reclaimed reclaimed = reader.reclaim(this, reclaimCursor, delivery.visibilityTimeout(), readCount);
-        if (reclaimed.deleted() > 0) {
+        boolean ownOnly = recoverOwn;
+        String cursor = ownOnly ? recoverCursor : reclaimCursor;
+        InboxReader.Claimed claimed = reader.claim(this, ownOnly, cursor, delivery.visibilityTimeout(), readCount);
+        if (claimed.deleted() > 0) {
             log.warn("{} pending entries of {} had been deleted or trimmed from the stream; removed from the PEL",
-                    reclaimed.deleted(), inbox);
+                    claimed.deleted(), inbox);
         }
-        reclaimed.entries().forEach(entry -> accept(entry.id(), entry.body(), entry.deliveries()));
-        reclaimCursor = reclaimed.cursor();
-        return "0-0".equals(reclaimCursor);
+        claimed.entries().forEach(entry -> accept(entry.id(), entry.body(), entry.deliveries()));
+        boolean done = "0-0".equals(claimed.cursor());
+        if (ownOnly) {
+            recoverCursor = claimed.cursor();
+            recoverOwn = !done;
+            return false; // go on with the idle walk at once
+        }
+        reclaimCursor = claimed.cursor();
+        return done;
     }
 
     private void extendHeldLeases(long now) {

@@ -5,6 +5,9 @@ import io.agentbus.AgentBusException;
 import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
 import io.agentbus.BusUnavailableException;
+import io.agentbus.ConnectionState;
+import io.agentbus.Durability;
+import io.agentbus.NotReplicatedException;
 import io.agentbus.DeadLetterReason;
 import io.agentbus.DeadLetters;
 import io.agentbus.DeliveryOptions;
@@ -32,6 +35,9 @@ import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
@@ -77,10 +83,15 @@ final class RedisAgentBus implements AgentBus {
     private static final LuaScript RELEASE_CONSUMER = LuaScript.load("release_consumer.lua");
 
     private final BusOptions options;
+    private final ClientResources resources;
     private final RedisClient client;
+    private final ConnectionWatch watch;
     private final StatefulRedisConnection<String, String> connection;
     private final RedisAsyncCommands<String, String> commands;
+    /** The command connection, or for {@link Durability.Mode#WAIT} one of its own: WAIT blocks its connection. */
+    private final StatefulRedisConnection<String, String> sendConnection;
     private final RedisVersion serverVersion;
+    private final List<String> serverWarnings;
     private final String redisUri;
     private final AutoCloseable owned;
     private final String consumerPrefix;
@@ -90,13 +101,19 @@ final class RedisAgentBus implements AgentBus {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final SyncAgentBus sync = SyncAgentBus.of(this);
 
-    private RedisAgentBus(BusOptions options, RedisClient client, StatefulRedisConnection<String, String> connection,
-                          RedisVersion serverVersion, String redisUri, AutoCloseable owned) {
+    private RedisAgentBus(BusOptions options, ClientResources resources, RedisClient client, ConnectionWatch watch,
+                          StatefulRedisConnection<String, String> connection,
+                          StatefulRedisConnection<String, String> sendConnection, RedisVersion serverVersion,
+                          List<String> serverWarnings, String redisUri, AutoCloseable owned) {
         this.options = options;
+        this.resources = resources;
         this.client = client;
+        this.watch = watch;
         this.connection = connection;
         this.commands = connection.async();
+        this.sendConnection = sendConnection;
         this.serverVersion = serverVersion;
+        this.serverWarnings = serverWarnings;
         this.redisUri = redisUri;
         this.owned = owned;
         this.consumerPrefix = hostName() + "-" + ProcessHandle.current().pid() + "-"
@@ -107,28 +124,86 @@ final class RedisAgentBus implements AgentBus {
     static RedisAgentBus connect(RedisURI uri, BusOptions options, AutoCloseable owned) {
         String shownUri = BusUri.masked(uri.toString());
         uri.setTimeout(options.commandTimeout());
-        RedisClient client = RedisClient.create(uri);
-        client.setOptions(ClientOptions.builder()
-                .socketOptions(SocketOptions.builder()
-                        .connectTimeout(options.connectTimeout())
-                        .keepAlive(true)
-                        .build())
-                .timeoutOptions(TimeoutOptions.builder().timeoutSource(new BusTimeouts(options)).build())
-                .build());
+        ClientResources resources = DefaultClientResources.builder()
+                .reconnectDelay(Delay.fullJitter(options.reconnectMinDelay(), options.reconnectMaxDelay(),
+                        options.reconnectMinDelay().toMillis(), TimeUnit.MILLISECONDS))
+                .build();
+        RedisClient client = RedisClient.create(resources, uri);
+        client.setOptions(clientOptions(options));
+        ConnectionWatch watch = new ConnectionWatch(options.listener(), resources);
+        client.addListener(watch);
         try {
-            StatefulRedisConnection<String, String> connection = client.connect(StringCodec.UTF8);
+            StatefulRedisConnection<String, String> connection = connectWithin(client, options, shownUri);
+            watch.watchCommands(connection);
             RedisVersion version = RedisVersion.parse(infoField(connection.sync().info("server"), "redis_version"));
             if (version.compareTo(RedisVersion.MINIMUM) < 0) {
-                connection.close();
                 throw new AgentBusException("agentbus needs Redis " + RedisVersion.MINIMUM + " or newer; "
                         + shownUri + " runs " + version);
             }
+            List<String> warnings = ServerCheck.verify(connection.sync(), options, shownUri);
             connection.sync().clientSetname("agentbus-commands");
-            log.info("connected to {} (Redis {})", shownUri, version);
-            return new RedisAgentBus(options, client, connection, version, shownUri, owned);
+            StatefulRedisConnection<String, String> sendConnection = connection;
+            if (options.durability().mode() == Durability.Mode.WAIT) {
+                sendConnection = client.connect(StringCodec.UTF8);
+                sendConnection.sync().clientSetname("agentbus-durable-sends");
+            }
+            log.info("connected to {} (Redis {}, durability {})", shownUri, version, options.durability());
+            return new RedisAgentBus(options, resources, client, watch, connection, sendConnection, version,
+                    warnings, shownUri, owned);
         } catch (RuntimeException e) {
+            watch.close();
             client.shutdown();
+            resources.shutdown();
             throw RedisErrors.map(e, "cannot connect to " + shownUri + " within " + options.connectTimeout());
+        }
+    }
+
+    /**
+     * Lettuce's options, each set on purpose (docs/OPERATIONS.md): a bounded request queue (its default
+     * is unbounded), a timeout on every command including those queued while disconnected, TCP
+     * keep-alive with short probes so a dead peer is noticed, a connect timeout, and either failing
+     * at once or buffering while disconnected. Buffered commands are replayed after a reconnect; that
+     * is safe because a send is a dedup script and an XACK is idempotent.
+     */
+    private static ClientOptions clientOptions(BusOptions options) {
+        return ClientOptions.builder()
+                .autoReconnect(true)
+                .requestQueueSize(options.requestQueueSize())
+                .disconnectedBehavior(options.disconnectedSends() == BusOptions.DisconnectedSends.FAIL_FAST
+                        ? ClientOptions.DisconnectedBehavior.REJECT_COMMANDS
+                        : ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
+                .suspendReconnectOnProtocolFailure(false)
+                .socketOptions(SocketOptions.builder()
+                        .connectTimeout(options.connectTimeout())
+                        .keepAlive(SocketOptions.KeepAliveOptions.builder().enable()
+                                .idle(Duration.ofSeconds(5)).interval(Duration.ofSeconds(1)).count(3).build())
+                        .build())
+                .timeoutOptions(TimeoutOptions.builder().timeoutCommands(true)
+                        .timeoutSource(new BusTimeouts(options)).build())
+                .build();
+    }
+
+    /** Connects, or keeps trying with backoff until {@link BusOptions#connectWait()} has passed. */
+    private static StatefulRedisConnection<String, String> connectWithin(RedisClient client, BusOptions options,
+                                                                          String shownUri) {
+        long deadline = System.nanoTime() + options.connectWait().toNanos();
+        long pauseMillis = options.reconnectMinDelay().toMillis();
+        while (true) {
+            try {
+                return client.connect(StringCodec.UTF8);
+            } catch (RuntimeException e) {
+                if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pauseMillis) - deadline > 0) {
+                    throw e;
+                }
+                log.info("{} is not reachable yet ({}); trying again in {} ms", shownUri, e.getMessage(), pauseMillis);
+                try {
+                    Thread.sleep(pauseMillis);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+                pauseMillis = Math.min(pauseMillis * 2, options.reconnectMaxDelay().toMillis());
+            }
         }
     }
 
@@ -150,10 +225,25 @@ final class RedisAgentBus implements AgentBus {
             args[i++] = field.getKey();
             args[i++] = field.getValue();
         }
-        CompletionStage<List<Object>> stored = SEND.run(commands, ScriptOutputType.MULTI,
+        RedisAsyncCommands<String, String> sender = sendConnection.async();
+        watch.sendStarted();
+        CompletionStage<List<Object>> stored = SEND.run(sender, ScriptOutputType.MULTI,
                 new String[] {inbox, KeySchema.dedup(envelope.toAgent(), envelope.messageId())}, args);
-        return RedisErrors.mapped(stored.thenApply(reply -> new SendReceipt(envelope.messageId(), envelope.toAgent(),
-                        (String) reply.get(1), (Long) reply.get(0) == 0)),
+        CompletionStage<SendReceipt> receipt = stored.thenApply(reply -> new SendReceipt(envelope.messageId(),
+                envelope.toAgent(), (String) reply.get(1), (Long) reply.get(0) == 0));
+        Durability durability = options.durability();
+        if (durability.mode() == Durability.Mode.WAIT) {
+            // Pipelined right behind the script on the same connection, so WAIT covers its write.
+            CompletionStage<Long> replicated = sender.waitForReplication(durability.replicas(),
+                    durability.waitTimeout().toMillis());
+            receipt = receipt.thenCombine(replicated, (stored1, confirmed) -> {
+                if (confirmed < durability.replicas()) {
+                    throw new NotReplicatedException(envelope.messageId(), durability.replicas(), confirmed);
+                }
+                return stored1;
+            });
+        }
+        return RedisErrors.mapped(receipt.whenComplete((done, failure) -> watch.sendEnded()),
                 "send " + envelope.messageId() + " to " + inbox);
     }
 
@@ -174,8 +264,10 @@ final class RedisAgentBus implements AgentBus {
                 lane++;
             }
             if (lane == readers.size()) {
-                readers.add(new InboxReader(this, lane, consumerPrefix + "-" + lane,
-                        client.connect(READ_CODEC), options));
+                InboxReader reader = new InboxReader(this, lane, consumerPrefix + "-" + lane,
+                        client.connect(READ_CODEC), options);
+                watch.watchReader(reader);
+                readers.add(reader);
             }
             InboxReader reader = readers.get(lane);
             ensureConsumer(agent, reader.consumer());
@@ -220,6 +312,16 @@ final class RedisAgentBus implements AgentBus {
     }
 
     @Override
+    public ConnectionState connectionState() {
+        return watch.state();
+    }
+
+    @Override
+    public List<String> serverWarnings() {
+        return serverWarnings;
+    }
+
+    @Override
     public RedisVersion serverVersion() {
         return serverVersion;
     }
@@ -251,8 +353,13 @@ final class RedisAgentBus implements AgentBus {
         open.forEach(InboxSubscription::awaitClosed);
         lanes.forEach(InboxReader::close);
         handlerPool.shutdownNow();
+        watch.close();
+        if (sendConnection != connection) {
+            sendConnection.close();
+        }
         connection.close();
         client.shutdown();
+        resources.shutdown();
         try {
             owned.close();
         } catch (Exception e) {

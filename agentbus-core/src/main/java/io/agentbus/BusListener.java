@@ -1,0 +1,16 @@
+package io.agentbus;
+
+/**
+ * Receives events of a bus. Rules: be fast, never block, never throw, never call back into the bus
+ * from a callback (they run on Redis I/O threads). Every method has a no-op default.
+ */
+public interface BusListener {
+
+    /** The connection to Redis was lost, attempted again, or restored. */
+    default void connectionStateChanged(ConnectionState state) {
+    }
+
+    /** A listener that ignores everything. */
+    BusListener NONE = new BusListener() {
+    };
+}

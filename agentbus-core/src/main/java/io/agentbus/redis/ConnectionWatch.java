@@ -1,0 +1,111 @@
+package io.agentbus.redis;
+
+import io.agentbus.BusListener;
+import io.agentbus.ConnectionState;
+import io.lettuce.core.RedisChannelHandler;
+import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.event.connection.ReconnectAttemptEvent;
+import io.lettuce.core.resource.ClientResources;
+import java.net.SocketAddress;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+
+/**
+ * Follows the bus's connections through Lettuce's connection events: the state of the command
+ * connection (which sends depend on) for {@link io.agentbus.AgentBus#connectionState()} and the
+ * {@link BusListener}, and the reconnects of reader connections, after which each reader recovers
+ * its own pending entries.
+ */
+final class ConnectionWatch implements RedisConnectionStateListener {
+
+    private static final Logger log = LoggerFactory.getLogger(ConnectionWatch.class);
+
+    private final BusListener listener;
+    private final AtomicLong reconnectAttempts = new AtomicLong();
+    private final AtomicLong sendsInFlight = new AtomicLong();
+    private final List<InboxReader> readers = new CopyOnWriteArrayList<>();
+    private final Disposable attemptEvents;
+    private volatile Object commandConnection;
+    private volatile ConnectionState.Status status = ConnectionState.Status.CONNECTED;
+    private volatile Instant since = Instant.now();
+
+    ConnectionWatch(BusListener listener, ClientResources resources) {
+        this.listener = listener;
+        this.attemptEvents = resources.eventBus().get()
+                .filter(ReconnectAttemptEvent.class::isInstance)
+                .subscribe(event -> {
+                    if (status == ConnectionState.Status.DISCONNECTED) {
+                        reconnectAttempts.incrementAndGet();
+                        publish();
+                    }
+                });
+    }
+
+    void watchCommands(Object connection) {
+        commandConnection = connection;
+    }
+
+    void watchReader(InboxReader reader) {
+        readers.add(reader);
+    }
+
+    ConnectionState state() {
+        return new ConnectionState(status, since, reconnectAttempts.get(), sendsInFlight.get());
+    }
+
+    void sendStarted() {
+        sendsInFlight.incrementAndGet();
+    }
+
+    void sendEnded() {
+        sendsInFlight.decrementAndGet();
+    }
+
+    @Override
+    public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
+        if (connection == commandConnection && status != ConnectionState.Status.CLOSED) {
+            if (status == ConnectionState.Status.DISCONNECTED) {
+                log.info("reconnected to {} after {} attempts", address, reconnectAttempts.get());
+            }
+            change(ConnectionState.Status.CONNECTED);
+        }
+        for (InboxReader reader : readers) {
+            if (reader.owns(connection)) {
+                reader.reconnected();
+            }
+        }
+    }
+
+    @Override
+    public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
+        if (connection == commandConnection && status == ConnectionState.Status.CONNECTED) {
+            log.warn("lost the connection to Redis; reconnecting with backoff");
+            change(ConnectionState.Status.DISCONNECTED);
+        }
+    }
+
+    void close() {
+        change(ConnectionState.Status.CLOSED);
+        attemptEvents.dispose();
+    }
+
+    private void change(ConnectionState.Status next) {
+        status = next;
+        since = Instant.now();
+        reconnectAttempts.set(0);
+        publish();
+    }
+
+    private void publish() {
+        try {
+            listener.connectionStateChanged(state());
+        } catch (RuntimeException e) {
+            log.warn("BusListener.connectionStateChanged threw; listeners must not throw", e);
+        }
+    }
+}

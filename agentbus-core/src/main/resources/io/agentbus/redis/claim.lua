@@ -1,0 +1,52 @@
+-- Claims pending entries of an inbox for this consumer, one COUNT at a time, in one of two modes:
+--   idle: entries idle longer than the visibility timeout, of any consumer (their consumer died,
+--         hung, or asked for a delayed retry), walking XAUTOCLAIM's cursor;
+--   own:  this consumer's own pending entries, walking XPENDING (after a reconnect, the reply to a
+--         blocking read can be lost: its entries sit in the PEL under this consumer, unseen).
+-- Works the same on Redis 6.2 and 7.x: an entry deleted or trimmed from the stream is acknowledged
+-- and counted (6.2 keeps it in the PEL; 7.x XAUTOCLAIM removes it itself and lists it in a third
+-- reply element). For the others the delivery counter is set to previous + 1 (XCLAIM RETRYCOUNT,
+-- because JUSTID does not count), so the handler's attempt number is the PEL's delivery counter.
+-- KEYS[1] inbox stream
+-- ARGV[1] group  ARGV[2] consumer  ARGV[3] mode (idle|own)  ARGV[4] cursor ('0-0' to start)
+-- ARGV[5] count  ARGV[6] min idle (ms, idle mode)
+-- Returns {next cursor ('0-0' when the walk is done), deleted count, {{id, deliveries, {field, value, ...}}, ...}}.
+local ids
+local next_cursor = '0-0'
+local deleted = 0
+local count = tonumber(ARGV[5])
+if ARGV[3] == 'idle' then
+  local claimed = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[6], ARGV[4], 'COUNT', count, 'JUSTID')
+  next_cursor = claimed[1]
+  ids = claimed[2]
+  if claimed[3] then
+    deleted = #claimed[3]
+  end
+else
+  local start = '-'
+  if ARGV[4] ~= '0-0' then
+    start = '(' .. ARGV[4]
+  end
+  local pending = redis.call('XPENDING', KEYS[1], ARGV[1], start, '+', count, ARGV[2])
+  ids = {}
+  for i, entry in ipairs(pending) do
+    ids[i] = entry[1]
+  end
+  if #pending == count then
+    next_cursor = ids[#ids]
+  end
+end
+local entries = {}
+for _, id in ipairs(ids) do
+  local entry = redis.call('XRANGE', KEYS[1], id, id)
+  if #entry == 0 then
+    redis.call('XACK', KEYS[1], ARGV[1], id)
+    deleted = deleted + 1
+  else
+    local pending = redis.call('XPENDING', KEYS[1], ARGV[1], id, id, 1)
+    local deliveries = pending[1][4] + 1
+    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, id, 'RETRYCOUNT', deliveries, 'JUSTID')
+    entries[#entries + 1] = {id, deliveries, entry[1][2]}
+  end
+end
+return {next_cursor, deleted, entries}
