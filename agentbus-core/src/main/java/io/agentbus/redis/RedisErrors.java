@@ -33,8 +33,7 @@ final class RedisErrors {
         if (error instanceof RedisCommandExecutionException && isAuthError(error.getMessage())) {
             return new BusAuthException(detail, error);
         }
-        if (error instanceof RedisException && error.getMessage() != null
-                && error.getMessage().contains("Connection closed")) {
+        if (error instanceof RedisException && isUnavailable(error.getMessage())) {
             return new BusUnavailableException(detail, error);
         }
         return new AgentBusException(detail, error);
@@ -59,6 +58,12 @@ final class RedisErrors {
             }
         }
         return false;
+    }
+
+    /** Lettuce's own refusals while disconnected or overloaded: the command never reached Redis. */
+    private static boolean isUnavailable(String message) {
+        return message != null && (message.contains("Connection closed") || message.contains("not connected")
+                || message.contains("Request queue size exceeded") || message.contains("Connection is closed"));
     }
 
     private static boolean isAuthError(String message) {
