@@ -30,7 +30,7 @@ public final class BusOptions {
     /** How long a message id is remembered per recipient so that a resend stores nothing new. */
     public static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofMinutes(10);
 
-    /** Commands one connection may hold waiting for Redis before new ones fail at once. */
+    /** Sends that may wait for Redis at once before a new one fails at once. */
     public static final int DEFAULT_REQUEST_QUEUE_SIZE = 10_000;
     /** Lettuce reconnects with full jitter, the delay ceiling doubling from this... */
     public static final Duration DEFAULT_RECONNECT_MIN_DELAY = Duration.ofMillis(100);
@@ -182,9 +182,10 @@ public final class BusOptions {
     }
 
     /**
-     * Commands one connection may queue (Lettuce's request queue, unbounded by default) before new
-     * ones fail at once with {@link BusUnavailableException}: memory stays bounded while Redis is slow
-     * or away. Default {@link #DEFAULT_REQUEST_QUEUE_SIZE}.
+     * Sends that may wait for Redis at once (in flight, or buffered while disconnected) before a new
+     * one fails at once with {@link BusUnavailableException}: memory stays bounded while Redis is slow
+     * or away. Lettuce's request queue (unbounded by default) is bounded to twice this, so that acks
+     * find room. Default {@link #DEFAULT_REQUEST_QUEUE_SIZE}.
      */
     public int requestQueueSize() {
         return requestQueueSize;

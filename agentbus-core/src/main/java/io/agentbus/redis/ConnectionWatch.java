@@ -58,8 +58,17 @@ final class ConnectionWatch implements RedisConnectionStateListener {
         return new ConnectionState(status, since, reconnectAttempts.get(), sendsInFlight.get());
     }
 
-    void sendStarted() {
-        sendsInFlight.incrementAndGet();
+    /** Counts a send in, unless {@code bound} sends are already in flight. */
+    boolean tryStartSend(long bound) {
+        while (true) {
+            long current = sendsInFlight.get();
+            if (current >= bound) {
+                return false;
+            }
+            if (sendsInFlight.compareAndSet(current, current + 1)) {
+                return true;
+            }
+        }
     }
 
     void sendEnded() {

@@ -98,7 +98,7 @@ final class InboxReader implements Runnable {
         }
     }
 
-    /** The read connection came back: a reply lost with the old one left entries pending under us, unseen. */
+    /** The read connection came back: a reply lost with the old one may have left entries pending under us, unseen. */
     void reconnected() {
         byInbox.values().forEach(InboxSubscription::recoverOwnPending);
         wakeUp();
@@ -188,6 +188,9 @@ final class InboxReader implements Runnable {
                     recreateGroups();
                     continue;
                 }
+                // A read that failed here (timed out, connection lost) may still have run on the
+                // server, leaving entries pending under this consumer that nobody will see: walk them.
+                byInbox.values().forEach(InboxSubscription::recoverOwnPending);
                 failures++;
                 long pause = backoff(failures);
                 log.warn("read as {} failed ({} in a row), retrying in {} ms: {}", consumer, failures, pause, e.toString());

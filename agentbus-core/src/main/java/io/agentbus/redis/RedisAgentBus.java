@@ -160,7 +160,7 @@ final class RedisAgentBus implements AgentBus {
 
     /**
      * Lettuce's options, each set on purpose (docs/OPERATIONS.md): a bounded request queue (its default
-     * is unbounded), a timeout on every command including those queued while disconnected, TCP
+     * is unbounded; twice the send bound, so acks find room when sends fill theirs), a timeout on every command including those queued while disconnected, TCP
      * keep-alive with short probes so a dead peer is noticed, a connect timeout, and either failing
      * at once or buffering while disconnected. Buffered commands are replayed after a reconnect; that
      * is safe because a send is a dedup script and an XACK is idempotent.
@@ -168,7 +168,8 @@ final class RedisAgentBus implements AgentBus {
     private static ClientOptions clientOptions(BusOptions options) {
         return ClientOptions.builder()
                 .autoReconnect(true)
-                .requestQueueSize(options.requestQueueSize())
+                // Sends are bounded by requestQueueSize themselves; the rest leaves acks and leases room.
+                .requestQueueSize(2 * options.requestQueueSize())
                 .disconnectedBehavior(options.disconnectedSends() == BusOptions.DisconnectedSends.FAIL_FAST
                         ? ClientOptions.DisconnectedBehavior.REJECT_COMMANDS
                         : ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
@@ -226,9 +227,13 @@ final class RedisAgentBus implements AgentBus {
             args[i++] = field.getValue();
         }
         RedisAsyncCommands<String, String> sender = sendConnection.async();
-        watch.sendStarted();
+        if (!watch.tryStartSend(options.requestQueueSize())) {
+            throw new BusUnavailableException("send " + envelope.messageId() + " refused: " + options.requestQueueSize()
+                    + " sends are already waiting for Redis (requestQueueSize)", null);
+        }
         CompletionStage<List<Object>> stored = SEND.run(sender, ScriptOutputType.MULTI,
                 new String[] {inbox, KeySchema.dedup(envelope.toAgent(), envelope.messageId())}, args);
+        stored.whenComplete((result, failure) -> watch.sendEnded());
         CompletionStage<SendReceipt> receipt = stored.thenApply(reply -> new SendReceipt(envelope.messageId(),
                 envelope.toAgent(), (String) reply.get(1), (Long) reply.get(0) == 0));
         Durability durability = options.durability();
@@ -243,8 +248,7 @@ final class RedisAgentBus implements AgentBus {
                 return stored1;
             });
         }
-        return RedisErrors.mapped(receipt.whenComplete((done, failure) -> watch.sendEnded()),
-                "send " + envelope.messageId() + " to " + inbox);
+        return RedisErrors.mapped(receipt, "send " + envelope.messageId() + " to " + inbox);
     }
 
     @Override
