@@ -16,18 +16,16 @@ final class InboxDelivery implements Delivery {
     private final Envelope envelope;
     private final int attempt;
     private final String entryId;
-    private final Instant receivedAt;
     private final long receivedNanos;
     private Duration retryDelay;
     private String rejectReason;
 
-    InboxDelivery(InboxSubscription subscription, Envelope envelope, int attempt, String entryId) {
+    InboxDelivery(InboxSubscription subscription, Envelope envelope, int attempt, String entryId, long receivedNanos) {
         this.subscription = subscription;
         this.envelope = envelope;
         this.attempt = attempt;
         this.entryId = entryId;
-        this.receivedAt = Instant.now();
-        this.receivedNanos = System.nanoTime();
+        this.receivedNanos = receivedNanos;
     }
 
     @Override
@@ -52,11 +50,7 @@ final class InboxDelivery implements Delivery {
 
     @Override
     public Instant receivedAt() {
-        return receivedAt;
-    }
-
-    long receivedNanos() {
-        return receivedNanos;
+        return Instant.now().minusNanos(System.nanoTime() - receivedNanos);
     }
 
     @Override

@@ -70,9 +70,9 @@ final class InboxSubscription implements Subscription {
     private final int readCount;
     private final long reclaimEveryNanos;
     private final long extendEveryNanos;
-    private final ConcurrentLinkedQueue<InboxDelivery> queue = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<ReadEntry> queue = new ConcurrentLinkedQueue<>();
     /** Entries read and not yet handled, by entry id: the leases this instance keeps alive. */
-    private final Map<String, InboxDelivery> held = new ConcurrentHashMap<>();
+    private final Map<String, ReadEntry> held = new ConcurrentHashMap<>();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicBoolean closing = new AtomicBoolean();
@@ -127,37 +127,46 @@ final class InboxSubscription implements Subscription {
         return !closing.get() && prefetch - inFlight.get() >= readCount;
     }
 
+    /** An entry as read, not yet decoded: decoding happens on the handler thread, off the reader's path. */
+    private record ReadEntry(String id, Map<String, byte[]> body, int deliveries, long readNanos) {
+    }
+
     /** Called by the reader thread for each entry read or reclaimed for this subscription. */
     void accept(String entryId, Map<String, byte[]> body, int deliveries) {
         if (held.containsKey(entryId)) {
             return; // reclaimed from ourselves while still held: the claim just renewed the lease
         }
-        EnvelopeCodec.Decoded decoded = EnvelopeCodec.decode(body, bus.options().maxPayloadBytes());
-        if (decoded instanceof EnvelopeCodec.Malformed malformed) {
-            log.warn("entry {} of {} is not a valid envelope ({} {}: {}); moving it to dead letters",
-                    entryId, inbox, malformed.reason().code(), malformed.field(), malformed.detail());
-            settle(bus.deadLetter(agent, entryId, malformed.reason(), malformed.field(), malformed.detail(),
-                    consumer(), deliveries), entryId);
-            return;
-        }
-        Envelope envelope = ((EnvelopeCodec.Valid) decoded).envelope();
-        if (deliveries > delivery.maxAttempts()) {
-            String detail = "delivered " + deliveries + " times without an outcome (max " + delivery.maxAttempts()
-                    + "): the consumers holding it died or their leases expired";
-            log.warn("message {} of {} {}; moving it to dead letters", envelope.messageId(), inbox, detail);
-            settle(bus.deadLetter(agent, entryId, DeadLetterReason.MAX_ATTEMPTS, null, detail, consumer(), deliveries),
-                    entryId);
-            return;
-        }
         if (closing.get()) {
             handBack(List.of(entryId)); // read in the instant the subscription began closing
             return;
         }
-        InboxDelivery next = new InboxDelivery(this, envelope, deliveries, entryId);
-        held.put(entryId, next);
+        ReadEntry entry = new ReadEntry(entryId, body, deliveries, System.nanoTime());
+        held.put(entryId, entry);
         inFlight.incrementAndGet();
-        queue.add(next);
+        queue.add(entry);
         scheduleDrain();
+    }
+
+    /** Decodes an entry and hands it to the handler, or to dead letters if it cannot be handled. */
+    private void process(ReadEntry entry) {
+        EnvelopeCodec.Decoded decoded = EnvelopeCodec.decode(entry.body(), bus.options().maxPayloadBytes());
+        if (decoded instanceof EnvelopeCodec.Malformed malformed) {
+            log.warn("entry {} of {} is not a valid envelope ({} {}: {}); moving it to dead letters",
+                    entry.id(), inbox, malformed.reason().code(), malformed.field(), malformed.detail());
+            settle(bus.deadLetter(agent, entry.id(), malformed.reason(), malformed.field(), malformed.detail(),
+                    consumer(), entry.deliveries()), entry.id());
+            return;
+        }
+        Envelope envelope = ((EnvelopeCodec.Valid) decoded).envelope();
+        if (entry.deliveries() > delivery.maxAttempts()) {
+            String detail = "delivered " + entry.deliveries() + " times without an outcome (max " + delivery.maxAttempts()
+                    + "): the consumers holding it died or their leases expired";
+            log.warn("message {} of {} {}; moving it to dead letters", envelope.messageId(), inbox, detail);
+            settle(bus.deadLetter(agent, entry.id(), DeadLetterReason.MAX_ATTEMPTS, null, detail, consumer(),
+                    entry.deliveries()), entry.id());
+            return;
+        }
+        handle(new InboxDelivery(this, envelope, entry.deliveries(), entry.id(), entry.readNanos()));
     }
 
     /**
@@ -209,9 +218,9 @@ final class InboxSubscription implements Subscription {
     private void extendHeldLeases(long now) {
         long maxNanos = delivery.maxLeaseExtension().toNanos();
         List<String> ids = new ArrayList<>();
-        for (InboxDelivery current : held.values()) {
-            if (now - current.receivedNanos() < maxNanos) {
-                ids.add(current.entryId());
+        for (ReadEntry entry : held.values()) {
+            if (now - entry.readNanos() < maxNanos) {
+                ids.add(entry.id());
             }
         }
         if (!ids.isEmpty()) {
@@ -251,11 +260,11 @@ final class InboxSubscription implements Subscription {
             return;
         }
         List<String> notStarted = new ArrayList<>();
-        InboxDelivery next;
+        ReadEntry next;
         while ((next = queue.poll()) != null) {
-            held.remove(next.entryId());
+            held.remove(next.id());
             inFlight.decrementAndGet();
-            notStarted.add(next.entryId());
+            notStarted.add(next.id());
         }
         handBack(notStarted);
         idle.thenCompose(done -> lastSettle)
@@ -301,12 +310,12 @@ final class InboxSubscription implements Subscription {
     private void drain() {
         HANDLING.set(this);
         try {
-            InboxDelivery next;
+            ReadEntry next;
             while ((next = queue.poll()) != null) {
                 try {
-                    handle(next);
+                    process(next);
                 } finally {
-                    held.remove(next.entryId());
+                    held.remove(next.id());
                     int left = inFlight.decrementAndGet();
                     if (toAck.size() >= ACK_BATCH) {
                         flushAcks();
