@@ -1,7 +1,6 @@
 package io.agentbus.redis;
 
 import io.agentbus.AgentBusException;
-import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
 import io.lettuce.core.Consumer;
 import io.lettuce.core.RedisException;
@@ -46,6 +45,7 @@ final class InboxReader implements Runnable {
     private static final LuaScript CLAIM = LuaScript.load("claim.lua");
 
     private final RedisAgentBus bus;
+    private final String group;
     private final String consumer;
     private final StatefulRedisConnection<String, byte[]> connection;
     private final BusOptions options;
@@ -57,15 +57,16 @@ final class InboxReader implements Runnable {
     private volatile boolean wakeRequested;
     private volatile boolean inBlockingRead;
 
-    InboxReader(RedisAgentBus bus, int lane, String consumer, StatefulRedisConnection<String, byte[]> connection,
-                BusOptions options) {
+    InboxReader(RedisAgentBus bus, String name, String group, String consumer,
+                StatefulRedisConnection<String, byte[]> connection, BusOptions options) {
         this.bus = bus;
+        this.group = group;
         this.consumer = consumer;
         this.connection = connection;
         this.options = options;
-        connection.sync().clientSetname("agentbus-reader-" + lane);
+        connection.sync().clientSetname("agentbus-reader-" + name);
         this.clientId = bus.clientIdOf(connection);
-        this.thread = RedisAgentBus.daemonThreads("agentbus-reader-" + lane + "-").newThread(this);
+        this.thread = RedisAgentBus.daemonThreads("agentbus-reader-" + name + "-").newThread(this);
         thread.start();
     }
 
@@ -73,8 +74,8 @@ final class InboxReader implements Runnable {
         return consumer;
     }
 
-    boolean serves(AgentId agent) {
-        return byInbox.containsKey(KeySchema.inbox(agent));
+    boolean serves(ConsumedStream stream) {
+        return byInbox.containsKey(stream.key());
     }
 
     void add(InboxSubscription subscription) {
@@ -140,7 +141,7 @@ final class InboxReader implements Runnable {
     Claimed claim(InboxSubscription subscription, boolean ownOnly, String cursor, Duration minIdle, int count) {
         List<Object> reply = RedisAgentBus.await(CLAIM.<String, byte[], List<Object>>run(connection.async(),
                 ScriptOutputType.MULTI, new String[] {subscription.inbox()},
-                bytes(KeySchema.INBOX_GROUP), bytes(consumer), bytes(ownOnly ? "own" : "idle"), bytes(cursor),
+                bytes(group), bytes(consumer), bytes(ownOnly ? "own" : "idle"), bytes(cursor),
                 bytes(Integer.toString(count)), bytes(Long.toString(minIdle.toMillis()))),
                 options.commandTimeout().toMillis(), "claim pending entries of " + subscription.inbox());
         List<ClaimedEntry> entries = new ArrayList<>();
@@ -207,7 +208,7 @@ final class InboxReader implements Runnable {
     private void recreateGroups() {
         for (InboxSubscription subscription : byInbox.values()) {
             try {
-                bus.ensureConsumer(subscription.agent(), consumer);
+                bus.ensureConsumer(subscription.stream(), consumer);
             } catch (AgentBusException e) {
                 log.warn("could not recreate the group of {}: {}", subscription.inbox(), e.getMessage());
             }
@@ -229,7 +230,7 @@ final class InboxReader implements Runnable {
                 return;
             }
             entries = connection.sync().xreadgroup(
-                    Consumer.from(KeySchema.INBOX_GROUP, consumer),
+                    Consumer.from(group, consumer),
                     XReadArgs.Builder.count(readCount).block(blockMillis),
                     offsets);
         } finally {

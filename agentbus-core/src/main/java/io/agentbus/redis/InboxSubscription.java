@@ -61,6 +61,7 @@ final class InboxSubscription implements Subscription {
     private static final ThreadLocal<InboxSubscription> HANDLING = new ThreadLocal<>();
 
     private final RedisAgentBus bus;
+    private final ConsumedStream stream;
     private final AgentId agent;
     private final String inbox;
     private final MessageHandler handler;
@@ -91,11 +92,12 @@ final class InboxSubscription implements Subscription {
     private long nextReclaimNanos = System.nanoTime();
     private long nextExtendNanos = System.nanoTime();
 
-    InboxSubscription(RedisAgentBus bus, AgentId agent, DeliveryOptions delivery, MessageHandler handler,
+    InboxSubscription(RedisAgentBus bus, ConsumedStream stream, DeliveryOptions delivery, MessageHandler handler,
                       InboxReader reader) {
         this.bus = bus;
-        this.agent = agent;
-        this.inbox = KeySchema.inbox(agent);
+        this.stream = stream;
+        this.agent = stream.subscriber();
+        this.inbox = stream.key();
         this.handler = handler;
         this.delivery = delivery;
         this.reader = reader;
@@ -117,6 +119,10 @@ final class InboxSubscription implements Subscription {
 
     String inbox() {
         return inbox;
+    }
+
+    ConsumedStream stream() {
+        return stream;
     }
 
     int readCount() {
@@ -153,7 +159,7 @@ final class InboxSubscription implements Subscription {
         if (decoded instanceof EnvelopeCodec.Malformed malformed) {
             log.warn("entry {} of {} is not a valid envelope ({} {}: {}); moving it to dead letters",
                     entry.id(), inbox, malformed.reason().code(), malformed.field(), malformed.detail());
-            settle(bus.deadLetter(agent, entry.id(), malformed.reason(), malformed.field(), malformed.detail(),
+            settle(bus.deadLetter(stream, entry.id(), malformed.reason(), malformed.field(), malformed.detail(),
                     consumer(), entry.deliveries()), entry.id());
             return;
         }
@@ -162,7 +168,7 @@ final class InboxSubscription implements Subscription {
             String detail = "delivered " + entry.deliveries() + " times without an outcome (max " + delivery.maxAttempts()
                     + "): the consumers holding it died or their leases expired";
             log.warn("message {} of {} {}; moving it to dead letters", envelope.messageId(), inbox, detail);
-            settle(bus.deadLetter(agent, entry.id(), DeadLetterReason.MAX_ATTEMPTS, null, detail, consumer(),
+            settle(bus.deadLetter(stream, entry.id(), DeadLetterReason.MAX_ATTEMPTS, null, detail, consumer(),
                     entry.deliveries()), entry.id());
             return;
         }
@@ -224,7 +230,7 @@ final class InboxSubscription implements Subscription {
             }
         }
         if (!ids.isEmpty()) {
-            bus.extendLeases(agent, consumer(), ids).whenComplete((lost, failure) -> {
+            bus.extendLeases(stream, consumer(), ids).whenComplete((lost, failure) -> {
                 if (failure != null) {
                     log.warn("could not extend {} leases on {}: {}", ids.size(), inbox, failure.toString());
                 } else if (!lost.isEmpty()) {
@@ -236,7 +242,7 @@ final class InboxSubscription implements Subscription {
     }
 
     void extendLease(String entryId) {
-        RedisAgentBus.await(bus.extendLeases(agent, consumer(), List.of(entryId)),
+        RedisAgentBus.await(bus.extendLeases(stream, consumer(), List.of(entryId)),
                 bus.options().commandTimeout().toMillis(), "extend lease of " + entryId + " in " + inbox);
     }
 
@@ -268,7 +274,7 @@ final class InboxSubscription implements Subscription {
         }
         handBack(notStarted);
         idle.thenCompose(done -> lastSettle)
-                .thenCompose(settled -> bus.releaseConsumer(agent, consumer()))
+                .thenCompose(settled -> bus.releaseConsumer(stream, consumer()))
                 .whenComplete((released, failure) -> closed.complete(null));
         checkIdle();
     }
@@ -293,7 +299,7 @@ final class InboxSubscription implements Subscription {
 
     private void handBack(List<String> entryIds) {
         if (!entryIds.isEmpty()) {
-            settle(bus.handBack(agent, consumer(), entryIds, delivery.visibilityTimeout()), entryIds.size() + " handed-back entries");
+            settle(bus.handBack(stream, consumer(), entryIds, delivery.visibilityTimeout()), entryIds.size() + " handed-back entries");
         }
     }
 
@@ -367,13 +373,13 @@ final class InboxSubscription implements Subscription {
             return;
         }
         long idleMillis = Math.max(0, delivery.visibilityTimeout().minus(delay).toMillis());
-        settle(bus.retryLater(agent, consumer(), current.entryId(), idleMillis), current.entryId());
+        settle(bus.retryLater(stream, consumer(), current.entryId(), idleMillis), current.entryId());
     }
 
     private void deadLetter(InboxDelivery current, DeadLetterReason reason, String detail) {
         log.warn("message {} of {} goes to dead letters after attempt {}: {} {}", current.envelope().messageId(),
                 inbox, current.attempt(), reason.code(), detail);
-        settle(bus.deadLetter(agent, current.entryId(), reason, null, detail, consumer(), current.attempt()),
+        settle(bus.deadLetter(stream, current.entryId(), reason, null, detail, consumer(), current.attempt()),
                 current.entryId());
     }
 
@@ -393,10 +399,10 @@ final class InboxSubscription implements Subscription {
         String[] ids = toAck.toArray(String[]::new);
         toAck.clear();
         if (!toForget.isEmpty()) {
-            bus.commands().hdel(KeySchema.failures(agent), toForget.toArray(String[]::new));
+            bus.commands().hdel(stream.failures(), toForget.toArray(String[]::new));
             toForget.clear();
         }
-        settle(bus.commands().xack(inbox, KeySchema.INBOX_GROUP, ids), ids.length + " acked entries");
+        settle(bus.commands().xack(inbox, stream.group(), ids), ids.length + " acked entries");
     }
 
     private void checkIdle() {

@@ -41,6 +41,7 @@ import io.lettuce.core.resource.Delay;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.time.Duration;
 import java.util.List;
@@ -96,7 +97,8 @@ final class RedisAgentBus implements AgentBus {
     private final AutoCloseable owned;
     private final String consumerPrefix;
     private final ExecutorService handlerPool;
-    private final List<InboxReader> readers = new ArrayList<>();
+    /** Reader lanes by consumer group: one XREADGROUP call names one group and one consumer. */
+    private final Map<String, List<InboxReader>> readersByGroup = new HashMap<>();
     private final List<InboxSubscription> subscriptions = new ArrayList<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final SyncAgentBus sync = SyncAgentBus.of(this);
@@ -259,26 +261,33 @@ final class RedisAgentBus implements AgentBus {
     @Override
     public Subscription subscribe(AgentId agent, DeliveryOptions delivery, MessageHandler handler) {
         Objects.requireNonNull(agent, "agent");
+        return subscribe(ConsumedStream.inbox(agent), delivery, handler);
+    }
+
+    /** Starts one consumer of {@code stream} in the first lane of its group that does not read it yet. */
+    Subscription subscribe(ConsumedStream stream, DeliveryOptions delivery, MessageHandler handler) {
         Objects.requireNonNull(delivery, "delivery");
         Objects.requireNonNull(handler, "handler");
         synchronized (this) {
             checkOpen();
+            List<InboxReader> lanes = readersByGroup.computeIfAbsent(stream.group(), group -> new ArrayList<>());
             int lane = 0;
-            while (lane < readers.size() && readers.get(lane).serves(agent)) {
+            while (lane < lanes.size() && lanes.get(lane).serves(stream)) {
                 lane++;
             }
-            if (lane == readers.size()) {
-                InboxReader reader = new InboxReader(this, lane, consumerPrefix + "-" + lane,
+            if (lane == lanes.size()) {
+                String name = (KeySchema.INBOX_GROUP.equals(stream.group()) ? "" : stream.group() + "-") + lane;
+                InboxReader reader = new InboxReader(this, name, stream.group(), consumerPrefix + "-" + name,
                         client.connect(READ_CODEC), options);
                 watch.watchReader(reader);
-                readers.add(reader);
+                lanes.add(reader);
             }
-            InboxReader reader = readers.get(lane);
-            ensureConsumer(agent, reader.consumer());
-            InboxSubscription subscription = new InboxSubscription(this, agent, delivery, handler, reader);
+            InboxReader reader = lanes.get(lane);
+            ensureConsumer(stream, reader.consumer());
+            InboxSubscription subscription = new InboxSubscription(this, stream, delivery, handler, reader);
             subscriptions.add(subscription);
             reader.add(subscription);
-            log.debug("subscribed {} as consumer {}", agent, reader.consumer());
+            log.debug("subscribed to {} as consumer {}", stream, reader.consumer());
             return subscription;
         }
     }
@@ -346,10 +355,10 @@ final class RedisAgentBus implements AgentBus {
             return;
         }
         List<InboxSubscription> open;
-        List<InboxReader> lanes;
+        List<InboxReader> lanes = new ArrayList<>();
         synchronized (this) {
             open = new ArrayList<>(subscriptions);
-            lanes = new ArrayList<>(readers);
+            readersByGroup.values().forEach(lanes::addAll);
         }
         lanes.forEach(InboxReader::stopReading);
         // Subscriptions drain in parallel, so the whole close is bounded by one shutdown timeout.
@@ -395,61 +404,61 @@ final class RedisAgentBus implements AgentBus {
      * registers the consumer, so that a running instance shows in XINFO CONSUMERS before it has
      * received anything (a blocked XREADGROUP does not register it on every server version).
      */
-    void ensureConsumer(AgentId agent, String consumer) {
-        String inbox = KeySchema.inbox(agent);
+    void ensureConsumer(ConsumedStream stream, String consumer) {
         try {
-            connection.sync().xgroupCreate(XReadArgs.StreamOffset.from(inbox, "0"),
-                    KeySchema.INBOX_GROUP, XGroupCreateArgs.Builder.mkstream());
+            connection.sync().xgroupCreate(XReadArgs.StreamOffset.from(stream.key(), stream.startId()),
+                    stream.group(), XGroupCreateArgs.Builder.mkstream());
         } catch (RuntimeException e) {
             if (!RedisErrors.hasErrorCode(e, "BUSYGROUP")) {
-                throw RedisErrors.map(e, "create consumer group of " + inbox);
+                throw RedisErrors.map(e, "create consumer group of " + stream);
             }
         }
         try {
-            connection.sync().xgroupCreateconsumer(inbox, Consumer.from(KeySchema.INBOX_GROUP, consumer));
+            connection.sync().xgroupCreateconsumer(stream.key(), Consumer.from(stream.group(), consumer));
         } catch (RuntimeException e) {
-            throw RedisErrors.map(e, "register consumer " + consumer + " of " + inbox);
+            throw RedisErrors.map(e, "register consumer " + consumer + " of " + stream);
         }
     }
 
-    CompletionStage<String> deadLetter(AgentId agent, String entryId, DeadLetterReason reason, String field,
+    CompletionStage<String> deadLetter(ConsumedStream stream, String entryId, DeadLetterReason reason, String field,
                                        String detail, String consumer, int attempts) {
         return DEAD_LETTER.run(commands, ScriptOutputType.VALUE,
-                new String[] {KeySchema.inbox(agent), KeySchema.deadLetters(agent), KeySchema.failures(agent)},
-                KeySchema.INBOX_GROUP, entryId, reason.code(), field == null ? "" : field, detail, consumer,
+                new String[] {stream.key(), stream.deadLetters(), stream.failures()},
+                stream.group(), entryId, reason.code(), field == null ? "" : field, detail, consumer,
                 Long.toString(System.currentTimeMillis()), Integer.toString(attempts));
     }
 
-    CompletionStage<Long> retryLater(AgentId agent, String consumer, String entryId, long idleMillis) {
+    CompletionStage<Long> retryLater(ConsumedStream stream, String consumer, String entryId, long idleMillis) {
         return RETRY_LATER.run(commands, ScriptOutputType.INTEGER,
-                new String[] {KeySchema.inbox(agent), KeySchema.failures(agent)},
-                KeySchema.INBOX_GROUP, consumer, entryId, Long.toString(idleMillis),
+                new String[] {stream.key(), stream.failures()},
+                stream.group(), consumer, entryId, Long.toString(idleMillis),
                 Long.toString(System.currentTimeMillis()));
     }
 
     /** Makes entries of this consumer reclaimable by any instance now, without counting a failure. */
-    CompletionStage<List<String>> handBack(AgentId agent, String consumer, List<String> entryIds, Duration visibility) {
-        return commands.xclaim(KeySchema.inbox(agent), Consumer.from(KeySchema.INBOX_GROUP, consumer),
+    CompletionStage<List<String>> handBack(ConsumedStream stream, String consumer, List<String> entryIds,
+                                           Duration visibility) {
+        return commands.xclaim(stream.key(), Consumer.from(stream.group(), consumer),
                 XClaimArgs.Builder.minIdleTime(0).idle(visibility).justid(), entryIds.toArray(String[]::new))
                 .thenApply(claimed -> entryIds);
     }
 
     /** Extends the leases of {@code entryIds} this consumer still owns; completes with the ids it lost. */
-    CompletionStage<List<String>> extendLeases(AgentId agent, String consumer, List<String> entryIds) {
+    CompletionStage<List<String>> extendLeases(ConsumedStream stream, String consumer, List<String> entryIds) {
         String[] args = new String[2 + entryIds.size()];
-        args[0] = KeySchema.INBOX_GROUP;
+        args[0] = stream.group();
         args[1] = consumer;
         for (int i = 0; i < entryIds.size(); i++) {
             args[i + 2] = entryIds.get(i);
         }
         CompletionStage<List<Object>> lost = EXTEND_LEASE.run(commands, ScriptOutputType.MULTI,
-                new String[] {KeySchema.inbox(agent)}, args);
+                new String[] {stream.key()}, args);
         return lost.thenApply(ids -> ids.stream().map(String::valueOf).toList());
     }
 
-    CompletionStage<Long> releaseConsumer(AgentId agent, String consumer) {
+    CompletionStage<Long> releaseConsumer(ConsumedStream stream, String consumer) {
         return RELEASE_CONSUMER.run(commands, ScriptOutputType.INTEGER,
-                new String[] {KeySchema.inbox(agent)}, KeySchema.INBOX_GROUP, consumer);
+                new String[] {stream.key()}, stream.group(), consumer);
     }
 
     long clientIdOf(StatefulRedisConnection<String, byte[]> readConnection) {

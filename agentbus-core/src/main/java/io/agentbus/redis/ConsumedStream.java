@@ -1,0 +1,29 @@
+package io.agentbus.redis;
+
+import io.agentbus.AgentId;
+
+/**
+ * A stream read through a consumer group, with the keys that go with it: an agent's inbox (group
+ * {@code agentbus}), or a durable topic read by one subscriber group. Everything that delivers,
+ * settles, reclaims and dead-letters works on this, so a topic reuses the inbox machinery.
+ *
+ * @param key         the stream
+ * @param group       the consumer group
+ * @param deadLetters its dead-letter stream, in the same hash slot
+ * @param failures    its failure records, in the same hash slot
+ * @param subscriber  the agent (or subscriber group) the messages are for
+ * @param startId     where a newly created group starts: {@code 0} (the oldest entry) or {@code $} (now)
+ */
+record ConsumedStream(String key, String group, String deadLetters, String failures, AgentId subscriber,
+                      String startId) {
+
+    static ConsumedStream inbox(AgentId agent) {
+        return new ConsumedStream(KeySchema.inbox(agent), KeySchema.INBOX_GROUP, KeySchema.deadLetters(agent),
+                KeySchema.failures(agent), agent, "0");
+    }
+
+    @Override
+    public String toString() {
+        return key + " (group " + group + ")";
+    }
+}
