@@ -95,6 +95,12 @@ public interface AgentBus extends AutoCloseable {
      */
     MessageHandler idempotent(MessageHandler handler, java.time.Duration window);
 
+    /** The durable topic {@code topic:{name}} with {@link TopicRetention#DEFAULT}; the name follows the agent id rule. */
+    DurableTopic topic(String name);
+
+    /** The durable topic {@code topic:{name}} with its retention. */
+    DurableTopic topic(String name, TopicRetention retention);
+
     /** The dead letters of {@code agent}: list, inspect, redrive, purge. */
     DeadLetters deadLetters(AgentId agent);
 

@@ -1,6 +1,7 @@
 package io.agentbus.redis;
 
 import io.agentbus.AgentId;
+import io.agentbus.DurableTopic;
 
 /**
  * A stream read through a consumer group, with the keys that go with it: an agent's inbox (group
@@ -20,6 +21,11 @@ record ConsumedStream(String key, String group, String deadLetters, String failu
     static ConsumedStream inbox(AgentId agent) {
         return new ConsumedStream(KeySchema.inbox(agent), KeySchema.INBOX_GROUP, KeySchema.deadLetters(agent),
                 KeySchema.failures(agent), agent, "0");
+    }
+
+    static ConsumedStream topic(String name, AgentId group, DurableTopic.StartFrom from) {
+        return new ConsumedStream(KeySchema.topic(name), group.value(), KeySchema.topicDeadLetters(name, group),
+                KeySchema.topicFailures(name, group), group, from == DurableTopic.StartFrom.OLDEST ? "0" : "$");
     }
 
     @Override

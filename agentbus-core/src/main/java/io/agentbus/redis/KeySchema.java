@@ -33,6 +33,23 @@ final class KeySchema {
         return "agent:{" + agent.value() + "}:dedup:" + messageId.value();
     }
 
+    static String topic(String name) {
+        return "topic:{" + name + "}";
+    }
+
+    /** A subscriber group's dead letters of a topic, in the topic's slot. */
+    static String topicDeadLetters(String name, AgentId group) {
+        return "topic:{" + name + "}:dlq:" + group.value();
+    }
+
+    static String topicFailures(String name, AgentId group) {
+        return "topic:{" + name + "}:failures:" + group.value();
+    }
+
+    static String topicDedup(String name, MessageId messageId) {
+        return "topic:{" + name + "}:dedup:" + messageId.value();
+    }
+
     /** Marks a message id as handled by the agent, for {@code AgentBus.idempotent}. */
     static String processed(AgentId agent, MessageId messageId) {
         return "agent:{" + agent.value() + "}:processed:" + messageId.value();

@@ -11,6 +11,8 @@ import io.agentbus.NotReplicatedException;
 import io.agentbus.DeadLetterReason;
 import io.agentbus.DeadLetters;
 import io.agentbus.DeliveryOptions;
+import io.agentbus.DurableTopic;
+import io.agentbus.TopicRetention;
 import io.agentbus.Envelope;
 import io.agentbus.InboxStats;
 import io.agentbus.InvalidEnvelopeException;
@@ -219,7 +221,12 @@ final class RedisAgentBus implements AgentBus {
                     "must be at most " + options.maxPayloadBytes() + " bytes of UTF-8 (maxPayloadBytes) but is "
                             + payloadBytes + " bytes");
         }
-        String inbox = KeySchema.inbox(envelope.toAgent());
+        return append(KeySchema.inbox(envelope.toAgent()), KeySchema.dedup(envelope.toAgent(), envelope.messageId()),
+                envelope);
+    }
+
+    /** Appends {@code envelope} to {@code stream} once per message id within the dedup window (send.lua). */
+    CompletionStage<SendReceipt> append(String stream, String dedupKey, Envelope envelope) {
         Map<String, String> fields = EnvelopeCodec.encode(envelope);
         String[] args = new String[1 + fields.size() * 2];
         args[0] = Long.toString(options.dedupWindow().toMillis());
@@ -234,7 +241,7 @@ final class RedisAgentBus implements AgentBus {
                     + " sends are already waiting for Redis (requestQueueSize)", null);
         }
         CompletionStage<List<Object>> stored = SEND.run(sender, ScriptOutputType.MULTI,
-                new String[] {inbox, KeySchema.dedup(envelope.toAgent(), envelope.messageId())}, args);
+                new String[] {stream, dedupKey}, args);
         stored.whenComplete((result, failure) -> watch.sendEnded());
         CompletionStage<SendReceipt> receipt = stored.thenApply(reply -> new SendReceipt(envelope.messageId(),
                 envelope.toAgent(), (String) reply.get(1), (Long) reply.get(0) == 0));
@@ -250,7 +257,7 @@ final class RedisAgentBus implements AgentBus {
                 return stored1;
             });
         }
-        return RedisErrors.mapped(receipt, "send " + envelope.messageId() + " to " + inbox);
+        return RedisErrors.mapped(receipt, "send " + envelope.messageId() + " to " + stream);
     }
 
     @Override
@@ -315,7 +322,18 @@ final class RedisAgentBus implements AgentBus {
     @Override
     public DeadLetters deadLetters(AgentId agent) {
         checkOpen();
-        return new RedisDeadLetters(this, Objects.requireNonNull(agent, "agent"));
+        return new RedisDeadLetters(this, ConsumedStream.inbox(Objects.requireNonNull(agent, "agent")));
+    }
+
+    @Override
+    public DurableTopic topic(String name) {
+        return topic(name, TopicRetention.DEFAULT);
+    }
+
+    @Override
+    public DurableTopic topic(String name, TopicRetention retention) {
+        checkOpen();
+        return new RedisDurableTopic(this, AgentId.of(name).value(), Objects.requireNonNull(retention, "retention"));
     }
 
     @Override

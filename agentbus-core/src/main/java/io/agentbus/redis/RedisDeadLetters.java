@@ -21,7 +21,10 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.LongConsumer;
 import java.util.regex.Pattern;
 
-/** {@link DeadLetters} on the stream {@code agent:{id}:dlq}; see docs/PROTOCOL.md for its entry format. */
+/**
+ * {@link DeadLetters} on a dead-letter stream ({@code agent:{id}:dlq}, or a topic group's); see
+ * docs/PROTOCOL.md for its entry format. A redrive appends to the stream the entries came from.
+ */
 final class RedisDeadLetters implements DeadLetters {
 
     private static final LuaScript REDRIVE = LuaScript.load("redrive.lua");
@@ -30,13 +33,15 @@ final class RedisDeadLetters implements DeadLetters {
     private static final String META_PREFIX = "dlq_";
 
     private final RedisAgentBus bus;
+    private final ConsumedStream source;
     private final AgentId agent;
     private final String key;
 
-    RedisDeadLetters(RedisAgentBus bus, AgentId agent) {
+    RedisDeadLetters(RedisAgentBus bus, ConsumedStream source) {
         this.bus = bus;
-        this.agent = agent;
-        this.key = KeySchema.deadLetters(agent);
+        this.source = source;
+        this.agent = source.subscriber();
+        this.key = source.deadLetters();
     }
 
     @Override
@@ -127,7 +132,7 @@ final class RedisDeadLetters implements DeadLetters {
 
     private long redriveBatch(String[] ids) {
         CompletionStage<Long> moved = REDRIVE.run(bus.commands(), ScriptOutputType.INTEGER,
-                new String[] {key, KeySchema.inbox(agent)}, ids);
+                new String[] {key, source.key()}, ids);
         return await(moved, "redrive dead letters");
     }
 

@@ -1,0 +1,92 @@
+package io.agentbus.redis;
+
+import io.agentbus.AgentId;
+import io.agentbus.DeadLetters;
+import io.agentbus.DeliveryOptions;
+import io.agentbus.DurableTopic;
+import io.agentbus.Envelope;
+import io.agentbus.MessageHandler;
+import io.agentbus.SendReceipt;
+import io.agentbus.Subscription;
+import io.agentbus.TopicRetention;
+import io.lettuce.core.ScriptOutputType;
+import java.util.Objects;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A durable topic: a stream {@code topic:{name}} with one consumer group per subscriber group, read
+ * and settled by the same subscriptions, readers and scripts as an inbox ({@link ConsumedStream}).
+ * Retention runs {@code trim_topic.lua}, which never removes what a group has not received or holds.
+ */
+final class RedisDurableTopic implements DurableTopic {
+
+    private static final Logger log = LoggerFactory.getLogger(RedisDurableTopic.class);
+    private static final LuaScript TRIM = LuaScript.load("trim_topic.lua");
+
+    private final RedisAgentBus bus;
+    private final String name;
+    private final String key;
+    private final TopicRetention retention;
+    private final AtomicLong publishes = new AtomicLong();
+
+    RedisDurableTopic(RedisAgentBus bus, String name, TopicRetention retention) {
+        this.bus = bus;
+        this.name = name;
+        this.key = KeySchema.topic(name);
+        this.retention = retention;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public CompletionStage<SendReceipt> publish(Envelope envelope) {
+        CompletionStage<SendReceipt> stored = bus.append(key, KeySchema.topicDedup(name, envelope.messageId()), envelope);
+        if (publishes.incrementAndGet() % TopicRetention.TRIM_EVERY == 0) {
+            trimAsync().whenComplete((removed, failure) -> {
+                if (failure != null) {
+                    log.warn("could not trim {}: {}", key, failure.toString());
+                }
+            });
+        }
+        return stored;
+    }
+
+    @Override
+    public Subscription subscribe(AgentId group, StartFrom from, MessageHandler handler) {
+        return subscribe(group, from, bus.options().delivery(), handler);
+    }
+
+    @Override
+    public Subscription subscribe(AgentId group, StartFrom from, DeliveryOptions delivery, MessageHandler handler) {
+        Objects.requireNonNull(group, "group");
+        Objects.requireNonNull(from, "from");
+        return bus.subscribe(ConsumedStream.topic(name, group, from), delivery, handler);
+    }
+
+    @Override
+    public long trim() {
+        return RedisAgentBus.await(trimAsync(), bus.options().commandTimeout().toMillis(), "trim " + key);
+    }
+
+    @Override
+    public DeadLetters deadLetters(AgentId group) {
+        return new RedisDeadLetters(bus, ConsumedStream.topic(name, Objects.requireNonNull(group, "group"),
+                StartFrom.OLDEST));
+    }
+
+    private CompletionStage<Long> trimAsync() {
+        return TRIM.run(bus.commands(), ScriptOutputType.INTEGER, new String[] {key},
+                Long.toString(retention.maxLength()), Long.toString(retention.maxAge().toMillis()));
+    }
+
+    @Override
+    public String toString() {
+        return "DurableTopic{" + key + ", " + retention + '}';
+    }
+}
