@@ -83,6 +83,23 @@ public interface AgentBus extends AutoCloseable {
      */
     Subscription subscribe(AgentId agent, MessageHandler handler);
 
+    /**
+     * Sends {@code request} and completes with the reply: the first message to arrive in the
+     * requester's inbox ({@code from_agent}) whose {@code correlation_id} is the request's message id.
+     * The bus sets {@code reply_to} to the requester unless given. The requester must have a
+     * subscription on this bus, since the reply comes to its durable inbox (and so survives a
+     * reconnect); the subscription's handler never sees the reply.
+     *
+     * <p>Fails with {@link NoRespondersException} at once when the recipient never had a running
+     * instance, and with {@link RequestTimeoutException} after {@code timeout}.
+     *
+     * @throws IllegalStateException if the requester has no subscription on this bus
+     */
+    CompletionStage<Envelope> request(Envelope request, java.time.Duration timeout);
+
+    /** Starts an instance of {@code agent} that answers each message with what {@code handler} returns. */
+    Subscription serve(AgentId agent, RequestHandler handler);
+
     /** Like {@link #subscribe(AgentId, MessageHandler)}, with this instance's own delivery settings. */
     Subscription subscribe(AgentId agent, DeliveryOptions delivery, MessageHandler handler);
 

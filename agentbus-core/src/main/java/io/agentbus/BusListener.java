@@ -10,6 +10,13 @@ public interface BusListener {
     default void connectionStateChanged(ConnectionState state) {
     }
 
+    /**
+     * A reply arrived after its request timed out (or for a request this bus never made while
+     * running); it was acknowledged and not handed to a handler.
+     */
+    default void lateReply(Envelope reply) {
+    }
+
     /** A listener that ignores everything. */
     BusListener NONE = new BusListener() {
     };

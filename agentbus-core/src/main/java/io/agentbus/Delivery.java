@@ -35,6 +35,16 @@ public interface Delivery {
      */
     void retryIn(Duration delay);
 
+    /**
+     * Sends a reply to this message's {@code reply_to} (its sender if absent), with
+     * {@code correlation_id} set to this message's id and its conversation id kept. The stage
+     * completes when the reply is stored.
+     */
+    java.util.concurrent.CompletionStage<SendReceipt> reply(String type, String payload);
+
+    /** Like {@link #reply(String, String)}, with the payload as a map written as a JSON object. */
+    java.util.concurrent.CompletionStage<SendReceipt> reply(String type, java.util.Map<String, ?> payload);
+
     /** Do not acknowledge; move the message to dead letters now with reason {@code rejected}. */
     void deadLetter(String reason);
 

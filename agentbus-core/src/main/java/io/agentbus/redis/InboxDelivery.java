@@ -2,9 +2,12 @@ package io.agentbus.redis;
 
 import io.agentbus.Delivery;
 import io.agentbus.Envelope;
+import io.agentbus.SendReceipt;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletionStage;
 
 /**
  * A delivery and the outcome its handler chose. Written by the handler thread, read by the same
@@ -67,6 +70,26 @@ final class InboxDelivery implements Delivery {
     public void deadLetter(String reason) {
         rejectReason = Objects.requireNonNull(reason, "reason");
         retryDelay = null;
+    }
+
+    @Override
+    public CompletionStage<SendReceipt> reply(String type, String payload) {
+        return subscription.reply(replyTo(type).payload(payload).build());
+    }
+
+    @Override
+    public CompletionStage<SendReceipt> reply(String type, Map<String, ?> payload) {
+        return subscription.reply(replyTo(type).payload(payload).build());
+    }
+
+    private Envelope.Builder replyTo(String type) {
+        Envelope.Builder reply = Envelope.builder()
+                .from(subscription.agent())
+                .to(envelope.replyTo().orElse(envelope.fromAgent()))
+                .type(type)
+                .correlationId(envelope.messageId().value());
+        envelope.conversationId().ifPresent(reply::conversationId);
+        return reply;
     }
 
     @Override

@@ -6,6 +6,7 @@ import io.agentbus.DeliveryOptions;
 import io.agentbus.Envelope;
 import io.agentbus.MessageHandler;
 import io.agentbus.NonRetryableException;
+import io.agentbus.SendReceipt;
 import io.agentbus.Subscription;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -172,6 +173,10 @@ final class InboxSubscription implements Subscription {
                     entry.deliveries()), entry.id());
             return;
         }
+        if (bus.takeReply(envelope)) {
+            toAck.add(entry.id()); // a reply to a request of this bus: it completed the request (or came late)
+            return;
+        }
         handle(new InboxDelivery(this, envelope, entry.deliveries(), entry.id(), entry.readNanos()));
     }
 
@@ -239,6 +244,10 @@ final class InboxSubscription implements Subscription {
                 }
             });
         }
+    }
+
+    CompletionStage<SendReceipt> reply(Envelope reply) {
+        return bus.send(reply);
     }
 
     void extendLease(String entryId) {

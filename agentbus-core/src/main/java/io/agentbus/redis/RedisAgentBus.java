@@ -16,6 +16,8 @@ import io.agentbus.TopicRetention;
 import io.agentbus.Envelope;
 import io.agentbus.InboxStats;
 import io.agentbus.InvalidEnvelopeException;
+import io.agentbus.NoRespondersException;
+import io.agentbus.RequestHandler;
 import io.agentbus.MessageHandler;
 import io.agentbus.RedisVersion;
 import io.agentbus.SendReceipt;
@@ -104,6 +106,7 @@ final class RedisAgentBus implements AgentBus {
     private final List<InboxSubscription> subscriptions = new ArrayList<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final SyncAgentBus sync = SyncAgentBus.of(this);
+    private final PendingRequests requests;
 
     private RedisAgentBus(BusOptions options, ClientResources resources, RedisClient client, ConnectionWatch watch,
                           StatefulRedisConnection<String, String> connection,
@@ -123,6 +126,7 @@ final class RedisAgentBus implements AgentBus {
         this.consumerPrefix = hostName() + "-" + ProcessHandle.current().pid() + "-"
                 + HexFormat.of().toHexDigits((short) ThreadLocalRandom.current().nextInt());
         this.handlerPool = Executors.newFixedThreadPool(options.handlerThreads(), daemonThreads("agentbus-handler-"));
+        this.requests = new PendingRequests(options.listener());
     }
 
     static RedisAgentBus connect(RedisURI uri, BusOptions options, AutoCloseable owned) {
@@ -222,15 +226,19 @@ final class RedisAgentBus implements AgentBus {
                             + payloadBytes + " bytes");
         }
         return append(KeySchema.inbox(envelope.toAgent()), KeySchema.dedup(envelope.toAgent(), envelope.messageId()),
-                envelope);
+                envelope, "");
     }
 
-    /** Appends {@code envelope} to {@code stream} once per message id within the dedup window (send.lua). */
-    CompletionStage<SendReceipt> append(String stream, String dedupKey, Envelope envelope) {
+    /**
+     * Appends {@code envelope} to {@code stream} once per message id within the dedup window
+     * (send.lua); with a {@code requiredGroup}, only if the stream has that consumer group.
+     */
+    CompletionStage<SendReceipt> append(String stream, String dedupKey, Envelope envelope, String requiredGroup) {
         Map<String, String> fields = EnvelopeCodec.encode(envelope);
-        String[] args = new String[1 + fields.size() * 2];
+        String[] args = new String[2 + fields.size() * 2];
         args[0] = Long.toString(options.dedupWindow().toMillis());
-        int i = 1;
+        args[1] = requiredGroup;
+        int i = 2;
         for (Map.Entry<String, String> field : fields.entrySet()) {
             args[i++] = field.getKey();
             args[i++] = field.getValue();
@@ -243,8 +251,13 @@ final class RedisAgentBus implements AgentBus {
         CompletionStage<List<Object>> stored = SEND.run(sender, ScriptOutputType.MULTI,
                 new String[] {stream, dedupKey}, args);
         stored.whenComplete((result, failure) -> watch.sendEnded());
-        CompletionStage<SendReceipt> receipt = stored.thenApply(reply -> new SendReceipt(envelope.messageId(),
-                envelope.toAgent(), (String) reply.get(1), (Long) reply.get(0) == 0));
+        CompletionStage<SendReceipt> receipt = stored.thenApply(reply -> {
+            long outcome = (Long) reply.get(0);
+            if (outcome < 0) {
+                throw new NoRespondersException(envelope.toAgent());
+            }
+            return new SendReceipt(envelope.messageId(), envelope.toAgent(), (String) reply.get(1), outcome == 0);
+        });
         Durability durability = options.durability();
         if (durability.mode() == Durability.Mode.WAIT) {
             // Pipelined right behind the script on the same connection, so WAIT covers its write.
@@ -297,6 +310,44 @@ final class RedisAgentBus implements AgentBus {
             log.debug("subscribed to {} as consumer {}", stream, reader.consumer());
             return subscription;
         }
+    }
+
+    @Override
+    public CompletionStage<Envelope> request(Envelope request, Duration timeout) {
+        Objects.requireNonNull(request, "request");
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("request timeout must be > 0, was " + timeout);
+        }
+        AgentId requester = request.fromAgent();
+        synchronized (this) {
+            if (subscriptions.stream().noneMatch(subscription -> subscription.stream().equals(ConsumedStream.inbox(requester)))) {
+                throw new IllegalStateException("requests from " + requester + " need a subscription of " + requester
+                        + " on this bus: the reply comes to its inbox; subscribe it first");
+            }
+        }
+        Envelope outgoing = request.replyTo().isPresent() ? request : request.toBuilder().replyTo(requester).build();
+        return requests.start(outgoing, timeout, () -> append(KeySchema.inbox(outgoing.toAgent()),
+                KeySchema.dedup(outgoing.toAgent(), outgoing.messageId()), outgoing, KeySchema.INBOX_GROUP));
+    }
+
+    @Override
+    public Subscription serve(AgentId agent, RequestHandler handler) {
+        Objects.requireNonNull(handler, "handler");
+        long timeout = options.commandTimeout().toMillis();
+        return subscribe(agent, delivery -> {
+            Object result = handler.handle(delivery);
+            String type = delivery.envelope().messageType() + ".reply";
+            if (result instanceof String json) {
+                await(delivery.reply(type, json), timeout, "reply to " + delivery.envelope().messageId());
+            } else if (result instanceof Map<?, ?> map) {
+                @SuppressWarnings("unchecked")
+                Map<String, ?> fields = (Map<String, ?>) map;
+                await(delivery.reply(type, fields), timeout, "reply to " + delivery.envelope().messageId());
+            } else if (result != null) {
+                throw new IllegalArgumentException("a RequestHandler returns a Map, JSON object text or null, not "
+                        + result.getClass().getName());
+            }
+        });
     }
 
     @Override
@@ -384,6 +435,7 @@ final class RedisAgentBus implements AgentBus {
         open.forEach(InboxSubscription::awaitClosed);
         lanes.forEach(InboxReader::close);
         handlerPool.shutdownNow();
+        requests.close();
         watch.close();
         if (sendConnection != connection) {
             sendConnection.close();
@@ -400,6 +452,11 @@ final class RedisAgentBus implements AgentBus {
     }
 
     // ---- used by readers and subscriptions ----
+
+    /** Whether {@code message} is a reply this bus awaits (or awaited): then it is not for the handler. */
+    boolean takeReply(Envelope message) {
+        return requests.take(message);
+    }
 
     BusOptions options() {
         return options;

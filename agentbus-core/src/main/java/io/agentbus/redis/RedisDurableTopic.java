@@ -46,7 +46,7 @@ final class RedisDurableTopic implements DurableTopic {
 
     @Override
     public CompletionStage<SendReceipt> publish(Envelope envelope) {
-        CompletionStage<SendReceipt> stored = bus.append(key, KeySchema.topicDedup(name, envelope.messageId()), envelope);
+        CompletionStage<SendReceipt> stored = bus.append(key, KeySchema.topicDedup(name, envelope.messageId()), envelope, "");
         if (publishes.incrementAndGet() % TopicRetention.TRIM_EVERY == 0) {
             trimAsync().whenComplete((removed, failure) -> {
                 if (failure != null) {

@@ -1,13 +1,31 @@
 -- Appends a message to an inbox once per message id within the dedup window: the marker and the
 -- XADD happen together, so a retried send (or Lettuce replaying a buffered XADD after a reconnect)
 -- stores one entry.
+-- A request also requires a consumer group on the inbox: without one, nobody ever listened, and the
+-- request is refused instead of waiting out its timeout.
 -- KEYS[1] inbox stream (agent:{id}:inbox)   KEYS[2] dedup marker (agent:{id}:dedup:<message_id>)
--- ARGV[1] dedup window (ms)   ARGV[2..] the entry's field/value pairs
--- Returns {1, entry id} when stored, {0, first entry id} for a duplicate.
+-- ARGV[1] dedup window (ms)   ARGV[2] consumer group that must exist ('' for none)
+-- ARGV[3..] the entry's field/value pairs
+-- Returns {1, entry id} when stored, {0, first entry id} for a duplicate, {-1, ''} for no group.
 local first = redis.call('GET', KEYS[2])
 if first then
   return {0, first}
 end
-local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 2))
+if ARGV[2] ~= '' then
+  local found = false
+  if redis.call('EXISTS', KEYS[1]) == 1 then
+    for _, group in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+      for i = 1, #group, 2 do
+        if group[i] == 'name' and group[i + 1] == ARGV[2] then
+          found = true
+        end
+      end
+    end
+  end
+  if not found then
+    return {-1, ''}
+  end
+end
+local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 3))
 redis.call('SET', KEYS[2], id, 'PX', ARGV[1])
 return {1, id}
