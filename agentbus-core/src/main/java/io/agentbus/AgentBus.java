@@ -112,6 +112,26 @@ public interface AgentBus extends AutoCloseable {
      */
     MessageHandler idempotent(MessageHandler handler, java.time.Duration window);
 
+    /**
+     * Publishes an ephemeral broadcast on a Redis Pub/Sub channel, e.g. {@code events:content:created}:
+     * only the subscribers listening right now receive it. The receipt says how many did (0: nobody,
+     * counted as a loss) and carries this publisher's sequence number on the channel, which lets
+     * subscribers count what they missed. For messages that must reach a group that is offline, use
+     * a {@link #topic durable topic}.
+     */
+    CompletionStage<PublishReceipt> publish(String channel, Envelope message);
+
+    /**
+     * Listens to a channel, or a glob pattern ({@code events:content:*}) when it contains
+     * {@code * ? [}. Restored after every reconnect; a broadcast published during the outage is
+     * missed and counted in {@link BroadcastStats#gaps()}. No filtering: a bus also hears its own
+     * broadcasts.
+     */
+    BroadcastSubscription listen(String channelOrPattern, BroadcastHandler handler);
+
+    /** Published, unheard, received, missed (gaps) and malformed broadcasts of this bus. */
+    BroadcastStats broadcastStats();
+
     /** The durable topic {@code topic:{name}} with {@link TopicRetention#DEFAULT}; the name follows the agent id rule. */
     DurableTopic topic(String name);
 

@@ -18,8 +18,8 @@ import reactor.core.Disposable;
 /**
  * Follows the bus's connections through Lettuce's connection events: the state of the command
  * connection (which sends depend on) for {@link io.agentbus.AgentBus#connectionState()} and the
- * {@link BusListener}, and the reconnects of reader connections, after which each reader recovers
- * its own pending entries.
+ * {@link BusListener}, the reconnects of reader connections, after which each reader recovers
+ * its own pending entries, and of the pub/sub connection, after which every channel is subscribed again.
  */
 final class ConnectionWatch implements RedisConnectionStateListener {
 
@@ -29,6 +29,7 @@ final class ConnectionWatch implements RedisConnectionStateListener {
     private final AtomicLong reconnectAttempts = new AtomicLong();
     private final AtomicLong sendsInFlight = new AtomicLong();
     private final List<InboxReader> readers = new CopyOnWriteArrayList<>();
+    private volatile Broadcasts broadcasts;
     private final Disposable attemptEvents;
     private volatile Object commandConnection;
     private volatile ConnectionState.Status status = ConnectionState.Status.CONNECTED;
@@ -52,6 +53,10 @@ final class ConnectionWatch implements RedisConnectionStateListener {
 
     void watchReader(InboxReader reader) {
         readers.add(reader);
+    }
+
+    void watchBroadcasts(Broadcasts watched) {
+        broadcasts = watched;
     }
 
     ConnectionState state() {
@@ -87,6 +92,10 @@ final class ConnectionWatch implements RedisConnectionStateListener {
             if (reader.owns(connection)) {
                 reader.reconnected();
             }
+        }
+        Broadcasts watched = broadcasts;
+        if (watched != null && watched.owns(connection)) {
+            watched.resubscribe();
         }
     }
 

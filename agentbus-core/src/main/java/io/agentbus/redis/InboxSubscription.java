@@ -57,6 +57,11 @@ import org.slf4j.LoggerFactory;
 final class InboxSubscription implements Subscription {
 
     static final int ACK_BATCH = 100;
+    /**
+     * An ack waits at most this long for others to share its XACK: fast handlers fill a batch well
+     * within it, a slow handler's message is acked right after it (not when the queue behind it empties).
+     */
+    private static final long ACK_DELAY_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(5);
     private static final int MAX_DETAIL = 500;
     private static final Logger log = LoggerFactory.getLogger(InboxSubscription.class);
     private static final ThreadLocal<InboxSubscription> HANDLING = new ThreadLocal<>();
@@ -82,9 +87,10 @@ final class InboxSubscription implements Subscription {
     private final CompletableFuture<Void> idle = new CompletableFuture<>();
     /** Completes when closing is done: settled, consumer released (or given up on). */
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
-    /** Touched only by the one running drain task. */
+    /** Touched only by the one running drain task: handled entries not acked yet, still held (leased). */
     private final List<String> toAck = new ArrayList<>();
     private final List<String> toForget = new ArrayList<>();
+    private long firstUnflushedNanos;
     private volatile CompletionStage<?> lastSettle = CompletableFuture.completedFuture(null);
     private volatile boolean recoverOwn;
     /** Reader thread only. */
@@ -160,7 +166,7 @@ final class InboxSubscription implements Subscription {
         if (decoded instanceof EnvelopeCodec.Malformed malformed) {
             log.warn("entry {} of {} is not a valid envelope ({} {}: {}); moving it to dead letters",
                     entry.id(), inbox, malformed.reason().code(), malformed.field(), malformed.detail());
-            settle(bus.deadLetter(stream, entry.id(), malformed.reason(), malformed.field(), malformed.detail(),
+            settleEntry(bus.deadLetter(stream, entry.id(), malformed.reason(), malformed.field(), malformed.detail(),
                     consumer(), entry.deliveries()), entry.id());
             return;
         }
@@ -169,12 +175,12 @@ final class InboxSubscription implements Subscription {
             String detail = "delivered " + entry.deliveries() + " times without an outcome (max " + delivery.maxAttempts()
                     + "): the consumers holding it died or their leases expired";
             log.warn("message {} of {} {}; moving it to dead letters", envelope.messageId(), inbox, detail);
-            settle(bus.deadLetter(stream, entry.id(), DeadLetterReason.MAX_ATTEMPTS, null, detail, consumer(),
+            settleEntry(bus.deadLetter(stream, entry.id(), DeadLetterReason.MAX_ATTEMPTS, null, detail, consumer(),
                     entry.deliveries()), entry.id());
             return;
         }
         if (bus.takeReply(envelope)) {
-            toAck.add(entry.id()); // a reply to a request of this bus: it completed the request (or came late)
+            ack(entry.id()); // a reply to a request of this bus: it completed the request (or came late)
             return;
         }
         handle(new InboxDelivery(this, envelope, entry.deliveries(), entry.id(), entry.readNanos()));
@@ -330,9 +336,8 @@ final class InboxSubscription implements Subscription {
                 try {
                     process(next);
                 } finally {
-                    held.remove(next.id());
                     int left = inFlight.decrementAndGet();
-                    if (toAck.size() >= ACK_BATCH) {
+                    if (toAck.size() >= ACK_BATCH || System.nanoTime() - firstUnflushedNanos >= ACK_DELAY_NANOS) {
                         flushAcks();
                     }
                     if (prefetch - left == readCount) {
@@ -368,7 +373,7 @@ final class InboxSubscription implements Subscription {
         } else if (current.retryDelay() != null) {
             retryOrGiveUp(current, current.retryDelay(), "handler asked to retry in " + current.retryDelay());
         } else {
-            toAck.add(current.entryId());
+            ack(current.entryId());
             if (current.attempt() > 1) {
                 toForget.add(current.entryId()); // it may have a failure record from an earlier attempt
             }
@@ -382,14 +387,28 @@ final class InboxSubscription implements Subscription {
             return;
         }
         long idleMillis = Math.max(0, delivery.visibilityTimeout().minus(delay).toMillis());
-        settle(bus.retryLater(stream, consumer(), current.entryId(), idleMillis), current.entryId());
+        settleEntry(bus.retryLater(stream, consumer(), current.entryId(), idleMillis), current.entryId());
     }
 
     private void deadLetter(InboxDelivery current, DeadLetterReason reason, String detail) {
         log.warn("message {} of {} goes to dead letters after attempt {}: {} {}", current.envelope().messageId(),
                 inbox, current.attempt(), reason.code(), detail);
-        settle(bus.deadLetter(stream, current.entryId(), reason, null, detail, consumer(), current.attempt()),
+        settleEntry(bus.deadLetter(stream, current.entryId(), reason, null, detail, consumer(), current.attempt()),
                 current.entryId());
+    }
+
+    /** Queues an ack for the next XACK batch; the entry stays held (its lease extended) until then. */
+    private void ack(String entryId) {
+        if (toAck.isEmpty()) {
+            firstUnflushedNanos = System.nanoTime();
+        }
+        toAck.add(entryId);
+    }
+
+    /** Settles an entry otherwise than by ack: it stops being held, so no lease extension undoes a retry delay. */
+    private void settleEntry(CompletionStage<?> step, String entryId) {
+        held.remove(entryId);
+        settle(step, entryId);
     }
 
     private void settle(CompletionStage<?> step, String entryId) {
@@ -407,6 +426,9 @@ final class InboxSubscription implements Subscription {
         }
         String[] ids = toAck.toArray(String[]::new);
         toAck.clear();
+        for (String id : ids) {
+            held.remove(id); // acked now: no lease to keep
+        }
         if (!toForget.isEmpty()) {
             bus.commands().hdel(stream.failures(), toForget.toArray(String[]::new));
             toForget.clear();

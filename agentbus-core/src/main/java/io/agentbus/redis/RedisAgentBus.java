@@ -3,7 +3,11 @@ package io.agentbus.redis;
 import io.agentbus.AgentBus;
 import io.agentbus.AgentBusException;
 import io.agentbus.AgentId;
+import io.agentbus.BroadcastHandler;
+import io.agentbus.BroadcastStats;
+import io.agentbus.BroadcastSubscription;
 import io.agentbus.BusOptions;
+import io.agentbus.PublishReceipt;
 import io.agentbus.BusUnavailableException;
 import io.agentbus.ConnectionState;
 import io.agentbus.Durability;
@@ -107,6 +111,7 @@ final class RedisAgentBus implements AgentBus {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final SyncAgentBus sync = SyncAgentBus.of(this);
     private final PendingRequests requests;
+    private final Broadcasts broadcasts;
 
     private RedisAgentBus(BusOptions options, ClientResources resources, RedisClient client, ConnectionWatch watch,
                           StatefulRedisConnection<String, String> connection,
@@ -127,6 +132,8 @@ final class RedisAgentBus implements AgentBus {
                 + HexFormat.of().toHexDigits((short) ThreadLocalRandom.current().nextInt());
         this.handlerPool = Executors.newFixedThreadPool(options.handlerThreads(), daemonThreads("agentbus-handler-"));
         this.requests = new PendingRequests(options.listener());
+        this.broadcasts = new Broadcasts(client, commands, handlerPool, consumerPrefix);
+        watch.watchBroadcasts(broadcasts);
     }
 
     static RedisAgentBus connect(RedisURI uri, BusOptions options, AutoCloseable owned) {
@@ -377,6 +384,23 @@ final class RedisAgentBus implements AgentBus {
     }
 
     @Override
+    public CompletionStage<PublishReceipt> publish(String channel, Envelope message) {
+        checkOpen();
+        return broadcasts.publish(channel, Objects.requireNonNull(message, "message"));
+    }
+
+    @Override
+    public BroadcastSubscription listen(String channelOrPattern, BroadcastHandler handler) {
+        checkOpen();
+        return broadcasts.listen(channelOrPattern, Objects.requireNonNull(handler, "handler"));
+    }
+
+    @Override
+    public BroadcastStats broadcastStats() {
+        return broadcasts.stats();
+    }
+
+    @Override
     public DurableTopic topic(String name) {
         return topic(name, TopicRetention.DEFAULT);
     }
@@ -436,6 +460,7 @@ final class RedisAgentBus implements AgentBus {
         lanes.forEach(InboxReader::close);
         handlerPool.shutdownNow();
         requests.close();
+        broadcasts.close();
         watch.close();
         if (sendConnection != connection) {
             sendConnection.close();

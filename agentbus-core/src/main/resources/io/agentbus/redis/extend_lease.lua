@@ -14,6 +14,8 @@ for i = 3, #ARGV do
   end
 end
 if #mine > 0 then
-  redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, unpack(mine), 'JUSTID')
+  -- unpack() expands to all its values only as the last argument: append JUSTID to the table first.
+  mine[#mine + 1] = 'JUSTID'
+  redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, unpack(mine))
 end
 return lost

@@ -1,0 +1,13 @@
+package io.agentbus;
+
+/**
+ * What an ephemeral publish reports.
+ *
+ * @param messageId the message's id
+ * @param channel   the channel
+ * @param sequence  this publisher's sequence number on the channel, from 1
+ * @param receivers how many subscribers Redis handed it to; 0 means nobody listened, and the message
+ *                  is gone (counted in {@link BroadcastStats#unheard()})
+ */
+public record PublishReceipt(MessageId messageId, String channel, long sequence, long receivers) {
+}
