@@ -89,8 +89,10 @@ class GracefulShutdownIT {
             long closeMillis = Duration.ofNanos(System.nanoTime() - closeStarted).toMillis();
             Set<String> leftPending = entriesOf(raw, inbox, closingInstance.consumer());
 
+            // The survivor may be left to handle nearly all of them alone, some twice.
+            Duration budget = Duration.ofMillis(3L * messages * WORK_MILLIS).plusSeconds(30);
             try {
-                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() ->
+                await().atMost(budget).pollInterval(Duration.ofMillis(50)).until(() ->
                         raw.xpending(inbox, "agentbus").getCount() == 0
                                 && finished.stream().map(Finished::messageId).collect(Collectors.toSet())
                                 .containsAll(messageIdByEntry.values()));
@@ -98,8 +100,11 @@ class GracefulShutdownIT {
                 ScenarioResult.note("graceful-shutdown", "gave up waiting: " + e.getMessage());
             }
 
-            Set<String> finishedByClosing = idsFinishedBy(finished, "closing", 1);
-            Set<String> reclaimedBySurvivor = idsFinishedBy(finished, "survivor", 2);
+            Set<String> finishedByClosing = idsFinishedBy(finished, "closing");
+            // Whatever the attempt: while leases of queued messages lapse (see SlowConsumerIT), the
+            // closing instance can take over a message the survivor still has queued, and the
+            // survivor then hands it to its handler as the attempt it read it with, 1.
+            Set<String> reclaimedBySurvivor = idsFinishedBy(finished, "survivor");
             Set<String> acked = inFlight.stream().filter(entry -> !leftPending.contains(entry))
                     .map(messageIdByEntry::get).filter(finishedByClosing::contains).collect(Collectors.toSet());
             Set<String> reclaimed = inFlight.stream().map(messageIdByEntry::get)
@@ -200,8 +205,8 @@ class GracefulShutdownIT {
                 .stream().map(PendingMessage::getId).collect(Collectors.toCollection(HashSet::new));
     }
 
-    private static Set<String> idsFinishedBy(Queue<Finished> finished, String instance, int minAttempt) {
-        return finished.stream().filter(f -> f.instance().equals(instance) && f.attempt() >= minAttempt)
+    private static Set<String> idsFinishedBy(Queue<Finished> finished, String instance) {
+        return finished.stream().filter(f -> f.instance().equals(instance))
                 .map(Finished::messageId).collect(Collectors.toSet());
     }
 
