@@ -1,0 +1,56 @@
+package io.agentbus.reliability;
+
+import io.agentbus.AgentBus;
+import io.agentbus.AgentId;
+import io.agentbus.BusOptions;
+import io.agentbus.DeliveryOptions;
+import io.agentbus.Subscription;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.time.Duration;
+
+/**
+ * One instance of an agent in a JVM of its own, so that a test can kill it for real (SIGKILL: no
+ * shutdown hook, no ack, connections dropped by the kernel). Each delivery is recorded in Redis
+ * before the handler returns, as {@code RPUSH <key> "<message_id> <attempt> <consumer> <epoch_ms>"},
+ * so the record survives the process.
+ *
+ * <p>Arguments: redis URI, agent id, record key, visibility timeout (ms), prefetch, read batch
+ * size, work per message (ms). Prints {@code READY <consumer>} once subscribed. Exits when its
+ * standard input closes, so that an instance never outlives the test JVM that started it.
+ */
+public final class RecordingConsumerMain {
+
+    private RecordingConsumerMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String uri = args[0];
+        AgentId agent = AgentId.of(args[1]);
+        String recordKey = args[2];
+        Duration visibility = Duration.ofMillis(Long.parseLong(args[3]));
+        int prefetch = Integer.parseInt(args[4]);
+        int readBatchSize = Integer.parseInt(args[5]);
+        long workMillis = Long.parseLong(args[6]);
+
+        RedisClient client = RedisClient.create(uri);
+        StatefulRedisConnection<String, String> recorder = client.connect();
+        BusOptions options = BusOptions.builder().prefetch(prefetch).readBatchSize(readBatchSize)
+                .delivery(DeliveryOptions.builder().visibilityTimeout(visibility).build()).build();
+        AgentBus bus = AgentBus.connect(uri, options);
+        Subscription subscription = bus.subscribe(agent, delivery -> {
+            recorder.sync().rpush(recordKey, delivery.envelope().messageId().value() + " " + delivery.attempt()
+                    + " " + delivery.consumer() + " " + System.currentTimeMillis());
+            if (workMillis > 0) {
+                Thread.sleep(workMillis); // the handler's work
+            }
+        });
+        System.out.println("READY " + subscription.consumer());
+        System.out.flush();
+
+        while (System.in.read() != -1) {
+            // nothing to read: stdin only tells us when the parent is gone
+        }
+        Runtime.getRuntime().halt(3);
+    }
+}
