@@ -25,7 +25,8 @@ public interface DeadLetters {
 
     /**
      * Moves the given dead letters back into the inbox as new entries (the attempt count starts
-     * again at 1), each atomically. Ids that are not dead letters are skipped.
+     * again at 1), each atomically. Ids that are not dead-letter entry ids (use {@link #find} to
+     * look one up by message id) are skipped.
      *
      * @return how many were redriven
      */

@@ -16,7 +16,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -59,9 +61,10 @@ final class InboxSubscription implements Subscription {
     static final int ACK_BATCH = 100;
     /**
      * An ack waits at most this long for others to share its XACK: fast handlers fill a batch well
-     * within it, a slow handler's message is acked right after it (not when the queue behind it empties).
+     * within it, and the message before a slow (or hung) handler is acked anyway, on a timer.
      */
-    private static final long ACK_DELAY_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(5);
+    private static final long ACK_DELAY_MILLIS = 5;
+    private static final Executor ACK_TIMER = CompletableFuture.delayedExecutor(ACK_DELAY_MILLIS, TimeUnit.MILLISECONDS);
     private static final int MAX_DETAIL = 500;
     private static final Logger log = LoggerFactory.getLogger(InboxSubscription.class);
     private static final ThreadLocal<InboxSubscription> HANDLING = new ThreadLocal<>();
@@ -87,10 +90,10 @@ final class InboxSubscription implements Subscription {
     private final CompletableFuture<Void> idle = new CompletableFuture<>();
     /** Completes when closing is done: settled, consumer released (or given up on). */
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
-    /** Touched only by the one running drain task: handled entries not acked yet, still held (leased). */
-    private final List<String> toAck = new ArrayList<>();
-    private final List<String> toForget = new ArrayList<>();
-    private long firstUnflushedNanos;
+    /** Handled entries whose XACK is not sent yet; they stay held (leased) until it is. */
+    private final ConcurrentLinkedQueue<String> toAck = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger toAckCount = new AtomicInteger();
+    private final AtomicBoolean flushScheduled = new AtomicBoolean();
     private volatile CompletionStage<?> lastSettle = CompletableFuture.completedFuture(null);
     private volatile boolean recoverOwn;
     /** Reader thread only. */
@@ -244,9 +247,13 @@ final class InboxSubscription implements Subscription {
             bus.extendLeases(stream, consumer(), ids).whenComplete((lost, failure) -> {
                 if (failure != null) {
                     log.warn("could not extend {} leases on {}: {}", ids.size(), inbox, failure.toString());
-                } else if (!lost.isEmpty()) {
-                    log.warn("{} entries of {} were reclaimed by another instance while {} held them: {}",
-                            lost.size(), inbox, consumer(), lost);
+                } else {
+                    // An id settled by this instance meanwhile (its XACK just went out) is not a loss.
+                    List<String> robbed = lost.stream().filter(held::containsKey).toList();
+                    if (!robbed.isEmpty()) {
+                        log.warn("{} entries of {} were reclaimed by another instance while {} held them: {}",
+                                robbed.size(), inbox, consumer(), robbed);
+                    }
                 }
             });
         }
@@ -337,9 +344,6 @@ final class InboxSubscription implements Subscription {
                     process(next);
                 } finally {
                     int left = inFlight.decrementAndGet();
-                    if (toAck.size() >= ACK_BATCH || System.nanoTime() - firstUnflushedNanos >= ACK_DELAY_NANOS) {
-                        flushAcks();
-                    }
                     if (prefetch - left == readCount) {
                         reader.wakeUp(); // room for a full batch again
                     }
@@ -363,8 +367,10 @@ final class InboxSubscription implements Subscription {
             deadLetter(current, DeadLetterReason.NON_RETRYABLE, describe(e));
             return;
         } catch (Exception | LinkageError | AssertionError e) {
-            log.warn("handler of {} failed on message {} (entry {}, attempt {} of {})", agent,
-                    current.envelope().messageId(), current.entryId(), current.attempt(), delivery.maxAttempts(), e);
+            // Expected now and then: retried, and dead-lettered (with a WARN) after the last attempt.
+            log.info("handler of {} failed on message {} (entry {}, attempt {} of {}): {}", agent,
+                    current.envelope().messageId(), current.entryId(), current.attempt(), delivery.maxAttempts(), e.toString());
+            log.debug("handler failure of message {}", current.envelope().messageId(), e);
             retryOrGiveUp(current, delivery.backoff().delayAfter(current.attempt()), describe(e));
             return;
         }
@@ -375,7 +381,8 @@ final class InboxSubscription implements Subscription {
         } else {
             ack(current.entryId());
             if (current.attempt() > 1) {
-                toForget.add(current.entryId()); // it may have a failure record from an earlier attempt
+                // It may have a failure record from an earlier attempt; rare, so not batched.
+                bus.commands().hdel(stream.failures(), current.entryId());
             }
         }
     }
@@ -397,12 +404,17 @@ final class InboxSubscription implements Subscription {
                 current.entryId());
     }
 
-    /** Queues an ack for the next XACK batch; the entry stays held (its lease extended) until then. */
+    /** Queues an ack for the next XACK: sent when a batch is full, or after {@link #ACK_DELAY_MILLIS}. */
     private void ack(String entryId) {
-        if (toAck.isEmpty()) {
-            firstUnflushedNanos = System.nanoTime();
-        }
         toAck.add(entryId);
+        if (toAckCount.incrementAndGet() >= ACK_BATCH) {
+            flushAcks();
+        } else if (flushScheduled.compareAndSet(false, true)) {
+            ACK_TIMER.execute(() -> {
+                flushScheduled.set(false);
+                flushAcks();
+            });
+        }
     }
 
     /** Settles an entry otherwise than by ack: it stops being held, so no lease extension undoes a retry delay. */
@@ -421,19 +433,17 @@ final class InboxSubscription implements Subscription {
     }
 
     private void flushAcks() {
-        if (toAck.isEmpty()) {
+        List<String> ids = new ArrayList<>();
+        String id;
+        while ((id = toAck.poll()) != null) {
+            ids.add(id);
+        }
+        if (ids.isEmpty()) {
             return;
         }
-        String[] ids = toAck.toArray(String[]::new);
-        toAck.clear();
-        for (String id : ids) {
-            held.remove(id); // acked now: no lease to keep
-        }
-        if (!toForget.isEmpty()) {
-            bus.commands().hdel(stream.failures(), toForget.toArray(String[]::new));
-            toForget.clear();
-        }
-        settle(bus.commands().xack(inbox, stream.group(), ids), ids.length + " acked entries");
+        toAckCount.addAndGet(-ids.size());
+        ids.forEach(held::remove); // acked now: no lease to keep
+        settle(bus.commands().xack(inbox, stream.group(), ids.toArray(String[]::new)), ids.size() + " acked entries");
     }
 
     private void checkIdle() {

@@ -88,9 +88,11 @@ final class RedisDeadLetters implements DeadLetters {
 
     @Override
     public long redrive(List<String> ids) {
+        // Only dead-letter entry ids can be dead letters; anything else (a message id) is skipped.
+        List<String> entryIds = ids.stream().filter(id -> ENTRY_ID.matcher(id).matches()).toList();
         long moved = 0;
-        for (int from = 0; from < ids.size(); from += BATCH) {
-            List<String> batch = ids.subList(from, Math.min(ids.size(), from + BATCH));
+        for (int from = 0; from < entryIds.size(); from += BATCH) {
+            List<String> batch = entryIds.subList(from, Math.min(entryIds.size(), from + BATCH));
             moved += redriveBatch(batch.toArray(String[]::new));
         }
         return moved;
