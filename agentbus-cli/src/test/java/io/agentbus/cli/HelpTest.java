@@ -47,6 +47,16 @@ class HelpTest {
     }
 
     @Test
+    void demoHelpNamesEverySummaryFieldAndItsDeliverySettings() {
+        CliRun run = CliRun.execute("demo", "--help");
+
+        assertThat(run.out().replaceAll("\\s+", " "))
+                .contains("sent, delivered, acked, retried, dead_lettered, lost, duplicates, p50_ms and p99_ms")
+                .contains("visibility timeout of " + DemoCommand.DELIVERY.visibilityTimeout().toMillis() + " ms")
+                .contains("at most " + DemoCommand.DELIVERY.maxAttempts() + " attempts");
+    }
+
+    @Test
     void sendHelpNamesEveryPriorityTheBusAccepts() {
         CliRun run = CliRun.execute("send", "--help");
 
