@@ -68,7 +68,8 @@ final class DlqListCommand implements Callable<Integer> {
         }
         out.flush();
         PrintWriter err = spec.commandLine().getErr();
-        err.println(total + " dead letters of " + id + (listed.size() < total ? ", the oldest " + listed.size() + " listed" : ""));
+        err.println(total + (total == 1 ? " dead letter of " : " dead letters of ") + id
+                + (listed.size() < total ? ", the oldest " + listed.size() + " listed" : ""));
         err.flush();
         return 0;
     }

@@ -134,6 +134,16 @@ class DeadLetterCommandsIT {
     }
 
     @Test
+    void listCountsOneDeadLetterInTheSingular(LocalRedis redis) {
+        String agent = freshAgent();
+        deadLettered(redis, agent, REJECT);
+
+        CliRun list = CliRun.execute("dlq", "list", agent, "--redis", redis.uri());
+
+        assertThat(list.err()).isEqualTo("1 dead letter of " + agent + System.lineSeparator());
+    }
+
+    @Test
     void listOfAnAgentWithoutDeadLettersPrintsNothingAndExitsZero(LocalRedis redis) {
         CliRun list = CliRun.execute("dlq", "list", freshAgent(), "--redis", redis.uri());
 
