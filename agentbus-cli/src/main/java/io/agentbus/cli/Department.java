@@ -16,6 +16,10 @@ import java.util.Random;
  * feedback; reports send status updates and ask their manager for reviews; a few peers hand work to
  * each other. A route carries traffic in proportion to the instances of its recipient: the department
  * runs two copywriters because copy is where most of the work lands.
+ *
+ * <p>Some messages make their handler fail ({@link SimulatedFault}): one in {@value #TRANSIENT_ONE_IN}
+ * drawn at random fails once or twice and then succeeds, and every {@value #POISON_EVERY}th is poison,
+ * alternately rejected as non-retryable and failing on every attempt.
  */
 final class Department {
 
@@ -33,6 +37,11 @@ final class Department {
     /** Messages of one type from one role to another. */
     record Route(Role from, Role to, String messageType) {
     }
+
+    /** Every this many messages, one is poison: 0.25%, and at least one in a run of 400 or more. */
+    static final int POISON_EVERY = 400;
+    /** About one message in this many fails transiently: 2%. */
+    static final int TRANSIENT_ONE_IN = 50;
 
     private static final List<String> CAMPAIGNS = List.of("spring-launch", "webinar-series", "brand-refresh");
 
@@ -84,7 +93,7 @@ final class Department {
 
     /**
      * The {@code sequence}th message of the demo: a route drawn with weight by its recipient's
-     * instances, and a small payload in that route's terms.
+     * instances, and a small payload in that route's terms, with the failure it simulates, if any.
      */
     Envelope message(int sequence, Random random) {
         Route route = weightedRoutes.get(random.nextInt(weightedRoutes.size()));
@@ -114,6 +123,7 @@ final class Department {
             default -> payload.put("deliverable", pick(route.from(), random)); // a handoff between peers
         }
         payload.put("seq", sequence);
+        fault(sequence, random).ifPresent(fault -> fault.writeTo(payload));
         return Envelope.builder()
                 .from(route.from().id())
                 .to(route.to().id())
@@ -122,6 +132,18 @@ final class Department {
                 .priority(priority)
                 .conversationId(campaign)
                 .build();
+    }
+
+    /** The failure the {@code sequence}th message simulates, if any. */
+    private static Optional<SimulatedFault> fault(int sequence, Random random) {
+        // Both draws every time, so that one message's fault does not shift the draws of the next.
+        boolean transientFailure = random.nextInt(TRANSIENT_ONE_IN) == 0;
+        int failingAttempts = 1 + random.nextInt(2);
+        if (sequence % POISON_EVERY == 0) {
+            return Optional.of(SimulatedFault.poison((sequence / POISON_EVERY) % 2 == 1
+                    ? SimulatedFault.Kind.NON_RETRYABLE : SimulatedFault.Kind.ALWAYS_FAILS));
+        }
+        return transientFailure ? Optional.of(SimulatedFault.transientFor(failingAttempts)) : Optional.empty();
     }
 
     private void role(String id, String manager, int instances, String... deliverables) {

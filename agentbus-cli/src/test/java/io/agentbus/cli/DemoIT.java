@@ -2,7 +2,9 @@ package io.agentbus.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agentbus.AgentBus;
+import io.agentbus.DeadLetter;
 import io.agentbus.InboxStats;
 import io.agentbus.LocalRedis;
 import io.agentbus.testkit.RedisServerConfig;
@@ -10,6 +12,8 @@ import io.agentbus.testkit.RedisServerExtension;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -19,28 +23,55 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @RedisServerConfig(perTest = true) // each test counts what the demo left in Redis
 class DemoIT {
 
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern COPYWRITER_HANDLED = Pattern.compile("(?m)^\\s+copywriter#(\\d)\\s+(\\d+)\\s+consumer ");
 
     @Test
-    void demoDeliversEveryMessageOnceAndLeavesNothingPending(LocalRedis redis) {
-        CliRun demo = CliRun.execute("demo", "--messages", "500", "--redis", redis.uri());
+    void demoAcksOrDeadLettersEveryMessageRetriesTheTransientFailuresAndLosesNone(LocalRedis redis) throws Exception {
+        int messages = 800;
+        Map<Integer, String> poison = poisonSequences(messages);
+
+        CliRun demo = CliRun.execute("demo", "--messages", "" + messages, "--redis", redis.uri());
 
         assertThat(demo.exitCode()).as(demo.err()).isZero();
         assertThat(demo.out().lines()).hasSize(1);
-        Map<String, String> summary = summary(demo.out());
-        assertThat(summary).containsEntry("sent", "500").containsEntry("delivered", "500")
-                .containsEntry("acked", "500").containsEntry("lost", "0").containsEntry("duplicates", "0")
-                .containsEntry("dead_lettered", "0")
-                .containsKeys("p50_ms", "p99_ms");
-        assertThat(Double.parseDouble(summary.get("p99_ms")))
-                .isGreaterThan(0).isGreaterThanOrEqualTo(Double.parseDouble(summary.get("p50_ms")));
-        // What Redis holds afterwards: the 500 messages in the department's inboxes, all acknowledged.
-        List<InboxStats> inboxes = inboxesOf(redis);
-        assertThat(inboxes).hasSize(15).allSatisfy(inbox -> {
-            assertThat(inbox.groupExists()).isTrue();
-            assertThat(inbox.pending()).isZero();
-        });
-        assertThat(inboxes.stream().mapToLong(InboxStats::length).sum()).isEqualTo(500);
+        Map<String, Long> summary = summary(demo.out());
+        assertThat(summary).containsEntry("sent", (long) messages).containsEntry("delivered", (long) messages)
+                .containsEntry("lost", 0L).containsEntry("dead_lettered", (long) poison.size());
+        assertThat(poison).hasSize(2).containsValues("non_retryable", "max_attempts");
+        assertThat(summary.get("acked") + summary.get("dead_lettered")).isEqualTo(messages);
+        assertThat(summary.get("retried")).isPositive();
+        assertThat(Double.parseDouble(fields(demo.out()).get("p99_ms")))
+                .isGreaterThan(0).isGreaterThanOrEqualTo(Double.parseDouble(fields(demo.out()).get("p50_ms")));
+        // What Redis holds afterwards: every message in an inbox, nothing pending, the poison in dead letters.
+        try (AgentBus bus = AgentBus.connect(redis.uri())) {
+            List<InboxStats> inboxes = department().stream().map(role -> bus.sync().inbox(role.id())).toList();
+            assertThat(inboxes).hasSize(15).allSatisfy(inbox -> {
+                assertThat(inbox.groupExists()).isTrue();
+                assertThat(inbox.pending()).isZero();
+            });
+            assertThat(inboxes.stream().mapToLong(InboxStats::length).sum()).isEqualTo(messages);
+            Map<Integer, String> deadLetters = new LinkedHashMap<>();
+            for (Department.Role role : department()) {
+                for (DeadLetter dead : bus.deadLetters(role.id()).list(100)) {
+                    int sequence = JSON.readTree(dead.envelope().orElseThrow().payload()).get("seq").asInt();
+                    deadLetters.put(sequence, dead.reason().code());
+                }
+            }
+            assertThat(deadLetters).isEqualTo(poison);
+        }
+    }
+
+    @Test
+    void aSecondRunOnTheSameRedisCountsOnlyItsOwnDeadLetters(LocalRedis redis) {
+        CliRun first = CliRun.execute("demo", "--messages", "400", "--redis", redis.uri());
+
+        CliRun second = CliRun.execute("demo", "--messages", "400", "--redis", redis.uri());
+
+        assertThat(second.exitCode()).as(second.err()).isZero();
+        assertThat(summary(first.out())).containsEntry("dead_lettered", 1L).containsEntry("lost", 0L);
+        assertThat(summary(second.out())).containsEntry("dead_lettered", 1L).containsEntry("lost", 0L)
+                .containsEntry("acked", 399L);
     }
 
     @Test
@@ -56,20 +87,43 @@ class DemoIT {
         assertThat(handled.values()).allSatisfy(count -> assertThat(count).isPositive());
     }
 
-    private static Map<String, String> summary(String out) {
+    /** The poison messages among the first {@code messages} of the demo: sequence to expected dlq reason. */
+    private static Map<Integer, String> poisonSequences(int messages) {
+        Department department = Department.marketing();
+        Random random = new Random(DemoCommand.TRAFFIC_SEED);
+        Map<Integer, String> poison = new LinkedHashMap<>();
+        for (int sequence = 1; sequence <= messages; sequence++) {
+            Optional<SimulatedFault> fault = SimulatedFault.of(department.message(sequence, random));
+            if (fault.isPresent() && fault.get().isPoison()) {
+                poison.put(sequence, fault.get().kind() == SimulatedFault.Kind.NON_RETRYABLE ? "non_retryable" : "max_attempts");
+            }
+        }
+        return poison;
+    }
+
+    private static Map<String, String> fields(String out) {
         Map<String, String> fields = new LinkedHashMap<>();
         for (String field : out.strip().split(" ")) {
             String[] nameAndValue = field.split("=", 2);
             fields.put(nameAndValue[0], nameAndValue[1]);
         }
-        assertThat(fields.keySet()).containsExactly(
-                "sent", "delivered", "acked", "dead_lettered", "lost", "duplicates", "p50_ms", "p99_ms");
+        assertThat(fields.keySet()).containsExactly("sent", "delivered", "acked", "retried", "dead_lettered",
+                "lost", "duplicates", "p50_ms", "p99_ms");
         return fields;
     }
 
-    private static List<InboxStats> inboxesOf(LocalRedis redis) {
-        try (AgentBus bus = AgentBus.connect(redis.uri())) {
-            return Department.marketing().roles().stream().map(role -> bus.sync().inbox(role.id())).toList();
-        }
+    /** The counts of the summary line. */
+    private static Map<String, Long> summary(String out) {
+        Map<String, Long> counts = new LinkedHashMap<>();
+        fields(out).forEach((name, value) -> {
+            if (!name.endsWith("_ms")) {
+                counts.put(name, Long.parseLong(value));
+            }
+        });
+        return counts;
+    }
+
+    private static List<Department.Role> department() {
+        return Department.marketing().roles();
     }
 }

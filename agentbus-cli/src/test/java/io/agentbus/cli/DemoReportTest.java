@@ -3,6 +3,8 @@ package io.agentbus.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.agentbus.MessageId;
+import java.util.Set;
+import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.Test;
 
 class DemoReportTest {
@@ -10,54 +12,89 @@ class DemoReportTest {
     private final Receipts receipts = new Receipts();
 
     @Test
-    void countsLostDuplicateAndUnacknowledgedMessagesFromTheReceipts() {
-        MessageId once = sent("once");
-        MessageId twice = sent("twice");
-        MessageId never = sent("never");
-        MessageId unacked = sent("unacked");
-        receipts.received(once);
-        receipts.received(twice);
-        receipts.received(twice);
-        receipts.received(unacked);
+    void countsAckedRetriedLostAndDuplicateMessagesFromTheReceiptsAndTheDeadLetters() {
+        MessageId once = succeedsOn(sent("once"), 1);
+        MessageId transientFailure = sent("transient");
+        receipts.received(transientFailure, 1);
+        receipts.failed(transientFailure, true);
+        receipts.received(transientFailure, 2);
+        receipts.failed(transientFailure, true);
+        succeedsOn(transientFailure, 3);
+        MessageId poison = sent("poison");
+        receipts.received(poison, 1);
+        receipts.failed(poison, false);
+        MessageId twice = succeedsOn(succeedsOn(sent("twice"), 1), 2);
+        sent("never");
+        succeedsOn(sent("unacked"), 1);
 
-        DemoReport report = DemoReport.of(receipts, 1);
+        DemoReport report = DemoReport.of(receipts, 1, 1, Set.of(poison));
 
-        assertThat(report.sent()).isEqualTo(4);
-        assertThat(report.delivered()).isEqualTo(3);
-        assertThat(report.acked()).isEqualTo(2);
-        assertThat(report.lost()).isEqualTo(1);
+        assertThat(report.sent()).isEqualTo(6);
+        assertThat(report.delivered()).isEqualTo(5);
+        // once, transient, twice and unacked succeeded; one of them is still pending.
+        assertThat(report.acked()).isEqualTo(3);
+        assertThat(report.retried()).isEqualTo(3);
+        assertThat(report.deadLettered()).isEqualTo(1);
+        // never, and the one still pending.
+        assertThat(report.lost()).isEqualTo(2);
+        // twice ran again after it succeeded; transient ran three times, as its two failures asked.
         assertThat(report.duplicates()).isEqualTo(1);
-        assertThat(receipts.lostCount()).isEqualTo(1);
-        assertThat(never).isNotIn(once, twice, unacked);
+        assertThat(once).isNotIn(twice, poison);
+    }
+
+    @Test
+    void aMessageInDeadLettersIsNotAckedEvenIfAHandlerOnceSucceeded() {
+        MessageId both = succeedsOn(sent("both"), 1);
+
+        DemoReport report = DemoReport.of(receipts, 0, 1, Set.of(both));
+
+        assertThat(report.acked()).isZero();
+        assertThat(report.lost()).isZero();
+    }
+
+    @Test
+    void aMessageIsResolvedOnceItSucceededOrWasGivenUpNotWhileAwaitingARetry() {
+        MessageId retrying = sent("retrying");
+        MessageId givenUp = sent("given-up");
+        sent("unseen");
+        receipts.received(retrying, 1);
+        receipts.failed(retrying, true);
+        receipts.received(givenUp, 4);
+        receipts.failed(givenUp, false);
+
+        assertThat(receipts.unresolvedCount()).isEqualTo(2);
+        succeedsOn(retrying, 2);
+        assertThat(receipts.unresolvedCount()).isEqualTo(1);
     }
 
     @Test
     void aMessageThisRunDidNotSendIsAStrangerNotADelivery() {
         sent("mine");
 
-        receipts.received(MessageId.of("left-by-an-earlier-run"));
+        boolean ours = receipts.received(MessageId.of("left-by-an-earlier-run"), 1);
 
+        assertThat(ours).isFalse();
         assertThat(receipts.strangerCount()).isEqualTo(1);
-        assertThat(DemoReport.of(receipts, 0).delivered()).isZero();
+        assertThat(DemoReport.of(receipts, 0, 0, Set.of()).delivered()).isZero();
     }
 
     @Test
     void aSendThatFailedIsNotCountedAsSent() {
         receipts.sending(MessageId.of("failed"));
 
-        receipts.sendFailed(new java.util.concurrent.CompletionException(new IllegalStateException("redis down")));
+        receipts.sendFailed(new CompletionException(new IllegalStateException("redis down")));
 
-        assertThat(DemoReport.of(receipts, 0).sent()).isZero();
+        assertThat(DemoReport.of(receipts, 0, 0, Set.of()).sent()).isZero();
         assertThat(receipts.failedSendCount()).isEqualTo(1);
         assertThat(receipts.firstSendFailure()).hasMessage("redis down");
     }
 
     @Test
     void summaryLineHasTheFieldsInOrderWithTwoDecimalLatencies() {
-        DemoReport report = new DemoReport(2000, 2000, 1999, 0, 0, 3, 1.5, 12.345);
+        DemoReport report = new DemoReport(2000, 2000, 1995, 52, 5, 0, 3, 1.5, 12.345);
 
-        assertThat(report.summaryLine()).isEqualTo(
-                "sent=2000 delivered=2000 acked=1999 dead_lettered=0 lost=0 duplicates=3 p50_ms=1.50 p99_ms=12.35");
+        assertThat(report.summaryLine()).isEqualTo("sent=2000 delivered=2000 acked=1995 retried=52 dead_lettered=5"
+                + " lost=0 duplicates=3 p50_ms=1.50 p99_ms=12.35");
     }
 
     private MessageId sent(String id) {
@@ -65,5 +102,11 @@ class DemoReportTest {
         receipts.sending(messageId);
         receipts.sent(messageId);
         return messageId;
+    }
+
+    private MessageId succeedsOn(MessageId id, int attempt) {
+        receipts.received(id, attempt);
+        receipts.succeeded(id);
+        return id;
     }
 }

@@ -74,6 +74,33 @@ class DepartmentTest {
     }
 
     @Test
+    void aboutTwoPercentFailTransientlyAndEvery400thIsPoisonOfAlternatingKinds() {
+        Random random = new Random(DemoCommand.TRAFFIC_SEED);
+
+        List<SimulatedFault> faults = IntStream.rangeClosed(1, 4000)
+                .mapToObj(seq -> SimulatedFault.of(department.message(seq, random)).orElse(null)).toList();
+
+        List<Integer> poison = IntStream.range(0, faults.size())
+                .filter(i -> faults.get(i) != null && faults.get(i).isPoison()).map(i -> i + 1).boxed().toList();
+        assertThat(poison).containsExactly(400, 800, 1200, 1600, 2000, 2400, 2800, 3200, 3600, 4000);
+        assertThat(poison).extracting(seq -> faults.get(seq - 1).kind()).containsOnly(
+                SimulatedFault.Kind.NON_RETRYABLE, SimulatedFault.Kind.ALWAYS_FAILS).first()
+                .isEqualTo(SimulatedFault.Kind.NON_RETRYABLE);
+        List<SimulatedFault> transientFaults = faults.stream().filter(f -> f != null && !f.isPoison()).toList();
+        assertThat(transientFaults.size()).isBetween(60, 100);
+        assertThat(transientFaults).extracting(SimulatedFault::failingAttempts).containsOnly(1, 2);
+    }
+
+    @Test
+    void aFaultSurvivesTheTripThroughThePayload() {
+        Envelope message = IntStream.rangeClosed(1, 400).mapToObj(seq -> department.message(seq, new Random(3)))
+                .reduce((first, last) -> last).orElseThrow();
+
+        assertThat(message.payload()).contains("\"simulate\":\"poison\",\"poison\":\"non_retryable\"");
+        assertThat(SimulatedFault.of(message)).contains(SimulatedFault.poison(SimulatedFault.Kind.NON_RETRYABLE));
+    }
+
+    @Test
     void aRouteToARoleWithTwoInstancesCarriesTwiceTheTraffic() {
         Random random = new Random(7);
         Map<AgentId, Integer> assignments = new HashMap<>();

@@ -15,17 +15,22 @@ class HelpTest {
 
     static Stream<Arguments> commandsAndTheirOptions() {
         return Stream.of(
-                Arguments.of("", new String[] {"--redis", "--help", "--version", "demo", "send", "receive", "inbox"}),
+                Arguments.of("", new String[] {"--redis", "--help", "--version", "demo", "send", "receive", "inbox", "dlq"}),
                 Arguments.of("demo", new String[] {"--messages", "--redis"}),
                 Arguments.of("send", new String[] {"--from", "--to", "--type", "--payload", "--priority", "--redis"}),
                 Arguments.of("receive", new String[] {"AGENT", "--count", "--timeout", "--json", "--redis"}),
-                Arguments.of("inbox", new String[] {"AGENT", "--json", "--redis"}));
+                Arguments.of("inbox", new String[] {"AGENT", "--json", "--redis"}),
+                Arguments.of("dlq", new String[] {"list", "show", "redrive", "purge", "--redis"}),
+                Arguments.of("dlq list", new String[] {"AGENT", "--limit", "--json", "--redis"}),
+                Arguments.of("dlq show", new String[] {"AGENT", "ID", "--redis"}),
+                Arguments.of("dlq redrive", new String[] {"AGENT", "ID", "--all", "--redis"}),
+                Arguments.of("dlq purge", new String[] {"AGENT", "--older-than", "--redis"}));
     }
 
     @ParameterizedTest(name = "agentbus {0} --help")
     @MethodSource("commandsAndTheirOptions")
     void helpExitsZeroAndNamesEveryOption(String command, String[] options) {
-        String[] args = command.isEmpty() ? new String[] {"--help"} : new String[] {command, "--help"};
+        String[] args = (command + " --help").strip().split(" ");
 
         CliRun run = CliRun.execute(args);
 
@@ -39,6 +44,16 @@ class HelpTest {
         CliRun run = CliRun.execute("demo", "--help");
 
         assertThat(run.out()).contains("Default: 2000.");
+    }
+
+    @Test
+    void demoHelpNamesEverySummaryFieldAndItsDeliverySettings() {
+        CliRun run = CliRun.execute("demo", "--help");
+
+        assertThat(run.out().replaceAll("\\s+", " "))
+                .contains("sent, delivered, acked, retried, dead_lettered, lost, duplicates, p50_ms and p99_ms")
+                .contains("visibility timeout of " + DemoCommand.DELIVERY.visibilityTimeout().toMillis() + " ms")
+                .contains("at most " + DemoCommand.DELIVERY.maxAttempts() + " attempts");
     }
 
     @Test
@@ -59,6 +74,37 @@ class HelpTest {
                 .contains("Stop after N messages. Default: 1.")
                 .contains("Default: 10.")
                 .containsPattern("(?m)^\\s+3\\s+The timeout passed and no message came\\.$");
+    }
+
+    @Test
+    void dlqListHelpShowsTheDefaultLimit() {
+        CliRun run = CliRun.execute("dlq", "list", "--help");
+
+        assertThat(run.out()).contains("Default: 100.");
+    }
+
+    @Test
+    void dlqShowAndRedriveHelpDocumentTheExitCodeForAnUnknownId() {
+        CliRun show = CliRun.execute("dlq", "show", "--help");
+        CliRun redrive = CliRun.execute("dlq", "redrive", "--help");
+
+        assertThat(show.out()).containsPattern("(?m)^\\s+4\\s+AGENT has no such dead letter\\.$");
+        assertThat(redrive.out()).containsPattern("(?m)^\\s+4\\s+Some IDs are not dead letters of AGENT");
+    }
+
+    @Test
+    void dlqPurgeHelpNamesTheDurationForms() {
+        CliRun run = CliRun.execute("dlq", "purge", "--help");
+
+        assertThat(run.out()).contains("30s, 15m, 2h, 7d").contains("PT15M");
+    }
+
+    @Test
+    void dlqWithoutASubcommandPrintsUsageAsAUsageError() {
+        CliRun run = CliRun.execute("dlq");
+
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("Missing required subcommand").contains("Usage: agentbus dlq");
     }
 
     @Test

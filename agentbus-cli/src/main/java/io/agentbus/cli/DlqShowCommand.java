@@ -1,0 +1,58 @@
+package io.agentbus.cli;
+
+import io.agentbus.AgentBus;
+import io.agentbus.AgentId;
+import io.agentbus.DeadLetter;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code agentbus dlq show}: everything about one dead letter. */
+@Command(
+        name = "show",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Show one of AGENT's dead letters in full: why and when it failed, after how many attempts, in"
+                    + " which consumer, and every field of the original inbox entry, the payload pretty-printed"
+                    + " if it is JSON."},
+        exitCodeListHeading = "Exit codes:%n",
+        exitCodeList = {"0:Shown.", ExpectedFailures.FAILED_HELP, ExpectedFailures.INVALID_INPUT_HELP,
+            DlqShowCommand.NOT_FOUND + ":AGENT has no such dead letter."})
+final class DlqShowCommand implements Callable<Integer> {
+
+    static final int NOT_FOUND = 4;
+
+    @ParentCommand
+    private DlqCommand dlq;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "AGENT", description = "The agent id whose dead letter to show.")
+    private String agent;
+
+    @Parameters(index = "1", paramLabel = "ID",
+            description = "A dead-letter entry id (as dlq list prints it) or a message_id.")
+    private String id;
+
+    @Override
+    public Integer call() {
+        AgentId agentId = AgentId.of(agent);
+        Optional<DeadLetter> found;
+        try (AgentBus bus = dlq.connect(spec)) {
+            found = bus.deadLetters(agentId).find(id);
+        }
+        if (found.isEmpty()) {
+            spec.commandLine().getErr().println("agentbus: " + agentId + " has no dead letter with entry id or message_id '" + id + "'");
+            spec.commandLine().getErr().flush();
+            return NOT_FOUND;
+        }
+        spec.commandLine().getOut().println(DeadLetterFormat.full(found.get()));
+        spec.commandLine().getOut().flush();
+        return 0;
+    }
+}
