@@ -132,11 +132,11 @@ public interface AgentBus extends AutoCloseable {
     /** Published, unheard, received, missed (gaps) and malformed broadcasts of this bus. */
     BroadcastStats broadcastStats();
 
-    /** The durable topic {@code topic:{name}} with {@link TopicRetention#DEFAULT}; the name follows the agent id rule. */
+    /** The durable topic {@code topic:{name}} with {@link Retention#DEFAULT}; the name follows the agent id rule. */
     DurableTopic topic(String name);
 
     /** The durable topic {@code topic:{name}} with its retention. */
-    DurableTopic topic(String name, TopicRetention retention);
+    DurableTopic topic(String name, Retention retention);
 
     /** The dead letters of {@code agent}: list, inspect, redrive, purge. */
     DeadLetters deadLetters(AgentId agent);

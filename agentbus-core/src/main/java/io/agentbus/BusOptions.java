@@ -30,6 +30,10 @@ public final class BusOptions {
     /** How long a message id is remembered per recipient so that a resend stores nothing new. */
     public static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofMinutes(10);
 
+    /** Entries an inbox may hold before a send to it is refused with {@link InboxFullException}. */
+    public static final long DEFAULT_MAX_INBOX_LENGTH = 1_000_000;
+    /** Handled entries an inbox keeps (for inspection) before they are trimmed. */
+    public static final Retention DEFAULT_INBOX_RETENTION = Retention.maxLength(10_000);
     /** Sends that may wait for Redis at once before a new one fails at once. */
     public static final int DEFAULT_REQUEST_QUEUE_SIZE = 10_000;
     /** Lettuce reconnects with full jitter, the delay ceiling doubling from this... */
@@ -70,6 +74,8 @@ public final class BusOptions {
     private final BusListener listener;
     private final Duration reconnectMinDelay;
     private final Duration reconnectMaxDelay;
+    private final long maxInboxLength;
+    private final Retention inboxRetention;
 
     private BusOptions(Builder builder) {
         connectTimeout = builder.connectTimeout;
@@ -91,6 +97,8 @@ public final class BusOptions {
         listener = builder.listener;
         reconnectMinDelay = builder.reconnectMinDelay;
         reconnectMaxDelay = builder.reconnectMaxDelay;
+        maxInboxLength = builder.maxInboxLength;
+        inboxRetention = builder.inboxRetention;
     }
 
     public static BusOptions defaults() {
@@ -121,7 +129,9 @@ public final class BusOptions {
                 .strictDurability(strictDurability)
                 .allowEvictingMemoryPolicy(allowEvictingMemoryPolicy)
                 .listener(listener)
-                .reconnectDelay(reconnectMinDelay, reconnectMaxDelay);
+                .reconnectDelay(reconnectMinDelay, reconnectMaxDelay)
+                .maxInboxLength(maxInboxLength)
+                .inboxRetention(inboxRetention);
     }
 
     /** Default {@link #DEFAULT_CONNECT_TIMEOUT}. */
@@ -235,6 +245,24 @@ public final class BusOptions {
         return allowEvictingMemoryPolicy;
     }
 
+    /**
+     * Entries an inbox may hold; a send to a full inbox fails with {@link InboxFullException} and
+     * stores nothing (checked atomically with the append). Never enforced by trimming, which could drop
+     * pending work. {@code 0} for no cap. Default {@link #DEFAULT_MAX_INBOX_LENGTH}.
+     */
+    public long maxInboxLength() {
+        return maxInboxLength;
+    }
+
+    /**
+     * How many handled entries an inbox keeps: a subscription trims its inbox every
+     * {@link Retention#TRIM_EVERY} acks, never removing an entry that is unread or pending, so Redis
+     * memory stays bounded however many messages pass. Default {@link #DEFAULT_INBOX_RETENTION}.
+     */
+    public Retention inboxRetention() {
+        return inboxRetention;
+    }
+
     /** Default {@link BusListener#NONE}. */
     public BusListener listener() {
         return listener;
@@ -250,7 +278,8 @@ public final class BusOptions {
                 + ", requestQueueSize=" + requestQueueSize + ", disconnectedSends=" + disconnectedSends
                 + ", connectWait=" + connectWait + ", durability=" + durability
                 + ", strictDurability=" + strictDurability + ", allowEvictingMemoryPolicy=" + allowEvictingMemoryPolicy
-                + ", reconnectDelay=" + reconnectMinDelay + ".." + reconnectMaxDelay + '}';
+                + ", reconnectDelay=" + reconnectMinDelay + ".." + reconnectMaxDelay
+                + ", maxInboxLength=" + maxInboxLength + ", inboxRetention=" + inboxRetention + '}';
     }
 
     /** Builds {@link BusOptions}; each setter rejects a bad value at once, naming it. */
@@ -274,6 +303,8 @@ public final class BusOptions {
         private BusListener listener = BusListener.NONE;
         private Duration reconnectMinDelay = DEFAULT_RECONNECT_MIN_DELAY;
         private Duration reconnectMaxDelay = DEFAULT_RECONNECT_MAX_DELAY;
+        private long maxInboxLength = DEFAULT_MAX_INBOX_LENGTH;
+        private Retention inboxRetention = DEFAULT_INBOX_RETENTION;
 
         private Builder() {
         }
@@ -378,12 +409,30 @@ public final class BusOptions {
             return this;
         }
 
+        /** {@code 0} for no cap. */
+        public Builder maxInboxLength(long maxInboxLength) {
+            if (maxInboxLength < 0) {
+                throw new IllegalArgumentException("maxInboxLength must be >= 0, was " + maxInboxLength);
+            }
+            this.maxInboxLength = maxInboxLength;
+            return this;
+        }
+
+        public Builder inboxRetention(Retention inboxRetention) {
+            this.inboxRetention = Objects.requireNonNull(inboxRetention, "inboxRetention");
+            return this;
+        }
+
         public Builder listener(BusListener listener) {
             this.listener = Objects.requireNonNull(listener, "listener");
             return this;
         }
 
         public BusOptions build() {
+            if (maxInboxLength > 0 && inboxRetention.maxLength() >= maxInboxLength) {
+                throw new IllegalArgumentException("inboxRetention keeps " + inboxRetention.maxLength()
+                        + " entries, which must be fewer than maxInboxLength " + maxInboxLength);
+            }
             return new BusOptions(this);
         }
 

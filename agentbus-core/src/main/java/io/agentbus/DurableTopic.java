@@ -33,9 +33,9 @@ public interface DurableTopic {
     Subscription subscribe(AgentId group, StartFrom from, DeliveryOptions delivery, MessageHandler handler);
 
     /**
-     * Applies the retention now: removes entries beyond {@link TopicRetention#maxLength()} or older
-     * than {@link TopicRetention#maxAge()}, but never one that a group has not received yet or still
-     * holds pending. Blocking. Also runs, in the background, every {@link TopicRetention#TRIM_EVERY}
+     * Applies the retention now: removes entries beyond {@link Retention#maxLength()} or older
+     * than {@link Retention#maxAge()}, but never one that a group has not received yet or still
+     * holds pending. Blocking. Also runs, in the background, every {@link Retention#TRIM_EVERY}
      * publishes through this handle.
      *
      * @return how many entries were removed

@@ -86,7 +86,7 @@ class DurableTopicIT {
     void retentionNeverRemovesWhatAGroupHasNotReceived(LocalRedis redis) throws Exception {
         String name = freshName("drafts");
         try (AgentBus bus = AgentBus.connect(redis.uri())) {
-            DurableTopic topic = bus.topic(name, TopicRetention.maxLength(10));
+            DurableTopic topic = bus.topic(name, Retention.maxLength(10));
             RecordingHandler reader = RecordingHandler.acking();
             topic.subscribe(AgentId.of("fast"), DurableTopic.StartFrom.OLDEST, reader);
             topic.subscribe(AgentId.of("offline"), DurableTopic.StartFrom.OLDEST, RecordingHandler.acking()).close();

@@ -6,6 +6,7 @@ import io.agentbus.DeliveryOptions;
 import io.agentbus.Envelope;
 import io.agentbus.MessageHandler;
 import io.agentbus.NonRetryableException;
+import io.agentbus.Retention;
 import io.agentbus.SendReceipt;
 import io.agentbus.Subscription;
 import java.time.Duration;
@@ -21,6 +22,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -94,6 +96,7 @@ final class InboxSubscription implements Subscription {
     private final ConcurrentLinkedQueue<String> toAck = new ConcurrentLinkedQueue<>();
     private final AtomicInteger toAckCount = new AtomicInteger();
     private final AtomicBoolean flushScheduled = new AtomicBoolean();
+    private final AtomicLong ackedSinceTrim = new AtomicLong();
     private volatile CompletionStage<?> lastSettle = CompletableFuture.completedFuture(null);
     private volatile boolean recoverOwn;
     /** Reader thread only. */
@@ -444,6 +447,22 @@ final class InboxSubscription implements Subscription {
         toAckCount.addAndGet(-ids.size());
         ids.forEach(held::remove); // acked now: no lease to keep
         settle(bus.commands().xack(inbox, stream.group(), ids.toArray(String[]::new)), ids.size() + " acked entries");
+        trimInboxNowAndThen(ids.size());
+    }
+
+    /** Keeps an inbox's handled entries bounded: a trim every {@link Retention#TRIM_EVERY} acks. */
+    private void trimInboxNowAndThen(int acked) {
+        if (!KeySchema.INBOX_GROUP.equals(stream.group())) {
+            return; // a topic is trimmed by its publishers, with the topic's retention
+        }
+        long before = ackedSinceTrim.getAndAdd(acked);
+        if (before / Retention.TRIM_EVERY != (before + acked) / Retention.TRIM_EVERY) {
+            bus.trim(inbox, bus.options().inboxRetention()).whenComplete((removed, failure) -> {
+                if (failure != null) {
+                    log.warn("could not trim {}: {}", inbox, failure.toString());
+                }
+            });
+        }
     }
 
     private void checkIdle() {

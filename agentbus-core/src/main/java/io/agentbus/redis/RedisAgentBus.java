@@ -16,9 +16,10 @@ import io.agentbus.DeadLetterReason;
 import io.agentbus.DeadLetters;
 import io.agentbus.DeliveryOptions;
 import io.agentbus.DurableTopic;
-import io.agentbus.TopicRetention;
+import io.agentbus.Retention;
 import io.agentbus.Envelope;
 import io.agentbus.InboxStats;
+import io.agentbus.InboxFullException;
 import io.agentbus.InvalidEnvelopeException;
 import io.agentbus.NoRespondersException;
 import io.agentbus.RequestHandler;
@@ -90,6 +91,7 @@ final class RedisAgentBus implements AgentBus {
     private static final LuaScript RETRY_LATER = LuaScript.load("retry_later.lua");
     private static final LuaScript EXTEND_LEASE = LuaScript.load("extend_lease.lua");
     private static final LuaScript RELEASE_CONSUMER = LuaScript.load("release_consumer.lua");
+    private static final LuaScript TRIM = LuaScript.load("trim.lua");
 
     private final BusOptions options;
     private final ClientResources resources;
@@ -233,19 +235,21 @@ final class RedisAgentBus implements AgentBus {
                             + payloadBytes + " bytes");
         }
         return append(KeySchema.inbox(envelope.toAgent()), KeySchema.dedup(envelope.toAgent(), envelope.messageId()),
-                envelope, "");
+                envelope, "", options.maxInboxLength());
     }
 
     /**
      * Appends {@code envelope} to {@code stream} once per message id within the dedup window
      * (send.lua); with a {@code requiredGroup}, only if the stream has that consumer group.
      */
-    CompletionStage<SendReceipt> append(String stream, String dedupKey, Envelope envelope, String requiredGroup) {
+    CompletionStage<SendReceipt> append(String stream, String dedupKey, Envelope envelope, String requiredGroup,
+                                        long maxLength) {
         Map<String, String> fields = EnvelopeCodec.encode(envelope);
-        String[] args = new String[2 + fields.size() * 2];
+        String[] args = new String[3 + fields.size() * 2];
         args[0] = Long.toString(options.dedupWindow().toMillis());
         args[1] = requiredGroup;
-        int i = 2;
+        args[2] = Long.toString(maxLength);
+        int i = 3;
         for (Map.Entry<String, String> field : fields.entrySet()) {
             args[i++] = field.getKey();
             args[i++] = field.getValue();
@@ -260,8 +264,11 @@ final class RedisAgentBus implements AgentBus {
         stored.whenComplete((result, failure) -> watch.sendEnded());
         CompletionStage<SendReceipt> receipt = stored.thenApply(reply -> {
             long outcome = (Long) reply.get(0);
-            if (outcome < 0) {
+            if (outcome == -1) {
                 throw new NoRespondersException(envelope.toAgent());
+            }
+            if (outcome == -2) {
+                throw new InboxFullException(envelope.toAgent(), maxLength);
             }
             return new SendReceipt(envelope.messageId(), envelope.toAgent(), (String) reply.get(1), outcome == 0);
         });
@@ -334,7 +341,8 @@ final class RedisAgentBus implements AgentBus {
         }
         Envelope outgoing = request.replyTo().isPresent() ? request : request.toBuilder().replyTo(requester).build();
         return requests.start(outgoing, timeout, () -> append(KeySchema.inbox(outgoing.toAgent()),
-                KeySchema.dedup(outgoing.toAgent(), outgoing.messageId()), outgoing, KeySchema.INBOX_GROUP));
+                KeySchema.dedup(outgoing.toAgent(), outgoing.messageId()), outgoing, KeySchema.INBOX_GROUP,
+                options.maxInboxLength()));
     }
 
     @Override
@@ -402,11 +410,11 @@ final class RedisAgentBus implements AgentBus {
 
     @Override
     public DurableTopic topic(String name) {
-        return topic(name, TopicRetention.DEFAULT);
+        return topic(name, Retention.DEFAULT);
     }
 
     @Override
-    public DurableTopic topic(String name, TopicRetention retention) {
+    public DurableTopic topic(String name, Retention retention) {
         checkOpen();
         return new RedisDurableTopic(this, AgentId.of(name).value(), Objects.requireNonNull(retention, "retention"));
     }
@@ -554,6 +562,12 @@ final class RedisAgentBus implements AgentBus {
         CompletionStage<List<Object>> lost = EXTEND_LEASE.run(commands, ScriptOutputType.MULTI,
                 new String[] {stream.key()}, args);
         return lost.thenApply(ids -> ids.stream().map(String::valueOf).toList());
+    }
+
+    /** Trims {@code stream} per {@code retention}, never past what a group has not received or holds (trim.lua). */
+    CompletionStage<Long> trim(String stream, Retention retention) {
+        return TRIM.run(commands, ScriptOutputType.INTEGER, new String[] {stream},
+                Long.toString(retention.maxLength()), Long.toString(retention.maxAge().toMillis()));
     }
 
     CompletionStage<Long> releaseConsumer(ConsumedStream stream, String consumer) {

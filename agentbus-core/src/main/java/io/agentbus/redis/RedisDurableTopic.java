@@ -8,8 +8,7 @@ import io.agentbus.Envelope;
 import io.agentbus.MessageHandler;
 import io.agentbus.SendReceipt;
 import io.agentbus.Subscription;
-import io.agentbus.TopicRetention;
-import io.lettuce.core.ScriptOutputType;
+import io.agentbus.Retention;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
@@ -19,20 +18,19 @@ import org.slf4j.LoggerFactory;
 /**
  * A durable topic: a stream {@code topic:{name}} with one consumer group per subscriber group, read
  * and settled by the same subscriptions, readers and scripts as an inbox ({@link ConsumedStream}).
- * Retention runs {@code trim_topic.lua}, which never removes what a group has not received or holds.
+ * Retention runs {@code trim.lua}, which never removes what a group has not received or holds.
  */
 final class RedisDurableTopic implements DurableTopic {
 
     private static final Logger log = LoggerFactory.getLogger(RedisDurableTopic.class);
-    private static final LuaScript TRIM = LuaScript.load("trim_topic.lua");
 
     private final RedisAgentBus bus;
     private final String name;
     private final String key;
-    private final TopicRetention retention;
+    private final Retention retention;
     private final AtomicLong publishes = new AtomicLong();
 
-    RedisDurableTopic(RedisAgentBus bus, String name, TopicRetention retention) {
+    RedisDurableTopic(RedisAgentBus bus, String name, Retention retention) {
         this.bus = bus;
         this.name = name;
         this.key = KeySchema.topic(name);
@@ -46,8 +44,9 @@ final class RedisDurableTopic implements DurableTopic {
 
     @Override
     public CompletionStage<SendReceipt> publish(Envelope envelope) {
-        CompletionStage<SendReceipt> stored = bus.append(key, KeySchema.topicDedup(name, envelope.messageId()), envelope, "");
-        if (publishes.incrementAndGet() % TopicRetention.TRIM_EVERY == 0) {
+        CompletionStage<SendReceipt> stored = bus.append(key, KeySchema.topicDedup(name, envelope.messageId()), envelope,
+                "", 0);
+        if (publishes.incrementAndGet() % Retention.TRIM_EVERY == 0) {
             trimAsync().whenComplete((removed, failure) -> {
                 if (failure != null) {
                     log.warn("could not trim {}: {}", key, failure.toString());
@@ -81,8 +80,7 @@ final class RedisDurableTopic implements DurableTopic {
     }
 
     private CompletionStage<Long> trimAsync() {
-        return TRIM.run(bus.commands(), ScriptOutputType.INTEGER, new String[] {key},
-                Long.toString(retention.maxLength()), Long.toString(retention.maxAge().toMillis()));
+        return bus.trim(key, retention);
     }
 
     @Override

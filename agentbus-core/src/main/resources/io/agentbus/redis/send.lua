@@ -4,9 +4,12 @@
 -- A request also requires a consumer group on the inbox: without one, nobody ever listened, and the
 -- request is refused instead of waiting out its timeout.
 -- KEYS[1] inbox stream (agent:{id}:inbox)   KEYS[2] dedup marker (agent:{id}:dedup:<message_id>)
+-- An inbox with a cap refuses a send when full (back-pressure) instead of trimming: trimming could
+-- drop entries still pending.
 -- ARGV[1] dedup window (ms)   ARGV[2] consumer group that must exist ('' for none)
--- ARGV[3..] the entry's field/value pairs
--- Returns {1, entry id} when stored, {0, first entry id} for a duplicate, {-1, ''} for no group.
+-- ARGV[3] max length (0 for none)   ARGV[4..] the entry's field/value pairs
+-- Returns {1, entry id} when stored, {0, first entry id} for a duplicate, {-1, ''} for no group,
+-- {-2, ''} when full.
 local first = redis.call('GET', KEYS[2])
 if first then
   return {0, first}
@@ -26,6 +29,10 @@ if ARGV[2] ~= '' then
     return {-1, ''}
   end
 end
-local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 3))
+local max_length = tonumber(ARGV[3])
+if max_length > 0 and redis.call('XLEN', KEYS[1]) >= max_length then
+  return {-2, ''}
+end
+local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 4))
 redis.call('SET', KEYS[2], id, 'PX', ARGV[1])
 return {1, id}
