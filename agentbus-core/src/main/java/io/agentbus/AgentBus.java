@@ -73,6 +73,18 @@ public interface AgentBus extends AutoCloseable {
     CompletionStage<SendReceipt> send(Envelope envelope);
 
     /**
+     * Delivers {@code envelope} into the recipient's inbox at {@code deliverAt}, not before. Until
+     * then it waits in the agent's delayed set ({@code agent:{id}:delayed}), which survives restarts
+     * with the server's persistence; running instances of the agent move due messages into the inbox
+     * atomically (each exactly once, however many run the mover). Deduplicated like a send; the
+     * receipt's entry id is empty, as there is no inbox entry yet.
+     */
+    CompletionStage<SendReceipt> send(Envelope envelope, java.time.Instant deliverAt);
+
+    /** Like {@link #send(Envelope, java.time.Instant)}, {@code delay} from now. */
+    CompletionStage<SendReceipt> send(Envelope envelope, java.time.Duration delay);
+
+    /**
      * Starts one instance of {@code agent}: a consumer of its inbox that hands each message to
      * {@code handler}. Creates the inbox and its consumer group if they do not exist; messages sent
      * before the first subscription are delivered too. Several subscriptions of one agent, in this

@@ -17,6 +17,13 @@ public interface BusListener {
     default void lateReply(Envelope reply) {
     }
 
+    /**
+     * A message expired before it was handled: moved to dead letters ({@code deadLettered}) or
+     * dropped, per {@link DeliveryOptions#onExpiry()}.
+     */
+    default void expired(Envelope message, boolean deadLettered) {
+    }
+
     /** A listener that ignores everything. */
     BusListener NONE = new BusListener() {
     };

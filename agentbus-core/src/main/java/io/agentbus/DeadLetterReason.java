@@ -20,7 +20,9 @@ public enum DeadLetterReason {
     /** The handler threw {@link NonRetryableException}. */
     NON_RETRYABLE("non_retryable"),
     /** The handler called {@link Delivery#deadLetter(String)}. */
-    REJECTED("rejected");
+    REJECTED("rejected"),
+    /** Its {@code expires_at} passed before it was handled. */
+    EXPIRED("expired");
 
     private final String code;
 

@@ -18,18 +18,28 @@ public final class DeliveryOptions {
     /** How long the runtime keeps extending the lease of a message a live handler still holds. */
     public static final Duration DEFAULT_MAX_LEASE_EXTENSION = Duration.ofMinutes(30);
 
+    /** What happens to a message whose {@code expires_at} passed before it was handled. */
+    public enum OnExpiry {
+        /** Moved to dead letters with reason {@code expired} (default): visible, redrivable. */
+        DEAD_LETTER,
+        /** Acknowledged without handling, and reported to {@link BusListener#expired}. */
+        DROP
+    }
+
     private static final DeliveryOptions DEFAULTS = builder().build();
 
     private final Duration visibilityTimeout;
     private final int maxAttempts;
     private final Backoff backoff;
     private final Duration maxLeaseExtension;
+    private final OnExpiry onExpiry;
 
     private DeliveryOptions(Builder builder) {
         visibilityTimeout = builder.visibilityTimeout;
         maxAttempts = builder.maxAttempts;
         backoff = builder.backoff;
         maxLeaseExtension = builder.maxLeaseExtension;
+        onExpiry = builder.onExpiry;
     }
 
     public static DeliveryOptions defaults() {
@@ -42,7 +52,7 @@ public final class DeliveryOptions {
 
     public Builder mutate() {
         return new Builder().visibilityTimeout(visibilityTimeout).maxAttempts(maxAttempts).backoff(backoff)
-                .maxLeaseExtension(maxLeaseExtension);
+                .maxLeaseExtension(maxLeaseExtension).onExpiry(onExpiry);
     }
 
     /**
@@ -76,10 +86,15 @@ public final class DeliveryOptions {
         return maxLeaseExtension;
     }
 
+    /** Default {@link OnExpiry#DEAD_LETTER}. */
+    public OnExpiry onExpiry() {
+        return onExpiry;
+    }
+
     @Override
     public String toString() {
         return "DeliveryOptions{visibilityTimeout=" + visibilityTimeout + ", maxAttempts=" + maxAttempts
-                + ", backoff=" + backoff + ", maxLeaseExtension=" + maxLeaseExtension + '}';
+                + ", backoff=" + backoff + ", maxLeaseExtension=" + maxLeaseExtension + ", onExpiry=" + onExpiry + '}';
     }
 
     /** Builds {@link DeliveryOptions}. */
@@ -88,6 +103,7 @@ public final class DeliveryOptions {
         private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
         private Backoff backoff = DEFAULT_BACKOFF;
         private Duration maxLeaseExtension = DEFAULT_MAX_LEASE_EXTENSION;
+        private OnExpiry onExpiry = OnExpiry.DEAD_LETTER;
 
         private Builder() {
         }
@@ -120,6 +136,11 @@ public final class DeliveryOptions {
                 throw new IllegalArgumentException("maxLeaseExtension must be >= 0, was " + maxLeaseExtension);
             }
             this.maxLeaseExtension = maxLeaseExtension;
+            return this;
+        }
+
+        public Builder onExpiry(OnExpiry onExpiry) {
+            this.onExpiry = Objects.requireNonNull(onExpiry, "onExpiry");
             return this;
         }
 

@@ -1,6 +1,7 @@
 package io.agentbus;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Collections;
@@ -27,6 +28,7 @@ import java.util.regex.Pattern;
  * @param replyTo         {@code reply_to}: the agent whose inbox should receive a reply
  * @param correlationId   {@code correlation_id}: ties a reply to its request
  * @param conversationId  {@code conversation_id}: groups the messages of one exchange
+ * @param expiresAt       {@code expires_at}: after this instant the message is not handed to a handler
  * @param extensions      fields this version does not know, kept as they came (forward compatibility)
  */
 public record Envelope(
@@ -41,6 +43,7 @@ public record Envelope(
         Optional<AgentId> replyTo,
         Optional<String> correlationId,
         Optional<String> conversationId,
+        Optional<Instant> expiresAt,
         Map<String, String> extensions) {
 
     /** The protocol version this library writes and the highest it reads. */
@@ -49,7 +52,7 @@ public record Envelope(
     /** Wire names this version defines; an extension may not use them. */
     public static final Set<String> FIELD_NAMES = Set.of(
             "v", "message_id", "from_agent", "to_agent", "message_type", "payload", "timestamp",
-            "priority", "reply_to", "correlation_id", "conversation_id");
+            "priority", "reply_to", "correlation_id", "conversation_id", "expires_at");
 
     private static final Pattern MESSAGE_TYPE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
     private static final String MESSAGE_TYPE_RULE =
@@ -75,6 +78,7 @@ public record Envelope(
         correlationId.ifPresent(id -> MessageId.check("correlation_id", id));
         conversationId = Objects.requireNonNull(conversationId, "conversationId");
         conversationId.ifPresent(id -> MessageId.check("conversation_id", id));
+        expiresAt = Objects.requireNonNull(expiresAt, "expiresAt").map(at -> at.truncatedTo(ChronoUnit.MILLIS));
         extensions.forEach(Envelope::checkExtension);
         extensions = Collections.unmodifiableMap(new LinkedHashMap<>(extensions));
     }
@@ -86,6 +90,11 @@ public record Envelope(
     /** A builder holding this envelope's values, to derive a variant (a forward, a retry). */
     public Builder toBuilder() {
         return new Builder(this);
+    }
+
+    /** Whether the message has expired at {@code now}. */
+    public boolean isExpiredAt(Instant now) {
+        return expiresAt.isPresent() && !now.isBefore(expiresAt.get());
     }
 
     /** Size of the payload in UTF-8 bytes, the measure {@link BusOptions#maxPayloadBytes()} limits. */
@@ -123,6 +132,8 @@ public record Envelope(
         private AgentId replyTo;
         private String correlationId;
         private String conversationId;
+        private Instant expiresAt;
+        private Duration ttl;
         private final Map<String, String> extensions = new LinkedHashMap<>();
 
         private Builder() {
@@ -139,6 +150,7 @@ public record Envelope(
             replyTo = envelope.replyTo.orElse(null);
             correlationId = envelope.correlationId.orElse(null);
             conversationId = envelope.conversationId.orElse(null);
+            expiresAt = envelope.expiresAt.orElse(null);
             extensions.putAll(envelope.extensions);
         }
 
@@ -227,6 +239,23 @@ public record Envelope(
             return this;
         }
 
+        /** The message expires at this instant: not handed to a handler after it. */
+        public Builder expiresAt(Instant expiresAt) {
+            this.expiresAt = expiresAt;
+            this.ttl = null;
+            return this;
+        }
+
+        /** The message expires this long after its {@code timestamp}. */
+        public Builder ttl(Duration ttl) {
+            if (ttl != null && (ttl.isNegative() || ttl.isZero())) {
+                throw new InvalidEnvelopeException("ttl", ttl.toString(), "must be > 0");
+            }
+            this.ttl = ttl;
+            this.expiresAt = null;
+            return this;
+        }
+
         /** A field this protocol version does not define, carried through unchanged. */
         public Builder extension(String name, String value) {
             extensions.put(name, value);
@@ -235,6 +264,7 @@ public record Envelope(
 
         /** Validates every field; throws {@link InvalidEnvelopeException} naming the first bad one. */
         public Envelope build() {
+            Instant at = timestamp != null ? timestamp : Instant.now();
             return new Envelope(
                     PROTOCOL_VERSION,
                     messageId != null ? messageId : MessageId.random(),
@@ -242,11 +272,12 @@ public record Envelope(
                     toAgent,
                     messageType,
                     payload,
-                    timestamp != null ? timestamp : Instant.now(),
+                    at,
                     priority,
                     Optional.ofNullable(replyTo),
                     Optional.ofNullable(correlationId),
                     Optional.ofNullable(conversationId),
+                    Optional.ofNullable(ttl != null ? at.plus(ttl) : expiresAt),
                     extensions);
         }
     }

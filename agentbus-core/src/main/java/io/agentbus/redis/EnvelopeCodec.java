@@ -35,6 +35,7 @@ final class EnvelopeCodec {
     static final String REPLY_TO = "reply_to";
     static final String CORRELATION_ID = "correlation_id";
     static final String CONVERSATION_ID = "conversation_id";
+    static final String EXPIRES_AT = "expires_at";
 
     private static final String TIMESTAMP_RULE = "must be an ISO-8601 UTC date-time such as 2025-11-03T10:30:00Z";
 
@@ -71,6 +72,7 @@ final class EnvelopeCodec {
         envelope.replyTo().ifPresent(agent -> fields.put(REPLY_TO, agent.value()));
         envelope.correlationId().ifPresent(id -> fields.put(CORRELATION_ID, id));
         envelope.conversationId().ifPresent(id -> fields.put(CONVERSATION_ID, id));
+        envelope.expiresAt().ifPresent(at -> fields.put(EXPIRES_AT, DateTimeFormatter.ISO_INSTANT.format(at)));
         fields.putAll(envelope.extensions());
         return fields;
     }
@@ -141,6 +143,9 @@ final class EnvelopeCodec {
             }
             if (fields.containsKey(CONVERSATION_ID)) {
                 builder.conversationId(fields.get(CONVERSATION_ID));
+            }
+            if (fields.containsKey(EXPIRES_AT)) {
+                builder.expiresAt(parseTimestamp(EXPIRES_AT, fields.get(EXPIRES_AT)));
             }
             fields.forEach((name, value) -> {
                 if (!Envelope.FIELD_NAMES.contains(name) && !name.equals(timestampField)) {

@@ -10,6 +10,7 @@ import io.agentbus.Retention;
 import io.agentbus.SendReceipt;
 import io.agentbus.Subscription;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -66,6 +67,7 @@ final class InboxSubscription implements Subscription {
      * within it, and the message before a slow (or hung) handler is acked anyway, on a timer.
      */
     private static final long ACK_DELAY_MILLIS = 5;
+    private static final long MOVE_CHECK_MILLIS = 1_000;
     private static final Executor ACK_TIMER = CompletableFuture.delayedExecutor(ACK_DELAY_MILLIS, TimeUnit.MILLISECONDS);
     private static final int MAX_DETAIL = 500;
     private static final Logger log = LoggerFactory.getLogger(InboxSubscription.class);
@@ -73,6 +75,8 @@ final class InboxSubscription implements Subscription {
 
     private final RedisAgentBus bus;
     private final ConsumedStream stream;
+    /** An agent's inbox (not a topic): it has a delayed set to move from and a retention to keep. */
+    private final boolean isInbox;
     private final AgentId agent;
     private final String inbox;
     private final MessageHandler handler;
@@ -104,11 +108,13 @@ final class InboxSubscription implements Subscription {
     private String reclaimCursor = "0-0";
     private long nextReclaimNanos = System.nanoTime();
     private long nextExtendNanos = System.nanoTime();
+    private long nextMoveNanos = System.nanoTime();
 
     InboxSubscription(RedisAgentBus bus, ConsumedStream stream, DeliveryOptions delivery, MessageHandler handler,
                       InboxReader reader) {
         this.bus = bus;
         this.stream = stream;
+        this.isInbox = KeySchema.INBOX_GROUP.equals(stream.group());
         this.agent = stream.subscriber();
         this.inbox = stream.key();
         this.handler = handler;
@@ -185,11 +191,26 @@ final class InboxSubscription implements Subscription {
                     entry.deliveries()), entry.id());
             return;
         }
+        if (envelope.isExpiredAt(Instant.now())) {
+            expire(entry, envelope);
+            return;
+        }
         if (bus.takeReply(envelope)) {
             ack(entry.id()); // a reply to a request of this bus: it completed the request (or came late)
             return;
         }
         handle(new InboxDelivery(this, envelope, entry.deliveries(), entry.id(), entry.readNanos()));
+    }
+
+    private void expire(ReadEntry entry, Envelope envelope) {
+        boolean deadLetter = delivery.onExpiry() == DeliveryOptions.OnExpiry.DEAD_LETTER;
+        if (deadLetter) {
+            settleEntry(bus.deadLetter(stream, entry.id(), DeadLetterReason.EXPIRED, EnvelopeCodec.EXPIRES_AT,
+                    "expired at " + envelope.expiresAt().orElseThrow(), consumer(), entry.deliveries()), entry.id());
+        } else {
+            ack(entry.id());
+        }
+        bus.expired(envelope, deadLetter);
     }
 
     /**
@@ -202,15 +223,27 @@ final class InboxSubscription implements Subscription {
             extendHeldLeases(now);
             nextExtendNanos = now + extendEveryNanos;
         }
+        if (isInbox && now - nextMoveNanos >= 0) {
+            nextMoveNanos = now + moveDueDelayed();
+        }
         if (!wantsMore()) {
             // Full or closing: no reclaim now; the drain wakes the reader when room opens.
-            return nextExtendNanos;
+            return Math.min(nextExtendNanos, nextMoveNanos);
         }
         if (recoverOwn || now - nextReclaimNanos >= 0) {
             boolean walkedToEnd = reclaimOnce();
             nextReclaimNanos = walkedToEnd ? now + reclaimEveryNanos : now;
         }
-        return Math.min(nextExtendNanos, nextReclaimNanos);
+        return Math.min(Math.min(nextExtendNanos, nextReclaimNanos), isInbox ? nextMoveNanos : Long.MAX_VALUE);
+    }
+
+    /** Moves due delayed messages into the inbox; returns nanoseconds until it should run again. */
+    private long moveDueDelayed() {
+        long waitMillis = RedisAgentBus.await(bus.moveDue(agent), bus.options().commandTimeout().toMillis(),
+                "move due delayed messages of " + agent);
+        // Look again at least every second: another process may schedule a message due sooner.
+        long nextMillis = waitMillis < 0 ? MOVE_CHECK_MILLIS : Math.min(waitMillis, MOVE_CHECK_MILLIS);
+        return TimeUnit.MILLISECONDS.toNanos(nextMillis);
     }
 
     /** Asks the next maintenance to walk this consumer's own pending entries first (after a reconnect). */
@@ -452,7 +485,7 @@ final class InboxSubscription implements Subscription {
 
     /** Keeps an inbox's handled entries bounded: a trim every {@link Retention#TRIM_EVERY} acks. */
     private void trimInboxNowAndThen(int acked) {
-        if (!KeySchema.INBOX_GROUP.equals(stream.group())) {
+        if (!isInbox) {
             return; // a topic is trimmed by its publishers, with the topic's retention
         }
         long before = ackedSinceTrim.getAndAdd(acked);

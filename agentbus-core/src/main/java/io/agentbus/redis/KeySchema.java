@@ -28,6 +28,11 @@ final class KeySchema {
         return "agent:{" + agent.value() + "}:failures";
     }
 
+    /** Messages waiting for their delivery time, scored by it (ms since epoch). */
+    static String delayed(AgentId agent) {
+        return "agent:{" + agent.value() + "}:delayed";
+    }
+
     /** Marks a message id as sent to the agent, for the dedup window. */
     static String dedup(AgentId agent, MessageId messageId) {
         return "agent:{" + agent.value() + "}:dedup:" + messageId.value();

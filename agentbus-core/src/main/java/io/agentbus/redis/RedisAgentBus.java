@@ -52,7 +52,10 @@ import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -92,6 +95,10 @@ final class RedisAgentBus implements AgentBus {
     private static final LuaScript EXTEND_LEASE = LuaScript.load("extend_lease.lua");
     private static final LuaScript RELEASE_CONSUMER = LuaScript.load("release_consumer.lua");
     private static final LuaScript TRIM = LuaScript.load("trim.lua");
+    private static final LuaScript SCHEDULE = LuaScript.load("schedule.lua");
+    private static final LuaScript MOVE_DUE = LuaScript.load("move_due.lua");
+    private static final int MOVE_BATCH = 100;
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final BusOptions options;
     private final ClientResources resources;
@@ -228,14 +235,42 @@ final class RedisAgentBus implements AgentBus {
     @Override
     public CompletionStage<SendReceipt> send(Envelope envelope) {
         checkOpen();
-        int payloadBytes = envelope.payloadBytes();
-        if (payloadBytes > options.maxPayloadBytes()) {
-            throw new InvalidEnvelopeException("payload", envelope.payload(),
-                    "must be at most " + options.maxPayloadBytes() + " bytes of UTF-8 (maxPayloadBytes) but is "
-                            + payloadBytes + " bytes");
-        }
+        checkPayload(envelope);
         return append(KeySchema.inbox(envelope.toAgent()), KeySchema.dedup(envelope.toAgent(), envelope.messageId()),
                 envelope, "", options.maxInboxLength());
+    }
+
+    @Override
+    public CompletionStage<SendReceipt> send(Envelope envelope, Instant deliverAt) {
+        checkOpen();
+        checkPayload(envelope);
+        String fields;
+        try {
+            fields = JSON.writeValueAsString(EnvelopeCodec.encode(envelope));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a map of strings is always JSON", e);
+        }
+        CompletionStage<List<Object>> scheduled = SCHEDULE.run(commands, ScriptOutputType.MULTI,
+                new String[] {KeySchema.delayed(envelope.toAgent()), KeySchema.dedup(envelope.toAgent(), envelope.messageId())},
+                Long.toString(options.dedupWindow().toMillis()), Long.toString(deliverAt.toEpochMilli()), fields);
+        return RedisErrors.mapped(scheduled.thenApply(reply -> new SendReceipt(envelope.messageId(), envelope.toAgent(),
+                (Long) reply.get(0) == 0 ? (String) reply.get(1) : "", (Long) reply.get(0) == 0)),
+                "schedule " + envelope.messageId() + " for " + envelope.toAgent() + " at " + deliverAt);
+    }
+
+    @Override
+    public CompletionStage<SendReceipt> send(Envelope envelope, Duration delay) {
+        return send(envelope, Instant.now().plus(delay));
+    }
+
+    /**
+     * Moves due delayed messages of {@code agent} into its inbox (move_due.lua); completes with the
+     * milliseconds until the next is due, or -1 if none waits.
+     */
+    CompletionStage<Long> moveDue(AgentId agent) {
+        CompletionStage<List<Object>> moved = MOVE_DUE.run(commands, ScriptOutputType.MULTI,
+                new String[] {KeySchema.delayed(agent), KeySchema.inbox(agent)}, Integer.toString(MOVE_BATCH));
+        return moved.thenApply(reply -> (Long) reply.get(0) == MOVE_BATCH ? 0L : (Long) reply.get(1));
     }
 
     /**
@@ -486,6 +521,14 @@ final class RedisAgentBus implements AgentBus {
 
     // ---- used by readers and subscriptions ----
 
+    void expired(Envelope message, boolean deadLettered) {
+        try {
+            options.listener().expired(message, deadLettered);
+        } catch (RuntimeException e) {
+            log.warn("BusListener.expired threw; listeners must not throw", e);
+        }
+    }
+
     /** Whether {@code message} is a reply this bus awaits (or awaited): then it is not for the handler. */
     boolean takeReply(Envelope message) {
         return requests.take(message);
@@ -577,6 +620,15 @@ final class RedisAgentBus implements AgentBus {
 
     long clientIdOf(StatefulRedisConnection<String, byte[]> readConnection) {
         return readConnection.sync().clientId();
+    }
+
+    private void checkPayload(Envelope envelope) {
+        int payloadBytes = envelope.payloadBytes();
+        if (payloadBytes > options.maxPayloadBytes()) {
+            throw new InvalidEnvelopeException("payload", envelope.payload(),
+                    "must be at most " + options.maxPayloadBytes() + " bytes of UTF-8 (maxPayloadBytes) but is "
+                            + payloadBytes + " bytes");
+        }
     }
 
     private void checkOpen() {
