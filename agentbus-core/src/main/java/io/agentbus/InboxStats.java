@@ -13,6 +13,8 @@ import java.util.Optional;
  * @param consumers        the consumers of the agent's group; empty if nobody ever subscribed
  * @param oldestPendingAge how long ago the oldest pending entry was appended, if any is pending
  * @param groupExists      whether the agent's consumer group exists (an agent subscribed at least once)
+ * @param deadLetters      entries in the agent's dead letters
+ * @param delayed          messages waiting for their delivery time
  */
 public record InboxStats(
         AgentId agent,
@@ -20,7 +22,9 @@ public record InboxStats(
         long pending,
         List<ConsumerStats> consumers,
         Optional<Duration> oldestPendingAge,
-        boolean groupExists) {
+        boolean groupExists,
+        long deadLetters,
+        long delayed) {
 
     public InboxStats {
         consumers = List.copyOf(consumers);

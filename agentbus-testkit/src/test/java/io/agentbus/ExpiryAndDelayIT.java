@@ -36,6 +36,7 @@ class ExpiryAndDelayIT {
             await().atMost(WAIT).until(() -> bus.deadLetters(agent).count() == 1);
             DeadLetter dead = bus.deadLetters(agent).find(stale.messageId().value()).orElseThrow();
             assertThat(dead.reason()).isEqualTo(DeadLetterReason.EXPIRED);
+            assertThat(bus.sync().inbox(agent).deadLetters()).isEqualTo(1);
             assertThat(handler.deliveries()).hasSize(1);
         }
     }
@@ -76,6 +77,7 @@ class ExpiryAndDelayIT {
             SendReceipt receipt = bus.send(reminder, due).toCompletableFuture().join();
 
             assertThat(receipt.entryId()).isEmpty();
+            assertThat(bus.sync().inbox(agent).delayed()).isEqualTo(1);
             Delivery delivery = handler.await(1, WAIT).get(0);
             assertThat(delivery.receivedAt()).isAfterOrEqualTo(due.minusMillis(50)); // server vs JVM clock
             assertThat(delivery.envelope()).isEqualTo(reminder);

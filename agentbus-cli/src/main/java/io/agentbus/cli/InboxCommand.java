@@ -23,8 +23,8 @@ import picocli.CommandLine.Spec;
         description = {
             "Show AGENT's inbox: entries, pending (delivered, not yet acknowledged), the consumers"
                     + " (running or crashed instances) with their pending entries and idle time, the age of"
-                    + " the oldest pending entry, and whether the consumer group exists (AGENT subscribed"
-                    + " at least once)."},
+                    + " the oldest pending entry, whether the consumer group exists (AGENT subscribed"
+                    + " at least once), and how many dead letters and delayed messages AGENT has."},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:Shown.", ExpectedFailures.FAILED_HELP, ExpectedFailures.INVALID_INPUT_HELP})
 final class InboxCommand implements Callable<Integer> {
@@ -41,7 +41,8 @@ final class InboxCommand implements Callable<Integer> {
     private String agent;
 
     @Option(names = "--json", description = "Print one JSON object: agent, length, pending, group_exists,"
-            + " oldest_pending_age_ms (null if nothing is pending), consumers [{name, pending, idle_ms}].")
+            + " dead_letters, delayed, oldest_pending_age_ms (null if nothing is pending),"
+            + " consumers [{name, pending, idle_ms}].")
     private boolean json;
 
     @Override
@@ -64,6 +65,8 @@ final class InboxCommand implements Callable<Integer> {
                 .append("  oldest pending  ").append(stats.oldestPendingAge().map(age -> age.toMillis() + " ms ago")
                         .orElse("-")).append('\n')
                 .append("  group exists    ").append(stats.groupExists() ? "yes" : "no").append('\n')
+                .append("  dead letters    ").append(stats.deadLetters()).append('\n')
+                .append("  delayed         ").append(stats.delayed()).append('\n')
                 .append("  consumers       ").append(stats.consumers().size());
         for (InboxStats.ConsumerStats consumer : stats.consumers()) {
             text.append("\n    ").append(consumer.name())
@@ -79,6 +82,8 @@ final class InboxCommand implements Callable<Integer> {
         json.put("length", stats.length());
         json.put("pending", stats.pending());
         json.put("group_exists", stats.groupExists());
+        json.put("dead_letters", stats.deadLetters());
+        json.put("delayed", stats.delayed());
         stats.oldestPendingAge().ifPresentOrElse(
                 age -> json.put("oldest_pending_age_ms", age.toMillis()),
                 () -> json.putNull("oldest_pending_age_ms"));

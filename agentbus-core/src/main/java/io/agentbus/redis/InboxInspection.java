@@ -12,8 +12,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * Reads an inbox's figures in one pipelined round: XLEN, XPENDING (summary), XINFO CONSUMERS and
- * TIME (ages are computed against the server's clock, not this machine's).
+ * Reads an inbox's figures in one pipelined round: XLEN, XPENDING (summary), XINFO CONSUMERS, TIME
+ * (ages are computed against the server's clock, not this machine's), and the sizes of the agent's
+ * dead letters and delayed set.
  */
 final class InboxInspection {
 
@@ -28,17 +29,20 @@ final class InboxInspection {
         CompletableFuture<List<Object>> consumers =
                 orNullWithoutGroup(redis.xinfoConsumers(inbox, KeySchema.INBOX_GROUP));
         CompletableFuture<List<String>> time = redis.time().toCompletableFuture();
-        return CompletableFuture.allOf(length, pending, consumers, time).thenApply(all -> {
+        CompletableFuture<Long> deadLetters = redis.xlen(KeySchema.deadLetters(agent)).toCompletableFuture();
+        CompletableFuture<Long> delayed = redis.zcard(KeySchema.delayed(agent)).toCompletableFuture();
+        return CompletableFuture.allOf(length, pending, consumers, time, deadLetters, delayed).thenApply(all -> {
             PendingMessages summary = pending.join();
             if (summary == null) {
-                return new InboxStats(agent, length.join(), 0, List.of(), Optional.empty(), false);
+                return new InboxStats(agent, length.join(), 0, List.of(), Optional.empty(), false,
+                        deadLetters.join(), delayed.join());
             }
             long serverMillis = Long.parseLong(time.join().get(0)) * 1000 + Long.parseLong(time.join().get(1)) / 1000;
             Optional<Duration> oldestAge = Optional.ofNullable(summary.getMessageIds())
                     .flatMap(range -> Optional.ofNullable(range.getLower().getValue()))
                     .map(id -> Duration.ofMillis(Math.max(0, serverMillis - entryMillis(id))));
             return new InboxStats(agent, length.join(), summary.getCount(), consumerStats(consumers.join()),
-                    summary.getCount() == 0 ? Optional.empty() : oldestAge, true);
+                    summary.getCount() == 0 ? Optional.empty() : oldestAge, true, deadLetters.join(), delayed.join());
         });
     }
 
