@@ -3,10 +3,9 @@ package io.agentbus;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RecordingHandler;
 import io.agentbus.testkit.RedisServerExtension;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -165,11 +164,8 @@ class DurableTopicIT {
     }
 
     private static long xlen(LocalRedis redis, String topic) {
-        RedisClient client = RedisClient.create(redis.uri());
-        try (StatefulRedisConnection<String, String> connection = client.connect()) {
-            return connection.sync().xlen("topic:{" + topic + "}");
-        } finally {
-            client.shutdown();
+        try (RawRedis raw = RawRedis.connect(redis)) {
+            return raw.commands().xlen("topic:{" + topic + "}");
         }
     }
 }

@@ -5,13 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RecordingHandler;
 import io.agentbus.testkit.RedisServerExtension;
 import io.lettuce.core.Range;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.StreamMessage;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.codec.ByteArrayCodec;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -27,19 +25,16 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(RedisServerExtension.class)
 class HostileInputIT {
 
-    private static RedisClient rawClient;
-    private static StatefulRedisConnection<byte[], byte[]> raw;
+    private static RawRedis raw;
 
     @BeforeAll
     static void connectRaw(LocalRedis redis) {
-        rawClient = RedisClient.create(redis.uri());
-        raw = rawClient.connect(ByteArrayCodec.INSTANCE);
+        raw = RawRedis.connect(redis);
     }
 
     @AfterAll
     static void closeRaw() {
         raw.close();
-        rawClient.shutdown();
     }
 
     @Test
@@ -98,7 +93,7 @@ class HostileInputIT {
             await().atMost(Duration.ofSeconds(10)).until(() -> bus.sync().inbox(victim).pending() == 0);
         }
 
-        List<Map<String, String>> deadLetters = raw.sync()
+        List<Map<String, String>> deadLetters = raw.bytes()
                 .xrange(("agent:{" + victim.value() + "}:dlq").getBytes(StandardCharsets.UTF_8), Range.create("-", "+"))
                 .stream().map(HostileInputIT::lenientText).collect(Collectors.toList());
         assertThat(deadLetters).extracting(entry -> entry.get("dlq_reason") + "/" + entry.get("dlq_field"))
@@ -117,7 +112,7 @@ class HostileInputIT {
     private static void xadd(String key, Map<String, byte[]> fields) {
         Map<byte[], byte[]> body = new LinkedHashMap<>();
         fields.forEach((name, value) -> body.put(name.getBytes(StandardCharsets.UTF_8), value));
-        raw.sync().xadd(key.getBytes(StandardCharsets.UTF_8), body);
+        raw.bytes().xadd(key.getBytes(StandardCharsets.UTF_8), body);
     }
 
     private static Map<String, byte[]> valid(AgentId to, String messageId) {

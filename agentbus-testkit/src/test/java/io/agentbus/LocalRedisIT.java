@@ -2,12 +2,13 @@ package io.agentbus;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RedisServerExtension;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,15 +31,15 @@ class LocalRedisIT {
         try (LocalRedis redis = LocalRedis.builder().dataDir(dataDir)
                 .args("--appendonly", "yes", "--appendfsync", "always").start()) {
             int port = redis.port();
-            run(redis, connection -> connection.sync().set("survives", "yes"));
+            run(redis, connection -> connection.set("survives", "yes"));
 
             redis.kill();
             assertThat(redis.isRunning()).isFalse();
             redis.restart();
 
             assertThat(redis.port()).isEqualTo(port);
-            String survived = run(redis, connection -> connection.sync().get("survives"));
-            Map<String, String> appendonly = run(redis, connection -> connection.sync().configGet("appendonly"));
+            String survived = run(redis, connection -> connection.get("survives"));
+            Map<String, String> appendonly = run(redis, connection -> connection.configGet("appendonly"));
             assertThat(survived).isEqualTo("yes");
             assertThat(appendonly).containsEntry("appendonly", "yes");
         }
@@ -63,15 +64,12 @@ class LocalRedisIT {
     }
 
     private static String ping(LocalRedis redis) {
-        return run(redis, connection -> connection.sync().ping());
+        return run(redis, connection -> connection.ping());
     }
 
-    private static <T> T run(LocalRedis redis, java.util.function.Function<StatefulRedisConnection<String, String>, T> action) {
-        RedisClient client = RedisClient.create(redis.uri());
-        try (StatefulRedisConnection<String, String> connection = client.connect()) {
-            return action.apply(connection);
-        } finally {
-            client.shutdown();
+    private static <T> T run(LocalRedis redis, Function<RedisCommands<String, String>, T> action) {
+        try (RawRedis raw = RawRedis.connect(redis)) {
+            return action.apply(raw.commands());
         }
     }
 }

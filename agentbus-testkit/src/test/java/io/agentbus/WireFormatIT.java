@@ -3,12 +3,11 @@ package io.agentbus;
 import static io.agentbus.DirectMessagingIT.freshAgent;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RecordingHandler;
 import io.agentbus.testkit.RedisServerExtension;
 import io.lettuce.core.Range;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.StreamMessage;
-import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -23,19 +22,16 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(RedisServerExtension.class)
 class WireFormatIT {
 
-    private static RedisClient rawClient;
-    private static StatefulRedisConnection<String, String> raw;
+    private static RawRedis raw;
 
     @BeforeAll
     static void connectRaw(LocalRedis redis) {
-        rawClient = RedisClient.create(redis.uri());
-        raw = rawClient.connect();
+        raw = RawRedis.connect(redis);
     }
 
     @AfterAll
     static void closeRaw() {
         raw.close();
-        rawClient.shutdown();
     }
 
     @Test
@@ -52,7 +48,7 @@ class WireFormatIT {
         }
 
         List<StreamMessage<String, String>> entries =
-                raw.sync().xrange("agent:{" + reviewer.value() + "}:inbox", Range.create("-", "+"));
+                raw.commands().xrange("agent:{" + reviewer.value() + "}:inbox", Range.create("-", "+"));
 
         assertThat(entries).hasSize(1);
         assertThat(entries.get(0).getBody()).containsExactlyInAnyOrderEntriesOf(Map.ofEntries(
@@ -87,7 +83,7 @@ class WireFormatIT {
             RecordingHandler handler = RecordingHandler.acking();
             bus.subscribe(seo, handler);
 
-            raw.sync().xadd("agent:{" + seo.value() + "}:inbox", fields);
+            raw.commands().xadd("agent:{" + seo.value() + "}:inbox", fields);
 
             Envelope received = handler.await(1, Duration.ofSeconds(10)).get(0).envelope();
             assertThat(received.messageId()).isEqualTo(MessageId.of("py-42"));
@@ -104,7 +100,7 @@ class WireFormatIT {
         try (AgentBus bus = AgentBus.connect(redis.uri())) {
             bus.subscribe(agent, RecordingHandler.acking());
 
-            List<Object> groups = raw.sync().xinfoGroups("agent:{" + agent.value() + "}:inbox");
+            List<Object> groups = raw.commands().xinfoGroups("agent:{" + agent.value() + "}:inbox");
 
             assertThat(groups).hasSize(1);
             List<?> group = (List<?>) groups.get(0);

@@ -8,9 +8,8 @@ import io.agentbus.BusListener;
 import io.agentbus.BusOptions;
 import io.agentbus.ConnectionState;
 import io.agentbus.LocalRedis;
+import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RedisServerExtension;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -118,11 +117,8 @@ class NetworkFaultsIT {
     }
 
     private static long rawXlen(LocalRedis redis, AgentId agent) {
-        RedisClient client = RedisClient.create(redis.uri());
-        try (StatefulRedisConnection<String, String> connection = client.connect()) {
-            return connection.sync().xlen("agent:{" + agent.value() + "}:inbox");
-        } finally {
-            client.shutdown();
+        try (RawRedis raw = RawRedis.connect(redis)) {
+            return raw.commands().xlen("agent:{" + agent.value() + "}:inbox");
         }
     }
 
