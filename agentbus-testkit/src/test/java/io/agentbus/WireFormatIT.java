@@ -47,8 +47,9 @@ class WireFormatIT {
             bus.sync().send(request);
         }
 
+        // Priority 8 (urgent) belongs to the high band's stream.
         List<StreamMessage<String, String>> entries =
-                raw.commands().xrange("agent:{" + reviewer.value() + "}:inbox", Range.create("-", "+"));
+                raw.commands().xrange("agent:{" + reviewer.value() + "}:inbox:high", Range.create("-", "+"));
 
         assertThat(entries).hasSize(1);
         assertThat(entries.get(0).getBody()).containsExactlyInAnyOrderEntriesOf(Map.ofEntries(
@@ -64,6 +65,21 @@ class WireFormatIT {
                 Map.entry("correlation_id", "corr-7"),
                 Map.entry("conversation_id", "conv-3"),
                 Map.entry("x_trace", "abc")));
+    }
+
+    @Test
+    void eachPriorityBandHasItsOwnStream(LocalRedis redis) {
+        AgentId agent = freshAgent("analyst");
+        try (AgentBus bus = AgentBus.connect(redis.uri())) {
+            for (int priority : new int[] {1, 3, 4, 5, 6, 7, 9}) {
+                bus.sync().send(Envelope.builder().from("cmo").to(agent).type("t").payload("{}").priority(priority).build());
+            }
+        }
+
+        String inbox = "agent:{" + agent.value() + "}:inbox";
+        assertThat(raw.commands().xlen(inbox + ":low")).isEqualTo(2);
+        assertThat(raw.commands().xlen(inbox)).isEqualTo(3);
+        assertThat(raw.commands().xlen(inbox + ":high")).isEqualTo(2);
     }
 
     @Test

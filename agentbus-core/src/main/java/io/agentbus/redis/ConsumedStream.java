@@ -2,6 +2,8 @@ package io.agentbus.redis;
 
 import io.agentbus.AgentId;
 import io.agentbus.DurableTopic;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * A stream read through a consumer group, with the keys that go with it: an agent's inbox (group
@@ -14,18 +16,29 @@ import io.agentbus.DurableTopic;
  * @param failures    its failure records, in the same hash slot
  * @param subscriber  the agent (or subscriber group) the messages are for
  * @param startId     where a newly created group starts: {@code 0} (the oldest entry) or {@code $} (now)
+ * @param rank        its priority band's rank: what an instance reads from a higher rank it handles first
  */
 record ConsumedStream(String key, String group, String deadLetters, String failures, AgentId subscriber,
-                      String startId) {
+                      String startId, int rank) {
 
+    /** The normal-band inbox stream of {@code agent}. */
     static ConsumedStream inbox(AgentId agent) {
-        return new ConsumedStream(KeySchema.inbox(agent), KeySchema.INBOX_GROUP, KeySchema.deadLetters(agent),
-                KeySchema.failures(agent), agent, "0");
+        return inbox(agent, PriorityBand.NORMAL);
+    }
+
+    static ConsumedStream inbox(AgentId agent, PriorityBand band) {
+        return new ConsumedStream(band.inbox(agent), KeySchema.INBOX_GROUP, KeySchema.deadLetters(agent),
+                band.failures(agent), agent, "0", band.rank());
+    }
+
+    /** Every band of {@code agent}'s inbox, highest first. */
+    static List<ConsumedStream> inboxBands(AgentId agent) {
+        return Arrays.stream(PriorityBand.values()).map(band -> inbox(agent, band)).toList();
     }
 
     static ConsumedStream topic(String name, AgentId group, DurableTopic.StartFrom from) {
         return new ConsumedStream(KeySchema.topic(name), group.value(), KeySchema.topicDeadLetters(name, group),
-                KeySchema.topicFailures(name, group), group, from == DurableTopic.StartFrom.OLDEST ? "0" : "$");
+                KeySchema.topicFailures(name, group), group, from == DurableTopic.StartFrom.OLDEST ? "0" : "$", 0);
     }
 
     @Override

@@ -16,6 +16,7 @@ import java.util.concurrent.CompletionStage;
 final class InboxDelivery implements Delivery {
 
     private final InboxSubscription subscription;
+    private final StreamFeed feed;
     private final Envelope envelope;
     private final int attempt;
     private final String entryId;
@@ -23,8 +24,10 @@ final class InboxDelivery implements Delivery {
     private Duration retryDelay;
     private String rejectReason;
 
-    InboxDelivery(InboxSubscription subscription, Envelope envelope, int attempt, String entryId, long receivedNanos) {
+    InboxDelivery(InboxSubscription subscription, StreamFeed feed, Envelope envelope, int attempt, String entryId,
+                  long receivedNanos) {
         this.subscription = subscription;
+        this.feed = feed;
         this.envelope = envelope;
         this.attempt = attempt;
         this.entryId = entryId;
@@ -94,7 +97,11 @@ final class InboxDelivery implements Delivery {
 
     @Override
     public void extendLease() {
-        subscription.extendLease(entryId);
+        feed.extendLease(entryId);
+    }
+
+    StreamFeed feed() {
+        return feed;
     }
 
     Duration retryDelay() {

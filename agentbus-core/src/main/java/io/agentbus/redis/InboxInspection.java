@@ -6,49 +6,80 @@ import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.models.stream.PendingMessages;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * Reads an inbox's figures in one pipelined round: XLEN, XPENDING (summary), XINFO CONSUMERS, TIME
- * (ages are computed against the server's clock, not this machine's), and the sizes of the agent's
- * dead letters and delayed set.
+ * Reads an inbox's figures in one pipelined round over its priority bands: XLEN, XPENDING (summary)
+ * and XINFO CONSUMERS of each band, TIME (ages are computed against the server's clock, not this
+ * machine's), and the sizes of the agent's dead letters and delayed set. Band figures are summed; a
+ * consumer's pending entries are summed over bands and its idle time is its least.
  */
 final class InboxInspection {
 
     private InboxInspection() {
     }
 
+    private record Band(CompletableFuture<Long> length, CompletableFuture<PendingMessages> pending,
+                        CompletableFuture<List<Object>> consumers) {
+    }
+
     static CompletionStage<InboxStats> of(RedisAsyncCommands<String, String> redis, AgentId agent) {
-        String inbox = KeySchema.inbox(agent);
-        CompletableFuture<Long> length = redis.xlen(inbox).toCompletableFuture();
-        CompletableFuture<PendingMessages> pending =
-                orNullWithoutGroup(redis.xpending(inbox, KeySchema.INBOX_GROUP));
-        CompletableFuture<List<Object>> consumers =
-                orNullWithoutGroup(redis.xinfoConsumers(inbox, KeySchema.INBOX_GROUP));
+        List<Band> bands = new ArrayList<>();
+        List<CompletableFuture<?>> all = new ArrayList<>();
+        for (PriorityBand priorityBand : PriorityBand.values()) {
+            String inbox = priorityBand.inbox(agent);
+            Band band = new Band(redis.xlen(inbox).toCompletableFuture(),
+                    orNullWithoutGroup(redis.xpending(inbox, KeySchema.INBOX_GROUP)),
+                    orNullWithoutGroup(redis.xinfoConsumers(inbox, KeySchema.INBOX_GROUP)));
+            bands.add(band);
+            all.addAll(List.of(band.length(), band.pending(), band.consumers()));
+        }
         CompletableFuture<List<String>> time = redis.time().toCompletableFuture();
         CompletableFuture<Long> deadLetters = redis.xlen(KeySchema.deadLetters(agent)).toCompletableFuture();
         CompletableFuture<Long> delayed = redis.zcard(KeySchema.delayed(agent)).toCompletableFuture();
-        return CompletableFuture.allOf(length, pending, consumers, time, deadLetters, delayed).thenApply(all -> {
-            PendingMessages summary = pending.join();
-            if (summary == null) {
-                return new InboxStats(agent, length.join(), 0, List.of(), Optional.empty(), false,
-                        deadLetters.join(), delayed.join());
-            }
+        all.addAll(List.of(time, deadLetters, delayed));
+        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenApply(done -> {
             long serverMillis = Long.parseLong(time.join().get(0)) * 1000 + Long.parseLong(time.join().get(1)) / 1000;
-            Optional<Duration> oldestAge = Optional.ofNullable(summary.getMessageIds())
-                    .flatMap(range -> Optional.ofNullable(range.getLower().getValue()))
-                    .map(id -> Duration.ofMillis(Math.max(0, serverMillis - entryMillis(id))));
-            return new InboxStats(agent, length.join(), summary.getCount(), consumerStats(consumers.join()),
-                    summary.getCount() == 0 ? Optional.empty() : oldestAge, true, deadLetters.join(), delayed.join());
+            long length = 0;
+            long pending = 0;
+            boolean groupExists = false;
+            Optional<Duration> oldestAge = Optional.empty();
+            Map<String, InboxStats.ConsumerStats> consumers = new LinkedHashMap<>();
+            for (Band band : bands) {
+                length += band.length().join();
+                PendingMessages summary = band.pending().join();
+                if (summary == null) {
+                    continue;
+                }
+                groupExists = true;
+                pending += summary.getCount();
+                if (summary.getCount() > 0 && summary.getMessageIds() != null
+                        && summary.getMessageIds().getLower().getValue() != null) {
+                    Duration age = Duration.ofMillis(Math.max(0,
+                            serverMillis - entryMillis(summary.getMessageIds().getLower().getValue())));
+                    oldestAge = oldestAge.filter(current -> current.compareTo(age) >= 0).or(() -> Optional.of(age));
+                }
+                for (InboxStats.ConsumerStats consumer : consumerStats(band.consumers().join())) {
+                    consumers.merge(consumer.name(), consumer, (a, b) -> new InboxStats.ConsumerStats(a.name(),
+                            a.pending() + b.pending(), a.idle().compareTo(b.idle()) <= 0 ? a.idle() : b.idle()));
+                }
+            }
+            return new InboxStats(agent, length, pending, List.copyOf(consumers.values()), oldestAge, groupExists,
+                    deadLetters.join(), delayed.join());
         });
     }
 
     /** XINFO CONSUMERS replies, per consumer, a flat list of alternating names and values. */
     private static List<InboxStats.ConsumerStats> consumerStats(List<Object> reply) {
         List<InboxStats.ConsumerStats> stats = new ArrayList<>();
+        if (reply == null) {
+            return stats;
+        }
         for (Object consumer : reply) {
             List<?> fields = (List<?>) consumer;
             String name = null;

@@ -12,6 +12,7 @@ import io.lettuce.core.ScriptOutputType;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,11 +23,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads many inboxes with one blocking {@code XREADGROUP} call on a connection of its own.
+ * Reads many inboxes (the band streams of each, see {@link PriorityBand}) with one blocking
+ * {@code XREADGROUP} call on a connection of its own.
  *
  * <p>Each round it first lets every subscription run the reclaim and lease extension that are due
- * ({@link InboxSubscription#maintain}), then asks for {@code >} (never-delivered entries) of every
- * inbox whose subscription has room for a full batch ({@link InboxSubscription#wantsMore()}), so
+ * ({@link StreamFeed#maintain}), then asks for {@code >} (never-delivered entries) of every
+ * inbox whose subscription has room for a full batch ({@link StreamFeed#wantsMore()}), so
  * prefetch bounds the memory and the pending entries one process holds. It blocks at most
  * {@link BusOptions#readBlock()}, and never past the next maintenance that is due; a
  * change of what it should read (a new subscription, a subscription with room again) wakes it
@@ -49,7 +51,7 @@ final class InboxReader implements Runnable {
     private final String consumer;
     private final StatefulRedisConnection<String, byte[]> connection;
     private final BusOptions options;
-    private final Map<String, InboxSubscription> byInbox = new ConcurrentHashMap<>();
+    private final Map<String, StreamFeed> byInbox = new ConcurrentHashMap<>();
     private final Object wakeSignal = new Object();
     private final Thread thread;
     private volatile long clientId;
@@ -78,12 +80,12 @@ final class InboxReader implements Runnable {
         return byInbox.containsKey(stream.key());
     }
 
-    void add(InboxSubscription subscription) {
+    void add(StreamFeed subscription) {
         byInbox.put(subscription.inbox(), subscription);
         wakeUp();
     }
 
-    void remove(InboxSubscription subscription) {
+    void remove(StreamFeed subscription) {
         byInbox.remove(subscription.inbox(), subscription);
         wakeUp();
     }
@@ -101,7 +103,7 @@ final class InboxReader implements Runnable {
 
     /** The read connection came back: a reply lost with the old one may have left entries pending under us, unseen. */
     void reconnected() {
-        byInbox.values().forEach(InboxSubscription::recoverOwnPending);
+        byInbox.values().forEach(StreamFeed::recoverOwnPending);
         wakeUp();
     }
 
@@ -138,7 +140,7 @@ final class InboxReader implements Runnable {
      * Runs one step of a claim walk for {@code subscription} on this reader's connection: entries idle
      * longer than {@code minIdle} ({@code ownOnly} false), or this consumer's own pending entries.
      */
-    Claimed claim(InboxSubscription subscription, boolean ownOnly, String cursor, Duration minIdle, int count) {
+    Claimed claim(StreamFeed subscription, boolean ownOnly, String cursor, Duration minIdle, int count) {
         List<Object> reply = RedisAgentBus.await(CLAIM.<String, byte[], List<Object>>run(connection.async(),
                 ScriptOutputType.MULTI, new String[] {subscription.inbox()},
                 bytes(group), bytes(consumer), bytes(ownOnly ? "own" : "idle"), bytes(cursor),
@@ -165,8 +167,8 @@ final class InboxReader implements Runnable {
             try {
                 long now = System.nanoTime();
                 long nextDue = now + options.readBlock().toNanos();
-                List<InboxSubscription> eligible = new ArrayList<>();
-                for (InboxSubscription subscription : byInbox.values()) {
+                List<StreamFeed> eligible = new ArrayList<>();
+                for (StreamFeed subscription : byInbox.values()) {
                     long due = subscription.maintain(now);
                     nextDue = due - nextDue < 0 ? due : nextDue;
                     if (subscription.wantsMore()) {
@@ -191,7 +193,7 @@ final class InboxReader implements Runnable {
                 }
                 // A read that failed here (timed out, connection lost) may still have run on the
                 // server, leaving entries pending under this consumer that nobody will see: walk them.
-                byInbox.values().forEach(InboxSubscription::recoverOwnPending);
+                byInbox.values().forEach(StreamFeed::recoverOwnPending);
                 failures++;
                 long pause = backoff(failures);
                 log.warn("read as {} failed ({} in a row), retrying in {} ms: {}", consumer, failures, pause, e.toString());
@@ -206,7 +208,7 @@ final class InboxReader implements Runnable {
     }
 
     private void recreateGroups() {
-        for (InboxSubscription subscription : byInbox.values()) {
+        for (StreamFeed subscription : byInbox.values()) {
             try {
                 bus.ensureConsumer(subscription.stream(), consumer);
             } catch (AgentBusException e) {
@@ -215,10 +217,12 @@ final class InboxReader implements Runnable {
         }
     }
 
-    private void readOnce(List<InboxSubscription> eligible, long blockMillis) {
+    private void readOnce(List<StreamFeed> eligible, long blockMillis) {
         @SuppressWarnings("unchecked")
         XReadArgs.StreamOffset<String>[] offsets = new XReadArgs.StreamOffset[eligible.size()];
         int readCount = Integer.MAX_VALUE;
+        // Higher priority bands first: Redis answers in the order of the STREAMS arguments.
+        eligible.sort(Comparator.comparingInt((StreamFeed feed) -> -feed.stream().rank()));
         for (int i = 0; i < offsets.length; i++) {
             offsets[i] = XReadArgs.StreamOffset.lastConsumed(eligible.get(i).inbox());
             readCount = Math.min(readCount, eligible.get(i).readCount());
@@ -237,7 +241,7 @@ final class InboxReader implements Runnable {
             inBlockingRead = false;
         }
         for (StreamMessage<String, byte[]> entry : entries) {
-            InboxSubscription subscription = byInbox.get(entry.getStream());
+            StreamFeed subscription = byInbox.get(entry.getStream());
             if (subscription != null) {
                 subscription.accept(entry.getId(), entry.getBody(), 1);
             } else {

@@ -15,18 +15,15 @@ final class KeySchema {
     private KeySchema() {
     }
 
+    /** The inbox stream of the normal band; see {@link PriorityBand} for the others. */
     static String inbox(AgentId agent) {
-        return "agent:{" + agent.value() + "}:inbox";
+        return PriorityBand.NORMAL.inbox(agent);
     }
 
     static String deadLetters(AgentId agent) {
         return "agent:{" + agent.value() + "}:dlq";
     }
 
-    /** Per-entry time of the first failed delivery, kept while an entry is being retried. */
-    static String failures(AgentId agent) {
-        return "agent:{" + agent.value() + "}:failures";
-    }
 
     /** Messages waiting for their delivery time, scored by it (ms since epoch). */
     static String delayed(AgentId agent) {

@@ -236,8 +236,8 @@ final class RedisAgentBus implements AgentBus {
     public CompletionStage<SendReceipt> send(Envelope envelope) {
         checkOpen();
         checkPayload(envelope);
-        return append(KeySchema.inbox(envelope.toAgent()), KeySchema.dedup(envelope.toAgent(), envelope.messageId()),
-                envelope, "", options.maxInboxLength());
+        return append(PriorityBand.of(envelope.priority()).inbox(envelope.toAgent()),
+                KeySchema.dedup(envelope.toAgent(), envelope.messageId()), envelope, "", options.maxInboxLength());
     }
 
     @Override
@@ -269,7 +269,8 @@ final class RedisAgentBus implements AgentBus {
      */
     CompletionStage<Long> moveDue(AgentId agent) {
         CompletionStage<List<Object>> moved = MOVE_DUE.run(commands, ScriptOutputType.MULTI,
-                new String[] {KeySchema.delayed(agent), KeySchema.inbox(agent)}, Integer.toString(MOVE_BATCH));
+                new String[] {KeySchema.delayed(agent), PriorityBand.HIGH.inbox(agent), PriorityBand.NORMAL.inbox(agent),
+                    PriorityBand.LOW.inbox(agent)}, Integer.toString(MOVE_BATCH));
         return moved.thenApply(reply -> (Long) reply.get(0) == MOVE_BATCH ? 0L : (Long) reply.get(1));
     }
 
@@ -330,33 +331,38 @@ final class RedisAgentBus implements AgentBus {
     @Override
     public Subscription subscribe(AgentId agent, DeliveryOptions delivery, MessageHandler handler) {
         Objects.requireNonNull(agent, "agent");
-        return subscribe(ConsumedStream.inbox(agent), delivery, handler);
+        return subscribe(agent, ConsumedStream.inboxBands(agent), delivery, handler);
     }
 
-    /** Starts one consumer of {@code stream} in the first lane of its group that does not read it yet. */
-    Subscription subscribe(ConsumedStream stream, DeliveryOptions delivery, MessageHandler handler) {
+    /**
+     * Starts one consumer of {@code streams} (one group) in the first lane of that group that does
+     * not read them yet: one consumer name per lane, one feed per stream.
+     */
+    Subscription subscribe(AgentId subscriber, List<ConsumedStream> streams, DeliveryOptions delivery,
+                           MessageHandler handler) {
         Objects.requireNonNull(delivery, "delivery");
         Objects.requireNonNull(handler, "handler");
+        String group = streams.get(0).group();
         synchronized (this) {
             checkOpen();
-            List<InboxReader> lanes = readersByGroup.computeIfAbsent(stream.group(), group -> new ArrayList<>());
+            List<InboxReader> lanes = readersByGroup.computeIfAbsent(group, g -> new ArrayList<>());
             int lane = 0;
-            while (lane < lanes.size() && lanes.get(lane).serves(stream)) {
+            while (lane < lanes.size() && lanes.get(lane).serves(streams.get(0))) {
                 lane++;
             }
             if (lane == lanes.size()) {
-                String name = (KeySchema.INBOX_GROUP.equals(stream.group()) ? "" : stream.group() + "-") + lane;
-                InboxReader reader = new InboxReader(this, name, stream.group(), consumerPrefix + "-" + name,
+                String name = (KeySchema.INBOX_GROUP.equals(group) ? "" : group + "-") + lane;
+                InboxReader reader = new InboxReader(this, name, group, consumerPrefix + "-" + name,
                         client.connect(READ_CODEC), options);
                 watch.watchReader(reader);
                 lanes.add(reader);
             }
             InboxReader reader = lanes.get(lane);
-            ensureConsumer(stream, reader.consumer());
-            InboxSubscription subscription = new InboxSubscription(this, stream, delivery, handler, reader);
+            streams.forEach(stream -> ensureConsumer(stream, reader.consumer()));
+            InboxSubscription subscription = new InboxSubscription(this, subscriber, streams, delivery, handler, reader);
             subscriptions.add(subscription);
-            reader.add(subscription);
-            log.debug("subscribed to {} as consumer {}", stream, reader.consumer());
+            subscription.feeds().forEach(reader::add);
+            log.debug("subscribed {} to {} as consumer {}", subscriber, streams, reader.consumer());
             return subscription;
         }
     }
@@ -369,13 +375,13 @@ final class RedisAgentBus implements AgentBus {
         }
         AgentId requester = request.fromAgent();
         synchronized (this) {
-            if (subscriptions.stream().noneMatch(subscription -> subscription.stream().equals(ConsumedStream.inbox(requester)))) {
+            if (subscriptions.stream().noneMatch(subscription -> subscription.isInboxOf(requester))) {
                 throw new IllegalStateException("requests from " + requester + " need a subscription of " + requester
                         + " on this bus: the reply comes to its inbox; subscribe it first");
             }
         }
         Envelope outgoing = request.replyTo().isPresent() ? request : request.toBuilder().replyTo(requester).build();
-        return requests.start(outgoing, timeout, () -> append(KeySchema.inbox(outgoing.toAgent()),
+        return requests.start(outgoing, timeout, () -> append(PriorityBand.of(outgoing.priority()).inbox(outgoing.toAgent()),
                 KeySchema.dedup(outgoing.toAgent(), outgoing.messageId()), outgoing, KeySchema.INBOX_GROUP,
                 options.maxInboxLength()));
     }

@@ -33,15 +33,19 @@ final class RedisDeadLetters implements DeadLetters {
     private static final String META_PREFIX = "dlq_";
 
     private final RedisAgentBus bus;
-    private final ConsumedStream source;
     private final AgentId agent;
     private final String key;
+    private final List<String> targets;
 
     RedisDeadLetters(RedisAgentBus bus, ConsumedStream source) {
         this.bus = bus;
-        this.source = source;
         this.agent = source.subscriber();
         this.key = source.deadLetters();
+        // Where a redriven message goes, by its priority: an inbox's high, normal and low bands, or
+        // the one stream of a topic.
+        this.targets = KeySchema.INBOX_GROUP.equals(source.group())
+                ? List.of(PriorityBand.HIGH.inbox(agent), PriorityBand.NORMAL.inbox(agent), PriorityBand.LOW.inbox(agent))
+                : List.of(source.key(), source.key(), source.key());
     }
 
     @Override
@@ -134,7 +138,7 @@ final class RedisDeadLetters implements DeadLetters {
 
     private long redriveBatch(String[] ids) {
         CompletionStage<Long> moved = REDRIVE.run(bus.commands(), ScriptOutputType.INTEGER,
-                new String[] {key, source.key()}, ids);
+                new String[] {key, targets.get(0), targets.get(1), targets.get(2)}, ids);
         return await(moved, "redrive dead letters");
     }
 

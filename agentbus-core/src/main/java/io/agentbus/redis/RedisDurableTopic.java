@@ -9,6 +9,7 @@ import io.agentbus.MessageHandler;
 import io.agentbus.SendReceipt;
 import io.agentbus.Subscription;
 import io.agentbus.Retention;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
@@ -65,7 +66,7 @@ final class RedisDurableTopic implements DurableTopic {
     public Subscription subscribe(AgentId group, StartFrom from, DeliveryOptions delivery, MessageHandler handler) {
         Objects.requireNonNull(group, "group");
         Objects.requireNonNull(from, "from");
-        return bus.subscribe(ConsumedStream.topic(name, group, from), delivery, handler);
+        return bus.subscribe(group, List.of(ConsumedStream.topic(name, group, from)), delivery, handler);
     }
 
     @Override

@@ -1,7 +1,9 @@
 -- Moves the messages of a delayed set that are due (by the server's clock) into the inbox, each in
 -- the same step as its removal from the set: several instances may run this at once, and a message
 -- is moved exactly once. At most ARGV[1] per call.
--- KEYS[1] delayed set (agent:{id}:delayed)   KEYS[2] inbox stream   ARGV[1] max to move
+-- Each goes to the inbox band of its priority (7-9 high, 4-6 normal, 1-3 low).
+-- KEYS[1] delayed set (agent:{id}:delayed)   KEYS[2..4] high, normal, low inbox streams
+-- ARGV[1] max to move
 -- Returns {moved, ms until the next one is due (-1: none waiting)}.
 redis.replicate_commands()
 local now = redis.call('TIME')
@@ -9,11 +11,20 @@ local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now_ms, 'LIMIT', 0, tonumber(ARGV[1]))
 for _, member in ipairs(due) do
   local fields = {}
+  local target = KEYS[3]
   for name, value in pairs(cjson.decode(member)) do
     fields[#fields + 1] = name
     fields[#fields + 1] = value
+    if name == 'priority' then
+      local priority = tonumber(value)
+      if priority and priority >= 7 then
+        target = KEYS[2]
+      elseif priority and priority <= 3 then
+        target = KEYS[4]
+      end
+    end
   end
-  redis.call('XADD', KEYS[2], '*', unpack(fields))
+  redis.call('XADD', target, '*', unpack(fields))
   redis.call('ZREM', KEYS[1], member)
 end
 local next_due = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')

@@ -1,22 +1,34 @@
 -- Moves dead letters back into the inbox as new entries, each atomically: the original fields are
 -- appended to the inbox (the dlq_ fields dropped) and the dead letter deleted. A new entry starts
 -- with a delivery counter of 1.
--- KEYS[1] dead letters (agent:{id}:dlq)   KEYS[2] inbox stream   ARGV[1..] dead-letter entry ids
+-- The target is the inbox band of the message's priority (7-9 high, 4-6 normal, 1-3 low; normal if
+-- absent or unreadable); a topic passes its stream as all three.
+-- KEYS[1] dead letters (agent:{id}:dlq)   KEYS[2..4] high, normal, low target streams
+-- ARGV[1..] dead-letter entry ids
 -- Returns how many were moved.
 local moved = 0
 for i = 1, #ARGV do
   local entry = redis.call('XRANGE', KEYS[1], ARGV[i], ARGV[i])
   if #entry > 0 then
     local original = {}
+    local target = KEYS[3]
     local fields = entry[1][2]
     for j = 1, #fields, 2 do
       if string.sub(fields[j], 1, 4) ~= 'dlq_' then
         original[#original + 1] = fields[j]
         original[#original + 1] = fields[j + 1]
+        if fields[j] == 'priority' then
+          local priority = tonumber(fields[j + 1])
+          if priority and priority >= 7 then
+            target = KEYS[2]
+          elseif priority and priority <= 3 then
+            target = KEYS[4]
+          end
+        end
       end
     end
     if #original > 0 then
-      redis.call('XADD', KEYS[2], '*', unpack(original))
+      redis.call('XADD', target, '*', unpack(original))
     end
     redis.call('XDEL', KEYS[1], ARGV[i])
     moved = moved + 1
