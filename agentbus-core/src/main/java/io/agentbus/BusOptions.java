@@ -36,6 +36,8 @@ public final class BusOptions {
     public static final Retention DEFAULT_INBOX_RETENTION = Retention.maxLength(10_000);
     /** Sends that may wait for Redis at once before a new one fails at once. */
     public static final int DEFAULT_REQUEST_QUEUE_SIZE = 10_000;
+    /** Records each audit shard keeps (approximately: trimmed with MAXLEN ~). */
+    public static final long DEFAULT_AUDIT_CAP = 100_000;
     /** Lettuce reconnects with full jitter, the delay ceiling doubling from this... */
     public static final Duration DEFAULT_RECONNECT_MIN_DELAY = Duration.ofMillis(100);
     /** ...up to this. */
@@ -76,6 +78,7 @@ public final class BusOptions {
     private final Duration reconnectMaxDelay;
     private final long maxInboxLength;
     private final Retention inboxRetention;
+    private final long auditCap;
 
     private BusOptions(Builder builder) {
         connectTimeout = builder.connectTimeout;
@@ -99,6 +102,7 @@ public final class BusOptions {
         reconnectMaxDelay = builder.reconnectMaxDelay;
         maxInboxLength = builder.maxInboxLength;
         inboxRetention = builder.inboxRetention;
+        auditCap = builder.auditCap;
     }
 
     public static BusOptions defaults() {
@@ -131,7 +135,8 @@ public final class BusOptions {
                 .listener(listener)
                 .reconnectDelay(reconnectMinDelay, reconnectMaxDelay)
                 .maxInboxLength(maxInboxLength)
-                .inboxRetention(inboxRetention);
+                .inboxRetention(inboxRetention)
+                .auditCap(auditCap);
     }
 
     /** Default {@link #DEFAULT_CONNECT_TIMEOUT}. */
@@ -263,6 +268,14 @@ public final class BusOptions {
         return inboxRetention;
     }
 
+    /**
+     * Records each audit shard ({@code audit:messages:{agent}}) keeps; {@code 0} turns the audit
+     * trail of sends and outcomes off. Default {@link #DEFAULT_AUDIT_CAP}.
+     */
+    public long auditCap() {
+        return auditCap;
+    }
+
     /** Default {@link BusListener#NONE}. */
     public BusListener listener() {
         return listener;
@@ -279,7 +292,8 @@ public final class BusOptions {
                 + ", connectWait=" + connectWait + ", durability=" + durability
                 + ", strictDurability=" + strictDurability + ", allowEvictingMemoryPolicy=" + allowEvictingMemoryPolicy
                 + ", reconnectDelay=" + reconnectMinDelay + ".." + reconnectMaxDelay
-                + ", maxInboxLength=" + maxInboxLength + ", inboxRetention=" + inboxRetention + '}';
+                + ", maxInboxLength=" + maxInboxLength + ", inboxRetention=" + inboxRetention
+                + ", auditCap=" + auditCap + '}';
     }
 
     /** Builds {@link BusOptions}; each setter rejects a bad value at once, naming it. */
@@ -305,6 +319,7 @@ public final class BusOptions {
         private Duration reconnectMaxDelay = DEFAULT_RECONNECT_MAX_DELAY;
         private long maxInboxLength = DEFAULT_MAX_INBOX_LENGTH;
         private Retention inboxRetention = DEFAULT_INBOX_RETENTION;
+        private long auditCap = DEFAULT_AUDIT_CAP;
 
         private Builder() {
         }
@@ -420,6 +435,15 @@ public final class BusOptions {
 
         public Builder inboxRetention(Retention inboxRetention) {
             this.inboxRetention = Objects.requireNonNull(inboxRetention, "inboxRetention");
+            return this;
+        }
+
+        /** {@code 0} turns the audit trail of sends and outcomes off. */
+        public Builder auditCap(long auditCap) {
+            if (auditCap < 0) {
+                throw new IllegalArgumentException("auditCap must be >= 0, was " + auditCap);
+            }
+            this.auditCap = auditCap;
             return this;
         }
 

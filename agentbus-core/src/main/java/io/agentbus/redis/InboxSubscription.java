@@ -314,7 +314,7 @@ final class InboxSubscription implements Subscription {
                     "attempt " + current.attempt() + " of " + delivery.maxAttempts() + " failed: " + detail);
             return;
         }
-        current.feed().retryLater(current.entryId(), delay);
+        current.feed().retryLater(current.entryId(), delay, current.attempt(), detail);
     }
 
     private void deadLetter(InboxDelivery current, DeadLetterReason reason, String detail) {

@@ -35,6 +35,25 @@ final class KeySchema {
         return "agent:{" + agent.value() + "}:dedup:" + messageId.value();
     }
 
+    /** The set of hash tags that have an audit shard: the merge-on-read index of the audit trail. */
+    static final String AUDIT_SHARDS = "audit:shards";
+
+    /** The audit shard of everything about {@code tag} (an agent or a topic), in its slot. */
+    static String auditMessages(String tag) {
+        return "audit:messages:{" + tag + "}";
+    }
+
+    static String auditDecisions(String tag) {
+        return "audit:decisions:{" + tag + "}";
+    }
+
+    /** The hash tag of a key: what stands between its first '{' and the next '}'. */
+    static String hashTag(String key) {
+        int open = key.indexOf('{');
+        int close = key.indexOf('}', open + 1);
+        return key.substring(open + 1, close);
+    }
+
     static String topic(String name) {
         return "topic:{" + name + "}";
     }

@@ -3,6 +3,7 @@ package io.agentbus.redis;
 import io.agentbus.AgentBus;
 import io.agentbus.AgentBusException;
 import io.agentbus.AgentId;
+import io.agentbus.AuditTrail;
 import io.agentbus.BroadcastHandler;
 import io.agentbus.BroadcastStats;
 import io.agentbus.BroadcastSubscription;
@@ -59,6 +60,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
@@ -96,6 +99,7 @@ final class RedisAgentBus implements AgentBus {
     private static final LuaScript RELEASE_CONSUMER = LuaScript.load("release_consumer.lua");
     private static final LuaScript TRIM = LuaScript.load("trim.lua");
     private static final LuaScript SCHEDULE = LuaScript.load("schedule.lua");
+    private static final LuaScript ACK = LuaScript.load("ack.lua");
     private static final LuaScript MOVE_DUE = LuaScript.load("move_due.lua");
     private static final int MOVE_BATCH = 100;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -120,6 +124,8 @@ final class RedisAgentBus implements AgentBus {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final SyncAgentBus sync = SyncAgentBus.of(this);
     private final PendingRequests requests;
+    private final Set<String> knownAuditShards = ConcurrentHashMap.newKeySet();
+    private final RedisAuditTrail audit;
     private final Broadcasts broadcasts;
 
     private RedisAgentBus(BusOptions options, ClientResources resources, RedisClient client, ConnectionWatch watch,
@@ -141,6 +147,7 @@ final class RedisAgentBus implements AgentBus {
                 + HexFormat.of().toHexDigits((short) ThreadLocalRandom.current().nextInt());
         this.handlerPool = Executors.newFixedThreadPool(options.handlerThreads(), daemonThreads("agentbus-handler-"));
         this.requests = new PendingRequests(options.listener());
+        this.audit = new RedisAuditTrail(this);
         this.broadcasts = new Broadcasts(client, commands, handlerPool, consumerPrefix);
         watch.watchBroadcasts(broadcasts);
     }
@@ -281,11 +288,12 @@ final class RedisAgentBus implements AgentBus {
     CompletionStage<SendReceipt> append(String stream, String dedupKey, Envelope envelope, String requiredGroup,
                                         long maxLength) {
         Map<String, String> fields = EnvelopeCodec.encode(envelope);
-        String[] args = new String[3 + fields.size() * 2];
+        String[] args = new String[4 + fields.size() * 2];
         args[0] = Long.toString(options.dedupWindow().toMillis());
         args[1] = requiredGroup;
         args[2] = Long.toString(maxLength);
-        int i = 3;
+        args[3] = Long.toString(options.auditCap());
+        int i = 4;
         for (Map.Entry<String, String> field : fields.entrySet()) {
             args[i++] = field.getKey();
             args[i++] = field.getValue();
@@ -296,7 +304,7 @@ final class RedisAgentBus implements AgentBus {
                     + " sends are already waiting for Redis (requestQueueSize)", null);
         }
         CompletionStage<List<Object>> stored = SEND.run(sender, ScriptOutputType.MULTI,
-                new String[] {stream, dedupKey}, args);
+                new String[] {stream, dedupKey, auditShard(stream)}, args);
         stored.whenComplete((result, failure) -> watch.sendEnded());
         CompletionStage<SendReceipt> receipt = stored.thenApply(reply -> {
             long outcome = (Long) reply.get(0);
@@ -450,6 +458,12 @@ final class RedisAgentBus implements AgentBus {
     }
 
     @Override
+    public AuditTrail audit() {
+        checkOpen();
+        return audit;
+    }
+
+    @Override
     public DurableTopic topic(String name) {
         return topic(name, Retention.DEFAULT);
     }
@@ -580,16 +594,41 @@ final class RedisAgentBus implements AgentBus {
     CompletionStage<String> deadLetter(ConsumedStream stream, String entryId, DeadLetterReason reason, String field,
                                        String detail, String consumer, int attempts) {
         return DEAD_LETTER.run(commands, ScriptOutputType.VALUE,
-                new String[] {stream.key(), stream.deadLetters(), stream.failures()},
+                new String[] {stream.key(), stream.deadLetters(), stream.failures(), auditShard(stream.key())},
                 stream.group(), entryId, reason.code(), field == null ? "" : field, detail, consumer,
-                Long.toString(System.currentTimeMillis()), Integer.toString(attempts));
+                Long.toString(System.currentTimeMillis()), Integer.toString(attempts), Long.toString(options.auditCap()));
     }
 
-    CompletionStage<Long> retryLater(ConsumedStream stream, String consumer, String entryId, long idleMillis) {
+    CompletionStage<Long> retryLater(ConsumedStream stream, String consumer, String entryId, long idleMillis,
+                                     int attempt, String why) {
         return RETRY_LATER.run(commands, ScriptOutputType.INTEGER,
-                new String[] {stream.key(), stream.failures()},
+                new String[] {stream.key(), stream.failures(), auditShard(stream.key())},
                 stream.group(), consumer, entryId, Long.toString(idleMillis),
-                Long.toString(System.currentTimeMillis()));
+                Long.toString(System.currentTimeMillis()), Long.toString(options.auditCap()), Integer.toString(attempt), why);
+    }
+
+    /** Acknowledges {@code entryIds} and records them in the audit trail, in one script (ack.lua). */
+    CompletionStage<Long> ack(ConsumedStream stream, String consumer, List<String> entryIds) {
+        String[] args = new String[3 + entryIds.size()];
+        args[0] = stream.group();
+        args[1] = consumer;
+        args[2] = Long.toString(options.auditCap());
+        for (int i = 0; i < entryIds.size(); i++) {
+            args[3 + i] = entryIds.get(i);
+        }
+        return ACK.run(commands, ScriptOutputType.INTEGER, new String[] {stream.key(), auditShard(stream.key())}, args);
+    }
+
+    /**
+     * The audit shard of a stream's records, in the stream's slot. The first use of a shard by this
+     * process adds its tag to the shard index (once, not per message), so that reads can merge shards.
+     */
+    String auditShard(String streamKey) {
+        String tag = KeySchema.hashTag(streamKey);
+        if (options.auditCap() > 0 && knownAuditShards.add(tag)) {
+            commands.sadd(KeySchema.AUDIT_SHARDS, tag);
+        }
+        return KeySchema.auditMessages(tag);
     }
 
     /** Makes entries of this consumer reclaimable by any instance now, without counting a failure. */

@@ -206,9 +206,9 @@ final class StreamFeed {
         }
     }
 
-    void retryLater(String entryId, Duration delay) {
+    void retryLater(String entryId, Duration delay, int attempt, String why) {
         long idleMillis = Math.max(0, delivery.visibilityTimeout().minus(delay).toMillis());
-        settleEntry(bus.retryLater(stream, consumer(), entryId, idleMillis), entryId);
+        settleEntry(bus.retryLater(stream, consumer(), entryId, idleMillis, attempt, why), entryId);
     }
 
     void deadLetter(String entryId, DeadLetterReason reason, String field, String detail, int attempts) {
@@ -235,7 +235,7 @@ final class StreamFeed {
         }
         toAckCount.addAndGet(-ids.size());
         ids.forEach(held::remove); // acked now: no lease to keep
-        settle(bus.commands().xack(inbox(), stream.group(), ids.toArray(String[]::new)), ids.size() + " acked entries");
+        settle(bus.ack(stream, consumer(), ids), ids.size() + " acked entries");
         trimNowAndThen(ids.size());
     }
 

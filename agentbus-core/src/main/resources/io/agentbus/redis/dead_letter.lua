@@ -1,10 +1,30 @@
 -- Moves an inbox entry to the agent's dead letters, atomically: the dead-letter entry is written,
 -- the inbox entry acknowledged and its failure record removed, or none of it happens.
 -- KEYS[1] inbox stream (agent:{id}:inbox)   KEYS[2] dead letters (agent:{id}:dlq)
--- KEYS[3] failure records (agent:{id}:failures)
+-- KEYS[3] failure records (agent:{id}:failures)   KEYS[4] audit shard (audit:messages:{id})
 -- ARGV[1] group  ARGV[2] entry id  ARGV[3] reason code  ARGV[4] field  ARGV[5] detail
 -- ARGV[6] consumer  ARGV[7] now (ms since epoch)  ARGV[8] delivery attempts so far
+-- ARGV[9] audit cap (0: no audit)
 -- Returns the dead-letter entry id, or false when the entry was no longer pending (already settled).
+local AUDITED = {message_id = true, from_agent = true, to_agent = true, message_type = true,
+  conversation_id = true, correlation_id = true, priority = true}
+-- Appends an audit record: the audit_ fields, then the entry's identifying fields (not its payload).
+local function audit(key, cap, event, fields, meta)
+  if tonumber(cap) <= 0 then
+    return
+  end
+  local record = {'audit_event', event}
+  for i = 1, #meta do
+    record[#record + 1] = meta[i]
+  end
+  for i = 1, #fields, 2 do
+    if AUDITED[fields[i]] then
+      record[#record + 1] = fields[i]
+      record[#record + 1] = fields[i + 1]
+    end
+  end
+  redis.call('XADD', key, 'MAXLEN', '~', cap, '*', unpack(record))
+end
 if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then
   return false
 end
@@ -15,6 +35,12 @@ local fields = {}
 if #entry > 0 then
   fields = entry[1][2]
 end
+local event = 'dead_lettered'
+if ARGV[3] == 'expired' then
+  event = 'expired'
+end
+audit(KEYS[4], ARGV[9], event, fields, {'audit_stream', KEYS[1], 'audit_entry_id', ARGV[2],
+  'audit_consumer', ARGV[6], 'audit_attempt', ARGV[8], 'audit_reason', ARGV[3] .. ': ' .. ARGV[5]})
 -- The original fields first, unchanged, so that a redrive can copy them back; the dlq_ fields last.
 local meta = {
   'dlq_reason', ARGV[3], 'dlq_field', ARGV[4], 'dlq_detail', ARGV[5], 'dlq_source_id', ARGV[2],

@@ -3,11 +3,14 @@
 -- stores one entry.
 -- A request also requires a consumer group on the inbox: without one, nobody ever listened, and the
 -- request is refused instead of waiting out its timeout.
+-- The send is recorded in the audit shard of the recipient's slot (all its fields, so that it can be
+-- replayed), in the same script.
 -- KEYS[1] inbox stream (agent:{id}:inbox)   KEYS[2] dedup marker (agent:{id}:dedup:<message_id>)
+-- KEYS[3] audit shard (audit:messages:{id})
 -- An inbox with a cap refuses a send when full (back-pressure) instead of trimming: trimming could
 -- drop entries still pending.
 -- ARGV[1] dedup window (ms)   ARGV[2] consumer group that must exist ('' for none)
--- ARGV[3] max length (0 for none)   ARGV[4..] the entry's field/value pairs
+-- ARGV[3] max length (0 for none)   ARGV[4] audit cap (0: no audit)   ARGV[5..] the entry's field/value pairs
 -- Returns {1, entry id} when stored, {0, first entry id} for a duplicate, {-1, ''} for no group,
 -- {-2, ''} when full.
 local first = redis.call('GET', KEYS[2])
@@ -33,6 +36,10 @@ local max_length = tonumber(ARGV[3])
 if max_length > 0 and redis.call('XLEN', KEYS[1]) >= max_length then
   return {-2, ''}
 end
-local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 4))
+local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 5))
 redis.call('SET', KEYS[2], id, 'PX', ARGV[1])
+if tonumber(ARGV[4]) > 0 then
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'audit_event', 'sent', 'audit_stream', KEYS[1],
+    'audit_entry_id', id, unpack(ARGV, 5))
+end
 return {1, id}

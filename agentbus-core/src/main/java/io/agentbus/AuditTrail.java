@@ -1,0 +1,24 @@
+package io.agentbus;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The audit trail: every send, delivery outcome and redrive, recorded by the same Lua script as the
+ * operation (no extra round trip), and the decisions agents record themselves. Capped streams, sharded
+ * by the hash tag of what they concern ({@code audit:messages:{agent}}, {@code audit:decisions:{agent}})
+ * so that each record lives in the slot of its message, also on Redis Cluster; reads merge the shards.
+ * Obtain it with {@link AgentBus#audit()}.
+ */
+public interface AuditTrail {
+
+    /** Records an explicit decision of {@code agent}, e.g. why it escalated; {@code details} become fields. */
+    CompletionStage<String> decision(AgentId agent, String decision, Map<String, String> details);
+
+    /** The newest {@code limit} records matching {@code query}, oldest first. Blocking. */
+    List<AuditEntry> tail(AuditQuery query, int limit);
+
+    /** Like {@link #tail}, for the records after audit id {@code afterId} in each shard: for following. */
+    List<AuditEntry> after(AuditQuery query, Map<String, String> afterIdByShard, int limit);
+}

@@ -1,0 +1,93 @@
+package io.agentbus.redis;
+
+import io.agentbus.AgentId;
+import io.agentbus.AuditEntry;
+import io.agentbus.AuditQuery;
+import io.agentbus.AuditTrail;
+import io.lettuce.core.Limit;
+import io.lettuce.core.Range;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.XAddArgs;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Reads the audit trail by merging its shards: the shard index {@code audit:shards} names every hash
+ * tag with records; each shard is read newest first, filtered, and the results merged by time.
+ */
+final class RedisAuditTrail implements AuditTrail {
+
+    private static final int SCAN_PER_SHARD = 10_000;
+
+    private final RedisAgentBus bus;
+
+    RedisAuditTrail(RedisAgentBus bus) {
+        this.bus = bus;
+    }
+
+    @Override
+    public CompletionStage<String> decision(AgentId agent, String decision, Map<String, String> details) {
+        Objects.requireNonNull(agent, "agent");
+        Objects.requireNonNull(decision, "decision");
+        Map<String, String> fields = new LinkedHashMap<>();
+        fields.put("audit_event", "decision");
+        fields.put("audit_decision", decision);
+        fields.put("from_agent", agent.value());
+        fields.putAll(details);
+        String tag = agent.value();
+        bus.commands().sadd(KeySchema.AUDIT_SHARDS, tag);
+        long cap = Math.max(1, bus.options().auditCap());
+        return RedisErrors.mapped(bus.commands().xadd(KeySchema.auditDecisions(tag),
+                XAddArgs.Builder.maxlen(cap).approximateTrimming(), fields), "record a decision of " + agent);
+    }
+
+    @Override
+    public List<AuditEntry> tail(AuditQuery query, int limit) {
+        return read(query, Map.of(), limit);
+    }
+
+    @Override
+    public List<AuditEntry> after(AuditQuery query, Map<String, String> afterIdByShard, int limit) {
+        return read(query, afterIdByShard, limit);
+    }
+
+    private List<AuditEntry> read(AuditQuery query, Map<String, String> afterIdByShard, int limit) {
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit must be >= 1, was " + limit);
+        }
+        List<String> tags = query.agent().map(agent -> List.of(agent.value())).orElseGet(() ->
+                List.copyOf(await(bus.commands().smembers(KeySchema.AUDIT_SHARDS), "list audit shards")));
+        List<AuditEntry> matching = new ArrayList<>();
+        for (String tag : tags) {
+            for (String shard : List.of(KeySchema.auditMessages(tag), KeySchema.auditDecisions(tag))) {
+                String after = afterIdByShard.get(shard);
+                Range<String> range = after == null ? Range.create("-", "+") : Range.create("(" + after, "+");
+                List<StreamMessage<String, String>> newestFirst = await(
+                        bus.commands().xrevrange(shard, range, Limit.from(SCAN_PER_SHARD)), "read " + shard);
+                for (StreamMessage<String, String> record : newestFirst) {
+                    AuditEntry entry = new AuditEntry(record.getId(), Instant.ofEpochMilli(millis(record.getId())),
+                            record.getBody().getOrDefault("audit_event", "unknown"), tag, record.getBody());
+                    if (query.matches(entry)) {
+                        matching.add(entry);
+                    }
+                }
+            }
+        }
+        matching.sort(Comparator.comparing(AuditEntry::at).thenComparing(AuditEntry::id));
+        return matching.subList(Math.max(0, matching.size() - limit), matching.size());
+    }
+
+    private <T> T await(CompletionStage<T> stage, String action) {
+        return RedisAgentBus.await(stage, bus.options().commandTimeout().toMillis(), action);
+    }
+
+    private static long millis(String entryId) {
+        return Long.parseLong(entryId.substring(0, entryId.indexOf('-')));
+    }
+}

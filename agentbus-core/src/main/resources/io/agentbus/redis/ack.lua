@@ -1,0 +1,37 @@
+-- Acknowledges handled entries and records each in the audit shard of the stream's slot, in one
+-- script: the audit trail costs no extra round trip.
+-- KEYS[1] stream   KEYS[2] audit shard (audit:messages:{id})
+-- ARGV[1] group  ARGV[2] consumer  ARGV[3] audit cap (0: no audit)  ARGV[4..] entry ids
+-- Returns how many were acknowledged.
+local AUDITED = {message_id = true, from_agent = true, to_agent = true, message_type = true,
+  conversation_id = true, correlation_id = true, priority = true}
+-- Appends an audit record: the audit_ fields, then the entry's identifying fields (not its payload).
+local function audit(key, cap, event, fields, meta)
+  if tonumber(cap) <= 0 then
+    return
+  end
+  local record = {'audit_event', event}
+  for i = 1, #meta do
+    record[#record + 1] = meta[i]
+  end
+  for i = 1, #fields, 2 do
+    if AUDITED[fields[i]] then
+      record[#record + 1] = fields[i]
+      record[#record + 1] = fields[i + 1]
+    end
+  end
+  redis.call('XADD', key, 'MAXLEN', '~', cap, '*', unpack(record))
+end
+local acked = redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 4))
+if tonumber(ARGV[3]) > 0 then
+  for i = 4, #ARGV do
+    local entry = redis.call('XRANGE', KEYS[1], ARGV[i], ARGV[i])
+    local fields = {}
+    if #entry > 0 then
+      fields = entry[1][2]
+    end
+    audit(KEYS[2], ARGV[3], 'acked', fields,
+      {'audit_stream', KEYS[1], 'audit_entry_id', ARGV[i], 'audit_consumer', ARGV[2]})
+  end
+end
+return acked
