@@ -19,6 +19,17 @@ public interface AuditTrail {
     /** The newest {@code limit} records matching {@code query}, oldest first. Blocking. */
     List<AuditEntry> tail(AuditQuery query, int limit);
 
+    /**
+     * Sends the messages of a conversation again, in their original order, into a sandbox: every agent
+     * id {@code a} of the messages ({@code from_agent}, {@code to_agent}, {@code reply_to}) becomes
+     * {@code <namespace>.a}, so the sandbox's inboxes ({@code agent:{<namespace>.a}:inbox}) are new and
+     * production's are not touched. Run agents under the sandbox ids to re-run the conversation.
+     * Uses the {@code sent} records, which hold whole messages; records beyond the audit cap are gone.
+     *
+     * @return how many messages were sent into the sandbox
+     */
+    int replay(String conversationId, String namespace);
+
     /** Like {@link #tail}, for the records after audit id {@code afterId} in each shard: for following. */
     List<AuditEntry> after(AuditQuery query, Map<String, String> afterIdByShard, int limit);
 }

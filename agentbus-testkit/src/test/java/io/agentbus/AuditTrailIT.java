@@ -66,6 +66,34 @@ class AuditTrailIT {
     }
 
     @Test
+    void aReplayReRunsAConversationInASandboxWithoutTouchingProduction(LocalRedis redis) throws Exception {
+        AgentId writer = freshAgent("copywriter");
+        AgentId reviewer = freshAgent("reviewer");
+        String conversation = "campaign-" + System.nanoTime();
+        try (AgentBus bus = AgentBus.connect(redis.uri())) {
+            for (int draft = 1; draft <= 3; draft++) {
+                bus.sync().send(Envelope.builder().from(writer).to(reviewer).type("review_request")
+                        .payload(Map.of("draft", draft)).conversationId(conversation).build());
+            }
+            long productionLength = bus.sync().inbox(reviewer).length();
+
+            int replayed = bus.audit().replay(conversation, "sandbox");
+
+            AgentId sandboxed = AgentId.of("sandbox." + reviewer.value());
+            List<String> rerun = new java.util.concurrent.CopyOnWriteArrayList<>();
+            bus.subscribe(sandboxed, delivery -> rerun.add(delivery.envelope().payload()
+                    + " from " + delivery.envelope().fromAgent()));
+            await().atMost(WAIT).until(() -> rerun.size() == 3);
+            assertThat(replayed).isEqualTo(3);
+            assertThat(rerun).containsExactly(
+                    "{\"draft\":1} from sandbox." + writer.value(),
+                    "{\"draft\":2} from sandbox." + writer.value(),
+                    "{\"draft\":3} from sandbox." + writer.value());
+            assertThat(bus.sync().inbox(reviewer).length()).isEqualTo(productionLength);
+        }
+    }
+
+    @Test
     void eachAuditShardStaysNearItsCap(LocalRedis redis) throws Exception {
         AgentId agent = freshAgent("chatty");
         long cap = 200;

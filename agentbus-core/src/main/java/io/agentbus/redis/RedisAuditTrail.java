@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -24,6 +25,8 @@ import java.util.concurrent.CompletionStage;
 final class RedisAuditTrail implements AuditTrail {
 
     private static final int SCAN_PER_SHARD = 10_000;
+    /** The fields that name agents: a replay moves them into the sandbox namespace. */
+    private static final Set<String> SANDBOXED = Set.of("from_agent", "to_agent", "reply_to");
 
     private final RedisAgentBus bus;
 
@@ -80,7 +83,30 @@ final class RedisAuditTrail implements AuditTrail {
             }
         }
         matching.sort(Comparator.comparing(AuditEntry::at).thenComparing(AuditEntry::id));
-        return matching.subList(Math.max(0, matching.size() - limit), matching.size());
+        return List.copyOf(matching.subList(Math.max(0, matching.size() - limit), matching.size()));
+    }
+
+    @Override
+    public int replay(String conversationId, String namespace) {
+        Objects.requireNonNull(conversationId, "conversationId");
+        AgentId.of(namespace + ".x"); // the namespace must keep agent ids valid
+        int sent = 0;
+        for (AuditEntry record : read(AuditQuery.all().conversation(conversationId), Map.of(), Integer.MAX_VALUE)) {
+            if (!record.event().equals("sent")) {
+                continue;
+            }
+            Map<String, String> fields = new LinkedHashMap<>();
+            record.fields().forEach((name, value) -> {
+                if (!name.startsWith("audit_")) {
+                    fields.put(name, SANDBOXED.contains(name) ? namespace + "." + value : value);
+                }
+            });
+            if (EnvelopeCodec.decodeText(fields) instanceof EnvelopeCodec.Valid valid) {
+                await(bus.send(valid.envelope()), "replay " + valid.envelope().messageId() + " into " + namespace);
+                sent++;
+            }
+        }
+        return sent;
     }
 
     private <T> T await(CompletionStage<T> stage, String action) {
