@@ -15,7 +15,8 @@ class HelpTest {
 
     static Stream<Arguments> commandsAndTheirOptions() {
         return Stream.of(
-                Arguments.of("", new String[] {"--redis", "--help", "--version", "demo", "send", "receive", "inbox", "dlq"}),
+                Arguments.of("", new String[] {"--redis", "--help", "--version", "demo", "send", "receive", "inbox", "dlq",
+                    "audit"}),
                 Arguments.of("demo", new String[] {"--messages", "--redis"}),
                 Arguments.of("send", new String[] {"--from", "--to", "--type", "--payload", "--priority", "--redis"}),
                 Arguments.of("receive", new String[] {"AGENT", "--count", "--timeout", "--json", "--redis"}),
@@ -24,7 +25,11 @@ class HelpTest {
                 Arguments.of("dlq list", new String[] {"AGENT", "--limit", "--json", "--redis"}),
                 Arguments.of("dlq show", new String[] {"AGENT", "ID", "--redis"}),
                 Arguments.of("dlq redrive", new String[] {"AGENT", "ID", "--all", "--redis"}),
-                Arguments.of("dlq purge", new String[] {"AGENT", "--older-than", "--redis"}));
+                Arguments.of("dlq purge", new String[] {"AGENT", "--older-than", "--redis"}),
+                Arguments.of("audit", new String[] {"tail", "replay", "--redis"}),
+                Arguments.of("audit tail", new String[] {"--agent", "--conversation", "--correlation", "--type", "--since",
+                    "--limit", "--follow", "--follow-for", "--json", "--redis"}),
+                Arguments.of("audit replay", new String[] {"--conversation", "--into", "--redis"}));
     }
 
     @ParameterizedTest(name = "agentbus {0} --help")

@@ -1,0 +1,162 @@
+package io.agentbus.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.agentbus.AgentBus;
+import io.agentbus.AgentId;
+import io.agentbus.AuditEntry;
+import io.agentbus.AuditQuery;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code agentbus audit tail}: the newest audit records, filtered, optionally followed. */
+@Command(
+        name = "tail",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Print the newest audit records, oldest first, one line each:",
+            "  <time> <event> <message_type> <from_agent> -> <to_agent> <message_id> [conversation] [reason]",
+            "With --follow, keep printing new records as they come (until interrupted)."},
+        exitCodeListHeading = "Exit codes:%n",
+        exitCodeList = {"0:Printed (also when there is none).", ExpectedFailures.FAILED_HELP,
+            ExpectedFailures.INVALID_INPUT_HELP})
+final class AuditTailCommand implements Callable<Integer> {
+
+    static final int DEFAULT_LIMIT = 50;
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final Duration FOLLOW_POLL = Duration.ofMillis(500);
+
+    @ParentCommand
+    private AuditCommand audit;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--agent", paramLabel = "A", description = "Only records about agent A (its audit shards).")
+    private String agent;
+
+    @Option(names = "--conversation", paramLabel = "C", description = "Only records of conversation_id C.")
+    private String conversation;
+
+    @Option(names = "--correlation", paramLabel = "ID", description = "Only records whose correlation_id or message_id is ID.")
+    private String correlation;
+
+    @Option(names = "--type", paramLabel = "T", description = "Only records of message_type T.")
+    private String type;
+
+    @Option(names = "--since", paramLabel = "TIME", description = "Only records at or after TIME (ISO-8601, e.g. 2025-11-03T10:30:00Z).")
+    private String since;
+
+    @Option(names = {"-n", "--limit"}, paramLabel = "N", defaultValue = "" + DEFAULT_LIMIT,
+            description = "Print at most the N newest. Default: ${DEFAULT-VALUE}.")
+    private int limit;
+
+    @Option(names = "--follow", description = "Keep printing new records every 0.5 s until interrupted.")
+    private boolean follow;
+
+    @Option(names = "--follow-for", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "With --follow, stop after DURATION (" + DurationConverter.FORMS + ").")
+    private Duration followFor;
+
+    @Option(names = "--json", description = "Print one JSON object per line: id, at, event, shard, and the record's fields.")
+    private boolean json;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        if (limit < 1) {
+            throw new IllegalArgumentException("--limit must be >= 1, was " + limit);
+        }
+        AuditQuery query = query();
+        PrintWriter out = spec.commandLine().getOut();
+        try (AgentBus bus = audit.connect(spec)) {
+            List<AuditEntry> records = bus.audit().tail(query, limit);
+            Map<String, String> seen = new HashMap<>();
+            print(out, records, seen);
+            long deadline = followFor == null ? Long.MAX_VALUE : System.nanoTime() + followFor.toNanos();
+            while (follow && System.nanoTime() - deadline < 0 && !Thread.currentThread().isInterrupted()) {
+                Thread.sleep(FOLLOW_POLL.toMillis());
+                print(out, bus.audit().after(query, seen, 1_000), seen);
+            }
+        }
+        return 0;
+    }
+
+    private AuditQuery query() {
+        AuditQuery query = AuditQuery.all();
+        if (agent != null) {
+            query = query.agent(AgentId.of(agent));
+        }
+        if (conversation != null) {
+            query = query.conversation(conversation);
+        }
+        if (correlation != null) {
+            query = query.correlation(correlation);
+        }
+        if (type != null) {
+            query = query.type(type);
+        }
+        if (since != null) {
+            try {
+                query = query.since(Instant.parse(since));
+            } catch (DateTimeParseException e) {
+                throw new IllegalArgumentException("--since must be an ISO-8601 UTC time such as 2025-11-03T10:30:00Z, was '"
+                        + since + "'");
+            }
+        }
+        return query;
+    }
+
+    /** Prints records and remembers, per shard stream, the last id printed. */
+    private void print(PrintWriter out, List<AuditEntry> records, Map<String, String> seen) {
+        for (AuditEntry record : records) {
+            out.println(json ? json(record) : line(record));
+            String shard = (record.event().equals("decision") ? "audit:decisions:{" : "audit:messages:{") + record.shard() + "}";
+            seen.merge(shard, record.id(), (a, b) -> a.compareTo(b) >= 0 ? a : b);
+        }
+        out.flush();
+    }
+
+    static String line(AuditEntry record) {
+        Map<String, String> f = record.fields();
+        StringBuilder line = new StringBuilder()
+                .append(record.at()).append(' ')
+                .append(record.event()).append(' ')
+                .append(f.getOrDefault("message_type", f.getOrDefault("audit_decision", "-"))).append(' ')
+                .append(f.getOrDefault("from_agent", "-")).append(" -> ").append(f.getOrDefault("to_agent", "-")).append(' ')
+                .append(f.getOrDefault("message_id", "-"));
+        if (f.containsKey("conversation_id")) {
+            line.append(" conversation=").append(f.get("conversation_id"));
+        }
+        if (f.containsKey("audit_reason")) {
+            String reason = f.get("audit_reason");
+            line.append(" reason=").append(reason.length() > 80 ? reason.substring(0, 80) + "…" : reason);
+        }
+        return line.toString();
+    }
+
+    private static String json(AuditEntry record) {
+        Map<String, Object> object = new LinkedHashMap<>();
+        object.put("id", record.id());
+        object.put("at", record.at().toString());
+        object.put("event", record.event());
+        object.put("shard", record.shard());
+        object.putAll(record.fields());
+        try {
+            return MAPPER.writeValueAsString(object);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("strings always make JSON", e);
+        }
+    }
+}
