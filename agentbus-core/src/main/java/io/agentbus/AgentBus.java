@@ -150,6 +150,9 @@ public interface AgentBus extends AutoCloseable {
     /** The durable topic {@code topic:{name}} with its retention. */
     DurableTopic topic(String name, Retention retention);
 
+    /** Agent cards, presence, and lookups by capability. */
+    AgentRegistry registry();
+
     /** The audit trail: sends, outcomes, redrives and decisions; tail and filter it. */
     AuditTrail audit();
 

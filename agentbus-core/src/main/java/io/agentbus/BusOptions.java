@@ -36,6 +36,10 @@ public final class BusOptions {
     public static final Retention DEFAULT_INBOX_RETENTION = Retention.maxLength(10_000);
     /** Sends that may wait for Redis at once before a new one fails at once. */
     public static final int DEFAULT_REQUEST_QUEUE_SIZE = 10_000;
+    /** How often a running instance renews its agent's presence. */
+    public static final Duration DEFAULT_PRESENCE_HEARTBEAT = Duration.ofSeconds(5);
+    /** How long a heartbeat keeps an agent live. */
+    public static final Duration DEFAULT_PRESENCE_TTL = Duration.ofSeconds(15);
     /** Records each audit shard keeps (approximately: trimmed with MAXLEN ~). */
     public static final long DEFAULT_AUDIT_CAP = 100_000;
     /** Lettuce reconnects with full jitter, the delay ceiling doubling from this... */
@@ -79,6 +83,8 @@ public final class BusOptions {
     private final long maxInboxLength;
     private final Retention inboxRetention;
     private final long auditCap;
+    private final Duration presenceHeartbeat;
+    private final Duration presenceTtl;
 
     private BusOptions(Builder builder) {
         connectTimeout = builder.connectTimeout;
@@ -103,6 +109,8 @@ public final class BusOptions {
         maxInboxLength = builder.maxInboxLength;
         inboxRetention = builder.inboxRetention;
         auditCap = builder.auditCap;
+        presenceHeartbeat = builder.presenceHeartbeat;
+        presenceTtl = builder.presenceTtl;
     }
 
     public static BusOptions defaults() {
@@ -136,7 +144,8 @@ public final class BusOptions {
                 .reconnectDelay(reconnectMinDelay, reconnectMaxDelay)
                 .maxInboxLength(maxInboxLength)
                 .inboxRetention(inboxRetention)
-                .auditCap(auditCap);
+                .auditCap(auditCap)
+                .presence(presenceHeartbeat, presenceTtl);
     }
 
     /** Default {@link #DEFAULT_CONNECT_TIMEOUT}. */
@@ -276,6 +285,16 @@ public final class BusOptions {
         return auditCap;
     }
 
+    /** Default {@link #DEFAULT_PRESENCE_HEARTBEAT}. */
+    public Duration presenceHeartbeat() {
+        return presenceHeartbeat;
+    }
+
+    /** Default {@link #DEFAULT_PRESENCE_TTL}. */
+    public Duration presenceTtl() {
+        return presenceTtl;
+    }
+
     /** Default {@link BusListener#NONE}. */
     public BusListener listener() {
         return listener;
@@ -293,7 +312,7 @@ public final class BusOptions {
                 + ", strictDurability=" + strictDurability + ", allowEvictingMemoryPolicy=" + allowEvictingMemoryPolicy
                 + ", reconnectDelay=" + reconnectMinDelay + ".." + reconnectMaxDelay
                 + ", maxInboxLength=" + maxInboxLength + ", inboxRetention=" + inboxRetention
-                + ", auditCap=" + auditCap + '}';
+                + ", auditCap=" + auditCap + ", presence=" + presenceHeartbeat + "/" + presenceTtl + '}';
     }
 
     /** Builds {@link BusOptions}; each setter rejects a bad value at once, naming it. */
@@ -320,6 +339,8 @@ public final class BusOptions {
         private long maxInboxLength = DEFAULT_MAX_INBOX_LENGTH;
         private Retention inboxRetention = DEFAULT_INBOX_RETENTION;
         private long auditCap = DEFAULT_AUDIT_CAP;
+        private Duration presenceHeartbeat = DEFAULT_PRESENCE_HEARTBEAT;
+        private Duration presenceTtl = DEFAULT_PRESENCE_TTL;
 
         private Builder() {
         }
@@ -444,6 +465,18 @@ public final class BusOptions {
                 throw new IllegalArgumentException("auditCap must be >= 0, was " + auditCap);
             }
             this.auditCap = auditCap;
+            return this;
+        }
+
+        /** Heartbeat every {@code heartbeat}, each keeping the agent live for {@code ttl} (at least 2 heartbeats). */
+        public Builder presence(Duration heartbeat, Duration ttl) {
+            positive("presenceHeartbeat", heartbeat);
+            positive("presenceTtl", ttl);
+            if (ttl.compareTo(heartbeat.multipliedBy(2)) < 0) {
+                throw new IllegalArgumentException("presenceTtl " + ttl + " must be at least two heartbeats (" + heartbeat + ")");
+            }
+            this.presenceHeartbeat = heartbeat;
+            this.presenceTtl = ttl;
             return this;
         }
 

@@ -77,6 +77,7 @@ final class InboxSubscription implements Subscription {
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     /** Reader thread only. */
     private long nextMoveNanos = System.nanoTime();
+    private long nextHeartbeatNanos = System.nanoTime();
 
     /** An entry as read, not yet decoded: decoding happens on the handler thread, off the reader's path. */
     private record ReadEntry(StreamFeed feed, String id, Map<String, byte[]> body, int deliveries, long readNanos,
@@ -138,12 +139,16 @@ final class InboxSubscription implements Subscription {
     }
 
     /**
-     * The instance's own maintenance, run through its first feed: moving due delayed messages of an
-     * inbox. Returns when it is next due, as a {@link System#nanoTime()} value.
+     * The instance's own maintenance, run through its first feed: the presence heartbeat and moving
+     * due delayed messages of an inbox. Returns when it is next due, as a {@link System#nanoTime()} value.
      */
     long maintain(StreamFeed feed, long now) {
         if (!isInbox || feed != feeds.get(0)) {
             return Long.MAX_VALUE;
+        }
+        if (now - nextHeartbeatNanos >= 0 && !closing.get()) {
+            bus.presence().heartbeat(agent, consumer());
+            nextHeartbeatNanos = now + bus.options().presenceHeartbeat().toNanos();
         }
         if (now - nextMoveNanos >= 0) {
             long waitMillis = RedisAgentBus.await(bus.moveDue(agent), bus.options().commandTimeout().toMillis(),
@@ -152,7 +157,7 @@ final class InboxSubscription implements Subscription {
             long nextMillis = waitMillis < 0 ? MOVE_CHECK_MILLIS : Math.min(waitMillis, MOVE_CHECK_MILLIS);
             nextMoveNanos = now + TimeUnit.MILLISECONDS.toNanos(nextMillis);
         }
-        return nextMoveNanos;
+        return Math.min(nextMoveNanos, nextHeartbeatNanos);
     }
 
     CompletionStage<SendReceipt> reply(Envelope reply) {
@@ -191,6 +196,8 @@ final class InboxSubscription implements Subscription {
                 .thenCompose(settled -> CompletableFuture.allOf(feeds.stream()
                         .map(feed -> feed.release().toCompletableFuture())
                         .toArray(CompletableFuture[]::new)))
+                .thenCompose(released -> isInbox ? bus.presence().leave(agent, consumer())
+                        : CompletableFuture.completedFuture(null))
                 .whenComplete((released, failure) -> closed.complete(null));
         checkIdle();
     }

@@ -35,6 +35,27 @@ final class KeySchema {
         return "agent:{" + agent.value() + "}:dedup:" + messageId.value();
     }
 
+    /** Live agents: id -> expiry of its latest heartbeat (ms since epoch). */
+    static final String LIVE_AGENTS = "agents:live";
+    /** Agents that published a card. */
+    static final String CARDS = "agents:cards";
+    /** The broadcast channel of presence changes. */
+    static final String PRESENCE_CHANNEL = "events:agents:presence";
+
+    static String card(AgentId agent) {
+        return "agent:{" + agent.value() + "}:card";
+    }
+
+    /** The running instances of an agent: consumer -> expiry of its latest heartbeat. */
+    static String instances(AgentId agent) {
+        return "agent:{" + agent.value() + "}:instances";
+    }
+
+    /** Agents whose card lists a capability. */
+    static String capability(String capability) {
+        return "agents:capability:" + capability;
+    }
+
     /** The set of hash tags that have an audit shard: the merge-on-read index of the audit trail. */
     static final String AUDIT_SHARDS = "audit:shards";
 

@@ -3,6 +3,7 @@ package io.agentbus.redis;
 import io.agentbus.AgentBus;
 import io.agentbus.AgentBusException;
 import io.agentbus.AgentId;
+import io.agentbus.AgentRegistry;
 import io.agentbus.AuditTrail;
 import io.agentbus.BroadcastHandler;
 import io.agentbus.BroadcastStats;
@@ -126,6 +127,7 @@ final class RedisAgentBus implements AgentBus {
     private final PendingRequests requests;
     private final Set<String> knownAuditShards = ConcurrentHashMap.newKeySet();
     private final RedisAuditTrail audit;
+    private final RedisRegistry registry;
     private final Broadcasts broadcasts;
 
     private RedisAgentBus(BusOptions options, ClientResources resources, RedisClient client, ConnectionWatch watch,
@@ -148,6 +150,7 @@ final class RedisAgentBus implements AgentBus {
         this.handlerPool = Executors.newFixedThreadPool(options.handlerThreads(), daemonThreads("agentbus-handler-"));
         this.requests = new PendingRequests(options.listener());
         this.audit = new RedisAuditTrail(this);
+        this.registry = new RedisRegistry(this);
         this.broadcasts = new Broadcasts(client, commands, handlerPool, consumerPrefix);
         watch.watchBroadcasts(broadcasts);
     }
@@ -156,8 +159,10 @@ final class RedisAgentBus implements AgentBus {
         String shownUri = BusUri.masked(uri.toString());
         uri.setTimeout(options.commandTimeout());
         ClientResources resources = DefaultClientResources.builder()
-                .reconnectDelay(Delay.fullJitter(options.reconnectMinDelay(), options.reconnectMaxDelay(),
-                        options.reconnectMinDelay().toMillis(), TimeUnit.MILLISECONDS))
+                .reconnectDelay(options.reconnectMinDelay().equals(options.reconnectMaxDelay())
+                        ? Delay.constant(options.reconnectMinDelay())
+                        : Delay.fullJitter(options.reconnectMinDelay(), options.reconnectMaxDelay(),
+                                options.reconnectMinDelay().toMillis(), TimeUnit.MILLISECONDS))
                 .build();
         RedisClient client = RedisClient.create(resources, uri);
         client.setOptions(clientOptions(options));
@@ -455,6 +460,16 @@ final class RedisAgentBus implements AgentBus {
     @Override
     public BroadcastStats broadcastStats() {
         return broadcasts.stats();
+    }
+
+    @Override
+    public AgentRegistry registry() {
+        checkOpen();
+        return registry;
+    }
+
+    RedisRegistry presence() {
+        return registry;
     }
 
     @Override

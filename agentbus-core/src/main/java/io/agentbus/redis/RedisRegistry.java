@@ -1,0 +1,188 @@
+package io.agentbus.redis;
+
+import io.agentbus.AgentCard;
+import io.agentbus.AgentId;
+import io.agentbus.AgentRegistry;
+import io.agentbus.Envelope;
+import io.lettuce.core.Range;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The registry on Redis: a card is a hash {@code agent:{id}:card}, indexed by {@code agents:cards} and
+ * one set per capability ({@code agents:capability:<c>}); presence is the sorted set
+ * {@code agents:live} (agent -> heartbeat expiry), kept by {@code presence.lua} with every heartbeat,
+ * and {@code agent:{id}:instances} (consumer -> expiry). Joins and leaves are broadcast on
+ * {@code events:agents:presence}.
+ */
+final class RedisRegistry implements AgentRegistry {
+
+    private static final Logger log = LoggerFactory.getLogger(RedisRegistry.class);
+    private static final LuaScript PRESENCE = LuaScript.load("presence.lua");
+    private static final String META = "meta.";
+
+    private final RedisAgentBus bus;
+    private final RedisAsyncCommands<String, String> redis;
+
+    RedisRegistry(RedisAgentBus bus) {
+        this.bus = bus;
+        this.redis = bus.commands();
+    }
+
+    @Override
+    public void publish(AgentCard card) {
+        Objects.requireNonNull(card, "card");
+        Optional<AgentCard> previous = card(card.id());
+        Map<String, String> fields = new LinkedHashMap<>();
+        fields.put("role", card.role());
+        fields.put("version", card.version());
+        fields.put("description", card.description());
+        fields.put("capabilities", String.join(",", card.capabilities()));
+        card.metadata().forEach((name, value) -> fields.put(META + name, value));
+        String key = KeySchema.card(card.id());
+        await(redis.del(key), "replace card of " + card.id());
+        await(redis.hset(key, fields), "publish card of " + card.id());
+        await(redis.sadd(KeySchema.CARDS, card.id().value()), "index card of " + card.id());
+        previous.ifPresent(old -> old.capabilities().stream().filter(c -> !card.capabilities().contains(c))
+                .forEach(c -> await(redis.srem(KeySchema.capability(c), card.id().value()), "unindex " + c)));
+        for (String capability : card.capabilities()) {
+            await(redis.sadd(KeySchema.capability(capability), card.id().value()), "index " + capability);
+        }
+    }
+
+    @Override
+    public void remove(AgentId agent) {
+        card(agent).ifPresent(card -> card.capabilities()
+                .forEach(c -> await(redis.srem(KeySchema.capability(c), agent.value()), "unindex " + c)));
+        await(redis.del(KeySchema.card(agent)), "remove card of " + agent);
+        await(redis.srem(KeySchema.CARDS, agent.value()), "unindex card of " + agent);
+    }
+
+    @Override
+    public Optional<AgentCard> card(AgentId agent) {
+        Map<String, String> fields = await(redis.hgetall(KeySchema.card(agent)), "read card of " + agent);
+        return fields.isEmpty() ? Optional.empty() : Optional.of(toCard(agent, fields));
+    }
+
+    @Override
+    public List<AgentCard> live() {
+        return cards(liveIds());
+    }
+
+    @Override
+    public List<AgentCard> withCapability(String capability) {
+        Set<String> able = await(redis.smembers(KeySchema.capability(capability)), "find " + capability);
+        List<String> live = liveIds().stream().filter(able::contains).toList();
+        return cards(live);
+    }
+
+    @Override
+    public boolean isLive(AgentId agent) {
+        Double expiry = await(redis.zscore(KeySchema.LIVE_AGENTS, agent.value()), "presence of " + agent);
+        return expiry != null && expiry > serverMillis();
+    }
+
+    @Override
+    public AutoCloseable watch(Consumer<PresenceEvent> listener) {
+        return bus.listen(KeySchema.PRESENCE_CHANNEL, (channel, message) -> listener.accept(new PresenceEvent(
+                AgentId.of(message.payload().replaceAll(".*\"agent\":\"([^\"]+)\".*", "$1")),
+                message.messageType().equals("agent.joined"))));
+    }
+
+    /** One heartbeat of a running instance; also sweeps expired agents and announces joins and leaves. */
+    CompletionStage<?> heartbeat(AgentId agent, String consumer) {
+        long ttl = bus.options().presenceTtl().toMillis();
+        redis.zadd(KeySchema.instances(agent), (double) (System.currentTimeMillis() + ttl), consumer);
+        return announce(PRESENCE.run(redis, ScriptOutputType.MULTI, new String[] {KeySchema.LIVE_AGENTS},
+                agent.value(), Long.toString(ttl)), agent);
+    }
+
+    /** An instance stopped cleanly: gone at once, and the agent with it if it was the last one. */
+    CompletionStage<?> leave(AgentId agent, String consumer) {
+        String instances = KeySchema.instances(agent);
+        return redis.zrem(instances, consumer)
+                .thenCompose(removed -> redis.zcount(instances, Range.create((double) System.currentTimeMillis(),
+                        Double.POSITIVE_INFINITY)))
+                .thenCompose(stillRunning -> stillRunning > 0
+                        ? java.util.concurrent.CompletableFuture.completedFuture(0L)
+                        : redis.zrem(KeySchema.LIVE_AGENTS, agent.value()).thenApply(gone -> {
+                            if (gone > 0) {
+                                publish(agent, false);
+                            }
+                            return gone;
+                        }));
+    }
+
+    private CompletionStage<?> announce(CompletionStage<List<Object>> presence, AgentId agent) {
+        return presence.thenAccept(reply -> {
+            if ((Long) reply.get(0) == 1) {
+                publish(agent, true);
+            }
+            for (Object gone : (List<?>) reply.get(1)) {
+                publish(AgentId.of(String.valueOf(gone)), false);
+            }
+        }).whenComplete((done, failure) -> {
+            if (failure != null) {
+                log.warn("heartbeat of {} failed: {}", agent, failure.toString());
+            }
+        });
+    }
+
+    private void publish(AgentId agent, boolean joined) {
+        bus.publish(KeySchema.PRESENCE_CHANNEL, Envelope.builder().from("agentbus").to("everyone")
+                .type(joined ? "agent.joined" : "agent.left").payload(Map.of("agent", agent.value())).build());
+    }
+
+    private List<String> liveIds() {
+        return await(redis.zrangebyscore(KeySchema.LIVE_AGENTS,
+                Range.create((double) serverMillis(), Double.POSITIVE_INFINITY)), "list live agents");
+    }
+
+    private List<AgentCard> cards(List<String> ids) {
+        Map<String, CompletionStage<Map<String, String>>> pending = new HashMap<>();
+        for (String id : ids) {
+            pending.put(id, redis.hgetall(KeySchema.card(AgentId.of(id))));
+        }
+        List<AgentCard> cards = new ArrayList<>();
+        for (String id : ids) {
+            Map<String, String> fields = await(pending.get(id), "read card of " + id);
+            cards.add(fields.isEmpty() ? AgentCard.of(AgentId.of(id), "") : toCard(AgentId.of(id), fields));
+        }
+        return cards;
+    }
+
+    private long serverMillis() {
+        List<String> time = await(redis.time(), "read server time");
+        return Long.parseLong(time.get(0)) * 1000 + Long.parseLong(time.get(1)) / 1000;
+    }
+
+    private static AgentCard toCard(AgentId agent, Map<String, String> fields) {
+        String capabilities = fields.getOrDefault("capabilities", "");
+        Set<String> skills = capabilities.isEmpty() ? Set.of() : new HashSet<>(Arrays.asList(capabilities.split(",")));
+        Map<String, String> metadata = new LinkedHashMap<>();
+        fields.forEach((name, value) -> {
+            if (name.startsWith(META)) {
+                metadata.put(name.substring(META.length()), value);
+            }
+        });
+        return new AgentCard(agent, fields.get("role"), skills, fields.get("version"), fields.get("description"), metadata);
+    }
+
+    private <T> T await(CompletionStage<T> stage, String action) {
+        return RedisAgentBus.await(stage, bus.options().commandTimeout().toMillis(), action);
+    }
+}
