@@ -109,6 +109,16 @@ public interface AgentBus extends AutoCloseable {
      */
     CompletionStage<Envelope> request(Envelope request, java.time.Duration timeout);
 
+    /**
+     * Sends {@code request} up an escalation chain: to {@code chain[0]} first; if it does not reply
+     * within {@code deadlinePerLevel}, or replies with {@code "escalate": true} in its payload, to the
+     * next level, and so on. Each level gets the request as a new message (id {@code <id>.e<level>})
+     * whose {@code escalation_path} field lists the levels passed, and each escalation is recorded as
+     * a decision in the audit trail. Completes with the first real reply, or fails with the last
+     * level's {@link RequestTimeoutException}.
+     */
+    CompletionStage<Envelope> escalate(Envelope request, java.util.List<AgentId> chain, java.time.Duration deadlinePerLevel);
+
     /** Starts an instance of {@code agent} that answers each message with what {@code handler} returns. */
     Subscription serve(AgentId agent, RequestHandler handler);
 

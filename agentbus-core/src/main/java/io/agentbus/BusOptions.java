@@ -36,6 +36,10 @@ public final class BusOptions {
     public static final Retention DEFAULT_INBOX_RETENTION = Retention.maxLength(10_000);
     /** Sends that may wait for Redis at once before a new one fails at once. */
     public static final int DEFAULT_REQUEST_QUEUE_SIZE = 10_000;
+    /** Failed requests in a row to one agent that open its circuit. */
+    public static final int DEFAULT_BREAKER_THRESHOLD = 5;
+    /** How long an open circuit fails requests fast before it lets one probe through. */
+    public static final Duration DEFAULT_BREAKER_COOL_DOWN = Duration.ofSeconds(10);
     /** How often a running instance renews its agent's presence. */
     public static final Duration DEFAULT_PRESENCE_HEARTBEAT = Duration.ofSeconds(5);
     /** How long a heartbeat keeps an agent live. */
@@ -85,6 +89,9 @@ public final class BusOptions {
     private final long auditCap;
     private final Duration presenceHeartbeat;
     private final Duration presenceTtl;
+    private final boolean requireLiveRecipient;
+    private final int breakerThreshold;
+    private final Duration breakerCoolDown;
 
     private BusOptions(Builder builder) {
         connectTimeout = builder.connectTimeout;
@@ -111,6 +118,9 @@ public final class BusOptions {
         auditCap = builder.auditCap;
         presenceHeartbeat = builder.presenceHeartbeat;
         presenceTtl = builder.presenceTtl;
+        requireLiveRecipient = builder.requireLiveRecipient;
+        breakerThreshold = builder.breakerThreshold;
+        breakerCoolDown = builder.breakerCoolDown;
     }
 
     public static BusOptions defaults() {
@@ -145,7 +155,9 @@ public final class BusOptions {
                 .maxInboxLength(maxInboxLength)
                 .inboxRetention(inboxRetention)
                 .auditCap(auditCap)
-                .presence(presenceHeartbeat, presenceTtl);
+                .presence(presenceHeartbeat, presenceTtl)
+                .requireLiveRecipient(requireLiveRecipient)
+                .breaker(breakerThreshold, breakerCoolDown);
     }
 
     /** Default {@link #DEFAULT_CONNECT_TIMEOUT}. */
@@ -295,6 +307,25 @@ public final class BusOptions {
         return presenceTtl;
     }
 
+    /**
+     * Fail a send or request to an agent without a live instance at once with
+     * {@link NoLiveInstanceException} (one presence lookup per send), instead of queueing it in the
+     * durable inbox. Default false.
+     */
+    public boolean requireLiveRecipient() {
+        return requireLiveRecipient;
+    }
+
+    /** Default {@link #DEFAULT_BREAKER_THRESHOLD}; {@code 0} turns the circuit breaker off. */
+    public int breakerThreshold() {
+        return breakerThreshold;
+    }
+
+    /** Default {@link #DEFAULT_BREAKER_COOL_DOWN}. */
+    public Duration breakerCoolDown() {
+        return breakerCoolDown;
+    }
+
     /** Default {@link BusListener#NONE}. */
     public BusListener listener() {
         return listener;
@@ -312,7 +343,8 @@ public final class BusOptions {
                 + ", strictDurability=" + strictDurability + ", allowEvictingMemoryPolicy=" + allowEvictingMemoryPolicy
                 + ", reconnectDelay=" + reconnectMinDelay + ".." + reconnectMaxDelay
                 + ", maxInboxLength=" + maxInboxLength + ", inboxRetention=" + inboxRetention
-                + ", auditCap=" + auditCap + ", presence=" + presenceHeartbeat + "/" + presenceTtl + '}';
+                + ", auditCap=" + auditCap + ", presence=" + presenceHeartbeat + "/" + presenceTtl
+                + ", requireLiveRecipient=" + requireLiveRecipient + ", breaker=" + breakerThreshold + "/" + breakerCoolDown + '}';
     }
 
     /** Builds {@link BusOptions}; each setter rejects a bad value at once, naming it. */
@@ -341,6 +373,9 @@ public final class BusOptions {
         private long auditCap = DEFAULT_AUDIT_CAP;
         private Duration presenceHeartbeat = DEFAULT_PRESENCE_HEARTBEAT;
         private Duration presenceTtl = DEFAULT_PRESENCE_TTL;
+        private boolean requireLiveRecipient;
+        private int breakerThreshold = DEFAULT_BREAKER_THRESHOLD;
+        private Duration breakerCoolDown = DEFAULT_BREAKER_COOL_DOWN;
 
         private Builder() {
         }
@@ -477,6 +512,21 @@ public final class BusOptions {
             }
             this.presenceHeartbeat = heartbeat;
             this.presenceTtl = ttl;
+            return this;
+        }
+
+        public Builder requireLiveRecipient(boolean requireLiveRecipient) {
+            this.requireLiveRecipient = requireLiveRecipient;
+            return this;
+        }
+
+        /** Open a destination's circuit after {@code threshold} failed requests in a row; probe after {@code coolDown}. */
+        public Builder breaker(int threshold, Duration coolDown) {
+            if (threshold < 0) {
+                throw new IllegalArgumentException("breaker threshold must be >= 0, was " + threshold);
+            }
+            this.breakerThreshold = threshold;
+            this.breakerCoolDown = positive("breakerCoolDown", coolDown);
             return this;
         }
 

@@ -11,6 +11,9 @@ import io.agentbus.BroadcastSubscription;
 import io.agentbus.BusOptions;
 import io.agentbus.PublishReceipt;
 import io.agentbus.BusUnavailableException;
+import io.agentbus.CircuitOpenException;
+import io.agentbus.NoLiveInstanceException;
+import io.agentbus.RequestTimeoutException;
 import io.agentbus.ConnectionState;
 import io.agentbus.Durability;
 import io.agentbus.NotReplicatedException;
@@ -53,6 +56,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.HexFormat;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -63,7 +67,10 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.ExecutorService;
@@ -128,6 +135,7 @@ final class RedisAgentBus implements AgentBus {
     private final Set<String> knownAuditShards = ConcurrentHashMap.newKeySet();
     private final RedisAuditTrail audit;
     private final RedisRegistry registry;
+    private final CircuitBreakers breakers;
     private final Broadcasts broadcasts;
 
     private RedisAgentBus(BusOptions options, ClientResources resources, RedisClient client, ConnectionWatch watch,
@@ -151,6 +159,7 @@ final class RedisAgentBus implements AgentBus {
         this.requests = new PendingRequests(options.listener());
         this.audit = new RedisAuditTrail(this);
         this.registry = new RedisRegistry(this);
+        this.breakers = new CircuitBreakers(options.breakerThreshold(), options.breakerCoolDown());
         this.broadcasts = new Broadcasts(client, commands, handlerPool, consumerPrefix);
         watch.watchBroadcasts(broadcasts);
     }
@@ -248,8 +257,22 @@ final class RedisAgentBus implements AgentBus {
     public CompletionStage<SendReceipt> send(Envelope envelope) {
         checkOpen();
         checkPayload(envelope);
-        return append(PriorityBand.of(envelope.priority()).inbox(envelope.toAgent()),
-                KeySchema.dedup(envelope.toAgent(), envelope.messageId()), envelope, "", options.maxInboxLength());
+        return whenLive(envelope.toAgent(), () -> append(PriorityBand.of(envelope.priority()).inbox(envelope.toAgent()),
+                KeySchema.dedup(envelope.toAgent(), envelope.messageId()), envelope, "", options.maxInboxLength()));
+    }
+
+    /** Runs {@code step}, first checking the recipient is live if {@link BusOptions#requireLiveRecipient()}. */
+    private <T> CompletionStage<T> whenLive(AgentId to, Supplier<CompletionStage<T>> step) {
+        if (!options.requireLiveRecipient()) {
+            return step.get();
+        }
+        return RedisErrors.mapped(commands.zscore(KeySchema.LIVE_AGENTS, to.value()), "check presence of " + to)
+                .thenCompose(expiry -> {
+                    if (expiry == null || expiry <= System.currentTimeMillis()) {
+                        throw new NoLiveInstanceException(to);
+                    }
+                    return step.get();
+                });
     }
 
     @Override
@@ -394,9 +417,66 @@ final class RedisAgentBus implements AgentBus {
             }
         }
         Envelope outgoing = request.replyTo().isPresent() ? request : request.toBuilder().replyTo(requester).build();
-        return requests.start(outgoing, timeout, () -> append(PriorityBand.of(outgoing.priority()).inbox(outgoing.toAgent()),
-                KeySchema.dedup(outgoing.toAgent(), outgoing.messageId()), outgoing, KeySchema.INBOX_GROUP,
-                options.maxInboxLength()));
+        AgentId to = outgoing.toAgent();
+        try {
+            breakers.admit(to);
+        } catch (CircuitOpenException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        CompletionStage<Envelope> reply = requests.start(outgoing, timeout, () -> whenLive(to, () -> append(
+                PriorityBand.of(outgoing.priority()).inbox(to), KeySchema.dedup(to, outgoing.messageId()), outgoing,
+                KeySchema.INBOX_GROUP, options.maxInboxLength())));
+        return reply.whenComplete((answer, failure) -> {
+            if (failure == null) {
+                breakers.succeeded(to);
+            } else if (failure instanceof RequestTimeoutException) {
+                breakers.failed(to);
+            }
+        });
+    }
+
+    @Override
+    public CompletionStage<Envelope> escalate(Envelope request, List<AgentId> chain, Duration deadlinePerLevel) {
+        if (chain.isEmpty()) {
+            throw new IllegalArgumentException("an escalation chain needs at least one level");
+        }
+        return escalateFrom(request, chain, 0, deadlinePerLevel, new ArrayList<>());
+    }
+
+    private CompletionStage<Envelope> escalateFrom(Envelope request, List<AgentId> chain, int level, Duration deadline,
+                                                   List<String> path) {
+        AgentId to = chain.get(level);
+        path.add(to.value());
+        Envelope attempt = request.toBuilder().messageId(request.messageId().value() + ".e" + level).to(to)
+                .extension("escalation_path", String.join(">", path)).build();
+        return request(attempt, deadline).handle((reply, failure) -> {
+            boolean last = level == chain.size() - 1;
+            boolean askedToEscalate = failure == null && wantsEscalation(reply);
+            boolean timedOut = failure instanceof RequestTimeoutException
+                    || (failure != null && failure.getCause() instanceof RequestTimeoutException);
+            if (last || (!askedToEscalate && !timedOut)) {
+                if (failure != null) {
+                    throw failure instanceof CompletionException completion ? completion : new CompletionException(failure);
+                }
+                return CompletableFuture.completedFuture(reply);
+            }
+            Map<String, String> details = new LinkedHashMap<>();
+            details.put("escalation_path", String.join(">", path));
+            details.put("next", chain.get(level + 1).value());
+            details.put("why", timedOut ? "no reply within " + deadline : "asked to escalate");
+            details.put("message_id", request.messageId().value());
+            request.conversationId().ifPresent(id -> details.put("conversation_id", id));
+            audit.decision(to, "escalate", details);
+            return escalateFrom(request, chain, level + 1, deadline, path);
+        }).thenCompose(next -> next);
+    }
+
+    private static boolean wantsEscalation(Envelope reply) {
+        try {
+            return JSON.readTree(reply.payload()).path("escalate").asBoolean(false);
+        } catch (JsonProcessingException e) {
+            return false;
+        }
     }
 
     @Override

@@ -1,0 +1,72 @@
+package io.agentbus.redis;
+
+import io.agentbus.AgentId;
+import io.agentbus.CircuitOpenException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * One circuit per request destination: closed while requests succeed; open after {@code threshold}
+ * timeouts in a row, failing requests at once; after the cool-down one probe request goes through,
+ * and its success closes the circuit (its failure opens it again).
+ */
+final class CircuitBreakers {
+
+    private final int threshold;
+    private final long coolDownNanos;
+    private final Map<AgentId, Circuit> circuits = new ConcurrentHashMap<>();
+
+    private static final class Circuit {
+        int failures;
+        long openedAt;
+        boolean probing;
+    }
+
+    CircuitBreakers(int threshold, Duration coolDown) {
+        this.threshold = threshold;
+        this.coolDownNanos = coolDown.toNanos();
+    }
+
+    /** Lets a request to {@code to} go, or throws {@link CircuitOpenException}. */
+    void admit(AgentId to) {
+        if (threshold == 0) {
+            return;
+        }
+        Circuit circuit = circuits.computeIfAbsent(to, agent -> new Circuit());
+        synchronized (circuit) {
+            if (circuit.failures < threshold) {
+                return;
+            }
+            long waited = System.nanoTime() - circuit.openedAt;
+            if (waited < coolDownNanos || circuit.probing) {
+                throw new CircuitOpenException(to, circuit.failures, Duration.ofNanos(Math.max(0, coolDownNanos - waited)));
+            }
+            circuit.probing = true; // this request is the probe
+        }
+    }
+
+    void succeeded(AgentId to) {
+        Circuit circuit = circuits.get(to);
+        if (circuit != null) {
+            synchronized (circuit) {
+                circuit.failures = 0;
+                circuit.probing = false;
+            }
+        }
+    }
+
+    void failed(AgentId to) {
+        if (threshold == 0) {
+            return;
+        }
+        Circuit circuit = circuits.computeIfAbsent(to, agent -> new Circuit());
+        synchronized (circuit) {
+            circuit.failures++;
+            circuit.probing = false;
+            if (circuit.failures >= threshold) {
+                circuit.openedAt = System.nanoTime();
+            }
+        }
+    }
+}
