@@ -16,7 +16,7 @@ class HelpTest {
     static Stream<Arguments> commandsAndTheirOptions() {
         return Stream.of(
                 Arguments.of("", new String[] {"--redis", "--help", "--version", "demo", "send", "receive", "inbox", "dlq",
-                    "audit"}),
+                    "audit", "agents"}),
                 Arguments.of("demo", new String[] {"--messages", "--redis"}),
                 Arguments.of("send", new String[] {"--from", "--to", "--type", "--payload", "--priority", "--redis"}),
                 Arguments.of("receive", new String[] {"AGENT", "--count", "--timeout", "--json", "--redis"}),
@@ -29,7 +29,9 @@ class HelpTest {
                 Arguments.of("audit", new String[] {"tail", "replay", "--redis"}),
                 Arguments.of("audit tail", new String[] {"--agent", "--conversation", "--correlation", "--type", "--since",
                     "--limit", "--follow", "--follow-for", "--json", "--redis"}),
-                Arguments.of("audit replay", new String[] {"--conversation", "--into", "--redis"}));
+                Arguments.of("audit replay", new String[] {"--conversation", "--into", "--redis"}),
+                Arguments.of("agents", new String[] {"--capability", "--json", "watch", "--redis"}),
+                Arguments.of("agents watch", new String[] {"--count", "--timeout", "--redis"}));
     }
 
     @ParameterizedTest(name = "agentbus {0} --help")
