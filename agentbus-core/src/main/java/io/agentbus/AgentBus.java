@@ -160,6 +160,9 @@ public interface AgentBus extends AutoCloseable {
     /** The durable topic {@code topic:{name}} with its retention. */
     DurableTopic topic(String name, Retention retention);
 
+    /** Swarm state with optimistic concurrency, checkpoints, coordinators and recovery. */
+    Swarms swarms();
+
     /** Agent cards, presence, and lookups by capability. */
     AgentRegistry registry();
 

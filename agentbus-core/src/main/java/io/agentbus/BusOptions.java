@@ -40,6 +40,8 @@ public final class BusOptions {
     public static final int DEFAULT_BREAKER_THRESHOLD = 5;
     /** How long an open circuit fails requests fast before it lets one probe through. */
     public static final Duration DEFAULT_BREAKER_COOL_DOWN = Duration.ofSeconds(10);
+    /** How long a swarm's state lives without a write. */
+    public static final Duration DEFAULT_SWARM_STATE_TTL = Duration.ofHours(1);
     /** How often a running instance renews its agent's presence. */
     public static final Duration DEFAULT_PRESENCE_HEARTBEAT = Duration.ofSeconds(5);
     /** How long a heartbeat keeps an agent live. */

@@ -75,6 +75,21 @@ final class KeySchema {
         return key.substring(open + 1, close);
     }
 
+    /** Every swarm that has had state: the index of swarm list, instead of KEYS. */
+    static final String SWARMS = "swarms";
+
+    static String swarmState(String swarm) {
+        return "swarm:{" + swarm + "}:state";
+    }
+
+    static String swarmCheckpoints(String swarm) {
+        return "swarm:{" + swarm + "}:checkpoints";
+    }
+
+    static String swarmCoordinator(String swarm) {
+        return "swarm:{" + swarm + "}:coordinator";
+    }
+
     static String topic(String name) {
         return "topic:{" + name + "}";
     }

@@ -4,6 +4,7 @@ import io.agentbus.AgentBus;
 import io.agentbus.AgentBusException;
 import io.agentbus.AgentId;
 import io.agentbus.AgentRegistry;
+import io.agentbus.Swarms;
 import io.agentbus.AuditTrail;
 import io.agentbus.BroadcastHandler;
 import io.agentbus.BroadcastStats;
@@ -136,6 +137,7 @@ final class RedisAgentBus implements AgentBus {
     private final RedisAuditTrail audit;
     private final RedisRegistry registry;
     private final CircuitBreakers breakers;
+    private final RedisSwarms swarms;
     private final Broadcasts broadcasts;
 
     private RedisAgentBus(BusOptions options, ClientResources resources, RedisClient client, ConnectionWatch watch,
@@ -160,6 +162,7 @@ final class RedisAgentBus implements AgentBus {
         this.audit = new RedisAuditTrail(this);
         this.registry = new RedisRegistry(this);
         this.breakers = new CircuitBreakers(options.breakerThreshold(), options.breakerCoolDown());
+        this.swarms = new RedisSwarms(this);
         this.broadcasts = new Broadcasts(client, commands, handlerPool, consumerPrefix);
         watch.watchBroadcasts(broadcasts);
     }
@@ -540,6 +543,12 @@ final class RedisAgentBus implements AgentBus {
     @Override
     public BroadcastStats broadcastStats() {
         return broadcasts.stats();
+    }
+
+    @Override
+    public Swarms swarms() {
+        checkOpen();
+        return swarms;
     }
 
     @Override
