@@ -16,7 +16,7 @@ class HelpTest {
     static Stream<Arguments> commandsAndTheirOptions() {
         return Stream.of(
                 Arguments.of("", new String[] {"--redis", "--help", "--version", "demo", "send", "receive", "inbox", "dlq",
-                    "audit", "agents"}),
+                    "audit", "agents", "swarm"}),
                 Arguments.of("demo", new String[] {"--messages", "--redis"}),
                 Arguments.of("send", new String[] {"--from", "--to", "--type", "--payload", "--priority", "--redis"}),
                 Arguments.of("receive", new String[] {"AGENT", "--count", "--timeout", "--json", "--redis"}),
@@ -31,7 +31,11 @@ class HelpTest {
                     "--limit", "--follow", "--follow-for", "--json", "--redis"}),
                 Arguments.of("audit replay", new String[] {"--conversation", "--into", "--redis"}),
                 Arguments.of("agents", new String[] {"--capability", "--json", "watch", "--redis"}),
-                Arguments.of("agents watch", new String[] {"--count", "--timeout", "--redis"}));
+                Arguments.of("agents watch", new String[] {"--count", "--timeout", "--redis"}),
+                Arguments.of("swarm", new String[] {"list", "show", "recover", "--redis"}),
+                Arguments.of("swarm list", new String[] {"--redis"}),
+                Arguments.of("swarm show", new String[] {"ID", "--redis"}),
+                Arguments.of("swarm recover", new String[] {"ID", "--coordinator", "--ttl", "--redis"}));
     }
 
     @ParameterizedTest(name = "agentbus {0} --help")
