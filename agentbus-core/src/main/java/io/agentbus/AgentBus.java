@@ -160,6 +160,9 @@ public interface AgentBus extends AutoCloseable {
     /** The durable topic {@code topic:{name}} with its retention. */
     DurableTopic topic(String name, Retention retention);
 
+    /** The event bus of {@code swarm}: {@code event:{swarm}:<type>} channels with priority bypass. */
+    SwarmEvents swarmEvents(String swarm);
+
     /** Swarm state with optimistic concurrency, checkpoints, coordinators and recovery. */
     Swarms swarms();
 

@@ -40,6 +40,8 @@ public final class BusOptions {
     public static final int DEFAULT_BREAKER_THRESHOLD = 5;
     /** How long an open circuit fails requests fast before it lets one probe through. */
     public static final Duration DEFAULT_BREAKER_COOL_DOWN = Duration.ofSeconds(10);
+    /** Events per second one swarm's event bus publishes before priorities 1-7 are deferred. */
+    public static final int DEFAULT_SWARM_EVENT_RATE = 1_000;
     /** How long a swarm's state lives without a write. */
     public static final Duration DEFAULT_SWARM_STATE_TTL = Duration.ofHours(1);
     /** How often a running instance renews its agent's presence. */
@@ -94,6 +96,7 @@ public final class BusOptions {
     private final boolean requireLiveRecipient;
     private final int breakerThreshold;
     private final Duration breakerCoolDown;
+    private final int swarmEventRate;
 
     private BusOptions(Builder builder) {
         connectTimeout = builder.connectTimeout;
@@ -123,6 +126,7 @@ public final class BusOptions {
         requireLiveRecipient = builder.requireLiveRecipient;
         breakerThreshold = builder.breakerThreshold;
         breakerCoolDown = builder.breakerCoolDown;
+        swarmEventRate = builder.swarmEventRate;
     }
 
     public static BusOptions defaults() {
@@ -159,7 +163,8 @@ public final class BusOptions {
                 .auditCap(auditCap)
                 .presence(presenceHeartbeat, presenceTtl)
                 .requireLiveRecipient(requireLiveRecipient)
-                .breaker(breakerThreshold, breakerCoolDown);
+                .breaker(breakerThreshold, breakerCoolDown)
+                .swarmEventRate(swarmEventRate);
     }
 
     /** Default {@link #DEFAULT_CONNECT_TIMEOUT}. */
@@ -328,6 +333,11 @@ public final class BusOptions {
         return breakerCoolDown;
     }
 
+    /** Default {@link #DEFAULT_SWARM_EVENT_RATE} events per second. */
+    public int swarmEventRate() {
+        return swarmEventRate;
+    }
+
     /** Default {@link BusListener#NONE}. */
     public BusListener listener() {
         return listener;
@@ -378,6 +388,7 @@ public final class BusOptions {
         private boolean requireLiveRecipient;
         private int breakerThreshold = DEFAULT_BREAKER_THRESHOLD;
         private Duration breakerCoolDown = DEFAULT_BREAKER_COOL_DOWN;
+        private int swarmEventRate = DEFAULT_SWARM_EVENT_RATE;
 
         private Builder() {
         }
@@ -529,6 +540,11 @@ public final class BusOptions {
             }
             this.breakerThreshold = threshold;
             this.breakerCoolDown = positive("breakerCoolDown", coolDown);
+            return this;
+        }
+
+        public Builder swarmEventRate(int eventsPerSecond) {
+            this.swarmEventRate = atLeast("swarmEventRate", eventsPerSecond, 1);
             return this;
         }
 

@@ -4,6 +4,7 @@ import io.agentbus.AgentBus;
 import io.agentbus.AgentBusException;
 import io.agentbus.AgentId;
 import io.agentbus.AgentRegistry;
+import io.agentbus.SwarmEvents;
 import io.agentbus.Swarms;
 import io.agentbus.AuditTrail;
 import io.agentbus.BroadcastHandler;
@@ -138,6 +139,7 @@ final class RedisAgentBus implements AgentBus {
     private final RedisRegistry registry;
     private final CircuitBreakers breakers;
     private final RedisSwarms swarms;
+    private final Map<String, RedisSwarmEvents> swarmEvents = new ConcurrentHashMap<>();
     private final Broadcasts broadcasts;
 
     private RedisAgentBus(BusOptions options, ClientResources resources, RedisClient client, ConnectionWatch watch,
@@ -543,6 +545,13 @@ final class RedisAgentBus implements AgentBus {
     @Override
     public BroadcastStats broadcastStats() {
         return broadcasts.stats();
+    }
+
+    @Override
+    public SwarmEvents swarmEvents(String swarm) {
+        checkOpen();
+        // One per swarm and bus: the rate limit is shared by every publisher of the swarm in this process.
+        return swarmEvents.computeIfAbsent(swarm, name -> new RedisSwarmEvents(this, name, options.swarmEventRate()));
     }
 
     @Override
