@@ -1,5 +1,6 @@
 package io.agentbus.redis;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agentbus.AgentCard;
 import io.agentbus.AgentId;
 import io.agentbus.AgentRegistry;
@@ -34,6 +35,7 @@ final class RedisRegistry implements AgentRegistry {
     private static final Logger log = LoggerFactory.getLogger(RedisRegistry.class);
     private static final LuaScript PRESENCE = LuaScript.load("presence.lua");
     private static final String META = "meta.";
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final RedisAgentBus bus;
     private final RedisAsyncCommands<String, String> redis;
@@ -99,7 +101,7 @@ final class RedisRegistry implements AgentRegistry {
     @Override
     public AutoCloseable watch(Consumer<PresenceEvent> listener) {
         return bus.listen(KeySchema.PRESENCE_CHANNEL, (channel, message) -> listener.accept(new PresenceEvent(
-                AgentId.of(message.payload().replaceAll(".*\"agent\":\"([^\"]+)\".*", "$1")),
+                AgentId.of(JSON.readTree(message.payload()).path("agent").asText()),
                 message.messageType().equals("agent.joined"))));
     }
 

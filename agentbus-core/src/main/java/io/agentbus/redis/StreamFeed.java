@@ -88,10 +88,6 @@ final class StreamFeed {
         return reader.consumer();
     }
 
-    InboxSubscription subscription() {
-        return subscription;
-    }
-
     boolean wantsMore() {
         return subscription.wantsMore();
     }
