@@ -6,8 +6,9 @@ package io.agentbus;
  * @param messageId the message's id
  * @param channel   the channel
  * @param sequence  this publisher's sequence number on the channel, from 1
- * @param receivers how many subscribers Redis handed it to; 0 means nobody listened, and the message
- *                  is gone (counted in {@link BroadcastStats#unheard()})
+ * @param receivers how many subscribed connections Redis handed it to (one per listening bus, however
+ *                  many listenings it has); 0 means nobody listened, and the message is gone (counted in
+ *                  {@link BroadcastStats#unheard()})
  */
 public record PublishReceipt(MessageId messageId, String channel, long sequence, long receivers) {
 }

@@ -56,7 +56,16 @@ final class PendingRequests {
                 reply.completeExceptionally(new RequestTimeoutException(request.messageId(), request.toAgent(), timeout));
             }
         });
-        send.get().whenComplete((stored, failure) -> {
+        CompletionStage<?> sent;
+        try {
+            sent = send.get();
+        } catch (RuntimeException refused) {
+            // Refused before reaching Redis (closed bus, full send buffer): fail this request's stage.
+            waiting.remove(correlationId, reply);
+            reply.completeExceptionally(refused);
+            return reply;
+        }
+        sent.whenComplete((stored, failure) -> {
             if (failure != null && waiting.remove(correlationId, reply)) {
                 reply.completeExceptionally(failure instanceof CompletionException && failure.getCause() != null
                         ? failure.getCause() : failure);
