@@ -15,7 +15,8 @@ class HelpTest {
 
     static Stream<Arguments> commandsAndTheirOptions() {
         return Stream.of(
-                Arguments.of("", new String[] {"--redis", "--help", "--version", "demo", "send", "receive", "inbox", "dlq"}),
+                Arguments.of("", new String[] {"--redis", "--help", "--version", "demo", "send", "receive", "inbox", "dlq",
+                    "publish", "watch"}),
                 Arguments.of("demo", new String[] {"--messages", "--redis"}),
                 Arguments.of("send", new String[] {"--from", "--to", "--type", "--payload", "--priority", "--redis"}),
                 Arguments.of("receive", new String[] {"AGENT", "--count", "--timeout", "--json", "--redis"}),
@@ -24,7 +25,9 @@ class HelpTest {
                 Arguments.of("dlq list", new String[] {"AGENT", "--limit", "--json", "--redis"}),
                 Arguments.of("dlq show", new String[] {"AGENT", "ID", "--redis"}),
                 Arguments.of("dlq redrive", new String[] {"AGENT", "ID", "--all", "--redis"}),
-                Arguments.of("dlq purge", new String[] {"AGENT", "--older-than", "--redis"}));
+                Arguments.of("dlq purge", new String[] {"AGENT", "--older-than", "--redis"}),
+                Arguments.of("publish", new String[] {"CHANNEL", "--type", "--payload", "--from", "--to", "--redis"}),
+                Arguments.of("watch", new String[] {"PATTERN", "--count", "--timeout", "--json", "--redis"}));
     }
 
     @ParameterizedTest(name = "agentbus {0} --help")
@@ -97,6 +100,22 @@ class HelpTest {
         CliRun run = CliRun.execute("dlq", "purge", "--help");
 
         assertThat(run.out()).contains("30s, 15m, 2h, 7d").contains("PT15M");
+    }
+
+    @Test
+    void publishHelpShowsTheDefaultPublisherAndThatNobodyListeningIsNoFailure() {
+        CliRun run = CliRun.execute("publish", "--help");
+
+        assertThat(run.out()).contains("Default: " + PublishCommand.DEFAULT_FROM + ".")
+                .containsPattern("(?m)^\\s+0\\s+Published, even if nobody listened \\(receivers=0\\)\\.$");
+    }
+
+    @Test
+    void watchHelpShowsTheDefaultPatternAndTheExitCodeForTooFewMessages() {
+        CliRun run = CliRun.execute("watch", "--help");
+
+        assertThat(run.out()).contains("Default: *, every channel.").contains("30s, 15m, 2h, 7d")
+                .containsPattern("(?m)^\\s+3\\s+The timeout passed before --count messages came\\.$");
     }
 
     @Test
