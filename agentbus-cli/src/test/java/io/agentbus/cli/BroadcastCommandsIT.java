@@ -5,22 +5,27 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.agentbus.AgentBus;
+import io.agentbus.AgentId;
 import io.agentbus.LocalRedis;
 import io.agentbus.testkit.RedisServerExtension;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** {@code agentbus publish} and {@code watch} against each other. */
+/** {@code agentbus publish}, {@code watch} and {@code request} against real listeners and responders. */
 @ExtendWith(RedisServerExtension.class)
 class BroadcastCommandsIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final AtomicInteger AGENTS = new AtomicInteger();
     private static final Duration DEADLINE = Duration.ofSeconds(20);
     private static final Pattern PUBLISHED = Pattern.compile("receivers=\\d+ sequence=1 message_id=(\\S+)\\R");
 
@@ -107,6 +112,102 @@ class BroadcastCommandsIT {
         assertThat(publish.out()).isEmpty();
     }
 
+    @Test
+    void requestPrintsTheReplyOfAServedAgentAsJson(LocalRedis redis) throws Exception {
+        AgentId manager = freshAgent("content_manager");
+        try (AgentBus bus = AgentBus.connect(redis.uri())) {
+            bus.serve(manager, request -> Map.of("verdict", "approved", "draft",
+                    JSON.readTree(request.envelope().payload()).get("draft").asText()));
+
+            CliRun request = CliRun.execute("request", "--to", manager.value(), "--type", "review_request",
+                    "--payload", "{\"draft\":\"Launch day!\"}", "--json", "--redis", redis.uri());
+
+            assertThat(request.exitCode()).as(request.err()).isZero();
+            JsonNode reply = JSON.readTree(request.out());
+            assertThat(reply.get("message_type").asText()).isEqualTo("review_request.reply");
+            assertThat(reply.get("from_agent").asText()).isEqualTo(manager.value());
+            assertThat(reply.get("to_agent").asText()).matches("cli-[0-9a-f]{8}");
+            assertThat(reply.get("correlation_id").asText()).isNotEmpty();
+            assertThat(reply.get("payload")).isEqualTo(JSON.readTree("{\"verdict\":\"approved\",\"draft\":\"Launch day!\"}"));
+            assertThat(reply.has("attempt")).isFalse();
+        }
+    }
+
+    @Test
+    void requestFromAGivenAgentPrintsTheReplyAsOneHumanLine(LocalRedis redis) {
+        AgentId manager = freshAgent("content_manager");
+        String copywriter = freshAgent("copywriter").value();
+        try (AgentBus bus = AgentBus.connect(redis.uri())) {
+            bus.serve(manager, request -> "{\"verdict\":\"changes_requested\"}");
+
+            CliRun request = CliRun.execute("request", "--from", copywriter, "--to", manager.value(), "--type",
+                    "review_request", "--payload", "{}", "--redis", redis.uri());
+
+            assertThat(request.exitCode()).as(request.err()).isZero();
+            assertThat(request.out()).matches("\\S+Z " + manager + " -> " + copywriter
+                    + " review_request\\.reply p5 \\S+ \\{\"verdict\":\"changes_requested\"}\\R");
+        }
+    }
+
+    @Test
+    void requestFromAnAgentWithMessagesWaitingHandsThemBackForAnotherAttempt(LocalRedis redis) throws Exception {
+        AgentId manager = freshAgent("content_manager");
+        String copywriter = freshAgent("copywriter").value();
+        String waiting = CliRun.execute("send", "--from", "cmo", "--to", copywriter, "--type", "task_assignment",
+                "--payload", "{}", "--redis", redis.uri()).out().strip();
+        try (AgentBus bus = AgentBus.connect(redis.uri())) {
+            bus.serve(manager, request -> Map.of("verdict", "approved"));
+
+            CliRun request = CliRun.execute("request", "--from", copywriter, "--to", manager.value(), "--type",
+                    "review_request", "--payload", "{}", "--redis", redis.uri());
+
+            assertThat(request.exitCode()).as(request.err()).isZero();
+            assertThat(request.err()).contains("handed back " + waiting + " (task_assignment from cmo)");
+        }
+        // Not handled, not lost: the agent's next instance gets it, on its second attempt.
+        JsonNode redelivered = JSON.readTree(CliRun.execute("receive", copywriter, "--json", "--redis", redis.uri()).out());
+        assertThat(redelivered.get("message_id").asText()).isEqualTo(waiting);
+        assertThat(redelivered.get("attempt").asInt()).isEqualTo(2);
+    }
+
+    @Test
+    void requestToAnAgentThatNeverListenedExitsWith4AtOnce(LocalRedis redis) {
+        long start = System.nanoTime();
+
+        CliRun request = CliRun.execute("request", "--to", freshAgent("nobody").value(), "--type", "ping",
+                "--payload", "{}", "--timeout", "30s", "--redis", redis.uri());
+
+        assertThat(request.exitCode()).isEqualTo(RequestCommand.NO_RESPONDERS);
+        assertThat(request.err()).contains("agentbus: no responders").doesNotContain("\tat ");
+        assertThat(request.out()).isEmpty();
+        // Far below the timeout: the bus knows at once that nobody would answer.
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void requestToAServedAgentThatStaysSilentExitsWith3AfterTheTimeout(LocalRedis redis) {
+        AgentId silent = freshAgent("silent");
+        try (AgentBus bus = AgentBus.connect(redis.uri())) {
+            bus.serve(silent, request -> null);
+
+            CliRun request = CliRun.execute("request", "--to", silent.value(), "--type", "ping", "--payload", "{}",
+                    "--timeout", "300ms", "--redis", redis.uri());
+
+            assertThat(request.exitCode()).isEqualTo(RequestCommand.NO_REPLY);
+            assertThat(request.err()).contains("no reply from " + silent).contains("within PT0.3S");
+            assertThat(request.out()).isEmpty();
+        }
+    }
+
+    @Test
+    void requestRejectsAZeroTimeoutAsInvalidInput(LocalRedis redis) {
+        CliRun request = CliRun.execute("request", "--to", "anyone", "--type", "ping", "--payload", "{}",
+                "--timeout", "0s", "--redis", redis.uri());
+
+        assertThat(request.exitCode()).isEqualTo(2);
+        assertThat(request.err()).startsWith("agentbus: --timeout must be > 0");
+    }
+
     private static CliRun publish(LocalRedis redis, String channel) {
         CliRun publish = CliRun.execute("publish", channel, "--type", "ping", "--payload", "{}", "--redis", redis.uri());
         assertThat(publish.exitCode()).as(publish.err()).isZero();
@@ -131,5 +232,10 @@ class BroadcastCommandsIT {
             lines.add(JSON.readTree(line));
         }
         return lines;
+    }
+
+    /** Agents unique within the class: the server is shared by its tests. */
+    private static AgentId freshAgent(String role) {
+        return AgentId.of(role + "-" + AGENTS.incrementAndGet());
     }
 }

@@ -16,7 +16,7 @@ class HelpTest {
     static Stream<Arguments> commandsAndTheirOptions() {
         return Stream.of(
                 Arguments.of("", new String[] {"--redis", "--help", "--version", "demo", "send", "receive", "inbox", "dlq",
-                    "publish", "watch"}),
+                    "publish", "watch", "request"}),
                 Arguments.of("demo", new String[] {"--messages", "--redis"}),
                 Arguments.of("send", new String[] {"--from", "--to", "--type", "--payload", "--priority", "--redis"}),
                 Arguments.of("receive", new String[] {"AGENT", "--count", "--timeout", "--json", "--redis"}),
@@ -27,7 +27,9 @@ class HelpTest {
                 Arguments.of("dlq redrive", new String[] {"AGENT", "ID", "--all", "--redis"}),
                 Arguments.of("dlq purge", new String[] {"AGENT", "--older-than", "--redis"}),
                 Arguments.of("publish", new String[] {"CHANNEL", "--type", "--payload", "--from", "--to", "--redis"}),
-                Arguments.of("watch", new String[] {"PATTERN", "--count", "--timeout", "--json", "--redis"}));
+                Arguments.of("watch", new String[] {"PATTERN", "--count", "--timeout", "--json", "--redis"}),
+                Arguments.of("request", new String[] {"--to", "--type", "--payload", "--from", "--timeout", "--json",
+                    "--redis"}));
     }
 
     @ParameterizedTest(name = "agentbus {0} --help")
@@ -116,6 +118,15 @@ class HelpTest {
 
         assertThat(run.out()).contains("Default: *, every channel.").contains("30s, 15m, 2h, 7d")
                 .containsPattern("(?m)^\\s+3\\s+The timeout passed before --count messages came\\.$");
+    }
+
+    @Test
+    void requestHelpShowsTheDefaultTimeoutAndDistinctExitCodesForTimeoutAndNoResponders() {
+        CliRun run = CliRun.execute("request", "--help");
+
+        assertThat(run.out()).contains("Default: 5s.").contains("cli-<8 hex digits>")
+                .containsPattern("(?m)^\\s+3\\s+No reply within --timeout; the request may still be handled\\.$")
+                .containsPattern("(?m)^\\s+4\\s+No responders: AGENT never had a running instance");
     }
 
     @Test
