@@ -56,7 +56,8 @@ class HelpTest {
         CliRun run = CliRun.execute("demo", "--help");
 
         assertThat(run.out().replaceAll("\\s+", " "))
-                .contains("sent, delivered, acked, retried, dead_lettered, lost, duplicates, p50_ms and p99_ms")
+                .contains("sent, delivered, acked, retried, dead_lettered, lost, duplicates, p50_ms, p99_ms,"
+                        + " broadcasts, broadcast_receivers, requests and replies")
                 .contains("visibility timeout of " + DemoCommand.DELIVERY.visibilityTimeout().toMillis() + " ms")
                 .contains("at most " + DemoCommand.DELIVERY.maxAttempts() + " attempts");
     }
