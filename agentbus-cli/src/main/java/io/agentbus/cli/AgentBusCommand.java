@@ -20,7 +20,8 @@ import picocli.CommandLine.Spec;
         versionProvider = AgentBusCommand.Version.class,
         description = "Talk to the agents of a multi-agent system over Redis.",
         subcommands = {DemoCommand.class, SendCommand.class, ReceiveCommand.class, InboxCommand.class,
-            DlqCommand.class, AuditCommand.class, AgentsCommand.class, SwarmCommand.class})
+            DlqCommand.class, PublishCommand.class, WatchCommand.class, RequestCommand.class, AuditCommand.class,
+            AgentsCommand.class, SwarmCommand.class})
 public final class AgentBusCommand implements Runnable {
 
     @Spec

@@ -33,8 +33,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code agentbus demo}: runs the marketing {@link Department} on one bus, sends messages along its
- * org chart, some of which make their handler fail ({@link SimulatedFault}), and reports what the
- * agents really did with them ({@link DemoReport}).
+ * org chart, some of which make their handler fail ({@link SimulatedFault}), announces the task
+ * assignments as broadcasts ({@link TaskAnnouncements}), lets the copywriters request reviews
+ * ({@link ReviewRequests}), and reports what the agents really did with it all ({@link DemoReport}).
  */
 @Command(
         name = "demo",
@@ -52,18 +53,30 @@ import picocli.CommandLine.Spec;
                     + " use a visibility timeout of " + DemoCommand.VISIBILITY_TIMEOUT_MS + " ms, a backoff"
                     + " from " + DemoCommand.BACKOFF_FROM_MS + " to " + DemoCommand.BACKOFF_TO_MS + " ms and at"
                     + " most " + DemoCommand.MAX_ATTEMPTS + " attempts.",
+            "On top of the N messages: once Redis has stored a task assignment of the "
+                    + TaskAnnouncements.ANNOUNCER + ", it announces it as an ephemeral broadcast on "
+                    + TaskAnnouncements.CHANNEL + ", and every running instance of the 10 specialists (the"
+                    + " roles nobody reports to) listens to " + TaskAnnouncements.PATTERN + ". And a copywriter"
+                    + " that has done a task the content_manager assigned asks it for a review with a request"
+                    + " (timeout " + ReviewRequests.TIMEOUT_SECONDS + " s), which the content_manager answers"
+                    + " with a reply; the reply comes to the copywriter inbox that both instances share.",
             "Progress, the handler runs of each running instance and the dead letters per agent go to"
                     + " stderr. Stdout gets one line of name=value fields: sent, delivered, acked, retried,"
-                    + " dead_lettered, lost, duplicates, p50_ms and p99_ms.",
+                    + " dead_lettered, lost, duplicates, p50_ms, p99_ms, broadcasts, broadcast_receivers,"
+                    + " requests and replies.",
             "delivered counts distinct messages that reached a handler; acked those whose handler"
                     + " returned normally, not dead-lettered and no longer pending; retried the deliveries"
                     + " after a message's first; dead_lettered the dead letters the run added; lost the sent"
                     + " messages neither acked nor in dead letters; duplicates the handler runs beyond a"
                     + " message's first and one retry per failure. Latency runs from the send call to the"
-                    + " start of the first handler run."},
+                    + " start of the first handler run. broadcasts counts the announcements published;"
+                    + " broadcast_receivers the handler runs they caused in the specialists' listenings, one"
+                    + " per listening instance and announcement if none was missed (Redis counts one receiver"
+                    + " per bus); requests the review requests made; replies those answered in time."},
         exitCodeListHeading = "Exit codes:%n",
-        exitCodeList = {"0:Every sent message was acked or dead-lettered (lost=0), and every send succeeded.",
-            ExpectedFailures.FAILED + ":Messages were lost, a send failed, or Redis failed.",
+        exitCodeList = {"0:Every sent message was acked or dead-lettered (lost=0), every send succeeded, and every"
+                + " review request got its reply (replies=requests).",
+            ExpectedFailures.FAILED + ":Messages were lost, a send failed, a request got no reply, or Redis failed.",
             ExpectedFailures.INVALID_INPUT_HELP})
 final class DemoCommand implements Callable<Integer> {
 
@@ -87,6 +100,8 @@ final class DemoCommand implements Callable<Integer> {
     private static final Duration POLL_PERIOD = Duration.ofMillis(20);
     private static final Duration DELIVERY_DEADLINE = Duration.ofSeconds(30);
     private static final Duration ACK_DEADLINE = Duration.ofSeconds(10);
+    /** A live listening on the same Redis hears a broadcast within milliseconds; this only bounds a miss. */
+    private static final Duration BROADCAST_DEADLINE = Duration.ofSeconds(5);
 
     /** One running instance of a role, and how many handler runs it had. */
     private record Instance(AgentId agent, int number, Subscription subscription, LongAdder handled) {
@@ -117,16 +132,23 @@ final class DemoCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         Department department = Department.marketing();
         Receipts receipts = new Receipts();
+        TaskAnnouncements announcements = new TaskAnnouncements();
+        ReviewRequests reviews = new ReviewRequests();
         try (AgentBus bus = agentbus.connect(BusOptions.defaults(), err)) {
             // On a shared Redis, what an earlier run left pending or dead-lettered stays; only ours counts.
             Map<AgentId, Long> pendingBefore = pendingByAgent(bus, department);
             Map<AgentId, Long> deadBefore = deadLettersByAgent(bus, department);
-            List<Instance> instances = start(bus, department, receipts);
+            List<Instance> instances = start(bus, department, receipts, announcements, reviews);
             boolean resolved;
-            ProgressLine progress = new ProgressLine(err, () -> progress(receipts), PROGRESS_PERIOD);
+            boolean answered;
+            boolean heard;
+            ProgressLine progress = new ProgressLine(err, () -> progress(receipts, reviews), PROGRESS_PERIOD);
             try {
-                sendAll(bus, department, receipts);
+                sendAll(bus, department, receipts, announcements);
                 resolved = await(() -> receipts.unresolvedCount() == 0, DELIVERY_DEADLINE);
+                // Every request was made before its assignment counted as resolved; each ends by its timeout.
+                answered = await(reviews::settled, ReviewRequests.TIMEOUT.plusSeconds(1));
+                heard = await(announcements::settled, BROADCAST_DEADLINE);
                 // Then the acks, and the moves to dead letters, which acknowledge too, have reached Redis.
                 await(() -> pendingLeft(bus, department, pendingBefore) == 0, ACK_DEADLINE);
             } finally {
@@ -134,36 +156,51 @@ final class DemoCommand implements Callable<Integer> {
             }
             DeadLetterTally dead = deadLetters(bus, department, deadBefore);
             DemoReport report = DemoReport.of(receipts, pendingLeft(bus, department, pendingBefore),
-                    dead.added(), dead.messageIds());
+                    dead.added(), dead.messageIds(), announcements, reviews);
             printHandled(err, instances);
             printDeadLetters(err, dead);
             printWarnings(err, receipts, resolved);
+            printWarnings(err, announcements, heard, reviews, answered);
             spec.commandLine().getOut().println(report.summaryLine());
-            return report.lost() == 0 && receipts.failedSendCount() == 0 ? 0 : ExpectedFailures.FAILED;
+            boolean ok = report.lost() == 0 && receipts.failedSendCount() == 0 && report.replies() == report.requests();
+            return ok ? 0 : ExpectedFailures.FAILED;
         }
     }
 
-    private String progress(Receipts receipts) {
+    private String progress(Receipts receipts, ReviewRequests reviews) {
         return "sent " + receipts.sentCount() + "/" + messages + "  delivered " + receipts.deliveredCount()
-                + "  retried " + receipts.retriedCount();
+                + "  retried " + receipts.retriedCount() + "  replies " + reviews.replies() + "/" + reviews.requests();
     }
 
-    private static List<Instance> start(AgentBus bus, Department department, Receipts receipts) {
+    /** Subscribes every instance of every role; the specialists' instances listen to the announcements too. */
+    private static List<Instance> start(AgentBus bus, Department department, Receipts receipts,
+                                        TaskAnnouncements announcements, ReviewRequests reviews) {
         List<Instance> instances = new ArrayList<>();
+        List<Department.Role> specialists = department.specialists();
         for (Department.Role role : department.roles()) {
             for (int number = 1; number <= role.instances(); number++) {
                 LongAdder handled = new LongAdder();
-                Subscription subscription = bus.subscribe(role.id(), DELIVERY, handler(receipts, handled));
+                Subscription subscription = bus.subscribe(role.id(), DELIVERY, handler(bus, receipts, reviews, handled));
                 instances.add(new Instance(role.id(), number, subscription, handled));
+                if (specialists.contains(role)) {
+                    announcements.listen(bus);
+                }
             }
         }
         return instances;
     }
 
-    /** Records the run, then fails as the message's {@link SimulatedFault} says, or succeeds. */
-    private static MessageHandler handler(Receipts receipts, LongAdder handled) {
+    /**
+     * Answers a review request; otherwise records the run, then fails as the message's
+     * {@link SimulatedFault} says, or succeeds, and then may ask for a review of the work.
+     */
+    private static MessageHandler handler(AgentBus bus, Receipts receipts, ReviewRequests reviews, LongAdder handled) {
         return delivery -> {
             handled.increment();
+            if (ReviewRequests.isRequest(delivery.envelope())) {
+                ReviewRequests.answer(delivery);
+                return;
+            }
             MessageId id = delivery.envelope().messageId();
             if (!receipts.received(id, delivery.attempt())) {
                 return; // left by an earlier run: acknowledged, not followed
@@ -178,11 +215,16 @@ final class DemoCommand implements Callable<Integer> {
                 receipts.failed(id, delivery.attempt() < DELIVERY.maxAttempts());
                 throw e;
             }
+            if (ReviewRequests.asksAfter(delivery.envelope())) {
+                // Before succeeded(): once every message is resolved, every request has been made.
+                reviews.ask(bus, delivery.envelope());
+            }
             receipts.succeeded(id);
         };
     }
 
-    private void sendAll(AgentBus bus, Department department, Receipts receipts) throws InterruptedException {
+    private void sendAll(AgentBus bus, Department department, Receipts receipts, TaskAnnouncements announcements)
+            throws InterruptedException {
         Random random = new Random(TRAFFIC_SEED);
         Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
         for (int sequence = 1; sequence <= messages; sequence++) {
@@ -192,6 +234,9 @@ final class DemoCommand implements Callable<Integer> {
             bus.send(message).whenComplete((receipt, failure) -> {
                 if (failure == null) {
                     receipts.sent(receipt.messageId());
+                    if (TaskAnnouncements.announces(message)) {
+                        announcements.announce(bus, message);
+                    }
                 } else {
                     receipts.sendFailed(failure);
                 }
@@ -286,6 +331,27 @@ final class DemoCommand implements Callable<Integer> {
         if (receipts.strangerCount() > 0) {
             err.printf("agentbus: also handled %d messages left in the inboxes by an earlier run%n",
                     receipts.strangerCount());
+        }
+        err.flush();
+    }
+
+    private static void printWarnings(PrintWriter err, TaskAnnouncements announcements, boolean heard,
+                                      ReviewRequests reviews, boolean answered) {
+        if (!heard) {
+            err.printf("agentbus: the listenings handled %d of the %d deliveries of the broadcasts within %d s;"
+                            + " a broadcast missed is gone%n", announcements.receivers(),
+                    announcements.expectedReceivers(), BROADCAST_DEADLINE.toSeconds());
+        }
+        if (announcements.failedCount() > 0) {
+            err.printf("agentbus: %d broadcasts failed; the first: %s%n", announcements.failedCount(),
+                    announcements.firstFailure().getMessage());
+        }
+        if (!answered) {
+            err.printf("agentbus: gave up waiting for %d review replies%n", reviews.waitingCount());
+        }
+        if (reviews.failedCount() > 0) {
+            err.printf("agentbus: %d review requests got no reply; the first: %s%n", reviews.failedCount(),
+                    reviews.firstFailure().getMessage());
         }
         err.flush();
     }

@@ -8,7 +8,9 @@ import org.HdrHistogram.Histogram;
 
 /**
  * The demo's outcome, printed as its one summary line:
- * {@code sent=… delivered=… acked=… retried=… dead_lettered=… lost=… duplicates=… p50_ms=… p99_ms=…}.
+ * {@code sent=… delivered=… acked=… retried=… dead_lettered=… lost=… duplicates=… p50_ms=… p99_ms=…
+ * broadcasts=… broadcast_receivers=… requests=… replies=…}. The first nine are about the direct
+ * messages; the last four about the broadcasts and requests that come on top of them.
  *
  * @param sent          sends Redis confirmed
  * @param delivered     distinct messages that reached a handler
@@ -20,9 +22,14 @@ import org.HdrHistogram.Histogram;
  * @param duplicates    handler runs beyond the first and the retries of failures ({@link Receipts#duplicateCount()})
  * @param p50Millis     median latency from the send call to the start of the first handler run
  * @param p99Millis     99th percentile of the same
+ * @param broadcasts          task announcements Redis accepted ({@link TaskAnnouncements})
+ * @param broadcastReceivers  handler runs those announcements caused in the specialists' listenings
+ * @param requests            review requests the copywriters made ({@link ReviewRequests})
+ * @param replies             of those, the ones that got their reply in time
  */
 record DemoReport(long sent, long delivered, long acked, long retried, long deadLettered, long lost,
-                  long duplicates, double p50Millis, double p99Millis) {
+                  long duplicates, double p50Millis, double p99Millis, long broadcasts, long broadcastReceivers,
+                  long requests, long replies) {
 
     private static final double NANOS_PER_MILLI = 1_000_000.0;
 
@@ -33,7 +40,8 @@ record DemoReport(long sent, long delivered, long acked, long retried, long dead
      * @param deadLettered     dead letters the department's agents have now, less those they had before
      * @param deadLetteredIds  the message ids of the department's dead letters
      */
-    static DemoReport of(Receipts receipts, long pendingLeft, long deadLettered, Set<MessageId> deadLetteredIds) {
+    static DemoReport of(Receipts receipts, long pendingLeft, long deadLettered, Set<MessageId> deadLetteredIds,
+                         TaskAnnouncements announcements, ReviewRequests reviews) {
         Set<MessageId> sentIds = receipts.sentIds();
         Set<MessageId> sentAndDead = new HashSet<>(sentIds);
         sentAndDead.retainAll(deadLetteredIds);
@@ -52,12 +60,17 @@ record DemoReport(long sent, long delivered, long acked, long retried, long dead
                 Math.max(0, sentIds.size() - acked - sentAndDead.size()),
                 receipts.duplicateCount(),
                 latency.getValueAtPercentile(50) / NANOS_PER_MILLI,
-                latency.getValueAtPercentile(99) / NANOS_PER_MILLI);
+                latency.getValueAtPercentile(99) / NANOS_PER_MILLI,
+                announcements.broadcasts(),
+                announcements.receivers(),
+                reviews.requests(),
+                reviews.replies());
     }
 
     String summaryLine() {
         return String.format(Locale.ROOT, "sent=%d delivered=%d acked=%d retried=%d dead_lettered=%d lost=%d"
-                        + " duplicates=%d p50_ms=%.2f p99_ms=%.2f",
-                sent, delivered, acked, retried, deadLettered, lost, duplicates, p50Millis, p99Millis);
+                        + " duplicates=%d p50_ms=%.2f p99_ms=%.2f broadcasts=%d broadcast_receivers=%d requests=%d replies=%d",
+                sent, delivered, acked, retried, deadLettered, lost, duplicates, p50Millis, p99Millis,
+                broadcasts, broadcastReceivers, requests, replies);
     }
 }

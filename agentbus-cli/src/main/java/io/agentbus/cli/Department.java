@@ -91,6 +91,13 @@ final class Department {
         return List.copyOf(routes);
     }
 
+    /** The roles nobody reports to: the specialists who do the work that managers assign. */
+    List<Role> specialists() {
+        return roles.values().stream()
+                .filter(role -> roles.values().stream().noneMatch(report -> report.manager().equals(Optional.of(role.id()))))
+                .toList();
+    }
+
     /**
      * The {@code sequence}th message of the demo: a route drawn with weight by its recipient's
      * instances, and a small payload in that route's terms, with the failure it simulates, if any.

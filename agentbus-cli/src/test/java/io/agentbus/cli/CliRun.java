@@ -2,6 +2,7 @@ package io.agentbus.cli;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * One in-process run of the {@code agentbus} command, configured as {@code main} runs it, with what
@@ -10,12 +11,31 @@ import java.io.StringWriter;
 record CliRun(int exitCode, String out, String err) {
 
     static CliRun execute(String... args) {
-        StringWriter out = new StringWriter();
+        return execute(new StringWriter(), new StringWriter(), args);
+    }
+
+    /** Starts a run on another thread, for commands that wait for something the test does next. */
+    static Background inBackground(String... args) {
         StringWriter err = new StringWriter();
+        return new Background(CompletableFuture.supplyAsync(() -> execute(new StringWriter(), err, args)), err);
+    }
+
+    private static CliRun execute(StringWriter out, StringWriter err, String... args) {
         int exitCode = AgentBusCommand.newCommandLine()
                 .setOut(new PrintWriter(out, true))
                 .setErr(new PrintWriter(err, true))
                 .execute(args);
         return new CliRun(exitCode, out.toString(), err.toString());
+    }
+
+    /**
+     * A run in the background: its outcome, and its stderr so far, to wait for what it announces.
+     * StringWriter appends to a StringBuffer, so reading it while the command prints is safe.
+     */
+    record Background(CompletableFuture<CliRun> run, StringWriter err) {
+
+        String errSoFar() {
+            return err.toString();
+        }
     }
 }

@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -43,6 +44,12 @@ class DemoIT {
         assertThat(summary.get("retried")).isPositive();
         assertThat(Double.parseDouble(fields(demo.out()).get("p99_ms")))
                 .isGreaterThan(0).isGreaterThanOrEqualTo(Double.parseDouble(fields(demo.out()).get("p50_ms")));
+        // Each announced task assignment is heard by every listening specialist instance.
+        assertThat(summary.get("broadcasts")).isPositive().isEqualTo(taskAssignments(messages));
+        assertThat(summary.get("broadcast_receivers")).isPositive()
+                .isEqualTo(summary.get("broadcasts") * specialistInstances());
+        assertThat(summary.get("requests")).isPositive();
+        assertThat(summary.get("replies")).isEqualTo(summary.get("requests"));
         // What Redis holds afterwards: every message in an inbox, nothing pending, the poison in dead letters.
         try (AgentBus bus = AgentBus.connect(redis.uri())) {
             List<InboxStats> inboxes = department().stream().map(role -> bus.sync().inbox(role.id())).toList();
@@ -50,7 +57,9 @@ class DemoIT {
                 assertThat(inbox.groupExists()).isTrue();
                 assertThat(inbox.pending()).isZero();
             });
-            assertThat(inboxes.stream().mapToLong(InboxStats::length).sum()).isEqualTo(messages);
+            // The requests sit in the content_manager's inbox, their replies in the copywriter's.
+            assertThat(inboxes.stream().mapToLong(InboxStats::length).sum())
+                    .isEqualTo(messages + summary.get("requests") + summary.get("replies"));
             Map<Integer, String> deadLetters = new LinkedHashMap<>();
             for (Department.Role role : department()) {
                 for (DeadLetter dead : bus.deadLetters(role.id()).list(100)) {
@@ -70,8 +79,11 @@ class DemoIT {
 
         assertThat(second.exitCode()).as(second.err()).isZero();
         assertThat(summary(first.out())).containsEntry("dead_lettered", 1L).containsEntry("lost", 0L);
-        assertThat(summary(second.out())).containsEntry("dead_lettered", 1L).containsEntry("lost", 0L)
-                .containsEntry("acked", 399L);
+        Map<String, Long> again = summary(second.out());
+        assertThat(again).containsEntry("dead_lettered", 1L).containsEntry("lost", 0L).containsEntry("acked", 399L)
+                .containsEntry("broadcasts", summary(first.out()).get("broadcasts"));
+        // The first run's replies, acked in the copywriter inbox, are not taken for this run's.
+        assertThat(again.get("replies")).isEqualTo(again.get("requests"));
     }
 
     @Test
@@ -101,6 +113,18 @@ class DemoIT {
         return poison;
     }
 
+    /** The announced task assignments among the first {@code messages} of the demo. */
+    private static long taskAssignments(int messages) {
+        Department department = Department.marketing();
+        Random random = new Random(DemoCommand.TRAFFIC_SEED);
+        return IntStream.rangeClosed(1, messages).mapToObj(sequence -> department.message(sequence, random))
+                .filter(TaskAnnouncements::announces).count();
+    }
+
+    private static long specialistInstances() {
+        return Department.marketing().specialists().stream().mapToInt(Department.Role::instances).sum();
+    }
+
     private static Map<String, String> fields(String out) {
         Map<String, String> fields = new LinkedHashMap<>();
         for (String field : out.strip().split(" ")) {
@@ -108,7 +132,7 @@ class DemoIT {
             fields.put(nameAndValue[0], nameAndValue[1]);
         }
         assertThat(fields.keySet()).containsExactly("sent", "delivered", "acked", "retried", "dead_lettered",
-                "lost", "duplicates", "p50_ms", "p99_ms");
+                "lost", "duplicates", "p50_ms", "p99_ms", "broadcasts", "broadcast_receivers", "requests", "replies");
         return fields;
     }
 

@@ -9,6 +9,9 @@ import org.junit.jupiter.api.Test;
 
 class DemoReportTest {
 
+    private static final TaskAnnouncements ANNOUNCEMENTS = new TaskAnnouncements();
+    private static final ReviewRequests REVIEWS = new ReviewRequests();
+
     private final Receipts receipts = new Receipts();
 
     @Test
@@ -27,7 +30,7 @@ class DemoReportTest {
         sent("never");
         succeedsOn(sent("unacked"), 1);
 
-        DemoReport report = DemoReport.of(receipts, 1, 1, Set.of(poison));
+        DemoReport report = DemoReport.of(receipts, 1, 1, Set.of(poison), ANNOUNCEMENTS, REVIEWS);
 
         assertThat(report.sent()).isEqualTo(6);
         assertThat(report.delivered()).isEqualTo(5);
@@ -46,7 +49,7 @@ class DemoReportTest {
     void aMessageInDeadLettersIsNotAckedEvenIfAHandlerOnceSucceeded() {
         MessageId both = succeedsOn(sent("both"), 1);
 
-        DemoReport report = DemoReport.of(receipts, 0, 1, Set.of(both));
+        DemoReport report = DemoReport.of(receipts, 0, 1, Set.of(both), ANNOUNCEMENTS, REVIEWS);
 
         assertThat(report.acked()).isZero();
         assertThat(report.lost()).isZero();
@@ -75,7 +78,7 @@ class DemoReportTest {
 
         assertThat(ours).isFalse();
         assertThat(receipts.strangerCount()).isEqualTo(1);
-        assertThat(DemoReport.of(receipts, 0, 0, Set.of()).delivered()).isZero();
+        assertThat(DemoReport.of(receipts, 0, 0, Set.of(), ANNOUNCEMENTS, REVIEWS).delivered()).isZero();
     }
 
     @Test
@@ -84,17 +87,18 @@ class DemoReportTest {
 
         receipts.sendFailed(new CompletionException(new IllegalStateException("redis down")));
 
-        assertThat(DemoReport.of(receipts, 0, 0, Set.of()).sent()).isZero();
+        assertThat(DemoReport.of(receipts, 0, 0, Set.of(), ANNOUNCEMENTS, REVIEWS).sent()).isZero();
         assertThat(receipts.failedSendCount()).isEqualTo(1);
         assertThat(receipts.firstSendFailure()).hasMessage("redis down");
     }
 
     @Test
-    void summaryLineHasTheFieldsInOrderWithTwoDecimalLatencies() {
-        DemoReport report = new DemoReport(2000, 2000, 1995, 52, 5, 0, 3, 1.5, 12.345);
+    void summaryLineHasTheFieldsInOrderWithTwoDecimalLatenciesAndTheBroadcastsAndRequestsLast() {
+        DemoReport report = new DemoReport(2000, 2000, 1995, 52, 5, 0, 3, 1.5, 12.345, 420, 4620, 56, 56);
 
         assertThat(report.summaryLine()).isEqualTo("sent=2000 delivered=2000 acked=1995 retried=52 dead_lettered=5"
-                + " lost=0 duplicates=3 p50_ms=1.50 p99_ms=12.35");
+                + " lost=0 duplicates=3 p50_ms=1.50 p99_ms=12.35 broadcasts=420 broadcast_receivers=4620"
+                + " requests=56 replies=56");
     }
 
     private MessageId sent(String id) {

@@ -56,6 +56,16 @@ class DepartmentTest {
     }
 
     @Test
+    void theSpecialistsAreTheTenRolesNobodyReportsToWithElevenInstances() {
+        List<Department.Role> specialists = department.specialists();
+
+        assertThat(specialists).extracting(role -> role.id().value()).containsExactlyInAnyOrder(
+                "email_marketer", "ppc_specialist", "social_media_manager", "copywriter", "seo_specialist",
+                "graphic_designer", "video_producer", "pr_specialist", "community_manager", "data_analyst");
+        assertThat(specialists.stream().mapToInt(Department.Role::instances).sum()).isEqualTo(11);
+    }
+
+    @Test
     void messagesFollowTheRoutesWithSmallJsonPayloads() {
         Random random = new Random(1);
         Set<List<Object>> routes = department.routes().stream()

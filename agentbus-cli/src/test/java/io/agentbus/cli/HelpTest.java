@@ -16,7 +16,7 @@ class HelpTest {
     static Stream<Arguments> commandsAndTheirOptions() {
         return Stream.of(
                 Arguments.of("", new String[] {"--redis", "--help", "--version", "demo", "send", "receive", "inbox", "dlq",
-                    "audit", "agents", "swarm"}),
+                    "publish", "watch", "request", "audit", "agents", "swarm"}),
                 Arguments.of("demo", new String[] {"--messages", "--redis"}),
                 Arguments.of("send", new String[] {"--from", "--to", "--type", "--payload", "--priority", "--redis"}),
                 Arguments.of("receive", new String[] {"AGENT", "--count", "--timeout", "--json", "--redis"}),
@@ -35,7 +35,11 @@ class HelpTest {
                 Arguments.of("swarm", new String[] {"list", "show", "recover", "--redis"}),
                 Arguments.of("swarm list", new String[] {"--redis"}),
                 Arguments.of("swarm show", new String[] {"ID", "--redis"}),
-                Arguments.of("swarm recover", new String[] {"ID", "--coordinator", "--ttl", "--redis"}));
+                Arguments.of("swarm recover", new String[] {"ID", "--coordinator", "--ttl", "--redis"}),
+                Arguments.of("publish", new String[] {"CHANNEL", "--type", "--payload", "--from", "--to", "--redis"}),
+                Arguments.of("watch", new String[] {"PATTERN", "--count", "--timeout", "--json", "--redis"}),
+                Arguments.of("request", new String[] {"--to", "--type", "--payload", "--from", "--timeout", "--json",
+                    "--redis"}));
     }
 
     @ParameterizedTest(name = "agentbus {0} --help")
@@ -62,7 +66,8 @@ class HelpTest {
         CliRun run = CliRun.execute("demo", "--help");
 
         assertThat(run.out().replaceAll("\\s+", " "))
-                .contains("sent, delivered, acked, retried, dead_lettered, lost, duplicates, p50_ms and p99_ms")
+                .contains("sent, delivered, acked, retried, dead_lettered, lost, duplicates, p50_ms, p99_ms,"
+                        + " broadcasts, broadcast_receivers, requests and replies")
                 .contains("visibility timeout of " + DemoCommand.DELIVERY.visibilityTimeout().toMillis() + " ms")
                 .contains("at most " + DemoCommand.DELIVERY.maxAttempts() + " attempts");
     }
@@ -108,6 +113,31 @@ class HelpTest {
         CliRun run = CliRun.execute("dlq", "purge", "--help");
 
         assertThat(run.out()).contains("30s, 15m, 2h, 7d").contains("PT15M");
+    }
+
+    @Test
+    void publishHelpShowsTheDefaultPublisherAndThatNobodyListeningIsNoFailure() {
+        CliRun run = CliRun.execute("publish", "--help");
+
+        assertThat(run.out()).contains("Default: " + PublishCommand.DEFAULT_FROM + ".")
+                .containsPattern("(?m)^\\s+0\\s+Published, even if nobody listened \\(receivers=0\\)\\.$");
+    }
+
+    @Test
+    void watchHelpShowsTheDefaultPatternAndTheExitCodeForTooFewMessages() {
+        CliRun run = CliRun.execute("watch", "--help");
+
+        assertThat(run.out()).contains("Default: *, every channel.").contains("30s, 15m, 2h, 7d")
+                .containsPattern("(?m)^\\s+3\\s+The timeout passed before --count messages came\\.$");
+    }
+
+    @Test
+    void requestHelpShowsTheDefaultTimeoutAndDistinctExitCodesForTimeoutAndNoResponders() {
+        CliRun run = CliRun.execute("request", "--help");
+
+        assertThat(run.out()).contains("Default: 5s.").contains("cli-<8 hex digits>")
+                .containsPattern("(?m)^\\s+3\\s+No reply within --timeout; the request may still be handled\\.$")
+                .containsPattern("(?m)^\\s+4\\s+No responders: AGENT never had a running instance");
     }
 
     @Test
