@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = AgentBusCommand.Version.class,
         description = "Talk to the agents of a multi-agent system over Redis.",
-        subcommands = {DemoCommand.class, SendCommand.class, ReceiveCommand.class, InboxCommand.class})
+        subcommands = {DemoCommand.class, SendCommand.class, ReceiveCommand.class, InboxCommand.class, BenchCommand.class})
 public final class AgentBusCommand implements Runnable {
 
     @Spec
