@@ -7,14 +7,15 @@ import java.util.List;
  * {@code --quick} run (under a minute). Every measured run is preceded by a warm-up of the same kind on
  * the same rig.
  *
- * @param throughputMessages    direct-throughput messages measured
+ * @param throughputMessages    direct-throughput messages measured per run
+ * @param throughputRuns        direct-throughput runs after the warm-up; the median is reported
  * @param throughputWarmup      messages sent before measuring, in every scenario
  * @param inFlight              sends a producer keeps in flight, every system alike
  * @param latencyRates          open-loop rates, messages per second
  * @param latencySeconds        length of each measured open-loop run
  * @param latencyWarmupSeconds  open-loop warm-up at the same rate, after the throughput warm-up
  * @param fanInAgents           agent counts of fan-in
- * @param fanInMessages         messages measured at each agent count
+ * @param fanInMessages         messages measured per run at each agent count; runs as for throughput
  * @param payloadSizes          payload bytes of payload-size
  * @param payloadBytesPerRun    payload bytes measured per size (messages = this / size, capped)
  * @param payloadMaxMessages    cap on the messages of one payload-size run
@@ -22,6 +23,7 @@ import java.util.List;
  */
 record Plan(
         int throughputMessages,
+        int throughputRuns,
         int throughputWarmup,
         int inFlight,
         List<Integer> latencyRates,
@@ -37,13 +39,13 @@ record Plan(
     static final int PAYLOAD_BYTES = 256;
 
     static Plan full() {
-        return new Plan(200_000, 20_000, 1_000, List.of(1_000, 10_000), 20, 3,
-                List.of(1, 10, 100, 1_000), 100_000, List.of(256, 4 * 1024, 64 * 1024),
+        return new Plan(200_000, 3, 20_000, 1_000, List.of(1_000, 10_000), 20, 3,
+                List.of(1, 10, 100, 1_000), 60_000, List.of(256, 4 * 1024, 64 * 1024),
                 320L * 1024 * 1024, 100_000, 200_000);
     }
 
     static Plan quick() {
-        return new Plan(10_000, 1_000, 1_000, List.of(1_000), 2, 0,
+        return new Plan(10_000, 1, 1_000, 1_000, List.of(1_000), 2, 0,
                 List.of(1, 10), 2_000, List.of(256, 4 * 1024, 64 * 1024),
                 4L * 1024 * 1024, 2_000, 10_000);
     }

@@ -45,7 +45,8 @@ final class Tables {
         }
         Optional<Result> raw = find(rows, LettuceRawSystem.NAME);
         Optional<Result> peer = best(rows, true);
-        out.append("### direct-throughput (256 B, 1 producer → 1 consumer, ≤ 1,000 sends in flight)\n\n");
+        out.append("### direct-throughput (256 B, 1 producer → 1 consumer, ≤ 1,000 sends in flight")
+                .append(runs(rows)).append(")\n\n");
         out.append("| system | msgs/s | × lettuce-raw | × best peer").append(peer.map(p -> " (" + p.system() + ")").orElse(""))
                 .append(" |\n|---|---:|---:|---:|\n");
         for (Result row : rows) {
@@ -90,7 +91,8 @@ final class Tables {
         if (rows.isEmpty()) {
             return;
         }
-        out.append("### fan-in (N agents, one inbox and one running instance each, in one process)\n\n");
+        out.append("### fan-in (N agents, one inbox and one running instance each, in one process")
+                .append(runs(rows)).append(")\n\n");
         out.append("| system | agents | msgs/s | × lettuce-raw | × same system at 1 agent | Redis connections |\n")
                 .append("|---|---:|---:|---:|---:|---:|\n");
         for (Result row : rows) {
@@ -183,6 +185,12 @@ final class Tables {
             lines.forEach(line -> out.append(line).append('\n'));
             out.append('\n');
         }
+    }
+
+    /** ", median of N runs" when the rows are medians. */
+    private static String runs(List<Result> rows) {
+        long runs = rows.stream().mapToLong(r -> r.param("runs")).max().orElse(-1);
+        return runs > 1 ? ", median of " + runs + " runs" : "";
     }
 
     private static String target(String name, double value, double bound, boolean atLeast, String against) {
