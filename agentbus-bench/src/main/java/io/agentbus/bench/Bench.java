@@ -64,10 +64,23 @@ public final class Bench {
         List<String> systems = settings.systems().stream()
                 .filter(system -> settings.scenarios().stream().anyMatch(scenario -> Systems.runs(system, scenario)))
                 .toList();
+        Plan plan = Plan.of(settings.quick());
+        // With several rounds, direct-throughput runs first, round-robin over the systems, so that every
+        // system is measured in the same stretches of time: load from other processes on a shared
+        // machine then moves all systems' medians alike instead of whichever system ran during a burst.
+        boolean rounds = plan.directRounds() > 1 && settings.scenarios().contains(Scenario.DIRECT_THROUGHPUT);
         try (PrintWriter log = new PrintWriter(Files.newBufferedWriter(out.resolve("bench.log"), StandardCharsets.UTF_8))) {
+            if (rounds) {
+                directThroughputRounds(plan, systems, out, log, results, failures);
+            }
             for (int i = 0; i < systems.size(); i++) {
                 String system = systems.get(i);
-                List<Scenario> scenarios = settings.scenarios().stream().filter(s -> Systems.runs(system, s)).toList();
+                List<Scenario> scenarios = settings.scenarios().stream().filter(s -> Systems.runs(system, s))
+                        .filter(s -> !(rounds && s == Scenario.DIRECT_THROUGHPUT && !Systems.isRedisBenchmark(system)))
+                        .toList();
+                if (scenarios.isEmpty()) {
+                    continue;
+                }
                 if (Systems.isRedisBenchmark(system) && RedisBenchmark.binary() == null) {
                     notes.add(system + " skipped: no redis-benchmark on PATH");
                     continue;
@@ -119,6 +132,39 @@ public final class Bench {
                 chartFile);
         status = "done";
         return new BenchReport(resultsFile, tableFile, chartFile, results, failures, notes, elapsed);
+    }
+
+    private void directThroughputRounds(Plan plan, List<String> systems, Path out, PrintWriter log,
+                                        List<Result> results, List<Map<String, String>> failures)
+            throws IOException, InterruptedException {
+        List<String> runners = systems.stream().filter(system -> !Systems.isRedisBenchmark(system)
+                && Systems.runs(system, Scenario.DIRECT_THROUGHPUT)).toList();
+        Map<String, List<Result>> bySystem = new java.util.LinkedHashMap<>();
+        for (int round = 1; round <= plan.directRounds(); round++) {
+            for (String system : runners) {
+                String prefix = "direct-throughput round " + round + "/" + plan.directRounds() + ", " + system + ": ";
+                status = prefix + "starting JVM";
+                JsonNode child = runChild(system, List.of(Scenario.DIRECT_THROUGHPUT), out, log, prefix);
+                if (child == null) {
+                    failures.add(Map.of("system", system, "scenario", Scenario.DIRECT_THROUGHPUT.id(),
+                            "error", "its JVM failed in round " + round + "; see bench.log"));
+                    continue;
+                }
+                failures.addAll(Payloads.MAPPER.convertValue(child.get("failures"),
+                        new TypeReference<List<Map<String, String>>>() { }));
+                bySystem.computeIfAbsent(system, s -> new ArrayList<>()).addAll(
+                        Payloads.MAPPER.convertValue(child.get("results"), new TypeReference<List<Result>>() { }));
+            }
+        }
+        bySystem.forEach((system, runs) -> {
+            List<Result> sorted = new ArrayList<>(runs);
+            sorted.sort(java.util.Comparator.comparingDouble(Result::value));
+            Result median = sorted.get(sorted.size() / 2);
+            Map<String, Object> params = new java.util.LinkedHashMap<>(median.params());
+            params.put("runs", runs.size());
+            params.put("runs_msgs_per_s", runs.stream().map(Result::value).toList());
+            results.add(new Result(system, median.scenario(), median.metric(), median.value(), params));
+        });
     }
 
     private void runRedisBenchmark(String system, List<Scenario> scenarios, String prefix, List<Result> results,

@@ -8,8 +8,11 @@ import java.util.List;
  * the same rig.
  *
  * @param throughputMessages    direct-throughput messages measured per run
- * @param throughputRuns        direct-throughput runs after the warm-up; the median is reported
- * @param throughputWarmup      messages sent before measuring, in every scenario
+ * @param directRounds          direct-throughput rounds: each round runs every system once, one after the
+ *                              other, each in a fresh JVM; the median of a system's rounds is reported
+ * @param directWarmup          direct-throughput messages sent in each JVM before its measured run
+ * @param throughputRuns        fan-in runs after the warm-up, in one JVM; the median is reported
+ * @param throughputWarmup      messages sent before measuring, in the other scenarios
  * @param inFlight              sends a producer keeps in flight, every system alike
  * @param latencyRates          open-loop rates, messages per second
  * @param latencySeconds        length of each measured open-loop run
@@ -23,6 +26,8 @@ import java.util.List;
  */
 record Plan(
         int throughputMessages,
+        int directRounds,
+        int directWarmup,
         int throughputRuns,
         int throughputWarmup,
         int inFlight,
@@ -39,13 +44,13 @@ record Plan(
     static final int PAYLOAD_BYTES = 256;
 
     static Plan full() {
-        return new Plan(200_000, 3, 20_000, 1_000, List.of(1_000, 10_000), 20, 3,
+        return new Plan(200_000, 3, 100_000, 3, 20_000, 1_000, List.of(1_000, 10_000), 20, 3,
                 List.of(1, 10, 100, 1_000), 60_000, List.of(256, 4 * 1024, 64 * 1024),
                 320L * 1024 * 1024, 100_000, 200_000);
     }
 
     static Plan quick() {
-        return new Plan(10_000, 1, 1_000, 1_000, List.of(1_000), 2, 0,
+        return new Plan(10_000, 1, 1_000, 1, 1_000, 1_000, List.of(1_000), 2, 0,
                 List.of(1, 10), 2_000, List.of(256, 4 * 1024, 64 * 1024),
                 4L * 1024 * 1024, 2_000, 10_000);
     }

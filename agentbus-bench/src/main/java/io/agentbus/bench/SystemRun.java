@@ -64,21 +64,16 @@ final class SystemRun {
         return failure;
     }
 
+    /** One warm-up and one measured run; {@link Bench} runs this in several rounds and takes the median. */
     private void directThroughput() throws Exception {
         String payload = Payloads.stamped(0, Plan.PAYLOAD_BYTES);
-        List<Harness.Throughput> runs = onFreshServer(1, (harness, rig, sink) -> {
-            harness.throughput(rig, sink, 1, plan.throughputWarmup(), payload, plan.inFlight(), "direct-throughput warm-up");
-            List<Harness.Throughput> measured = new ArrayList<>();
-            for (int run = 1; run <= plan.throughputRuns(); run++) {
-                measured.add(harness.throughput(rig, sink, 1, plan.throughputMessages(), payload, plan.inFlight(),
-                        "direct-throughput run " + run + "/" + plan.throughputRuns()));
-            }
-            return measured;
+        Harness.Throughput measured = onFreshServer(1, (harness, rig, sink) -> {
+            harness.throughput(rig, sink, 1, plan.directWarmup(), payload, plan.inFlight(), "direct-throughput warm-up");
+            return harness.throughput(rig, sink, 1, plan.throughputMessages(), payload, plan.inFlight(), "direct-throughput");
         });
-        Harness.Throughput median = median(runs);
-        add(Scenario.DIRECT_THROUGHPUT, Result.MSGS_PER_S, median.perSecond(), Map.of(
-                "messages", median.messages(), "payload_bytes", Plan.PAYLOAD_BYTES, "in_flight", plan.inFlight(),
-                "runs", runs.size(), "runs_msgs_per_s", runs.stream().map(run -> round(run.perSecond())).toList()));
+        add(Scenario.DIRECT_THROUGHPUT, Result.MSGS_PER_S, measured.perSecond(), Map.of(
+                "messages", measured.messages(), "payload_bytes", Plan.PAYLOAD_BYTES, "in_flight", plan.inFlight(),
+                "warmup_messages", plan.directWarmup()));
     }
 
     private void directLatency() throws Exception {
