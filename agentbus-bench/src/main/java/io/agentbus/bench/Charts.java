@@ -1,0 +1,179 @@
+package io.agentbus.bench;
+
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.geom.Rectangle2D;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import javax.imageio.ImageIO;
+import org.jfree.chart.ChartFactory;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.NumberTickUnit;
+import org.jfree.chart.plot.CategoryPlot;
+import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.category.BarRenderer;
+import org.jfree.chart.renderer.category.LineAndShapeRenderer;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.data.category.DefaultCategoryDataset;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+
+/**
+ * Draws the run as one PNG with JFreeChart: direct-throughput per system, the latency percentile curves
+ * at each open-loop rate (log scale), and fan-in throughput against the number of agents.
+ */
+final class Charts {
+
+    private static final int PANEL_WIDTH = 620;
+    private static final int HEIGHT = 520;
+    private static final Map<String, Color> COLORS = Map.of(
+            AgentBusSystem.NAME, new Color(0xD62728),
+            LettuceRawSystem.NAME, new Color(0x1F77B4),
+            RedissonSystem.NAME, new Color(0x2CA02C),
+            SpringDataRedisSystem.NAME, new Color(0x9467BD),
+            JedisSystem.NAME, new Color(0xFF7F0E),
+            SeedListsSystem.NAME, new Color(0x8C564B));
+    private static final List<String> PERCENTILES = List.of(Result.P50_MS, Result.P90_MS, Result.P99_MS,
+            Result.P999_MS, Result.MAX_MS);
+
+    private Charts() {
+    }
+
+    static void writePng(List<Result> results, String subtitle, Path file) throws IOException {
+        List<JFreeChart> charts = new ArrayList<>();
+        throughput(results).ifPresent(charts::add);
+        charts.addAll(latency(results));
+        fanIn(results).ifPresent(charts::add);
+        if (charts.isEmpty()) {
+            throw new IllegalArgumentException("nothing to draw: no throughput, latency or fan-in results");
+        }
+        int width = PANEL_WIDTH * charts.size();
+        BufferedImage image = new BufferedImage(width, HEIGHT + 30, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = image.createGraphics();
+        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, width, HEIGHT + 30);
+        for (int i = 0; i < charts.size(); i++) {
+            charts.get(i).draw(g, new Rectangle2D.Double(i * PANEL_WIDTH, 0, PANEL_WIDTH, HEIGHT));
+        }
+        g.setColor(Color.DARK_GRAY);
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
+        g.drawString(subtitle, 10, HEIGHT + 20);
+        g.dispose();
+        ImageIO.write(image, "png", file.toFile());
+    }
+
+    private static java.util.Optional<JFreeChart> throughput(List<Result> results) {
+        DefaultCategoryDataset data = new DefaultCategoryDataset();
+        results.stream().filter(r -> r.scenario().equals(Scenario.DIRECT_THROUGHPUT.id())
+                        && r.metric().equals(Result.MSGS_PER_S) && !Systems.isRedisBenchmark(r.system()))
+                .forEach(r -> data.addValue(r.value(), "msgs/s", r.system()));
+        if (data.getColumnCount() == 0) {
+            return java.util.Optional.empty();
+        }
+        JFreeChart chart = ChartFactory.createBarChart("direct-throughput (256 B, send → handler → ack)", null,
+                "messages per second", data, PlotOrientation.VERTICAL, false, false, false);
+        CategoryPlot plot = chart.getCategoryPlot();
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        BarRenderer renderer = new BarRenderer() {
+            @Override
+            public java.awt.Paint getItemPaint(int row, int column) {
+                return COLORS.getOrDefault((String) data.getColumnKey(column), Color.GRAY);
+            }
+        };
+        renderer.setShadowVisible(false);
+        renderer.setBarPainter(new org.jfree.chart.renderer.category.StandardBarPainter());
+        plot.setRenderer(renderer);
+        plot.getDomainAxis().setMaximumCategoryLabelLines(2);
+        style(chart);
+        return java.util.Optional.of(chart);
+    }
+
+    private static List<JFreeChart> latency(List<Result> results) {
+        String scenario = Scenario.DIRECT_LATENCY.id();
+        TreeSet<Long> rates = new TreeSet<>();
+        results.stream().filter(r -> r.scenario().equals(scenario)).forEach(r -> rates.add(r.param("rate")));
+        List<JFreeChart> charts = new ArrayList<>();
+        for (long rate : rates) {
+            DefaultCategoryDataset data = new DefaultCategoryDataset();
+            for (String system : Systems.NAMES) {
+                for (String metric : PERCENTILES) {
+                    results.stream().filter(r -> r.scenario().equals(scenario) && r.param("rate") == rate
+                                    && r.system().equals(system) && r.metric().equals(metric))
+                            .forEach(r -> data.addValue(Math.max(r.value(), 0.001), system,
+                                    metric.replace("_ms", "").replace("p999", "p99.9")));
+                }
+            }
+            JFreeChart chart = ChartFactory.createLineChart(
+                    String.format(java.util.Locale.ROOT, "direct-latency at %,d msg/s (open loop)", rate), "percentile",
+                    "ms after intended send (log)", data, PlotOrientation.VERTICAL, true, false, false);
+            CategoryPlot plot = chart.getCategoryPlot();
+            LogAxis axis = new LogAxis("ms after intended send (log)");
+            axis.setSmallestValue(0.01);
+            axis.setTickUnit(new NumberTickUnit(1));
+            axis.setNumberFormatOverride(new java.text.DecimalFormat("0.###"));
+            plot.setRangeAxis(axis);
+            plot.setBackgroundPaint(Color.WHITE);
+            plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+            LineAndShapeRenderer renderer = (LineAndShapeRenderer) plot.getRenderer();
+            renderer.setDefaultShapesVisible(true);
+            for (int i = 0; i < data.getRowCount(); i++) {
+                renderer.setSeriesPaint(i, COLORS.getOrDefault((String) data.getRowKey(i), Color.GRAY));
+                renderer.setSeriesStroke(i, new java.awt.BasicStroke(2f));
+            }
+            style(chart);
+            charts.add(chart);
+        }
+        return charts;
+    }
+
+    private static java.util.Optional<JFreeChart> fanIn(List<Result> results) {
+        XYSeriesCollection data = new XYSeriesCollection();
+        for (String system : Systems.NAMES) {
+            XYSeries series = new XYSeries(system);
+            results.stream().filter(r -> r.scenario().equals(Scenario.FAN_IN.id()) && r.system().equals(system)
+                    && r.metric().equals(Result.MSGS_PER_S)).forEach(r -> series.add(r.param("agents"), r.value()));
+            if (series.getItemCount() > 0) {
+                data.addSeries(series);
+            }
+        }
+        if (data.getSeriesCount() == 0) {
+            return java.util.Optional.empty();
+        }
+        JFreeChart chart = ChartFactory.createXYLineChart("fan-in: agents in one process", "agents (log)",
+                "messages per second", data, PlotOrientation.VERTICAL, true, false, false);
+        XYPlot plot = chart.getXYPlot();
+        LogAxis agents = new LogAxis("agents (log)");
+        agents.setBase(10);
+        agents.setSmallestValue(1);
+        agents.setTickUnit(new NumberTickUnit(1));
+        agents.setNumberFormatOverride(new java.text.DecimalFormat("#,##0"));
+        plot.setDomainAxis(agents);
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
+        for (int i = 0; i < data.getSeriesCount(); i++) {
+            renderer.setSeriesPaint(i, COLORS.getOrDefault((String) data.getSeriesKey(i), Color.GRAY));
+            renderer.setSeriesStroke(i, new java.awt.BasicStroke(2f));
+        }
+        plot.setRenderer(renderer);
+        style(chart);
+        return java.util.Optional.of(chart);
+    }
+
+    private static void style(JFreeChart chart) {
+        chart.setBackgroundPaint(Color.WHITE);
+        chart.getTitle().setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
+    }
+}

@@ -1,0 +1,79 @@
+package io.agentbus.bench;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The bytes every system moves. A payload is a JSON object of exactly the asked size that carries a
+ * send stamp, {@code {"t":"<19 digits>","pad":"xxx…"}}: the open-loop harness writes the intended send
+ * time there and the handler reads it back; throughput runs send the stamp 0, so every run moves the
+ * same shape. Systems that are not agentbus wrap it in the same protocol fields agentbus writes
+ * ({@link #fields}), so every stream entry is the same size.
+ */
+final class Payloads {
+
+    static final ObjectMapper MAPPER = new ObjectMapper();
+    /** Stamps are nanoseconds since this origin, so they are never negative. */
+    private static final long ORIGIN = System.nanoTime();
+    private static final String PREFIX = "{\"t\":\"";
+    private static final int DIGITS = 19;
+    private static final String MIDDLE = "\",\"pad\":\"";
+    private static final String SUFFIX = "\"}";
+    private static final int OVERHEAD = PREFIX.length() + DIGITS + MIDDLE.length() + SUFFIX.length();
+
+    private Payloads() {
+    }
+
+    /** Now, on the stamp clock. */
+    static long now() {
+        return System.nanoTime() - ORIGIN;
+    }
+
+    /** A JSON object of exactly {@code bytes} bytes carrying {@code stamp}. */
+    static String stamped(long stamp, int bytes) {
+        if (bytes < OVERHEAD) {
+            throw new IllegalArgumentException("payload must be >= " + OVERHEAD + " bytes, was " + bytes);
+        }
+        StringBuilder json = new StringBuilder(bytes).append(PREFIX);
+        String digits = Long.toString(stamp);
+        json.append("0".repeat(DIGITS - digits.length())).append(digits).append(MIDDLE);
+        json.append("x".repeat(bytes - OVERHEAD)).append(SUFFIX);
+        return json.toString();
+    }
+
+    /** The stamp a {@link #stamped} payload carries. */
+    static long stampOf(String payload) {
+        return Long.parseLong(payload, PREFIX.length(), PREFIX.length() + DIGITS, 10);
+    }
+
+    /**
+     * The protocol fields agentbus writes for one message (docs/PROTOCOL.md section 3), for the systems
+     * that move the same message without agentbus: a fresh UUID message id and the time now.
+     */
+    static Map<String, String> fields(String to, String payload) {
+        Map<String, String> fields = new LinkedHashMap<>(16);
+        fields.put("v", "1");
+        fields.put("message_id", UUID.randomUUID().toString());
+        fields.put("from_agent", "producer");
+        fields.put("to_agent", to);
+        fields.put("message_type", "bench");
+        fields.put("payload", payload);
+        fields.put("timestamp", DateTimeFormatter.ISO_INSTANT.format(Instant.now()));
+        fields.put("priority", "5");
+        return fields;
+    }
+
+    /** The same fields as one JSON text: the seed's list design stores one such string per message. */
+    static String json(Map<String, String> fields) {
+        try {
+            return MAPPER.writeValueAsString(fields);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package io.agentbus.bench;
+
+import java.util.List;
+
+/**
+ * How much work each scenario does: the full run (about 10–15 minutes on 2 cores) or the CI-sized
+ * {@code --quick} run (under a minute). Every measured run is preceded by a warm-up of the same kind on
+ * the same rig.
+ *
+ * @param throughputMessages    direct-throughput messages measured per run
+ * @param directRounds          direct-throughput rounds: each round runs every system once, one after the
+ *                              other, each in a fresh JVM; the median of a system's rounds is reported
+ * @param directWarmup          direct-throughput messages sent in each JVM before its measured run
+ * @param throughputRuns        fan-in runs after the warm-up, in one JVM; the median is reported
+ * @param throughputWarmup      messages sent before measuring, in the other scenarios
+ * @param inFlight              sends a producer keeps in flight, every system alike
+ * @param latencyRates          open-loop rates, messages per second
+ * @param latencySeconds        length of each measured open-loop run
+ * @param latencyWarmupSeconds  open-loop warm-up at the same rate, after the throughput warm-up
+ * @param fanInAgents           agent counts of fan-in
+ * @param fanInMessages         messages measured per run at each agent count; runs as for throughput
+ * @param payloadSizes          payload bytes of payload-size
+ * @param payloadBytesPerRun    payload bytes measured per size (messages = this / size, capped)
+ * @param payloadMaxMessages    cap on the messages of one payload-size run
+ * @param benchmarkRequests     requests of each redis-benchmark run
+ */
+record Plan(
+        int throughputMessages,
+        int directRounds,
+        int directWarmup,
+        int throughputRuns,
+        int throughputWarmup,
+        int inFlight,
+        List<Integer> latencyRates,
+        int latencySeconds,
+        int latencyWarmupSeconds,
+        List<Integer> fanInAgents,
+        int fanInMessages,
+        List<Integer> payloadSizes,
+        long payloadBytesPerRun,
+        int payloadMaxMessages,
+        int benchmarkRequests) {
+
+    static final int PAYLOAD_BYTES = 256;
+
+    static Plan full() {
+        return new Plan(200_000, 3, 50_000, 3, 20_000, 1_000, List.of(1_000, 10_000), 20, 3,
+                List.of(1, 10, 100, 1_000), 40_000, List.of(256, 4 * 1024, 64 * 1024),
+                320L * 1024 * 1024, 100_000, 200_000);
+    }
+
+    static Plan quick() {
+        return new Plan(10_000, 1, 1_000, 1, 1_000, 1_000, List.of(1_000), 2, 0,
+                List.of(1, 10), 2_000, List.of(256, 4 * 1024, 64 * 1024),
+                4L * 1024 * 1024, 2_000, 10_000);
+    }
+
+    static Plan of(boolean quick) {
+        return quick ? quick() : full();
+    }
+
+    int payloadMessages(int size) {
+        return (int) Math.max(100, Math.min(payloadMaxMessages, payloadBytesPerRun / size));
+    }
+}

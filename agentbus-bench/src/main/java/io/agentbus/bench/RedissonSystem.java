@@ -1,0 +1,100 @@
+package io.agentbus.bench;
+
+import io.agentbus.LocalRedis;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.redisson.Redisson;
+import org.redisson.api.RStream;
+import org.redisson.api.RedissonClient;
+import org.redisson.api.stream.StreamAddArgs;
+import org.redisson.api.stream.StreamCreateGroupArgs;
+import org.redisson.api.stream.StreamMessageId;
+import org.redisson.api.stream.StreamReadGroupArgs;
+import org.redisson.client.codec.StringCodec;
+import org.redisson.config.Config;
+
+/**
+ * Redisson's RStream as its docs show it: {@code addAsync} to produce, a consumer loop of
+ * {@code readGroup(group, consumer, neverDelivered().count(100).timeout(…))} and one {@code ack} of the
+ * batch's ids. {@link StringCodec}, so the stream holds the same bytes as everyone's (Redisson's default
+ * codec is Kryo). Default pool and timeouts otherwise.
+ */
+final class RedissonSystem implements BenchSystem {
+
+    static final String NAME = "redisson";
+    private static final String GROUP = "bench";
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public Set<Scenario> scenarios() {
+        return EnumSet.of(Scenario.DIRECT_THROUGHPUT, Scenario.DIRECT_LATENCY, Scenario.PAYLOAD_SIZE);
+    }
+
+    @Override
+    public Rig open(LocalRedis redis, List<String> agents, Sink sink) {
+        Config config = new Config();
+        config.useSingleServer().setAddress(redis.uri());
+        config.setCodec(StringCodec.INSTANCE);
+        RedissonClient client = Redisson.create(config);
+        List<RStream<String, String>> streams = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
+        List<Thread> consumers = new ArrayList<>();
+        AtomicBoolean running = new AtomicBoolean(true);
+        for (String agent : agents) {
+            String key = "agent:{" + agent + "}:inbox";
+            RStream<String, String> stream = client.getStream(key, StringCodec.INSTANCE);
+            stream.createGroup(StreamCreateGroupArgs.name(GROUP).id(StreamMessageId.ALL).makeStream());
+            streams.add(stream);
+            keys.add(key);
+            Thread consumer = new Thread(() -> {
+                StreamReadGroupArgs read = StreamReadGroupArgs.neverDelivered().count(100).timeout(Duration.ofMillis(100));
+                while (running.get()) {
+                    Map<StreamMessageId, Map<String, String>> batch = stream.readGroup(GROUP, "redisson-1", read);
+                    if (batch.isEmpty()) {
+                        continue;
+                    }
+                    batch.values().forEach(fields -> sink.accept(fields.get("payload")));
+                    stream.ack(GROUP, batch.keySet().toArray(StreamMessageId[]::new));
+                }
+            }, "redisson-consumer-" + agent);
+            consumer.start();
+            consumers.add(consumer);
+        }
+        return new Rig() {
+            @Override
+            public CompletionStage<?> send(int agent, String payload) {
+                return streams.get(agent).addAsync(StreamAddArgs.entries(Payloads.fields(agents.get(agent), payload)));
+            }
+
+            @Override
+            public List<String> ackedStreams() {
+                return keys;
+            }
+
+            @Override
+            public String group() {
+                return GROUP;
+            }
+
+            @Override
+            public void close() throws InterruptedException {
+                running.set(false);
+                for (Thread consumer : consumers) {
+                    consumer.join(5_000);
+                }
+                client.shutdown(0, 5, TimeUnit.SECONDS);
+            }
+        };
+    }
+}

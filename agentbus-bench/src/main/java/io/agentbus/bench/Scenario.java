@@ -1,0 +1,43 @@
+package io.agentbus.bench;
+
+import java.util.Arrays;
+import java.util.stream.Collectors;
+
+/** The scenarios of the bench, by the names that the command line and results.json use. */
+public enum Scenario {
+    /** send → handler → ack, 1 producer, 1 consumer instance; messages per second. */
+    DIRECT_THROUGHPUT("direct-throughput"),
+    /** Open loop at fixed rates; percentiles of handler start − intended send time. */
+    DIRECT_LATENCY("direct-latency"),
+    /** 1 … 1,000 agents in one process; total throughput and Redis connections held. */
+    FAN_IN("fan-in"),
+    /** 256 B, 4 KiB, 64 KiB payloads; MB/s. */
+    PAYLOAD_SIZE("payload-size");
+
+    private final String id;
+
+    Scenario(String id) {
+        this.id = id;
+    }
+
+    /** The name used on the command line and in results.json. */
+    public String id() {
+        return id;
+    }
+
+    /** The scenario called {@code id}; throws naming the known ones otherwise. */
+    public static Scenario of(String id) {
+        for (Scenario scenario : values()) {
+            if (scenario.id.equals(id)) {
+                return scenario;
+            }
+        }
+        throw new IllegalArgumentException("unknown scenario '" + id + "'; known: "
+                + Arrays.stream(values()).map(Scenario::id).collect(Collectors.joining(", ")));
+    }
+
+    @Override
+    public String toString() {
+        return id;
+    }
+}

@@ -1,0 +1,98 @@
+package io.agentbus.bench;
+
+import io.agentbus.LocalRedis;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import org.springframework.data.redis.connection.RedisConnection;
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.connection.stream.Consumer;
+import org.springframework.data.redis.connection.stream.MapRecord;
+import org.springframework.data.redis.connection.stream.ReadOffset;
+import org.springframework.data.redis.connection.stream.StreamOffset;
+import org.springframework.data.redis.connection.stream.StreamRecords;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.data.redis.stream.StreamMessageListenerContainer;
+import org.springframework.data.redis.stream.StreamMessageListenerContainer.StreamMessageListenerContainerOptions;
+
+/**
+ * Spring Data Redis as its reference documentation shows it: a {@link LettuceConnectionFactory}, the
+ * reactive template's {@code opsForStream().add} to produce (its asynchronous API), and a
+ * {@link StreamMessageListenerContainer} that {@code receive}s with a consumer group and acknowledges
+ * each record from the listener ({@code acknowledge(group, record)}), i.e. manual acks. Batch size 100
+ * and poll timeout 100 ms like everyone's; defaults otherwise.
+ */
+final class SpringDataRedisSystem implements BenchSystem {
+
+    static final String NAME = "spring-data-redis";
+    private static final String GROUP = "bench";
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public Set<Scenario> scenarios() {
+        return EnumSet.of(Scenario.DIRECT_THROUGHPUT, Scenario.DIRECT_LATENCY);
+    }
+
+    @Override
+    public Rig open(LocalRedis redis, List<String> agents, Sink sink) {
+        LettuceConnectionFactory factory = new LettuceConnectionFactory(
+                new RedisStandaloneConfiguration(redis.host(), redis.port()));
+        factory.afterPropertiesSet();
+        factory.start();
+        StringRedisTemplate template = new StringRedisTemplate(factory);
+        ReactiveStringRedisTemplate reactive = new ReactiveStringRedisTemplate(factory);
+        StreamMessageListenerContainerOptions<String, MapRecord<String, String, String>> options =
+                StreamMessageListenerContainerOptions.builder()
+                        .pollTimeout(Duration.ofMillis(100))
+                        .batchSize(100)
+                        .build();
+        StreamMessageListenerContainer<String, MapRecord<String, String, String>> container =
+                StreamMessageListenerContainer.create(factory, options);
+        List<String> keys = agents.stream().map(agent -> "agent:{" + agent + "}:inbox").toList();
+        for (String key : keys) {
+            try (RedisConnection connection = factory.getConnection()) {
+                connection.streamCommands().xGroupCreate(key.getBytes(StandardCharsets.UTF_8), GROUP,
+                        ReadOffset.from("0"), true);
+            }
+            container.receive(Consumer.from(GROUP, "spring-1"), StreamOffset.create(key, ReadOffset.lastConsumed()),
+                    record -> {
+                        sink.accept(record.getValue().get("payload"));
+                        template.opsForStream().acknowledge(GROUP, record);
+                    });
+        }
+        container.start();
+        return new Rig() {
+            @Override
+            public CompletionStage<?> send(int agent, String payload) {
+                return reactive.opsForStream()
+                        .add(StreamRecords.newRecord().in(keys.get(agent)).ofMap(Payloads.fields(agents.get(agent), payload)))
+                        .toFuture();
+            }
+
+            @Override
+            public List<String> ackedStreams() {
+                return keys;
+            }
+
+            @Override
+            public String group() {
+                return GROUP;
+            }
+
+            @Override
+            public void close() {
+                container.stop();
+                factory.destroy();
+            }
+        };
+    }
+}

@@ -1,0 +1,188 @@
+package io.agentbus.bench;
+
+import io.agentbus.LocalRedis;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Runs the scenarios one system takes part in, each measurement on a redis-server of its own started
+ * for it ({@link LocalRedis}: same binary, no persistence, loopback), after a warm-up on the same rig.
+ */
+final class SystemRun {
+
+    /** What a measurement does with a connected rig. */
+    private interface Work<T> {
+        T run(Harness harness, BenchSystem.Rig rig, Sink sink) throws Exception;
+    }
+
+    private final BenchSystem system;
+    private final Plan plan;
+    private final Status status;
+    private final List<Result> results = new ArrayList<>();
+    private final List<Map<String, String>> failures = new ArrayList<>();
+
+    SystemRun(BenchSystem system, Plan plan, Status status) {
+        this.system = system;
+        this.plan = plan;
+        this.status = status;
+    }
+
+    List<Result> results() {
+        return results;
+    }
+
+    List<Map<String, String>> failures() {
+        return failures;
+    }
+
+    void run(List<Scenario> scenarios) {
+        for (Scenario scenario : scenarios) {
+            if (!system.scenarios().contains(scenario)) {
+                continue;
+            }
+            try {
+                switch (scenario) {
+                    case DIRECT_THROUGHPUT -> directThroughput();
+                    case DIRECT_LATENCY -> directLatency();
+                    case FAN_IN -> fanIn();
+                    case PAYLOAD_SIZE -> payloadSize();
+                }
+            } catch (Exception | AssertionError e) {
+                failures.add(failure(system.name(), scenario, e));
+            }
+        }
+    }
+
+    static Map<String, String> failure(String system, Scenario scenario, Throwable error) {
+        Map<String, String> failure = new LinkedHashMap<>();
+        failure.put("system", system);
+        failure.put("scenario", scenario.id());
+        failure.put("error", error.toString());
+        return failure;
+    }
+
+    /** One warm-up and one measured run; {@link Bench} runs this in several rounds and takes the median. */
+    private void directThroughput() throws Exception {
+        String payload = Payloads.stamped(0, Plan.PAYLOAD_BYTES);
+        Harness.Throughput measured = onFreshServer(1, (harness, rig, sink) -> {
+            harness.throughput(rig, sink, 1, plan.directWarmup(), payload, plan.inFlight(), "direct-throughput warm-up");
+            return harness.throughput(rig, sink, 1, plan.throughputMessages(), payload, plan.inFlight(), "direct-throughput");
+        });
+        add(Scenario.DIRECT_THROUGHPUT, Result.MSGS_PER_S, measured.perSecond(), Map.of(
+                "messages", measured.messages(), "payload_bytes", Plan.PAYLOAD_BYTES, "in_flight", plan.inFlight(),
+                "warmup_messages", plan.directWarmup()));
+    }
+
+    private void directLatency() throws Exception {
+        String payload = Payloads.stamped(0, Plan.PAYLOAD_BYTES);
+        for (int rate : plan.latencyRates()) {
+            String label = "direct-latency " + rate + "/s";
+            Histogram histogram = onFreshServer(1, (harness, rig, sink) -> {
+                harness.throughput(rig, sink, 1, plan.throughputWarmup(), payload, plan.inFlight(), label + " warm-up");
+                if (plan.latencyWarmupSeconds() > 0) {
+                    harness.latency(rig, sink, rate, plan.latencyWarmupSeconds(), Plan.PAYLOAD_BYTES, label + " warm-up");
+                }
+                return harness.latency(rig, sink, rate, plan.latencySeconds(), Plan.PAYLOAD_BYTES, label);
+            });
+            Map<String, Object> params = Map.of("rate", rate, "seconds", plan.latencySeconds(),
+                    "messages", histogram.getTotalCount(), "payload_bytes", Plan.PAYLOAD_BYTES);
+            add(Scenario.DIRECT_LATENCY, Result.P50_MS, millis(histogram.getValueAtPercentile(50)), params);
+            add(Scenario.DIRECT_LATENCY, Result.P90_MS, millis(histogram.getValueAtPercentile(90)), params);
+            add(Scenario.DIRECT_LATENCY, Result.P99_MS, millis(histogram.getValueAtPercentile(99)), params);
+            add(Scenario.DIRECT_LATENCY, Result.P999_MS, millis(histogram.getValueAtPercentile(99.9)), params);
+            add(Scenario.DIRECT_LATENCY, Result.MAX_MS, millis(histogram.getMaxValue()), params);
+        }
+    }
+
+    private void fanIn() throws Exception {
+        String payload = Payloads.stamped(0, Plan.PAYLOAD_BYTES);
+        for (int agents : plan.fanInAgents()) {
+            String label = "fan-in " + agents + " agents";
+            long[] connections = new long[1];
+            List<Harness.Throughput> runs = onFreshServer(agents, (harness, rig, sink) -> {
+                harness.throughput(rig, sink, agents, plan.throughputWarmup(), payload, plan.inFlight(), label + " warm-up");
+                List<Harness.Throughput> measured = new ArrayList<>();
+                for (int run = 1; run <= plan.throughputRuns(); run++) {
+                    measured.add(harness.throughput(rig, sink, agents, plan.fanInMessages(), payload, plan.inFlight(),
+                            label + " run " + run + "/" + plan.throughputRuns()));
+                }
+                connections[0] = harness.connections();
+                return measured;
+            });
+            Harness.Throughput measured = median(runs);
+            Map<String, Object> params = Map.of("agents", agents, "messages", measured.messages(),
+                    "payload_bytes", Plan.PAYLOAD_BYTES, "in_flight", plan.inFlight(), "runs", runs.size(),
+                    "runs_msgs_per_s", runs.stream().map(run -> round(run.perSecond())).toList());
+            add(Scenario.FAN_IN, Result.MSGS_PER_S, measured.perSecond(), params);
+            add(Scenario.FAN_IN, Result.CONNECTIONS, connections[0], params);
+        }
+    }
+
+    /** The median run: a burst of another process's work on this shared machine moves one run, not the figure. */
+    private static Harness.Throughput median(List<Harness.Throughput> runs) {
+        List<Harness.Throughput> sorted = new ArrayList<>(runs);
+        sorted.sort(java.util.Comparator.comparingDouble(Harness.Throughput::perSecond));
+        return sorted.get(sorted.size() / 2);
+    }
+
+    private void payloadSize() throws Exception {
+        for (int size : plan.payloadSizes()) {
+            String payload = Payloads.stamped(0, size);
+            int messages = plan.payloadMessages(size);
+            String label = "payload-size " + size + " B";
+            Harness.Throughput measured = onFreshServer(1, (harness, rig, sink) -> {
+                harness.throughput(rig, sink, 1, Math.max(100, messages / 5), payload, plan.inFlight(), label + " warm-up");
+                return harness.throughput(rig, sink, 1, messages, payload, plan.inFlight(), label);
+            });
+            Map<String, Object> params = Map.of("payload_bytes", size, "messages", measured.messages(),
+                    "in_flight", plan.inFlight());
+            add(Scenario.PAYLOAD_SIZE, Result.MB_PER_S, measured.perSecond() * size / 1e6, params);
+            add(Scenario.PAYLOAD_SIZE, Result.MSGS_PER_S, measured.perSecond(), params);
+        }
+    }
+
+    private <T> T onFreshServer(int agents, Work<T> work) throws Exception {
+        status.phase("starting redis-server");
+        try (LocalRedis redis = LocalRedis.start(); Harness harness = new Harness(redis, status)) {
+            List<String> names = new ArrayList<>(agents);
+            for (int i = 0; i < agents; i++) {
+                names.add("worker-" + i);
+            }
+            status.phase("connecting " + agents + (agents == 1 ? " agent" : " agents"));
+            Sink sink = new Sink();
+            long opening = System.nanoTime();
+            BenchSystem.Rig rig = system.open(redis, names, sink);
+            long working = System.nanoTime();
+            try {
+                return work.run(harness, rig, sink);
+            } finally {
+                status.phase("closing");
+                long closing = System.nanoTime();
+                rig.close();
+                // Goes to bench.log: where the time of a run went.
+                System.err.printf(java.util.Locale.ROOT, "%s: %d agents, open %.1f s, work %.1f s, close %.1f s%n",
+                        system.name(), agents, (working - opening) / 1e9, (closing - working) / 1e9,
+                        (System.nanoTime() - closing) / 1e9);
+            }
+        }
+    }
+
+    private void add(Scenario scenario, String metric, double value, Map<String, Object> params) {
+        results.add(new Result(system.name(), scenario.id(), metric, round(value), params));
+    }
+
+    private static double millis(long nanos) {
+        return nanos / 1e6;
+    }
+
+    /** Four significant digits at most: more would be noise on this machine. */
+    static double round(double value) {
+        if (value == 0 || !Double.isFinite(value)) {
+            return value;
+        }
+        return new java.math.BigDecimal(value).round(new java.math.MathContext(4)).doubleValue();
+    }
+}

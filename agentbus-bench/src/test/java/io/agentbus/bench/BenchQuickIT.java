@@ -1,0 +1,57 @@
+package io.agentbus.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Runs the CI-sized bench ({@code --quick}) end to end so that the harness cannot rot. It checks that
+ * the harness produced well-formed results, never how fast anything was: speeds on a shared 2-core
+ * machine are not a test.
+ */
+class BenchQuickIT {
+
+    @Test
+    void quickRunWritesResultsForEverySystemAndAChart() throws Exception {
+        Path out = Path.of("target", "bench-quick-it");
+        Bench bench = new Bench(new BenchSettings(List.of(), true, out, List.of(), false));
+
+        BenchReport report = bench.run();
+
+        assertThat(report.failures()).isEmpty();
+        JsonNode json = Payloads.MAPPER.readTree(report.resultsFile().toFile());
+        assertThat(json.get("machine").get("cores").asInt()).isPositive();
+        assertThat(json.get("versions").get("redis").asText()).matches("\\d+\\.\\d+.*");
+        assertThat(json.get("versions").get("java").asText()).isNotBlank();
+        assertThat(json.get("commit").asText()).isNotBlank();
+        Set<String> systems = new HashSet<>();
+        List<String> nonPositive = new ArrayList<>();
+        for (JsonNode result : json.get("results")) {
+            systems.add(result.get("system").asText());
+            assertThat(Scenario.of(result.get("scenario").asText())).isNotNull();
+            assertThat(result.get("metric").asText()).isIn(Result.MSGS_PER_S, Result.MB_PER_S, Result.P50_MS,
+                    Result.P90_MS, Result.P99_MS, Result.P999_MS, Result.MAX_MS, Result.CONNECTIONS);
+            assertThat(result.get("params").isObject()).isTrue();
+            if (!(result.get("value").isNumber() && result.get("value").asDouble() > 0)) {
+                nonPositive.add(result.toString());
+            }
+        }
+        assertThat(nonPositive).isEmpty();
+        List<String> expected = new ArrayList<>(Systems.NAMES);
+        if (RedisBenchmark.binary() == null) {
+            expected.removeAll(List.of(RedisBenchmark.P1, RedisBenchmark.P16));
+            assertThat(report.notes()).anyMatch(note -> note.contains("no redis-benchmark on PATH"));
+        }
+        assertThat(systems).containsExactlyInAnyOrderElementsOf(expected);
+        byte[] png = Files.readAllBytes(report.chartFile());
+        assertThat(png).startsWith(0x89, 'P', 'N', 'G');
+        assertThat(Files.readString(report.tableFile())).contains("| agentbus |");
+    }
+}
