@@ -109,8 +109,8 @@ final class RedisBenchmark {
                 args.addAll(fields);
             }
             case "EVALSHA" -> {
-                args.addAll(List.of("EVALSHA", loadSendScript(redis), "2", "agent:{bench}:inbox",
-                        "agent:{bench}:dedup:__rand_int__", "600000"));
+                args.addAll(List.of("EVALSHA", loadSendScript(redis), "3", "agent:{bench}:inbox",
+                        "agent:{bench}:dedup:__rand_int__", "audit:messages:{bench}", "600000", "", "1000000", "100000"));
                 args.addAll(fields);
             }
             case "LPUSH" -> args.addAll(List.of("LPUSH", "agent_bench", payload));
@@ -123,7 +123,7 @@ final class RedisBenchmark {
     private static String loadSendScript(LocalRedis redis) {
         RedisClient client = RedisClient.create(redis.uri());
         try (StatefulRedisConnection<String, String> connection = client.connect()) {
-            return connection.sync().scriptLoad(LettuceRawSystem.sendScript());
+            return connection.sync().scriptLoad(LettuceRawSystem.script("send.lua"));
         } finally {
             client.shutdown();
         }

@@ -16,7 +16,8 @@ class HelpTest {
     static Stream<Arguments> commandsAndTheirOptions() {
         return Stream.of(
                 Arguments.of("", new String[] {"--redis", "--help", "--version", "demo", "send", "receive", "inbox", "dlq",
-                    "publish", "watch", "request", "audit", "agents", "swarm"}),
+                    "publish", "watch", "request", "audit", "agents", "swarm", "bench"}),
+                Arguments.of("bench", new String[] {"SCENARIO", "--quick", "--out", "--redis"}),
                 Arguments.of("demo", new String[] {"--messages", "--redis"}),
                 Arguments.of("send", new String[] {"--from", "--to", "--type", "--payload", "--priority", "--redis"}),
                 Arguments.of("receive", new String[] {"AGENT", "--count", "--timeout", "--json", "--redis"}),

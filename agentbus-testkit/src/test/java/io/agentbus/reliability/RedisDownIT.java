@@ -65,7 +65,8 @@ class RedisDownIT {
             assertThat(recovered).isTrue();
             assertThat(maxBuffered.get()).isLessThanOrEqualTo(BUFFER_BOUND);
             assertThat(traffic.rejected()).isPositive(); // the outage outlasts the buffer
-            assertThat(traffic.maxRejectLatency()).isLessThan(Duration.ofMillis(100));
+            // "At once": far below the 13 s a buffered send may wait; 500 ms absorbs a GC pause on a busy machine.
+            assertThat(traffic.maxRejectLatency()).isLessThan(Duration.ofMillis(500));
             assertThat(firstSuccessMillis).isLessThanOrEqualTo(buffering.reconnectMaxDelay().toMillis() + 1000);
         } finally {
             sampler.shutdownNow();
