@@ -71,7 +71,7 @@ import picocli.CommandLine.Spec;
             "Progress, the handler runs of each running instance and the dead letters per agent go to"
                     + " stderr. Stdout gets one line of name=value fields: sent, delivered, acked, retried,"
                     + " dead_lettered, lost, duplicates, p50_ms, p99_ms, broadcasts, broadcast_receivers,"
-                    + " requests, replies, escalation_backlog and escalation_overtaken. After it, stderr gets the"
+                    + " requests and replies, and last escalation_backlog and escalation_overtaken. After it, stderr gets the"
                     + " escalation conversation's audit records, as agentbus audit tail --conversation shows them.",
             "delivered counts distinct messages that reached a handler; acked those whose handler"
                     + " returned normally, not dead-lettered and no longer pending; retried the deliveries"
