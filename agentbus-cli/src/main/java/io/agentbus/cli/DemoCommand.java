@@ -2,6 +2,7 @@ package io.agentbus.cli;
 
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
+import io.agentbus.AuditEntry;
 import io.agentbus.Backoff;
 import io.agentbus.BusOptions;
 import io.agentbus.DeadLetters;
@@ -23,6 +24,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 import picocli.CommandLine.Command;
@@ -35,7 +37,8 @@ import picocli.CommandLine.Spec;
  * {@code agentbus demo}: runs the marketing {@link Department} on one bus, sends messages along its
  * org chart, some of which make their handler fail ({@link SimulatedFault}), announces the task
  * assignments as broadcasts ({@link TaskAnnouncements}), lets the copywriters request reviews
- * ({@link ReviewRequests}), and reports what the agents really did with it all ({@link DemoReport}).
+ * ({@link ReviewRequests}), has an escalation overtake a backlog ({@link Escalation}), reports what the
+ * agents really did with it all ({@link DemoReport}), and prints the escalation's audit trail.
  */
 @Command(
         name = "demo",
@@ -60,10 +63,16 @@ import picocli.CommandLine.Spec;
                     + " that has done a task the content_manager assigned asks it for a review with a request"
                     + " (timeout " + ReviewRequests.TIMEOUT_SECONDS + " s), which the content_manager answers"
                     + " with a reply; the reply comes to the copywriter inbox that both instances share.",
+            "Then priorities: the " + Escalation.AGENT_NAME + "'s reports pile up " + Escalation.BACKLOG + " routine reports (priority"
+                    + " normal) in its inbox, which it handles in " + Escalation.BACKLOG_HANDLING_MS + " ms each,"
+                    + " and while they wait the " + Escalation.ESCALATOR_NAME + " sends it one escalation at priority"
+                    + " critical, in conversation escalation-<run id>. The escalation overtakes the backlog: it is"
+                    + " handled after at most the reports the " + Escalation.AGENT_NAME + " had already read, not after all of them.",
             "Progress, the handler runs of each running instance and the dead letters per agent go to"
                     + " stderr. Stdout gets one line of name=value fields: sent, delivered, acked, retried,"
                     + " dead_lettered, lost, duplicates, p50_ms, p99_ms, broadcasts, broadcast_receivers,"
-                    + " requests and replies.",
+                    + " requests and replies, and last escalation_backlog and escalation_overtaken. After it, stderr gets the"
+                    + " escalation conversation's audit records, as agentbus audit tail --conversation shows them.",
             "delivered counts distinct messages that reached a handler; acked those whose handler"
                     + " returned normally, not dead-lettered and no longer pending; retried the deliveries"
                     + " after a message's first; dead_lettered the dead letters the run added; lost the sent"
@@ -72,11 +81,16 @@ import picocli.CommandLine.Spec;
                     + " start of the first handler run. broadcasts counts the announcements published;"
                     + " broadcast_receivers the handler runs they caused in the specialists' listenings, one"
                     + " per listening instance and announcement if none was missed (Redis counts one receiver"
-                    + " per bus); requests the review requests made; replies those answered in time."},
+                    + " per bus); requests the review requests made; replies those answered in time."
+                    + " escalation_backlog counts the routine reports waiting (sent, not handled) when the"
+                    + " escalation was sent; escalation_overtaken those of them still unhandled when the escalation"
+                    + " was handled, so escalation_backlog - escalation_overtaken were handled in between."},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:Every sent message was acked or dead-lettered (lost=0), every send succeeded, and every"
-                + " review request got its reply (replies=requests).",
-            ExpectedFailures.FAILED + ":Messages were lost, a send failed, a request got no reply, or Redis failed.",
+                + " review request got its reply (replies=requests), and the escalation was handled before the backlog"
+                + " drained (escalation_overtaken>0).",
+            ExpectedFailures.FAILED + ":Messages were lost, a send failed, a request got no reply, the escalation did"
+                + " not overtake the backlog, or Redis failed.",
             ExpectedFailures.INVALID_INPUT_HELP})
 final class DemoCommand implements Callable<Integer> {
 
@@ -102,6 +116,10 @@ final class DemoCommand implements Callable<Integer> {
     private static final Duration ACK_DEADLINE = Duration.ofSeconds(10);
     /** A live listening on the same Redis hears a broadcast within milliseconds; this only bounds a miss. */
     private static final Duration BROADCAST_DEADLINE = Duration.ofSeconds(5);
+    /** The backlog takes about BACKLOG x BACKLOG_HANDLING_MS to drain; this only bounds a stall. */
+    private static final Duration ESCALATION_DEADLINE = Duration.ofSeconds(10);
+    /** The audit records are written by the same scripts as the send and the ack; this only bounds a miss. */
+    private static final Duration AUDIT_DEADLINE = Duration.ofSeconds(5);
 
     /** One running instance of a role, and how many handler runs it had. */
     private record Instance(AgentId agent, int number, Subscription subscription, LongAdder handled) {
@@ -134,14 +152,17 @@ final class DemoCommand implements Callable<Integer> {
         Receipts receipts = new Receipts();
         TaskAnnouncements announcements = new TaskAnnouncements();
         ReviewRequests reviews = new ReviewRequests();
+        Escalation escalation = new Escalation();
         try (AgentBus bus = agentbus.connect(BusOptions.defaults(), err)) {
             // On a shared Redis, what an earlier run left pending or dead-lettered stays; only ours counts.
             Map<AgentId, Long> pendingBefore = pendingByAgent(bus, department);
             Map<AgentId, Long> deadBefore = deadLettersByAgent(bus, department);
-            List<Instance> instances = start(bus, department, receipts, announcements, reviews);
+            List<Instance> instances = start(bus, department, receipts, announcements, reviews, escalation);
             boolean resolved;
             boolean answered;
             boolean heard;
+            RuntimeException escalationFailure = null;
+            boolean escalated;
             ProgressLine progress = new ProgressLine(err, () -> progress(receipts, reviews), PROGRESS_PERIOD);
             try {
                 sendAll(bus, department, receipts, announcements);
@@ -149,6 +170,14 @@ final class DemoCommand implements Callable<Integer> {
                 // Every request was made before its assignment counted as resolved; each ends by its timeout.
                 answered = await(reviews::settled, ReviewRequests.TIMEOUT.plusSeconds(1));
                 heard = await(announcements::settled, BROADCAST_DEADLINE);
+                // On a quiet department, so that the backlog and the overtaking are the cmo's alone.
+                try {
+                    escalation.send(bus);
+                } catch (RuntimeException e) {
+                    escalationFailure = e;
+                }
+                escalated = await(() -> escalation.escalationHandled() && escalation.backlogDrained(),
+                        ESCALATION_DEADLINE);
                 // Then the acks, and the moves to dead letters, which acknowledge too, have reached Redis.
                 await(() -> pendingLeft(bus, department, pendingBefore) == 0, ACK_DEADLINE);
             } finally {
@@ -156,13 +185,17 @@ final class DemoCommand implements Callable<Integer> {
             }
             DeadLetterTally dead = deadLetters(bus, department, deadBefore);
             DemoReport report = DemoReport.of(receipts, pendingLeft(bus, department, pendingBefore),
-                    dead.added(), dead.messageIds(), announcements, reviews);
+                    dead.added(), dead.messageIds(), announcements, reviews, escalation);
             printHandled(err, instances);
             printDeadLetters(err, dead);
             printWarnings(err, receipts, resolved);
             printWarnings(err, announcements, heard, reviews, answered);
+            printWarnings(err, escalation, escalated, escalationFailure);
             spec.commandLine().getOut().println(report.summaryLine());
-            boolean ok = report.lost() == 0 && receipts.failedSendCount() == 0 && report.replies() == report.requests();
+            spec.commandLine().getOut().flush();
+            printAuditTrail(err, bus, escalation);
+            boolean ok = report.lost() == 0 && receipts.failedSendCount() == 0 && report.replies() == report.requests()
+                    && escalationFailure == null && escalation.overtook();
             return ok ? 0 : ExpectedFailures.FAILED;
         }
     }
@@ -174,13 +207,14 @@ final class DemoCommand implements Callable<Integer> {
 
     /** Subscribes every instance of every role; the specialists' instances listen to the announcements too. */
     private static List<Instance> start(AgentBus bus, Department department, Receipts receipts,
-                                        TaskAnnouncements announcements, ReviewRequests reviews) {
+                                        TaskAnnouncements announcements, ReviewRequests reviews,
+                                        Escalation escalation) {
         List<Instance> instances = new ArrayList<>();
         List<Department.Role> specialists = department.specialists();
         for (Department.Role role : department.roles()) {
             for (int number = 1; number <= role.instances(); number++) {
                 LongAdder handled = new LongAdder();
-                Subscription subscription = bus.subscribe(role.id(), DELIVERY, handler(bus, receipts, reviews, handled));
+                Subscription subscription = bus.subscribe(role.id(), DELIVERY, handler(bus, receipts, reviews, escalation, handled));
                 instances.add(new Instance(role.id(), number, subscription, handled));
                 if (specialists.contains(role)) {
                     announcements.listen(bus);
@@ -191,12 +225,16 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     /**
-     * Answers a review request; otherwise records the run, then fails as the message's
+     * Handles the escalation and its backlog ({@link Escalation}); answers a review request; otherwise records the run, then fails as the message's
      * {@link SimulatedFault} says, or succeeds, and then may ask for a review of the work.
      */
-    private static MessageHandler handler(AgentBus bus, Receipts receipts, ReviewRequests reviews, LongAdder handled) {
+    private static MessageHandler handler(AgentBus bus, Receipts receipts, ReviewRequests reviews,
+                                          Escalation escalation, LongAdder handled) {
         return delivery -> {
             handled.increment();
+            if (escalation.handles(delivery)) {
+                return;
+            }
             if (ReviewRequests.isRequest(delivery.envelope())) {
                 ReviewRequests.answer(delivery);
                 return;
@@ -352,6 +390,43 @@ final class DemoCommand implements Callable<Integer> {
         if (reviews.failedCount() > 0) {
             err.printf("agentbus: %d review requests got no reply; the first: %s%n", reviews.failedCount(),
                     reviews.firstFailure().getMessage());
+        }
+        err.flush();
+    }
+
+    private static void printWarnings(PrintWriter err, Escalation escalation, boolean escalated,
+                                      RuntimeException failure) {
+        if (failure != null) {
+            err.printf("agentbus: sending the escalation or its backlog failed: %s%n", failure.getMessage());
+        } else if (!escalated) {
+            err.printf("agentbus: within %d s the %s %s the escalation and %s its backlog%n",
+                    ESCALATION_DEADLINE.toSeconds(), Escalation.AGENT,
+                    escalation.escalationHandled() ? "handled" : "did not handle",
+                    escalation.backlogDrained() ? "drained" : "did not drain");
+        }
+        if (escalation.escalationHandled() && !escalation.overtook()) {
+            err.printf("agentbus: the escalation did not overtake the backlog: %d reports waited when it was sent,"
+                    + " none when it was handled%n", escalation.backlog());
+        }
+        err.flush();
+    }
+
+    /** After the summary line: the escalation conversation's audit records, once its send and ack are there. */
+    private static void printAuditTrail(PrintWriter err, AgentBus bus, Escalation escalation)
+            throws InterruptedException {
+        String conversation = escalation.conversationId();
+        AtomicReference<List<AuditEntry>> trail = new AtomicReference<>(List.of());
+        boolean complete = await(() -> {
+            trail.set(escalation.auditTrail(bus));
+            return Escalation.complete(trail.get());
+        }, AUDIT_DEADLINE);
+        // The URI comes without its password; an embedded Redis, announced as such, is gone when the demo exits.
+        err.printf("audit tail --conversation %s:   (./agentbus audit tail --conversation %s --redis %s shows the"
+                + " same, while that Redis runs)%n", conversation, conversation, bus.redisUri());
+        trail.get().forEach(record -> err.println("  " + AuditTailCommand.line(record)));
+        if (!complete) {
+            err.printf("agentbus: after %d s the audit trail of %s has no sent or no acked record%n",
+                    AUDIT_DEADLINE.toSeconds(), conversation);
         }
         err.flush();
     }

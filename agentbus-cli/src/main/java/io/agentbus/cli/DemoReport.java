@@ -9,8 +9,9 @@ import org.HdrHistogram.Histogram;
 /**
  * The demo's outcome, printed as its one summary line:
  * {@code sent=… delivered=… acked=… retried=… dead_lettered=… lost=… duplicates=… p50_ms=… p99_ms=…
- * broadcasts=… broadcast_receivers=… requests=… replies=…}. The first nine are about the direct
- * messages; the last four about the broadcasts and requests that come on top of them.
+ * broadcasts=… broadcast_receivers=… requests=… replies=… escalation_backlog=… escalation_overtaken=…}. The
+ * first nine are about the direct messages; the next four about the broadcasts and requests that come on
+ * top of them; the last two about the escalation that overtakes a backlog ({@link Escalation}).
  *
  * @param sent          sends Redis confirmed
  * @param delivered     distinct messages that reached a handler
@@ -26,10 +27,12 @@ import org.HdrHistogram.Histogram;
  * @param broadcastReceivers  handler runs those announcements caused in the specialists' listenings
  * @param requests            review requests the copywriters made ({@link ReviewRequests})
  * @param replies             of those, the ones that got their reply in time
+ * @param escalationBacklog   backlog messages waiting in the cmo's inbox when the escalation was sent
+ * @param escalationOvertaken of those, the ones still unhandled when the escalation was handled
  */
 record DemoReport(long sent, long delivered, long acked, long retried, long deadLettered, long lost,
                   long duplicates, double p50Millis, double p99Millis, long broadcasts, long broadcastReceivers,
-                  long requests, long replies) {
+                  long requests, long replies, long escalationBacklog, long escalationOvertaken) {
 
     private static final double NANOS_PER_MILLI = 1_000_000.0;
 
@@ -41,7 +44,7 @@ record DemoReport(long sent, long delivered, long acked, long retried, long dead
      * @param deadLetteredIds  the message ids of the department's dead letters
      */
     static DemoReport of(Receipts receipts, long pendingLeft, long deadLettered, Set<MessageId> deadLetteredIds,
-                         TaskAnnouncements announcements, ReviewRequests reviews) {
+                         TaskAnnouncements announcements, ReviewRequests reviews, Escalation escalation) {
         Set<MessageId> sentIds = receipts.sentIds();
         Set<MessageId> sentAndDead = new HashSet<>(sentIds);
         sentAndDead.retainAll(deadLetteredIds);
@@ -64,13 +67,16 @@ record DemoReport(long sent, long delivered, long acked, long retried, long dead
                 announcements.broadcasts(),
                 announcements.receivers(),
                 reviews.requests(),
-                reviews.replies());
+                reviews.replies(),
+                escalation.backlog(),
+                escalation.overtaken());
     }
 
     String summaryLine() {
         return String.format(Locale.ROOT, "sent=%d delivered=%d acked=%d retried=%d dead_lettered=%d lost=%d"
-                        + " duplicates=%d p50_ms=%.2f p99_ms=%.2f broadcasts=%d broadcast_receivers=%d requests=%d replies=%d",
+                        + " duplicates=%d p50_ms=%.2f p99_ms=%.2f broadcasts=%d broadcast_receivers=%d requests=%d replies=%d"
+                        + " escalation_backlog=%d escalation_overtaken=%d",
                 sent, delivered, acked, retried, deadLettered, lost, duplicates, p50Millis, p99Millis,
-                broadcasts, broadcastReceivers, requests, replies);
+                broadcasts, broadcastReceivers, requests, replies, escalationBacklog, escalationOvertaken);
     }
 }

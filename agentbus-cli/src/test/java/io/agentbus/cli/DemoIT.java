@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agentbus.AgentBus;
+import io.agentbus.BusOptions;
 import io.agentbus.DeadLetter;
 import io.agentbus.InboxStats;
 import io.agentbus.LocalRedis;
@@ -25,6 +26,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class DemoIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern AUDIT_HEADER = Pattern.compile(
+            "(?m)^audit tail --conversation (escalation-[0-9a-f]{8}):   \\(\\./agentbus audit tail --conversation \\1 --redis ");
     private static final Pattern COPYWRITER_HANDLED = Pattern.compile("(?m)^\\s+copywriter#(\\d)\\s+(\\d+)\\s+consumer ");
 
     @Test
@@ -50,6 +53,19 @@ class DemoIT {
                 .isEqualTo(summary.get("broadcasts") * specialistInstances());
         assertThat(summary.get("requests")).isPositive();
         assertThat(summary.get("replies")).isEqualTo(summary.get("requests"));
+        // The escalation found a backlog waiting and was handled while most of it still waited: after at most
+        // the reports already read and the next read batch, which brought it, not after all of them.
+        assertThat(summary.get("escalation_backlog")).isPositive().isLessThanOrEqualTo(Escalation.BACKLOG);
+        assertThat(summary.get("escalation_overtaken")).isPositive().isLessThanOrEqualTo(summary.get("escalation_backlog"));
+        assertThat(summary.get("escalation_backlog") - summary.get("escalation_overtaken"))
+                .isLessThanOrEqualTo(BusOptions.DEFAULT_READ_BATCH_SIZE);
+        // After the summary line, on stderr: the escalation conversation's audit trail, sent and acked.
+        Matcher header = AUDIT_HEADER.matcher(demo.err());
+        assertThat(header.find()).as(demo.err()).isTrue();
+        String conversation = header.group(1);
+        String trail = demo.err().substring(header.end());
+        assertThat(trail).containsPattern("(?m)^  \\S+ sent escalation brand_manager -> cmo \\S+ conversation=" + conversation + "$")
+                .containsPattern("(?m)^  \\S+ acked escalation brand_manager -> cmo \\S+ conversation=" + conversation + "$");
         // What Redis holds afterwards: every message in an inbox, nothing pending, the poison in dead letters.
         try (AgentBus bus = AgentBus.connect(redis.uri())) {
             List<InboxStats> inboxes = department().stream().map(role -> bus.sync().inbox(role.id())).toList();
@@ -57,9 +73,10 @@ class DemoIT {
                 assertThat(inbox.groupExists()).isTrue();
                 assertThat(inbox.pending()).isZero();
             });
-            // The requests sit in the content_manager's inbox, their replies in the copywriter's.
+            // The requests sit in the content_manager's inbox, their replies in the copywriter's; the backlog
+            // and the escalation in the cmo's.
             assertThat(inboxes.stream().mapToLong(InboxStats::length).sum())
-                    .isEqualTo(messages + summary.get("requests") + summary.get("replies"));
+                    .isEqualTo(messages + summary.get("requests") + summary.get("replies") + Escalation.BACKLOG + 1);
             Map<Integer, String> deadLetters = new LinkedHashMap<>();
             for (Department.Role role : department()) {
                 for (DeadLetter dead : bus.deadLetters(role.id()).list(100)) {
@@ -132,7 +149,8 @@ class DemoIT {
             fields.put(nameAndValue[0], nameAndValue[1]);
         }
         assertThat(fields.keySet()).containsExactly("sent", "delivered", "acked", "retried", "dead_lettered",
-                "lost", "duplicates", "p50_ms", "p99_ms", "broadcasts", "broadcast_receivers", "requests", "replies");
+                "lost", "duplicates", "p50_ms", "p99_ms", "broadcasts", "broadcast_receivers", "requests", "replies",
+                "escalation_backlog", "escalation_overtaken");
         return fields;
     }
 
