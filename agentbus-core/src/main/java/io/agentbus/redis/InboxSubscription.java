@@ -123,8 +123,14 @@ final class InboxSubscription implements Subscription {
         return readCount;
     }
 
+    /** Whether a full read batch fits under prefetch: reads ask for one only then. */
     boolean wantsMore() {
         return !closing.get() && prefetch - inFlight.get() >= readCount;
+    }
+
+    /** How many more entries fit under prefetch, at most a batch: what a reclaim step may take. */
+    int room() {
+        return closing.get() ? 0 : Math.max(0, Math.min(readCount, prefetch - inFlight.get()));
     }
 
     /** Queues an entry a feed read; false if the subscription is closing (the feed hands it back). */

@@ -118,7 +118,7 @@ final class StreamFeed {
             nextExtendNanos = now + extendEveryNanos;
         }
         long subscriptionDue = subscription.maintain(this, now);
-        if (!wantsMore()) {
+        if (subscription.room() == 0) {
             // Full or closing: no reclaim now; the drain wakes the reader when room opens.
             return Math.min(nextExtendNanos, subscriptionDue);
         }
@@ -138,7 +138,9 @@ final class StreamFeed {
     private boolean reclaimOnce() {
         boolean ownOnly = recoverOwn;
         String cursor = ownOnly ? recoverCursor : reclaimCursor;
-        InboxReader.Claimed claimed = reader.claim(this, ownOnly, cursor, delivery.visibilityTimeout(), readCount());
+        // Reclaim takes whatever room there is, not only a full batch's: an instance kept busy by a
+        // backlog must still pick up what a dead one left.
+        InboxReader.Claimed claimed = reader.claim(this, ownOnly, cursor, delivery.visibilityTimeout(), subscription.room());
         if (claimed.deleted() > 0) {
             log.warn("{} pending entries of {} had been deleted or trimmed from the stream; removed from the PEL",
                     claimed.deleted(), inbox());
