@@ -160,6 +160,7 @@ final class SystemRun {
                 return work.run(harness, rig, sink);
             } finally {
                 status.phase("closing");
+                harness.slowCommands().forEach(line -> System.err.println(system.name() + ": slow on the server: " + line));
                 long closing = System.nanoTime();
                 rig.close();
                 // Goes to bench.log: where the time of a run went.
