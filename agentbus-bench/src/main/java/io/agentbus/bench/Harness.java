@@ -140,6 +140,21 @@ final class Harness implements AutoCloseable {
         return list.lines().filter(line -> !line.isBlank()).count() - 1;
     }
 
+    /**
+     * The server's slow log (commands over 10 ms, Redis's default threshold), one line per entry, for
+     * bench.log: tells a stall of Redis itself from a stall of the client.
+     */
+    List<String> slowCommands() {
+        List<String> lines = new ArrayList<>();
+        for (Object entry : probe.sync().slowlogGet(20)) {
+            List<?> fields = (List<?>) entry;
+            String command = String.valueOf(fields.get(3));
+            lines.add(fields.get(2) + " µs at " + fields.get(1) + ": "
+                    + (command.length() > 120 ? command.substring(0, 120) + "…" : command));
+        }
+        return lines;
+    }
+
     @Override
     public void close() {
         probe.close();

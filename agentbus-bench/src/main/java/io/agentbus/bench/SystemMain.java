@@ -42,7 +42,7 @@ public final class SystemMain {
         reporter.setDaemon(true);
         reporter.start();
 
-        SystemRun run = new SystemRun(Systems.adapter(system), plan, status);
+        SystemRun run = new SystemRun(Systems.adapter(system), plan, status, System.err::println);
         run.run(scenarios);
         List<Result> results = new ArrayList<>(run.results());
         List<Map<String, String>> failures = new ArrayList<>(run.failures());

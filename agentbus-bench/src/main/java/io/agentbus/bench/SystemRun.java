@@ -21,13 +21,16 @@ final class SystemRun {
     private final BenchSystem system;
     private final Plan plan;
     private final Status status;
+    private final java.util.function.Consumer<String> log;
     private final List<Result> results = new ArrayList<>();
     private final List<Map<String, String>> failures = new ArrayList<>();
 
-    SystemRun(BenchSystem system, Plan plan, Status status) {
+    /** {@code log} gets a line per measurement for bench.log: where the time went, the server's slow commands. */
+    SystemRun(BenchSystem system, Plan plan, Status status, java.util.function.Consumer<String> log) {
         this.system = system;
         this.plan = plan;
         this.status = status;
+        this.log = log;
     }
 
     List<Result> results() {
@@ -160,12 +163,12 @@ final class SystemRun {
                 return work.run(harness, rig, sink);
             } finally {
                 status.phase("closing");
+                harness.slowCommands().forEach(line -> log.accept(system.name() + ": slow on the server: " + line));
                 long closing = System.nanoTime();
                 rig.close();
-                // Goes to bench.log: where the time of a run went.
-                System.err.printf(java.util.Locale.ROOT, "%s: %d agents, open %.1f s, work %.1f s, close %.1f s%n",
+                log.accept(String.format(java.util.Locale.ROOT, "%s: %d agents, open %.1f s, work %.1f s, close %.1f s",
                         system.name(), agents, (working - opening) / 1e9, (closing - working) / 1e9,
-                        (System.nanoTime() - closing) / 1e9);
+                        (System.nanoTime() - closing) / 1e9));
             }
         }
     }
