@@ -67,7 +67,7 @@ final class LettuceRawSystem implements BenchSystem {
         StatefulRedisConnection<String, String> reads = client.connect();
         RedisAsyncCommands<String, String> async = commands.async();
         String sha = commands.sync().scriptLoad(script("send.lua"));
-        String ackSha = commands.sync().scriptLoad(script("ack.lua"));
+        String ackSha = commands.sync().scriptLoad(script("audit_record.lua") + script("ack.lua")); // as agentbus loads it
         List<String> inboxes = new ArrayList<>();
         List<String> bands = new ArrayList<>();
         for (String agent : agents) {

@@ -29,11 +29,23 @@ final class LuaScript {
 
     /** Loads {@code name} from this package's resources. */
     static LuaScript load(String name) {
+        return new LuaScript(name, read(name));
+    }
+
+    /**
+     * Loads {@code name} with {@code preamble} (a file of shared local functions) prepended: Redis 6.2
+     * has no way for one script to include another, so the sharing happens here, once.
+     */
+    static LuaScript load(String name, String preamble) {
+        return new LuaScript(name, read(preamble) + read(name));
+    }
+
+    private static String read(String name) {
         try (InputStream in = LuaScript.class.getResourceAsStream(name)) {
             if (in == null) {
                 throw new IllegalStateException("missing script resource " + name);
             }
-            return new LuaScript(name, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read script " + name, e);
         }

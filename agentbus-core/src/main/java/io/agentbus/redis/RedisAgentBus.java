@@ -103,13 +103,13 @@ final class RedisAgentBus implements AgentBus {
     private static final Logger log = LoggerFactory.getLogger(RedisAgentBus.class);
     private static final RedisCodec<String, byte[]> READ_CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
     private static final LuaScript SEND = LuaScript.load("send.lua");
-    private static final LuaScript DEAD_LETTER = LuaScript.load("dead_letter.lua");
-    private static final LuaScript RETRY_LATER = LuaScript.load("retry_later.lua");
+    private static final LuaScript DEAD_LETTER = LuaScript.load("dead_letter.lua", "audit_record.lua");
+    private static final LuaScript RETRY_LATER = LuaScript.load("retry_later.lua", "audit_record.lua");
     private static final LuaScript EXTEND_LEASE = LuaScript.load("extend_lease.lua");
     private static final LuaScript RELEASE_CONSUMER = LuaScript.load("release_consumer.lua");
     private static final LuaScript TRIM = LuaScript.load("trim.lua");
     private static final LuaScript SCHEDULE = LuaScript.load("schedule.lua");
-    private static final LuaScript ACK = LuaScript.load("ack.lua");
+    private static final LuaScript ACK = LuaScript.load("ack.lua", "audit_record.lua");
     private static final LuaScript MOVE_DUE = LuaScript.load("move_due.lua");
     private static final int MOVE_BATCH = 100;
     private static final ObjectMapper JSON = new ObjectMapper();

@@ -3,25 +3,7 @@
 -- KEYS[1] stream   KEYS[2] audit shard (audit:messages:{id})
 -- ARGV[1] group  ARGV[2] consumer  ARGV[3] audit cap (0: no audit)  ARGV[4..] entry ids
 -- Returns how many were acknowledged.
-local AUDITED = {message_id = true, from_agent = true, to_agent = true, message_type = true,
-  conversation_id = true, correlation_id = true, priority = true}
--- Appends an audit record: the audit_ fields, then the entry's identifying fields (not its payload).
-local function audit(key, cap, event, fields, meta)
-  if tonumber(cap) <= 0 then
-    return
-  end
-  local record = {'audit_event', event}
-  for i = 1, #meta do
-    record[#record + 1] = meta[i]
-  end
-  for i = 1, #fields, 2 do
-    if AUDITED[fields[i]] then
-      record[#record + 1] = fields[i]
-      record[#record + 1] = fields[i + 1]
-    end
-  end
-  redis.call('XADD', key, 'MAXLEN', '~', cap, '*', unpack(record))
-end
+-- audit(key, cap, event, fields, meta) comes from audit_record.lua, prepended by LuaScript.
 local acked = redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 4))
 if tonumber(ARGV[3]) > 0 then
   for i = 4, #ARGV do

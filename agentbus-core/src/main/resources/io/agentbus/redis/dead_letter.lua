@@ -6,25 +6,7 @@
 -- ARGV[6] consumer  ARGV[7] now (ms since epoch)  ARGV[8] delivery attempts so far
 -- ARGV[9] audit cap (0: no audit)
 -- Returns the dead-letter entry id, or false when the entry was no longer pending (already settled).
-local AUDITED = {message_id = true, from_agent = true, to_agent = true, message_type = true,
-  conversation_id = true, correlation_id = true, priority = true}
--- Appends an audit record: the audit_ fields, then the entry's identifying fields (not its payload).
-local function audit(key, cap, event, fields, meta)
-  if tonumber(cap) <= 0 then
-    return
-  end
-  local record = {'audit_event', event}
-  for i = 1, #meta do
-    record[#record + 1] = meta[i]
-  end
-  for i = 1, #fields, 2 do
-    if AUDITED[fields[i]] then
-      record[#record + 1] = fields[i]
-      record[#record + 1] = fields[i + 1]
-    end
-  end
-  redis.call('XADD', key, 'MAXLEN', '~', cap, '*', unpack(record))
-end
+-- audit(key, cap, event, fields, meta) comes from audit_record.lua, prepended by LuaScript.
 if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then
   return false
 end

@@ -6,25 +6,7 @@
 -- KEYS[1] dead letters (agent:{id}:dlq)   KEYS[2..4] high, normal, low target streams
 -- KEYS[5] audit shard   ARGV[1] audit cap (0: no audit)   ARGV[2..] dead-letter entry ids
 -- Returns how many were moved.
-local AUDITED = {message_id = true, from_agent = true, to_agent = true, message_type = true,
-  conversation_id = true, correlation_id = true, priority = true}
--- Appends an audit record: the audit_ fields, then the entry's identifying fields (not its payload).
-local function audit(key, cap, event, fields, meta)
-  if tonumber(cap) <= 0 then
-    return
-  end
-  local record = {'audit_event', event}
-  for i = 1, #meta do
-    record[#record + 1] = meta[i]
-  end
-  for i = 1, #fields, 2 do
-    if AUDITED[fields[i]] then
-      record[#record + 1] = fields[i]
-      record[#record + 1] = fields[i + 1]
-    end
-  end
-  redis.call('XADD', key, 'MAXLEN', '~', cap, '*', unpack(record))
-end
+-- audit(key, cap, event, fields, meta) comes from audit_record.lua, prepended by LuaScript.
 local moved = 0
 for i = 2, #ARGV do
   local entry = redis.call('XRANGE', KEYS[1], ARGV[i], ARGV[i])

@@ -6,25 +6,7 @@
 -- ARGV[1] group  ARGV[2] consumer  ARGV[3] entry id  ARGV[4] idle to set (ms)  ARGV[5] now (ms)
 -- ARGV[6] audit cap (0: no audit)  ARGV[7] attempt that failed  ARGV[8] why
 -- Returns 1 if scheduled, 0 if the entry was no longer pending.
-local AUDITED = {message_id = true, from_agent = true, to_agent = true, message_type = true,
-  conversation_id = true, correlation_id = true, priority = true}
--- Appends an audit record: the audit_ fields, then the entry's identifying fields (not its payload).
-local function audit(key, cap, event, fields, meta)
-  if tonumber(cap) <= 0 then
-    return
-  end
-  local record = {'audit_event', event}
-  for i = 1, #meta do
-    record[#record + 1] = meta[i]
-  end
-  for i = 1, #fields, 2 do
-    if AUDITED[fields[i]] then
-      record[#record + 1] = fields[i]
-      record[#record + 1] = fields[i + 1]
-    end
-  end
-  redis.call('XADD', key, 'MAXLEN', '~', cap, '*', unpack(record))
-end
+-- audit(key, cap, event, fields, meta) comes from audit_record.lua, prepended by LuaScript.
 local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
 if #pending == 0 then
   return 0

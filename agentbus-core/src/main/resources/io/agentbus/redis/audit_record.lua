@@ -1,0 +1,21 @@
+-- Shared by the scripts that record audit entries (ack, retry_later, dead_letter, redrive): LuaScript
+-- prepends this file to them, since Redis 6.2 scripts cannot include one another.
+local AUDITED = {message_id = true, from_agent = true, to_agent = true, message_type = true,
+  conversation_id = true, correlation_id = true, priority = true}
+-- Appends an audit record: the audit_ fields, then the entry's identifying fields (not its payload).
+local function audit(key, cap, event, fields, meta)
+  if tonumber(cap) <= 0 then
+    return
+  end
+  local record = {'audit_event', event}
+  for i = 1, #meta do
+    record[#record + 1] = meta[i]
+  end
+  for i = 1, #fields, 2 do
+    if AUDITED[fields[i]] then
+      record[#record + 1] = fields[i]
+      record[#record + 1] = fields[i + 1]
+    end
+  end
+  redis.call('XADD', key, 'MAXLEN', '~', cap, '*', unpack(record))
+end
