@@ -4,9 +4,7 @@ import io.agentbus.MessageId;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
@@ -31,8 +29,7 @@ final class Receipts {
     private final Set<MessageId> confirmed = ConcurrentHashMap.newKeySet();
     private final Map<MessageId, Runs> runs = new ConcurrentHashMap<>();
     private final LongAdder retried = new LongAdder();
-    private final LongAdder failedSends = new LongAdder();
-    private final AtomicReference<Throwable> firstSendFailure = new AtomicReference<>();
+    private final FailureTally failedSends = new FailureTally();
     private final LongAdder strangers = new LongAdder();
     // Records from any thread without locking; 3 significant digits keeps p99 exact to 0.1%.
     private final Recorder latencyNanos = new Recorder(3);
@@ -49,11 +46,7 @@ final class Receipts {
     }
 
     void sendFailed(Throwable failure) {
-        failedSends.increment();
-        // A failed stage hands its failure over wrapped; the bus's own exception is what to show.
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-                ? failure.getCause() : failure;
-        firstSendFailure.compareAndSet(null, cause);
+        failedSends.add(failure);
     }
 
     /**
@@ -116,11 +109,11 @@ final class Receipts {
     }
 
     long failedSendCount() {
-        return failedSends.sum();
+        return failedSends.count();
     }
 
     Throwable firstSendFailure() {
-        return firstSendFailure.get();
+        return failedSends.first();
     }
 
     /** Messages received that this run never sent: left in the inboxes by an earlier run on the same Redis. */

@@ -7,9 +7,7 @@ import io.agentbus.Envelope;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -30,8 +28,7 @@ final class ReviewRequests {
     private final LongAdder requested = new LongAdder();
     private final LongAdder replied = new LongAdder();
     private final AtomicInteger waiting = new AtomicInteger();
-    private final LongAdder failed = new LongAdder();
-    private final AtomicReference<Throwable> firstFailure = new AtomicReference<>();
+    private final FailureTally failures = new FailureTally();
 
     /** Whether a copywriter that handled {@code message} asks for a review of its work. */
     static boolean asksAfter(Envelope message) {
@@ -59,12 +56,12 @@ final class ReviewRequests {
                 if (failure == null) {
                     replied.increment();
                 } else {
-                    failed(failure);
+                    failures.add(failure);
                 }
                 waiting.decrementAndGet();
             });
         } catch (RuntimeException e) {
-            failed(e);
+            failures.add(e);
             waiting.decrementAndGet();
         }
     }
@@ -103,16 +100,10 @@ final class ReviewRequests {
     }
 
     long failedCount() {
-        return failed.sum();
+        return failures.count();
     }
 
     Throwable firstFailure() {
-        return firstFailure.get();
-    }
-
-    private void failed(Throwable failure) {
-        failed.increment();
-        firstFailure.compareAndSet(null, failure instanceof CompletionException && failure.getCause() != null
-                ? failure.getCause() : failure);
+        return failures.first();
     }
 }

@@ -10,10 +10,8 @@ import io.agentbus.MessageId;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -38,8 +36,7 @@ final class TaskAnnouncements {
     private final LongAdder published = new LongAdder();
     private final LongAdder heard = new LongAdder();
     private final AtomicInteger publishing = new AtomicInteger();
-    private final LongAdder failed = new LongAdder();
-    private final AtomicReference<Throwable> firstFailure = new AtomicReference<>();
+    private final FailureTally failures = new FailureTally();
     private final AtomicInteger listenings = new AtomicInteger();
 
     /** Starts one listening, for one running instance of a specialist. */
@@ -73,12 +70,12 @@ final class TaskAnnouncements {
                 if (failure == null) {
                     published.increment();
                 } else {
-                    failed(failure);
+                    failures.add(failure);
                 }
                 publishing.decrementAndGet();
             });
         } catch (RuntimeException e) {
-            failed(e);
+            failures.add(e);
             publishing.decrementAndGet();
         }
     }
@@ -104,17 +101,11 @@ final class TaskAnnouncements {
     }
 
     long failedCount() {
-        return failed.sum();
+        return failures.count();
     }
 
     Throwable firstFailure() {
-        return firstFailure.get();
-    }
-
-    private void failed(Throwable failure) {
-        failed.increment();
-        firstFailure.compareAndSet(null, failure instanceof CompletionException && failure.getCause() != null
-                ? failure.getCause() : failure);
+        return failures.first();
     }
 
     /** Who got which task: the assignment's id, its assignee, and its task and campaign. */
