@@ -29,6 +29,12 @@ public interface AgentRegistry {
     /** The agents with at least one live instance, with their cards (a live agent without a card gets a bare one). */
     List<AgentCard> live();
 
+    /**
+     * Every agent that was ever sent a message or subscribed on this Redis, live or not, sorted by id:
+     * an agent with a backlog and no running instance is listed here and not in {@link #live()}.
+     */
+    List<AgentId> known();
+
     /** Live agents whose card lists {@code capability}: "who can do seo_audit?". */
     List<AgentCard> withCapability(String capability);
 

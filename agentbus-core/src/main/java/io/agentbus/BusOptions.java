@@ -1,5 +1,7 @@
 package io.agentbus;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -86,6 +88,7 @@ public final class BusOptions {
     private final boolean strictDurability;
     private final boolean allowEvictingMemoryPolicy;
     private final BusListener listener;
+    private final MeterRegistry meterRegistry;
     private final Duration reconnectMinDelay;
     private final Duration reconnectMaxDelay;
     private final long maxInboxLength;
@@ -116,6 +119,7 @@ public final class BusOptions {
         strictDurability = builder.strictDurability;
         allowEvictingMemoryPolicy = builder.allowEvictingMemoryPolicy;
         listener = builder.listener;
+        meterRegistry = builder.meterRegistry;
         reconnectMinDelay = builder.reconnectMinDelay;
         reconnectMaxDelay = builder.reconnectMaxDelay;
         maxInboxLength = builder.maxInboxLength;
@@ -157,6 +161,7 @@ public final class BusOptions {
                 .strictDurability(strictDurability)
                 .allowEvictingMemoryPolicy(allowEvictingMemoryPolicy)
                 .listener(listener)
+                .meterRegistry(meterRegistry)
                 .reconnectDelay(reconnectMinDelay, reconnectMaxDelay)
                 .maxInboxLength(maxInboxLength)
                 .inboxRetention(inboxRetention)
@@ -343,6 +348,15 @@ public final class BusOptions {
         return listener;
     }
 
+    /**
+     * Where the bus registers its meters (docs/OPERATIONS.md lists them). Default Micrometer's
+     * {@link Metrics#globalRegistry}: a user who adds a registry there gets the bus's metrics with no
+     * further setting, and until one does, every meter is a no-op.
+     */
+    public MeterRegistry meterRegistry() {
+        return meterRegistry;
+    }
+
     @Override
     public String toString() {
         return "BusOptions{connectTimeout=" + connectTimeout + ", commandTimeout=" + commandTimeout
@@ -378,6 +392,7 @@ public final class BusOptions {
         private boolean strictDurability;
         private boolean allowEvictingMemoryPolicy;
         private BusListener listener = BusListener.NONE;
+        private MeterRegistry meterRegistry = Metrics.globalRegistry;
         private Duration reconnectMinDelay = DEFAULT_RECONNECT_MIN_DELAY;
         private Duration reconnectMaxDelay = DEFAULT_RECONNECT_MAX_DELAY;
         private long maxInboxLength = DEFAULT_MAX_INBOX_LENGTH;
@@ -550,6 +565,11 @@ public final class BusOptions {
 
         public Builder listener(BusListener listener) {
             this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        public Builder meterRegistry(MeterRegistry meterRegistry) {
+            this.meterRegistry = Objects.requireNonNull(meterRegistry, "meterRegistry");
             return this;
         }
 

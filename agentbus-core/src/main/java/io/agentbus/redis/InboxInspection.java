@@ -42,7 +42,9 @@ final class InboxInspection {
         CompletableFuture<List<String>> time = redis.time().toCompletableFuture();
         CompletableFuture<Long> deadLetters = redis.xlen(KeySchema.deadLetters(agent)).toCompletableFuture();
         CompletableFuture<Long> delayed = redis.zcard(KeySchema.delayed(agent)).toCompletableFuture();
-        all.addAll(List.of(time, deadLetters, delayed));
+        CompletableFuture<Map<String, String>> counters = redis.hgetall(KeySchema.counters(KeySchema.delayed(agent)))
+                .toCompletableFuture();
+        all.addAll(List.of(time, deadLetters, delayed, counters));
         return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenApply(done -> {
             long serverMillis = Long.parseLong(time.join().get(0)) * 1000 + Long.parseLong(time.join().get(1)) / 1000;
             long length = 0;
@@ -70,7 +72,7 @@ final class InboxInspection {
                 }
             }
             return new InboxStats(agent, length, pending, List.copyOf(consumers.values()), oldestAge, groupExists,
-                    deadLetters.join(), delayed.join());
+                    deadLetters.join(), delayed.join(), counters(counters.join()));
         });
     }
 
@@ -98,6 +100,17 @@ final class InboxInspection {
             stats.add(new InboxStats.ConsumerStats(name, pending, Duration.ofMillis(idleMillis)));
         }
         return stats;
+    }
+
+    /** Reads the counters hash (keys as the scripts write them); a missing field is 0. */
+    private static InboxStats.Counters counters(Map<String, String> hash) {
+        return new InboxStats.Counters(counter(hash, "sent"), counter(hash, "deduplicated"), counter(hash, "acked"),
+                counter(hash, "retried"), counter(hash, "dead_lettered"), counter(hash, "expired"), counter(hash, "redriven"));
+    }
+
+    private static long counter(Map<String, String> hash, String field) {
+        String value = hash.get(field);
+        return value == null ? 0 : Long.parseLong(value);
     }
 
     private static long entryMillis(String entryId) {

@@ -37,6 +37,8 @@ final class KeySchema {
 
     /** Live agents: id -> expiry of its latest heartbeat (ms since epoch). */
     static final String LIVE_AGENTS = "agents:live";
+    /** Every agent ever sent to or subscribed: the index that stats and dashboards walk instead of KEYS. */
+    static final String KNOWN_AGENTS = "agents:known";
     /** Agents that published a card. */
     static final String CARDS = "agents:cards";
     /** The broadcast channel of presence changes. */
@@ -66,6 +68,16 @@ final class KeySchema {
 
     static String auditDecisions(String tag) {
         return "audit:decisions:{" + tag + "}";
+    }
+
+    /**
+     * The counters of the agent or topic that {@code key} belongs to ({@code agent:{id}:counters},
+     * {@code topic:{name}:counters}): a hash of sent, deduplicated, acked, retried, dead_lettered,
+     * expired and redriven, incremented by the scripts that do those steps, so every process sees the
+     * same totals.
+     */
+    static String counters(String key) {
+        return key.substring(0, key.indexOf('}') + 1) + ":counters";
     }
 
     /** The hash tag of a key: what stands between its first '{' and the next '}'. */

@@ -135,6 +135,8 @@ final class RedisAgentBus implements AgentBus {
     private final SyncAgentBus sync = SyncAgentBus.of(this);
     private final PendingRequests requests;
     private final Set<String> knownAuditShards = ConcurrentHashMap.newKeySet();
+    /** Agents this bus has added to {@link KeySchema#KNOWN_AGENTS}: one SADD per agent per process. */
+    private final Set<AgentId> knownAgents = ConcurrentHashMap.newKeySet();
     private final RedisAuditTrail audit;
     private final RedisRegistry registry;
     private final CircuitBreakers breakers;
@@ -262,6 +264,7 @@ final class RedisAgentBus implements AgentBus {
     public CompletionStage<SendReceipt> send(Envelope envelope) {
         checkOpen();
         checkPayload(envelope);
+        know(envelope.toAgent());
         return whenLive(envelope.toAgent(), () -> append(PriorityBand.of(envelope.priority()).inbox(envelope.toAgent()),
                 KeySchema.dedup(envelope.toAgent(), envelope.messageId()), envelope, "", options.maxInboxLength()));
     }
@@ -284,6 +287,7 @@ final class RedisAgentBus implements AgentBus {
     public CompletionStage<SendReceipt> send(Envelope envelope, Instant deliverAt) {
         checkOpen();
         checkPayload(envelope);
+        know(envelope.toAgent());
         String fields;
         try {
             fields = JSON.writeValueAsString(EnvelopeCodec.encode(envelope));
@@ -291,7 +295,8 @@ final class RedisAgentBus implements AgentBus {
             throw new IllegalStateException("a map of strings is always JSON", e);
         }
         CompletionStage<List<Object>> scheduled = SCHEDULE.run(commands, ScriptOutputType.MULTI,
-                new String[] {KeySchema.delayed(envelope.toAgent()), KeySchema.dedup(envelope.toAgent(), envelope.messageId())},
+                new String[] {KeySchema.delayed(envelope.toAgent()), KeySchema.dedup(envelope.toAgent(), envelope.messageId()),
+                    KeySchema.counters(KeySchema.delayed(envelope.toAgent()))},
                 Long.toString(options.dedupWindow().toMillis()), Long.toString(deliverAt.toEpochMilli()), fields);
         return RedisErrors.mapped(scheduled.thenApply(reply -> new SendReceipt(envelope.messageId(), envelope.toAgent(),
                 (Long) reply.get(0) == 0 ? (String) reply.get(1) : "", (Long) reply.get(0) == 0)),
@@ -337,7 +342,7 @@ final class RedisAgentBus implements AgentBus {
                     + " sends are already waiting for Redis (requestQueueSize)", null);
         }
         CompletionStage<List<Object>> stored = SEND.run(sender, ScriptOutputType.MULTI,
-                new String[] {stream, dedupKey, auditShard(stream)}, args);
+                new String[] {stream, dedupKey, auditShard(stream), KeySchema.counters(stream)}, args);
         stored.whenComplete((result, failure) -> watch.sendEnded());
         CompletionStage<SendReceipt> receipt = stored.thenApply(reply -> {
             long outcome = (Long) reply.get(0);
@@ -372,7 +377,15 @@ final class RedisAgentBus implements AgentBus {
     @Override
     public Subscription subscribe(AgentId agent, DeliveryOptions delivery, MessageHandler handler) {
         Objects.requireNonNull(agent, "agent");
+        know(agent);
         return subscribe(agent, ConsumedStream.inboxBands(agent), delivery, handler);
+    }
+
+    /** Indexes {@code agent} in {@link KeySchema#KNOWN_AGENTS} once per process (fire and forget: only listings read it). */
+    private void know(AgentId agent) {
+        if (knownAgents.add(agent)) {
+            commands.sadd(KeySchema.KNOWN_AGENTS, agent.value());
+        }
     }
 
     /**
@@ -707,7 +720,8 @@ final class RedisAgentBus implements AgentBus {
     CompletionStage<String> deadLetter(ConsumedStream stream, String entryId, DeadLetterReason reason, String field,
                                        String detail, String consumer, int attempts) {
         return DEAD_LETTER.run(commands, ScriptOutputType.VALUE,
-                new String[] {stream.key(), stream.deadLetters(), stream.failures(), auditShard(stream.key())},
+                new String[] {stream.key(), stream.deadLetters(), stream.failures(), auditShard(stream.key()),
+                    KeySchema.counters(stream.key())},
                 stream.group(), entryId, reason.code(), field == null ? "" : field, detail, consumer,
                 Long.toString(System.currentTimeMillis()), Integer.toString(attempts), Long.toString(options.auditCap()));
     }
@@ -715,7 +729,7 @@ final class RedisAgentBus implements AgentBus {
     CompletionStage<Long> retryLater(ConsumedStream stream, String consumer, String entryId, long idleMillis,
                                      int attempt, String why) {
         return RETRY_LATER.run(commands, ScriptOutputType.INTEGER,
-                new String[] {stream.key(), stream.failures(), auditShard(stream.key())},
+                new String[] {stream.key(), stream.failures(), auditShard(stream.key()), KeySchema.counters(stream.key())},
                 stream.group(), consumer, entryId, Long.toString(idleMillis),
                 Long.toString(System.currentTimeMillis()), Long.toString(options.auditCap()), Integer.toString(attempt), why);
     }
@@ -729,7 +743,8 @@ final class RedisAgentBus implements AgentBus {
         for (int i = 0; i < entryIds.size(); i++) {
             args[3 + i] = entryIds.get(i);
         }
-        return ACK.run(commands, ScriptOutputType.INTEGER, new String[] {stream.key(), auditShard(stream.key())}, args);
+        return ACK.run(commands, ScriptOutputType.INTEGER, new String[] {stream.key(), auditShard(stream.key()),
+                KeySchema.counters(stream.key())}, args);
     }
 
     /**

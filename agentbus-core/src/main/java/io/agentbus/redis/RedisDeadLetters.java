@@ -141,7 +141,8 @@ final class RedisDeadLetters implements DeadLetters {
         args[0] = Long.toString(bus.options().auditCap());
         System.arraycopy(ids, 0, args, 1, ids.length);
         CompletionStage<Long> moved = REDRIVE.run(bus.commands(), ScriptOutputType.INTEGER,
-                new String[] {key, targets.get(0), targets.get(1), targets.get(2), bus.auditShard(key)}, args);
+                new String[] {key, targets.get(0), targets.get(1), targets.get(2), bus.auditShard(key),
+                    KeySchema.counters(key)}, args);
         return await(moved, "redrive dead letters");
     }
 

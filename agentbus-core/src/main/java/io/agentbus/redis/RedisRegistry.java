@@ -86,6 +86,12 @@ final class RedisRegistry implements AgentRegistry {
     }
 
     @Override
+    public List<AgentId> known() {
+        return await(redis.smembers(KeySchema.KNOWN_AGENTS), "list known agents").stream().sorted().map(AgentId::of)
+                .toList();
+    }
+
+    @Override
     public List<AgentCard> withCapability(String capability) {
         Set<String> able = await(redis.smembers(KeySchema.capability(capability)), "find " + capability);
         List<String> live = liveIds().stream().filter(able::contains).toList();

@@ -2,6 +2,7 @@
 -- the inbox entry acknowledged and its failure record removed, or none of it happens.
 -- KEYS[1] inbox stream (agent:{id}:inbox)   KEYS[2] dead letters (agent:{id}:dlq)
 -- KEYS[3] failure records (agent:{id}:failures)   KEYS[4] audit shard (audit:messages:{id})
+-- KEYS[5] counters (agent:{id}:counters)
 -- ARGV[1] group  ARGV[2] entry id  ARGV[3] reason code  ARGV[4] field  ARGV[5] detail
 -- ARGV[6] consumer  ARGV[7] now (ms since epoch)  ARGV[8] delivery attempts so far
 -- ARGV[9] audit cap (0: no audit)
@@ -21,6 +22,7 @@ local event = 'dead_lettered'
 if ARGV[3] == 'expired' then
   event = 'expired'
 end
+redis.call('HINCRBY', KEYS[5], event, 1)
 audit(KEYS[4], ARGV[9], event, fields, {'audit_stream', KEYS[1], 'audit_entry_id', ARGV[2],
   'audit_consumer', ARGV[6], 'audit_attempt', ARGV[8], 'audit_reason', ARGV[3] .. ': ' .. ARGV[5]})
 -- The original fields first, unchanged, so that a redrive can copy them back; the dlq_ fields last.

@@ -4,7 +4,8 @@
 -- The target is the inbox band of the message's priority (7-9 high, 4-6 normal, 1-3 low; normal if
 -- absent or unreadable); a topic passes its stream as all three.
 -- KEYS[1] dead letters (agent:{id}:dlq)   KEYS[2..4] high, normal, low target streams
--- KEYS[5] audit shard   ARGV[1] audit cap (0: no audit)   ARGV[2..] dead-letter entry ids
+-- KEYS[5] audit shard   KEYS[6] counters (agent:{id}:counters)
+-- ARGV[1] audit cap (0: no audit)   ARGV[2..] dead-letter entry ids
 -- Returns how many were moved.
 -- audit(key, cap, event, fields, meta) comes from audit_record.lua, prepended by LuaScript.
 local moved = 0
@@ -35,5 +36,8 @@ for i = 2, #ARGV do
     redis.call('XDEL', KEYS[1], ARGV[i])
     moved = moved + 1
   end
+end
+if moved > 0 then
+  redis.call('HINCRBY', KEYS[6], 'redriven', moved)
 end
 return moved

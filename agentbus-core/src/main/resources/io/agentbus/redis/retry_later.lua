@@ -3,6 +3,7 @@
 -- reclaim (XAUTOCLAIM with min-idle = visibility) delivers it again once the delay has passed.
 -- JUSTID leaves the delivery counter alone; the reclaim counts the next delivery.
 -- KEYS[1] inbox stream   KEYS[2] failure records (agent:{id}:failures)   KEYS[3] audit shard
+-- KEYS[4] counters (agent:{id}:counters)
 -- ARGV[1] group  ARGV[2] consumer  ARGV[3] entry id  ARGV[4] idle to set (ms)  ARGV[5] now (ms)
 -- ARGV[6] audit cap (0: no audit)  ARGV[7] attempt that failed  ARGV[8] why
 -- Returns 1 if scheduled, 0 if the entry was no longer pending.
@@ -13,6 +14,7 @@ if #pending == 0 then
 end
 redis.call('HSETNX', KEYS[2], ARGV[3], ARGV[5])
 redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'IDLE', ARGV[4], 'JUSTID')
+redis.call('HINCRBY', KEYS[4], 'retried', 1)
 local entry = redis.call('XRANGE', KEYS[1], ARGV[3], ARGV[3])
 if #entry > 0 then
   audit(KEYS[3], ARGV[6], 'retried', entry[1][2], {'audit_stream', KEYS[1], 'audit_entry_id', ARGV[3],

@@ -6,7 +6,7 @@
 -- The send is recorded in the audit shard of the recipient's slot (all its fields, so that it can be
 -- replayed), in the same script.
 -- KEYS[1] inbox stream (agent:{id}:inbox)   KEYS[2] dedup marker (agent:{id}:dedup:<message_id>)
--- KEYS[3] audit shard (audit:messages:{id})
+-- KEYS[3] audit shard (audit:messages:{id})   KEYS[4] counters (agent:{id}:counters)
 -- An inbox with a cap refuses a send when full (back-pressure) instead of trimming: trimming could
 -- drop entries still pending.
 -- ARGV[1] dedup window (ms)   ARGV[2] consumer group that must exist ('' for none)
@@ -15,6 +15,7 @@
 -- {-2, ''} when full.
 local first = redis.call('GET', KEYS[2])
 if first then
+  redis.call('HINCRBY', KEYS[4], 'deduplicated', 1)
   return {0, first}
 end
 if ARGV[2] ~= '' then
@@ -38,6 +39,7 @@ if max_length > 0 and redis.call('XLEN', KEYS[1]) >= max_length then
 end
 local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 5))
 redis.call('SET', KEYS[2], id, 'PX', ARGV[1])
+redis.call('HINCRBY', KEYS[4], 'sent', 1)
 if tonumber(ARGV[4]) > 0 then
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'audit_event', 'sent', 'audit_stream', KEYS[1],
     'audit_entry_id', id, unpack(ARGV, 5))
