@@ -39,8 +39,21 @@ final class BusMetrics {
     static final String OTHER = "other";
 
     private final MeterRegistry registry;
-    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
-    private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+    private final Map<String, Counter> channelCounters = new ConcurrentHashMap<>();
+    private final PerAgentAndType published = new PerAgentAndType("messages.published", "Messages accepted by Redis");
+    private final PerAgentAndType received = new PerAgentAndType("messages.received", "Messages handed to a handler");
+    private final PerAgent<Counter> deduplicated = perAgentCounter("messages.deduplicated",
+            "Sends refused as a repeat of a message id within the dedup window");
+    private final PerAgent<Counter> acked = perAgentCounter("messages.acked", "Deliveries acknowledged");
+    private final PerAgent<Counter> retried = perAgentCounter("messages.retried",
+            "Failed deliveries scheduled for another attempt");
+    private final PerAgent<Counter> deadLettered = perAgentCounter("messages.dead.lettered",
+            "Messages moved to dead letters (expired ones excepted)");
+    private final PerAgent<Counter> expired = perAgentCounter("messages.expired",
+            "Messages that expired before they were handled");
+    private final PerAgent<Timer> latency = perAgentTimer("message.latency",
+            "Time from the message's timestamp (its send) to the start of its handler");
+    private final PerAgent<Timer> processing = perAgentTimer("message.processing.duration", "Time a handler took");
     private final Map<String, AtomicLong> channelSubscribers = new ConcurrentHashMap<>();
     private final Map<String, Set<String>> tagValues = new ConcurrentHashMap<>();
     /** Every meter this bus registered: removed on close, so a closed bus stops reporting. */
@@ -81,42 +94,39 @@ final class BusMetrics {
 
     /** A message was stored in {@code to}'s inbox (or delayed set, or a topic named by {@code to}). */
     void published(AgentId to, Envelope message) {
-        counter("messages.published", "Messages accepted by Redis", to, message.messageType()).increment();
+        published.of(to, message.messageType()).increment();
     }
 
     void deduplicated(AgentId to) {
-        counter("messages.deduplicated", "Sends refused as a repeat of a message id within the dedup window", to, null)
-                .increment();
+        deduplicated.of(to).increment();
     }
 
     /** A handler of {@code agent} is about to start on {@code message}: counts it and records its latency. */
     void received(AgentId agent, Envelope message) {
-        counter("messages.received", "Messages handed to a handler", agent, message.messageType()).increment();
+        received.of(agent, message.messageType()).increment();
         Duration latency = Duration.between(message.timestamp(), Instant.now());
-        timer("message.latency", "Time from the message's timestamp (its send) to the start of its handler", agent)
-                .record(latency.isNegative() ? Duration.ZERO : latency);
+        this.latency.of(agent).record(latency.isNegative() ? Duration.ZERO : latency);
     }
 
     void processed(AgentId agent, long nanos) {
-        timer("message.processing.duration", "Time a handler took", agent).record(nanos, TimeUnit.NANOSECONDS);
+        processing.of(agent).record(nanos, TimeUnit.NANOSECONDS);
     }
 
     void acked(AgentId agent, long count) {
-        counter("messages.acked", "Deliveries acknowledged", agent, null).increment(count);
+        acked.of(agent).increment(count);
     }
 
     void retried(AgentId agent) {
-        counter("messages.retried", "Failed deliveries scheduled for another attempt", agent, null).increment();
+        retried.of(agent).increment();
     }
 
     void deadLettered(AgentId agent) {
-        counter("messages.dead.lettered", "Messages moved to dead letters (expired ones excepted)", agent, null)
-                .increment();
+        deadLettered.of(agent).increment();
     }
 
     /** Expired before handling, whether moved to dead letters or dropped. */
     void expired(AgentId agent) {
-        counter("messages.expired", "Messages that expired before they were handled", agent, null).increment();
+        expired.of(agent).increment();
     }
 
     // ---- broadcast ----
@@ -152,37 +162,15 @@ final class BusMetrics {
 
     // ---- lookup ----
 
-    private Counter counter(String name, String description, AgentId agent, String messageType) {
-        String type = messageType == null ? null : bounded("message_type", messageType);
-        String key = name + '\0' + agent.value() + '\0' + type;
-        return cached(counters, key, ignored -> {
-            Tags tags = Tags.of("agent", agent.value());
-            if (type != null) {
-                tags = tags.and("message_type", type);
-            }
-            return registered(Counter.builder(name).description(description).tags(tags).register(registry));
-        });
-    }
-
     private Counter channelCounter(String name, String description, String channel, String direction) {
         String key = name + '\0' + channel + '\0' + direction;
-        return cached(counters, key, ignored -> {
+        return cached(channelCounters, key, ignored -> {
             Tags tags = Tags.of("channel", channel);
             if (direction != null) {
                 tags = tags.and("direction", direction);
             }
             return registered(Counter.builder(name).description(description).tags(tags).register(registry));
         });
-    }
-
-    private Timer timer(String name, String description, AgentId agent) {
-        return cached(timers, name + '\0' + agent.value(), ignored -> registered(Timer.builder(name)
-                .description(description)
-                .tags("agent", agent.value())
-                .publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofNanos(100_000))
-                .maximumExpectedValue(Duration.ofMinutes(5))
-                .register(registry)));
     }
 
     /** Removes every meter of this bus from the registry. */
@@ -209,8 +197,62 @@ final class BusMetrics {
         return value;
     }
 
-    private static <M> M cached(Map<String, M> meters, String key, Function<String, M> create) {
+    private static <K, M> M cached(Map<K, M> meters, K key, Function<K, M> create) {
         M meter = meters.get(key);
         return meter != null ? meter : meters.computeIfAbsent(key, create);
+    }
+
+    /** One meter per agent, created on first use: a producer never holds the timers of the agents it sends to. */
+    private final class PerAgent<M extends Meter> {
+        private final Map<AgentId, M> meters = new ConcurrentHashMap<>();
+        private final Function<AgentId, M> create;
+
+        PerAgent(Function<AgentId, M> create) {
+            this.create = agent -> registered(create.apply(agent));
+        }
+
+        M of(AgentId agent) {
+            return cached(meters, agent, create);
+        }
+    }
+
+    /** One counter per agent and message type (the type bounded, {@link #bounded}). */
+    private final class PerAgentAndType {
+        private final Map<AgentId, Map<String, Counter>> meters = new ConcurrentHashMap<>();
+        private final String name;
+        private final String description;
+
+        PerAgentAndType(String name, String description) {
+            this.name = name;
+            this.description = description;
+        }
+
+        Counter of(AgentId agent, String messageType) {
+            Map<String, Counter> byType = cached(meters, agent, ignored -> new ConcurrentHashMap<>());
+            Counter counter = byType.get(messageType);
+            if (counter != null) {
+                return counter;
+            }
+            String type = bounded("message_type", messageType);
+            return byType.computeIfAbsent(messageType, ignored -> registered(Counter.builder(name)
+                    .description(description)
+                    .tags("agent", agent.value(), "message_type", type)
+                    .register(registry)));
+        }
+    }
+
+    private PerAgent<Counter> perAgentCounter(String name, String description) {
+        return new PerAgent<>(agent -> Counter.builder(name).description(description).tags("agent", agent.value())
+                .register(registry));
+    }
+
+    private PerAgent<Timer> perAgentTimer(String name, String description) {
+        return new PerAgent<>(agent -> Timer.builder(name)
+                .description(description)
+                .tags("agent", agent.value())
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(100_000))
+                .maximumExpectedValue(Duration.ofMinutes(5))
+                .register(registry));
     }
 }
