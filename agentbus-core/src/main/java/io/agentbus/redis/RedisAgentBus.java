@@ -53,7 +53,10 @@ import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.NettyCustomizer;
 import io.lettuce.core.resource.Delay;
+import io.netty.channel.Channel;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
@@ -183,6 +186,17 @@ final class RedisAgentBus implements AgentBus {
                         ? Delay.constant(options.reconnectMinDelay())
                         : Delay.fullJitter(options.reconnectMinDelay(), options.reconnectMaxDelay(),
                                 options.reconnectMinDelay().toMillis(), TimeUnit.MILLISECONDS))
+                .nettyCustomizer(new NettyCustomizer() {
+                    @Override
+                    public void afterChannelInitialized(Channel channel) {
+                        // Lettuce flushes the socket after every command. With many sends in flight
+                        // that is a write syscall per message on both ends; consolidating the
+                        // flushes queued on the event loop writes them in one go, and costs nothing
+                        // when a single command is in flight (it is flushed at once).
+                        channel.pipeline().addFirst(new FlushConsolidationHandler(
+                                FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
+                    }
+                })
                 .build();
         RedisClient client = RedisClient.create(resources, uri);
         client.setOptions(clientOptions(options));
