@@ -50,11 +50,6 @@ final class AgentBusSystem implements BenchSystem {
             }
 
             @Override
-            public String group() {
-                return "agentbus";
-            }
-
-            @Override
             public void close() {
                 subscriptions.forEach(Subscription::close);
                 bus.close();

@@ -40,15 +40,10 @@ interface BenchSystem {
         }
 
         /**
-         * The stream keys whose pending entries (group {@link #group()}) tell that every handled message
-         * was also acknowledged; empty for systems without acknowledgements.
+         * The stream keys whose consumer groups, all of them, have no pending entry once every handled
+         * message was also acknowledged; empty for systems without acknowledgements.
          */
         List<String> ackedStreams();
-
-        /** The consumer group of {@link #ackedStreams()}. */
-        default String group() {
-            return "";
-        }
 
         @Override
         void close() throws Exception;

@@ -1,7 +1,6 @@
 package io.agentbus.bench;
 
 import io.agentbus.LocalRedis;
-import io.lettuce.core.models.stream.PendingMessages;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -108,7 +107,11 @@ final class Harness implements AutoCloseable {
         return recorder.getIntervalHistogram();
     }
 
-    /** Waits until no entry of the rig's streams is pending: every handled message was acknowledged. */
+    /**
+     * Waits until no consumer group of the rig's streams has a pending entry: every handled message was
+     * acknowledged. XINFO GROUPS covers every group, including those a system names itself (Redisson's
+     * reliable topic names one per subscriber).
+     */
     void awaitAcked(BenchSystem.Rig rig, long timeoutMillis) throws Exception {
         List<String> streams = rig.ackedStreams();
         if (streams.isEmpty()) {
@@ -116,13 +119,15 @@ final class Harness implements AutoCloseable {
         }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         while (true) {
-            List<RedisFuture<PendingMessages>> counts = new ArrayList<>(streams.size());
+            List<RedisFuture<List<Object>>> groups = new ArrayList<>(streams.size());
             for (String stream : streams) {
-                counts.add(probe.async().xpending(stream, rig.group()));
+                groups.add(probe.async().xinfoGroups(stream));
             }
             long pending = 0;
-            for (RedisFuture<PendingMessages> count : counts) {
-                pending += count.get(10, TimeUnit.SECONDS).getCount();
+            for (RedisFuture<List<Object>> info : groups) {
+                for (Object group : info.get(10, TimeUnit.SECONDS)) {
+                    pending += pendingOf((List<?>) group);
+                }
             }
             if (pending == 0) {
                 return;
@@ -132,6 +137,16 @@ final class Harness implements AutoCloseable {
             }
             LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(500));
         }
+    }
+
+    /** The {@code pending} field of one XINFO GROUPS entry, a flat list of names and values. */
+    private static long pendingOf(List<?> group) {
+        for (int i = 0; i + 1 < group.size(); i += 2) {
+            if ("pending".equals(String.valueOf(group.get(i)))) {
+                return ((Number) group.get(i + 1)).longValue();
+            }
+        }
+        throw new IllegalStateException("XINFO GROUPS entry without pending: " + group);
     }
 
     /** Connections the server holds now, less the probe's own. */

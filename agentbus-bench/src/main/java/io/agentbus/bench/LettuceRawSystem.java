@@ -111,11 +111,6 @@ final class LettuceRawSystem implements BenchSystem {
             }
 
             @Override
-            public String group() {
-                return GROUP;
-            }
-
-            @Override
             public void close() throws InterruptedException {
                 reader.running = false;
                 thread.join(5_000);

@@ -83,11 +83,6 @@ final class RedissonSystem implements BenchSystem {
             }
 
             @Override
-            public String group() {
-                return GROUP;
-            }
-
-            @Override
             public void close() throws InterruptedException {
                 running.set(false);
                 for (Thread consumer : consumers) {

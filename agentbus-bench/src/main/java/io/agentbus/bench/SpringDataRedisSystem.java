@@ -84,11 +84,6 @@ final class SpringDataRedisSystem implements BenchSystem {
             }
 
             @Override
-            public String group() {
-                return GROUP;
-            }
-
-            @Override
             public void close() {
                 container.stop();
                 factory.destroy();
