@@ -62,7 +62,7 @@ record Plan(
     static Plan quick() {
         return new Plan(10_000, 1, 1_000, 1, 1_000, 1_000, List.of(1_000), 2, 0,
                 List.of(1, 10), 2_000, List.of(256, 4 * 1024, 64 * 1024),
-                4L * 1024 * 1024, 2_000, 10_000, List.of(1, 10), 4_000, List.of(1, 10), 500);
+                4L * 1024 * 1024, 2_000, 10_000, List.of(10), 4_000, List.of(10), 500);
     }
 
     static Plan of(boolean quick) {
