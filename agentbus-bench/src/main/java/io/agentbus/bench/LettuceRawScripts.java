@@ -63,10 +63,11 @@ final class LettuceRawScripts {
             args[i++] = field.getKey();
             args[i++] = field.getValue();
         }
-        return async.evalsha(sendSha, ScriptOutputType.MULTI, new String[] {stream, dedupKey, auditShard(stream)}, args);
+        return async.evalsha(sendSha, ScriptOutputType.MULTI,
+                new String[] {stream, dedupKey, auditShard(stream), counters(stream)}, args);
     }
 
-    /** ack.lua: one multi-id XACK of {@code ids} plus their audit records. */
+    /** ack.lua: one multi-id XACK of {@code ids}, their audit records and the acked counter. */
     RedisFuture<Long> ack(String stream, String group, String consumer, List<String> ids) {
         String[] args = new String[3 + ids.size()];
         args[0] = group;
@@ -75,7 +76,13 @@ final class LettuceRawScripts {
         for (int i = 0; i < ids.size(); i++) {
             args[3 + i] = ids.get(i);
         }
-        return async.evalsha(ackSha, ScriptOutputType.INTEGER, new String[] {stream, auditShard(stream)}, args);
+        return async.evalsha(ackSha, ScriptOutputType.INTEGER, new String[] {stream, auditShard(stream), counters(stream)},
+                args);
+    }
+
+    /** The counters hash of the stream's agent or topic ({@code agent:{id}:counters}), as agentbus names it. */
+    private static String counters(String stream) {
+        return stream.substring(0, stream.indexOf('}') + 1) + ":counters";
     }
 
     /** The audit shard of a stream's slot; the first use adds it to the shard index, as agentbus does once per process. */

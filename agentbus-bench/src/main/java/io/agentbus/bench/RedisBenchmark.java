@@ -115,8 +115,9 @@ final class RedisBenchmark {
                 args.addAll(fields);
             }
             case "EVALSHA" -> {
-                args.addAll(List.of("EVALSHA", loadSendScript(redis), "3", "agent:{bench}:inbox",
-                        "agent:{bench}:dedup:__rand_int__", "audit:messages:{bench}", "600000", "", "1000000", "100000"));
+                args.addAll(List.of("EVALSHA", loadSendScript(redis), "4", "agent:{bench}:inbox",
+                        "agent:{bench}:dedup:__rand_int__", "audit:messages:{bench}", "agent:{bench}:counters",
+                        "600000", "", "1000000", "100000"));
                 args.addAll(fields);
             }
             case "LPUSH" -> args.addAll(List.of("LPUSH", "agent_bench", payload));
