@@ -49,12 +49,12 @@ final class LettuceRawReader implements AutoCloseable {
                 }
                 return;
             }
-            Map<String, List<String>> done = new LinkedHashMap<>();
+            Map<String, List<StreamMessage<String, String>>> done = new LinkedHashMap<>();
             for (StreamMessage<String, String> entry : batch) {
                 handler.accept(entry);
-                done.computeIfAbsent(entry.getStream(), stream -> new ArrayList<>()).add(entry.getId());
+                done.computeIfAbsent(entry.getStream(), stream -> new ArrayList<>()).add(entry);
             }
-            done.forEach((stream, ids) -> scripts.ack(stream, group, CONSUMER, ids));
+            done.forEach((stream, entries) -> scripts.ack(stream, group, CONSUMER, entries));
         }
     }
 

@@ -2,6 +2,7 @@ package io.agentbus.bench;
 
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.StreamMessage;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import java.io.IOException;
@@ -23,6 +24,9 @@ final class LettuceRawScripts {
     static final long DEDUP_WINDOW_MS = 600_000;
     static final long MAX_INBOX_LENGTH = 1_000_000;
     private static final String AUDIT_CAP = "100000";
+    /** The fields ack.lua audits, in its order (agentbus's EnvelopeCodec.AUDITED_FIELDS). */
+    private static final List<String> AUDITED = List.of("message_id", "from_agent", "to_agent", "message_type",
+            "priority", "conversation_id", "correlation_id");
 
     private final RedisAsyncCommands<String, String> async;
     private final String sendSha;
@@ -67,14 +71,24 @@ final class LettuceRawScripts {
                 new String[] {stream, dedupKey, auditShard(stream), counters(stream)}, args);
     }
 
-    /** ack.lua: one multi-id XACK of {@code ids}, their audit records and the acked counter. */
-    RedisFuture<Long> ack(String stream, String group, String consumer, List<String> ids) {
-        String[] args = new String[3 + ids.size()];
+    /**
+     * ack.lua: one multi-id XACK of {@code entries}, their audit records and the acked counter; like
+     * agentbus, it passes each entry's audited fields (read from the entry in hand) after the ids.
+     */
+    RedisFuture<Long> ack(String stream, String group, String consumer, List<StreamMessage<String, String>> entries) {
+        int count = entries.size();
+        String[] args = new String[4 + count + count * AUDITED.size()];
         args[0] = group;
         args[1] = consumer;
         args[2] = AUDIT_CAP;
-        for (int i = 0; i < ids.size(); i++) {
-            args[3 + i] = ids.get(i);
+        args[3] = Integer.toString(count);
+        int next = 4 + count;
+        for (int i = 0; i < count; i++) {
+            StreamMessage<String, String> entry = entries.get(i);
+            args[4 + i] = entry.getId();
+            for (String field : AUDITED) {
+                args[next++] = entry.getBody().getOrDefault(field, "");
+            }
         }
         return async.evalsha(ackSha, ScriptOutputType.INTEGER, new String[] {stream, auditShard(stream), counters(stream)},
                 args);

@@ -285,13 +285,13 @@ final class InboxSubscription implements Subscription {
                 feed.deadLetter(entry.id(), DeadLetterReason.EXPIRED, EnvelopeCodec.EXPIRES_AT,
                         "expired at " + envelope.expiresAt().orElseThrow(), entry.deliveries());
             } else {
-                feed.ack(entry.id(), entry.deliveries());
+                feed.ack(entry.id(), envelope, entry.deliveries());
             }
             bus.expired(agent, envelope, deadLetter);
             return;
         }
         if (bus.takeReply(envelope)) {
-            feed.ack(entry.id(), entry.deliveries()); // a reply to a request of this bus: it completed it (or came late)
+            feed.ack(entry.id(), envelope, entry.deliveries()); // a reply to a request of this bus: it completed it (or came late)
             return;
         }
         handle(new InboxDelivery(this, feed, envelope, entry.deliveries(), entry.id(), entry.readNanos()));
@@ -325,7 +325,7 @@ final class InboxSubscription implements Subscription {
         } else if (current.retryDelay() != null) {
             retryOrGiveUp(current, current.retryDelay(), "handler asked to retry in " + current.retryDelay());
         } else {
-            feed.ack(current.entryId(), current.attempt());
+            feed.ack(current.entryId(), current.envelope(), current.attempt());
         }
     }
 

@@ -795,20 +795,34 @@ final class RedisAgentBus implements AgentBus {
         });
     }
 
-    /** Acknowledges {@code entryIds} and records them in the audit trail, in one script (ack.lua). */
-    CompletionStage<Long> ack(ConsumedStream stream, String consumer, List<String> entryIds) {
-        String[] args = new String[3 + entryIds.size()];
+    /**
+     * Acknowledges {@code entries} and records them in the audit trail, in one script (ack.lua). The
+     * audit record's fields are passed from the envelopes in hand rather than read back from the
+     * stream: an XRANGE per message would cost the server more than the ack itself.
+     */
+    CompletionStage<Long> ack(ConsumedStream stream, String consumer, List<StreamFeed.HandledEntry> entries) {
+        int count = entries.size();
+        boolean audited = options.auditCap() > 0;
+        String[] args = new String[4 + count + (audited ? count * EnvelopeCodec.AUDITED_FIELDS.size() : 0)];
         args[0] = stream.group();
         args[1] = consumer;
         args[2] = Long.toString(options.auditCap());
-        for (int i = 0; i < entryIds.size(); i++) {
-            args[3 + i] = entryIds.get(i);
+        args[3] = Integer.toString(count);
+        int next = 4 + count;
+        for (int i = 0; i < count; i++) {
+            StreamFeed.HandledEntry entry = entries.get(i);
+            args[4 + i] = entry.entryId();
+            if (audited) {
+                for (String value : EnvelopeCodec.auditedValues(entry.envelope())) {
+                    args[next++] = value;
+                }
+            }
         }
         CompletionStage<Long> acked = ACK.run(commands, ScriptOutputType.INTEGER, new String[] {stream.key(),
                 auditShard(stream.key()), KeySchema.counters(stream.key())}, args);
-        return acked.thenApply(count -> {
-            metrics.acked(stream.subscriber(), count);
-            return count;
+        return acked.thenApply(done -> {
+            metrics.acked(stream.subscriber(), done);
+            return done;
         });
     }
 
