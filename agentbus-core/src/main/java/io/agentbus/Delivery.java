@@ -45,6 +45,14 @@ public interface Delivery {
     /** Like {@link #reply(String, String)}, with the payload as a map written as a JSON object. */
     java.util.concurrent.CompletionStage<SendReceipt> reply(String type, java.util.Map<String, ?> payload);
 
+    /**
+     * Acknowledge when {@code work} completes instead of when the handler returns; if it fails, the
+     * message is retried (or dead-lettered) as if the handler had thrown. The handler returns at
+     * once and the instance goes on with its next message, while the lease of this one is kept
+     * alive until it is settled: for work that finishes asynchronously, such as a reply's send.
+     */
+    void ackWhen(java.util.concurrent.CompletionStage<?> work);
+
     /** Do not acknowledge; move the message to dead letters now with reason {@code rejected}. */
     void deadLetter(String reason);
 

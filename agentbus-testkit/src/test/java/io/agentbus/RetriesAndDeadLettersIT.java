@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -68,6 +69,32 @@ class RetriesAndDeadLettersIT {
             await().atMost(WAIT).until(() -> attempts.size() == 3 && bus.sync().inbox(flaky).pending() == 0);
             assertThat(attempts).containsExactly(1, 2, 3);
             assertThat(bus.deadLetters(flaky).count()).isZero();
+        }
+    }
+
+    @Test
+    void ackWhenAcksOnlyAfterTheWorkCompletesAndRetriesWhenItFails(LocalRedis redis) {
+        AgentId async = freshAgent("async");
+        List<Integer> attempts = new CopyOnWriteArrayList<>();
+        List<CompletableFuture<Void>> work = new CopyOnWriteArrayList<>();
+        try (AgentBus bus = AgentBus.connect(redis.uri(), quickRetries(5))) {
+            bus.subscribe(async, delivery -> {
+                attempts.add(delivery.attempt());
+                CompletableFuture<Void> step = new CompletableFuture<>();
+                work.add(step);
+                delivery.ackWhen(step);
+            });
+            bus.sync().send(task(async));
+
+            await().atMost(WAIT).until(() -> work.size() == 1);
+            assertThat(bus.sync().inbox(async).pending()).as("returned, but its work is not done").isEqualTo(1);
+            work.get(0).completeExceptionally(new IllegalStateException("the model timed out"));
+            await().atMost(WAIT).until(() -> work.size() == 2);
+            assertThat(attempts).containsExactly(1, 2);
+            work.get(1).complete(null);
+            await().atMost(WAIT).until(() -> bus.sync().inbox(async).pending() == 0);
+            assertThat(bus.sync().inbox(async).counters().acked()).isEqualTo(1);
+            assertThat(bus.deadLetters(async).count()).isZero();
         }
     }
 

@@ -24,6 +24,7 @@ final class InboxDelivery implements Delivery {
     private final long receivedNanos;
     private Duration retryDelay;
     private String rejectReason;
+    private CompletionStage<?> ackWhen;
 
     InboxDelivery(InboxSubscription subscription, StreamFeed feed, Envelope envelope, int attempt, String entryId,
                   long receivedNanos) {
@@ -68,12 +69,21 @@ final class InboxDelivery implements Delivery {
         }
         retryDelay = delay;
         rejectReason = null;
+        ackWhen = null;
     }
 
     @Override
     public void deadLetter(String reason) {
         rejectReason = Objects.requireNonNull(reason, "reason");
         retryDelay = null;
+        ackWhen = null;
+    }
+
+    @Override
+    public void ackWhen(CompletionStage<?> work) {
+        ackWhen = Objects.requireNonNull(work, "work");
+        retryDelay = null;
+        rejectReason = null;
     }
 
     @Override
@@ -119,6 +129,10 @@ final class InboxDelivery implements Delivery {
 
     String rejectReason() {
         return rejectReason;
+    }
+
+    CompletionStage<?> ackWhen() {
+        return ackWhen;
     }
 
     @Override

@@ -264,10 +264,7 @@ final class InboxSubscription implements Subscription {
                 try {
                     process(next);
                 } finally {
-                    int left = inFlight.decrementAndGet();
-                    if (prefetch - left == readCount) {
-                        reader.wakeUp(); // room for a full batch again
-                    }
+                    released();
                 }
             }
         } finally {
@@ -342,10 +339,42 @@ final class InboxSubscription implements Subscription {
         }
         if (current.rejectReason() != null) {
             deadLetter(current, DeadLetterReason.REJECTED, truncate(current.rejectReason()));
+        } else if (current.ackWhen() != null) {
+            settleWhenDone(current);
         } else if (current.retryDelay() != null) {
             retryOrGiveUp(current, current.retryDelay(), "handler asked to retry in " + current.retryDelay());
         } else {
             feed.ack(current.entryId(), current.envelope(), current.attempt());
+        }
+    }
+
+    /**
+     * Acks {@code current} when its {@link InboxDelivery#ackWhen()} work completes, or retries it if the
+     * work fails. Until then it counts as in flight, so prefetch and a closing instance wait for it.
+     */
+    private void settleWhenDone(InboxDelivery current) {
+        inFlight.incrementAndGet();
+        current.ackWhen().whenComplete((done, failure) -> {
+            try {
+                if (failure == null) {
+                    current.feed().ack(current.entryId(), current.envelope(), current.attempt());
+                } else {
+                    log.info("work of {} on message {} failed (attempt {} of {}): {}", agent,
+                            current.envelope().messageId(), current.attempt(), delivery.maxAttempts(), failure.toString());
+                    retryOrGiveUp(current, delivery.backoff().delayAfter(current.attempt()), describe(failure));
+                }
+            } finally {
+                released();
+                checkIdle();
+            }
+        });
+    }
+
+    /** One message fewer in flight; wakes the reader when a full batch fits again. */
+    private void released() {
+        int left = inFlight.decrementAndGet();
+        if (prefetch - left == readCount) {
+            reader.wakeUp();
         }
     }
 

@@ -568,16 +568,18 @@ final class RedisAgentBus implements AgentBus {
     @Override
     public Subscription serve(AgentId agent, RequestHandler handler) {
         Objects.requireNonNull(handler, "handler");
-        long timeout = options.commandTimeout().toMillis();
+        // The request is acked once its reply is stored (ackWhen), not before: a crash in between
+        // redelivers the request rather than losing the reply. Not awaiting it lets the instance take
+        // the next request while the reply is in flight.
         return subscribe(agent, delivery -> {
             Object result = handler.handle(delivery);
             String type = delivery.envelope().messageType() + ".reply";
             if (result instanceof String json) {
-                await(delivery.reply(type, json), timeout, "reply to " + delivery.envelope().messageId());
+                delivery.ackWhen(delivery.reply(type, json));
             } else if (result instanceof Map<?, ?> map) {
                 @SuppressWarnings("unchecked")
                 Map<String, ?> fields = (Map<String, ?>) map;
-                await(delivery.reply(type, fields), timeout, "reply to " + delivery.envelope().messageId());
+                delivery.ackWhen(delivery.reply(type, fields));
             } else if (result != null) {
                 throw new IllegalArgumentException("a RequestHandler returns a Map, JSON object text or null, not "
                         + result.getClass().getName());
