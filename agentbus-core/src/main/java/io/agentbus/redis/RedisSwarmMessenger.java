@@ -147,23 +147,33 @@ final class RedisSwarmMessenger implements SwarmMessenger {
             SENDER_CHECK.execute(this::findSenders);
         }
 
+        /** Reads the senders index without blocking; only a new sender's stream costs a blocking step (its consumer). */
         private void findSenders() {
             if (closed || subscription.isClosing()) {
                 return; // closed through the bus, or by its own handler
             }
-            try {
-                for (String from : senders(to)) {
-                    ConsumedStream stream = ConsumedStream.swarmMessages(from, to);
-                    if (!known.contains(stream.key())) {
-                        subscription.addStream(stream);
-                        known.add(stream.key());
-                        log.debug("receiver of swarm {} found sender {}", to, from);
+            // Async: off Redis's I/O thread, since adding a stream waits for Redis.
+            bus.commands().smembers(KeySchema.swarmSenders(to)).whenCompleteAsync((senders, failure) -> {
+                try {
+                    if (failure != null) {
+                        log.warn("receiver of swarm {} could not look for new senders; trying again: {}", to,
+                                failure.toString());
+                        return;
                     }
+                    for (String from : senders) {
+                        ConsumedStream stream = ConsumedStream.swarmMessages(from, to);
+                        if (!known.contains(stream.key())) {
+                            subscription.addStream(stream);
+                            known.add(stream.key());
+                            log.debug("receiver of swarm {} found sender {}", to, from);
+                        }
+                    }
+                } catch (RuntimeException e) {
+                    log.warn("receiver of swarm {} could not add a new sender; trying again: {}", to, e.toString());
+                } finally {
+                    SENDER_CHECK.execute(this::findSenders);
                 }
-            } catch (RuntimeException e) {
-                log.warn("receiver of swarm {} could not look for new senders; trying again: {}", to, e.toString());
-            }
-            SENDER_CHECK.execute(this::findSenders);
+            });
         }
 
         @Override
