@@ -80,8 +80,16 @@ class DirectMessagingIT {
              AgentBus processB = AgentBus.connect(redis.uri())) {
             RecordingHandler a = RecordingHandler.acking();
             RecordingHandler b = RecordingHandler.acking();
-            processA.subscribe(worker, a);
-            processB.subscribe(worker, b);
+            // Each message takes a millisecond, as real work does: an instance that could ack at once
+            // might legitimately read and finish a whole burst before the other one's read is served.
+            processA.subscribe(worker, delivery -> {
+                Thread.sleep(1);
+                a.handle(delivery);
+            });
+            processB.subscribe(worker, delivery -> {
+                Thread.sleep(1);
+                b.handle(delivery);
+            });
 
             for (int i = 0; i < 400; i++) {
                 processA.send(Envelope.builder().from("cmo").to(worker).type("task").payload("{}").build());
