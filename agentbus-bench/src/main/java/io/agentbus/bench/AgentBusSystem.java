@@ -2,16 +2,20 @@ package io.agentbus.bench;
 
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
+import io.agentbus.BusOptions;
 import io.agentbus.DurableTopic;
 import io.agentbus.Envelope;
 import io.agentbus.LocalRedis;
 import io.agentbus.Subscription;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 
 /**
  * agentbus itself, with its default {@link io.agentbus.BusOptions}, through its public API only: {@code send}
@@ -21,23 +25,45 @@ import java.util.concurrent.CompletionStage;
 final class AgentBusSystem implements BenchSystem {
 
     static final String NAME = "agentbus";
+    /** agentbus with a Prometheus registry: the cost of its metrics is the difference to {@link #NAME}. */
+    static final String METERED = "agentbus-metered";
     private static final AgentId PRODUCER = AgentId.of("producer");
     /** Far beyond any round trip of the bench: a request that times out fails the run instead of being measured. */
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
 
+    private final String name;
+    private final Supplier<BusOptions> options;
+
+    private AgentBusSystem(String name, Supplier<BusOptions> options) {
+        this.name = name;
+        this.options = options;
+    }
+
+    /** agentbus with its defaults (the global registry, empty here: every meter a no-op). */
+    static AgentBusSystem defaults() {
+        return new AgentBusSystem(NAME, BusOptions::defaults);
+    }
+
+    /** agentbus with every meter recorded in a Prometheus registry, as a monitored production process runs. */
+    static AgentBusSystem metered() {
+        return new AgentBusSystem(METERED, () -> BusOptions.builder()
+                .meterRegistry(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)).build());
+    }
+
     @Override
     public String name() {
-        return NAME;
+        return name;
     }
 
     @Override
     public Set<Scenario> scenarios() {
-        return EnumSet.allOf(Scenario.class);
+        return name.equals(METERED) ? EnumSet.of(Scenario.DIRECT_THROUGHPUT, Scenario.DIRECT_LATENCY)
+                : EnumSet.allOf(Scenario.class);
     }
 
     @Override
     public Rig open(LocalRedis redis, List<String> agents, Sink sink) {
-        AgentBus bus = AgentBus.connect(redis.uri());
+        AgentBus bus = AgentBus.connect(redis.uri(), options.get());
         List<AgentId> ids = new ArrayList<>();
         List<Subscription> subscriptions = new ArrayList<>();
         for (String agent : agents) {
@@ -67,7 +93,7 @@ final class AgentBusSystem implements BenchSystem {
 
     @Override
     public Rig openBroadcast(LocalRedis redis, int subscribers, Sink sink) {
-        AgentBus bus = AgentBus.connect(redis.uri());
+        AgentBus bus = AgentBus.connect(redis.uri(), options.get());
         for (int i = 0; i < subscribers; i++) {
             bus.listen("events:bench:tick", (channel, message) -> sink.accept(message.payload()));
         }
@@ -78,7 +104,7 @@ final class AgentBusSystem implements BenchSystem {
 
     @Override
     public Rig openDurableTopic(LocalRedis redis, int groups, Sink sink) {
-        AgentBus bus = AgentBus.connect(redis.uri());
+        AgentBus bus = AgentBus.connect(redis.uri(), options.get());
         DurableTopic topic = bus.topic("bench");
         for (int i = 0; i < groups; i++) {
             topic.subscribe(AgentId.of("group-" + i), DurableTopic.StartFrom.NOW,
@@ -91,7 +117,7 @@ final class AgentBusSystem implements BenchSystem {
 
     @Override
     public Rig openRequestReply(LocalRedis redis, Sink sink) {
-        AgentBus bus = AgentBus.connect(redis.uri());
+        AgentBus bus = AgentBus.connect(redis.uri(), options.get());
         AgentId responder = AgentId.of("responder");
         bus.serve(responder, request -> request.envelope().payload());
         bus.subscribe(PRODUCER, delivery -> {

@@ -39,6 +39,7 @@ final class Charts {
     private static final int COLUMNS = 4;
     private static final Map<String, Color> COLORS = Map.of(
             AgentBusSystem.NAME, new Color(0xD62728),
+            AgentBusSystem.METERED, new Color(0xFF9896),
             LettuceRawSystem.NAME, new Color(0x1F77B4),
             RedissonSystem.NAME, new Color(0x2CA02C),
             SpringDataRedisSystem.NAME, new Color(0x9467BD),

@@ -7,8 +7,9 @@ import java.util.Set;
 final class Systems {
 
     /** The names results.json uses. */
-    static final List<String> NAMES = List.of(AgentBusSystem.NAME, LettuceRawSystem.NAME, RedissonSystem.NAME,
-            SpringDataRedisSystem.NAME, JedisSystem.NAME, SeedListsSystem.NAME, RedisBenchmark.P1, RedisBenchmark.P16);
+    static final List<String> NAMES = List.of(AgentBusSystem.NAME, AgentBusSystem.METERED, LettuceRawSystem.NAME,
+            RedissonSystem.NAME, SpringDataRedisSystem.NAME, JedisSystem.NAME, SeedListsSystem.NAME, RedisBenchmark.P1,
+            RedisBenchmark.P16);
 
     /** Peers among Redis libraries: what a team would pick instead of agentbus (docs/BENCHMARKS.md). */
     static final Set<String> PEERS = Set.of(RedissonSystem.NAME, SpringDataRedisSystem.NAME, SeedListsSystem.NAME);
@@ -19,7 +20,8 @@ final class Systems {
     /** The adapter called {@code name}; not for the redis-benchmark systems, which run no adapter. */
     static BenchSystem adapter(String name) {
         return switch (name) {
-            case AgentBusSystem.NAME -> new AgentBusSystem();
+            case AgentBusSystem.NAME -> AgentBusSystem.defaults();
+            case AgentBusSystem.METERED -> AgentBusSystem.metered();
             case LettuceRawSystem.NAME -> new LettuceRawSystem();
             case RedissonSystem.NAME -> new RedissonSystem();
             case SpringDataRedisSystem.NAME -> new SpringDataRedisSystem();

@@ -60,7 +60,8 @@ final class BenchCommand implements Callable<Integer> {
     private Path out;
 
     @Option(names = "--systems", paramLabel = "SYSTEM", split = ",",
-            description = "Run only these systems, comma-separated: agentbus, lettuce-raw, redisson, spring-data-redis,"
+            description = "Run only these systems, comma-separated: agentbus, agentbus-metered (agentbus with a"
+                    + " Prometheus registry), lettuce-raw, redisson, spring-data-redis,"
                     + " jedis, seed-lists, redis-benchmark-p1, redis-benchmark-p16. Default: all.")
     private List<String> systems = new ArrayList<>();
 
