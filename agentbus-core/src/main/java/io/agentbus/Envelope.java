@@ -58,6 +58,12 @@ public record Envelope(
     private static final String MESSAGE_TYPE_RULE =
             "must be 1-128 characters of letters, digits, '_', '.', '-', starting with a letter or digit";
     private static final int MAX_EXTENSION_NAME = 64;
+    /** The W3C trace context fields (https://www.w3.org/TR/trace-context/). */
+    public static final String TRACEPARENT = "traceparent";
+    public static final String TRACESTATE = "tracestate";
+    /** version-trace_id-parent_id-flags, lowercase hex; an all-zero trace or parent id is invalid. */
+    private static final Pattern TRACEPARENT_FORMAT = Pattern.compile(
+            "[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}");
 
     public Envelope {
         if (v != PROTOCOL_VERSION) {
@@ -95,6 +101,18 @@ public record Envelope(
     /** Whether the message has expired at {@code now}. */
     public boolean isExpiredAt(Instant now) {
         return expiresAt.isPresent() && !now.isBefore(expiresAt.get());
+    }
+
+    /**
+     * The W3C trace context of the message (docs/PROTOCOL.md, optional fields {@code traceparent} and
+     * {@code tracestate}), carried as extensions so that any sender can set them and every hop keeps them.
+     */
+    public Optional<String> traceparent() {
+        return Optional.ofNullable(extensions.get(TRACEPARENT));
+    }
+
+    public Optional<String> tracestate() {
+        return Optional.ofNullable(extensions.get(TRACESTATE));
     }
 
     /** Size of the payload in UTF-8 bytes, the measure {@link BusOptions#maxPayloadBytes()} limits. */
@@ -253,6 +271,24 @@ public record Envelope(
             }
             this.ttl = ttl;
             this.expiresAt = null;
+            return this;
+        }
+
+        /**
+         * Sets the W3C trace context ({@code tracestate} may be null). A receiver ignores a malformed
+         * one, as the W3C rules say; this builder refuses it, since it is a bug of the caller.
+         */
+        public Builder traceContext(String traceparent, String tracestate) {
+            if (!TRACEPARENT_FORMAT.matcher(traceparent).matches()) {
+                throw new InvalidEnvelopeException(TRACEPARENT, traceparent,
+                        "must be a W3C traceparent such as 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+            }
+            extensions.put(TRACEPARENT, traceparent);
+            if (tracestate != null && !tracestate.isEmpty()) {
+                extensions.put(TRACESTATE, tracestate);
+            } else {
+                extensions.remove(TRACESTATE);
+            }
             return this;
         }
 

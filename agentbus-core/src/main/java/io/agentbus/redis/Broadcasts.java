@@ -50,6 +50,7 @@ final class Broadcasts extends RedisPubSubAdapter<String, String> {
     private final RedisAsyncCommands<String, String> commands;
     private final Executor pool;
     private final String publisherId;
+    private final BusMetrics metrics;
     private final Map<String, AtomicLong> sequences = new ConcurrentHashMap<>();
     private final Map<String, List<Listening>> listenings = new ConcurrentHashMap<>();
     private final LongAdder published = new LongAdder();
@@ -60,8 +61,10 @@ final class Broadcasts extends RedisPubSubAdapter<String, String> {
     private final LongAdder closedGaps = new LongAdder();
     private volatile StatefulRedisPubSubConnection<String, String> pubsub;
 
-    Broadcasts(RedisClient client, RedisAsyncCommands<String, String> commands, Executor pool, String publisherId) {
+    Broadcasts(RedisClient client, RedisAsyncCommands<String, String> commands, Executor pool, String publisherId,
+               BusMetrics metrics) {
         this.client = client;
+        this.metrics = metrics;
         this.commands = commands;
         this.pool = pool;
         this.publisherId = publisherId;
@@ -81,6 +84,7 @@ final class Broadcasts extends RedisPubSubAdapter<String, String> {
         }
         return RedisErrors.mapped(commands.publish(channel, json).thenApply(receivers -> {
             published.increment();
+            metrics.broadcastPublished(channel, receivers);
             if (receivers == 0) {
                 unheard.increment();
             }
@@ -264,9 +268,11 @@ final class Broadcasts extends RedisPubSubAdapter<String, String> {
                 Long last = lastSequence.put(publisher + '\n' + on, sequence);
                 if (last != null && sequence > last + 1) {
                     gaps.add(sequence - last - 1);
+                    metrics.sequenceGaps(on, sequence - last - 1);
                 }
             }
             received.increment();
+            metrics.broadcastReceived(on);
             serial.execute(() -> {
                 try {
                     handler.handle(on, message);

@@ -5,6 +5,7 @@ import io.agentbus.ConnectionState;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.event.connection.ReconnectAttemptEvent;
+import io.lettuce.core.event.connection.ReconnectFailedEvent;
 import io.lettuce.core.resource.ClientResources;
 import java.net.SocketAddress;
 import java.time.Instant;
@@ -26,6 +27,7 @@ final class ConnectionWatch implements RedisConnectionStateListener {
     private static final Logger log = LoggerFactory.getLogger(ConnectionWatch.class);
 
     private final BusListener listener;
+    private final BusMetrics metrics;
     private final AtomicLong reconnectAttempts = new AtomicLong();
     private final AtomicLong sendsInFlight = new AtomicLong();
     private final List<InboxReader> readers = new CopyOnWriteArrayList<>();
@@ -35,16 +37,23 @@ final class ConnectionWatch implements RedisConnectionStateListener {
     private volatile ConnectionState.Status status = ConnectionState.Status.CONNECTED;
     private volatile Instant since = Instant.now();
 
-    ConnectionWatch(BusListener listener, ClientResources resources) {
+    ConnectionWatch(BusListener listener, ClientResources resources, BusMetrics metrics) {
         this.listener = listener;
+        this.metrics = metrics;
         this.attemptEvents = resources.eventBus().get()
-                .filter(ReconnectAttemptEvent.class::isInstance)
+                .filter(event -> event instanceof ReconnectAttemptEvent || event instanceof ReconnectFailedEvent)
                 .subscribe(event -> {
+                    if (event instanceof ReconnectFailedEvent) {
+                        metrics.connectionError();
+                        return;
+                    }
+                    metrics.reconnectionAttempt();
                     if (status == ConnectionState.Status.DISCONNECTED) {
                         reconnectAttempts.incrementAndGet();
                         publish();
                     }
                 });
+        metrics.watchConnection(this::state);
     }
 
     void watchCommands(Object connection) {
@@ -103,6 +112,7 @@ final class ConnectionWatch implements RedisConnectionStateListener {
     public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
         if (connection == commandConnection && status == ConnectionState.Status.CONNECTED) {
             log.warn("lost the connection to Redis; reconnecting with backoff");
+            metrics.connectionError();
             change(ConnectionState.Status.DISCONNECTED);
         }
     }

@@ -2,6 +2,7 @@ package io.agentbus.redis;
 
 import io.agentbus.Delivery;
 import io.agentbus.Envelope;
+import io.agentbus.InvalidEnvelopeException;
 import io.agentbus.SendReceipt;
 import java.time.Duration;
 import java.time.Instant;
@@ -92,6 +93,14 @@ final class InboxDelivery implements Delivery {
                 .type(type)
                 .correlationId(envelope.messageId().value());
         envelope.conversationId().ifPresent(reply::conversationId);
+        // The reply continues the request's trace; with OpenTelemetry its send span replaces this.
+        envelope.traceparent().ifPresent(traceparent -> {
+            try {
+                reply.traceContext(traceparent, envelope.tracestate().orElse(null));
+            } catch (InvalidEnvelopeException malformed) {
+                // a sender's malformed trace context is ignored, as the W3C rules say
+            }
+        });
         return reply;
     }
 

@@ -287,7 +287,7 @@ final class InboxSubscription implements Subscription {
             } else {
                 feed.ack(entry.id(), entry.deliveries());
             }
-            bus.expired(envelope, deadLetter);
+            bus.expired(agent, envelope, deadLetter);
             return;
         }
         if (bus.takeReply(envelope)) {
@@ -299,18 +299,26 @@ final class InboxSubscription implements Subscription {
 
     private void handle(InboxDelivery current) {
         StreamFeed feed = current.feed();
+        bus.metrics().received(agent, current.envelope());
+        long started = System.nanoTime();
+        Tracing.Handling traced = bus.tracing().handling(agent, current.envelope());
         try {
             handler.handle(current);
         } catch (NonRetryableException e) {
+            traced.failed(e);
             deadLetter(current, DeadLetterReason.NON_RETRYABLE, describe(e));
             return;
         } catch (Exception | LinkageError | AssertionError e) {
+            traced.failed(e);
             // Expected now and then: retried, and dead-lettered (with a WARN) after the last attempt.
             log.info("handler of {} failed on message {} (entry {}, attempt {} of {}): {}", agent,
                     current.envelope().messageId(), current.entryId(), current.attempt(), delivery.maxAttempts(), e.toString());
             log.debug("handler failure of message {}", current.envelope().messageId(), e);
             retryOrGiveUp(current, delivery.backoff().delayAfter(current.attempt()), describe(e));
             return;
+        } finally {
+            traced.close();
+            bus.metrics().processed(agent, System.nanoTime() - started);
         }
         if (current.rejectReason() != null) {
             deadLetter(current, DeadLetterReason.REJECTED, truncate(current.rejectReason()));

@@ -118,6 +118,8 @@ final class RedisAgentBus implements AgentBus {
     private final ClientResources resources;
     private final RedisClient client;
     private final ConnectionWatch watch;
+    private final BusMetrics metrics;
+    private final Tracing tracing = Tracing.detect();
     private final StatefulRedisConnection<String, String> connection;
     private final RedisAsyncCommands<String, String> commands;
     /** The command connection, or for {@link Durability.Mode#WAIT} one of its own: WAIT blocks its connection. */
@@ -145,6 +147,7 @@ final class RedisAgentBus implements AgentBus {
     private final Broadcasts broadcasts;
 
     private RedisAgentBus(BusOptions options, ClientResources resources, RedisClient client, ConnectionWatch watch,
+                          BusMetrics metrics,
                           StatefulRedisConnection<String, String> connection,
                           StatefulRedisConnection<String, String> sendConnection, RedisVersion serverVersion,
                           List<String> serverWarnings, String redisUri, AutoCloseable owned) {
@@ -152,6 +155,7 @@ final class RedisAgentBus implements AgentBus {
         this.resources = resources;
         this.client = client;
         this.watch = watch;
+        this.metrics = metrics;
         this.connection = connection;
         this.commands = connection.async();
         this.sendConnection = sendConnection;
@@ -167,7 +171,7 @@ final class RedisAgentBus implements AgentBus {
         this.registry = new RedisRegistry(this);
         this.breakers = new CircuitBreakers(options.breakerThreshold(), options.breakerCoolDown());
         this.swarms = new RedisSwarms(this);
-        this.broadcasts = new Broadcasts(client, commands, handlerPool, consumerPrefix);
+        this.broadcasts = new Broadcasts(client, commands, handlerPool, consumerPrefix, metrics);
         watch.watchBroadcasts(broadcasts);
     }
 
@@ -182,7 +186,8 @@ final class RedisAgentBus implements AgentBus {
                 .build();
         RedisClient client = RedisClient.create(resources, uri);
         client.setOptions(clientOptions(options));
-        ConnectionWatch watch = new ConnectionWatch(options.listener(), resources);
+        BusMetrics metrics = new BusMetrics(options.meterRegistry());
+        ConnectionWatch watch = new ConnectionWatch(options.listener(), resources, metrics);
         client.addListener(watch);
         try {
             StatefulRedisConnection<String, String> connection = connectWithin(client, options, shownUri);
@@ -200,10 +205,11 @@ final class RedisAgentBus implements AgentBus {
                 sendConnection.sync().clientSetname("agentbus-durable-sends");
             }
             log.info("connected to {} (Redis {}, durability {})", shownUri, version, options.durability());
-            return new RedisAgentBus(options, resources, client, watch, connection, sendConnection, version,
+            return new RedisAgentBus(options, resources, client, watch, metrics, connection, sendConnection, version,
                     warnings, shownUri, owned);
         } catch (RuntimeException e) {
             watch.close();
+            metrics.close();
             client.shutdown();
             resources.shutdown();
             throw RedisErrors.map(e, "cannot connect to " + shownUri + " within " + options.connectTimeout());
@@ -284,10 +290,12 @@ final class RedisAgentBus implements AgentBus {
     }
 
     @Override
-    public CompletionStage<SendReceipt> send(Envelope envelope, Instant deliverAt) {
+    public CompletionStage<SendReceipt> send(Envelope untraced, Instant deliverAt) {
         checkOpen();
-        checkPayload(envelope);
-        know(envelope.toAgent());
+        checkPayload(untraced);
+        know(untraced.toAgent());
+        Tracing.Sending sending = tracing.sending(untraced);
+        Envelope envelope = sending.envelope();
         String fields;
         try {
             fields = JSON.writeValueAsString(EnvelopeCodec.encode(envelope));
@@ -298,9 +306,14 @@ final class RedisAgentBus implements AgentBus {
                 new String[] {KeySchema.delayed(envelope.toAgent()), KeySchema.dedup(envelope.toAgent(), envelope.messageId()),
                     KeySchema.counters(KeySchema.delayed(envelope.toAgent()))},
                 Long.toString(options.dedupWindow().toMillis()), Long.toString(deliverAt.toEpochMilli()), fields);
-        return RedisErrors.mapped(scheduled.thenApply(reply -> new SendReceipt(envelope.messageId(), envelope.toAgent(),
-                (Long) reply.get(0) == 0 ? (String) reply.get(1) : "", (Long) reply.get(0) == 0)),
-                "schedule " + envelope.messageId() + " for " + envelope.toAgent() + " at " + deliverAt);
+        return RedisErrors.mapped(scheduled.thenApply(reply -> {
+                    boolean duplicate = (Long) reply.get(0) == 0;
+                    countSend(envelope.toAgent(), envelope, duplicate);
+                    return new SendReceipt(envelope.messageId(), envelope.toAgent(), duplicate ? (String) reply.get(1) : "",
+                            duplicate);
+                }),
+                "schedule " + envelope.messageId() + " for " + envelope.toAgent() + " at " + deliverAt)
+                .whenComplete((scheduledReceipt, failure) -> sending.ended(failure));
     }
 
     @Override
@@ -323,8 +336,10 @@ final class RedisAgentBus implements AgentBus {
      * Appends {@code envelope} to {@code stream} once per message id within the dedup window
      * (send.lua); with a {@code requiredGroup}, only if the stream has that consumer group.
      */
-    CompletionStage<SendReceipt> append(String stream, String dedupKey, Envelope envelope, String requiredGroup,
+    CompletionStage<SendReceipt> append(String stream, String dedupKey, Envelope untraced, String requiredGroup,
                                         long maxLength) {
+        Tracing.Sending sending = tracing.sending(untraced);
+        Envelope envelope = sending.envelope();
         Map<String, String> fields = EnvelopeCodec.encode(envelope);
         String[] args = new String[4 + fields.size() * 2];
         args[0] = Long.toString(options.dedupWindow().toMillis());
@@ -352,6 +367,7 @@ final class RedisAgentBus implements AgentBus {
             if (outcome == -2) {
                 throw new InboxFullException(envelope.toAgent(), maxLength);
             }
+            countSend(envelope.toAgent(), envelope, outcome == 0);
             return new SendReceipt(envelope.messageId(), envelope.toAgent(), (String) reply.get(1), outcome == 0);
         });
         Durability durability = options.durability();
@@ -366,7 +382,24 @@ final class RedisAgentBus implements AgentBus {
                 return stored1;
             });
         }
-        return RedisErrors.mapped(receipt, "send " + envelope.messageId() + " to " + stream);
+        return RedisErrors.mapped(receipt, "send " + envelope.messageId() + " to " + stream)
+                .whenComplete((sent, failure) -> sending.ended(failure));
+    }
+
+    private void countSend(AgentId to, Envelope envelope, boolean duplicate) {
+        if (duplicate) {
+            metrics.deduplicated(to);
+        } else {
+            metrics.published(to, envelope);
+        }
+    }
+
+    BusMetrics metrics() {
+        return metrics;
+    }
+
+    Tracing tracing() {
+        return tracing;
     }
 
     @Override
@@ -651,6 +684,7 @@ final class RedisAgentBus implements AgentBus {
         requests.close();
         broadcasts.close();
         watch.close();
+        metrics.close();
         if (sendConnection != connection) {
             sendConnection.close();
         }
@@ -667,7 +701,8 @@ final class RedisAgentBus implements AgentBus {
 
     // ---- used by readers and subscriptions ----
 
-    void expired(Envelope message, boolean deadLettered) {
+    void expired(AgentId subscriber, Envelope message, boolean deadLettered) {
+        metrics.expired(subscriber);
         try {
             options.listener().expired(message, deadLettered);
         } catch (RuntimeException e) {
@@ -719,19 +754,31 @@ final class RedisAgentBus implements AgentBus {
 
     CompletionStage<String> deadLetter(ConsumedStream stream, String entryId, DeadLetterReason reason, String field,
                                        String detail, String consumer, int attempts) {
-        return DEAD_LETTER.run(commands, ScriptOutputType.VALUE,
+        CompletionStage<String> moved = DEAD_LETTER.run(commands, ScriptOutputType.VALUE,
                 new String[] {stream.key(), stream.deadLetters(), stream.failures(), auditShard(stream.key()),
                     KeySchema.counters(stream.key())},
                 stream.group(), entryId, reason.code(), field == null ? "" : field, detail, consumer,
                 Long.toString(System.currentTimeMillis()), Integer.toString(attempts), Long.toString(options.auditCap()));
+        return moved.thenApply(deadLetterId -> {
+            if (deadLetterId != null && reason != DeadLetterReason.EXPIRED) {
+                metrics.deadLettered(stream.subscriber()); // an expired one is counted by expired()
+            }
+            return deadLetterId;
+        });
     }
 
     CompletionStage<Long> retryLater(ConsumedStream stream, String consumer, String entryId, long idleMillis,
                                      int attempt, String why) {
-        return RETRY_LATER.run(commands, ScriptOutputType.INTEGER,
+        CompletionStage<Long> scheduled = RETRY_LATER.run(commands, ScriptOutputType.INTEGER,
                 new String[] {stream.key(), stream.failures(), auditShard(stream.key()), KeySchema.counters(stream.key())},
                 stream.group(), consumer, entryId, Long.toString(idleMillis),
                 Long.toString(System.currentTimeMillis()), Long.toString(options.auditCap()), Integer.toString(attempt), why);
+        return scheduled.thenApply(count -> {
+            if (count == 1) {
+                metrics.retried(stream.subscriber());
+            }
+            return count;
+        });
     }
 
     /** Acknowledges {@code entryIds} and records them in the audit trail, in one script (ack.lua). */
@@ -743,8 +790,12 @@ final class RedisAgentBus implements AgentBus {
         for (int i = 0; i < entryIds.size(); i++) {
             args[3 + i] = entryIds.get(i);
         }
-        return ACK.run(commands, ScriptOutputType.INTEGER, new String[] {stream.key(), auditShard(stream.key()),
-                KeySchema.counters(stream.key())}, args);
+        CompletionStage<Long> acked = ACK.run(commands, ScriptOutputType.INTEGER, new String[] {stream.key(),
+                auditShard(stream.key()), KeySchema.counters(stream.key())}, args);
+        return acked.thenApply(count -> {
+            metrics.acked(stream.subscriber(), count);
+            return count;
+        });
     }
 
     /**
