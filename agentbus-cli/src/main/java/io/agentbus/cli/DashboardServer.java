@@ -13,6 +13,7 @@ import io.agentbus.AuditEntry;
 import io.agentbus.AuditQuery;
 import io.agentbus.DeadLetter;
 import io.agentbus.DeadLetters;
+import io.agentbus.InvalidEnvelopeException;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
@@ -186,7 +187,10 @@ final class DashboardServer implements AutoCloseable {
         void handle(HttpExchange exchange) throws IOException;
     }
 
-    /** Runs a handler for one method, and turns failures into JSON errors: 400 for bad input, 503 for the bus. */
+    /**
+     * Runs a handler for one method, and turns failures into JSON errors: 400 for bad input (as ExpectedFailures
+     * maps it for the commands), 503 for a bus that failed.
+     */
     private static void handle(HttpExchange exchange, String method, Handler handler) throws IOException {
         try {
             if (!exchange.getRequestMethod().equals(method)) {
@@ -195,7 +199,7 @@ final class DashboardServer implements AutoCloseable {
                 return;
             }
             handler.handle(exchange);
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | InvalidEnvelopeException e) {
             sendJson(exchange, 400, error(e.getMessage()));
         } catch (AgentBusException e) {
             sendJson(exchange, 503, error(e.getMessage()));

@@ -22,18 +22,20 @@ import picocli.CommandLine.Spec;
         name = "server",
         mixinStandardHelpOptions = true,
         description = {
-            "Serve over HTTP, until Ctrl-C or SIGTERM:",
-            "  /             the live dashboard: message rate, per-agent inbox length, pending, oldest pending age and"
-                    + " dead letters, live agents, swarms, a tail of the traffic, dead letters with redrive",
-            "  /metrics      Prometheus text exposition: the meters of this server's bus and gauges of what Redis holds"
-                    + " (inbox_length, inbox_pending, inbox_dead_letters, inbox_oldest_pending_age_seconds per agent,"
-                    + " agents_live), refreshed every second",
-            "  /api/stats    JSON: what agentbus stats --json prints, sampled every second",
-            "  /api/tail     JSON: the newest audit records; ?after=CURSOR for those after the cursor it returned",
-            "  /api/dlq/AGENT          JSON: AGENT's oldest " + DashboardServer.DLQ_LIMIT + " dead letters and their count",
-            "  /api/dlq/AGENT/redrive  POST {\"ids\": [...]} or {\"all\": true} (Content-Type application/json)",
-            "Counters and gauges read from Redis cover every process on the bus; meters such as"
-                    + " message_latency_seconds cover this server's own bus only (docs/OPERATIONS.md, Monitoring)."},
+            "Serve the bus over HTTP until Ctrl-C or SIGTERM.",
+            "GET / is the live dashboard: message rate, per-agent inbox length, pending, oldest pending age and dead"
+                    + " letters, live agents, swarms, a tail of the traffic, and dead letters with a redrive button.",
+            "GET /metrics is the Prometheus text exposition: the meters of this server's bus, and gauges of what Redis"
+                    + " holds, refreshed every second: inbox_length, inbox_pending, inbox_dead_letters and"
+                    + " inbox_oldest_pending_age_seconds per agent, and agents_live.",
+            "GET /api/stats is what agentbus stats --json prints, sampled every second.",
+            "GET /api/tail gives the newest audit records and a cursor; /api/tail?after=CURSOR those after it.",
+            "GET /api/dlq/AGENT gives AGENT's oldest " + DashboardServer.DLQ_LIMIT + " dead letters and their count;"
+                    + " POST /api/dlq/AGENT/redrive with {\"ids\": [...]} or {\"all\": true} (Content-Type"
+                    + " application/json) redrives them.",
+            "Figures read from Redis (counters, inbox gauges) cover every process on the bus; meters such as"
+                    + " message_latency_seconds cover this server's own bus only: scrape each process that runs"
+                    + " agents (docs/OPERATIONS.md, Monitoring)."},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"130:Stopped by Ctrl-C (SIGINT) after a clean shutdown: the JVM reports the signal.",
             "143:Stopped by SIGTERM, likewise.", ExpectedFailures.FAILED_HELP, ExpectedFailures.INVALID_INPUT_HELP,
