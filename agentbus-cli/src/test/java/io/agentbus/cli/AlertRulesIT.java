@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -24,6 +25,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -91,7 +93,7 @@ class AlertRulesIT {
     void promtoolAcceptsTheRulesWhenInstalled() throws Exception {
         boolean installed = Stream.of(System.getenv("PATH").split(File.pathSeparator))
                 .anyMatch(dir -> new File(dir, "promtool").canExecute());
-        org.junit.jupiter.api.Assumptions.assumeTrue(installed, "promtool is not on PATH (Debian package prometheus)");
+        Assumptions.assumeTrue(installed, "promtool is not on PATH (Debian package prometheus)");
 
         Process promtool = new ProcessBuilder("promtool", "check", "rules", RULES.toString()).redirectErrorStream(true).start();
         String output = new String(promtool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -128,7 +130,7 @@ class AlertRulesIT {
         Set<String> names = new TreeSet<>();
         Matcher matcher = IDENTIFIER.matcher(bare);
         while (matcher.find()) {
-            if (!KEYWORDS.contains(matcher.group().toLowerCase(java.util.Locale.ROOT))) {
+            if (!KEYWORDS.contains(matcher.group().toLowerCase(Locale.ROOT))) {
                 names.add(matcher.group());
             }
         }

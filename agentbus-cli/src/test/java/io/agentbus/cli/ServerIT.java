@@ -7,8 +7,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.agentbus.BusOptions;
 import io.agentbus.LocalRedis;
 import io.agentbus.testkit.RedisServerExtension;
-import java.io.File;
+import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -155,7 +158,7 @@ class ServerIT {
 
     @Test
     void serverFailsAtOnceWithAClearMessageWhenThePortIsTaken(LocalRedis redis) throws Exception {
-        try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             int port = taken.getLocalPort();
 
             CliRun run = CliRun.execute("--redis", redis.uri(), "server", "--port", Integer.toString(port));
@@ -177,9 +180,8 @@ class ServerIT {
             String announced = await().atMost(Duration.ofSeconds(30)).until(() -> Files.readString(err),
                     text -> text.contains("agentbus server: dashboard"));
             String base = announced.replaceAll("(?s).*dashboard (http://\\S+)/ .*", "$1");
-            java.net.http.HttpResponse<String> stats = java.net.http.HttpClient.newHttpClient().send(
-                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/api/stats")).build(),
-                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> stats = HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(URI.create(base + "/api/stats")).build(), HttpResponse.BodyHandlers.ofString());
 
             process.destroy(); // SIGTERM, as a service manager stops it
 
