@@ -44,6 +44,8 @@ public final class BusOptions {
     public static final Duration DEFAULT_BREAKER_COOL_DOWN = Duration.ofSeconds(10);
     /** Events per second one swarm's event bus publishes before priorities 1-7 are deferred. */
     public static final int DEFAULT_SWARM_EVENT_RATE = 1_000;
+    /** Entries of one swarm-to-swarm pair's message stream that its senders keep (the swarm ADR's number). */
+    public static final int DEFAULT_SWARM_MESSAGE_HISTORY = 100;
     /** How long a swarm's state lives without a write. */
     public static final Duration DEFAULT_SWARM_STATE_TTL = Duration.ofHours(1);
     /** How often a running instance renews its agent's presence. */
@@ -100,6 +102,7 @@ public final class BusOptions {
     private final int breakerThreshold;
     private final Duration breakerCoolDown;
     private final int swarmEventRate;
+    private final int swarmMessageHistory;
 
     private BusOptions(Builder builder) {
         connectTimeout = builder.connectTimeout;
@@ -131,6 +134,7 @@ public final class BusOptions {
         breakerThreshold = builder.breakerThreshold;
         breakerCoolDown = builder.breakerCoolDown;
         swarmEventRate = builder.swarmEventRate;
+        swarmMessageHistory = builder.swarmMessageHistory;
     }
 
     public static BusOptions defaults() {
@@ -169,7 +173,8 @@ public final class BusOptions {
                 .presence(presenceHeartbeat, presenceTtl)
                 .requireLiveRecipient(requireLiveRecipient)
                 .breaker(breakerThreshold, breakerCoolDown)
-                .swarmEventRate(swarmEventRate);
+                .swarmEventRate(swarmEventRate)
+                .swarmMessageHistory(swarmMessageHistory);
     }
 
     /** Default {@link #DEFAULT_CONNECT_TIMEOUT}. */
@@ -343,6 +348,14 @@ public final class BusOptions {
         return swarmEventRate;
     }
 
+    /**
+     * Default {@link #DEFAULT_SWARM_MESSAGE_HISTORY}: the newest entries of each {@code message:<from>:{<to>}}
+     * stream kept for replay; entries the receiving swarm has not received or settled are kept beyond it.
+     */
+    public int swarmMessageHistory() {
+        return swarmMessageHistory;
+    }
+
     /** Default {@link BusListener#NONE}. */
     public BusListener listener() {
         return listener;
@@ -370,7 +383,8 @@ public final class BusOptions {
                 + ", reconnectDelay=" + reconnectMinDelay + ".." + reconnectMaxDelay
                 + ", maxInboxLength=" + maxInboxLength + ", inboxRetention=" + inboxRetention
                 + ", auditCap=" + auditCap + ", presence=" + presenceHeartbeat + "/" + presenceTtl
-                + ", requireLiveRecipient=" + requireLiveRecipient + ", breaker=" + breakerThreshold + "/" + breakerCoolDown + '}';
+                + ", requireLiveRecipient=" + requireLiveRecipient + ", breaker=" + breakerThreshold + "/" + breakerCoolDown
+                + ", swarmEventRate=" + swarmEventRate + ", swarmMessageHistory=" + swarmMessageHistory + '}';
     }
 
     /** Builds {@link BusOptions}; each setter rejects a bad value at once, naming it. */
@@ -404,6 +418,7 @@ public final class BusOptions {
         private int breakerThreshold = DEFAULT_BREAKER_THRESHOLD;
         private Duration breakerCoolDown = DEFAULT_BREAKER_COOL_DOWN;
         private int swarmEventRate = DEFAULT_SWARM_EVENT_RATE;
+        private int swarmMessageHistory = DEFAULT_SWARM_MESSAGE_HISTORY;
 
         private Builder() {
         }
@@ -560,6 +575,11 @@ public final class BusOptions {
 
         public Builder swarmEventRate(int eventsPerSecond) {
             this.swarmEventRate = atLeast("swarmEventRate", eventsPerSecond, 1);
+            return this;
+        }
+
+        public Builder swarmMessageHistory(int entries) {
+            this.swarmMessageHistory = atLeast("swarmMessageHistory", entries, 1);
             return this;
         }
 

@@ -64,4 +64,7 @@ public interface Swarms {
      * @throws IllegalStateException if the swarm has a live coordinator or no checkpoint
      */
     Checkpoint recover(String swarm, String coordinator, java.time.Duration ttl);
+
+    /** The inter-swarm messenger: durable swarm-to-swarm messages with a bounded, replayable history. */
+    SwarmMessenger messenger();
 }

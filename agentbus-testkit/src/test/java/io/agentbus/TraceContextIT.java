@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -24,8 +25,10 @@ class TraceContextIT {
 
     private static final String TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
+    /** Any bus started earlier in this JVM fixed the global to a no-op: forget it, before and after. */
+    @BeforeEach
     @AfterEach
-    void forgetTheSdk() {
+    void forgetTheGlobalOpenTelemetry() {
         GlobalOpenTelemetry.resetForTest();
     }
 

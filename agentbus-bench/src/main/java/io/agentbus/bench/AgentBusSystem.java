@@ -2,19 +2,28 @@ package io.agentbus.bench;
 
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
+import io.agentbus.DurableTopic;
 import io.agentbus.Envelope;
 import io.agentbus.LocalRedis;
 import io.agentbus.Subscription;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 
-/** agentbus itself, with its default {@link io.agentbus.BusOptions}, through its public API only. */
+/**
+ * agentbus itself, with its default {@link io.agentbus.BusOptions}, through its public API only: {@code send}
+ * and {@code subscribe}; {@code publish} and {@code listen} (broadcast); a {@link DurableTopic} with one
+ * group per subscriber; {@code request} from a subscribed requester and {@code serve}.
+ */
 final class AgentBusSystem implements BenchSystem {
 
     static final String NAME = "agentbus";
+    private static final AgentId PRODUCER = AgentId.of("producer");
+    /** Far beyond any round trip of the bench: a request that times out fails the run instead of being measured. */
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
 
     @Override
     public String name() {
@@ -31,7 +40,6 @@ final class AgentBusSystem implements BenchSystem {
         AgentBus bus = AgentBus.connect(redis.uri());
         List<AgentId> ids = new ArrayList<>();
         List<Subscription> subscriptions = new ArrayList<>();
-        AgentId producer = AgentId.of("producer");
         for (String agent : agents) {
             AgentId id = AgentId.of(agent);
             ids.add(id);
@@ -41,7 +49,7 @@ final class AgentBusSystem implements BenchSystem {
         return new Rig() {
             @Override
             public CompletionStage<?> send(int agent, String payload) {
-                return bus.send(Envelope.builder().from(producer).to(ids.get(agent)).type("bench").payload(payload).build());
+                return bus.send(Envelope.builder().from(PRODUCER).to(ids.get(agent)).type("bench").payload(payload).build());
             }
 
             @Override
@@ -50,15 +58,47 @@ final class AgentBusSystem implements BenchSystem {
             }
 
             @Override
-            public String group() {
-                return "agentbus";
-            }
-
-            @Override
             public void close() {
                 subscriptions.forEach(Subscription::close);
                 bus.close();
             }
         };
+    }
+
+    @Override
+    public Rig openBroadcast(LocalRedis redis, int subscribers, Sink sink) {
+        AgentBus bus = AgentBus.connect(redis.uri());
+        for (int i = 0; i < subscribers; i++) {
+            bus.listen("events:bench:tick", (channel, message) -> sink.accept(message.payload()));
+        }
+        AgentId everyone = AgentId.of("events");
+        return Rig.of(payload -> bus.publish("events:bench:tick",
+                Envelope.builder().from(PRODUCER).to(everyone).type("bench").payload(payload).build()), List.of(), bus);
+    }
+
+    @Override
+    public Rig openDurableTopic(LocalRedis redis, int groups, Sink sink) {
+        AgentBus bus = AgentBus.connect(redis.uri());
+        DurableTopic topic = bus.topic("bench");
+        for (int i = 0; i < groups; i++) {
+            topic.subscribe(AgentId.of("group-" + i), DurableTopic.StartFrom.NOW,
+                    delivery -> sink.accept(delivery.envelope().payload()));
+        }
+        AgentId to = AgentId.of(topic.name());
+        return Rig.of(payload -> topic.publish(Envelope.builder().from(PRODUCER).to(to).type("bench").payload(payload).build()),
+                List.of("topic:{" + topic.name() + "}"), bus);
+    }
+
+    @Override
+    public Rig openRequestReply(LocalRedis redis, Sink sink) {
+        AgentBus bus = AgentBus.connect(redis.uri());
+        AgentId responder = AgentId.of("responder");
+        bus.serve(responder, request -> request.envelope().payload());
+        bus.subscribe(PRODUCER, delivery -> {
+            throw new IllegalStateException("the requester gets replies only, and never in its handler");
+        });
+        return Rig.of(payload -> bus.request(
+                        Envelope.builder().from(PRODUCER).to(responder).type("bench").payload(payload).build(), REQUEST_TIMEOUT)
+                .thenAccept(reply -> sink.accept(reply.payload())), List.of(), bus);
     }
 }

@@ -116,7 +116,6 @@ public final class Bench {
         if (settings.scenarios().size() < Scenario.values().length) {
             notes.add("scenarios run: " + settings.scenarios().stream().map(Scenario::id).collect(Collectors.joining(", ")));
         }
-        notes.add("broadcast and durable-topic are not benchmarked yet: the broadcast feature has not landed");
         machine.put("load_average_at_end", Environment.loadAverage());
         Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
 

@@ -4,12 +4,14 @@ import io.agentbus.LocalRedis;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
 
 /**
  * One way of moving a message through Redis from a producer to a handler: agentbus, or an
  * alternative written the way its own docs recommend. The harness ({@link Harness}) drives every
- * system through the same two calls, {@link Rig#send} and the {@link Sink} given to {@link #open},
- * so the scenarios never know which system they measure.
+ * system through the same two calls, {@link Rig#send} and the {@link Sink} given to {@link #open} (or
+ * to the {@code open…} of a one-to-many or request/reply scenario), so the scenarios never know which
+ * system they measure.
  */
 interface BenchSystem {
 
@@ -26,6 +28,32 @@ interface BenchSystem {
      */
     Rig open(LocalRedis redis, List<String> agents, Sink sink) throws Exception;
 
+    /**
+     * {@link Scenario#BROADCAST}: {@code subscribers} listeners of one pub/sub channel in this process, each
+     * handing every broadcast's payload to {@code sink}; {@link Rig#send} publishes once, whatever its agent.
+     */
+    default Rig openBroadcast(LocalRedis redis, int subscribers, Sink sink) throws Exception {
+        throw new UnsupportedOperationException(name() + " does not run " + Scenario.BROADCAST);
+    }
+
+    /**
+     * {@link Scenario#DURABLE_TOPIC}: one stream topic read by {@code groups} subscriber groups of one
+     * running instance each, each handing every message's payload to {@code sink} and acknowledging it;
+     * {@link Rig#send} publishes once, whatever its agent.
+     */
+    default Rig openDurableTopic(LocalRedis redis, int groups, Sink sink) throws Exception {
+        throw new UnsupportedOperationException(name() + " does not run " + Scenario.DURABLE_TOPIC);
+    }
+
+    /**
+     * {@link Scenario#REQUEST_REPLY}: a responder that answers every request with the request's payload;
+     * {@link Rig#send} sends a request and completes after the requester got the reply and handed its
+     * payload to {@code sink}.
+     */
+    default Rig openRequestReply(LocalRedis redis, Sink sink) throws Exception {
+        throw new UnsupportedOperationException(name() + " does not run " + Scenario.REQUEST_REPLY);
+    }
+
     /** A system connected to one Redis: a producer and running consumers. */
     interface Rig extends AutoCloseable {
 
@@ -40,17 +68,35 @@ interface BenchSystem {
         }
 
         /**
-         * The stream keys whose pending entries (group {@link #group()}) tell that every handled message
-         * was also acknowledged; empty for systems without acknowledgements.
+         * The stream keys whose consumer groups, all of them, have no pending entry once every handled
+         * message was also acknowledged; empty for systems without acknowledgements.
          */
         List<String> ackedStreams();
 
-        /** The consumer group of {@link #ackedStreams()}. */
-        default String group() {
-            return "";
-        }
-
         @Override
         void close() throws Exception;
+
+        /**
+         * The rig of a one-to-many or request/reply scenario, which has a single destination: {@code send}
+         * publishes or requests, whatever the agent; {@code close} disconnects everything.
+         */
+        static Rig of(Function<String, CompletionStage<?>> send, List<String> ackedStreams, AutoCloseable close) {
+            return new Rig() {
+                @Override
+                public CompletionStage<?> send(int agent, String payload) {
+                    return send.apply(payload);
+                }
+
+                @Override
+                public List<String> ackedStreams() {
+                    return ackedStreams;
+                }
+
+                @Override
+                public void close() throws Exception {
+                    close.close();
+                }
+            };
+        }
     }
 }

@@ -29,12 +29,14 @@ import org.jfree.data.xy.XYSeriesCollection;
 
 /**
  * Draws the run as one PNG with JFreeChart: direct-throughput per system, the latency percentile curves
- * at each open-loop rate (log scale), and fan-in throughput against the number of agents.
+ * at each open-loop rate (log scale), fan-in, broadcast and durable-topic throughput against the number
+ * of agents or subscribers, and the request-reply p99 against the round trips in flight.
  */
 final class Charts {
 
     private static final int PANEL_WIDTH = 620;
     private static final int HEIGHT = 520;
+    private static final int COLUMNS = 4;
     private static final Map<String, Color> COLORS = Map.of(
             AgentBusSystem.NAME, new Color(0xD62728),
             LettuceRawSystem.NAME, new Color(0x1F77B4),
@@ -52,22 +54,32 @@ final class Charts {
         List<JFreeChart> charts = new ArrayList<>();
         throughput(results).ifPresent(charts::add);
         charts.addAll(latency(results));
-        fanIn(results).ifPresent(charts::add);
+        bySize(results, Scenario.FAN_IN, "agents", Result.MSGS_PER_S, "fan-in: agents in one process",
+                "messages per second", false).ifPresent(charts::add);
+        bySize(results, Scenario.BROADCAST, "subscribers", Result.MSGS_PER_S, "broadcast: subscribers in one process",
+                "deliveries per second", false).ifPresent(charts::add);
+        bySize(results, Scenario.DURABLE_TOPIC, "subscribers", Result.MSGS_PER_S, "durable-topic: subscriber groups",
+                "deliveries per second", false).ifPresent(charts::add);
+        bySize(results, Scenario.REQUEST_REPLY, "concurrency", Result.P99_MS, "request-reply: p99 round trip",
+                "ms (log)", true).ifPresent(charts::add);
         if (charts.isEmpty()) {
-            throw new IllegalArgumentException("nothing to draw: no throughput, latency or fan-in results");
+            throw new IllegalArgumentException("nothing to draw: no results of any scenario");
         }
-        int width = PANEL_WIDTH * charts.size();
-        BufferedImage image = new BufferedImage(width, HEIGHT + 30, BufferedImage.TYPE_INT_RGB);
+        // At most four panels a row, so that a full run stays a picture rather than a strip.
+        int columns = Math.min(COLUMNS, charts.size());
+        int rows = (charts.size() + COLUMNS - 1) / COLUMNS;
+        int width = PANEL_WIDTH * columns;
+        BufferedImage image = new BufferedImage(width, HEIGHT * rows + 30, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();
         g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
         g.setColor(Color.WHITE);
-        g.fillRect(0, 0, width, HEIGHT + 30);
+        g.fillRect(0, 0, width, HEIGHT * rows + 30);
         for (int i = 0; i < charts.size(); i++) {
-            charts.get(i).draw(g, new Rectangle2D.Double(i * PANEL_WIDTH, 0, PANEL_WIDTH, HEIGHT));
+            charts.get(i).draw(g, new Rectangle2D.Double(i % COLUMNS * PANEL_WIDTH, i / COLUMNS * HEIGHT, PANEL_WIDTH, HEIGHT));
         }
         g.setColor(Color.DARK_GRAY);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
-        g.drawString(subtitle, 10, HEIGHT + 20);
+        g.drawString(subtitle, 10, HEIGHT * rows + 20);
         g.dispose();
         ImageIO.write(image, "png", file.toFile());
     }
@@ -137,12 +149,14 @@ final class Charts {
         return charts;
     }
 
-    private static java.util.Optional<JFreeChart> fanIn(List<Result> results) {
+    /** One line per system of {@code metric} against the scenario's size parameter (log scale): agents, subscribers, … */
+    private static java.util.Optional<JFreeChart> bySize(List<Result> results, Scenario scenario, String param,
+                                                         String metric, String title, String valueLabel, boolean logValues) {
         XYSeriesCollection data = new XYSeriesCollection();
         for (String system : Systems.NAMES) {
             XYSeries series = new XYSeries(system);
-            results.stream().filter(r -> r.scenario().equals(Scenario.FAN_IN.id()) && r.system().equals(system)
-                    && r.metric().equals(Result.MSGS_PER_S)).forEach(r -> series.add(r.param("agents"), r.value()));
+            results.stream().filter(r -> r.scenario().equals(scenario.id()) && r.system().equals(system)
+                    && r.metric().equals(metric) && r.param(param) > 0).forEach(r -> series.add(r.param(param), r.value()));
             if (series.getItemCount() > 0) {
                 data.addSeries(series);
             }
@@ -150,15 +164,21 @@ final class Charts {
         if (data.getSeriesCount() == 0) {
             return java.util.Optional.empty();
         }
-        JFreeChart chart = ChartFactory.createXYLineChart("fan-in: agents in one process", "agents (log)",
-                "messages per second", data, PlotOrientation.VERTICAL, true, false, false);
+        JFreeChart chart = ChartFactory.createXYLineChart(title, param + " (log)", valueLabel, data,
+                PlotOrientation.VERTICAL, true, false, false);
         XYPlot plot = chart.getXYPlot();
-        LogAxis agents = new LogAxis("agents (log)");
-        agents.setBase(10);
-        agents.setSmallestValue(1);
-        agents.setTickUnit(new NumberTickUnit(1));
-        agents.setNumberFormatOverride(new java.text.DecimalFormat("#,##0"));
-        plot.setDomainAxis(agents);
+        LogAxis sizes = new LogAxis(param + " (log)");
+        sizes.setBase(10);
+        sizes.setSmallestValue(1);
+        sizes.setTickUnit(new NumberTickUnit(1));
+        sizes.setNumberFormatOverride(new java.text.DecimalFormat("#,##0"));
+        plot.setDomainAxis(sizes);
+        if (logValues) {
+            LogAxis values = new LogAxis(valueLabel);
+            values.setSmallestValue(0.01);
+            values.setNumberFormatOverride(new java.text.DecimalFormat("0.###"));
+            plot.setRangeAxis(values);
+        }
         plot.setBackgroundPaint(Color.WHITE);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
         plot.setDomainGridlinePaint(Color.LIGHT_GRAY);

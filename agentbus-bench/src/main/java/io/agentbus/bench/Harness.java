@@ -1,7 +1,6 @@
 package io.agentbus.bench;
 
 import io.agentbus.LocalRedis;
-import io.lettuce.core.models.stream.PendingMessages;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -13,13 +12,15 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 /**
  * The measurements, the same for every system: a closed-loop throughput run (one producer, a bounded
  * number of sends in flight, timed from the first send until the last message was handled and, for
- * systems with acks, no entry is pending any more) and an open-loop latency run (a scheduler sends at
+ * systems with acks, no entry is pending any more; one-to-many runs count every delivery), closed-loop
+ * request/reply round trips, and an open-loop latency run (a scheduler sends at
  * fixed intended times whatever the system does, and each handler records now − intended time, so a
  * stall is charged to every message it delayed: no coordinated omission).
  *
@@ -38,7 +39,7 @@ final class Harness implements AutoCloseable {
         this.status = status;
     }
 
-    /** Messages per second and how long the run took. */
+    /** Messages handled (every delivery, in one-to-many runs) per second, and how long the run took. */
     record Throughput(long messages, long nanos) {
         double perSecond() {
             return messages * 1e9 / nanos;
@@ -47,8 +48,47 @@ final class Harness implements AutoCloseable {
 
     Throughput throughput(BenchSystem.Rig rig, Sink sink, int agents, int messages, String payload, int inFlight,
                           String phase) throws Exception {
-        sink.expect(messages, null);
-        status.counting(phase, sink, messages);
+        return closedLoop(rig, sink, agents, messages, 1, false, () -> payload, null, inFlight, phase);
+    }
+
+    /**
+     * A closed-loop run of a one-to-many scenario: each message is delivered {@code receivers} times, and
+     * the run ends when all deliveries were handled (and acknowledged). With {@code paced}, the producer
+     * also stays within {@code inFlight} messages of the deliveries: pub/sub has no backlog of its own,
+     * so a producer running ahead would only fill the client's queues and Redis's output buffer, which
+     * disconnects a subscriber that falls 32 MB behind (client-output-buffer-limit pubsub).
+     */
+    Throughput fanOut(BenchSystem.Rig rig, Sink sink, int messages, int receivers, boolean paced, String payload,
+                      int inFlight, String phase) throws Exception {
+        return closedLoop(rig, sink, 1, messages, receivers, paced, () -> payload, null, inFlight, phase);
+    }
+
+    /** Round trips per second and the histogram of their times (request sent → reply handled), in nanoseconds. */
+    record RoundTrips(Throughput throughput, Histogram histogram) {
+    }
+
+    /**
+     * {@code count} request/reply round trips, {@code concurrency} of them in flight: each request carries
+     * its send time as its payload's stamp, the responder echoes the payload, and the requester's sink
+     * records now − stamp. Closed loop: a slow reply delays the next request, so these are the times of
+     * the round trips made, at the concurrency given, not of a fixed arrival rate.
+     */
+    RoundTrips roundTrips(BenchSystem.Rig rig, Sink sink, int concurrency, int count, int payloadBytes, String phase)
+            throws Exception {
+        Recorder recorder = new Recorder(3);
+        Throughput throughput = closedLoop(rig, sink, 1, count, 1, false,
+                () -> Payloads.stamped(Payloads.now(), payloadBytes), recorder, concurrency, phase);
+        sink.expect(0, null);
+        return new RoundTrips(throughput, recorder.getIntervalHistogram());
+    }
+
+    private Throughput closedLoop(BenchSystem.Rig rig, Sink sink, int agents, int messages, int receivers, boolean paced,
+                                  Supplier<String> payload, Recorder recorder, int inFlight, String phase)
+            throws Exception {
+        long deliveries = (long) messages * receivers;
+        long base = sink.handled();
+        sink.expect(deliveries, recorder);
+        status.counting(phase, sink, deliveries);
         Semaphore permits = new Semaphore(inFlight);
         AtomicReference<Throwable> failure = new AtomicReference<>();
         long start = System.nanoTime();
@@ -56,7 +96,10 @@ final class Harness implements AutoCloseable {
             if (!permits.tryAcquire(30, TimeUnit.SECONDS)) {
                 throw new TimeoutException("no send completed within 30 s");
             }
-            rig.send(i % agents, payload).whenComplete((ok, error) -> {
+            if (paced) {
+                awaitHandled(sink, base + (long) (i - inFlight) * receivers);
+            }
+            rig.send(i % agents, payload.get()).whenComplete((ok, error) -> {
                 if (error != null) {
                     failure.compareAndSet(null, error);
                 }
@@ -67,11 +110,22 @@ final class Harness implements AutoCloseable {
             }
         }
         rig.flush();
-        long timeout = 60_000 + messages / 2;
+        long timeout = 60_000 + deliveries / 2;
         sink.await(timeout);
         awaitAcked(rig, timeout);
         long nanos = System.nanoTime() - start;
-        return new Throughput(messages, nanos);
+        return new Throughput(deliveries, nanos);
+    }
+
+    /** Waits until the sink handled {@code target} messages in all; it only ever counts up. */
+    private static void awaitHandled(Sink sink, long target) throws TimeoutException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (sink.handled() < target) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new TimeoutException((target - sink.handled()) + " deliveries missing for 30 s: a subscriber lost them");
+            }
+            LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(50));
+        }
     }
 
     /**
@@ -108,7 +162,11 @@ final class Harness implements AutoCloseable {
         return recorder.getIntervalHistogram();
     }
 
-    /** Waits until no entry of the rig's streams is pending: every handled message was acknowledged. */
+    /**
+     * Waits until no consumer group of the rig's streams has a pending entry: every handled message was
+     * acknowledged. XINFO GROUPS covers every group, including those a system names itself (Redisson's
+     * reliable topic names one per subscriber).
+     */
     void awaitAcked(BenchSystem.Rig rig, long timeoutMillis) throws Exception {
         List<String> streams = rig.ackedStreams();
         if (streams.isEmpty()) {
@@ -116,13 +174,15 @@ final class Harness implements AutoCloseable {
         }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         while (true) {
-            List<RedisFuture<PendingMessages>> counts = new ArrayList<>(streams.size());
+            List<RedisFuture<List<Object>>> groups = new ArrayList<>(streams.size());
             for (String stream : streams) {
-                counts.add(probe.async().xpending(stream, rig.group()));
+                groups.add(probe.async().xinfoGroups(stream));
             }
             long pending = 0;
-            for (RedisFuture<PendingMessages> count : counts) {
-                pending += count.get(10, TimeUnit.SECONDS).getCount();
+            for (RedisFuture<List<Object>> info : groups) {
+                for (Object group : info.get(10, TimeUnit.SECONDS)) {
+                    pending += pendingOf((List<?>) group);
+                }
             }
             if (pending == 0) {
                 return;
@@ -132,6 +192,16 @@ final class Harness implements AutoCloseable {
             }
             LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(500));
         }
+    }
+
+    /** The {@code pending} field of one XINFO GROUPS entry, a flat list of names and values. */
+    private static long pendingOf(List<?> group) {
+        for (int i = 0; i + 1 < group.size(); i += 2) {
+            if ("pending".equals(String.valueOf(group.get(i)))) {
+                return ((Number) group.get(i + 1)).longValue();
+            }
+        }
+        throw new IllegalStateException("XINFO GROUPS entry without pending: " + group);
     }
 
     /** Connections the server holds now, less the probe's own. */

@@ -107,11 +107,6 @@ final class JedisSystem implements BenchSystem {
             }
 
             @Override
-            public String group() {
-                return GROUP;
-            }
-
-            @Override
             public void close() throws InterruptedException {
                 running.set(false);
                 for (Thread consumer : consumers) {

@@ -23,6 +23,12 @@ import java.util.List;
  * @param payloadBytesPerRun    payload bytes measured per size (messages = this / size, capped)
  * @param payloadMaxMessages    cap on the messages of one payload-size run
  * @param benchmarkRequests     requests of each redis-benchmark run
+ * @param subscribers           subscriber (broadcast) and subscriber group (durable-topic) counts
+ * @param fanOutDeliveries      deliveries measured per run at each count (messages = this / count); runs
+ *                              and warm-up as for fan-in
+ * @param concurrencies         request-reply round trips kept in flight
+ * @param roundTrips            request-reply round trips measured at each concurrency, after a fifth as many
+ *                              to warm up
  */
 record Plan(
         int throughputMessages,
@@ -39,24 +45,33 @@ record Plan(
         List<Integer> payloadSizes,
         long payloadBytesPerRun,
         int payloadMaxMessages,
-        int benchmarkRequests) {
+        int benchmarkRequests,
+        List<Integer> subscribers,
+        int fanOutDeliveries,
+        List<Integer> concurrencies,
+        int roundTrips) {
 
     static final int PAYLOAD_BYTES = 256;
 
     static Plan full() {
         return new Plan(200_000, 3, 50_000, 3, 20_000, 1_000, List.of(1_000, 10_000), 20, 3,
                 List.of(1, 10, 100, 1_000), 40_000, List.of(256, 4 * 1024, 64 * 1024),
-                320L * 1024 * 1024, 100_000, 200_000);
+                320L * 1024 * 1024, 100_000, 200_000, List.of(1, 10, 100), 100_000, List.of(1, 10, 100), 10_000);
     }
 
     static Plan quick() {
         return new Plan(10_000, 1, 1_000, 1, 1_000, 1_000, List.of(1_000), 2, 0,
                 List.of(1, 10), 2_000, List.of(256, 4 * 1024, 64 * 1024),
-                4L * 1024 * 1024, 2_000, 10_000);
+                4L * 1024 * 1024, 2_000, 10_000, List.of(10), 4_000, List.of(10), 500);
     }
 
     static Plan of(boolean quick) {
         return quick ? quick() : full();
+    }
+
+    /** Messages of one broadcast or durable-topic run: each is delivered {@code receivers} times. */
+    int fanOutMessages(int receivers) {
+        return Math.max(100, fanOutDeliveries / receivers);
     }
 
     int payloadMessages(int size) {

@@ -24,7 +24,8 @@ import org.redisson.config.Config;
  * Redisson's RStream as its docs show it: {@code addAsync} to produce, a consumer loop of
  * {@code readGroup(group, consumer, neverDelivered().count(100).timeout(…))} and one {@code ack} of the
  * batch's ids. {@link StringCodec}, so the stream holds the same bytes as everyone's (Redisson's default
- * codec is Kryo). Default pool and timeouts otherwise.
+ * codec is Kryo). Default pool and timeouts otherwise. Broadcast, durable topics and request/reply are
+ * {@link RedissonTopics}.
  */
 final class RedissonSystem implements BenchSystem {
 
@@ -38,13 +39,20 @@ final class RedissonSystem implements BenchSystem {
 
     @Override
     public Set<Scenario> scenarios() {
-        return EnumSet.of(Scenario.DIRECT_THROUGHPUT, Scenario.DIRECT_LATENCY, Scenario.PAYLOAD_SIZE);
+        return EnumSet.of(Scenario.DIRECT_THROUGHPUT, Scenario.DIRECT_LATENCY, Scenario.PAYLOAD_SIZE, Scenario.BROADCAST,
+                Scenario.DURABLE_TOPIC, Scenario.REQUEST_REPLY);
+    }
+
+    /** Redisson's defaults, on {@code redis}. */
+    static Config config(LocalRedis redis) {
+        Config config = new Config();
+        config.useSingleServer().setAddress(redis.uri());
+        return config;
     }
 
     @Override
     public Rig open(LocalRedis redis, List<String> agents, Sink sink) {
-        Config config = new Config();
-        config.useSingleServer().setAddress(redis.uri());
+        Config config = config(redis);
         config.setCodec(StringCodec.INSTANCE);
         RedissonClient client = Redisson.create(config);
         List<RStream<String, String>> streams = new ArrayList<>();
@@ -83,11 +91,6 @@ final class RedissonSystem implements BenchSystem {
             }
 
             @Override
-            public String group() {
-                return GROUP;
-            }
-
-            @Override
             public void close() throws InterruptedException {
                 running.set(false);
                 for (Thread consumer : consumers) {
@@ -96,5 +99,20 @@ final class RedissonSystem implements BenchSystem {
                 client.shutdown(0, 5, TimeUnit.SECONDS);
             }
         };
+    }
+
+    @Override
+    public Rig openBroadcast(LocalRedis redis, int subscribers, Sink sink) {
+        return RedissonTopics.broadcast(redis, subscribers, sink);
+    }
+
+    @Override
+    public Rig openDurableTopic(LocalRedis redis, int groups, Sink sink) {
+        return RedissonTopics.durableTopic(redis, groups, sink);
+    }
+
+    @Override
+    public Rig openRequestReply(LocalRedis redis, Sink sink) {
+        return RedissonTopics.requestReply(redis, sink);
     }
 }

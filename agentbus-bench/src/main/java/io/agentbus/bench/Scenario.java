@@ -12,7 +12,13 @@ public enum Scenario {
     /** 1 … 1,000 agents in one process; total throughput and Redis connections held. */
     FAN_IN("fan-in"),
     /** 256 B, 4 KiB, 64 KiB payloads; MB/s. */
-    PAYLOAD_SIZE("payload-size");
+    PAYLOAD_SIZE("payload-size"),
+    /** Ephemeral pub/sub to 1, 10, 100 subscribers in one process; deliveries per second, all subscribers. */
+    BROADCAST("broadcast"),
+    /** A stream topic read by 1, 10, 100 subscriber groups, acked; deliveries per second, all groups. */
+    DURABLE_TOPIC("durable-topic"),
+    /** 1, 10, 100 concurrent request → reply round trips; round trips per second and their percentiles. */
+    REQUEST_REPLY("request-reply");
 
     private final String id;
 

@@ -25,7 +25,8 @@ import org.springframework.data.redis.stream.StreamMessageListenerContainer.Stre
  * reactive template's {@code opsForStream().add} to produce (its asynchronous API), and a
  * {@link StreamMessageListenerContainer} that {@code receive}s with a consumer group and acknowledges
  * each record from the listener ({@code acknowledge(group, record)}), i.e. manual acks. Batch size 100
- * and poll timeout 100 ms like everyone's; defaults otherwise.
+ * and poll timeout 100 ms like everyone's; defaults otherwise. Broadcast and durable topics are
+ * {@link SpringDataRedisTopics}; Spring Data Redis has no request/reply (docs/BENCHMARKS.md).
  */
 final class SpringDataRedisSystem implements BenchSystem {
 
@@ -39,15 +40,28 @@ final class SpringDataRedisSystem implements BenchSystem {
 
     @Override
     public Set<Scenario> scenarios() {
-        return EnumSet.of(Scenario.DIRECT_THROUGHPUT, Scenario.DIRECT_LATENCY);
+        return EnumSet.of(Scenario.DIRECT_THROUGHPUT, Scenario.DIRECT_LATENCY, Scenario.BROADCAST, Scenario.DURABLE_TOPIC);
     }
 
-    @Override
-    public Rig open(LocalRedis redis, List<String> agents, Sink sink) {
+    /** A started {@link LettuceConnectionFactory} with Spring's defaults, on {@code redis}. */
+    static LettuceConnectionFactory connect(LocalRedis redis) {
         LettuceConnectionFactory factory = new LettuceConnectionFactory(
                 new RedisStandaloneConfiguration(redis.host(), redis.port()));
         factory.afterPropertiesSet();
         factory.start();
+        return factory;
+    }
+
+    /** Creates {@code group} on the stream {@code key}, reading from {@code from}, making the stream if needed. */
+    static void createGroup(LettuceConnectionFactory factory, String key, String group, ReadOffset from) {
+        try (RedisConnection connection = factory.getConnection()) {
+            connection.streamCommands().xGroupCreate(key.getBytes(StandardCharsets.UTF_8), group, from, true);
+        }
+    }
+
+    @Override
+    public Rig open(LocalRedis redis, List<String> agents, Sink sink) {
+        LettuceConnectionFactory factory = connect(redis);
         StringRedisTemplate template = new StringRedisTemplate(factory);
         ReactiveStringRedisTemplate reactive = new ReactiveStringRedisTemplate(factory);
         StreamMessageListenerContainerOptions<String, MapRecord<String, String, String>> options =
@@ -59,10 +73,7 @@ final class SpringDataRedisSystem implements BenchSystem {
                 StreamMessageListenerContainer.create(factory, options);
         List<String> keys = agents.stream().map(agent -> "agent:{" + agent + "}:inbox").toList();
         for (String key : keys) {
-            try (RedisConnection connection = factory.getConnection()) {
-                connection.streamCommands().xGroupCreate(key.getBytes(StandardCharsets.UTF_8), GROUP,
-                        ReadOffset.from("0"), true);
-            }
+            createGroup(factory, key, GROUP, ReadOffset.from("0"));
             container.receive(Consumer.from(GROUP, "spring-1"), StreamOffset.create(key, ReadOffset.lastConsumed()),
                     record -> {
                         sink.accept(record.getValue().get("payload"));
@@ -84,15 +95,20 @@ final class SpringDataRedisSystem implements BenchSystem {
             }
 
             @Override
-            public String group() {
-                return GROUP;
-            }
-
-            @Override
             public void close() {
                 container.stop();
                 factory.destroy();
             }
         };
+    }
+
+    @Override
+    public Rig openBroadcast(LocalRedis redis, int subscribers, Sink sink) {
+        return SpringDataRedisTopics.broadcast(redis, subscribers, sink);
+    }
+
+    @Override
+    public Rig openDurableTopic(LocalRedis redis, int groups, Sink sink) {
+        return SpringDataRedisTopics.durableTopic(redis, groups, sink);
     }
 }

@@ -18,6 +18,11 @@ final class SystemRun {
         T run(Harness harness, BenchSystem.Rig rig, Sink sink) throws Exception;
     }
 
+    /** How a scenario connects its system to a fresh server. */
+    private interface Opening {
+        BenchSystem.Rig open(LocalRedis redis, Sink sink) throws Exception;
+    }
+
     private final BenchSystem system;
     private final Plan plan;
     private final Status status;
@@ -52,6 +57,9 @@ final class SystemRun {
                     case DIRECT_LATENCY -> directLatency();
                     case FAN_IN -> fanIn();
                     case PAYLOAD_SIZE -> payloadSize();
+                    case BROADCAST -> fanOut(Scenario.BROADCAST, true, system::openBroadcast);
+                    case DURABLE_TOPIC -> fanOut(Scenario.DURABLE_TOPIC, false, system::openDurableTopic);
+                    case REQUEST_REPLY -> requestReply();
                 }
             } catch (Exception | AssertionError e) {
                 failures.add(failure(system.name(), scenario, e));
@@ -92,12 +100,16 @@ final class SystemRun {
             });
             Map<String, Object> params = Map.of("rate", rate, "seconds", plan.latencySeconds(),
                     "messages", histogram.getTotalCount(), "payload_bytes", Plan.PAYLOAD_BYTES);
-            add(Scenario.DIRECT_LATENCY, Result.P50_MS, millis(histogram.getValueAtPercentile(50)), params);
-            add(Scenario.DIRECT_LATENCY, Result.P90_MS, millis(histogram.getValueAtPercentile(90)), params);
-            add(Scenario.DIRECT_LATENCY, Result.P99_MS, millis(histogram.getValueAtPercentile(99)), params);
-            add(Scenario.DIRECT_LATENCY, Result.P999_MS, millis(histogram.getValueAtPercentile(99.9)), params);
-            add(Scenario.DIRECT_LATENCY, Result.MAX_MS, millis(histogram.getMaxValue()), params);
+            addPercentiles(Scenario.DIRECT_LATENCY, histogram, params);
         }
+    }
+
+    private void addPercentiles(Scenario scenario, Histogram histogram, Map<String, Object> params) {
+        add(scenario, Result.P50_MS, millis(histogram.getValueAtPercentile(50)), params);
+        add(scenario, Result.P90_MS, millis(histogram.getValueAtPercentile(90)), params);
+        add(scenario, Result.P99_MS, millis(histogram.getValueAtPercentile(99)), params);
+        add(scenario, Result.P999_MS, millis(histogram.getValueAtPercentile(99.9)), params);
+        add(scenario, Result.MAX_MS, millis(histogram.getMaxValue()), params);
     }
 
     private void fanIn() throws Exception {
@@ -121,6 +133,58 @@ final class SystemRun {
                     "runs_msgs_per_s", runs.stream().map(run -> round(run.perSecond())).toList());
             add(Scenario.FAN_IN, Result.MSGS_PER_S, measured.perSecond(), params);
             add(Scenario.FAN_IN, Result.CONNECTIONS, connections[0], params);
+        }
+    }
+
+    /**
+     * broadcast or durable-topic at each subscriber count: a warm-up, then {@link Plan#throughputRuns()}
+     * runs of {@link Plan#fanOutDeliveries()} deliveries; the median is reported, with the connections held.
+     */
+    private void fanOut(Scenario scenario, boolean paced, FanOutOpening connect) throws Exception {
+        String payload = Payloads.stamped(0, Plan.PAYLOAD_BYTES);
+        for (int subscribers : plan.subscribers()) {
+            int messages = plan.fanOutMessages(subscribers);
+            String label = scenario + " " + subscribers + (subscribers == 1 ? " subscriber" : " subscribers");
+            long[] connections = new long[1];
+            List<Harness.Throughput> runs = onFreshServer(label, (redis, sink) -> connect.open(redis, subscribers, sink),
+                    (harness, rig, sink) -> {
+                        harness.fanOut(rig, sink, Math.max(100, messages / 5), subscribers, paced, payload,
+                                plan.inFlight(), label + " warm-up");
+                        List<Harness.Throughput> measured = new ArrayList<>();
+                        for (int run = 1; run <= plan.throughputRuns(); run++) {
+                            measured.add(harness.fanOut(rig, sink, messages, subscribers, paced, payload, plan.inFlight(),
+                                    label + " run " + run + "/" + plan.throughputRuns()));
+                        }
+                        connections[0] = harness.connections();
+                        return measured;
+                    });
+            Harness.Throughput measured = median(runs);
+            Map<String, Object> params = Map.of("subscribers", subscribers, "messages", messages,
+                    "deliveries", measured.messages(), "payload_bytes", Plan.PAYLOAD_BYTES, "in_flight", plan.inFlight(),
+                    "runs", runs.size(), "runs_msgs_per_s", runs.stream().map(run -> round(run.perSecond())).toList());
+            add(scenario, Result.MSGS_PER_S, measured.perSecond(), params);
+            add(scenario, Result.CONNECTIONS, connections[0], params);
+        }
+    }
+
+    /** {@link BenchSystem#openBroadcast} or {@link BenchSystem#openDurableTopic}. */
+    private interface FanOutOpening {
+        BenchSystem.Rig open(LocalRedis redis, int subscribers, Sink sink) throws Exception;
+    }
+
+    private void requestReply() throws Exception {
+        for (int concurrency : plan.concurrencies()) {
+            String label = "request-reply " + concurrency + " in flight";
+            Harness.RoundTrips measured = onFreshServer(label, system::openRequestReply, (harness, rig, sink) -> {
+                harness.roundTrips(rig, sink, concurrency, Math.max(100, plan.roundTrips() / 5), Plan.PAYLOAD_BYTES,
+                        label + " warm-up");
+                return harness.roundTrips(rig, sink, concurrency, plan.roundTrips(), Plan.PAYLOAD_BYTES, label);
+            });
+            Histogram histogram = measured.histogram();
+            Map<String, Object> params = Map.of("concurrency", concurrency, "messages", histogram.getTotalCount(),
+                    "payload_bytes", Plan.PAYLOAD_BYTES);
+            add(Scenario.REQUEST_REPLY, Result.MSGS_PER_S, measured.throughput().perSecond(), params);
+            addPercentiles(Scenario.REQUEST_REPLY, histogram, params);
         }
     }
 
@@ -148,16 +212,22 @@ final class SystemRun {
     }
 
     private <T> T onFreshServer(int agents, Work<T> work) throws Exception {
+        List<String> names = new ArrayList<>(agents);
+        for (int i = 0; i < agents; i++) {
+            names.add("worker-" + i);
+        }
+        return onFreshServer(agents + (agents == 1 ? " agent" : " agents"),
+                (redis, sink) -> system.open(redis, names, sink), work);
+    }
+
+    /** Opens the rig on a redis-server started for this measurement; {@code what} names its size, for the log. */
+    private <T> T onFreshServer(String what, Opening connect, Work<T> work) throws Exception {
         status.phase("starting redis-server");
         try (LocalRedis redis = LocalRedis.start(); Harness harness = new Harness(redis, status)) {
-            List<String> names = new ArrayList<>(agents);
-            for (int i = 0; i < agents; i++) {
-                names.add("worker-" + i);
-            }
-            status.phase("connecting " + agents + (agents == 1 ? " agent" : " agents"));
+            status.phase("connecting " + what);
             Sink sink = new Sink();
             long opening = System.nanoTime();
-            BenchSystem.Rig rig = system.open(redis, names, sink);
+            BenchSystem.Rig rig = connect.open(redis, sink);
             long working = System.nanoTime();
             try {
                 return work.run(harness, rig, sink);
@@ -166,8 +236,8 @@ final class SystemRun {
                 harness.slowCommands().forEach(line -> log.accept(system.name() + ": slow on the server: " + line));
                 long closing = System.nanoTime();
                 rig.close();
-                log.accept(String.format(java.util.Locale.ROOT, "%s: %d agents, open %.1f s, work %.1f s, close %.1f s",
-                        system.name(), agents, (working - opening) / 1e9, (closing - working) / 1e9,
+                log.accept(String.format(java.util.Locale.ROOT, "%s: %s, open %.1f s, work %.1f s, close %.1f s",
+                        system.name(), what, (working - opening) / 1e9, (closing - working) / 1e9,
                         (System.nanoTime() - closing) / 1e9));
             }
         }

@@ -36,7 +36,7 @@ final class Systems {
     /** Whether {@code system} takes part in {@code scenario} at all. */
     static boolean runs(String system, Scenario scenario) {
         if (isRedisBenchmark(system)) {
-            return scenario == Scenario.DIRECT_THROUGHPUT || scenario == Scenario.PAYLOAD_SIZE;
+            return scenario == Scenario.DIRECT_THROUGHPUT || scenario == Scenario.PAYLOAD_SIZE || scenario == Scenario.BROADCAST;
         }
         return adapter(system).scenarios().contains(scenario);
     }

@@ -31,6 +31,9 @@ final class Tables {
         latency();
         fanIn();
         payloadSize();
+        fanOut(Scenario.BROADCAST, "ephemeral pub/sub, N subscribers of one channel in one process");
+        fanOut(Scenario.DURABLE_TOPIC, "one stream, N subscriber groups of one instance each in one process, acked");
+        requestReply();
         redisBenchmark();
         targets();
         return out.toString();
@@ -136,16 +139,79 @@ final class Tables {
         out.append('\n');
     }
 
+    /**
+     * broadcast or durable-topic: deliveries per second at each subscriber count, against lettuce-raw and
+     * the best peer at the same count, with the connections held; broadcast also lists the PUBLISH ceiling.
+     */
+    private void fanOut(Scenario scenario, String shape) {
+        List<Result> rows = select(r -> r.scenario().equals(scenario.id()) && r.metric().equals(Result.MSGS_PER_S)
+                && !Systems.isRedisBenchmark(r.system()));
+        if (rows.isEmpty()) {
+            return;
+        }
+        out.append("### ").append(scenario).append(" (").append(shape).append(", 256 B, deliveries/s across all")
+                .append(runs(rows)).append(")\n\n");
+        out.append("| system | subscribers | deliveries/s | × lettuce-raw | × best peer | Redis connections |\n")
+                .append("|---|---:|---:|---:|---:|---:|\n");
+        for (long subscribers : points(scenario.id(), "subscribers")) {
+            List<Result> atCount = rows.stream().filter(r -> r.param("subscribers") == subscribers).toList();
+            Optional<Result> raw = find(atCount, LettuceRawSystem.NAME);
+            Optional<Result> peer = best(atCount, true);
+            for (Result row : atCount) {
+                String connections = select(r -> r.scenario().equals(scenario.id()) && r.param("subscribers") == subscribers
+                        && r.metric().equals(Result.CONNECTIONS) && r.system().equals(row.system())).stream().findFirst()
+                        .map(r -> number(r.value())).orElse("–");
+                out.append("| ").append(row.system()).append(" | ").append(number(subscribers)).append(" | ")
+                        .append(number(row.value())).append(" | ").append(ratio(row, raw)).append(" | ")
+                        .append(ratio(row, peer)).append(peer.map(p -> " (" + p.system() + ")").orElse(""))
+                        .append(" | ").append(connections).append(" |\n");
+            }
+        }
+        select(r -> r.scenario().equals(scenario.id()) && Systems.isRedisBenchmark(r.system())).forEach(r -> out
+                .append("| ").append(r.system()).append(" (PUBLISH to no subscriber, ceiling) | 0 | ")
+                .append(number(r.value())).append(" | – | – | – |\n"));
+        out.append('\n');
+    }
+
+    private void requestReply() {
+        String scenario = Scenario.REQUEST_REPLY.id();
+        List<Result> p99s = select(r -> r.scenario().equals(scenario) && r.metric().equals(Result.P99_MS));
+        if (p99s.isEmpty()) {
+            return;
+        }
+        out.append("### request-reply (256 B echoed, N round trips in flight, closed loop, round-trip ms)\n\n");
+        out.append("| system | in flight | round trips/s | p50 | p90 | p99 | p99.9 | max | p99 × lettuce-raw | p99 × best peer |\n")
+                .append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (long concurrency : points(scenario, "concurrency")) {
+            List<Result> atLevel = p99s.stream().filter(r -> r.param("concurrency") == concurrency).toList();
+            Optional<Result> raw = find(atLevel, LettuceRawSystem.NAME);
+            Optional<Result> peer = best(atLevel, false);
+            for (Result p99 : atLevel) {
+                out.append("| ").append(p99.system()).append(" | ").append(number(concurrency));
+                for (String metric : List.of(Result.MSGS_PER_S, Result.P50_MS, Result.P90_MS, Result.P99_MS,
+                        Result.P999_MS, Result.MAX_MS)) {
+                    out.append(" | ").append(select(r -> r.scenario().equals(scenario) && r.param("concurrency") == concurrency
+                            && r.system().equals(p99.system()) && r.metric().equals(metric)).stream().findFirst()
+                            .map(r -> metric.equals(Result.MSGS_PER_S) ? number(r.value()) : millis(r.value())).orElse("–"));
+                }
+                out.append(" | ").append(ratio(p99, raw)).append(" | ").append(ratio(p99, peer))
+                        .append(peer.map(p -> " (" + p.system() + ")").orElse("")).append(" |\n");
+            }
+        }
+        out.append('\n');
+    }
+
     private void redisBenchmark() {
-        List<Result> rows = select(r -> Systems.isRedisBenchmark(r.system())
-                && r.scenario().equals(Scenario.DIRECT_THROUGHPUT.id()));
+        List<Result> rows = select(r -> Systems.isRedisBenchmark(r.system()) && r.metric().equals(Result.MSGS_PER_S)
+                && (r.scenario().equals(Scenario.DIRECT_THROUGHPUT.id()) || r.scenario().equals(Scenario.BROADCAST.id())));
         if (rows.isEmpty()) {
             return;
         }
         out.append("### redis-benchmark, the server's ceiling (256 B, 50 clients, sends only: no reader, no ack)\n\n");
         out.append("| command | -P 1 (msgs/s) | -P 16 (msgs/s) |\n|---|---:|---:|\n");
         for (String command : List.of("XADD", "EVALSHA", "LPUSH", "PUBLISH")) {
-            out.append("| ").append(command.equals("EVALSHA") ? "EVALSHA send.lua" : command);
+            out.append("| ").append(command.equals("EVALSHA") ? "EVALSHA send.lua"
+                    : command.equals("PUBLISH") ? "PUBLISH (no subscriber)" : command);
             for (String system : List.of(RedisBenchmark.P1, RedisBenchmark.P16)) {
                 out.append(" | ").append(rows.stream().filter(r -> r.system().equals(system)
                         && command.equals(r.params().get("command"))).findFirst().map(r -> number(r.value())).orElse("–"));

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 class BenchQuickIT {
 
     @Test
-    void quickRunWritesResultsForEverySystemAndAChart() throws Exception {
+    void quickRunWritesResultsForEverySystemInEveryScenarioAndAChart() throws Exception {
         Path out = Path.of("target", "bench-quick-it");
         Bench bench = new Bench(new BenchSettings(List.of(), true, out, List.of(), false));
 
@@ -32,9 +32,11 @@ class BenchQuickIT {
         assertThat(json.get("versions").get("java").asText()).isNotBlank();
         assertThat(json.get("commit").asText()).isNotBlank();
         Set<String> systems = new HashSet<>();
+        Set<String> measured = new HashSet<>();
         List<String> nonPositive = new ArrayList<>();
         for (JsonNode result : json.get("results")) {
             systems.add(result.get("system").asText());
+            measured.add(result.get("system").asText() + " in " + result.get("scenario").asText());
             assertThat(Scenario.of(result.get("scenario").asText())).isNotNull();
             assertThat(result.get("metric").asText()).isIn(Result.MSGS_PER_S, Result.MB_PER_S, Result.P50_MS,
                     Result.P90_MS, Result.P99_MS, Result.P999_MS, Result.MAX_MS, Result.CONNECTIONS);
@@ -50,8 +52,23 @@ class BenchQuickIT {
             assertThat(report.notes()).anyMatch(note -> note.contains("no redis-benchmark on PATH"));
         }
         assertThat(systems).containsExactlyInAnyOrderElementsOf(expected);
+        List<String> expectedRuns = new ArrayList<>();
+        for (String system : expected) {
+            for (Scenario scenario : Scenario.values()) {
+                if (Systems.runs(system, scenario)) {
+                    expectedRuns.add(system + " in " + scenario.id());
+                }
+            }
+        }
+        assertThat(measured).containsExactlyInAnyOrderElementsOf(expectedRuns);
+        assertThat(json.get("results")).filteredOn(result -> Set.of(Scenario.BROADCAST.id(), Scenario.DURABLE_TOPIC.id())
+                        .contains(result.get("scenario").asText()) && !Systems.isRedisBenchmark(result.get("system").asText()))
+                .allMatch(result -> result.get("params").get("subscribers").asInt() > 0);
+        assertThat(json.get("results")).filteredOn(result -> result.get("scenario").asText().equals(Scenario.REQUEST_REPLY.id()))
+                .isNotEmpty().allMatch(result -> result.get("params").get("concurrency").asInt() > 0);
         byte[] png = Files.readAllBytes(report.chartFile());
         assertThat(png).startsWith(0x89, 'P', 'N', 'G');
-        assertThat(Files.readString(report.tableFile())).contains("| agentbus |");
+        assertThat(Files.readString(report.tableFile())).contains("| agentbus |", "### broadcast", "### durable-topic",
+                "### request-reply");
     }
 }

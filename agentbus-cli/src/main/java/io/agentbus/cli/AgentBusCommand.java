@@ -3,6 +3,7 @@ package io.agentbus.cli;
 import io.agentbus.AgentBus;
 import io.agentbus.BusOptions;
 import java.io.PrintWriter;
+import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -66,6 +67,11 @@ public final class AgentBusCommand implements Runnable {
         err.printf("agentbus: embedded Redis %s at %s (stopped on exit)%n", bus.serverVersion(), bus.redisUri());
         err.flush();
         return bus;
+    }
+
+    /** The Redis that {@code --redis} or {@code AGENTBUS_REDIS_URL} names, if any. */
+    Optional<String> redisUri() {
+        return redisUri == null || redisUri.isBlank() ? Optional.empty() : Optional.of(redisUri);
     }
 
     /** The version from the jar's manifest, which the build writes. */

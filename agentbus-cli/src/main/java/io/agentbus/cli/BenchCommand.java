@@ -45,11 +45,14 @@ final class BenchCommand implements Callable<Integer> {
     private CommandSpec spec;
 
     @Parameters(paramLabel = "SCENARIO", arity = "0..*",
-            description = "Scenarios to run: direct-throughput, direct-latency, fan-in, payload-size. Default: all.")
+            description = "Scenarios to run: direct-throughput, direct-latency, fan-in, payload-size, broadcast"
+                    + " (pub/sub to 1, 10, 100 subscribers), durable-topic (1, 10, 100 subscriber groups),"
+                    + " request-reply (1, 10, 100 round trips in flight). Default: all.")
     private List<String> scenarios = new ArrayList<>();
 
     @Option(names = "--quick", description = "A CI-sized run (under a minute): fewer messages, 2 s of latency at"
-            + " 1,000 msg/s only, fan-in at 1 and 10 agents. Its figures are for checking the harness, not for quoting.")
+            + " 1,000 msg/s only, fan-in at 1 and 10 agents, broadcast and durable-topic at 10 subscribers, request-reply at 10 in flight."
+            + " Its figures are for checking the harness, not for quoting.")
     private boolean quick;
 
     @Option(names = "--out", paramLabel = "DIR", defaultValue = BenchSettings.DEFAULT_OUT,

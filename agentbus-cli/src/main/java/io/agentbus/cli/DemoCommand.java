@@ -43,6 +43,7 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "demo",
         mixinStandardHelpOptions = true,
+        subcommands = SwarmDemoCommand.class,
         description = {
             "Run a marketing department of 15 agents (16 instances: two copywriters share one inbox as"
                     + " competing consumers) and send N direct messages along its org chart: task"
@@ -141,6 +142,11 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--messages", paramLabel = "N", defaultValue = "" + DEFAULT_MESSAGES,
             description = "How many messages to send. Default: ${DEFAULT-VALUE}.")
     private int messages;
+
+    /** The Redis that {@code --redis} names, if any: the swarm demo connects several buses to one server. */
+    Optional<String> redisUri() {
+        return agentbus.redisUri();
+    }
 
     @Override
     public Integer call() throws InterruptedException {
@@ -325,7 +331,7 @@ final class DemoCommand implements Callable<Integer> {
         return new DeadLetterTally(added, messageIds);
     }
 
-    private static boolean await(BooleanSupplier condition, Duration deadline) throws InterruptedException {
+    static boolean await(BooleanSupplier condition, Duration deadline) throws InterruptedException {
         long end = System.nanoTime() + deadline.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() - end > 0) {

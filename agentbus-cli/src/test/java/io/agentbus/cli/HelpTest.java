@@ -18,7 +18,8 @@ class HelpTest {
                 Arguments.of("", new String[] {"--redis", "--help", "--version", "demo", "send", "receive", "inbox", "dlq",
                     "publish", "watch", "request", "audit", "agents", "swarm", "stats", "server", "bench"}),
                 Arguments.of("bench", new String[] {"SCENARIO", "--quick", "--out", "--redis"}),
-                Arguments.of("demo", new String[] {"--messages", "--redis"}),
+                Arguments.of("demo", new String[] {"--messages", "--redis", "swarm"}),
+                Arguments.of("demo swarm", new String[] {"--redis"}),
                 Arguments.of("send", new String[] {"--from", "--to", "--type", "--payload", "--priority", "--redis"}),
                 Arguments.of("receive", new String[] {"AGENT", "--count", "--timeout", "--json", "--redis"}),
                 Arguments.of("inbox", new String[] {"AGENT", "--json", "--redis"}),
@@ -74,6 +75,16 @@ class HelpTest {
                         + " broadcasts, broadcast_receivers, requests and replies")
                 .contains("visibility timeout of " + DemoCommand.DELIVERY.visibilityTimeout().toMillis() + " ms")
                 .contains("at most " + DemoCommand.DELIVERY.maxAttempts() + " attempts");
+    }
+
+    @Test
+    void demoSwarmHelpNamesEverySummaryFieldAndThePhases() {
+        CliRun run = CliRun.execute("demo", "swarm", "--help");
+
+        assertThat(run.out().replaceAll("\\s+", " "))
+                .contains("plan, build, review, consensus")
+                .contains("swarms, agents, phases, events")
+                .contains("phase_transitions").contains("crashed_at, resumed_from, replayed").contains("lost");
     }
 
     @Test

@@ -46,6 +46,18 @@ final class CircuitBreakers {
         }
     }
 
+    /** Whether requests to {@code to} fail fast now: open and cooling down, or its probe is out. Changes nothing. */
+    boolean isOpen(AgentId to) {
+        Circuit circuit = circuits.get(to);
+        if (threshold == 0 || circuit == null) {
+            return false;
+        }
+        synchronized (circuit) {
+            return circuit.failures >= threshold
+                    && (System.nanoTime() - circuit.openedAt < coolDownNanos || circuit.probing);
+        }
+    }
+
     void succeeded(AgentId to) {
         Circuit circuit = circuits.get(to);
         if (circuit != null) {

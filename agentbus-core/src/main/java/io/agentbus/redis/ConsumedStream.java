@@ -7,7 +7,7 @@ import java.util.List;
 
 /**
  * A stream read through a consumer group, with the keys that go with it: an agent's inbox (group
- * {@code agentbus}), or a durable topic read by one subscriber group. Everything that delivers,
+ * {@code agentbus}), a durable topic read by one subscriber group, or a swarm's messages from another. Everything that delivers,
  * settles, reclaims and dead-letters works on this, so a topic reuses the inbox machinery.
  *
  * @param key         the stream
@@ -36,9 +36,17 @@ record ConsumedStream(String key, String group, String deadLetters, String failu
         return Arrays.stream(PriorityBand.values()).map(band -> inbox(agent, band)).toList();
     }
 
-    static ConsumedStream topic(String name, AgentId group, DurableTopic.StartFrom from) {
-        return new ConsumedStream(KeySchema.topic(name), group.value(), KeySchema.topicDeadLetters(name, group),
-                KeySchema.topicFailures(name, group), group, from == DurableTopic.StartFrom.OLDEST ? "0" : "$", 0);
+    /** A stream read by subscriber groups: a durable topic, or a durable swarm event type. */
+    static ConsumedStream topic(String key, AgentId group, DurableTopic.StartFrom from) {
+        return new ConsumedStream(key, group.value(), KeySchema.groupDeadLetters(key, group.value()),
+                KeySchema.groupFailures(key, group.value()), group, from == DurableTopic.StartFrom.OLDEST ? "0" : "$", 0);
+    }
+
+    /** The messages of swarm {@code from} to swarm {@code to}, read by {@code to}'s group from the first. */
+    static ConsumedStream swarmMessages(String from, String to) {
+        String key = KeySchema.swarmMessages(from, to);
+        return new ConsumedStream(key, KeySchema.MESSENGER_GROUP, KeySchema.groupDeadLetters(key, KeySchema.MESSENGER_GROUP),
+                KeySchema.groupFailures(key, KeySchema.MESSENGER_GROUP), AgentId.of(to), "0", 0);
     }
 
     @Override

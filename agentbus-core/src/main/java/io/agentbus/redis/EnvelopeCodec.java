@@ -14,6 +14,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -57,6 +58,20 @@ final class EnvelopeCodec {
      * @param detail the broken rule, in words
      */
     record Malformed(DeadLetterReason reason, String field, String detail) implements Decoded {
+    }
+
+    /**
+     * The fields an audit record copies from a message, in the order ack.lua expects them (the same
+     * set as the AUDITED table of audit_record.lua; the payload is never audited on outcomes).
+     */
+    static final List<String> AUDITED_FIELDS = List.of(MESSAGE_ID, FROM_AGENT, TO_AGENT, MESSAGE_TYPE, PRIORITY,
+            CONVERSATION_ID, CORRELATION_ID);
+
+    /** The values of {@link #AUDITED_FIELDS} of {@code envelope}, {@code ""} for an absent one. */
+    static String[] auditedValues(Envelope envelope) {
+        return new String[] {envelope.messageId().value(), envelope.fromAgent().value(), envelope.toAgent().value(),
+            envelope.messageType(), Integer.toString(envelope.priority()), envelope.conversationId().orElse(""),
+            envelope.correlationId().orElse("")};
     }
 
     static Map<String, String> encode(Envelope envelope) {

@@ -76,6 +76,10 @@ final class InboxReader implements Runnable {
         return consumer;
     }
 
+    String group() {
+        return group;
+    }
+
     boolean serves(ConsumedStream stream) {
         return byInbox.containsKey(stream.key());
     }

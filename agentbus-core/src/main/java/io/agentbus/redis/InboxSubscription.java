@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.PriorityBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -60,7 +61,8 @@ final class InboxSubscription implements Subscription {
     private final MessageHandler handler;
     private final DeliveryOptions delivery;
     private final InboxReader reader;
-    private final List<StreamFeed> feeds;
+    /** Fixed but for a swarm's receiver, which gains a stream per new sender ({@link #addStream}). */
+    private final List<StreamFeed> feeds = new CopyOnWriteArrayList<>();
     /** An agent's inbox (not a topic): it has a delayed set to move messages from. */
     private final boolean isInbox;
     private final int prefetch;
@@ -91,14 +93,26 @@ final class InboxSubscription implements Subscription {
         this.handler = handler;
         this.delivery = delivery;
         this.reader = reader;
-        this.isInbox = KeySchema.INBOX_GROUP.equals(streams.get(0).group());
+        this.isInbox = KeySchema.INBOX_GROUP.equals(reader.group());
         this.prefetch = bus.options().prefetch();
         this.readCount = Math.min(bus.options().readBatchSize(), prefetch);
-        List<StreamFeed> created = new ArrayList<>();
         for (ConsumedStream stream : streams) {
-            created.add(new StreamFeed(bus, this, stream, reader, delivery));
+            feeds.add(new StreamFeed(bus, this, stream, reader, delivery));
         }
-        this.feeds = List.copyOf(created);
+    }
+
+    /**
+     * Adds a stream to this running instance, read from its group's first entry: the messages of a
+     * sender that the swarm's receiver found after it started. Nothing once closing began.
+     */
+    synchronized void addStream(ConsumedStream stream) {
+        if (closing.get()) {
+            return;
+        }
+        bus.ensureConsumer(stream, reader.consumer());
+        StreamFeed feed = new StreamFeed(bus, this, stream, reader, delivery);
+        feeds.add(feed);
+        reader.add(feed);
     }
 
     @Override
@@ -113,6 +127,10 @@ final class InboxSubscription implements Subscription {
 
     List<StreamFeed> feeds() {
         return feeds;
+    }
+
+    boolean isClosing() {
+        return closing.get();
     }
 
     boolean isInboxOf(AgentId candidate) {
@@ -186,8 +204,10 @@ final class InboxSubscription implements Subscription {
      * being extended until then.
      */
     void beginClose() {
-        if (!closing.compareAndSet(false, true)) {
-            return;
+        synchronized (this) { // a stream being added is added whole, before, or not at all
+            if (!closing.compareAndSet(false, true)) {
+                return;
+            }
         }
         Map<StreamFeed, List<String>> notStarted = new LinkedHashMap<>();
         ReadEntry next;
@@ -285,13 +305,13 @@ final class InboxSubscription implements Subscription {
                 feed.deadLetter(entry.id(), DeadLetterReason.EXPIRED, EnvelopeCodec.EXPIRES_AT,
                         "expired at " + envelope.expiresAt().orElseThrow(), entry.deliveries());
             } else {
-                feed.ack(entry.id(), entry.deliveries());
+                feed.ack(entry.id(), envelope, entry.deliveries());
             }
             bus.expired(agent, envelope, deadLetter);
             return;
         }
         if (bus.takeReply(envelope)) {
-            feed.ack(entry.id(), entry.deliveries()); // a reply to a request of this bus: it completed it (or came late)
+            feed.ack(entry.id(), envelope, entry.deliveries()); // a reply to a request of this bus: it completed it (or came late)
             return;
         }
         handle(new InboxDelivery(this, feed, envelope, entry.deliveries(), entry.id(), entry.readNanos()));
@@ -325,7 +345,7 @@ final class InboxSubscription implements Subscription {
         } else if (current.retryDelay() != null) {
             retryOrGiveUp(current, current.retryDelay(), "handler asked to retry in " + current.retryDelay());
         } else {
-            feed.ack(current.entryId(), current.attempt());
+            feed.ack(current.entryId(), current.envelope(), current.attempt());
         }
     }
 

@@ -106,17 +106,36 @@ final class KeySchema {
         return "topic:{" + name + "}";
     }
 
-    /** A subscriber group's dead letters of a topic, in the topic's slot. */
-    static String topicDeadLetters(String name, AgentId group) {
-        return "topic:{" + name + "}:dlq:" + group.value();
+    /** A consumer group's dead letters of a stream read by groups (a topic, a durable swarm event, swarm messages), in its slot. */
+    static String groupDeadLetters(String stream, String group) {
+        return stream + ":dlq:" + group;
     }
 
-    static String topicFailures(String name, AgentId group) {
-        return "topic:{" + name + "}:failures:" + group.value();
+    static String groupFailures(String stream, String group) {
+        return stream + ":failures:" + group;
     }
 
-    static String topicDedup(String name, MessageId messageId) {
-        return "topic:{" + name + "}:dedup:" + messageId.value();
+    /** The dedup marker of a message appended to a stream other than an inbox. */
+    static String streamDedup(String stream, MessageId messageId) {
+        return stream + ":dedup:" + messageId.value();
+    }
+
+    /** A swarm's event channel, and its stream when the type is durable (a channel and a key never clash). */
+    static String swarmEvent(String swarm, String type) {
+        return "event:{" + swarm + "}:" + type;
+    }
+
+    /** The consumer group of the receiving swarm on each of its message streams. */
+    static final String MESSENGER_GROUP = "swarm";
+
+    /** Messages from swarm {@code from} to swarm {@code to}: in the receiver's slot, with its other keys. */
+    static String swarmMessages(String from, String to) {
+        return "message:" + from + ":{" + to + "}";
+    }
+
+    /** The swarms that ever sent to {@code to}: how its receivers find their streams without KEYS. */
+    static String swarmSenders(String to) {
+        return "swarm:{" + to + "}:senders";
     }
 
     /** Marks a message id as handled by the agent, for {@code AgentBus.idempotent}. */

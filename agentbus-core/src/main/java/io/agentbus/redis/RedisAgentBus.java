@@ -53,7 +53,10 @@ import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.NettyCustomizer;
 import io.lettuce.core.resource.Delay;
+import io.netty.channel.Channel;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
@@ -183,6 +186,17 @@ final class RedisAgentBus implements AgentBus {
                         ? Delay.constant(options.reconnectMinDelay())
                         : Delay.fullJitter(options.reconnectMinDelay(), options.reconnectMaxDelay(),
                                 options.reconnectMinDelay().toMillis(), TimeUnit.MILLISECONDS))
+                .nettyCustomizer(new NettyCustomizer() {
+                    @Override
+                    public void afterChannelInitialized(Channel channel) {
+                        // Lettuce flushes the socket after every command. With many sends in flight
+                        // that is a write syscall per message on both ends; consolidating the
+                        // flushes queued on the event loop writes them in one go, and costs nothing
+                        // when a single command is in flight (it is flushed at once).
+                        channel.pipeline().addFirst(new FlushConsolidationHandler(
+                                FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
+                    }
+                })
                 .build();
         RedisClient client = RedisClient.create(resources, uri);
         client.setOptions(clientOptions(options));
@@ -338,15 +352,34 @@ final class RedisAgentBus implements AgentBus {
      */
     CompletionStage<SendReceipt> append(String stream, String dedupKey, Envelope untraced, String requiredGroup,
                                         long maxLength) {
+        return append(stream, dedupKey, untraced, requiredGroup, maxLength, null);
+    }
+
+    /**
+     * The receiving side of a swarm message stream, which send.lua sets up with the message: the index
+     * {@code receivers.index()} gets {@code receivers.sender()}, and the stream gets the group
+     * {@code receivers.group()} if it has none (see {@link RedisSwarmMessenger}).
+     */
+    record Receivers(String index, String sender, String group) {
+    }
+
+    /** {@link #append(String, String, Envelope, String, long)}, and with {@code receivers} (or null) set up too. */
+    CompletionStage<SendReceipt> append(String stream, String dedupKey, Envelope untraced, String requiredGroup,
+                                        long maxLength, Receivers receivers) {
         Tracing.Sending sending = tracing.sending(untraced);
         Envelope envelope = sending.envelope();
         Map<String, String> fields = EnvelopeCodec.encode(envelope);
-        String[] args = new String[4 + fields.size() * 2];
+        int first = receivers == null ? 4 : 6;
+        String[] args = new String[first + fields.size() * 2];
         args[0] = Long.toString(options.dedupWindow().toMillis());
         args[1] = requiredGroup;
         args[2] = Long.toString(maxLength);
         args[3] = Long.toString(options.auditCap());
-        int i = 4;
+        if (receivers != null) {
+            args[4] = receivers.sender();
+            args[5] = receivers.group();
+        }
+        int i = first;
         for (Map.Entry<String, String> field : fields.entrySet()) {
             args[i++] = field.getKey();
             args[i++] = field.getValue();
@@ -356,8 +389,10 @@ final class RedisAgentBus implements AgentBus {
             throw new BusUnavailableException("send " + envelope.messageId() + " refused: " + options.requestQueueSize()
                     + " sends are already waiting for Redis (requestQueueSize)", null);
         }
-        CompletionStage<List<Object>> stored = SEND.run(sender, ScriptOutputType.MULTI,
-                new String[] {stream, dedupKey, auditShard(stream), KeySchema.counters(stream)}, args);
+        String[] keys = receivers == null
+                ? new String[] {stream, dedupKey, auditShard(stream), KeySchema.counters(stream)}
+                : new String[] {stream, dedupKey, auditShard(stream), KeySchema.counters(stream), receivers.index()};
+        CompletionStage<List<Object>> stored = SEND.run(sender, ScriptOutputType.MULTI, keys, args);
         stored.whenComplete((result, failure) -> watch.sendEnded());
         CompletionStage<SendReceipt> receipt = stored.thenApply(reply -> {
             long outcome = (Long) reply.get(0);
@@ -411,7 +446,7 @@ final class RedisAgentBus implements AgentBus {
     public Subscription subscribe(AgentId agent, DeliveryOptions delivery, MessageHandler handler) {
         Objects.requireNonNull(agent, "agent");
         know(agent);
-        return subscribe(agent, ConsumedStream.inboxBands(agent), delivery, handler);
+        return subscribe(agent, KeySchema.INBOX_GROUP, ConsumedStream.inboxBands(agent), delivery, handler);
     }
 
     /** Indexes {@code agent} in {@link KeySchema#KNOWN_AGENTS} once per process (fire and forget: only listings read it). */
@@ -422,19 +457,19 @@ final class RedisAgentBus implements AgentBus {
     }
 
     /**
-     * Starts one consumer of {@code streams} (one group) in the first lane of that group that does
-     * not read them yet: one consumer name per lane, one feed per stream.
+     * Starts one consumer of {@code streams} (all read by {@code group}; there may be none yet, see
+     * {@link InboxSubscription#addStream}) in the first lane of that group that does not read them yet:
+     * one consumer name per lane, one feed per stream.
      */
-    Subscription subscribe(AgentId subscriber, List<ConsumedStream> streams, DeliveryOptions delivery,
-                           MessageHandler handler) {
+    InboxSubscription subscribe(AgentId subscriber, String group, List<ConsumedStream> streams, DeliveryOptions delivery,
+                                MessageHandler handler) {
         Objects.requireNonNull(delivery, "delivery");
         Objects.requireNonNull(handler, "handler");
-        String group = streams.get(0).group();
         synchronized (this) {
             checkOpen();
             List<InboxReader> lanes = readersByGroup.computeIfAbsent(group, g -> new ArrayList<>());
             int lane = 0;
-            while (lane < lanes.size() && lanes.get(lane).serves(streams.get(0))) {
+            while (lane < lanes.size() && streams.stream().anyMatch(lanes.get(lane)::serves)) {
                 lane++;
             }
             if (lane == lanes.size()) {
@@ -612,6 +647,11 @@ final class RedisAgentBus implements AgentBus {
         return registry;
     }
 
+    /** Whether requests to {@code to} fail fast now (its circuit is open): swarm events to it defer. */
+    boolean circuitOpen(AgentId to) {
+        return breakers.isOpen(to);
+    }
+
     RedisRegistry presence() {
         return registry;
     }
@@ -630,7 +670,8 @@ final class RedisAgentBus implements AgentBus {
     @Override
     public DurableTopic topic(String name, Retention retention) {
         checkOpen();
-        return new RedisDurableTopic(this, AgentId.of(name).value(), Objects.requireNonNull(retention, "retention"));
+        String checked = AgentId.of(name).value(); // the hash tag rule
+        return new RedisDurableTopic(this, checked, KeySchema.topic(checked), Objects.requireNonNull(retention, "retention"));
     }
 
     @Override
@@ -781,20 +822,34 @@ final class RedisAgentBus implements AgentBus {
         });
     }
 
-    /** Acknowledges {@code entryIds} and records them in the audit trail, in one script (ack.lua). */
-    CompletionStage<Long> ack(ConsumedStream stream, String consumer, List<String> entryIds) {
-        String[] args = new String[3 + entryIds.size()];
+    /**
+     * Acknowledges {@code entries} and records them in the audit trail, in one script (ack.lua). The
+     * audit record's fields are passed from the envelopes in hand rather than read back from the
+     * stream: an XRANGE per message would cost the server more than the ack itself.
+     */
+    CompletionStage<Long> ack(ConsumedStream stream, String consumer, List<StreamFeed.HandledEntry> entries) {
+        int count = entries.size();
+        boolean audited = options.auditCap() > 0;
+        String[] args = new String[4 + count + (audited ? count * EnvelopeCodec.AUDITED_FIELDS.size() : 0)];
         args[0] = stream.group();
         args[1] = consumer;
         args[2] = Long.toString(options.auditCap());
-        for (int i = 0; i < entryIds.size(); i++) {
-            args[3 + i] = entryIds.get(i);
+        args[3] = Integer.toString(count);
+        int next = 4 + count;
+        for (int i = 0; i < count; i++) {
+            StreamFeed.HandledEntry entry = entries.get(i);
+            args[4 + i] = entry.entryId();
+            if (audited) {
+                for (String value : EnvelopeCodec.auditedValues(entry.envelope())) {
+                    args[next++] = value;
+                }
+            }
         }
         CompletionStage<Long> acked = ACK.run(commands, ScriptOutputType.INTEGER, new String[] {stream.key(),
                 auditShard(stream.key()), KeySchema.counters(stream.key())}, args);
-        return acked.thenApply(count -> {
-            metrics.acked(stream.subscriber(), count);
-            return count;
+        return acked.thenApply(done -> {
+            metrics.acked(stream.subscriber(), done);
+            return done;
         });
     }
 
@@ -846,7 +901,7 @@ final class RedisAgentBus implements AgentBus {
         return readConnection.sync().clientId();
     }
 
-    private void checkPayload(Envelope envelope) {
+    void checkPayload(Envelope envelope) {
         int payloadBytes = envelope.payloadBytes();
         if (payloadBytes > options.maxPayloadBytes()) {
             throw new InvalidEnvelopeException("payload", envelope.payload(),

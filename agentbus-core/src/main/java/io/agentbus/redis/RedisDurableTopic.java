@@ -17,9 +17,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A durable topic: a stream {@code topic:{name}} with one consumer group per subscriber group, read
- * and settled by the same subscriptions, readers and scripts as an inbox ({@link ConsumedStream}).
- * Retention runs {@code trim.lua}, which never removes what a group has not received or holds.
+ * A durable topic: a stream ({@code topic:{name}}, or {@code event:{swarm}:<type>} for a durable swarm
+ * event type) with one consumer group per subscriber group, read and settled by the same
+ * subscriptions, readers and scripts as an inbox ({@link ConsumedStream}). Retention runs
+ * {@code trim.lua}, which never removes what a group has not received or holds.
  */
 final class RedisDurableTopic implements DurableTopic {
 
@@ -31,10 +32,10 @@ final class RedisDurableTopic implements DurableTopic {
     private final Retention retention;
     private final AtomicLong publishes = new AtomicLong();
 
-    RedisDurableTopic(RedisAgentBus bus, String name, Retention retention) {
+    RedisDurableTopic(RedisAgentBus bus, String name, String key, Retention retention) {
         this.bus = bus;
         this.name = name;
-        this.key = KeySchema.topic(name);
+        this.key = key;
         this.retention = retention;
     }
 
@@ -45,7 +46,7 @@ final class RedisDurableTopic implements DurableTopic {
 
     @Override
     public CompletionStage<SendReceipt> publish(Envelope envelope) {
-        CompletionStage<SendReceipt> stored = bus.append(key, KeySchema.topicDedup(name, envelope.messageId()), envelope,
+        CompletionStage<SendReceipt> stored = bus.append(key, KeySchema.streamDedup(key, envelope.messageId()), envelope,
                 "", 0);
         if (publishes.incrementAndGet() % Retention.TRIM_EVERY == 0) {
             trimAsync().whenComplete((removed, failure) -> {
@@ -66,7 +67,7 @@ final class RedisDurableTopic implements DurableTopic {
     public Subscription subscribe(AgentId group, StartFrom from, DeliveryOptions delivery, MessageHandler handler) {
         Objects.requireNonNull(group, "group");
         Objects.requireNonNull(from, "from");
-        return bus.subscribe(group, List.of(ConsumedStream.topic(name, group, from)), delivery, handler);
+        return bus.subscribe(group, group.value(), List.of(ConsumedStream.topic(key, group, from)), delivery, handler);
     }
 
     @Override
@@ -76,7 +77,7 @@ final class RedisDurableTopic implements DurableTopic {
 
     @Override
     public DeadLetters deadLetters(AgentId group) {
-        return new RedisDeadLetters(bus, ConsumedStream.topic(name, Objects.requireNonNull(group, "group"),
+        return new RedisDeadLetters(bus, ConsumedStream.topic(key, Objects.requireNonNull(group, "group"),
                 StartFrom.OLDEST));
     }
 

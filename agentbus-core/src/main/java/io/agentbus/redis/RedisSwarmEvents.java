@@ -3,11 +3,15 @@ package io.agentbus.redis;
 import io.agentbus.AgentId;
 import io.agentbus.BroadcastHandler;
 import io.agentbus.BroadcastSubscription;
+import io.agentbus.DurableTopic;
+import io.agentbus.Retention;
 import io.agentbus.Envelope;
 import io.agentbus.Priority;
 import io.agentbus.SwarmEvents;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -18,8 +22,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A swarm's event bus on the bus's broadcast machinery, with a token bucket per swarm (one second of
- * burst): an event of priority 8-9 always goes at once; one of priority 1-7 goes if a token is left,
- * else it waits in order in the deferred queue, drained by a timer as tokens come back.
+ * burst): an event of priority 8-9 always goes at once; one of priority 1-7 goes if a token is left
+ * and the circuit of its {@code to_agent} is not open, else it waits in order in the deferred queue,
+ * drained by a timer as tokens come back and circuits close. The queue's head waiting for its circuit
+ * holds back the events behind it: deferred events keep their order. A durable type's events go to
+ * its {@link RedisDurableTopic} instead of a channel, through the same gate.
  */
 final class RedisSwarmEvents implements SwarmEvents {
 
@@ -31,11 +38,15 @@ final class RedisSwarmEvents implements SwarmEvents {
     private final String swarm;
     private final double tokensPerNano;
     private final double burst;
-    private final Deque<Runnable> deferredQueue = new ArrayDeque<>();
+    private final Deque<Deferred> deferredQueue = new ArrayDeque<>();
+    private final Map<String, RedisDurableTopic> durableTypes = new ConcurrentHashMap<>();
     private final AtomicLong deferred = new AtomicLong();
     private double tokens;
     private long refilledAt = System.nanoTime();
     private boolean drainScheduled;
+
+    private record Deferred(AgentId to, Runnable publish) {
+    }
 
     RedisSwarmEvents(RedisAgentBus bus, String swarm, int eventsPerSecond) {
         this.bus = bus;
@@ -52,30 +63,42 @@ final class RedisSwarmEvents implements SwarmEvents {
 
     @Override
     public CompletionStage<Outcome> publish(String type, Envelope event) {
-        String channel = "event:{" + swarm + "}:" + type;
+        String channel = KeySchema.swarmEvent(swarm, type);
         synchronized (this) {
             refill();
             boolean bypass = event.priority() >= BYPASS_PRIORITY;
-            if (bypass || (deferredQueue.isEmpty() && tokens >= 1)) {
+            if (bypass || (deferredQueue.isEmpty() && tokens >= 1 && !bus.circuitOpen(event.toAgent()))) {
                 if (!bypass) {
                     tokens -= 1;
                 }
-                return bus.publish(channel, event).thenApply(receipt -> Outcome.PUBLISHED);
+                return send(type, channel, event).thenApply(sent -> Outcome.PUBLISHED);
             }
             deferred.incrementAndGet();
-            deferredQueue.add(() -> bus.publish(channel, event).whenComplete((receipt, failure) -> {
+            deferredQueue.add(new Deferred(event.toAgent(), () -> send(type, channel, event).whenComplete((sent, failure) -> {
                 if (failure != null) {
                     log.warn("deferred event {} on {} could not be published: {}", event.messageId(), channel, failure.toString());
                 }
-            }));
+            })));
             scheduleDrain();
             return CompletableFuture.completedFuture(Outcome.DEFERRED);
         }
     }
 
+    /** To the type's stream if it is durable, else a broadcast on its channel. */
+    private CompletionStage<?> send(String type, String channel, Envelope event) {
+        RedisDurableTopic durable = durableTypes.get(type);
+        return durable != null ? durable.publish(event) : bus.publish(channel, event);
+    }
+
+    @Override
+    public DurableTopic durable(String type) {
+        String key = KeySchema.swarmEvent(swarm, AgentId.of(type).value()); // part of a key, as a topic's name
+        return durableTypes.computeIfAbsent(type, name -> new RedisDurableTopic(bus, key, key, Retention.DEFAULT));
+    }
+
     @Override
     public BroadcastSubscription listen(String typePattern, BroadcastHandler handler) {
-        return bus.listen("event:{" + swarm + "}:" + typePattern, handler);
+        return bus.listen(KeySchema.swarmEvent(swarm, typePattern), handler);
     }
 
     @Override
@@ -100,10 +123,10 @@ final class RedisSwarmEvents implements SwarmEvents {
     private synchronized void drain() {
         drainScheduled = false;
         refill();
-        while (tokens >= 1 && !deferredQueue.isEmpty()) {
+        while (tokens >= 1 && !deferredQueue.isEmpty() && !bus.circuitOpen(deferredQueue.peek().to())) {
             tokens -= 1;
             try {
-                deferredQueue.poll().run();
+                deferredQueue.poll().publish().run();
             } catch (IllegalStateException closed) {
                 log.warn("bus closed with {} deferred events of swarm {} unpublished", deferredQueue.size() + 1, swarm);
                 deferredQueue.clear();

@@ -3,6 +3,7 @@ package io.agentbus.redis;
 import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
 import io.agentbus.StateConflictException;
+import io.agentbus.SwarmMessenger;
 import io.agentbus.Swarms;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
@@ -32,10 +33,17 @@ final class RedisSwarms implements Swarms {
 
     private final RedisAgentBus bus;
     private final RedisAsyncCommands<String, String> redis;
+    private final RedisSwarmMessenger messenger;
 
     RedisSwarms(RedisAgentBus bus) {
         this.bus = bus;
         this.redis = bus.commands();
+        this.messenger = new RedisSwarmMessenger(bus);
+    }
+
+    @Override
+    public SwarmMessenger messenger() {
+        return messenger;
     }
 
     @Override

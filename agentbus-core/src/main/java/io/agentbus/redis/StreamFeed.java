@@ -2,6 +2,7 @@ package io.agentbus.redis;
 
 import io.agentbus.DeadLetterReason;
 import io.agentbus.DeliveryOptions;
+import io.agentbus.Envelope;
 import io.agentbus.Retention;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -53,7 +54,7 @@ final class StreamFeed {
     private final long extendEveryNanos;
     /** Entries read and not settled yet, by entry id, with when they were read: the leases kept alive. */
     private final Map<String, Long> held = new ConcurrentHashMap<>();
-    private final ConcurrentLinkedQueue<String> toAck = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<HandledEntry> toAck = new ConcurrentLinkedQueue<>();
     private final AtomicInteger toAckCount = new AtomicInteger();
     private final AtomicBoolean flushScheduled = new AtomicBoolean();
     private final AtomicLong ackedSinceTrim = new AtomicLong();
@@ -188,8 +189,8 @@ final class StreamFeed {
     // ---- settling ----
 
     /** Queues an ack for the next XACK: sent when a batch is full, or after {@link #ACK_DELAY_MILLIS}. */
-    void ack(String entryId, int attempt) {
-        toAck.add(entryId);
+    void ack(String entryId, Envelope envelope, int attempt) {
+        toAck.add(new HandledEntry(entryId, envelope));
         if (attempt > 1) {
             // It may have a failure record from an earlier attempt; rare, so not batched.
             bus.commands().hdel(stream.failures(), entryId);
@@ -223,18 +224,22 @@ final class StreamFeed {
     }
 
     void flushAcks() {
-        List<String> ids = new ArrayList<>();
-        String id;
-        while ((id = toAck.poll()) != null) {
-            ids.add(id);
+        List<HandledEntry> entries = new ArrayList<>();
+        HandledEntry entry;
+        while ((entry = toAck.poll()) != null) {
+            entries.add(entry);
         }
-        if (ids.isEmpty()) {
+        if (entries.isEmpty()) {
             return;
         }
-        toAckCount.addAndGet(-ids.size());
-        ids.forEach(held::remove); // acked now: no lease to keep
-        settle(bus.ack(stream, consumer(), ids), ids.size() + " acked entries");
-        trimNowAndThen(ids.size());
+        toAckCount.addAndGet(-entries.size());
+        entries.forEach(handled -> held.remove(handled.entryId())); // acked now: no lease to keep
+        settle(bus.ack(stream, consumer(), entries), entries.size() + " acked entries");
+        trimNowAndThen(entries.size());
+    }
+
+    /** An entry to acknowledge, with the envelope it held: its audit record is written from it. */
+    record HandledEntry(String entryId, Envelope envelope) {
     }
 
     /** Completes after every settle step issued so far (they go in order on one connection). */

@@ -11,37 +11,51 @@
 -- drop entries still pending.
 -- ARGV[1] dedup window (ms)   ARGV[2] consumer group that must exist ('' for none)
 -- ARGV[3] max length (0 for none)   ARGV[4] audit cap (0: no audit)   ARGV[5..] the entry's field/value pairs
+-- A swarm message (message:<from>:{<to>}) passes KEYS[5], the receiving swarm's senders index
+-- (swarm:{<to>}:senders), then ARGV[5] the sending swarm and ARGV[6] the receivers' group, and its fields
+-- from ARGV[7]: the sender joins the index in the same step as the XADD, so a receiver that reads the
+-- index finds every stream holding a message; and the group exists from the first entry on, so
+-- retention (trim.lua) keeps what the receivers have not received even before they ever ran.
 -- Returns {1, entry id} when stored, {0, first entry id} for a duplicate, {-1, ''} for no group,
 -- {-2, ''} when full.
+local function has_group(name)
+  if redis.call('EXISTS', KEYS[1]) == 0 then
+    return false
+  end
+  for _, group in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+    for i = 1, #group, 2 do
+      if group[i] == 'name' and group[i + 1] == name then
+        return true
+      end
+    end
+  end
+  return false
+end
 local first = redis.call('GET', KEYS[2])
 if first then
   redis.call('HINCRBY', KEYS[4], 'deduplicated', 1)
   return {0, first}
 end
-if ARGV[2] ~= '' then
-  local found = false
-  if redis.call('EXISTS', KEYS[1]) == 1 then
-    for _, group in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
-      for i = 1, #group, 2 do
-        if group[i] == 'name' and group[i + 1] == ARGV[2] then
-          found = true
-        end
-      end
-    end
+if ARGV[2] ~= '' and not has_group(ARGV[2]) then
+  return {-1, ''}
+end
+local fields = 5
+if KEYS[5] then
+  redis.call('SADD', KEYS[5], ARGV[5])
+  if not has_group(ARGV[6]) then
+    redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[6], '0', 'MKSTREAM')
   end
-  if not found then
-    return {-1, ''}
-  end
+  fields = 7
 end
 local max_length = tonumber(ARGV[3])
 if max_length > 0 and redis.call('XLEN', KEYS[1]) >= max_length then
   return {-2, ''}
 end
-local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 5))
+local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, fields))
 redis.call('SET', KEYS[2], id, 'PX', ARGV[1])
 redis.call('HINCRBY', KEYS[4], 'sent', 1)
 if tonumber(ARGV[4]) > 0 then
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'audit_event', 'sent', 'audit_stream', KEYS[1],
-    'audit_entry_id', id, unpack(ARGV, 5))
+    'audit_entry_id', id, unpack(ARGV, fields))
 end
 return {1, id}

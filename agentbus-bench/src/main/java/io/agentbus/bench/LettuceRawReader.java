@@ -1,0 +1,67 @@
+package io.agentbus.bench;
+
+import io.lettuce.core.Consumer;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisException;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.XReadArgs;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The read loop of the {@code lettuce-raw} rigs, agentbus's without its code: on a connection and a
+ * thread of its own, XREADGROUP GROUP {@code group} raw-1 COUNT 100 BLOCK 100 over all its streams,
+ * each entry handled inline, then one ack.lua per stream of the batch.
+ */
+final class LettuceRawReader implements AutoCloseable {
+
+    private static final String CONSUMER = "raw-1";
+
+    private final StatefulRedisConnection<String, String> reads;
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    /** Starts reading {@code streams}, whose group {@code group} exists, handing each entry to {@code handler}. */
+    LettuceRawReader(RedisClient client, LettuceRawScripts scripts, String group, List<String> streams,
+                     java.util.function.Consumer<StreamMessage<String, String>> handler) {
+        this.reads = client.connect();
+        @SuppressWarnings("unchecked")
+        XReadArgs.StreamOffset<String>[] offsets = streams.stream()
+                .map(XReadArgs.StreamOffset::lastConsumed).toArray(XReadArgs.StreamOffset[]::new);
+        this.thread = new Thread(() -> read(scripts, group, offsets, handler), "lettuce-raw-reader-" + group);
+        thread.start();
+    }
+
+    private void read(LettuceRawScripts scripts, String group, XReadArgs.StreamOffset<String>[] offsets,
+                      java.util.function.Consumer<StreamMessage<String, String>> handler) {
+        Consumer<String> consumer = Consumer.from(group, CONSUMER);
+        XReadArgs args = XReadArgs.Builder.count(100).block(100);
+        while (running) {
+            List<StreamMessage<String, String>> batch;
+            try {
+                batch = reads.sync().xreadgroup(consumer, args, offsets);
+            } catch (RedisException e) {
+                if (running) {
+                    throw e;
+                }
+                return;
+            }
+            Map<String, List<StreamMessage<String, String>>> done = new LinkedHashMap<>();
+            for (StreamMessage<String, String> entry : batch) {
+                handler.accept(entry);
+                done.computeIfAbsent(entry.getStream(), stream -> new ArrayList<>()).add(entry);
+            }
+            done.forEach((stream, entries) -> scripts.ack(stream, group, CONSUMER, entries));
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        running = false;
+        thread.join(5_000);
+        reads.close();
+    }
+}

@@ -1,0 +1,110 @@
+package io.agentbus.bench;
+
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * agentbus's send.lua and ack.lua (read from the agentbus-core jar, so the same scripts byte for byte),
+ * loaded on one command connection and called with the keys and arguments agentbus passes, for the
+ * {@code lettuce-raw} rigs. Thread-safe, like the Lettuce connection under it.
+ */
+final class LettuceRawScripts {
+
+    /** agentbus's defaults: BusOptions.DEFAULT_DEDUP_WINDOW, DEFAULT_MAX_INBOX_LENGTH and DEFAULT_AUDIT_CAP. */
+    static final long DEDUP_WINDOW_MS = 600_000;
+    static final long MAX_INBOX_LENGTH = 1_000_000;
+    private static final String AUDIT_CAP = "100000";
+    /** The fields ack.lua audits, in its order (agentbus's EnvelopeCodec.AUDITED_FIELDS). */
+    private static final List<String> AUDITED = List.of("message_id", "from_agent", "to_agent", "message_type",
+            "priority", "conversation_id", "correlation_id");
+
+    private final RedisAsyncCommands<String, String> async;
+    private final String sendSha;
+    private final String ackSha;
+    private final Set<String> auditShards = ConcurrentHashMap.newKeySet();
+
+    LettuceRawScripts(StatefulRedisConnection<String, String> commands) {
+        this.async = commands.async();
+        this.sendSha = commands.sync().scriptLoad(script("send.lua"));
+        this.ackSha = commands.sync().scriptLoad(script("audit_record.lua") + script("ack.lua")); // as agentbus loads it
+    }
+
+    /** One of agentbus's scripts, read from the agentbus-core jar. */
+    static String script(String name) {
+        try (InputStream in = LettuceRawScripts.class.getResourceAsStream("/io/agentbus/redis/" + name)) {
+            if (in == null) {
+                throw new IllegalStateException(name + " not found in agentbus-core");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * send.lua: appends {@code fields} to {@code stream} once per message id; {@code requiredGroup} is
+     * {@code agentbus} for a request, {@code ""} otherwise, {@code maxLength} 0 for a topic.
+     */
+    RedisFuture<List<Object>> send(String stream, String dedupKey, String requiredGroup, long maxLength,
+                                   Map<String, String> fields) {
+        String[] args = new String[4 + 2 * fields.size()];
+        args[0] = Long.toString(DEDUP_WINDOW_MS);
+        args[1] = requiredGroup;
+        args[2] = Long.toString(maxLength);
+        args[3] = AUDIT_CAP;
+        int i = 4;
+        for (Map.Entry<String, String> field : fields.entrySet()) {
+            args[i++] = field.getKey();
+            args[i++] = field.getValue();
+        }
+        return async.evalsha(sendSha, ScriptOutputType.MULTI,
+                new String[] {stream, dedupKey, auditShard(stream), counters(stream)}, args);
+    }
+
+    /**
+     * ack.lua: one multi-id XACK of {@code entries}, their audit records and the acked counter; like
+     * agentbus, it passes each entry's audited fields (read from the entry in hand) after the ids.
+     */
+    RedisFuture<Long> ack(String stream, String group, String consumer, List<StreamMessage<String, String>> entries) {
+        int count = entries.size();
+        String[] args = new String[4 + count + count * AUDITED.size()];
+        args[0] = group;
+        args[1] = consumer;
+        args[2] = AUDIT_CAP;
+        args[3] = Integer.toString(count);
+        int next = 4 + count;
+        for (int i = 0; i < count; i++) {
+            StreamMessage<String, String> entry = entries.get(i);
+            args[4 + i] = entry.getId();
+            for (String field : AUDITED) {
+                args[next++] = entry.getBody().getOrDefault(field, "");
+            }
+        }
+        return async.evalsha(ackSha, ScriptOutputType.INTEGER, new String[] {stream, auditShard(stream), counters(stream)},
+                args);
+    }
+
+    /** The counters hash of the stream's agent or topic ({@code agent:{id}:counters}), as agentbus names it. */
+    private static String counters(String stream) {
+        return stream.substring(0, stream.indexOf('}') + 1) + ":counters";
+    }
+
+    /** The audit shard of a stream's slot; the first use adds it to the shard index, as agentbus does once per process. */
+    private String auditShard(String stream) {
+        String tag = stream.substring(stream.indexOf('{') + 1, stream.indexOf('}'));
+        if (auditShards.add(tag)) {
+            async.sadd("audit:shards", tag);
+        }
+        return "audit:messages:{" + tag + "}";
+    }
+}

@@ -1,0 +1,206 @@
+package io.agentbus.redis;
+
+import io.agentbus.AgentId;
+import io.agentbus.Envelope;
+import io.agentbus.MessageHandler;
+import io.agentbus.Retention;
+import io.agentbus.SendReceipt;
+import io.agentbus.Subscription;
+import io.agentbus.SwarmMessenger;
+import io.lettuce.core.Limit;
+import io.lettuce.core.Range;
+import io.lettuce.core.StreamMessage;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@link SwarmMessenger} on the inbox machinery. A send is {@code send.lua} on
+ * {@code message:<from>:{<to>}} with the receivers' part (the senders index and the group, see
+ * {@link RedisAgentBus.Receivers}), followed by {@code trim.lua} with the history bound, pipelined
+ * behind it. A receiver is one {@link InboxSubscription} of group {@code swarm} that starts with a
+ * stream per known sender and gains one per sender that appears in the index later; the streams of
+ * all receivers of a process share one reader lane, so receiving costs one connection however many
+ * swarms and senders there are.
+ */
+final class RedisSwarmMessenger implements SwarmMessenger {
+
+    private static final Logger log = LoggerFactory.getLogger(RedisSwarmMessenger.class);
+    private static final Executor SENDER_CHECK = CompletableFuture.delayedExecutor(SENDER_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+
+    private final RedisAgentBus bus;
+    private final Retention history;
+    private final Map<String, Receiver> receivers = new ConcurrentHashMap<>();
+
+    RedisSwarmMessenger(RedisAgentBus bus) {
+        this.bus = bus;
+        this.history = Retention.maxLength(bus.options().swarmMessageHistory());
+    }
+
+    @Override
+    public CompletionStage<SendReceipt> send(Envelope message) {
+        bus.checkPayload(message);
+        String from = message.fromAgent().value();
+        String to = message.toAgent().value();
+        String key = KeySchema.swarmMessages(from, to);
+        CompletionStage<SendReceipt> stored = bus.append(key, KeySchema.streamDedup(key, message.messageId()), message,
+                "", 0, new RedisAgentBus.Receivers(KeySchema.swarmSenders(to), from, KeySchema.MESSENGER_GROUP));
+        // Every send, not every TRIM_EVERY as a topic: the history is small, and its bound is the point.
+        CompletionStage<Long> trimmed = bus.trim(key, history).exceptionally(failure -> {
+            log.warn("could not trim {}: {}", key, failure.toString());
+            return 0L;
+        });
+        return stored.thenCombine(trimmed, (receipt, removed) -> receipt);
+    }
+
+    @Override
+    public CompletionStage<SendReceipt> send(String fromSwarm, String toSwarm, String type, String payload) {
+        return send(Envelope.builder().from(fromSwarm).to(toSwarm).type(type).payload(payload).build());
+    }
+
+    @Override
+    public Subscription receive(String toSwarm, MessageHandler handler) {
+        String to = check(toSwarm);
+        Receiver receiver = new Receiver(to);
+        if (receivers.putIfAbsent(to, receiver) != null) {
+            throw new IllegalStateException("this bus already runs a receiver of swarm " + to
+                    + "; close it first, or receive in another process");
+        }
+        try {
+            List<ConsumedStream> streams = senders(to).stream().map(from -> ConsumedStream.swarmMessages(from, to)).toList();
+            receiver.start(bus.subscribe(AgentId.of(to), KeySchema.MESSENGER_GROUP, streams, bus.options().delivery(), handler),
+                    streams);
+            return receiver;
+        } catch (RuntimeException e) {
+            receivers.remove(to, receiver);
+            throw e;
+        }
+    }
+
+    @Override
+    public List<Entry> history(String fromSwarm, String toSwarm, int limit) {
+        String key = KeySchema.swarmMessages(check(fromSwarm), check(toSwarm));
+        List<StreamMessage<String, String>> newestFirst = await(bus.commands().xrevrange(key, Range.create("-", "+"),
+                Limit.from(positive(limit))), "read history of " + key);
+        List<Entry> entries = decode(newestFirst);
+        Collections.reverse(entries);
+        return entries;
+    }
+
+    @Override
+    public List<Entry> historyAfter(String fromSwarm, String toSwarm, String afterEntryId, int limit) {
+        String key = KeySchema.swarmMessages(check(fromSwarm), check(toSwarm));
+        return decode(await(bus.commands().xrange(key, Range.from(Range.Boundary.excluding(afterEntryId),
+                Range.Boundary.unbounded()), Limit.from(positive(limit))), "read history of " + key));
+    }
+
+    @Override
+    public Set<String> senders(String toSwarm) {
+        return new TreeSet<>(await(bus.commands().smembers(KeySchema.swarmSenders(check(toSwarm))),
+                "read senders of " + toSwarm));
+    }
+
+    private List<Entry> decode(List<StreamMessage<String, String>> stored) {
+        List<Entry> entries = new ArrayList<>();
+        for (StreamMessage<String, String> entry : stored) {
+            Map<String, byte[]> body = new LinkedHashMap<>();
+            entry.getBody().forEach((field, value) -> body.put(field, value.getBytes(StandardCharsets.UTF_8)));
+            if (EnvelopeCodec.decode(body, bus.options().maxPayloadBytes()) instanceof EnvelopeCodec.Valid valid) {
+                entries.add(new Entry(entry.getId(), valid.envelope()));
+            } else {
+                log.debug("history entry {} of {} is not a valid envelope; left out", entry.getId(), entry.getStream());
+            }
+        }
+        return entries;
+    }
+
+    /**
+     * A running receiver of one swarm: its subscription, and the senders whose streams it reads. It
+     * looks in the senders index every {@link #SENDER_CHECK_MILLIS} ms until closed.
+     */
+    private final class Receiver implements Subscription {
+
+        private final String to;
+        private final Set<String> known = ConcurrentHashMap.newKeySet();
+        private volatile InboxSubscription subscription;
+        private volatile boolean closed;
+
+        Receiver(String to) {
+            this.to = to;
+        }
+
+        void start(InboxSubscription subscription, List<ConsumedStream> streams) {
+            this.subscription = subscription;
+            streams.forEach(stream -> known.add(stream.key()));
+            SENDER_CHECK.execute(this::findSenders);
+        }
+
+        private void findSenders() {
+            if (closed || subscription.isClosing()) {
+                return; // closed through the bus, or by its own handler
+            }
+            try {
+                for (String from : senders(to)) {
+                    ConsumedStream stream = ConsumedStream.swarmMessages(from, to);
+                    if (!known.contains(stream.key())) {
+                        subscription.addStream(stream);
+                        known.add(stream.key());
+                        log.debug("receiver of swarm {} found sender {}", to, from);
+                    }
+                }
+            } catch (RuntimeException e) {
+                log.warn("receiver of swarm {} could not look for new senders; trying again: {}", to, e.toString());
+            }
+            SENDER_CHECK.execute(this::findSenders);
+        }
+
+        @Override
+        public AgentId agent() {
+            return subscription.agent();
+        }
+
+        @Override
+        public String consumer() {
+            return subscription.consumer();
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+            receivers.remove(to, this);
+            subscription.close();
+        }
+
+        @Override
+        public String toString() {
+            return "SwarmReceiver{" + to + " as " + consumer() + '}';
+        }
+    }
+
+    private <T> T await(CompletionStage<T> stage, String action) {
+        return RedisAgentBus.await(stage, bus.options().commandTimeout().toMillis(), action);
+    }
+
+    private static String check(String swarm) {
+        return AgentId.of(swarm).value(); // a swarm id is a hash tag: the agent id rule
+    }
+
+    private static int positive(int limit) {
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit must be >= 1, was " + limit);
+        }
+        return limit;
+    }
+}
