@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
         description = "Talk to the agents of a multi-agent system over Redis.",
         subcommands = {DemoCommand.class, SendCommand.class, ReceiveCommand.class, InboxCommand.class,
             DlqCommand.class, PublishCommand.class, WatchCommand.class, RequestCommand.class, AuditCommand.class,
-            AgentsCommand.class, SwarmCommand.class, BenchCommand.class})
+            AgentsCommand.class, SwarmCommand.class, StatsCommand.class, ServerCommand.class, BenchCommand.class})
 public final class AgentBusCommand implements Runnable {
 
     @Spec

@@ -10,7 +10,6 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -82,12 +81,12 @@ final class AuditTailCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (AgentBus bus = audit.connect(spec)) {
             List<AuditEntry> records = bus.audit().tail(query, limit);
-            Map<String, String> seen = new HashMap<>();
+            AuditCursor seen = new AuditCursor();
             print(out, records, seen);
             long deadline = followFor == null ? Long.MAX_VALUE : System.nanoTime() + followFor.toNanos();
             while (follow && System.nanoTime() - deadline < 0 && !Thread.currentThread().isInterrupted()) {
                 Thread.sleep(FOLLOW_POLL.toMillis());
-                print(out, bus.audit().after(query, seen, 1_000), seen);
+                print(out, bus.audit().after(query, seen.lastIdByShard(), 1_000), seen);
             }
         }
         return 0;
@@ -118,13 +117,12 @@ final class AuditTailCommand implements Callable<Integer> {
         return query;
     }
 
-    /** Prints records and remembers, per shard stream, the last id printed. */
-    private void print(PrintWriter out, List<AuditEntry> records, Map<String, String> seen) {
+    /** Prints records and moves the cursor past them. */
+    private void print(PrintWriter out, List<AuditEntry> records, AuditCursor seen) {
         for (AuditEntry record : records) {
             out.println(json ? json(record) : line(record));
-            String shard = (record.event().equals("decision") ? "audit:decisions:{" : "audit:messages:{") + record.shard() + "}";
-            seen.merge(shard, record.id(), (a, b) -> a.compareTo(b) >= 0 ? a : b);
         }
+        seen.advance(records);
         out.flush();
     }
 
@@ -146,15 +144,20 @@ final class AuditTailCommand implements Callable<Integer> {
         return line.toString();
     }
 
-    private static String json(AuditEntry record) {
+    /** A record as JSON: id, at, event, shard, then the record's fields. The dashboard's tail shows the same. */
+    static Map<String, Object> asMap(AuditEntry record) {
         Map<String, Object> object = new LinkedHashMap<>();
         object.put("id", record.id());
         object.put("at", record.at().toString());
         object.put("event", record.event());
         object.put("shard", record.shard());
         object.putAll(record.fields());
+        return object;
+    }
+
+    private static String json(AuditEntry record) {
         try {
-            return MAPPER.writeValueAsString(object);
+            return MAPPER.writeValueAsString(asMap(record));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("strings always make JSON", e);
         }

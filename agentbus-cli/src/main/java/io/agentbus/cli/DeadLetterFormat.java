@@ -52,6 +52,11 @@ final class DeadLetterFormat {
      * unless the entry is a valid envelope) and the original {@code fields}, all as text.
      */
     static String json(DeadLetter dead) {
+        return node(dead).toString();
+    }
+
+    /** The object of {@link #json}, for a caller that embeds it in more JSON. */
+    static ObjectNode node(DeadLetter dead) {
         ObjectNode line = MAPPER.createObjectNode();
         line.put("id", dead.id());
         line.put("agent", dead.agent().value());
@@ -69,7 +74,7 @@ final class DeadLetterFormat {
         line.put("from_agent", envelope.map(e -> e.fromAgent().value()).orElse(null));
         ObjectNode fields = line.putObject("fields");
         sortedNames(dead.fields()).forEach(name -> fields.put(name, dead.fields().get(name)));
-        return line.toString();
+        return line;
     }
 
     /** Everything about one dead letter, a field per line, the payload pretty-printed if it is JSON. */

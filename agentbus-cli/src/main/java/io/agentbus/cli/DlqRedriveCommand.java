@@ -84,6 +84,23 @@ final class DlqRedriveCommand implements Callable<Integer> {
     }
 
     private int redriveIds(DeadLetters deadLetters) {
+        Redriven result = redrive(deadLetters, ids);
+        if (!result.missing().isEmpty()) {
+            PrintWriter err = spec.commandLine().getErr();
+            err.println("agentbus: " + deadLetters.agent() + " has no dead letter with entry id or message_id "
+                    + String.join(", ", result.missing()));
+            err.flush();
+        }
+        printRedriven(result.count());
+        return result.missing().isEmpty() ? 0 : NOT_FOUND;
+    }
+
+    /** What a redrive by ids did: how many moved, and the ids that are no dead letter of the agent. */
+    record Redriven(long count, List<String> missing) {
+    }
+
+    /** Redrives the dead letters with these entry ids or message_ids; the dashboard's redrive calls it too. */
+    static Redriven redrive(DeadLetters deadLetters, List<String> ids) {
         // The bus redrives by entry id; a message_id is looked up first, so both kinds of id work.
         List<String> entryIds = new ArrayList<>();
         List<String> missing = new ArrayList<>();
@@ -95,15 +112,7 @@ final class DlqRedriveCommand implements Callable<Integer> {
                 missing.add(id);
             }
         }
-        long redriven = entryIds.isEmpty() ? 0 : deadLetters.redrive(entryIds);
-        if (!missing.isEmpty()) {
-            PrintWriter err = spec.commandLine().getErr();
-            err.println("agentbus: " + deadLetters.agent() + " has no dead letter with entry id or message_id "
-                    + String.join(", ", missing));
-            err.flush();
-        }
-        printRedriven(redriven);
-        return missing.isEmpty() ? 0 : NOT_FOUND;
+        return new Redriven(entryIds.isEmpty() ? 0 : deadLetters.redrive(entryIds), List.copyOf(missing));
     }
 
     private void printRedriven(long redriven) {

@@ -16,7 +16,7 @@ class HelpTest {
     static Stream<Arguments> commandsAndTheirOptions() {
         return Stream.of(
                 Arguments.of("", new String[] {"--redis", "--help", "--version", "demo", "send", "receive", "inbox", "dlq",
-                    "publish", "watch", "request", "audit", "agents", "swarm", "bench"}),
+                    "publish", "watch", "request", "audit", "agents", "swarm", "stats", "server", "bench"}),
                 Arguments.of("bench", new String[] {"SCENARIO", "--quick", "--out", "--redis"}),
                 Arguments.of("demo", new String[] {"--messages", "--redis", "swarm"}),
                 Arguments.of("demo swarm", new String[] {"--redis"}),
@@ -40,6 +40,9 @@ class HelpTest {
                 Arguments.of("swarm recover", new String[] {"ID", "--coordinator", "--ttl", "--redis"}),
                 Arguments.of("publish", new String[] {"CHANNEL", "--type", "--payload", "--from", "--to", "--redis"}),
                 Arguments.of("watch", new String[] {"PATTERN", "--count", "--timeout", "--json", "--redis"}),
+                Arguments.of("stats", new String[] {"--json", "--redis"}),
+                Arguments.of("server", new String[] {"--port", "--bind", "/metrics", "/api/stats", "/api/tail",
+                    "/api/dlq/AGENT/redrive", "--redis"}),
                 Arguments.of("request", new String[] {"--to", "--type", "--payload", "--from", "--timeout", "--json",
                     "--redis"}));
     }
@@ -150,6 +153,22 @@ class HelpTest {
         assertThat(run.out()).contains("Default: 5s.").contains("cli-<8 hex digits>")
                 .containsPattern("(?m)^\\s+3\\s+No reply within --timeout; the request may still be handled\\.$")
                 .containsPattern("(?m)^\\s+4\\s+No responders: AGENT never had a running instance");
+    }
+
+    @Test
+    void serverHelpShowsTheDefaultPortAndBindAndTheExitCodeForAPortInUse() {
+        CliRun run = CliRun.execute("server", "--help");
+
+        assertThat(run.out().replaceAll("\\s+", " ")).contains("Default: " + ServerCommand.DEFAULT_PORT,
+                "Default: " + ServerCommand.DEFAULT_BIND, "inbox_oldest_pending_age_seconds");
+        assertThat(run.out()).containsPattern("(?m)^\\s+" + ServerCommand.CANNOT_LISTEN + "\\s+Cannot listen on --bind:--port");
+    }
+
+    @Test
+    void statsHelpSaysHowLongTheRateSampleTakes() {
+        CliRun run = CliRun.execute("stats", "--help");
+
+        assertThat(run.out().replaceAll("\\s+", " ")).contains("two samples " + StatsCommand.RATE_WINDOW_MS + " ms apart");
     }
 
     @Test

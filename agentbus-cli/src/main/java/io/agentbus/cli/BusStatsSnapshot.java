@@ -1,0 +1,145 @@
+package io.agentbus.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.agentbus.AgentBus;
+import io.agentbus.AgentCard;
+import io.agentbus.AgentId;
+import io.agentbus.InboxStats;
+import io.agentbus.Swarms;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.ToLongFunction;
+import java.util.stream.Collectors;
+
+/**
+ * The figures of a whole bus at one moment, as {@code agentbus stats} prints them and {@code agentbus server}
+ * serves them at {@code /api/stats}: every known agent's inbox and counters (kept in Redis, so they cover every
+ * process), the live agents and the swarms. One instance per sample; two of them give a {@link MessageRate}.
+ */
+record BusStatsSnapshot(Instant at, long nanoTime, List<InboxStats> inboxes, List<AgentCard> live,
+                        List<Swarms.Info> swarms) {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    BusStatsSnapshot {
+        inboxes = List.copyOf(inboxes);
+        live = List.copyOf(live);
+        swarms = List.copyOf(swarms);
+    }
+
+    /** Reads the figures; the inboxes are asked for all at once, so a thousand agents cost one round of replies. */
+    static BusStatsSnapshot take(AgentBus bus) {
+        List<CompletableFuture<InboxStats>> asked = new ArrayList<>();
+        for (AgentId agent : bus.registry().known()) {
+            asked.add(bus.inbox(agent).toCompletableFuture());
+        }
+        List<InboxStats> inboxes = new ArrayList<>();
+        try {
+            for (CompletableFuture<InboxStats> inbox : asked) {
+                inboxes.add(inbox.join());
+            }
+        } catch (CompletionException e) {
+            // The bus's own exception (BusUnavailableException, ...) says what failed; the wrapper does not.
+            throw e.getCause() instanceof RuntimeException cause ? cause : e;
+        }
+        return new BusStatsSnapshot(Instant.now(), System.nanoTime(), inboxes, bus.registry().live(),
+                bus.swarms().list());
+    }
+
+    /** The sum of every agent's counters. */
+    InboxStats.Counters totalCounters() {
+        long sent = 0, deduplicated = 0, acked = 0, retried = 0, deadLettered = 0, expired = 0, redriven = 0;
+        for (InboxStats inbox : inboxes) {
+            InboxStats.Counters c = inbox.counters();
+            sent += c.sent();
+            deduplicated += c.deduplicated();
+            acked += c.acked();
+            retried += c.retried();
+            deadLettered += c.deadLettered();
+            expired += c.expired();
+            redriven += c.redriven();
+        }
+        return new InboxStats.Counters(sent, deduplicated, acked, retried, deadLettered, expired, redriven);
+    }
+
+    /** A figure summed over every agent, such as {@code sum(InboxStats::pending)}. */
+    long sum(ToLongFunction<InboxStats> figure) {
+        return inboxes.stream().mapToLong(figure).sum();
+    }
+
+    Set<AgentId> liveIds() {
+        return live.stream().map(AgentCard::id).collect(Collectors.toSet());
+    }
+
+    /**
+     * The JSON of {@code /api/stats} and {@code agentbus stats --json}: {@code at}, {@code rate}, {@code totals},
+     * {@code agents} (one object per known agent, sorted by id), {@code live} (cards) and {@code swarms}.
+     */
+    ObjectNode toJson(MessageRate rate) {
+        ObjectNode json = MAPPER.createObjectNode();
+        json.put("at", at.toString());
+        ObjectNode rateJson = json.putObject("rate");
+        rateJson.put("sent_per_second", rate.sentPerSecond());
+        rateJson.put("acked_per_second", rate.ackedPerSecond());
+        rateJson.put("window_ms", rate.window().toMillis());
+        ObjectNode totals = json.putObject("totals");
+        totals.put("agents", inboxes.size());
+        totals.put("live_agents", live.size());
+        totals.put("length", sum(InboxStats::length));
+        totals.put("pending", sum(InboxStats::pending));
+        totals.put("dead_letters", sum(InboxStats::deadLetters));
+        totals.put("delayed", sum(InboxStats::delayed));
+        putCounters(totals, totalCounters());
+        Set<AgentId> liveIds = liveIds();
+        ArrayNode agents = json.putArray("agents");
+        for (InboxStats inbox : inboxes) {
+            ObjectNode agent = agents.addObject();
+            agent.put("agent", inbox.agent().value());
+            agent.put("live", liveIds.contains(inbox.agent()));
+            agent.put("length", inbox.length());
+            agent.put("pending", inbox.pending());
+            inbox.oldestPendingAge().ifPresentOrElse(age -> agent.put("oldest_pending_age_ms", age.toMillis()),
+                    () -> agent.putNull("oldest_pending_age_ms"));
+            agent.put("dead_letters", inbox.deadLetters());
+            agent.put("delayed", inbox.delayed());
+            agent.put("consumers", inbox.consumers().size());
+            putCounters(agent.putObject("counters"), inbox.counters());
+        }
+        ArrayNode cards = json.putArray("live");
+        for (AgentCard card : live) {
+            ObjectNode object = cards.addObject();
+            object.put("id", card.id().value());
+            object.put("role", card.role());
+            object.put("version", card.version());
+            ArrayNode capabilities = object.putArray("capabilities");
+            new TreeSet<>(card.capabilities()).forEach(capabilities::add);
+        }
+        ArrayNode swarmList = json.putArray("swarms");
+        for (Swarms.Info swarm : swarms) {
+            ObjectNode object = swarmList.addObject();
+            object.put("swarm", swarm.swarm());
+            object.put("coordinator", swarm.coordinator().orElse(null));
+            object.put("interrupted", swarm.interrupted());
+            object.put("version", swarm.state().map(Swarms.State::version).orElse(0L));
+            object.put("last_checkpoint", swarm.lastCheckpoint().map(Swarms.Checkpoint::label).orElse(null));
+        }
+        return json;
+    }
+
+    private static void putCounters(ObjectNode json, InboxStats.Counters counters) {
+        json.put("sent", counters.sent());
+        json.put("deduplicated", counters.deduplicated());
+        json.put("acked", counters.acked());
+        json.put("retried", counters.retried());
+        json.put("dead_lettered", counters.deadLettered());
+        json.put("expired", counters.expired());
+        json.put("redriven", counters.redriven());
+    }
+}
