@@ -13,6 +13,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -38,8 +40,11 @@ final class PendingRequests {
                 }
             }));
 
-    PendingRequests(BusListener listener) {
+    private final ScheduledExecutorService timer;
+
+    PendingRequests(BusListener listener, ScheduledExecutorService timer) {
         this.listener = listener;
+        this.timer = timer;
     }
 
     /** Registers the request, sends it with {@code send}, and times it out after {@code timeout}. */
@@ -50,12 +55,13 @@ final class PendingRequests {
         if (waiting.putIfAbsent(correlationId, reply) != null) {
             throw new IllegalStateException("request " + correlationId + " is already waiting for its reply");
         }
-        CompletableFuture.delayedExecutor(timeout.toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
+        ScheduledFuture<?> expiry = timer.schedule(() -> {
             if (waiting.remove(correlationId, reply)) {
                 timedOut.add(correlationId);
                 reply.completeExceptionally(new RequestTimeoutException(request.messageId(), request.toAgent(), timeout));
             }
-        });
+        }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+        reply.whenComplete((answered, failure) -> expiry.cancel(false));
         CompletionStage<?> sent;
         try {
             sent = send.get();

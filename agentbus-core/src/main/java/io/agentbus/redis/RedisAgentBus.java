@@ -79,6 +79,8 @@ import java.util.function.Supplier;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
@@ -133,6 +135,12 @@ final class RedisAgentBus implements AgentBus {
     private final AutoCloseable owned;
     private final String consumerPrefix;
     private final ExecutorService handlerPool;
+    /**
+     * The bus's one timer thread: ack flushes, request timeouts, deferred swarm events, sender checks.
+     * Not CompletableFuture.delayedExecutor: on 2 CPUs its default pool starts a new thread per task.
+     * Its tasks are short and never wait for Redis.
+     */
+    private final ScheduledThreadPoolExecutor timer;
     /** Reader lanes by consumer group: one XREADGROUP call names one group and one consumer. */
     private final Map<String, List<InboxReader>> readersByGroup = new HashMap<>();
     private final List<InboxSubscription> subscriptions = new ArrayList<>();
@@ -169,7 +177,9 @@ final class RedisAgentBus implements AgentBus {
         this.consumerPrefix = hostName() + "-" + ProcessHandle.current().pid() + "-"
                 + HexFormat.of().toHexDigits((short) ThreadLocalRandom.current().nextInt());
         this.handlerPool = Executors.newFixedThreadPool(options.handlerThreads(), daemonThreads("agentbus-handler-"));
-        this.requests = new PendingRequests(options.listener());
+        this.timer = new ScheduledThreadPoolExecutor(1, daemonThreads("agentbus-timer-"));
+        timer.setRemoveOnCancelPolicy(true); // a request's timeout is cancelled when its reply comes
+        this.requests = new PendingRequests(options.listener(), timer);
         this.audit = new RedisAuditTrail(this);
         this.registry = new RedisRegistry(this);
         this.breakers = new CircuitBreakers(options.breakerThreshold(), options.breakerCoolDown());
@@ -724,6 +734,7 @@ final class RedisAgentBus implements AgentBus {
         open.forEach(InboxSubscription::awaitClosed);
         lanes.forEach(InboxReader::close);
         handlerPool.shutdownNow();
+        timer.shutdownNow();
         requests.close();
         broadcasts.close();
         watch.close();
@@ -764,6 +775,11 @@ final class RedisAgentBus implements AgentBus {
 
     RedisAsyncCommands<String, String> commands() {
         return commands;
+    }
+
+    /** The bus's timer thread, for short tasks that never wait for Redis. */
+    ScheduledExecutorService timer() {
+        return timer;
     }
 
     ExecutorService handlerPool() {

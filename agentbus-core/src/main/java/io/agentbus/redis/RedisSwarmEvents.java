@@ -14,7 +14,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -115,8 +114,7 @@ final class RedisSwarmEvents implements SwarmEvents {
     private void scheduleDrain() {
         if (!drainScheduled) {
             drainScheduled = true;
-            Executor later = CompletableFuture.delayedExecutor(DRAIN_EVERY_MILLIS, TimeUnit.MILLISECONDS);
-            later.execute(this::drain);
+            bus.timer().schedule(this::drain, DRAIN_EVERY_MILLIS, TimeUnit.MILLISECONDS);
         }
     }
 

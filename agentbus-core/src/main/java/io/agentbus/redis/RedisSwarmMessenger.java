@@ -18,10 +18,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,7 +36,6 @@ import org.slf4j.LoggerFactory;
 final class RedisSwarmMessenger implements SwarmMessenger {
 
     private static final Logger log = LoggerFactory.getLogger(RedisSwarmMessenger.class);
-    private static final Executor SENDER_CHECK = CompletableFuture.delayedExecutor(SENDER_CHECK_MILLIS, TimeUnit.MILLISECONDS);
 
     private final RedisAgentBus bus;
     private final Retention history;
@@ -144,7 +141,11 @@ final class RedisSwarmMessenger implements SwarmMessenger {
         void start(InboxSubscription subscription, List<ConsumedStream> streams) {
             this.subscription = subscription;
             streams.forEach(stream -> known.add(stream.key()));
-            SENDER_CHECK.execute(this::findSenders);
+            checkSendersLater();
+        }
+
+        private void checkSendersLater() {
+            bus.timer().schedule(this::findSenders, SENDER_CHECK_MILLIS, TimeUnit.MILLISECONDS);
         }
 
         /** Reads the senders index without blocking; only a new sender's stream costs a blocking step (its consumer). */
@@ -152,7 +153,7 @@ final class RedisSwarmMessenger implements SwarmMessenger {
             if (closed || subscription.isClosing()) {
                 return; // closed through the bus, or by its own handler
             }
-            // Async: off Redis's I/O thread, since adding a stream waits for Redis.
+            // On the handler pool: off Redis's I/O thread and the timer, since adding a stream waits for Redis.
             bus.commands().smembers(KeySchema.swarmSenders(to)).whenCompleteAsync((senders, failure) -> {
                 try {
                     if (failure != null) {
@@ -171,9 +172,9 @@ final class RedisSwarmMessenger implements SwarmMessenger {
                 } catch (RuntimeException e) {
                     log.warn("receiver of swarm {} could not add a new sender; trying again: {}", to, e.toString());
                 } finally {
-                    SENDER_CHECK.execute(this::findSenders);
+                    checkSendersLater();
                 }
-            });
+            }, bus.handlerPool());
         }
 
         @Override

@@ -12,7 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -42,7 +42,6 @@ final class StreamFeed {
 
     static final int ACK_BATCH = 100;
     private static final long ACK_DELAY_MILLIS = 5;
-    private static final Executor ACK_TIMER = CompletableFuture.delayedExecutor(ACK_DELAY_MILLIS, TimeUnit.MILLISECONDS);
     private static final Logger log = LoggerFactory.getLogger(StreamFeed.class);
 
     private final RedisAgentBus bus;
@@ -198,10 +197,15 @@ final class StreamFeed {
         if (toAckCount.incrementAndGet() >= ACK_BATCH) {
             flushAcks();
         } else if (flushScheduled.compareAndSet(false, true)) {
-            ACK_TIMER.execute(() -> {
+            try {
+                bus.timer().schedule(() -> {
+                    flushScheduled.set(false);
+                    flushAcks();
+                }, ACK_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException closing) {
                 flushScheduled.set(false);
-                flushAcks();
-            });
+                flushAcks(); // the bus is closing: no timer to wait for
+            }
         }
     }
 
