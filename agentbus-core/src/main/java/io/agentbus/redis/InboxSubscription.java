@@ -394,8 +394,13 @@ final class InboxSubscription implements Subscription {
     }
 
     private void checkIdle() {
-        if (closing.get() && inFlight.get() == 0 && !draining.get() && idle.complete(null)) {
-            stopMaintenance();
+        if (closing.get() && inFlight.get() == 0 && !draining.get()) {
+            // An ack queued by ackWhen work that ended after the last drain goes out now, not on a
+            // timer the closing bus may no longer run.
+            feeds.forEach(StreamFeed::flushAcks);
+            if (idle.complete(null)) {
+                stopMaintenance();
+            }
         }
     }
 
