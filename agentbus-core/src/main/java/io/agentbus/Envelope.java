@@ -279,7 +279,7 @@ public record Envelope(
          * one, as the W3C rules say; this builder refuses it, since it is a bug of the caller.
          */
         public Builder traceContext(String traceparent, String tracestate) {
-            if (!TRACEPARENT_FORMAT.matcher(traceparent).matches()) {
+            if (traceparent == null || !TRACEPARENT_FORMAT.matcher(traceparent).matches()) {
                 throw new InvalidEnvelopeException(TRACEPARENT, traceparent,
                         "must be a W3C traceparent such as 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
             }

@@ -24,6 +24,23 @@ class EnvelopeTest {
     }
 
     @Test
+    void traceContextIsCarriedAsTheW3cFieldsAndAMalformedOneIsRefusedNamingTheField() {
+        String traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+        Envelope traced = envelope().traceContext(traceparent, "vendor=1").build();
+
+        assertThat(traced.traceparent()).contains(traceparent);
+        assertThat(traced.tracestate()).contains("vendor=1");
+        assertThat(traced.extensions()).containsEntry("traceparent", traceparent).containsEntry("tracestate", "vendor=1");
+        assertThat(envelope().build().traceparent()).isEmpty();
+        for (String malformed : new String[] {null, "", "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01", "00-4bf92f3577b34da6a3ce929d0e0e4736-01"}) {
+            assertThatThrownBy(() -> envelope().traceContext(malformed, null))
+                    .isInstanceOf(InvalidEnvelopeException.class).hasMessageStartingWith("traceparent");
+        }
+    }
+
+    @Test
     void priorityNamesMapOntoOneToNine() {
         assertThat(Priority.parse("low")).isEqualTo(3);
         assertThat(Priority.parse("NORMAL")).isEqualTo(5);
