@@ -1,12 +1,10 @@
 package io.agentbus.cli;
 
 import io.agentbus.AgentBus;
-import io.agentbus.BusOptions;
 import io.agentbus.Swarms;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -21,24 +19,10 @@ import picocli.CommandLine.Spec;
         description = {"Swarms: their state version, coordinator and last checkpoint; recover an interrupted one"
                 + " (its coordinator stopped heartbeating) from its last checkpoint."},
         subcommands = {SwarmCommand.ListSwarms.class, SwarmCommand.Show.class, SwarmCommand.Recover.class})
-final class SwarmCommand implements Runnable {
+final class SwarmCommand extends CommandGroup {
 
     static final String DEFAULT_COORDINATOR_TTL = "30s";
 
-    @ParentCommand
-    private AgentBusCommand agentbus;
-
-    @Spec
-    private CommandSpec spec;
-
-    @Override
-    public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand");
-    }
-
-    AgentBus connect(CommandSpec subcommand) {
-        return agentbus.connect(BusOptions.defaults(), subcommand.commandLine().getErr());
-    }
 
     static String line(Swarms.Info info) {
         return info.swarm() + " " + (info.interrupted() ? "interrupted" : "active coordinator=" + info.coordinator().orElse("?"))
