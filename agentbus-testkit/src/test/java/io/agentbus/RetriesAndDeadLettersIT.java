@@ -202,13 +202,10 @@ class RetriesAndDeadLettersIT {
         AgentId worker = freshAgent("worker");
         String inbox = inbox(worker);
         try (AgentBus bus = AgentBus.connect(redis.uri(), quickRetries(3))) {
-            raw.xgroupCreate(XReadArgs.StreamOffset.from(inbox, "0"), "agentbus",
-                    io.lettuce.core.XGroupCreateArgs.Builder.mkstream());
+            createGroup(inbox);
             Envelope task = task(worker);
             bus.sync().send(task);
-            // A consumer that reads the message and dies before acknowledging it.
-            List<StreamMessage<String, String>> stolen = raw.xreadgroup(Consumer.from("agentbus", "ghost"),
-                    XReadArgs.Builder.count(1), XReadArgs.StreamOffset.lastConsumed(inbox));
+            List<StreamMessage<String, String>> stolen = readAsGhost(inbox);
             long ghostReadAt = System.nanoTime();
             assertThat(stolen).hasSize(1);
 
@@ -230,12 +227,10 @@ class RetriesAndDeadLettersIT {
         AgentId worker = freshAgent("worker");
         String inbox = inbox(worker);
         try (AgentBus bus = AgentBus.connect(redis.uri(), quickRetries(3))) {
-            raw.xgroupCreate(XReadArgs.StreamOffset.from(inbox, "0"), "agentbus",
-                    io.lettuce.core.XGroupCreateArgs.Builder.mkstream());
+            createGroup(inbox);
             Envelope task = task(worker);
             String entryId = bus.sync().send(task).entryId();
-            raw.xreadgroup(Consumer.from("agentbus", "ghost"), XReadArgs.Builder.count(1),
-                    XReadArgs.StreamOffset.lastConsumed(inbox));
+            readAsGhost(inbox);
             // Three crashed consumers before this one: the PEL counts three deliveries.
             raw.xclaim(inbox, Consumer.from("agentbus", "ghost"), XClaimArgs.Builder.minIdleTime(0).retryCount(3), entryId);
 
@@ -257,11 +252,9 @@ class RetriesAndDeadLettersIT {
         AgentId worker = freshAgent("worker");
         String inbox = inbox(worker);
         try (AgentBus bus = AgentBus.connect(redis.uri(), quickRetries(3))) {
-            raw.xgroupCreate(XReadArgs.StreamOffset.from(inbox, "0"), "agentbus",
-                    io.lettuce.core.XGroupCreateArgs.Builder.mkstream());
+            createGroup(inbox);
             String deleted = bus.sync().send(task(worker)).entryId();
-            raw.xreadgroup(Consumer.from("agentbus", "ghost"), XReadArgs.Builder.count(1),
-                    XReadArgs.StreamOffset.lastConsumed(inbox));
+            readAsGhost(inbox);
             assertThat(raw.xdel(inbox, deleted)).isEqualTo(1);
             assertThat(bus.sync().inbox(worker).pending()).isEqualTo(1);
 
@@ -345,6 +338,18 @@ class RetriesAndDeadLettersIT {
             assertThat(second.messageId()).isEqualTo(task.messageId());
             assertThat(bus.sync().inbox(worker).length()).isEqualTo(1);
         }
+    }
+
+    /** Creates the inbox's group from outside the bus, as a consumer in another language would. */
+    private static void createGroup(String inbox) {
+        raw.xgroupCreate(XReadArgs.StreamOffset.from(inbox, "0"), "agentbus",
+                io.lettuce.core.XGroupCreateArgs.Builder.mkstream());
+    }
+
+    /** A consumer "ghost" reads the next entry and dies before acknowledging it: the entry stays pending. */
+    private static List<StreamMessage<String, String>> readAsGhost(String inbox) {
+        return raw.xreadgroup(Consumer.from("agentbus", "ghost"), XReadArgs.Builder.count(1),
+                XReadArgs.StreamOffset.lastConsumed(inbox));
     }
 
     private static BusOptions quickRetries(int maxAttempts) {
