@@ -42,7 +42,7 @@ final class InboxInspection {
         CompletableFuture<List<String>> time = redis.time().toCompletableFuture();
         CompletableFuture<Long> deadLetters = redis.xlen(KeySchema.deadLetters(agent)).toCompletableFuture();
         CompletableFuture<Long> delayed = redis.zcard(KeySchema.delayed(agent)).toCompletableFuture();
-        CompletableFuture<Map<String, String>> counters = redis.hgetall(KeySchema.counters(KeySchema.delayed(agent)))
+        CompletableFuture<Map<String, String>> counters = redis.hgetall(KeySchema.counters(agent))
                 .toCompletableFuture();
         all.addAll(List.of(time, deadLetters, delayed, counters));
         return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenApply(done -> {

@@ -80,6 +80,10 @@ final class KeySchema {
         return key.substring(0, key.indexOf('}') + 1) + ":counters";
     }
 
+    static String counters(AgentId agent) {
+        return "agent:{" + agent.value() + "}:counters";
+    }
+
     /** The hash tag of a key: what stands between its first '{' and the next '}'. */
     static String hashTag(String key) {
         int open = key.indexOf('{');

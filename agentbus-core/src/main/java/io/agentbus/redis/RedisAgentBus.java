@@ -328,7 +328,7 @@ final class RedisAgentBus implements AgentBus {
         }
         CompletionStage<List<Object>> scheduled = SCHEDULE.run(commands, ScriptOutputType.MULTI,
                 new String[] {KeySchema.delayed(envelope.toAgent()), KeySchema.dedup(envelope.toAgent(), envelope.messageId()),
-                    KeySchema.counters(KeySchema.delayed(envelope.toAgent()))},
+                    KeySchema.counters(envelope.toAgent())},
                 Long.toString(options.dedupWindow().toMillis()), Long.toString(deliverAt.toEpochMilli()), fields);
         return RedisErrors.mapped(scheduled.thenApply(reply -> {
                     boolean duplicate = (Long) reply.get(0) == 0;
