@@ -36,7 +36,7 @@ public interface AgentBus extends AutoCloseable {
      * @throws IllegalArgumentException if the URI cannot be parsed
      */
     static AgentBus connect(String uri, BusOptions options) {
-        return RedisBackend.connect(uri, options, () -> { });
+        return RedisBackend.connect(uri, options, () -> {});
     }
 
     /** Starts a private Redis ({@link LocalRedis}) and connects to it; see {@link #embedded(BusOptions)}. */
@@ -117,7 +117,8 @@ public interface AgentBus extends AutoCloseable {
      * a decision in the audit trail. Completes with the first real reply, or fails with the last
      * level's {@link RequestTimeoutException}.
      */
-    CompletionStage<Envelope> escalate(Envelope request, java.util.List<AgentId> chain, java.time.Duration deadlinePerLevel);
+    CompletionStage<Envelope> escalate(
+            Envelope request, java.util.List<AgentId> chain, java.time.Duration deadlinePerLevel);
 
     /** Starts an instance of {@code agent} that answers each message with what {@code handler} returns. */
     Subscription serve(AgentId agent, RequestHandler handler);

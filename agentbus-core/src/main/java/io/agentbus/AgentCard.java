@@ -15,8 +15,13 @@ import java.util.regex.Pattern;
  * @param description  free text
  * @param metadata     anything else, as text
  */
-public record AgentCard(AgentId id, String role, Set<String> capabilities, String version, String description,
-                        Map<String, String> metadata) {
+public record AgentCard(
+        AgentId id,
+        String role,
+        Set<String> capabilities,
+        String version,
+        String description,
+        Map<String, String> metadata) {
 
     private static final Pattern CAPABILITY = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
 
@@ -29,7 +34,9 @@ public record AgentCard(AgentId id, String role, Set<String> capabilities, Strin
         metadata = Map.copyOf(metadata);
         for (String capability : capabilities) {
             if (!CAPABILITY.matcher(capability).matches()) {
-                throw new InvalidEnvelopeException("capability", capability,
+                throw new InvalidEnvelopeException(
+                        "capability",
+                        capability,
                         "must be 1-128 characters of letters, digits, '_', '.', '-', starting with a letter or digit");
             }
         }

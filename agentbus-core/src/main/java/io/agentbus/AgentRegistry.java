@@ -15,8 +15,7 @@ import java.util.function.Consumer;
 public interface AgentRegistry {
 
     /** A change of presence, as {@link #watch} reports it. */
-    record PresenceEvent(AgentId agent, boolean joined) {
-    }
+    record PresenceEvent(AgentId agent, boolean joined) {}
 
     /** Publishes (or replaces) the card of {@code card.id()}, and indexes its capabilities. */
     void publish(AgentCard card);

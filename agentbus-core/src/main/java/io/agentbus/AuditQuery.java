@@ -7,8 +7,12 @@ import java.util.Optional;
  * Which audit records to read: all, or those of one agent, one conversation, one correlation id or
  * one message type, since a time. Absent criteria match everything.
  */
-public record AuditQuery(Optional<AgentId> agent, Optional<String> conversationId, Optional<String> correlationId,
-                         Optional<String> messageType, Optional<Instant> since) {
+public record AuditQuery(
+        Optional<AgentId> agent,
+        Optional<String> conversationId,
+        Optional<String> correlationId,
+        Optional<String> messageType,
+        Optional<Instant> since) {
 
     public static AuditQuery all() {
         return new AuditQuery(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
@@ -36,10 +40,16 @@ public record AuditQuery(Optional<AgentId> agent, Optional<String> conversationI
 
     /** Whether {@code entry} meets the content criteria (the agent is chosen by the shards read). */
     public boolean matches(AuditEntry entry) {
-        return conversationId.map(id -> id.equals(entry.fields().get("conversation_id"))).orElse(true)
-                && correlationId.map(id -> id.equals(entry.fields().get("correlation_id"))
-                        || id.equals(entry.fields().get("message_id"))).orElse(true)
-                && messageType.map(type -> type.equals(entry.fields().get("message_type"))).orElse(true)
+        return conversationId
+                        .map(id -> id.equals(entry.fields().get("conversation_id")))
+                        .orElse(true)
+                && correlationId
+                        .map(id -> id.equals(entry.fields().get("correlation_id"))
+                                || id.equals(entry.fields().get("message_id")))
+                        .orElse(true)
+                && messageType
+                        .map(type -> type.equals(entry.fields().get("message_type")))
+                        .orElse(true)
                 && since.map(time -> !entry.at().isBefore(time)).orElse(true);
     }
 }

@@ -9,5 +9,4 @@ package io.agentbus;
  * @param gaps       broadcasts this bus's listenings missed, by the publishers' sequence numbers
  * @param malformed  received broadcasts that were not valid envelopes (logged, skipped)
  */
-public record BroadcastStats(long published, long unheard, long received, long gaps, long malformed) {
-}
+public record BroadcastStats(long published, long unheard, long received, long gaps, long malformed) {}

@@ -7,24 +7,20 @@ package io.agentbus;
 public interface BusListener {
 
     /** The connection to Redis was lost, attempted again, or restored. */
-    default void connectionStateChanged(ConnectionState state) {
-    }
+    default void connectionStateChanged(ConnectionState state) {}
 
     /**
      * A reply arrived after its request timed out (or for a request this bus never made while
      * running); it was acknowledged and not handed to a handler.
      */
-    default void lateReply(Envelope reply) {
-    }
+    default void lateReply(Envelope reply) {}
 
     /**
      * A message expired before it was handled: moved to dead letters ({@code deadLettered}) or
      * dropped, per {@link DeliveryOptions#onExpiry()}.
      */
-    default void expired(Envelope message, boolean deadLettered) {
-    }
+    default void expired(Envelope message, boolean deadLettered) {}
 
     /** A listener that ignores everything. */
-    BusListener NONE = new BusListener() {
-    };
+    BusListener NONE = new BusListener() {};
 }

@@ -383,7 +383,8 @@ public final class BusOptions {
                 + ", reconnectDelay=" + reconnectMinDelay + ".." + reconnectMaxDelay
                 + ", maxInboxLength=" + maxInboxLength + ", inboxRetention=" + inboxRetention
                 + ", auditCap=" + auditCap + ", presence=" + presenceHeartbeat + "/" + presenceTtl
-                + ", requireLiveRecipient=" + requireLiveRecipient + ", breaker=" + breakerThreshold + "/" + breakerCoolDown
+                + ", requireLiveRecipient=" + requireLiveRecipient + ", breaker=" + breakerThreshold + "/"
+                + breakerCoolDown
                 + ", swarmEventRate=" + swarmEventRate + ", swarmMessageHistory=" + swarmMessageHistory + '}';
     }
 
@@ -420,8 +421,7 @@ public final class BusOptions {
         private int swarmEventRate = DEFAULT_SWARM_EVENT_RATE;
         private int swarmMessageHistory = DEFAULT_SWARM_MESSAGE_HISTORY;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         public Builder connectTimeout(Duration connectTimeout) {
             this.connectTimeout = positive("connectTimeout", connectTimeout);
@@ -551,7 +551,8 @@ public final class BusOptions {
             positive("presenceHeartbeat", heartbeat);
             positive("presenceTtl", ttl);
             if (ttl.compareTo(heartbeat.multipliedBy(2)) < 0) {
-                throw new IllegalArgumentException("presenceTtl " + ttl + " must be at least two heartbeats (" + heartbeat + ")");
+                throw new IllegalArgumentException(
+                        "presenceTtl " + ttl + " must be at least two heartbeats (" + heartbeat + ")");
             }
             this.presenceHeartbeat = heartbeat;
             this.presenceTtl = ttl;

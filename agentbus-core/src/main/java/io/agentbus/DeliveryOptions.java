@@ -51,8 +51,12 @@ public final class DeliveryOptions {
     }
 
     public Builder mutate() {
-        return new Builder().visibilityTimeout(visibilityTimeout).maxAttempts(maxAttempts).backoff(backoff)
-                .maxLeaseExtension(maxLeaseExtension).onExpiry(onExpiry);
+        return new Builder()
+                .visibilityTimeout(visibilityTimeout)
+                .maxAttempts(maxAttempts)
+                .backoff(backoff)
+                .maxLeaseExtension(maxLeaseExtension)
+                .onExpiry(onExpiry);
     }
 
     /**
@@ -93,8 +97,8 @@ public final class DeliveryOptions {
 
     @Override
     public String toString() {
-        return "DeliveryOptions{visibilityTimeout=" + visibilityTimeout + ", maxAttempts=" + maxAttempts
-                + ", backoff=" + backoff + ", maxLeaseExtension=" + maxLeaseExtension + ", onExpiry=" + onExpiry + '}';
+        return "DeliveryOptions{visibilityTimeout=" + visibilityTimeout + ", maxAttempts=" + maxAttempts + ", backoff="
+                + backoff + ", maxLeaseExtension=" + maxLeaseExtension + ", onExpiry=" + onExpiry + '}';
     }
 
     /** Builds {@link DeliveryOptions}. */
@@ -105,8 +109,7 @@ public final class DeliveryOptions {
         private Duration maxLeaseExtension = DEFAULT_MAX_LEASE_EXTENSION;
         private OnExpiry onExpiry = OnExpiry.DEAD_LETTER;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         public Builder visibilityTimeout(Duration visibilityTimeout) {
             Objects.requireNonNull(visibilityTimeout, "visibilityTimeout");

@@ -65,13 +65,15 @@ public record Durability(Mode mode, int replicas, Duration waitTimeout) {
                         // fall through to the error below
                     }
                 }
-                throw new IllegalArgumentException("durability must be memory, aof-everysec, aof-always or wait:N,"
-                        + " was '" + text + "'");
+                throw new IllegalArgumentException(
+                        "durability must be memory, aof-everysec, aof-always or wait:N," + " was '" + text + "'");
         }
     }
 
     @Override
     public String toString() {
-        return mode == Mode.WAIT ? "wait:" + replicas : mode.name().toLowerCase(Locale.ROOT).replace('_', '-');
+        return mode == Mode.WAIT
+                ? "wait:" + replicas
+                : mode.name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 }

@@ -51,8 +51,18 @@ public record Envelope(
 
     /** Wire names this version defines; an extension may not use them. */
     public static final Set<String> FIELD_NAMES = Set.of(
-            "v", "message_id", "from_agent", "to_agent", "message_type", "payload", "timestamp",
-            "priority", "reply_to", "correlation_id", "conversation_id", "expires_at");
+            "v",
+            "message_id",
+            "from_agent",
+            "to_agent",
+            "message_type",
+            "payload",
+            "timestamp",
+            "priority",
+            "reply_to",
+            "correlation_id",
+            "conversation_id",
+            "expires_at");
 
     private static final Pattern MESSAGE_TYPE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
     private static final String MESSAGE_TYPE_RULE =
@@ -60,10 +70,11 @@ public record Envelope(
     private static final int MAX_EXTENSION_NAME = 64;
     /** The W3C trace context fields (https://www.w3.org/TR/trace-context/). */
     public static final String TRACEPARENT = "traceparent";
+
     public static final String TRACESTATE = "tracestate";
     /** version-trace_id-parent_id-flags, lowercase hex; an all-zero trace or parent id is invalid. */
-    private static final Pattern TRACEPARENT_FORMAT = Pattern.compile(
-            "[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}");
+    private static final Pattern TRACEPARENT_FORMAT =
+            Pattern.compile("[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}");
 
     public Envelope {
         if (v != PROTOCOL_VERSION) {
@@ -154,8 +165,7 @@ public record Envelope(
         private Duration ttl;
         private final Map<String, String> extensions = new LinkedHashMap<>();
 
-        private Builder() {
-        }
+        private Builder() {}
 
         private Builder(Envelope envelope) {
             messageId = envelope.messageId;
@@ -280,7 +290,9 @@ public record Envelope(
          */
         public Builder traceContext(String traceparent, String tracestate) {
             if (traceparent == null || !TRACEPARENT_FORMAT.matcher(traceparent).matches()) {
-                throw new InvalidEnvelopeException(TRACEPARENT, traceparent,
+                throw new InvalidEnvelopeException(
+                        TRACEPARENT,
+                        traceparent,
                         "must be a W3C traceparent such as 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
             }
             extensions.put(TRACEPARENT, traceparent);

@@ -39,8 +39,7 @@ public record InboxStats(
      * @param pending entries delivered to it and not acknowledged
      * @param idle    time since it last read or acknowledged
      */
-    public record ConsumerStats(String name, long pending, Duration idle) {
-    }
+    public record ConsumerStats(String name, long pending, Duration idle) {}
 
     /**
      * Totals kept in Redis ({@code agent:{id}:counters}) by the scripts that do each step, so they
@@ -55,7 +54,6 @@ public record InboxStats(
      * @param expired       messages moved to dead letters because they expired
      * @param redriven      dead letters moved back into the inbox
      */
-    public record Counters(long sent, long deduplicated, long acked, long retried, long deadLettered, long expired,
-                           long redriven) {
-    }
+    public record Counters(
+            long sent, long deduplicated, long acked, long retried, long deadLettered, long expired, long redriven) {}
 }

@@ -13,8 +13,7 @@ final class JsonPayload {
     static final ObjectMapper MAPPER = new ObjectMapper();
     private static final String RULE = "must be a JSON object";
 
-    private JsonPayload() {
-    }
+    private JsonPayload() {}
 
     static void checkObject(String json) {
         if (json == null) {

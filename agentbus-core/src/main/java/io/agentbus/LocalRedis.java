@@ -54,8 +54,8 @@ public final class LocalRedis implements AutoCloseable {
     private static final Set<LocalRedis> RUNNING = ConcurrentHashMap.newKeySet();
 
     static {
-        Runtime.getRuntime().addShutdownHook(new Thread(
-                () -> RUNNING.forEach(LocalRedis::kill), "agentbus-local-redis-reaper"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(() -> RUNNING.forEach(LocalRedis::kill), "agentbus-local-redis-reaper"));
     }
 
     private final Path executable;
@@ -180,8 +180,10 @@ public final class LocalRedis implements AutoCloseable {
                 // A port chosen free can be taken by someone else before redis-server binds it.
                 if (!choosePort || attempt == PORT_ATTEMPTS || !logShowsPortInUse()) {
                     port = choosePort ? 0 : port;
-                    throw new AgentBusException("could not start " + executable + " on port " + candidate
-                            + ": " + e.getMessage() + logTail(), e);
+                    throw new AgentBusException(
+                            "could not start " + executable + " on port " + candidate + ": " + e.getMessage()
+                                    + logTail(),
+                            e);
                 }
             }
         }
@@ -190,17 +192,25 @@ public final class LocalRedis implements AutoCloseable {
     private Process spawn(int onPort) throws IOException {
         List<String> command = new ArrayList<>(List.of(
                 executable.toString(),
-                "--port", Integer.toString(onPort),
-                "--bind", HOST,
-                "--dir", dataDir.toString(),
-                "--logfile", logFile().toString(),
-                "--daemonize", "no",
-                "--save", "",
-                "--appendonly", "no"));
+                "--port",
+                Integer.toString(onPort),
+                "--bind",
+                HOST,
+                "--dir",
+                dataDir.toString(),
+                "--logfile",
+                logFile().toString(),
+                "--daemonize",
+                "no",
+                "--save",
+                "",
+                "--appendonly",
+                "no"));
         command.addAll(extraArgs);
         return new ProcessBuilder(command)
                 .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("redis.out").toFile()))
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(
+                        dataDir.resolve("redis.out").toFile()))
                 .start();
     }
 
@@ -227,8 +237,8 @@ public final class LocalRedis implements AutoCloseable {
             }
             sleep(20);
         }
-        throw new IOException("no PONG within " + startTimeout
-                + (last != null ? " (last error: " + last.getMessage() + ")" : ""));
+        throw new IOException(
+                "no PONG within " + startTimeout + (last != null ? " (last error: " + last.getMessage() + ")" : ""));
     }
 
     private void awaitExit(Process current) {
@@ -303,7 +313,9 @@ public final class LocalRedis implements AutoCloseable {
     }
 
     private static RedisVersion versionOf(Path executable) throws IOException {
-        Process probe = new ProcessBuilder(executable.toString(), "--version").redirectErrorStream(true).start();
+        Process probe = new ProcessBuilder(executable.toString(), "--version")
+                .redirectErrorStream(true)
+                .start();
         try (InputStream out = probe.getInputStream()) {
             String text = new String(out.readAllBytes(), StandardCharsets.UTF_8);
             probe.waitFor(10, TimeUnit.SECONDS);
@@ -335,7 +347,8 @@ public final class LocalRedis implements AutoCloseable {
 
     private static void deleteRecursively(Path dir) {
         try (Stream<Path> paths = Files.walk(dir)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            paths.sorted(Comparator.reverseOrder())
+                    .forEach(path -> path.toFile().delete());
         } catch (IOException e) {
             log.debug("could not delete {}", dir, e);
         }
@@ -349,8 +362,7 @@ public final class LocalRedis implements AutoCloseable {
         private Path dataDir;
         private Duration startTimeout = DEFAULT_START_TIMEOUT;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         /** Default {@link Binary#AUTO}. */
         public Builder binary(Binary binary) {

@@ -10,5 +10,4 @@ package io.agentbus;
  *                  many listenings it has); 0 means nobody listened, and the message is gone (counted in
  *                  {@link BroadcastStats#unheard()})
  */
-public record PublishReceipt(MessageId messageId, String channel, long sequence, long receivers) {
-}
+public record PublishReceipt(MessageId messageId, String channel, long sequence, long receivers) {}

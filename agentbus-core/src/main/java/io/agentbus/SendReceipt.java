@@ -9,5 +9,4 @@ package io.agentbus;
  * @param duplicate whether a message with this id was already sent to this agent within the dedup
  *                  window, in which case nothing new was stored
  */
-public record SendReceipt(MessageId messageId, AgentId to, String entryId, boolean duplicate) {
-}
+public record SendReceipt(MessageId messageId, AgentId to, String entryId, boolean duplicate) {}

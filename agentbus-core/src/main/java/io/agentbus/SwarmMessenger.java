@@ -22,8 +22,7 @@ import java.util.concurrent.CompletionStage;
 public interface SwarmMessenger {
 
     /** A message of a pair's history: its entry id (its position, for {@link #historyAfter}) and the message. */
-    record Entry(String entryId, Envelope message) {
-    }
+    record Entry(String entryId, Envelope message) {}
 
     /**
      * Sends {@code message} from swarm {@code from_agent} to swarm {@code to_agent} (both follow the

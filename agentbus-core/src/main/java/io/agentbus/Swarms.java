@@ -16,12 +16,10 @@ import java.util.Optional;
 public interface Swarms {
 
     /** The state of a swarm and its version (1 after the first write). */
-    record State(String swarm, String json, long version) {
-    }
+    record State(String swarm, String json, long version) {}
 
     /** A snapshot of a swarm's state. */
-    record Checkpoint(String id, String swarm, String label, long version, String json, Instant at) {
-    }
+    record Checkpoint(String id, String swarm, String label, long version, String json, Instant at) {}
 
     /**
      * A swarm as {@code swarm list} shows it.
@@ -29,9 +27,12 @@ public interface Swarms {
      * @param coordinator the coordinator whose heartbeat is current, if any
      * @param interrupted true when no coordinator heartbeats: the swarm needs {@link #recover}
      */
-    record Info(String swarm, Optional<String> coordinator, boolean interrupted, Optional<State> state,
-                Optional<Checkpoint> lastCheckpoint) {
-    }
+    record Info(
+            String swarm,
+            Optional<String> coordinator,
+            boolean interrupted,
+            Optional<State> state,
+            Optional<Checkpoint> lastCheckpoint) {}
 
     Optional<State> read(String swarm);
 

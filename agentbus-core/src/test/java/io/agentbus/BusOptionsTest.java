@@ -32,10 +32,13 @@ class BusOptionsTest {
     @Test
     void badValuesAreRejectedNamingTheSettingAndTheValue() {
         assertThatThrownBy(() -> BusOptions.builder().prefetch(0))
-                .isInstanceOf(IllegalArgumentException.class).hasMessage("prefetch must be >= 1, was 0");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("prefetch must be >= 1, was 0");
         assertThatThrownBy(() -> BusOptions.builder().commandTimeout(Duration.ZERO))
-                .isInstanceOf(IllegalArgumentException.class).hasMessage("commandTimeout must be > 0, was PT0S");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("commandTimeout must be > 0, was PT0S");
         assertThatThrownBy(() -> BusOptions.builder().shutdownTimeout(Duration.ofSeconds(-1)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("shutdownTimeout must be >= 0");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("shutdownTimeout must be >= 0");
     }
 }

@@ -13,7 +13,12 @@ class EnvelopeTest {
     void builderFillsIdTimestampAndNormalPriority() {
         Instant before = Instant.now().minusMillis(1);
 
-        Envelope envelope = Envelope.builder().from("cmo").to("copywriter").type("task").payload("{}").build();
+        Envelope envelope = Envelope.builder()
+                .from("cmo")
+                .to("copywriter")
+                .type("task")
+                .payload("{}")
+                .build();
 
         assertThat(envelope.v()).isEqualTo(1);
         assertThat(envelope.messageId().value()).matches("[0-9a-f-]{36}");
@@ -31,12 +36,20 @@ class EnvelopeTest {
 
         assertThat(traced.traceparent()).contains(traceparent);
         assertThat(traced.tracestate()).contains("vendor=1");
-        assertThat(traced.extensions()).containsEntry("traceparent", traceparent).containsEntry("tracestate", "vendor=1");
+        assertThat(traced.extensions())
+                .containsEntry("traceparent", traceparent)
+                .containsEntry("tracestate", "vendor=1");
         assertThat(envelope().build().traceparent()).isEmpty();
-        for (String malformed : new String[] {null, "", "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
-            "00-00000000000000000000000000000000-00f067aa0ba902b7-01", "00-4bf92f3577b34da6a3ce929d0e0e4736-01"}) {
+        for (String malformed : new String[] {
+            null,
+            "",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-01"
+        }) {
             assertThatThrownBy(() -> envelope().traceContext(malformed, null))
-                    .isInstanceOf(InvalidEnvelopeException.class).hasMessageStartingWith("traceparent");
+                    .isInstanceOf(InvalidEnvelopeException.class)
+                    .hasMessageStartingWith("traceparent");
         }
     }
 
@@ -48,7 +61,8 @@ class EnvelopeTest {
         assertThat(Priority.parse("urgent")).isEqualTo(8);
         assertThat(Priority.parse("critical")).isEqualTo(9);
         assertThat(Priority.parse("1")).isEqualTo(1);
-        assertThatThrownBy(() -> Priority.parse("10")).isInstanceOf(InvalidEnvelopeException.class)
+        assertThatThrownBy(() -> Priority.parse("10"))
+                .isInstanceOf(InvalidEnvelopeException.class)
                 .hasMessageStartingWith("priority must be an integer 1-9");
         assertThatThrownBy(() -> envelope().priority(0).build()).isInstanceOf(InvalidEnvelopeException.class);
     }
@@ -63,11 +77,14 @@ class EnvelopeTest {
 
     @Test
     void payloadMustBeExactlyOneJsonObject() {
-        assertThat(envelope().payload("{\"a\":[1,{\"b\":null}]}").build().payload()).isEqualTo("{\"a\":[1,{\"b\":null}]}");
+        assertThat(envelope().payload("{\"a\":[1,{\"b\":null}]}").build().payload())
+                .isEqualTo("{\"a\":[1,{\"b\":null}]}");
         for (String bad : new String[] {"[]", "\"text\"", "42", "{\"a\":1} {}", "{\"a\":", ""}) {
-            assertThatThrownBy(() -> envelope().payload(bad).build()).as(bad)
+            assertThatThrownBy(() -> envelope().payload(bad).build())
+                    .as(bad)
                     .isInstanceOf(InvalidEnvelopeException.class)
-                    .extracting(e -> ((InvalidEnvelopeException) e).field()).isEqualTo("payload");
+                    .extracting(e -> ((InvalidEnvelopeException) e).field())
+                    .isEqualTo("payload");
         }
     }
 
@@ -94,15 +111,22 @@ class EnvelopeTest {
 
     @Test
     void toBuilderKeepsEveryField() {
-        Envelope original = envelope().replyTo("cmo").correlationId("c-1").conversationId("conv-1")
-                .extension("x_custom", "1").priority("critical").build();
+        Envelope original = envelope()
+                .replyTo("cmo")
+                .correlationId("c-1")
+                .conversationId("conv-1")
+                .extension("x_custom", "1")
+                .priority("critical")
+                .build();
 
         assertThat(original.toBuilder().build()).isEqualTo(original);
     }
 
     @Test
     void timestampKeepsMillisecondPrecision() {
-        Envelope envelope = envelope().timestamp(Instant.parse("2025-11-03T10:30:00.123456789Z")).build();
+        Envelope envelope = envelope()
+                .timestamp(Instant.parse("2025-11-03T10:30:00.123456789Z"))
+                .build();
 
         assertThat(envelope.timestamp()).isEqualTo(Instant.parse("2025-11-03T10:30:00.123Z"));
     }

@@ -76,7 +76,12 @@ class BroadcastIT {
     }
 
     static PublishReceipt publish(AgentBus bus, String channel, String type) {
-        Envelope message = Envelope.builder().from("cmo").to("everyone").type(type).payload("{}").build();
+        Envelope message = Envelope.builder()
+                .from("cmo")
+                .to("everyone")
+                .type(type)
+                .payload("{}")
+                .build();
         return bus.publish(channel, message).toCompletableFuture().join();
     }
 }

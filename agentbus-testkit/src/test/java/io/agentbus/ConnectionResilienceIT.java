@@ -18,7 +18,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The bus across a Redis that goes away and comes back (same port, same data directory, AOF on). */
 @ExtendWith(RedisServerExtension.class)
-@RedisServerConfig(perTest = true, args = {"--appendonly", "yes", "--appendfsync", "always"})
+@RedisServerConfig(
+        perTest = true,
+        args = {"--appendonly", "yes", "--appendfsync", "always"})
 class ConnectionResilienceIT {
 
     private static final BusOptions QUICK = BusOptions.builder()
@@ -31,58 +33,75 @@ class ConnectionResilienceIT {
     void sendFailsAtOnceWhileRedisIsDownAndWorksAfterItReturns(LocalRedis redis) throws Exception {
         AgentId worker = freshAgent("worker");
         List<ConnectionState> states = new CopyOnWriteArrayList<>();
-        BusOptions options = QUICK.mutate().listener(new BusListener() {
-            @Override
-            public void connectionStateChanged(ConnectionState state) {
-                states.add(state);
-            }
-        }).build();
+        BusOptions options = QUICK.mutate()
+                .listener(new BusListener() {
+                    @Override
+                    public void connectionStateChanged(ConnectionState state) {
+                        states.add(state);
+                    }
+                })
+                .build();
         try (AgentBus bus = AgentBus.connect(redis.uri(), options)) {
             RecordingHandler handler = RecordingHandler.acking();
             bus.subscribe(worker, handler);
             bus.sync().send(task(worker, "before"));
             handler.await(1, Duration.ofSeconds(10));
             // Acks are batched and asynchronous: an ack lost with the server would redeliver "before".
-            await().atMost(Duration.ofSeconds(10)).until(() -> bus.sync().inbox(worker).pending() == 0);
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> bus.sync().inbox(worker).pending() == 0);
 
             redis.kill();
-            await().atMost(Duration.ofSeconds(10)).until(() -> !bus.connectionState().isConnected());
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> !bus.connectionState().isConnected());
             long started = System.nanoTime();
             assertThatThrownBy(() -> bus.sync().send(task(worker, "while-down")))
                     .isInstanceOf(BusUnavailableException.class);
             Duration failedAfter = Duration.ofNanos(System.nanoTime() - started);
 
             redis.restart();
-            await().atMost(Duration.ofSeconds(10)).until(() -> bus.connectionState().isConnected());
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> bus.connectionState().isConnected());
             bus.sync().send(task(worker, "after"));
 
             List<Delivery> delivered = handler.await(2, Duration.ofSeconds(15));
-            assertThat(delivered).extracting(d -> d.envelope().payload()).containsExactly(
-                    "{\"n\":\"before\"}", "{\"n\":\"after\"}");
+            assertThat(delivered)
+                    .extracting(d -> d.envelope().payload())
+                    .containsExactly("{\"n\":\"before\"}", "{\"n\":\"after\"}");
             assertThat(failedAfter).isLessThan(Duration.ofMillis(500));
-            assertThat(states).extracting(ConnectionState::status)
+            assertThat(states)
+                    .extracting(ConnectionState::status)
                     .containsSubsequence(ConnectionState.Status.DISCONNECTED, ConnectionState.Status.CONNECTED);
-            assertThat(states).anySatisfy(state -> assertThat(state.reconnectAttempts()).isPositive());
+            assertThat(states)
+                    .anySatisfy(state -> assertThat(state.reconnectAttempts()).isPositive());
         }
     }
 
     @Test
     void bufferedSendsAreDeliveredAfterTheReconnect(LocalRedis redis) throws Exception {
         AgentId worker = freshAgent("worker");
-        BusOptions buffering = QUICK.mutate().commandTimeout(Duration.ofSeconds(10))
-                .disconnectedSends(BusOptions.DisconnectedSends.BUFFER).requestQueueSize(1000).build();
+        BusOptions buffering = QUICK.mutate()
+                .commandTimeout(Duration.ofSeconds(10))
+                .disconnectedSends(BusOptions.DisconnectedSends.BUFFER)
+                .requestQueueSize(1000)
+                .build();
         try (AgentBus bus = AgentBus.connect(redis.uri(), buffering)) {
             RecordingHandler handler = RecordingHandler.acking();
             bus.subscribe(worker, handler);
             redis.kill();
-            await().atMost(Duration.ofSeconds(10)).until(() -> !bus.connectionState().isConnected());
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> !bus.connectionState().isConnected());
 
-            CompletableFuture<SendReceipt> buffered = bus.send(task(worker, "buffered")).toCompletableFuture();
+            CompletableFuture<SendReceipt> buffered =
+                    bus.send(task(worker, "buffered")).toCompletableFuture();
             assertThat(bus.connectionState().sendsInFlight()).isEqualTo(1);
             redis.restart();
 
             assertThat(buffered.get(10, TimeUnit.SECONDS).duplicate()).isFalse();
-            assertThat(handler.await(1, Duration.ofSeconds(15)).get(0).envelope().payload()).isEqualTo("{\"n\":\"buffered\"}");
+            assertThat(handler.await(1, Duration.ofSeconds(15))
+                            .get(0)
+                            .envelope()
+                            .payload())
+                    .isEqualTo("{\"n\":\"buffered\"}");
             assertThat(bus.connectionState().sendsInFlight()).isZero();
         }
     }
@@ -92,7 +111,8 @@ class ConnectionResilienceIT {
         redis.stop();
         BusOptions patient = QUICK.mutate().connectWait(Duration.ofSeconds(20)).build();
 
-        CompletableFuture<AgentBus> connecting = CompletableFuture.supplyAsync(() -> AgentBus.connect(redis.uri(), patient));
+        CompletableFuture<AgentBus> connecting =
+                CompletableFuture.supplyAsync(() -> AgentBus.connect(redis.uri(), patient));
         redis.restart();
 
         try (AgentBus bus = connecting.get(20, TimeUnit.SECONDS)) {
@@ -103,7 +123,10 @@ class ConnectionResilienceIT {
     @Test
     void acknowledgedMessagesSurviveAKillWithAofAlways(LocalRedis redis) throws Exception {
         AgentId worker = freshAgent("worker");
-        BusOptions durable = QUICK.mutate().durability(Durability.AOF_ALWAYS).strictDurability(true).build();
+        BusOptions durable = QUICK.mutate()
+                .durability(Durability.AOF_ALWAYS)
+                .strictDurability(true)
+                .build();
         try (AgentBus bus = AgentBus.connect(redis.uri(), durable)) {
             for (int i = 0; i < 50; i++) {
                 bus.sync().send(task(worker, "m" + i));
@@ -111,7 +134,8 @@ class ConnectionResilienceIT {
             redis.kill();
             redis.restart();
             RecordingHandler handler = RecordingHandler.acking();
-            await().atMost(Duration.ofSeconds(10)).until(() -> bus.connectionState().isConnected());
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> bus.connectionState().isConnected());
 
             bus.subscribe(worker, handler);
 
@@ -121,6 +145,11 @@ class ConnectionResilienceIT {
     }
 
     private static Envelope task(AgentId to, String n) {
-        return Envelope.builder().from("cmo").to(to).type("task").payload("{\"n\":\"" + n + "\"}").build();
+        return Envelope.builder()
+                .from("cmo")
+                .to(to)
+                .type("task")
+                .payload("{\"n\":\"" + n + "\"}")
+                .build();
     }
 }

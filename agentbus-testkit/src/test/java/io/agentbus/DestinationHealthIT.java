@@ -25,8 +25,10 @@ class DestinationHealthIT {
     void aBusThatRequiresLiveRecipientsFailsFastForAnAgentWithNoInstance(LocalRedis redis) {
         AgentId nobody = freshAgent("nobody");
         AgentId somebody = freshAgent("somebody");
-        BusOptions strict = BusOptions.builder().requireLiveRecipient(true)
-                .presence(Duration.ofMillis(200), Duration.ofMillis(600)).build();
+        BusOptions strict = BusOptions.builder()
+                .requireLiveRecipient(true)
+                .presence(Duration.ofMillis(200), Duration.ofMillis(600))
+                .build();
         try (AgentBus bus = AgentBus.connect(redis.uri(), strict)) {
             bus.subscribe(somebody, RecordingHandler.acking());
             await().atMost(WAIT).until(() -> bus.registry().isLive(somebody));
@@ -42,22 +44,35 @@ class DestinationHealthIT {
         AgentId requester = freshAgent("cmo");
         AgentId flaky = freshAgent("flaky");
         AtomicBoolean answering = new AtomicBoolean(false);
-        BusOptions breaker = BusOptions.builder().breaker(3, Duration.ofMillis(500)).build();
+        BusOptions breaker =
+                BusOptions.builder().breaker(3, Duration.ofMillis(500)).build();
         try (AgentBus bus = AgentBus.connect(redis.uri(), breaker)) {
             bus.subscribe(requester, RecordingHandler.acking());
             bus.serve(flaky, request -> answering.get() ? Map.of("ok", true) : null); // null: no reply
             for (int i = 0; i < 3; i++) {
-                assertThatThrownBy(() -> bus.request(task(requester, flaky), Duration.ofMillis(150)).toCompletableFuture().join())
+                assertThatThrownBy(() -> bus.request(task(requester, flaky), Duration.ofMillis(150))
+                                .toCompletableFuture()
+                                .join())
                         .hasCauseInstanceOf(RequestTimeoutException.class);
             }
 
-            assertThatThrownBy(() -> bus.request(task(requester, flaky), Duration.ofSeconds(5)).toCompletableFuture().join())
+            assertThatThrownBy(() -> bus.request(task(requester, flaky), Duration.ofSeconds(5))
+                            .toCompletableFuture()
+                            .join())
                     .hasCauseInstanceOf(CircuitOpenException.class);
 
             answering.set(true);
-            await().atMost(WAIT).pollInterval(Duration.ofMillis(100)).ignoreExceptions().until(() ->
-                    bus.request(task(requester, flaky), Duration.ofSeconds(2)).toCompletableFuture().join() != null);
-            assertThat(bus.request(task(requester, flaky), Duration.ofSeconds(2)).toCompletableFuture().join().payload())
+            await().atMost(WAIT)
+                    .pollInterval(Duration.ofMillis(100))
+                    .ignoreExceptions()
+                    .until(() -> bus.request(task(requester, flaky), Duration.ofSeconds(2))
+                                    .toCompletableFuture()
+                                    .join()
+                            != null);
+            assertThat(bus.request(task(requester, flaky), Duration.ofSeconds(2))
+                            .toCompletableFuture()
+                            .join()
+                            .payload())
                     .isEqualTo("{\"ok\":true}");
         }
     }
@@ -78,17 +93,26 @@ class DestinationHealthIT {
                 pathsSeenByCmo.add(request.envelope().extensions().get("escalation_path"));
                 return Map.of("approved", true);
             });
-            Envelope question = Envelope.builder().from(requester).to(copywriter).type("budget_question")
-                    .payload("{}").conversationId(conversation).build();
+            Envelope question = Envelope.builder()
+                    .from(requester)
+                    .to(copywriter)
+                    .type("budget_question")
+                    .payload("{}")
+                    .conversationId(conversation)
+                    .build();
 
             Envelope answer = bus.escalate(question, List.of(copywriter, manager, cmo), Duration.ofMillis(300))
-                    .toCompletableFuture().join();
+                    .toCompletableFuture()
+                    .join();
 
             assertThat(answer.fromAgent()).isEqualTo(cmo);
             assertThat(answer.payload()).isEqualTo("{\"approved\":true}");
             assertThat(pathsSeenByCmo).containsExactly(copywriter.value() + ">" + manager.value() + ">" + cmo.value());
-            await().atMost(WAIT).until(() -> bus.audit().tail(AuditQuery.all().conversation(conversation), 50).stream()
-                    .filter(entry -> entry.event().equals("decision")).count() == 2);
+            await().atMost(WAIT)
+                    .until(() -> bus.audit().tail(AuditQuery.all().conversation(conversation), 50).stream()
+                                    .filter(entry -> entry.event().equals("decision"))
+                                    .count()
+                            == 2);
         }
     }
 
@@ -101,9 +125,16 @@ class DestinationHealthIT {
             bus.subscribe(requester, RecordingHandler.acking());
             bus.serve(a, request -> null);
             bus.serve(b, request -> null);
-            Envelope question = Envelope.builder().from(requester).to(a).type("q").payload("{}").build();
+            Envelope question = Envelope.builder()
+                    .from(requester)
+                    .to(a)
+                    .type("q")
+                    .payload("{}")
+                    .build();
 
-            assertThatThrownBy(() -> bus.escalate(question, List.of(a, b), Duration.ofMillis(200)).toCompletableFuture().join())
+            assertThatThrownBy(() -> bus.escalate(question, List.of(a, b), Duration.ofMillis(200))
+                            .toCompletableFuture()
+                            .join())
                     .isInstanceOf(CompletionException.class)
                     .hasCauseInstanceOf(RequestTimeoutException.class);
         }

@@ -31,8 +31,13 @@ class DirectMessagingIT {
             RecordingHandler handler = RecordingHandler.acking();
             bus.subscribe(worker, handler);
 
-            Envelope task = Envelope.builder().from("cmo").to(worker).type("task_assignment")
-                    .payload("{\"brief\":\"launch post\"}").priority(Priority.HIGH).build();
+            Envelope task = Envelope.builder()
+                    .from("cmo")
+                    .to(worker)
+                    .type("task_assignment")
+                    .payload("{\"brief\":\"launch post\"}")
+                    .priority(Priority.HIGH)
+                    .build();
             SendReceipt receipt = bus.sync().send(task);
 
             Delivery delivery = handler.await(1, WAIT).get(0);
@@ -56,14 +61,19 @@ class DirectMessagingIT {
             Set<MessageId> sent = new HashSet<>();
             List<CompletableFuture<SendReceipt>> sends = new ArrayList<>();
             for (int i = 0; i < 1000; i++) {
-                Envelope envelope = Envelope.builder().from("content_manager").to(copywriter)
-                        .type("task_assignment").payload(Map.of("n", i)).build();
+                Envelope envelope = Envelope.builder()
+                        .from("content_manager")
+                        .to(copywriter)
+                        .type("task_assignment")
+                        .payload(Map.of("n", i))
+                        .build();
                 sent.add(envelope.messageId());
                 sends.add(bus.send(envelope).toCompletableFuture());
             }
             CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
 
-            await().atMost(WAIT).until(() -> first.deliveries().size() + second.deliveries().size() >= 1000);
+            await().atMost(WAIT)
+                    .until(() -> first.deliveries().size() + second.deliveries().size() >= 1000);
             Map<MessageId, Integer> seen = new ConcurrentHashMap<>(first.timesSeen());
             second.timesSeen().forEach((id, times) -> seen.merge(id, times, Integer::sum));
             assertThat(seen.keySet()).isEqualTo(sent);
@@ -77,7 +87,7 @@ class DirectMessagingIT {
     void competingInstancesInTwoProcessesBothGetWork(LocalRedis redis) throws Exception {
         AgentId worker = freshAgent("worker");
         try (AgentBus processA = AgentBus.connect(redis.uri());
-             AgentBus processB = AgentBus.connect(redis.uri())) {
+                AgentBus processB = AgentBus.connect(redis.uri())) {
             RecordingHandler a = RecordingHandler.acking();
             RecordingHandler b = RecordingHandler.acking();
             // Each message takes a millisecond, as real work does: an instance that could ack at once
@@ -92,10 +102,16 @@ class DirectMessagingIT {
             });
 
             for (int i = 0; i < 400; i++) {
-                processA.send(Envelope.builder().from("cmo").to(worker).type("task").payload("{}").build());
+                processA.send(Envelope.builder()
+                        .from("cmo")
+                        .to(worker)
+                        .type("task")
+                        .payload("{}")
+                        .build());
             }
 
-            await().atMost(WAIT).until(() -> a.deliveries().size() + b.deliveries().size() == 400);
+            await().atMost(WAIT)
+                    .until(() -> a.deliveries().size() + b.deliveries().size() == 400);
             assertThat(a.deliveries()).isNotEmpty();
             assertThat(b.deliveries()).isNotEmpty();
         }
@@ -105,7 +121,13 @@ class DirectMessagingIT {
     void messagesSentBeforeAnyoneSubscribedAreDelivered(LocalRedis redis) throws Exception {
         AgentId late = freshAgent("late");
         try (AgentBus bus = AgentBus.connect(redis.uri())) {
-            bus.sync().send(Envelope.builder().from("cmo").to(late).type("task").payload("{\"n\":1}").build());
+            bus.sync()
+                    .send(Envelope.builder()
+                            .from("cmo")
+                            .to(late)
+                            .type("task")
+                            .payload("{\"n\":1}")
+                            .build());
             assertThat(bus.sync().inbox(late).groupExists()).isFalse();
 
             RecordingHandler handler = RecordingHandler.acking();
@@ -122,13 +144,27 @@ class DirectMessagingIT {
             RecordingHandler failing = RecordingHandler.throwing(new IllegalStateException("boom"));
             Subscription subscription = bus.subscribe(flaky, failing);
 
-            bus.sync().send(Envelope.builder().from("cmo").to(flaky).type("task").payload("{}").build());
-            bus.sync().send(Envelope.builder().from("cmo").to(flaky).type("task").payload("{}").build());
+            bus.sync()
+                    .send(Envelope.builder()
+                            .from("cmo")
+                            .to(flaky)
+                            .type("task")
+                            .payload("{}")
+                            .build());
+            bus.sync()
+                    .send(Envelope.builder()
+                            .from("cmo")
+                            .to(flaky)
+                            .type("task")
+                            .payload("{}")
+                            .build());
 
             failing.await(2, WAIT);
             InboxStats stats = bus.sync().inbox(flaky);
             assertThat(stats.pending()).isEqualTo(2);
-            assertThat(stats.consumers()).extracting(InboxStats.ConsumerStats::name).contains(subscription.consumer());
+            assertThat(stats.consumers())
+                    .extracting(InboxStats.ConsumerStats::name)
+                    .contains(subscription.consumer());
             assertThat(stats.oldestPendingAge()).isPresent();
         }
     }
@@ -143,7 +179,13 @@ class DirectMessagingIT {
             started.countDown();
             release.await();
         });
-        bus.sync().send(Envelope.builder().from("cmo").to(slow).type("task").payload("{}").build());
+        bus.sync()
+                .send(Envelope.builder()
+                        .from("cmo")
+                        .to(slow)
+                        .type("task")
+                        .payload("{}")
+                        .build());
         assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
 
         CompletableFuture<Void> closing = CompletableFuture.runAsync(bus::close);
@@ -161,10 +203,17 @@ class DirectMessagingIT {
     @Test
     void closingFromInsideTheHandlerStopsAfterThatMessage(LocalRedis redis) throws Exception {
         AgentId once = freshAgent("once");
-        BusOptions oneAtATime = BusOptions.builder().prefetch(1).readBatchSize(1).build();
+        BusOptions oneAtATime =
+                BusOptions.builder().prefetch(1).readBatchSize(1).build();
         try (AgentBus bus = AgentBus.connect(redis.uri(), oneAtATime)) {
             for (int i = 0; i < 3; i++) {
-                bus.sync().send(Envelope.builder().from("cmo").to(once).type("task").payload(Map.of("n", i)).build());
+                bus.sync()
+                        .send(Envelope.builder()
+                                .from("cmo")
+                                .to(once)
+                                .type("task")
+                                .payload(Map.of("n", i))
+                                .build());
             }
             List<String> handled = new ArrayList<>();
             Subscription[] self = new Subscription[1];
@@ -185,8 +234,8 @@ class DirectMessagingIT {
     @Test
     void manyAgentsShareAConstantNumberOfConnections(LocalRedis redis) throws Exception {
         try (AgentBus bus = AgentBus.connect(redis.uri());
-             io.lettuce.core.RedisClient raw = io.lettuce.core.RedisClient.create(redis.uri());
-             var admin = raw.connect()) {
+                io.lettuce.core.RedisClient raw = io.lettuce.core.RedisClient.create(redis.uri());
+                var admin = raw.connect()) {
             RecordingHandler handler = RecordingHandler.acking();
             List<AgentId> agents = new ArrayList<>();
             for (int i = 0; i < 200; i++) {
@@ -196,11 +245,20 @@ class DirectMessagingIT {
             }
 
             for (AgentId agent : agents) {
-                bus.send(Envelope.builder().from("cmo").to(agent).type("ping").payload("{}").build());
+                bus.send(Envelope.builder()
+                        .from("cmo")
+                        .to(agent)
+                        .type("ping")
+                        .payload("{}")
+                        .build());
             }
 
             handler.await(200, WAIT);
-            long busConnections = admin.sync().clientList().lines().filter(line -> line.contains("name=agentbus-")).count();
+            long busConnections = admin.sync()
+                    .clientList()
+                    .lines()
+                    .filter(line -> line.contains("name=agentbus-"))
+                    .count();
             assertThat(busConnections).isEqualTo(2); // one command connection, one reader
         }
     }

@@ -24,7 +24,8 @@ class DurableTopicIT {
     @Test
     void everyGroupReceivesEveryMessageAndInstancesOfAGroupCompete(LocalRedis redis) throws Exception {
         // A small prefetch, so that one instance cannot take the whole burst before the other reads.
-        try (AgentBus bus = AgentBus.connect(redis.uri(), BusOptions.builder().prefetch(10).readBatchSize(10).build())) {
+        try (AgentBus bus = AgentBus.connect(
+                redis.uri(), BusOptions.builder().prefetch(10).readBatchSize(10).build())) {
             DurableTopic topic = bus.topic(freshName("content-created"));
             RecordingHandler seo = RecordingHandler.acking();
             RecordingHandler socialOne = RecordingHandler.acking();
@@ -36,7 +37,10 @@ class DurableTopicIT {
             Set<MessageId> published = publish(topic, 300);
 
             assertThat(ids(seo.await(300, WAIT))).containsExactlyInAnyOrderElementsOf(published);
-            await().atMost(WAIT).until(() -> socialOne.deliveries().size() + socialTwo.deliveries().size() == 300);
+            await().atMost(WAIT)
+                    .until(() -> socialOne.deliveries().size()
+                                    + socialTwo.deliveries().size()
+                            == 300);
             Set<MessageId> social = new HashSet<>(ids(socialOne.deliveries()));
             social.addAll(ids(socialTwo.deliveries()));
             assertThat(social).isEqualTo(published);
@@ -51,7 +55,8 @@ class DurableTopicIT {
         AgentId analytics = AgentId.of("data_analyst");
         try (AgentBus bus = AgentBus.connect(redis.uri())) {
             DurableTopic topic = bus.topic(name);
-            topic.subscribe(analytics, DurableTopic.StartFrom.NOW, RecordingHandler.acking()).close();
+            topic.subscribe(analytics, DurableTopic.StartFrom.NOW, RecordingHandler.acking())
+                    .close();
 
             Set<MessageId> published = publish(topic, 500);
 
@@ -88,7 +93,8 @@ class DurableTopicIT {
             DurableTopic topic = bus.topic(name, Retention.maxLength(10));
             RecordingHandler reader = RecordingHandler.acking();
             topic.subscribe(AgentId.of("fast"), DurableTopic.StartFrom.OLDEST, reader);
-            topic.subscribe(AgentId.of("offline"), DurableTopic.StartFrom.OLDEST, RecordingHandler.acking()).close();
+            topic.subscribe(AgentId.of("offline"), DurableTopic.StartFrom.OLDEST, RecordingHandler.acking())
+                    .close();
             publish(topic, 50);
             reader.await(50, WAIT);
 
@@ -131,7 +137,12 @@ class DurableTopicIT {
         try (AgentBus bus = AgentBus.connect(redis.uri())) {
             String name = freshName("dedup");
             DurableTopic topic = bus.topic(name);
-            Envelope message = Envelope.builder().from("cmo").to(name).type("announcement").payload("{}").build();
+            Envelope message = Envelope.builder()
+                    .from("cmo")
+                    .to(name)
+                    .type("announcement")
+                    .payload("{}")
+                    .build();
 
             boolean first = topic.publish(message).toCompletableFuture().join().duplicate();
             boolean second = topic.publish(message).toCompletableFuture().join().duplicate();
@@ -146,8 +157,12 @@ class DurableTopicIT {
         Set<MessageId> ids = new HashSet<>();
         CompletableFuture<?>[] sends = new CompletableFuture[count];
         for (int i = 0; i < count; i++) {
-            Envelope message = Envelope.builder().from("cmo").to(topic.name()).type("announcement")
-                    .payload(Map.of("n", i)).build();
+            Envelope message = Envelope.builder()
+                    .from("cmo")
+                    .to(topic.name())
+                    .type("announcement")
+                    .payload(Map.of("n", i))
+                    .build();
             ids.add(message.messageId());
             sends[i] = topic.publish(message).toCompletableFuture();
         }
@@ -156,7 +171,9 @@ class DurableTopicIT {
     }
 
     static List<MessageId> ids(List<Delivery> deliveries) {
-        return deliveries.stream().map(delivery -> delivery.envelope().messageId()).toList();
+        return deliveries.stream()
+                .map(delivery -> delivery.envelope().messageId())
+                .toList();
     }
 
     private static String freshName(String prefix) {

@@ -17,11 +17,18 @@ class EmbeddedBusIT {
             RecordingHandler handler = RecordingHandler.acking();
             bus.subscribe(AgentId.of("cmo"), handler);
 
-            bus.sync().send(Envelope.builder().from("ceo").to("cmo").type("kickoff").payload("{}").build());
+            bus.sync()
+                    .send(Envelope.builder()
+                            .from("ceo")
+                            .to("cmo")
+                            .type("kickoff")
+                            .payload("{}")
+                            .build());
 
             assertThat(handler.await(1, Duration.ofSeconds(10))).hasSize(1);
         }
-        BusOptions quick = BusOptions.builder().connectTimeout(Duration.ofSeconds(1)).build();
+        BusOptions quick =
+                BusOptions.builder().connectTimeout(Duration.ofSeconds(1)).build();
         assertThatThrownBy(() -> AgentBus.connect(uri, quick)).isInstanceOf(BusUnavailableException.class);
     }
 }

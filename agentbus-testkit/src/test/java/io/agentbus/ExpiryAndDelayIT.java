@@ -22,10 +22,21 @@ class ExpiryAndDelayIT {
     void expiredMessagesGoToDeadLettersInsteadOfTheHandler(LocalRedis redis) throws Exception {
         AgentId agent = freshAgent("expiring");
         try (AgentBus bus = AgentBus.connect(redis.uri())) {
-            Envelope stale = Envelope.builder().from("cmo").to(agent).type("offer").payload("{}")
-                    .timestamp(Instant.now().minusSeconds(60)).ttl(Duration.ofSeconds(30)).build();
-            Envelope fresh = Envelope.builder().from("cmo").to(agent).type("offer").payload("{}")
-                    .ttl(Duration.ofMinutes(5)).build();
+            Envelope stale = Envelope.builder()
+                    .from("cmo")
+                    .to(agent)
+                    .type("offer")
+                    .payload("{}")
+                    .timestamp(Instant.now().minusSeconds(60))
+                    .ttl(Duration.ofSeconds(30))
+                    .build();
+            Envelope fresh = Envelope.builder()
+                    .from("cmo")
+                    .to(agent)
+                    .type("offer")
+                    .payload("{}")
+                    .ttl(Duration.ofMinutes(5))
+                    .build();
             bus.sync().send(stale);
             bus.sync().send(fresh);
             RecordingHandler handler = RecordingHandler.acking();
@@ -34,7 +45,8 @@ class ExpiryAndDelayIT {
 
             assertThat(handler.await(1, WAIT).get(0).envelope().messageId()).isEqualTo(fresh.messageId());
             await().atMost(WAIT).until(() -> bus.deadLetters(agent).count() == 1);
-            DeadLetter dead = bus.deadLetters(agent).find(stale.messageId().value()).orElseThrow();
+            DeadLetter dead =
+                    bus.deadLetters(agent).find(stale.messageId().value()).orElseThrow();
             assertThat(dead.reason()).isEqualTo(DeadLetterReason.EXPIRED);
             assertThat(bus.sync().inbox(agent).deadLetters()).isEqualTo(1);
             assertThat(handler.deliveries()).hasSize(1);
@@ -45,22 +57,35 @@ class ExpiryAndDelayIT {
     void expiredMessagesCanBeDroppedAndCountedInstead(LocalRedis redis) throws Exception {
         AgentId agent = freshAgent("dropping");
         List<Envelope> dropped = new CopyOnWriteArrayList<>();
-        BusOptions options = BusOptions.builder().listener(new BusListener() {
-            @Override
-            public void expired(Envelope message, boolean deadLettered) {
-                if (!deadLettered) {
-                    dropped.add(message);
-                }
-            }
-        }).build();
+        BusOptions options = BusOptions.builder()
+                .listener(new BusListener() {
+                    @Override
+                    public void expired(Envelope message, boolean deadLettered) {
+                        if (!deadLettered) {
+                            dropped.add(message);
+                        }
+                    }
+                })
+                .build();
         try (AgentBus bus = AgentBus.connect(redis.uri(), options)) {
-            bus.sync().send(Envelope.builder().from("cmo").to(agent).type("offer").payload("{}")
-                    .expiresAt(Instant.now().minusSeconds(1)).build());
+            bus.sync()
+                    .send(Envelope.builder()
+                            .from("cmo")
+                            .to(agent)
+                            .type("offer")
+                            .payload("{}")
+                            .expiresAt(Instant.now().minusSeconds(1))
+                            .build());
 
-            bus.subscribe(agent, DeliveryOptions.builder().onExpiry(DeliveryOptions.OnExpiry.DROP).build(),
+            bus.subscribe(
+                    agent,
+                    DeliveryOptions.builder()
+                            .onExpiry(DeliveryOptions.OnExpiry.DROP)
+                            .build(),
                     RecordingHandler.acking());
 
-            await().atMost(WAIT).until(() -> dropped.size() == 1 && bus.sync().inbox(agent).pending() == 0);
+            await().atMost(WAIT)
+                    .until(() -> dropped.size() == 1 && bus.sync().inbox(agent).pending() == 0);
             assertThat(bus.deadLetters(agent).count()).isZero();
         }
     }
@@ -71,7 +96,12 @@ class ExpiryAndDelayIT {
         try (AgentBus bus = AgentBus.connect(redis.uri())) {
             RecordingHandler handler = RecordingHandler.acking();
             bus.subscribe(agent, handler);
-            Envelope reminder = Envelope.builder().from("cmo").to(agent).type("reminder").payload("{}").build();
+            Envelope reminder = Envelope.builder()
+                    .from("cmo")
+                    .to(agent)
+                    .type("reminder")
+                    .payload("{}")
+                    .build();
             Instant due = Instant.now().plusMillis(1500);
 
             SendReceipt receipt = bus.send(reminder, due).toCompletableFuture().join();
@@ -81,7 +111,11 @@ class ExpiryAndDelayIT {
             Delivery delivery = handler.await(1, WAIT).get(0);
             assertThat(delivery.receivedAt()).isAfterOrEqualTo(due.minusMillis(50)); // server vs JVM clock
             assertThat(delivery.envelope()).isEqualTo(reminder);
-            assertThat(bus.send(reminder, Duration.ofSeconds(1)).toCompletableFuture().join().duplicate()).isTrue();
+            assertThat(bus.send(reminder, Duration.ofSeconds(1))
+                            .toCompletableFuture()
+                            .join()
+                            .duplicate())
+                    .isTrue();
         }
     }
 }

@@ -42,8 +42,12 @@ class HostileInputIT {
         AgentId target = freshAgent("target");
         BusOptions small = BusOptions.builder().maxPayloadBytes(1024).build();
         try (AgentBus bus = AgentBus.connect(redis.uri(), small)) {
-            Envelope big = Envelope.builder().from("cmo").to(target).type("task")
-                    .payload("{\"text\":\"" + "é".repeat(600) + "\"}").build();
+            Envelope big = Envelope.builder()
+                    .from("cmo")
+                    .to(target)
+                    .type("task")
+                    .payload("{\"text\":\"" + "é".repeat(600) + "\"}")
+                    .build();
 
             assertThatThrownBy(() -> bus.send(big))
                     .isInstanceOf(InvalidEnvelopeException.class)
@@ -56,17 +60,37 @@ class HostileInputIT {
 
     @Test
     void badIdsAndTypesAreRejectedNamingTheFieldAndTheRule() {
-        assertThatThrownBy(() -> Envelope.builder().from("cmo").to("bad{id").type("t").payload("{}").build())
+        assertThatThrownBy(() -> Envelope.builder()
+                        .from("cmo")
+                        .to("bad{id")
+                        .type("t")
+                        .payload("{}")
+                        .build())
                 .isInstanceOf(InvalidEnvelopeException.class)
                 .hasMessageStartingWith("to_agent must be 1-64 characters")
                 .hasMessageContaining("'bad{id'");
-        assertThatThrownBy(() -> Envelope.builder().from("a".repeat(65)).to("b").type("t").payload("{}").build())
+        assertThatThrownBy(() -> Envelope.builder()
+                        .from("a".repeat(65))
+                        .to("b")
+                        .type("t")
+                        .payload("{}")
+                        .build())
                 .isInstanceOf(InvalidEnvelopeException.class)
                 .hasMessageStartingWith("from_agent");
-        assertThatThrownBy(() -> Envelope.builder().from("a").to("b").type("has space").payload("{}").build())
+        assertThatThrownBy(() -> Envelope.builder()
+                        .from("a")
+                        .to("b")
+                        .type("has space")
+                        .payload("{}")
+                        .build())
                 .isInstanceOf(InvalidEnvelopeException.class)
                 .hasMessageStartingWith("message_type");
-        assertThatThrownBy(() -> Envelope.builder().from("a").to("b").type("t").payload("[1,2]").build())
+        assertThatThrownBy(() -> Envelope.builder()
+                        .from("a")
+                        .to("b")
+                        .type("t")
+                        .payload("[1,2]")
+                        .build())
                 .isInstanceOf(InvalidEnvelopeException.class)
                 .hasMessageStartingWith("payload must be a JSON object");
     }
@@ -82,21 +106,30 @@ class HostileInputIT {
             xadd(inbox, valid(victim, "before"));
             xadd(inbox, with(valid(victim, "bad-json"), "payload", "{not json".getBytes(StandardCharsets.UTF_8)));
             xadd(inbox, without(valid(victim, "ignored"), "message_id"));
-            xadd(inbox, with(valid(victim, "bad-utf8"), "payload", new byte[] {'{', '"', 'a', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'}));
+            xadd(inbox, with(valid(victim, "bad-utf8"), "payload", new byte[] {
+                '{', '"', 'a', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'
+            }));
             xadd(inbox, with(valid(victim, "future"), "v", "2".getBytes(StandardCharsets.UTF_8)));
             xadd(inbox, with(valid(victim, "bad-sender"), "from_agent", "evil}{:".getBytes(StandardCharsets.UTF_8)));
             xadd(inbox, Map.of("just", "garbage".getBytes(StandardCharsets.UTF_8)));
             xadd(inbox, valid(victim, "after"));
 
             List<Delivery> delivered = handler.await(2, Duration.ofSeconds(10));
-            assertThat(delivered).extracting(d -> d.envelope().messageId().value()).containsExactly("before", "after");
-            await().atMost(Duration.ofSeconds(10)).until(() -> bus.sync().inbox(victim).pending() == 0);
+            assertThat(delivered)
+                    .extracting(d -> d.envelope().messageId().value())
+                    .containsExactly("before", "after");
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> bus.sync().inbox(victim).pending() == 0);
         }
 
-        List<Map<String, String>> deadLetters = raw.bytes()
+        List<Map<String, String>> deadLetters = raw
+                .bytes()
                 .xrange(("agent:{" + victim.value() + "}:dlq").getBytes(StandardCharsets.UTF_8), Range.create("-", "+"))
-                .stream().map(HostileInputIT::lenientText).collect(Collectors.toList());
-        assertThat(deadLetters).extracting(entry -> entry.get("dlq_reason") + "/" + entry.get("dlq_field"))
+                .stream()
+                .map(HostileInputIT::lenientText)
+                .collect(Collectors.toList());
+        assertThat(deadLetters)
+                .extracting(entry -> entry.get("dlq_reason") + "/" + entry.get("dlq_field"))
                 .containsExactly(
                         "invalid_field/payload",
                         "missing_field/message_id",
@@ -104,8 +137,12 @@ class HostileInputIT {
                         "unsupported_version/v",
                         "invalid_field/from_agent",
                         "missing_field/message_id");
-        assertThat(deadLetters.get(0)).containsEntry("message_id", "bad-json").containsKey("dlq_detail")
-                .containsKey("dlq_source_id").containsKey("dlq_consumer").containsEntry("dlq_attempts", "1");
+        assertThat(deadLetters.get(0))
+                .containsEntry("message_id", "bad-json")
+                .containsKey("dlq_detail")
+                .containsKey("dlq_source_id")
+                .containsKey("dlq_consumer")
+                .containsEntry("dlq_attempts", "1");
         assertThat(deadLetters.get(3).get("dlq_detail")).contains("version 2");
     }
 
@@ -144,8 +181,9 @@ class HostileInputIT {
 
     private static Map<String, String> lenientText(StreamMessage<byte[], byte[]> entry) {
         Map<String, String> text = new LinkedHashMap<>();
-        entry.getBody().forEach((name, value) ->
-                text.put(new String(name, StandardCharsets.UTF_8), new String(value, StandardCharsets.UTF_8)));
+        entry.getBody()
+                .forEach((name, value) ->
+                        text.put(new String(name, StandardCharsets.UTF_8), new String(value, StandardCharsets.UTF_8)));
         return text;
     }
 }

@@ -19,7 +19,8 @@ class LocalRedisIT {
 
     @Test
     void bundledBinaryIsRedis62AndServes() {
-        try (LocalRedis redis = LocalRedis.builder().binary(LocalRedis.Binary.BUNDLED).start()) {
+        try (LocalRedis redis =
+                LocalRedis.builder().binary(LocalRedis.Binary.BUNDLED).start()) {
             assertThat(redis.version().toString()).startsWith("6.2.");
             assertThat(redis.executable().toString()).doesNotStartWith("/usr/bin");
             assertThat(ping(redis)).isEqualTo("PONG");
@@ -28,8 +29,10 @@ class LocalRedisIT {
 
     @Test
     void killedServerWithAofKeepsItsDataOnRestart(@TempDir Path dataDir) {
-        try (LocalRedis redis = LocalRedis.builder().dataDir(dataDir)
-                .args("--appendonly", "yes", "--appendfsync", "always").start()) {
+        try (LocalRedis redis = LocalRedis.builder()
+                .dataDir(dataDir)
+                .args("--appendonly", "yes", "--appendfsync", "always")
+                .start()) {
             int port = redis.port();
             run(redis, connection -> connection.set("survives", "yes"));
 

@@ -28,7 +28,9 @@ class ReadmeExamplesIT {
             bus.subscribe(AgentId.of("copywriter"), write);
 
             Envelope task = Envelope.builder()
-                    .from("content_manager").to("copywriter").type("task_assignment")
+                    .from("content_manager")
+                    .to("copywriter")
+                    .type("task_assignment")
                     .payload(Map.of("brief", "launch post", "words", 300))
                     .priority(Priority.HIGH)
                     .build();
@@ -36,13 +38,20 @@ class ReadmeExamplesIT {
             assertThat(receipt.messageId()).isEqualTo(task.messageId());
 
             // Both instances register as consumers with their first read, which may come after the send.
-            await().atMost(Duration.ofSeconds(10)).until(() -> printed.size() == 1
-                    && bus.sync().inbox(AgentId.of("copywriter")).pending() == 0
-                    && bus.sync().inbox(AgentId.of("copywriter")).consumers().size() == 2);
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> printed.size() == 1
+                            && bus.sync().inbox(AgentId.of("copywriter")).pending() == 0
+                            && bus.sync()
+                                            .inbox(AgentId.of("copywriter"))
+                                            .consumers()
+                                            .size()
+                                    == 2);
             inbox = bus.sync().inbox(AgentId.of("copywriter"));
         }
 
-        assertThat(printed).singleElement().asString()
+        assertThat(printed)
+                .singleElement()
+                .asString()
                 .startsWith("content_manager asks task_assignment: {")
                 .contains("\"brief\":\"launch post\"");
         assertThat(inbox.length()).isEqualTo(1);

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class RegistryIT {
 
     private static final BusOptions FAST_PRESENCE = BusOptions.builder()
-            .presence(Duration.ofMillis(200), Duration.ofMillis(600)).build();
+            .presence(Duration.ofMillis(200), Duration.ofMillis(600))
+            .build();
 
     @Test
     void capabilityQueriesReturnExactlyTheLiveAgentsThatCan(LocalRedis redis) {
@@ -27,8 +28,8 @@ class RegistryIT {
         AgentId offline = freshAgent("seo_intern");
         try (AgentBus bus = AgentBus.connect(redis.uri(), FAST_PRESENCE)) {
             AgentRegistry registry = bus.registry();
-            registry.publish(new AgentCard(seo, "seo", Set.of("seo_audit", "keywords"), "2.1", "finds keywords",
-                    Map.of("team", "growth")));
+            registry.publish(new AgentCard(
+                    seo, "seo", Set.of("seo_audit", "keywords"), "2.1", "finds keywords", Map.of("team", "growth")));
             registry.publish(AgentCard.of(writer, "copywriter", "copy"));
             registry.publish(AgentCard.of(offline, "intern", "seo_audit"));
             bus.subscribe(seo, RecordingHandler.acking());
@@ -36,14 +37,19 @@ class RegistryIT {
 
             await().atMost(Duration.ofSeconds(10)).until(() -> registry.isLive(seo) && registry.isLive(writer));
 
-            assertThat(registry.withCapability("seo_audit")).extracting(AgentCard::id).containsExactly(seo);
+            assertThat(registry.withCapability("seo_audit"))
+                    .extracting(AgentCard::id)
+                    .containsExactly(seo);
             assertThat(registry.withCapability("nothing")).isEmpty();
             assertThat(registry.card(seo)).hasValueSatisfying(card -> {
                 assertThat(card.capabilities()).containsExactlyInAnyOrder("seo_audit", "keywords");
                 assertThat(card.metadata()).containsEntry("team", "growth");
                 assertThat(card.version()).isEqualTo("2.1");
             });
-            assertThat(registry.live()).extracting(AgentCard::id).contains(seo, writer).doesNotContain(offline);
+            assertThat(registry.live())
+                    .extracting(AgentCard::id)
+                    .contains(seo, writer)
+                    .doesNotContain(offline);
             assertThat(registry.isLive(offline)).isFalse();
         }
     }
@@ -53,15 +59,17 @@ class RegistryIT {
         AgentId agent = freshAgent("temp");
         List<AgentRegistry.PresenceEvent> events = new CopyOnWriteArrayList<>();
         try (AgentBus observer = AgentBus.connect(redis.uri(), FAST_PRESENCE);
-             AgentBus worker = AgentBus.connect(redis.uri(), FAST_PRESENCE)) {
+                AgentBus worker = AgentBus.connect(redis.uri(), FAST_PRESENCE)) {
             observer.registry().watch(events::add);
             Subscription instance = worker.subscribe(agent, RecordingHandler.acking());
-            await().atMost(Duration.ofSeconds(10)).until(() -> events.contains(new AgentRegistry.PresenceEvent(agent, true)));
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> events.contains(new AgentRegistry.PresenceEvent(agent, true)));
 
             instance.close();
 
             assertThat(observer.registry().isLive(agent)).isFalse();
-            await().atMost(Duration.ofSeconds(10)).until(() -> events.contains(new AgentRegistry.PresenceEvent(agent, false)));
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> events.contains(new AgentRegistry.PresenceEvent(agent, false)));
         }
     }
 }

@@ -31,18 +31,29 @@ class RequestReplyIT {
         try (AgentBus bus = AgentBus.connect(redis.uri())) {
             RecordingHandler copywriterInbox = RecordingHandler.acking();
             bus.subscribe(copywriter, copywriterInbox);
-            bus.serve(manager, request -> Map.of("verdict", "approved", "draft", request.envelope().payload()));
+            bus.serve(
+                    manager,
+                    request -> Map.of(
+                            "verdict", "approved", "draft", request.envelope().payload()));
 
-            Envelope review = Envelope.builder().from(copywriter).to(manager).type("review_request")
-                    .payload("{\"text\":\"Launch day!\"}").conversationId("launch-42").build();
-            Envelope reply = bus.request(review, Duration.ofSeconds(10)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            Envelope review = Envelope.builder()
+                    .from(copywriter)
+                    .to(manager)
+                    .type("review_request")
+                    .payload("{\"text\":\"Launch day!\"}")
+                    .conversationId("launch-42")
+                    .build();
+            Envelope reply = bus.request(review, Duration.ofSeconds(10))
+                    .toCompletableFuture()
+                    .get(10, TimeUnit.SECONDS);
 
             assertThat(reply.correlationId()).contains(review.messageId().value());
             assertThat(reply.messageType()).isEqualTo("review_request.reply");
             assertThat(reply.fromAgent()).isEqualTo(manager);
             assertThat(reply.conversationId()).contains("launch-42");
             assertThat(reply.payload()).contains("\"verdict\":\"approved\"");
-            await().atMost(Duration.ofSeconds(10)).until(() -> bus.sync().inbox(copywriter).pending() == 0);
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> bus.sync().inbox(copywriter).pending() == 0);
             assertThat(copywriterInbox.deliveries()).isEmpty();
         }
     }
@@ -52,10 +63,17 @@ class RequestReplyIT {
         AgentId requester = freshAgent("cmo");
         try (AgentBus bus = AgentBus.connect(redis.uri())) {
             bus.subscribe(requester, RecordingHandler.acking());
-            Envelope request = Envelope.builder().from(requester).to(freshAgent("nobody")).type("ping").payload("{}").build();
+            Envelope request = Envelope.builder()
+                    .from(requester)
+                    .to(freshAgent("nobody"))
+                    .type("ping")
+                    .payload("{}")
+                    .build();
 
             long started = System.nanoTime();
-            assertThatThrownBy(() -> bus.request(request, Duration.ofSeconds(30)).toCompletableFuture().join())
+            assertThatThrownBy(() -> bus.request(request, Duration.ofSeconds(30))
+                            .toCompletableFuture()
+                            .join())
                     .isInstanceOf(CompletionException.class)
                     .hasCauseInstanceOf(NoRespondersException.class);
             assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(2));
@@ -67,12 +85,14 @@ class RequestReplyIT {
         AgentId requester = freshAgent("cmo");
         AgentId slow = freshAgent("slow");
         List<Envelope> late = new CopyOnWriteArrayList<>();
-        BusOptions options = BusOptions.builder().listener(new BusListener() {
-            @Override
-            public void lateReply(Envelope reply) {
-                late.add(reply);
-            }
-        }).build();
+        BusOptions options = BusOptions.builder()
+                .listener(new BusListener() {
+                    @Override
+                    public void lateReply(Envelope reply) {
+                        late.add(reply);
+                    }
+                })
+                .build();
         CountDownLatch release = new CountDownLatch(1);
         try (AgentBus bus = AgentBus.connect(redis.uri(), options)) {
             RecordingHandler requesterInbox = RecordingHandler.acking();
@@ -81,15 +101,23 @@ class RequestReplyIT {
                 release.await(10, TimeUnit.SECONDS);
                 return Map.of("too", "late");
             });
-            Envelope request = Envelope.builder().from(requester).to(slow).type("ping").payload("{}").build();
+            Envelope request = Envelope.builder()
+                    .from(requester)
+                    .to(slow)
+                    .type("ping")
+                    .payload("{}")
+                    .build();
 
-            assertThatThrownBy(() -> bus.request(request, Duration.ofMillis(300)).toCompletableFuture().join())
+            assertThatThrownBy(() -> bus.request(request, Duration.ofMillis(300))
+                            .toCompletableFuture()
+                            .join())
                     .hasCauseInstanceOf(RequestTimeoutException.class)
                     .hasMessageContaining("may still be handled");
             release.countDown();
 
             await().atMost(Duration.ofSeconds(10)).until(() -> late.size() == 1);
-            await().atMost(Duration.ofSeconds(10)).until(() -> bus.sync().inbox(requester).pending() == 0);
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> bus.sync().inbox(requester).pending() == 0);
             assertThat(late.get(0).correlationId()).contains(request.messageId().value());
             assertThat(requesterInbox.deliveries()).isEmpty();
         }
@@ -103,24 +131,37 @@ class RequestReplyIT {
         CountDownLatch answer = new CountDownLatch(1);
         // The requester reaches Redis through a proxy, so that only its connections can be dropped.
         NioReactor reactor = new NioReactor();
-        TcpCrusher proxy = TcpCrusherBuilder.builder().withReactor(reactor)
-                .withBindAddress("127.0.0.1", freePort()).withConnectAddress(redis.host(), redis.port()).buildAndOpen();
-        BusOptions quickReconnect = BusOptions.builder().reconnectDelay(Duration.ofMillis(50), Duration.ofMillis(500)).build();
+        TcpCrusher proxy = TcpCrusherBuilder.builder()
+                .withReactor(reactor)
+                .withBindAddress("127.0.0.1", freePort())
+                .withConnectAddress(redis.host(), redis.port())
+                .buildAndOpen();
+        BusOptions quickReconnect = BusOptions.builder()
+                .reconnectDelay(Duration.ofMillis(50), Duration.ofMillis(500))
+                .build();
         try (AgentBus responding = AgentBus.connect(redis.uri());
-             AgentBus requesting = AgentBus.connect("redis://127.0.0.1:" + proxy.getBindAddress().getPort(), quickReconnect)) {
+                AgentBus requesting = AgentBus.connect(
+                        "redis://127.0.0.1:" + proxy.getBindAddress().getPort(), quickReconnect)) {
             requesting.subscribe(requester, RecordingHandler.acking());
             responding.serve(responder, request -> {
                 requested.countDown();
                 answer.await(10, TimeUnit.SECONDS);
                 return Map.of("answer", 42);
             });
-            Envelope request = Envelope.builder().from(requester).to(responder).type("question").payload("{}").build();
-            CompletableFuture<Envelope> reply = requesting.request(request, Duration.ofSeconds(20)).toCompletableFuture();
+            Envelope request = Envelope.builder()
+                    .from(requester)
+                    .to(responder)
+                    .type("question")
+                    .payload("{}")
+                    .build();
+            CompletableFuture<Envelope> reply =
+                    requesting.request(request, Duration.ofSeconds(20)).toCompletableFuture();
             assertThat(requested.await(10, TimeUnit.SECONDS)).isTrue();
 
             proxy.close(); // the requester is cut off...
             answer.countDown(); // ...while the reply is written to its durable inbox
-            await().atMost(Duration.ofSeconds(10)).until(() -> responding.sync().inbox(requester).length() == 1);
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> responding.sync().inbox(requester).length() == 1);
             proxy.open();
 
             assertThat(reply.get(20, TimeUnit.SECONDS).payload()).isEqualTo("{\"answer\":42}");
@@ -139,7 +180,12 @@ class RequestReplyIT {
     @Test
     void requestingWithoutASubscriptionOfTheRequesterIsAClearMistake(LocalRedis redis) {
         try (AgentBus bus = AgentBus.connect(redis.uri())) {
-            Envelope request = Envelope.builder().from("nobody").to("someone").type("ping").payload("{}").build();
+            Envelope request = Envelope.builder()
+                    .from("nobody")
+                    .to("someone")
+                    .type("ping")
+                    .payload("{}")
+                    .build();
 
             assertThatThrownBy(() -> bus.request(request, Duration.ofSeconds(1)))
                     .isInstanceOf(IllegalStateException.class)

@@ -33,7 +33,10 @@ class RetriesAndDeadLettersIT {
     private static final Duration WAIT = Duration.ofSeconds(15);
     /** Short backoff and visibility so that retries happen in tenths of a second. */
     private static final DeliveryOptions QUICK_RETRIES = DeliveryOptions.builder()
-            .visibilityTimeout(Duration.ofSeconds(1)).maxAttempts(3).backoff(Backoff.fixed(Duration.ofMillis(50))).build();
+            .visibilityTimeout(Duration.ofSeconds(1))
+            .maxAttempts(3)
+            .backoff(Backoff.fixed(Duration.ofMillis(50)))
+            .build();
 
     private static RedisClient rawClient;
     private static StatefulRedisConnection<String, String> rawConnection;
@@ -66,7 +69,8 @@ class RetriesAndDeadLettersIT {
 
             bus.sync().send(task(flaky));
 
-            await().atMost(WAIT).until(() -> attempts.size() == 3 && bus.sync().inbox(flaky).pending() == 0);
+            await().atMost(WAIT)
+                    .until(() -> attempts.size() == 3 && bus.sync().inbox(flaky).pending() == 0);
             assertThat(attempts).containsExactly(1, 2, 3);
             assertThat(bus.deadLetters(flaky).count()).isZero();
         }
@@ -87,7 +91,9 @@ class RetriesAndDeadLettersIT {
             bus.sync().send(task(async));
 
             await().atMost(WAIT).until(() -> work.size() == 1);
-            assertThat(bus.sync().inbox(async).pending()).as("returned, but its work is not done").isEqualTo(1);
+            assertThat(bus.sync().inbox(async).pending())
+                    .as("returned, but its work is not done")
+                    .isEqualTo(1);
             work.get(0).completeExceptionally(new IllegalStateException("the model timed out"));
             await().atMost(WAIT).until(() -> work.size() == 2);
             assertThat(attempts).containsExactly(1, 2);
@@ -107,7 +113,9 @@ class RetriesAndDeadLettersIT {
         AtomicLong redeliveredAt = new AtomicLong();
         AtomicInteger secondAttempt = new AtomicInteger();
         BusOptions options = BusOptions.builder()
-                .delivery(DeliveryOptions.builder().visibilityTimeout(visibility).build()).build();
+                .delivery(
+                        DeliveryOptions.builder().visibilityTimeout(visibility).build())
+                .build();
         try (AgentBus bus = AgentBus.connect(redis.uri(), options)) {
             bus.subscribe(patient, delivery -> {
                 if (delivery.attempt() == 1) {
@@ -121,7 +129,9 @@ class RetriesAndDeadLettersIT {
 
             bus.sync().send(task(patient));
 
-            await().atMost(WAIT).until(() -> redeliveredAt.get() != 0 && bus.sync().inbox(patient).pending() == 0);
+            await().atMost(WAIT)
+                    .until(() -> redeliveredAt.get() != 0
+                            && bus.sync().inbox(patient).pending() == 0);
             Duration waited = Duration.ofNanos(redeliveredAt.get() - askedAt.get());
             assertThat(secondAttempt.get()).isEqualTo(2);
             // Redis counts idle time in whole milliseconds on its own clock: allow that rounding, no more.
@@ -164,7 +174,9 @@ class RetriesAndDeadLettersIT {
 
             DeadLetter dead = awaitDeadLetter(bus, picky, refused.messageId());
             assertThat(dead.reason()).isEqualTo(DeadLetterReason.NON_RETRYABLE);
-            assertThat(dead.detail()).contains(NonRetryableException.class.getName()).contains("policy refuses this brief");
+            assertThat(dead.detail())
+                    .contains(NonRetryableException.class.getName())
+                    .contains("policy refuses this brief");
             assertThat(dead.attempts()).isEqualTo(1);
             assertThat(calls.get()).isEqualTo(1);
         }
@@ -213,17 +225,20 @@ class RetriesAndDeadLettersIT {
             Subscription live = bus.subscribe(worker, handler);
 
             Delivery redelivered = handler.await(1, WAIT).get(0);
-            long waitedMillis = Duration.ofNanos(System.nanoTime() - ghostReadAt).toMillis();
+            long waitedMillis =
+                    Duration.ofNanos(System.nanoTime() - ghostReadAt).toMillis();
             assertThat(redelivered.envelope()).isEqualTo(task);
             assertThat(redelivered.attempt()).isEqualTo(2);
             assertThat(redelivered.consumer()).isEqualTo(live.consumer());
-            assertThat(waitedMillis).isGreaterThanOrEqualTo(QUICK_RETRIES.visibilityTimeout().toMillis() - 5);
+            assertThat(waitedMillis)
+                    .isGreaterThanOrEqualTo(QUICK_RETRIES.visibilityTimeout().toMillis() - 5);
             await().atMost(WAIT).until(() -> bus.sync().inbox(worker).pending() == 0);
         }
     }
 
     @Test
-    void entryDeliveredMoreOftenThanMaxAttemptsToDeadConsumersIsDeadLetteredWithoutReachingTheHandler(LocalRedis redis) {
+    void entryDeliveredMoreOftenThanMaxAttemptsToDeadConsumersIsDeadLetteredWithoutReachingTheHandler(
+            LocalRedis redis) {
         AgentId worker = freshAgent("worker");
         String inbox = inbox(worker);
         try (AgentBus bus = AgentBus.connect(redis.uri(), quickRetries(3))) {
@@ -232,7 +247,11 @@ class RetriesAndDeadLettersIT {
             String entryId = bus.sync().send(task).entryId();
             readAsGhost(inbox);
             // Three crashed consumers before this one: the PEL counts three deliveries.
-            raw.xclaim(inbox, Consumer.from("agentbus", "ghost"), XClaimArgs.Builder.minIdleTime(0).retryCount(3), entryId);
+            raw.xclaim(
+                    inbox,
+                    Consumer.from("agentbus", "ghost"),
+                    XClaimArgs.Builder.minIdleTime(0).retryCount(3),
+                    entryId);
 
             RecordingHandler handler = RecordingHandler.acking();
             bus.subscribe(worker, handler);
@@ -276,9 +295,20 @@ class RetriesAndDeadLettersIT {
         try (AgentBus bus = AgentBus.connect(redis.uri(), quickRetries(3))) {
             // A dead letter from an hour ago, written as docs/PROTOCOL.md section 6 lays it out.
             long hourAgo = System.currentTimeMillis() - Duration.ofHours(1).toMillis();
-            String old = raw.xadd(dlq, new io.lettuce.core.XAddArgs().id(hourAgo + "-0"), Map.of(
-                    "message_id", "old-one", "dlq_reason", "rejected", "dlq_detail", "stale",
-                    "dlq_attempts", "1", "dlq_failed_at", Long.toString(hourAgo)));
+            String old = raw.xadd(
+                    dlq,
+                    new io.lettuce.core.XAddArgs().id(hourAgo + "-0"),
+                    Map.of(
+                            "message_id",
+                            "old-one",
+                            "dlq_reason",
+                            "rejected",
+                            "dlq_detail",
+                            "stale",
+                            "dlq_attempts",
+                            "1",
+                            "dlq_failed_at",
+                            Long.toString(hourAgo)));
             bus.subscribe(strict, delivery -> delivery.deadLetter("not today"));
             Envelope fresh = task(strict);
             bus.sync().send(fresh);
@@ -302,8 +332,10 @@ class RetriesAndDeadLettersIT {
     void idempotentHandlerRunsOnceForAMessageIdStoredTwice(LocalRedis redis) {
         AgentId worker = freshAgent("worker");
         Envelope task = task(worker);
-        String dedupKey = "agent:{" + worker.value() + "}:dedup:" + task.messageId().value();
-        BusOptions tinyDedupWindow = BusOptions.builder().dedupWindow(Duration.ofMillis(50)).build();
+        String dedupKey =
+                "agent:{" + worker.value() + "}:dedup:" + task.messageId().value();
+        BusOptions tinyDedupWindow =
+                BusOptions.builder().dedupWindow(Duration.ofMillis(50)).build();
         AtomicInteger deliveries = new AtomicInteger();
         AtomicInteger runs = new AtomicInteger();
         try (AgentBus bus = AgentBus.connect(redis.uri(), tinyDedupWindow)) {
@@ -317,7 +349,9 @@ class RetriesAndDeadLettersIT {
             await().atMost(WAIT).until(() -> raw.exists(dedupKey) == 0);
             assertThat(bus.sync().send(task).duplicate()).isFalse();
 
-            await().atMost(WAIT).until(() -> deliveries.get() == 2 && bus.sync().inbox(worker).pending() == 0);
+            await().atMost(WAIT)
+                    .until(() ->
+                            deliveries.get() == 2 && bus.sync().inbox(worker).pending() == 0);
             assertThat(runs.get()).isEqualTo(1);
             assertThat(bus.sync().inbox(worker).length()).isEqualTo(2);
         }
@@ -342,22 +376,33 @@ class RetriesAndDeadLettersIT {
 
     /** Creates the inbox's group from outside the bus, as a consumer in another language would. */
     private static void createGroup(String inbox) {
-        raw.xgroupCreate(XReadArgs.StreamOffset.from(inbox, "0"), "agentbus",
+        raw.xgroupCreate(
+                XReadArgs.StreamOffset.from(inbox, "0"),
+                "agentbus",
                 io.lettuce.core.XGroupCreateArgs.Builder.mkstream());
     }
 
     /** A consumer "ghost" reads the next entry and dies before acknowledging it: the entry stays pending. */
     private static List<StreamMessage<String, String>> readAsGhost(String inbox) {
-        return raw.xreadgroup(Consumer.from("agentbus", "ghost"), XReadArgs.Builder.count(1),
+        return raw.xreadgroup(
+                Consumer.from("agentbus", "ghost"),
+                XReadArgs.Builder.count(1),
                 XReadArgs.StreamOffset.lastConsumed(inbox));
     }
 
     private static BusOptions quickRetries(int maxAttempts) {
-        return BusOptions.builder().delivery(QUICK_RETRIES.mutate().maxAttempts(maxAttempts).build()).build();
+        return BusOptions.builder()
+                .delivery(QUICK_RETRIES.mutate().maxAttempts(maxAttempts).build())
+                .build();
     }
 
     private static Envelope task(AgentId to) {
-        return Envelope.builder().from("cmo").to(to).type("task").payload("{\"brief\":\"launch post\"}").build();
+        return Envelope.builder()
+                .from("cmo")
+                .to(to)
+                .type("task")
+                .payload("{\"brief\":\"launch post\"}")
+                .build();
     }
 
     private static String inbox(AgentId agent) {
@@ -365,8 +410,8 @@ class RetriesAndDeadLettersIT {
     }
 
     private static DeadLetter awaitDeadLetter(AgentBus bus, AgentId agent, MessageId id) {
-        Optional<DeadLetter> dead = await().atMost(WAIT)
-                .until(() -> bus.deadLetters(agent).find(id.value()), Optional::isPresent);
+        Optional<DeadLetter> dead =
+                await().atMost(WAIT).until(() -> bus.deadLetters(agent).find(id.value()), Optional::isPresent);
         return dead.orElseThrow();
     }
 }

@@ -15,26 +15,37 @@ class ServerCheckIT {
 
     @Test
     void aofDurabilityOnAServerWithoutAofWarnsOrRefuses(LocalRedis redis) {
-        BusOptions aofAlways = BusOptions.builder().durability(Durability.parse("aof-always")).build();
+        BusOptions aofAlways =
+                BusOptions.builder().durability(Durability.parse("aof-always")).build();
 
         try (AgentBus bus = AgentBus.connect(redis.uri(), aofAlways)) {
-            assertThat(bus.serverWarnings()).singleElement().asString()
+            assertThat(bus.serverWarnings())
+                    .singleElement()
+                    .asString()
                     .contains("cannot honour durability aof-always: appendonly is no");
         }
-        assertThatThrownBy(() -> AgentBus.connect(redis.uri(), aofAlways.mutate().strictDurability(true).build()))
+        assertThatThrownBy(() -> AgentBus.connect(
+                        redis.uri(), aofAlways.mutate().strictDurability(true).build()))
                 .isInstanceOf(AgentBusException.class)
                 .hasMessageContaining("appendonly is no");
     }
 
     @Test
     void evictingMemoryPolicyIsRefusedUnlessAllowed() {
-        try (LocalRedis evicting = LocalRedis.builder().args("--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru").start()) {
+        try (LocalRedis evicting = LocalRedis.builder()
+                .args("--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru")
+                .start()) {
             assertThatThrownBy(() -> AgentBus.connect(evicting.uri()))
                     .isInstanceOf(AgentBusException.class)
                     .hasMessageContaining("maxmemory-policy allkeys-lru: an eviction would delete whole inboxes");
 
-            try (AgentBus bus = AgentBus.connect(evicting.uri(), BusOptions.builder().allowEvictingMemoryPolicy(true).build())) {
-                assertThat(bus.serverWarnings()).singleElement().asString().contains("allowed by allowEvictingMemoryPolicy");
+            try (AgentBus bus = AgentBus.connect(
+                    evicting.uri(),
+                    BusOptions.builder().allowEvictingMemoryPolicy(true).build())) {
+                assertThat(bus.serverWarnings())
+                        .singleElement()
+                        .asString()
+                        .contains("allowed by allowEvictingMemoryPolicy");
             }
         }
     }
@@ -42,25 +53,44 @@ class ServerCheckIT {
     @Test
     void waitDurabilityConfirmsEachSendOnAReplica(LocalRedis primary) throws Exception {
         redis(primary, "CONFIG", "SET", "repl-diskless-sync-delay", "0"); // sync the replica now, not in 5 s
-        try (LocalRedis replica = LocalRedis.builder().args("--replicaof", primary.host(), Integer.toString(primary.port())).start()) {
-            BusOptions replicated = BusOptions.builder().durability(Durability.waitFor(1, Duration.ofSeconds(2))).build();
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(15))
+        try (LocalRedis replica = LocalRedis.builder()
+                .args("--replicaof", primary.host(), Integer.toString(primary.port()))
+                .start()) {
+            BusOptions replicated = BusOptions.builder()
+                    .durability(Durability.waitFor(1, Duration.ofSeconds(2)))
+                    .build();
+            org.awaitility.Awaitility.await()
+                    .atMost(Duration.ofSeconds(15))
                     .until(() -> redis(replica, "INFO", "replication").contains("master_link_status:up"));
             try (AgentBus bus = AgentBus.connect(primary.uri(), replicated);
-                 AgentBus onReplica = AgentBus.connect(replica.uri())) {
+                    AgentBus onReplica = AgentBus.connect(replica.uri())) {
                 AgentId agent = DirectMessagingIT.freshAgent("replicated");
 
-                SendReceipt receipt = bus.sync().send(Envelope.builder().from("cmo").to(agent).type("t").payload("{}").build());
+                SendReceipt receipt = bus.sync()
+                        .send(Envelope.builder()
+                                .from("cmo")
+                                .to(agent)
+                                .type("t")
+                                .payload("{}")
+                                .build());
 
                 assertThat(receipt.duplicate()).isFalse();
                 assertThat(onReplica.sync().inbox(agent).length()).isEqualTo(1); // WAIT returned: the replica has it
             }
             replica.kill();
-            BusOptions two = BusOptions.builder().durability(Durability.waitFor(1, Duration.ofMillis(300))).build();
+            BusOptions two = BusOptions.builder()
+                    .durability(Durability.waitFor(1, Duration.ofMillis(300)))
+                    .build();
             try (AgentBus bus = AgentBus.connect(primary.uri(), two)) {
                 AgentId agent = DirectMessagingIT.freshAgent("unreplicated");
                 bus.subscribe(agent, RecordingHandler.acking());
-                assertThatThrownBy(() -> bus.sync().send(Envelope.builder().from("cmo").to(agent).type("t").payload("{}").build()))
+                assertThatThrownBy(() -> bus.sync()
+                                .send(Envelope.builder()
+                                        .from("cmo")
+                                        .to(agent)
+                                        .type("t")
+                                        .payload("{}")
+                                        .build()))
                         .isInstanceOf(NotReplicatedException.class)
                         .hasMessageContaining("reached 0 of 1 replicas");
             }
@@ -75,8 +105,12 @@ class ServerCheckIT {
             for (int i = 1; i < command.length; i++) {
                 args.add(command[i]);
             }
-            return String.valueOf(connection.sync().dispatch(io.lettuce.core.protocol.CommandType.valueOf(command[0]),
-                    new io.lettuce.core.output.StatusOutput<>(io.lettuce.core.codec.StringCodec.UTF8), args));
+            return String.valueOf(connection
+                    .sync()
+                    .dispatch(
+                            io.lettuce.core.protocol.CommandType.valueOf(command[0]),
+                            new io.lettuce.core.output.StatusOutput<>(io.lettuce.core.codec.StringCodec.UTF8),
+                            args));
         } finally {
             client.shutdown();
         }

@@ -30,7 +30,8 @@ class SwarmsIT {
     @Test
     void stateHasATtlAndOnlyTheTenNewestCheckpointsAreKept(LocalRedis redis) {
         String swarm = "ttl-" + System.nanoTime();
-        try (AgentBus bus = AgentBus.connect(redis.uri()); RawRedis raw = RawRedis.connect(redis)) {
+        try (AgentBus bus = AgentBus.connect(redis.uri());
+                RawRedis raw = RawRedis.connect(redis)) {
             long version = 0;
             for (int i = 0; i < 12; i++) {
                 version = bus.swarms().write(swarm, version, "{\"step\":" + i + "}");
@@ -39,7 +40,9 @@ class SwarmsIT {
 
             long ttl = raw.commands().ttl("swarm:{" + swarm + "}:state");
             assertThat(ttl).isBetween(3500L, 3600L);
-            assertThat(bus.swarms().checkpoints(swarm)).hasSize(10).first()
+            assertThat(bus.swarms().checkpoints(swarm))
+                    .hasSize(10)
+                    .first()
                     .satisfies(newest -> assertThat(newest.label()).isEqualTo("step-11"));
         }
     }
@@ -52,9 +55,11 @@ class SwarmsIT {
             bus.swarms().checkpoint(swarm, "start");
             bus.swarms().heartbeat(swarm, "coordinator-1", Duration.ofSeconds(30));
 
-            assertThat(bus.swarms().show(swarm)).hasValueSatisfying(info -> assertThat(info.interrupted()).isFalse());
+            assertThat(bus.swarms().show(swarm))
+                    .hasValueSatisfying(info -> assertThat(info.interrupted()).isFalse());
             assertThatThrownBy(() -> bus.swarms().recover(swarm, "coordinator-2", Duration.ofSeconds(30)))
-                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("is alive");
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("is alive");
         }
     }
 }

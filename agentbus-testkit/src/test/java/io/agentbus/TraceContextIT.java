@@ -37,16 +37,23 @@ class TraceContextIT {
         AgentId requester = freshAgent("cmo");
         AgentId reviewer = freshAgent("reviewer");
         try (AgentBus bus = AgentBus.connect(redis.uri())) {
-            bus.subscribe(requester, delivery -> { });
+            bus.subscribe(requester, delivery -> {});
             List<Envelope> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
             bus.serve(reviewer, request -> {
                 seen.add(request.envelope());
                 return Map.of("ok", true);
             });
-            Envelope request = Envelope.builder().from(requester).to(reviewer).type("review").payload("{}")
-                    .traceContext(TRACEPARENT, "vendor=1").build();
+            Envelope request = Envelope.builder()
+                    .from(requester)
+                    .to(reviewer)
+                    .type("review")
+                    .payload("{}")
+                    .traceContext(TRACEPARENT, "vendor=1")
+                    .build();
 
-            Envelope reply = bus.request(request, Duration.ofSeconds(10)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            Envelope reply = bus.request(request, Duration.ofSeconds(10))
+                    .toCompletableFuture()
+                    .get(10, TimeUnit.SECONDS);
 
             assertThat(seen).singleElement().satisfies(handled -> {
                 assertThat(handled.traceparent()).contains(TRACEPARENT);
@@ -62,16 +69,25 @@ class TraceContextIT {
             throws Exception {
         InMemorySpanExporter spans = InMemorySpanExporter.create();
         OpenTelemetrySdk sdk = OpenTelemetrySdk.builder()
-                .setTracerProvider(SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(spans)).build())
+                .setTracerProvider(SdkTracerProvider.builder()
+                        .addSpanProcessor(SimpleSpanProcessor.create(spans))
+                        .build())
                 .buildAndRegisterGlobal();
         AgentId requester = freshAgent("cmo");
         AgentId reviewer = freshAgent("reviewer");
         try (AgentBus bus = AgentBus.connect(redis.uri())) {
-            bus.subscribe(requester, delivery -> { });
+            bus.subscribe(requester, delivery -> {});
             bus.serve(reviewer, request -> Map.of("ok", true));
-            Envelope request = Envelope.builder().from(requester).to(reviewer).type("review").payload("{}").build();
+            Envelope request = Envelope.builder()
+                    .from(requester)
+                    .to(reviewer)
+                    .type("review")
+                    .payload("{}")
+                    .build();
 
-            Envelope reply = bus.request(request, Duration.ofSeconds(10)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            Envelope reply = bus.request(request, Duration.ofSeconds(10))
+                    .toCompletableFuture()
+                    .get(10, TimeUnit.SECONDS);
 
             SpanData sendRequest = waitForSpan(spans, "send review");
             SpanData process = waitForSpan(spans, "process review");
@@ -79,21 +95,31 @@ class TraceContextIT {
             assertThat(sendRequest.getKind()).isEqualTo(SpanKind.PRODUCER);
             assertThat(process.getKind()).isEqualTo(SpanKind.CONSUMER);
             assertThat(process.getParentSpanId()).isEqualTo(sendRequest.getSpanId());
-            assertThat(process.getLinks()).singleElement()
-                    .satisfies(link -> assertThat(link.getSpanContext().getSpanId()).isEqualTo(sendRequest.getSpanId()));
-            assertThat(sendReply.getParentSpanId()).as("the reply is sent from inside the handler's span")
+            assertThat(process.getLinks())
+                    .singleElement()
+                    .satisfies(link ->
+                            assertThat(link.getSpanContext().getSpanId()).isEqualTo(sendRequest.getSpanId()));
+            assertThat(sendReply.getParentSpanId())
+                    .as("the reply is sent from inside the handler's span")
                     .isEqualTo(process.getSpanId());
             assertThat(List.of(process.getTraceId(), sendReply.getTraceId())).containsOnly(sendRequest.getTraceId());
-            assertThat(reply.traceparent()).hasValueSatisfying(traceparent ->
-                    assertThat(traceparent).contains(sendRequest.getTraceId()).contains(sendReply.getSpanId()));
+            assertThat(reply.traceparent())
+                    .hasValueSatisfying(traceparent -> assertThat(traceparent)
+                            .contains(sendRequest.getTraceId())
+                            .contains(sendReply.getSpanId()));
         } finally {
             sdk.close();
         }
     }
 
     private static SpanData waitForSpan(InMemorySpanExporter spans, String name) {
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
-                .until(() -> spans.getFinishedSpanItems().stream().anyMatch(span -> span.getName().equals(name)));
-        return spans.getFinishedSpanItems().stream().filter(span -> span.getName().equals(name)).findFirst().orElseThrow();
+        org.awaitility.Awaitility.await()
+                .atMost(Duration.ofSeconds(5))
+                .until(() -> spans.getFinishedSpanItems().stream()
+                        .anyMatch(span -> span.getName().equals(name)));
+        return spans.getFinishedSpanItems().stream()
+                .filter(span -> span.getName().equals(name))
+                .findFirst()
+                .orElseThrow();
     }
 }

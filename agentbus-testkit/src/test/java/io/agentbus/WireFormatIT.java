@@ -38,11 +38,18 @@ class WireFormatIT {
     void sendWritesOneStreamEntryWithSnakeCaseStringFields(LocalRedis redis) {
         AgentId reviewer = freshAgent("content_manager");
         Envelope request = Envelope.builder()
-                .messageId("req-1").from("copywriter").to(reviewer).type("review_request")
+                .messageId("req-1")
+                .from("copywriter")
+                .to(reviewer)
+                .type("review_request")
                 .payload("{\"draft\":\"Hello\",\"words\":1}")
                 .timestamp(Instant.parse("2025-11-03T10:30:00Z"))
-                .priority("urgent").replyTo(AgentId.of("copywriter")).correlationId("corr-7")
-                .conversationId("conv-3").extension("x_trace", "abc").build();
+                .priority("urgent")
+                .replyTo(AgentId.of("copywriter"))
+                .correlationId("corr-7")
+                .conversationId("conv-3")
+                .extension("x_trace", "abc")
+                .build();
         try (AgentBus bus = AgentBus.connect(redis.uri())) {
             bus.sync().send(request);
         }
@@ -52,19 +59,20 @@ class WireFormatIT {
                 raw.commands().xrange("agent:{" + reviewer.value() + "}:inbox:high", Range.create("-", "+"));
 
         assertThat(entries).hasSize(1);
-        assertThat(entries.get(0).getBody()).containsExactlyInAnyOrderEntriesOf(Map.ofEntries(
-                Map.entry("v", "1"),
-                Map.entry("message_id", "req-1"),
-                Map.entry("from_agent", "copywriter"),
-                Map.entry("to_agent", reviewer.value()),
-                Map.entry("message_type", "review_request"),
-                Map.entry("payload", "{\"draft\":\"Hello\",\"words\":1}"),
-                Map.entry("timestamp", "2025-11-03T10:30:00Z"),
-                Map.entry("priority", "8"),
-                Map.entry("reply_to", "copywriter"),
-                Map.entry("correlation_id", "corr-7"),
-                Map.entry("conversation_id", "conv-3"),
-                Map.entry("x_trace", "abc")));
+        assertThat(entries.get(0).getBody())
+                .containsExactlyInAnyOrderEntriesOf(Map.ofEntries(
+                        Map.entry("v", "1"),
+                        Map.entry("message_id", "req-1"),
+                        Map.entry("from_agent", "copywriter"),
+                        Map.entry("to_agent", reviewer.value()),
+                        Map.entry("message_type", "review_request"),
+                        Map.entry("payload", "{\"draft\":\"Hello\",\"words\":1}"),
+                        Map.entry("timestamp", "2025-11-03T10:30:00Z"),
+                        Map.entry("priority", "8"),
+                        Map.entry("reply_to", "copywriter"),
+                        Map.entry("correlation_id", "corr-7"),
+                        Map.entry("conversation_id", "conv-3"),
+                        Map.entry("x_trace", "abc")));
     }
 
     @Test
@@ -72,7 +80,14 @@ class WireFormatIT {
         AgentId agent = freshAgent("analyst");
         try (AgentBus bus = AgentBus.connect(redis.uri())) {
             for (int priority : new int[] {1, 3, 4, 5, 6, 7, 9}) {
-                bus.sync().send(Envelope.builder().from("cmo").to(agent).type("t").payload("{}").priority(priority).build());
+                bus.sync()
+                        .send(Envelope.builder()
+                                .from("cmo")
+                                .to(agent)
+                                .type("t")
+                                .payload("{}")
+                                .priority(priority)
+                                .build());
             }
         }
 

@@ -27,6 +27,7 @@ final class AgentBusSystem implements BenchSystem {
     static final String NAME = "agentbus";
     /** agentbus with a Prometheus registry: the cost of its metrics is the difference to {@link #NAME}. */
     static final String METERED = "agentbus-metered";
+
     private static final AgentId PRODUCER = AgentId.of("producer");
     /** Far beyond any round trip of the bench: a request that times out fails the run instead of being measured. */
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
@@ -46,8 +47,11 @@ final class AgentBusSystem implements BenchSystem {
 
     /** agentbus with every meter recorded in a Prometheus registry, as a monitored production process runs. */
     static AgentBusSystem metered() {
-        return new AgentBusSystem(METERED, () -> BusOptions.builder()
-                .meterRegistry(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)).build());
+        return new AgentBusSystem(
+                METERED,
+                () -> BusOptions.builder()
+                        .meterRegistry(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))
+                        .build());
     }
 
     @Override
@@ -57,7 +61,8 @@ final class AgentBusSystem implements BenchSystem {
 
     @Override
     public Set<Scenario> scenarios() {
-        return name.equals(METERED) ? EnumSet.of(Scenario.DIRECT_THROUGHPUT, Scenario.DIRECT_LATENCY)
+        return name.equals(METERED)
+                ? EnumSet.of(Scenario.DIRECT_THROUGHPUT, Scenario.DIRECT_LATENCY)
                 : EnumSet.allOf(Scenario.class);
     }
 
@@ -69,13 +74,20 @@ final class AgentBusSystem implements BenchSystem {
         for (String agent : agents) {
             AgentId id = AgentId.of(agent);
             ids.add(id);
-            subscriptions.add(bus.subscribe(id, delivery -> sink.accept(delivery.envelope().payload())));
+            subscriptions.add(bus.subscribe(
+                    id, delivery -> sink.accept(delivery.envelope().payload())));
         }
-        List<String> inboxes = agents.stream().map(agent -> "agent:{" + agent + "}:inbox").toList();
+        List<String> inboxes =
+                agents.stream().map(agent -> "agent:{" + agent + "}:inbox").toList();
         return new Rig() {
             @Override
             public CompletionStage<?> send(int agent, String payload) {
-                return bus.send(Envelope.builder().from(PRODUCER).to(ids.get(agent)).type("bench").payload(payload).build());
+                return bus.send(Envelope.builder()
+                        .from(PRODUCER)
+                        .to(ids.get(agent))
+                        .type("bench")
+                        .payload(payload)
+                        .build());
             }
 
             @Override
@@ -98,8 +110,17 @@ final class AgentBusSystem implements BenchSystem {
             bus.listen("events:bench:tick", (channel, message) -> sink.accept(message.payload()));
         }
         AgentId everyone = AgentId.of("events");
-        return Rig.of(payload -> bus.publish("events:bench:tick",
-                Envelope.builder().from(PRODUCER).to(everyone).type("bench").payload(payload).build()), List.of(), bus);
+        return Rig.of(
+                payload -> bus.publish(
+                        "events:bench:tick",
+                        Envelope.builder()
+                                .from(PRODUCER)
+                                .to(everyone)
+                                .type("bench")
+                                .payload(payload)
+                                .build()),
+                List.of(),
+                bus);
     }
 
     @Override
@@ -107,12 +128,21 @@ final class AgentBusSystem implements BenchSystem {
         AgentBus bus = AgentBus.connect(redis.uri(), options.get());
         DurableTopic topic = bus.topic("bench");
         for (int i = 0; i < groups; i++) {
-            topic.subscribe(AgentId.of("group-" + i), DurableTopic.StartFrom.NOW,
+            topic.subscribe(
+                    AgentId.of("group-" + i),
+                    DurableTopic.StartFrom.NOW,
                     delivery -> sink.accept(delivery.envelope().payload()));
         }
         AgentId to = AgentId.of(topic.name());
-        return Rig.of(payload -> topic.publish(Envelope.builder().from(PRODUCER).to(to).type("bench").payload(payload).build()),
-                List.of("topic:{" + topic.name() + "}"), bus);
+        return Rig.of(
+                payload -> topic.publish(Envelope.builder()
+                        .from(PRODUCER)
+                        .to(to)
+                        .type("bench")
+                        .payload(payload)
+                        .build()),
+                List.of("topic:{" + topic.name() + "}"),
+                bus);
     }
 
     @Override
@@ -123,8 +153,17 @@ final class AgentBusSystem implements BenchSystem {
         bus.subscribe(PRODUCER, delivery -> {
             throw new IllegalStateException("the requester gets replies only, and never in its handler");
         });
-        return Rig.of(payload -> bus.request(
-                        Envelope.builder().from(PRODUCER).to(responder).type("bench").payload(payload).build(), REQUEST_TIMEOUT)
-                .thenAccept(reply -> sink.accept(reply.payload())), List.of(), bus);
+        return Rig.of(
+                payload -> bus.request(
+                                Envelope.builder()
+                                        .from(PRODUCER)
+                                        .to(responder)
+                                        .type("bench")
+                                        .payload(payload)
+                                        .build(),
+                                REQUEST_TIMEOUT)
+                        .thenAccept(reply -> sink.accept(reply.payload())),
+                List.of(),
+                bus);
     }
 }

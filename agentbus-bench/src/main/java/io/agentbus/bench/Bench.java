@@ -31,13 +31,14 @@ import java.util.stream.Collectors;
 public final class Bench {
 
     /** Heap of every system's JVM, the same for all. */
-    private static final List<String> CHILD_JVM = List.of("-Xms1g", "-Xmx2g", "-Djava.awt.headless=true",
-            "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+    private static final List<String> CHILD_JVM =
+            List.of("-Xms1g", "-Xmx2g", "-Djava.awt.headless=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
 
     private final BenchSettings settings;
     private volatile String status = "starting";
     /** The status of a system running in this JVM (--quick), else null. */
     private volatile Status inProcess;
+
     private volatile long started = System.nanoTime();
 
     public Bench(BenchSettings settings) {
@@ -73,13 +74,15 @@ public final class Bench {
         // system is measured in the same stretches of time: load from other processes on a shared
         // machine then moves all systems' medians alike instead of whichever system ran during a burst.
         boolean rounds = plan.directRounds() > 1 && settings.scenarios().contains(Scenario.DIRECT_THROUGHPUT);
-        try (PrintWriter log = new PrintWriter(Files.newBufferedWriter(out.resolve("bench.log"), StandardCharsets.UTF_8))) {
+        try (PrintWriter log =
+                new PrintWriter(Files.newBufferedWriter(out.resolve("bench.log"), StandardCharsets.UTF_8))) {
             if (rounds) {
                 directThroughputRounds(plan, systems, out, log, results, failures);
             }
             for (int i = 0; i < systems.size(); i++) {
                 String system = systems.get(i);
-                List<Scenario> scenarios = settings.scenarios().stream().filter(s -> Systems.runs(system, s))
+                List<Scenario> scenarios = settings.scenarios().stream()
+                        .filter(s -> Systems.runs(system, s))
                         .filter(s -> !(rounds && s == Scenario.DIRECT_THROUGHPUT && !Systems.isRedisBenchmark(system)))
                         .toList();
                 if (scenarios.isEmpty()) {
@@ -104,17 +107,24 @@ public final class Bench {
                 status = prefix + "starting JVM";
                 JsonNode child = runChild(system, scenarios, out, log, prefix);
                 if (child == null) {
-                    failures.add(Map.of("system", system, "scenario", scenarios.get(0).id(),
-                            "error", "its JVM failed; see bench.log"));
+                    failures.add(Map.of(
+                            "system",
+                            system,
+                            "scenario",
+                            scenarios.get(0).id(),
+                            "error",
+                            "its JVM failed; see bench.log"));
                     continue;
                 }
-                results.addAll(Payloads.MAPPER.convertValue(child.get("results"), new TypeReference<List<Result>>() { }));
-                failures.addAll(Payloads.MAPPER.convertValue(child.get("failures"),
-                        new TypeReference<List<Map<String, String>>>() { }));
+                results.addAll(
+                        Payloads.MAPPER.convertValue(child.get("results"), new TypeReference<List<Result>>() {}));
+                failures.addAll(Payloads.MAPPER.convertValue(
+                        child.get("failures"), new TypeReference<List<Map<String, String>>>() {}));
             }
         }
         if (settings.scenarios().size() < Scenario.values().length) {
-            notes.add("scenarios run: " + settings.scenarios().stream().map(Scenario::id).collect(Collectors.joining(", ")));
+            notes.add("scenarios run: "
+                    + settings.scenarios().stream().map(Scenario::id).collect(Collectors.joining(", ")));
         }
         machine.put("load_average_at_end", Environment.loadAverage());
         Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
@@ -135,19 +145,29 @@ public final class Bench {
         Path tableFile = out.resolve("results.md");
         Files.writeString(tableFile, Tables.markdown(results), StandardCharsets.UTF_8);
         Path chartFile = out.resolve("bench.png");
-        Charts.writePng(results, "agentbus bench " + (settings.quick() ? "--quick" : "full run") + ", commit "
-                + commit.substring(0, Math.min(12, commit.length())) + ", " + machine.get("cores") + " cores, Redis "
-                + versions.get("redis") + ", " + versions.get("java") + ", load at start " + machine.get("load_average_at_start"),
+        Charts.writePng(
+                results,
+                "agentbus bench " + (settings.quick() ? "--quick" : "full run") + ", commit "
+                        + commit.substring(0, Math.min(12, commit.length())) + ", " + machine.get("cores")
+                        + " cores, Redis "
+                        + versions.get("redis") + ", " + versions.get("java") + ", load at start "
+                        + machine.get("load_average_at_start"),
                 chartFile);
         status = "done";
         return new BenchReport(resultsFile, tableFile, chartFile, results, failures, notes, elapsed);
     }
 
-    private void directThroughputRounds(Plan plan, List<String> systems, Path out, PrintWriter log,
-                                        List<Result> results, List<Map<String, String>> failures)
+    private void directThroughputRounds(
+            Plan plan,
+            List<String> systems,
+            Path out,
+            PrintWriter log,
+            List<Result> results,
+            List<Map<String, String>> failures)
             throws IOException, InterruptedException {
-        List<String> runners = systems.stream().filter(system -> !Systems.isRedisBenchmark(system)
-                && Systems.runs(system, Scenario.DIRECT_THROUGHPUT)).toList();
+        List<String> runners = systems.stream()
+                .filter(system -> !Systems.isRedisBenchmark(system) && Systems.runs(system, Scenario.DIRECT_THROUGHPUT))
+                .toList();
         Map<String, List<Result>> bySystem = new java.util.LinkedHashMap<>();
         for (int round = 1; round <= plan.directRounds(); round++) {
             for (String system : runners) {
@@ -155,14 +175,20 @@ public final class Bench {
                 status = prefix + "starting JVM";
                 JsonNode child = runChild(system, List.of(Scenario.DIRECT_THROUGHPUT), out, log, prefix);
                 if (child == null) {
-                    failures.add(Map.of("system", system, "scenario", Scenario.DIRECT_THROUGHPUT.id(),
-                            "error", "its JVM failed in round " + round + "; see bench.log"));
+                    failures.add(Map.of(
+                            "system",
+                            system,
+                            "scenario",
+                            Scenario.DIRECT_THROUGHPUT.id(),
+                            "error",
+                            "its JVM failed in round " + round + "; see bench.log"));
                     continue;
                 }
-                failures.addAll(Payloads.MAPPER.convertValue(child.get("failures"),
-                        new TypeReference<List<Map<String, String>>>() { }));
-                bySystem.computeIfAbsent(system, s -> new ArrayList<>()).addAll(
-                        Payloads.MAPPER.convertValue(child.get("results"), new TypeReference<List<Result>>() { }));
+                failures.addAll(Payloads.MAPPER.convertValue(
+                        child.get("failures"), new TypeReference<List<Map<String, String>>>() {}));
+                bySystem.computeIfAbsent(system, s -> new ArrayList<>())
+                        .addAll(Payloads.MAPPER.convertValue(
+                                child.get("results"), new TypeReference<List<Result>>() {}));
             }
         }
         bySystem.forEach((system, runs) -> {
@@ -176,8 +202,13 @@ public final class Bench {
         });
     }
 
-    private void runInProcess(String system, List<Scenario> scenarios, String prefix, PrintWriter log,
-                              List<Result> results, List<Map<String, String>> failures) {
+    private void runInProcess(
+            String system,
+            List<Scenario> scenarios,
+            String prefix,
+            PrintWriter log,
+            List<Result> results,
+            List<Map<String, String>> failures) {
         Status running = new Status();
         status = prefix;
         inProcess = running;
@@ -194,8 +225,12 @@ public final class Bench {
         }
     }
 
-    private void runRedisBenchmark(String system, List<Scenario> scenarios, String prefix, List<Result> results,
-                                   List<Map<String, String>> failures) {
+    private void runRedisBenchmark(
+            String system,
+            List<Scenario> scenarios,
+            String prefix,
+            List<Result> results,
+            List<Map<String, String>> failures) {
         Status benchmarkStatus = new Status() {
             @Override
             void phase(String phase) {
@@ -217,17 +252,24 @@ public final class Bench {
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(CHILD_JVM);
         if (settings.jfr() && system.equals(AgentBusSystem.NAME)) {
-            command.add("-XX:StartFlightRecording=filename=" + out.resolve("agentbus.jfr") + ",settings=profile,dumponexit=true");
+            command.add("-XX:StartFlightRecording=filename=" + out.resolve("agentbus.jfr")
+                    + ",settings=profile,dumponexit=true");
         }
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), SystemMain.class.getName(), system,
+        command.addAll(List.of(
+                "-cp",
+                System.getProperty("java.class.path"),
+                SystemMain.class.getName(),
+                system,
                 settings.quick() ? "quick" : "full",
-                scenarios.stream().map(Scenario::id).collect(Collectors.joining(",")), resultFile.toString()));
-        log.println("== " + system + ": " + String.join(" ", command.subList(0, command.indexOf("-cp")))
-                + " … " + String.join(" ", command.subList(command.size() - 4, command.size())));
+                scenarios.stream().map(Scenario::id).collect(Collectors.joining(",")),
+                resultFile.toString()));
+        log.println("== " + system + ": " + String.join(" ", command.subList(0, command.indexOf("-cp"))) + " … "
+                + String.join(" ", command.subList(command.size() - 4, command.size())));
         log.flush();
         long childStart = System.nanoTime();
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        try (BufferedReader lines =
+                new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = lines.readLine()) != null) {
                 if (line.startsWith(SystemMain.STATUS_PREFIX)) {

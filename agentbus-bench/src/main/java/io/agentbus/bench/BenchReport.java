@@ -16,6 +16,11 @@ import java.util.Map;
  * @param notes       what was left out and why (e.g. no redis-benchmark on PATH)
  * @param elapsed     wall time of the whole run
  */
-public record BenchReport(Path resultsFile, Path tableFile, Path chartFile, List<Result> results,
-                          List<Map<String, String>> failures, List<String> notes, Duration elapsed) {
-}
+public record BenchReport(
+        Path resultsFile,
+        Path tableFile,
+        Path chartFile,
+        List<Result> results,
+        List<Map<String, String>> failures,
+        List<String> notes,
+        Duration elapsed) {}

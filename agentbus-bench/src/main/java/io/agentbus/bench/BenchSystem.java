@@ -64,8 +64,7 @@ interface BenchSystem {
         CompletionStage<?> send(int agent, String payload);
 
         /** Pushes out sends that the system batches (Jedis's pipeline); a no-op for the others. */
-        default void flush() {
-        }
+        default void flush() {}
 
         /**
          * The stream keys whose consumer groups, all of them, have no pending entry once every handled

@@ -45,24 +45,51 @@ final class Charts {
             SpringDataRedisSystem.NAME, new Color(0x9467BD),
             JedisSystem.NAME, new Color(0xFF7F0E),
             SeedListsSystem.NAME, new Color(0x8C564B));
-    private static final List<String> PERCENTILES = List.of(Result.P50_MS, Result.P90_MS, Result.P99_MS,
-            Result.P999_MS, Result.MAX_MS);
+    private static final List<String> PERCENTILES =
+            List.of(Result.P50_MS, Result.P90_MS, Result.P99_MS, Result.P999_MS, Result.MAX_MS);
 
-    private Charts() {
-    }
+    private Charts() {}
 
     static void writePng(List<Result> results, String subtitle, Path file) throws IOException {
         List<JFreeChart> charts = new ArrayList<>();
         throughput(results).ifPresent(charts::add);
         charts.addAll(latency(results));
-        bySize(results, Scenario.FAN_IN, "agents", Result.MSGS_PER_S, "fan-in: agents in one process",
-                "messages per second", false).ifPresent(charts::add);
-        bySize(results, Scenario.BROADCAST, "subscribers", Result.MSGS_PER_S, "broadcast: subscribers in one process",
-                "deliveries per second", false).ifPresent(charts::add);
-        bySize(results, Scenario.DURABLE_TOPIC, "subscribers", Result.MSGS_PER_S, "durable-topic: subscriber groups",
-                "deliveries per second", false).ifPresent(charts::add);
-        bySize(results, Scenario.REQUEST_REPLY, "concurrency", Result.P99_MS, "request-reply: p99 round trip",
-                "ms (log)", true).ifPresent(charts::add);
+        bySize(
+                        results,
+                        Scenario.FAN_IN,
+                        "agents",
+                        Result.MSGS_PER_S,
+                        "fan-in: agents in one process",
+                        "messages per second",
+                        false)
+                .ifPresent(charts::add);
+        bySize(
+                        results,
+                        Scenario.BROADCAST,
+                        "subscribers",
+                        Result.MSGS_PER_S,
+                        "broadcast: subscribers in one process",
+                        "deliveries per second",
+                        false)
+                .ifPresent(charts::add);
+        bySize(
+                        results,
+                        Scenario.DURABLE_TOPIC,
+                        "subscribers",
+                        Result.MSGS_PER_S,
+                        "durable-topic: subscriber groups",
+                        "deliveries per second",
+                        false)
+                .ifPresent(charts::add);
+        bySize(
+                        results,
+                        Scenario.REQUEST_REPLY,
+                        "concurrency",
+                        Result.P99_MS,
+                        "request-reply: p99 round trip",
+                        "ms (log)",
+                        true)
+                .ifPresent(charts::add);
         if (charts.isEmpty()) {
             throw new IllegalArgumentException("nothing to draw: no results of any scenario");
         }
@@ -76,7 +103,11 @@ final class Charts {
         g.setColor(Color.WHITE);
         g.fillRect(0, 0, width, HEIGHT * rows + 30);
         for (int i = 0; i < charts.size(); i++) {
-            charts.get(i).draw(g, new Rectangle2D.Double(i % COLUMNS * PANEL_WIDTH, i / COLUMNS * HEIGHT, PANEL_WIDTH, HEIGHT));
+            charts.get(i)
+                    .draw(
+                            g,
+                            new Rectangle2D.Double(
+                                    i % COLUMNS * PANEL_WIDTH, i / COLUMNS * HEIGHT, PANEL_WIDTH, HEIGHT));
         }
         g.setColor(Color.DARK_GRAY);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
@@ -87,14 +118,23 @@ final class Charts {
 
     private static java.util.Optional<JFreeChart> throughput(List<Result> results) {
         DefaultCategoryDataset data = new DefaultCategoryDataset();
-        results.stream().filter(r -> r.scenario().equals(Scenario.DIRECT_THROUGHPUT.id())
-                        && r.metric().equals(Result.MSGS_PER_S) && !Systems.isRedisBenchmark(r.system()))
+        results.stream()
+                .filter(r -> r.scenario().equals(Scenario.DIRECT_THROUGHPUT.id())
+                        && r.metric().equals(Result.MSGS_PER_S)
+                        && !Systems.isRedisBenchmark(r.system()))
                 .forEach(r -> data.addValue(r.value(), "msgs/s", r.system()));
         if (data.getColumnCount() == 0) {
             return java.util.Optional.empty();
         }
-        JFreeChart chart = ChartFactory.createBarChart("direct-throughput (256 B, send → handler → ack)", null,
-                "messages per second", data, PlotOrientation.VERTICAL, false, false, false);
+        JFreeChart chart = ChartFactory.createBarChart(
+                "direct-throughput (256 B, send → handler → ack)",
+                null,
+                "messages per second",
+                data,
+                PlotOrientation.VERTICAL,
+                false,
+                false,
+                false);
         CategoryPlot plot = chart.getCategoryPlot();
         plot.setBackgroundPaint(Color.WHITE);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
@@ -121,15 +161,26 @@ final class Charts {
             DefaultCategoryDataset data = new DefaultCategoryDataset();
             for (String system : Systems.NAMES) {
                 for (String metric : PERCENTILES) {
-                    results.stream().filter(r -> r.scenario().equals(scenario) && r.param("rate") == rate
-                                    && r.system().equals(system) && r.metric().equals(metric))
-                            .forEach(r -> data.addValue(Math.max(r.value(), 0.001), system,
+                    results.stream()
+                            .filter(r -> r.scenario().equals(scenario)
+                                    && r.param("rate") == rate
+                                    && r.system().equals(system)
+                                    && r.metric().equals(metric))
+                            .forEach(r -> data.addValue(
+                                    Math.max(r.value(), 0.001),
+                                    system,
                                     metric.replace("_ms", "").replace("p999", "p99.9")));
                 }
             }
             JFreeChart chart = ChartFactory.createLineChart(
-                    String.format(java.util.Locale.ROOT, "direct-latency at %,d msg/s (open loop)", rate), "percentile",
-                    "ms after intended send (log)", data, PlotOrientation.VERTICAL, true, false, false);
+                    String.format(java.util.Locale.ROOT, "direct-latency at %,d msg/s (open loop)", rate),
+                    "percentile",
+                    "ms after intended send (log)",
+                    data,
+                    PlotOrientation.VERTICAL,
+                    true,
+                    false,
+                    false);
             CategoryPlot plot = chart.getCategoryPlot();
             LogAxis axis = new LogAxis("ms after intended send (log)");
             axis.setSmallestValue(0.01);
@@ -151,13 +202,23 @@ final class Charts {
     }
 
     /** One line per system of {@code metric} against the scenario's size parameter (log scale): agents, subscribers, … */
-    private static java.util.Optional<JFreeChart> bySize(List<Result> results, Scenario scenario, String param,
-                                                         String metric, String title, String valueLabel, boolean logValues) {
+    private static java.util.Optional<JFreeChart> bySize(
+            List<Result> results,
+            Scenario scenario,
+            String param,
+            String metric,
+            String title,
+            String valueLabel,
+            boolean logValues) {
         XYSeriesCollection data = new XYSeriesCollection();
         for (String system : Systems.NAMES) {
             XYSeries series = new XYSeries(system);
-            results.stream().filter(r -> r.scenario().equals(scenario.id()) && r.system().equals(system)
-                    && r.metric().equals(metric) && r.param(param) > 0).forEach(r -> series.add(r.param(param), r.value()));
+            results.stream()
+                    .filter(r -> r.scenario().equals(scenario.id())
+                            && r.system().equals(system)
+                            && r.metric().equals(metric)
+                            && r.param(param) > 0)
+                    .forEach(r -> series.add(r.param(param), r.value()));
             if (series.getItemCount() > 0) {
                 data.addSeries(series);
             }
@@ -165,8 +226,8 @@ final class Charts {
         if (data.getSeriesCount() == 0) {
             return java.util.Optional.empty();
         }
-        JFreeChart chart = ChartFactory.createXYLineChart(title, param + " (log)", valueLabel, data,
-                PlotOrientation.VERTICAL, true, false, false);
+        JFreeChart chart = ChartFactory.createXYLineChart(
+                title, param + " (log)", valueLabel, data, PlotOrientation.VERTICAL, true, false, false);
         XYPlot plot = chart.getXYPlot();
         LogAxis sizes = new LogAxis(param + " (log)");
         sizes.setBase(10);

@@ -16,8 +16,7 @@ import java.util.concurrent.TimeUnit;
 /** What results.json says about where and with what a run happened: machine, versions, commit. */
 final class Environment {
 
-    private Environment() {
-    }
+    private Environment() {}
 
     static Map<String, Object> machine() {
         Map<String, Object> machine = new LinkedHashMap<>();
@@ -26,8 +25,10 @@ final class Environment {
         if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
             machine.put("memory_gib", Math.round(os.getTotalMemorySize() / (1024.0 * 1024 * 1024)));
         }
-        machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
-                + System.getProperty("os.arch"));
+        machine.put(
+                "os",
+                System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
+                        + System.getProperty("os.arch"));
         machine.put("load_average_at_start", loadAverage());
         return machine;
     }
@@ -52,7 +53,8 @@ final class Environment {
             versions.put("redis", "unavailable: " + e.getMessage());
         }
         Path benchmark = RedisBenchmark.binary();
-        versions.put("redis_benchmark", benchmark == null ? "absent" : firstLine(run(benchmark.toString(), "--version")));
+        versions.put(
+                "redis_benchmark", benchmark == null ? "absent" : firstLine(run(benchmark.toString(), "--version")));
         Properties libraries = new Properties();
         try (InputStream in = Environment.class.getResourceAsStream("versions.properties")) {
             libraries.load(in);
@@ -69,7 +71,8 @@ final class Environment {
         if (head.isEmpty() || head.startsWith("fatal") || head.startsWith("error")) {
             return "unknown";
         }
-        String changes = run("git", "status", "--porcelain", "--untracked-files=no").trim();
+        String changes =
+                run("git", "status", "--porcelain", "--untracked-files=no").trim();
         return changes.isEmpty() ? head : head + "-dirty";
     }
 
@@ -78,7 +81,8 @@ final class Environment {
             return Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
                     .filter(line -> line.startsWith("model name"))
                     .map(line -> line.substring(line.indexOf(':') + 1).trim())
-                    .findFirst().orElse(System.getProperty("os.arch"));
+                    .findFirst()
+                    .orElse(System.getProperty("os.arch"));
         } catch (IOException e) {
             return System.getProperty("os.arch");
         }
@@ -90,7 +94,8 @@ final class Environment {
 
     private static String run(String... command) {
         try {
-            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            Process process =
+                    new ProcessBuilder(command).redirectErrorStream(true).start();
             String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             process.waitFor(10, TimeUnit.SECONDS);
             return process.exitValue() == 0 ? output : "";

@@ -46,8 +46,9 @@ final class Harness implements AutoCloseable {
         }
     }
 
-    Throughput throughput(BenchSystem.Rig rig, Sink sink, int agents, int messages, String payload, int inFlight,
-                          String phase) throws Exception {
+    Throughput throughput(
+            BenchSystem.Rig rig, Sink sink, int agents, int messages, String payload, int inFlight, String phase)
+            throws Exception {
         return closedLoop(rig, sink, agents, messages, 1, false, () -> payload, null, inFlight, phase);
     }
 
@@ -58,14 +59,21 @@ final class Harness implements AutoCloseable {
      * so a producer running ahead would only fill the client's queues and Redis's output buffer, which
      * disconnects a subscriber that falls 32 MB behind (client-output-buffer-limit pubsub).
      */
-    Throughput fanOut(BenchSystem.Rig rig, Sink sink, int messages, int receivers, boolean paced, String payload,
-                      int inFlight, String phase) throws Exception {
+    Throughput fanOut(
+            BenchSystem.Rig rig,
+            Sink sink,
+            int messages,
+            int receivers,
+            boolean paced,
+            String payload,
+            int inFlight,
+            String phase)
+            throws Exception {
         return closedLoop(rig, sink, 1, messages, receivers, paced, () -> payload, null, inFlight, phase);
     }
 
     /** Round trips per second and the histogram of their times (request sent → reply handled), in nanoseconds. */
-    record RoundTrips(Throughput throughput, Histogram histogram) {
-    }
+    record RoundTrips(Throughput throughput, Histogram histogram) {}
 
     /**
      * {@code count} request/reply round trips, {@code concurrency} of them in flight: each request carries
@@ -76,14 +84,32 @@ final class Harness implements AutoCloseable {
     RoundTrips roundTrips(BenchSystem.Rig rig, Sink sink, int concurrency, int count, int payloadBytes, String phase)
             throws Exception {
         Recorder recorder = new Recorder(3);
-        Throughput throughput = closedLoop(rig, sink, 1, count, 1, false,
-                () -> Payloads.stamped(Payloads.now(), payloadBytes), recorder, concurrency, phase);
+        Throughput throughput = closedLoop(
+                rig,
+                sink,
+                1,
+                count,
+                1,
+                false,
+                () -> Payloads.stamped(Payloads.now(), payloadBytes),
+                recorder,
+                concurrency,
+                phase);
         sink.expect(0, null);
         return new RoundTrips(throughput, recorder.getIntervalHistogram());
     }
 
-    private Throughput closedLoop(BenchSystem.Rig rig, Sink sink, int agents, int messages, int receivers, boolean paced,
-                                  Supplier<String> payload, Recorder recorder, int inFlight, String phase)
+    private Throughput closedLoop(
+            BenchSystem.Rig rig,
+            Sink sink,
+            int agents,
+            int messages,
+            int receivers,
+            boolean paced,
+            Supplier<String> payload,
+            Recorder recorder,
+            int inFlight,
+            String phase)
             throws Exception {
         long deliveries = (long) messages * receivers;
         long base = sink.handled();
@@ -122,7 +148,8 @@ final class Harness implements AutoCloseable {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (sink.handled() < target) {
             if (System.nanoTime() - deadline > 0) {
-                throw new TimeoutException((target - sink.handled()) + " deliveries missing for 30 s: a subscriber lost them");
+                throw new TimeoutException(
+                        (target - sink.handled()) + " deliveries missing for 30 s: a subscriber lost them");
             }
             LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(50));
         }

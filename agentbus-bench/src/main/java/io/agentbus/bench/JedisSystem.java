@@ -54,32 +54,38 @@ final class JedisSystem implements BenchSystem {
             Jedis reads = new Jedis(redis.host(), redis.port());
             connections.add(reads);
             reads.xgroupCreate(key, GROUP, new StreamEntryID(0, 0), true);
-            Thread consumer = new Thread(() -> {
-                XReadGroupParams read = XReadGroupParams.xReadGroupParams().count(100).block(100);
-                Map<String, StreamEntryID> from = Map.of(key, StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY);
-                while (running.get()) {
-                    List<Map.Entry<String, List<StreamEntry>>> reply = reads.xreadGroup(GROUP, "jedis-1", read, from);
-                    if (reply == null) {
-                        continue;
-                    }
-                    for (Map.Entry<String, List<StreamEntry>> stream : reply) {
-                        StreamEntryID[] ids = new StreamEntryID[stream.getValue().size()];
-                        int i = 0;
-                        for (StreamEntry entry : stream.getValue()) {
-                            sink.accept(entry.getFields().get("payload"));
-                            ids[i++] = entry.getID();
+            Thread consumer = new Thread(
+                    () -> {
+                        XReadGroupParams read =
+                                XReadGroupParams.xReadGroupParams().count(100).block(100);
+                        Map<String, StreamEntryID> from = Map.of(key, StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY);
+                        while (running.get()) {
+                            List<Map.Entry<String, List<StreamEntry>>> reply =
+                                    reads.xreadGroup(GROUP, "jedis-1", read, from);
+                            if (reply == null) {
+                                continue;
+                            }
+                            for (Map.Entry<String, List<StreamEntry>> stream : reply) {
+                                StreamEntryID[] ids =
+                                        new StreamEntryID[stream.getValue().size()];
+                                int i = 0;
+                                for (StreamEntry entry : stream.getValue()) {
+                                    sink.accept(entry.getFields().get("payload"));
+                                    ids[i++] = entry.getID();
+                                }
+                                reads.xack(stream.getKey(), GROUP, ids);
+                            }
                         }
-                        reads.xack(stream.getKey(), GROUP, ids);
-                    }
-                }
-            }, "jedis-consumer-" + agent);
+                    },
+                    "jedis-consumer-" + agent);
             consumer.start();
             consumers.add(consumer);
         }
         return new Rig() {
             @Override
             public CompletionStage<?> send(int agent, String payload) {
-                responses.add(pipeline.xadd(keys.get(agent), XAddParams.xAddParams(), Payloads.fields(agents.get(agent), payload)));
+                responses.add(pipeline.xadd(
+                        keys.get(agent), XAddParams.xAddParams(), Payloads.fields(agents.get(agent), payload)));
                 CompletableFuture<StreamEntryID> done = new CompletableFuture<>();
                 waiting.add(done);
                 if (responses.size() >= PIPELINE) {

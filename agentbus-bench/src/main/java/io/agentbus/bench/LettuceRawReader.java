@@ -25,18 +25,25 @@ final class LettuceRawReader implements AutoCloseable {
     private volatile boolean running = true;
 
     /** Starts reading {@code streams}, whose group {@code group} exists, handing each entry to {@code handler}. */
-    LettuceRawReader(RedisClient client, LettuceRawScripts scripts, String group, List<String> streams,
-                     java.util.function.Consumer<StreamMessage<String, String>> handler) {
+    LettuceRawReader(
+            RedisClient client,
+            LettuceRawScripts scripts,
+            String group,
+            List<String> streams,
+            java.util.function.Consumer<StreamMessage<String, String>> handler) {
         this.reads = client.connect();
         @SuppressWarnings("unchecked")
-        XReadArgs.StreamOffset<String>[] offsets = streams.stream()
-                .map(XReadArgs.StreamOffset::lastConsumed).toArray(XReadArgs.StreamOffset[]::new);
+        XReadArgs.StreamOffset<String>[] offsets =
+                streams.stream().map(XReadArgs.StreamOffset::lastConsumed).toArray(XReadArgs.StreamOffset[]::new);
         this.thread = new Thread(() -> read(scripts, group, offsets, handler), "lettuce-raw-reader-" + group);
         thread.start();
     }
 
-    private void read(LettuceRawScripts scripts, String group, XReadArgs.StreamOffset<String>[] offsets,
-                      java.util.function.Consumer<StreamMessage<String, String>> handler) {
+    private void read(
+            LettuceRawScripts scripts,
+            String group,
+            XReadArgs.StreamOffset<String>[] offsets,
+            java.util.function.Consumer<StreamMessage<String, String>> handler) {
         Consumer<String> consumer = Consumer.from(group, CONSUMER);
         XReadArgs args = XReadArgs.Builder.count(100).block(100);
         while (running) {
@@ -52,7 +59,8 @@ final class LettuceRawReader implements AutoCloseable {
             Map<String, List<StreamMessage<String, String>>> done = new LinkedHashMap<>();
             for (StreamMessage<String, String> entry : batch) {
                 handler.accept(entry);
-                done.computeIfAbsent(entry.getStream(), stream -> new ArrayList<>()).add(entry);
+                done.computeIfAbsent(entry.getStream(), stream -> new ArrayList<>())
+                        .add(entry);
             }
             done.forEach((stream, entries) -> scripts.ack(stream, group, CONSUMER, entries));
         }

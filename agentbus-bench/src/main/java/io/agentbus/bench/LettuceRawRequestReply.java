@@ -21,8 +21,7 @@ final class LettuceRawRequestReply {
     private static final String REQUESTER = "producer";
     private static final String RESPONDER = "responder";
 
-    private LettuceRawRequestReply() {
-    }
+    private LettuceRawRequestReply() {}
 
     static BenchSystem.Rig open(LocalRedis redis, Sink sink) {
         RedisClient client = RedisClient.create(redis.uri());
@@ -46,25 +45,36 @@ final class LettuceRawRequestReply {
                 request.complete(null);
             }
         });
-        return BenchSystem.Rig.of(payload -> {
-            Map<String, String> fields = Payloads.fields(RESPONDER, payload);
-            fields.put("reply_to", REQUESTER);
-            String id = fields.get("message_id");
-            CompletableFuture<Void> reply = new CompletableFuture<>();
-            waiting.put(id, reply);
-            scripts.send(requests, "agent:{" + RESPONDER + "}:dedup:" + id, LettuceRawSystem.GROUP,
-                    LettuceRawScripts.MAX_INBOX_LENGTH, fields).whenComplete((stored, failure) -> {
-                        if (failure != null || (Long) stored.get(0) != 1) {
-                            waiting.remove(id);
-                            reply.completeExceptionally(failure != null ? failure
-                                    : new IllegalStateException("request " + id + " not stored: " + stored));
-                        }
-                    });
-            return reply;
-        }, List.of(requests, replies), () -> {
-            reader.close();
-            client.shutdown();
-        });
+        return BenchSystem.Rig.of(
+                payload -> {
+                    Map<String, String> fields = Payloads.fields(RESPONDER, payload);
+                    fields.put("reply_to", REQUESTER);
+                    String id = fields.get("message_id");
+                    CompletableFuture<Void> reply = new CompletableFuture<>();
+                    waiting.put(id, reply);
+                    scripts.send(
+                                    requests,
+                                    "agent:{" + RESPONDER + "}:dedup:" + id,
+                                    LettuceRawSystem.GROUP,
+                                    LettuceRawScripts.MAX_INBOX_LENGTH,
+                                    fields)
+                            .whenComplete((stored, failure) -> {
+                                if (failure != null || (Long) stored.get(0) != 1) {
+                                    waiting.remove(id);
+                                    reply.completeExceptionally(
+                                            failure != null
+                                                    ? failure
+                                                    : new IllegalStateException(
+                                                            "request " + id + " not stored: " + stored));
+                                }
+                            });
+                    return reply;
+                },
+                List.of(requests, replies),
+                () -> {
+                    reader.close();
+                    client.shutdown();
+                });
     }
 
     /** The reply agentbus's {@code serve} sends: the request's payload back, to its reply_to, correlated by its id. */
@@ -73,7 +83,11 @@ final class LettuceRawRequestReply {
         fields.put("from_agent", RESPONDER);
         fields.put("message_type", request.get("message_type") + ".reply");
         fields.put("correlation_id", request.get("message_id"));
-        scripts.send(replies, "agent:{" + REQUESTER + "}:dedup:" + fields.get("message_id"), "",
-                LettuceRawScripts.MAX_INBOX_LENGTH, fields);
+        scripts.send(
+                replies,
+                "agent:{" + REQUESTER + "}:dedup:" + fields.get("message_id"),
+                "",
+                LettuceRawScripts.MAX_INBOX_LENGTH,
+                fields);
     }
 }

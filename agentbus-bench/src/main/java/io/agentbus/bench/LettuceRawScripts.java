@@ -22,11 +22,12 @@ final class LettuceRawScripts {
 
     /** agentbus's defaults: BusOptions.DEFAULT_DEDUP_WINDOW, DEFAULT_MAX_INBOX_LENGTH and DEFAULT_AUDIT_CAP. */
     static final long DEDUP_WINDOW_MS = 600_000;
+
     static final long MAX_INBOX_LENGTH = 1_000_000;
     private static final String AUDIT_CAP = "100000";
     /** The fields ack.lua audits, in its order (agentbus's EnvelopeCodec.AUDITED_FIELDS). */
-    private static final List<String> AUDITED = List.of("message_id", "from_agent", "to_agent", "message_type",
-            "priority", "conversation_id", "correlation_id");
+    private static final List<String> AUDITED = List.of(
+            "message_id", "from_agent", "to_agent", "message_type", "priority", "conversation_id", "correlation_id");
 
     private final RedisAsyncCommands<String, String> async;
     private final String sendSha;
@@ -36,7 +37,8 @@ final class LettuceRawScripts {
     LettuceRawScripts(StatefulRedisConnection<String, String> commands) {
         this.async = commands.async();
         this.sendSha = commands.sync().scriptLoad(script("send.lua"));
-        this.ackSha = commands.sync().scriptLoad(script("audit_record.lua") + script("ack.lua")); // as agentbus loads it
+        this.ackSha =
+                commands.sync().scriptLoad(script("audit_record.lua") + script("ack.lua")); // as agentbus loads it
     }
 
     /** One of agentbus's scripts, read from the agentbus-core jar. */
@@ -55,8 +57,8 @@ final class LettuceRawScripts {
      * send.lua: appends {@code fields} to {@code stream} once per message id; {@code requiredGroup} is
      * {@code agentbus} for a request, {@code ""} otherwise, {@code maxLength} 0 for a topic.
      */
-    RedisFuture<List<Object>> send(String stream, String dedupKey, String requiredGroup, long maxLength,
-                                   Map<String, String> fields) {
+    RedisFuture<List<Object>> send(
+            String stream, String dedupKey, String requiredGroup, long maxLength, Map<String, String> fields) {
         String[] args = new String[4 + 2 * fields.size()];
         args[0] = Long.toString(DEDUP_WINDOW_MS);
         args[1] = requiredGroup;
@@ -67,8 +69,11 @@ final class LettuceRawScripts {
             args[i++] = field.getKey();
             args[i++] = field.getValue();
         }
-        return async.evalsha(sendSha, ScriptOutputType.MULTI,
-                new String[] {stream, dedupKey, auditShard(stream), counters(stream)}, args);
+        return async.evalsha(
+                sendSha,
+                ScriptOutputType.MULTI,
+                new String[] {stream, dedupKey, auditShard(stream), counters(stream)},
+                args);
     }
 
     /**
@@ -90,8 +95,8 @@ final class LettuceRawScripts {
                 args[next++] = entry.getBody().getOrDefault(field, "");
             }
         }
-        return async.evalsha(ackSha, ScriptOutputType.INTEGER, new String[] {stream, auditShard(stream), counters(stream)},
-                args);
+        return async.evalsha(
+                ackSha, ScriptOutputType.INTEGER, new String[] {stream, auditShard(stream), counters(stream)}, args);
     }
 
     /** The counters hash of the stream's agent or topic ({@code agent:{id}:counters}), as agentbus names it. */

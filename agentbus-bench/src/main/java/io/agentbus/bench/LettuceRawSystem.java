@@ -43,10 +43,12 @@ final class LettuceRawSystem implements BenchSystem {
     }
 
     /** XGROUP CREATE … MKSTREAM of {@code group} on each stream, from {@code offset} ("0": all, "$": new only). */
-    static void createGroup(StatefulRedisConnection<String, String> commands, List<String> streams, String group,
-                            String offset) {
+    static void createGroup(
+            StatefulRedisConnection<String, String> commands, List<String> streams, String group, String offset) {
         for (String stream : streams) {
-            commands.sync().xgroupCreate(XReadArgs.StreamOffset.from(stream, offset), group, XGroupCreateArgs.Builder.mkstream());
+            commands.sync()
+                    .xgroupCreate(
+                            XReadArgs.StreamOffset.from(stream, offset), group, XGroupCreateArgs.Builder.mkstream());
         }
     }
 
@@ -62,15 +64,23 @@ final class LettuceRawSystem implements BenchSystem {
             bands.addAll(bands(agent));
         }
         createGroup(commands, bands, GROUP, "0");
-        LettuceRawReader reader = new LettuceRawReader(client, scripts, GROUP, bands,
+        LettuceRawReader reader = new LettuceRawReader(
+                client,
+                scripts,
+                GROUP,
+                bands,
                 entry -> sink.accept(entry.getBody().get("payload")));
         return new Rig() {
             @Override
             public CompletionStage<?> send(int agent, String payload) {
                 String to = agents.get(agent);
                 Map<String, String> fields = Payloads.fields(to, payload);
-                return scripts.send(inboxes.get(agent), "agent:{" + to + "}:dedup:" + fields.get("message_id"), "",
-                        LettuceRawScripts.MAX_INBOX_LENGTH, fields);
+                return scripts.send(
+                        inboxes.get(agent),
+                        "agent:{" + to + "}:dedup:" + fields.get("message_id"),
+                        "",
+                        LettuceRawScripts.MAX_INBOX_LENGTH,
+                        fields);
             }
 
             @Override

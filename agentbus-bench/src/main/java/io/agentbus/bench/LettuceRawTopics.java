@@ -26,10 +26,9 @@ final class LettuceRawTopics {
 
     private static final String CHANNEL = "events:bench:tick";
     private static final String TOPIC = "bench";
-    private static final TypeReference<Map<String, String>> FIELDS = new TypeReference<>() { };
+    private static final TypeReference<Map<String, String>> FIELDS = new TypeReference<>() {};
 
-    private LettuceRawTopics() {
-    }
+    private LettuceRawTopics() {}
 
     static BenchSystem.Rig broadcast(LocalRedis redis, int subscribers, Sink sink) {
         RedisClient client = RedisClient.create(redis.uri());
@@ -51,12 +50,15 @@ final class LettuceRawTopics {
         });
         listening.sync().subscribe(CHANNEL);
         AtomicLong sequence = new AtomicLong();
-        return BenchSystem.Rig.of(payload -> {
-            Map<String, String> fields = Payloads.fields("events", payload);
-            fields.put("publisher", "lettuce-raw");
-            fields.put("sequence", Long.toString(sequence.incrementAndGet()));
-            return commands.async().publish(CHANNEL, Payloads.json(fields));
-        }, List.of(), client::shutdown);
+        return BenchSystem.Rig.of(
+                payload -> {
+                    Map<String, String> fields = Payloads.fields("events", payload);
+                    fields.put("publisher", "lettuce-raw");
+                    fields.put("sequence", Long.toString(sequence.incrementAndGet()));
+                    return commands.async().publish(CHANNEL, Payloads.json(fields));
+                },
+                List.of(),
+                client::shutdown);
     }
 
     static BenchSystem.Rig durableTopic(LocalRedis redis, int groups, Sink sink) {
@@ -68,17 +70,24 @@ final class LettuceRawTopics {
         for (int i = 0; i < groups; i++) {
             String group = "group-" + i;
             LettuceRawSystem.createGroup(commands, List.of(stream), group, "$");
-            readers.add(new LettuceRawReader(client, scripts, group, List.of(stream),
+            readers.add(new LettuceRawReader(
+                    client,
+                    scripts,
+                    group,
+                    List.of(stream),
                     entry -> sink.accept(entry.getBody().get("payload"))));
         }
-        return BenchSystem.Rig.of(payload -> {
-            Map<String, String> fields = Payloads.fields(TOPIC, payload);
-            return scripts.send(stream, stream + ":dedup:" + fields.get("message_id"), "", 0, fields);
-        }, List.of(stream), () -> {
-            for (LettuceRawReader reader : readers) {
-                reader.close();
-            }
-            client.shutdown();
-        });
+        return BenchSystem.Rig.of(
+                payload -> {
+                    Map<String, String> fields = Payloads.fields(TOPIC, payload);
+                    return scripts.send(stream, stream + ":dedup:" + fields.get("message_id"), "", 0, fields);
+                },
+                List.of(stream),
+                () -> {
+                    for (LettuceRawReader reader : readers) {
+                        reader.close();
+                    }
+                    client.shutdown();
+                });
     }
 }

@@ -20,14 +20,14 @@ final class Payloads {
     static final ObjectMapper MAPPER = new ObjectMapper();
     /** Stamps are nanoseconds since this origin, so they are never negative. */
     private static final long ORIGIN = System.nanoTime();
+
     private static final String PREFIX = "{\"t\":\"";
     private static final int DIGITS = 19;
     private static final String MIDDLE = "\",\"pad\":\"";
     private static final String SUFFIX = "\"}";
     private static final int OVERHEAD = PREFIX.length() + DIGITS + MIDDLE.length() + SUFFIX.length();
 
-    private Payloads() {
-    }
+    private Payloads() {}
 
     /** Now, on the stamp clock. */
     static long now() {

@@ -58,25 +58,67 @@ final class RedisBenchmark {
         if (scenarios.contains(Scenario.DIRECT_THROUGHPUT)) {
             for (String command : List.of("XADD", "EVALSHA", "LPUSH")) {
                 double rps = measure(command, pipeline, Plan.PAYLOAD_BYTES);
-                results.add(new Result(system, Scenario.DIRECT_THROUGHPUT.id(), Result.MSGS_PER_S, SystemRun.round(rps),
-                        Map.of("command", command, "pipeline", pipeline, "clients", CLIENTS,
-                                "requests", plan.benchmarkRequests(), "payload_bytes", Plan.PAYLOAD_BYTES)));
+                results.add(new Result(
+                        system,
+                        Scenario.DIRECT_THROUGHPUT.id(),
+                        Result.MSGS_PER_S,
+                        SystemRun.round(rps),
+                        Map.of(
+                                "command",
+                                command,
+                                "pipeline",
+                                pipeline,
+                                "clients",
+                                CLIENTS,
+                                "requests",
+                                plan.benchmarkRequests(),
+                                "payload_bytes",
+                                Plan.PAYLOAD_BYTES)));
             }
         }
         if (scenarios.contains(Scenario.BROADCAST)) {
             double rps = measure("PUBLISH", pipeline, Plan.PAYLOAD_BYTES);
-            results.add(new Result(system, Scenario.BROADCAST.id(), Result.MSGS_PER_S, SystemRun.round(rps),
-                    Map.of("command", "PUBLISH", "subscribers", 0, "pipeline", pipeline, "clients", CLIENTS,
-                            "requests", plan.benchmarkRequests(), "payload_bytes", Plan.PAYLOAD_BYTES)));
+            results.add(new Result(
+                    system,
+                    Scenario.BROADCAST.id(),
+                    Result.MSGS_PER_S,
+                    SystemRun.round(rps),
+                    Map.of(
+                            "command",
+                            "PUBLISH",
+                            "subscribers",
+                            0,
+                            "pipeline",
+                            pipeline,
+                            "clients",
+                            CLIENTS,
+                            "requests",
+                            plan.benchmarkRequests(),
+                            "payload_bytes",
+                            Plan.PAYLOAD_BYTES)));
         }
         if (scenarios.contains(Scenario.PAYLOAD_SIZE)) {
             for (int size : plan.payloadSizes()) {
                 double rps = measure("XADD", pipeline, size);
-                Map<String, Object> params = Map.of("command", "XADD", "pipeline", pipeline, "clients", CLIENTS,
-                        "requests", requests(size), "payload_bytes", size);
-                results.add(new Result(system, Scenario.PAYLOAD_SIZE.id(), Result.MB_PER_S,
-                        SystemRun.round(rps * size / 1e6), params));
-                results.add(new Result(system, Scenario.PAYLOAD_SIZE.id(), Result.MSGS_PER_S, SystemRun.round(rps), params));
+                Map<String, Object> params = Map.of(
+                        "command",
+                        "XADD",
+                        "pipeline",
+                        pipeline,
+                        "clients",
+                        CLIENTS,
+                        "requests",
+                        requests(size),
+                        "payload_bytes",
+                        size);
+                results.add(new Result(
+                        system,
+                        Scenario.PAYLOAD_SIZE.id(),
+                        Result.MB_PER_S,
+                        SystemRun.round(rps * size / 1e6),
+                        params));
+                results.add(new Result(
+                        system, Scenario.PAYLOAD_SIZE.id(), Result.MSGS_PER_S, SystemRun.round(rps), params));
             }
         }
         return results;
@@ -90,10 +132,21 @@ final class RedisBenchmark {
         status.phase("redis-benchmark " + command + " -P " + pipeline + " " + size + " B");
         try (LocalRedis redis = LocalRedis.start()) {
             String payload = Payloads.stamped(0, size);
-            List<String> args = new ArrayList<>(List.of(binary().toString(), "-h", redis.host(),
-                    "-p", Integer.toString(redis.port()), "-c", Integer.toString(CLIENTS),
-                    "-n", Integer.toString(requests(size)), "-P", Integer.toString(pipeline),
-                    "-r", "100000000000", "--csv"));
+            List<String> args = new ArrayList<>(List.of(
+                    binary().toString(),
+                    "-h",
+                    redis.host(),
+                    "-p",
+                    Integer.toString(redis.port()),
+                    "-c",
+                    Integer.toString(CLIENTS),
+                    "-n",
+                    Integer.toString(requests(size)),
+                    "-P",
+                    Integer.toString(pipeline),
+                    "-r",
+                    "100000000000",
+                    "--csv"));
             args.addAll(command(command, redis, payload));
             Process process = new ProcessBuilder(args).redirectErrorStream(true).start();
             String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -105,9 +158,23 @@ final class RedisBenchmark {
     }
 
     private static List<String> command(String command, LocalRedis redis, String payload) {
-        List<String> fields = List.of("v", "1", "message_id", "__rand_int__", "from_agent", "producer",
-                "to_agent", "bench", "message_type", "bench", "payload", payload,
-                "timestamp", "2025-11-03T10:30:00.123Z", "priority", "5");
+        List<String> fields = List.of(
+                "v",
+                "1",
+                "message_id",
+                "__rand_int__",
+                "from_agent",
+                "producer",
+                "to_agent",
+                "bench",
+                "message_type",
+                "bench",
+                "payload",
+                payload,
+                "timestamp",
+                "2025-11-03T10:30:00.123Z",
+                "priority",
+                "5");
         List<String> args = new ArrayList<>();
         switch (command) {
             case "XADD" -> {
@@ -115,9 +182,18 @@ final class RedisBenchmark {
                 args.addAll(fields);
             }
             case "EVALSHA" -> {
-                args.addAll(List.of("EVALSHA", loadSendScript(redis), "4", "agent:{bench}:inbox",
-                        "agent:{bench}:dedup:__rand_int__", "audit:messages:{bench}", "agent:{bench}:counters",
-                        "600000", "", "1000000", "100000"));
+                args.addAll(List.of(
+                        "EVALSHA",
+                        loadSendScript(redis),
+                        "4",
+                        "agent:{bench}:inbox",
+                        "agent:{bench}:dedup:__rand_int__",
+                        "audit:messages:{bench}",
+                        "agent:{bench}:counters",
+                        "600000",
+                        "",
+                        "1000000",
+                        "100000"));
                 args.addAll(fields);
             }
             case "LPUSH" -> args.addAll(List.of("LPUSH", "agent_bench", payload));

@@ -39,8 +39,13 @@ final class RedissonSystem implements BenchSystem {
 
     @Override
     public Set<Scenario> scenarios() {
-        return EnumSet.of(Scenario.DIRECT_THROUGHPUT, Scenario.DIRECT_LATENCY, Scenario.PAYLOAD_SIZE, Scenario.BROADCAST,
-                Scenario.DURABLE_TOPIC, Scenario.REQUEST_REPLY);
+        return EnumSet.of(
+                Scenario.DIRECT_THROUGHPUT,
+                Scenario.DIRECT_LATENCY,
+                Scenario.PAYLOAD_SIZE,
+                Scenario.BROADCAST,
+                Scenario.DURABLE_TOPIC,
+                Scenario.REQUEST_REPLY);
     }
 
     /** Redisson's defaults, on {@code redis}. */
@@ -62,20 +67,25 @@ final class RedissonSystem implements BenchSystem {
         for (String agent : agents) {
             String key = "agent:{" + agent + "}:inbox";
             RStream<String, String> stream = client.getStream(key, StringCodec.INSTANCE);
-            stream.createGroup(StreamCreateGroupArgs.name(GROUP).id(StreamMessageId.ALL).makeStream());
+            stream.createGroup(
+                    StreamCreateGroupArgs.name(GROUP).id(StreamMessageId.ALL).makeStream());
             streams.add(stream);
             keys.add(key);
-            Thread consumer = new Thread(() -> {
-                StreamReadGroupArgs read = StreamReadGroupArgs.neverDelivered().count(100).timeout(Duration.ofMillis(100));
-                while (running.get()) {
-                    Map<StreamMessageId, Map<String, String>> batch = stream.readGroup(GROUP, "redisson-1", read);
-                    if (batch.isEmpty()) {
-                        continue;
-                    }
-                    batch.values().forEach(fields -> sink.accept(fields.get("payload")));
-                    stream.ack(GROUP, batch.keySet().toArray(StreamMessageId[]::new));
-                }
-            }, "redisson-consumer-" + agent);
+            Thread consumer = new Thread(
+                    () -> {
+                        StreamReadGroupArgs read =
+                                StreamReadGroupArgs.neverDelivered().count(100).timeout(Duration.ofMillis(100));
+                        while (running.get()) {
+                            Map<StreamMessageId, Map<String, String>> batch =
+                                    stream.readGroup(GROUP, "redisson-1", read);
+                            if (batch.isEmpty()) {
+                                continue;
+                            }
+                            batch.values().forEach(fields -> sink.accept(fields.get("payload")));
+                            stream.ack(GROUP, batch.keySet().toArray(StreamMessageId[]::new));
+                        }
+                    },
+                    "redisson-consumer-" + agent);
             consumer.start();
             consumers.add(consumer);
         }

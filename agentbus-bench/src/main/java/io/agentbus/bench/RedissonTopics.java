@@ -4,7 +4,6 @@ import io.agentbus.LocalRedis;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.redisson.Redisson;
 import org.redisson.api.RFuture;
@@ -48,8 +47,7 @@ final class RedissonTopics {
         RFuture<String> echo(String payload);
     }
 
-    private RedissonTopics() {
-    }
+    private RedissonTopics() {}
 
     static BenchSystem.Rig broadcast(LocalRedis redis, int subscribers, Sink sink) {
         RedissonClient client = Redisson.create(RedissonSystem.config(redis));
@@ -57,8 +55,8 @@ final class RedissonTopics {
         for (int i = 0; i < subscribers; i++) {
             topic.addListener(Map.class, (channel, fields) -> sink.accept((String) fields.get("payload")));
         }
-        return BenchSystem.Rig.of(payload -> topic.publishAsync(Payloads.fields("events", payload)), List.of(),
-                () -> close(client));
+        return BenchSystem.Rig.of(
+                payload -> topic.publishAsync(Payloads.fields("events", payload)), List.of(), () -> close(client));
     }
 
     static BenchSystem.Rig durableTopic(LocalRedis redis, int groups, Sink sink) {
@@ -74,8 +72,8 @@ final class RedissonTopics {
             subscriber.addListener(Map.class, (channel, fields) -> sink.accept((String) fields.get("payload")));
             subscribers.add(subscriber);
         }
-        return BenchSystem.Rig.of(payload -> publisher.publishAsync(Payloads.fields("bench", payload)),
-                List.of("topic:{bench}"), () -> {
+        return BenchSystem.Rig.of(
+                payload -> publisher.publishAsync(Payloads.fields("bench", payload)), List.of("topic:{bench}"), () -> {
                     // Ends each subscriber's read, which blocks without a timeout and would hold up the shutdown.
                     subscribers.forEach(RReliableTopic::removeAllListeners);
                     close(client);

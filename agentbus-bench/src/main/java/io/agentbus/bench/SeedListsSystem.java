@@ -42,21 +42,23 @@ final class SeedListsSystem implements BenchSystem {
         for (String agent : agents) {
             StatefulRedisConnection<String, String> pops = client.connect();
             String key = "agent_" + agent;
-            Thread consumer = new Thread(() -> {
-                while (running.get()) {
-                    KeyValue<String, String> popped = pops.sync().brpop(0.1, key);
-                    if (popped == null || !popped.hasValue()) {
-                        continue;
-                    }
-                    try {
-                        Map<?, ?> message = Payloads.MAPPER.readValue(popped.getValue(), Map.class);
-                        sink.accept((String) message.get("payload"));
-                    } catch (Exception e) {
-                        throw new IllegalStateException("not a JSON message: " + popped.getValue(), e);
-                    }
-                }
-                pops.close();
-            }, "seed-consumer-" + agent);
+            Thread consumer = new Thread(
+                    () -> {
+                        while (running.get()) {
+                            KeyValue<String, String> popped = pops.sync().brpop(0.1, key);
+                            if (popped == null || !popped.hasValue()) {
+                                continue;
+                            }
+                            try {
+                                Map<?, ?> message = Payloads.MAPPER.readValue(popped.getValue(), Map.class);
+                                sink.accept((String) message.get("payload"));
+                            } catch (Exception e) {
+                                throw new IllegalStateException("not a JSON message: " + popped.getValue(), e);
+                            }
+                        }
+                        pops.close();
+                    },
+                    "seed-consumer-" + agent);
             consumer.start();
             consumers.add(consumer);
         }

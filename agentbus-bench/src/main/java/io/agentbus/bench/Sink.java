@@ -48,7 +48,8 @@ final class Sink {
         try {
             reached.get(timeoutMillis, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            throw new TimeoutException((target - handled.get()) + " messages not handled within " + timeoutMillis + " ms");
+            throw new TimeoutException(
+                    (target - handled.get()) + " messages not handled within " + timeoutMillis + " ms");
         }
     }
 }

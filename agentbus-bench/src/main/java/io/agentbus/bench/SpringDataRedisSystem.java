@@ -40,13 +40,14 @@ final class SpringDataRedisSystem implements BenchSystem {
 
     @Override
     public Set<Scenario> scenarios() {
-        return EnumSet.of(Scenario.DIRECT_THROUGHPUT, Scenario.DIRECT_LATENCY, Scenario.BROADCAST, Scenario.DURABLE_TOPIC);
+        return EnumSet.of(
+                Scenario.DIRECT_THROUGHPUT, Scenario.DIRECT_LATENCY, Scenario.BROADCAST, Scenario.DURABLE_TOPIC);
     }
 
     /** A started {@link LettuceConnectionFactory} with Spring's defaults, on {@code redis}. */
     static LettuceConnectionFactory connect(LocalRedis redis) {
-        LettuceConnectionFactory factory = new LettuceConnectionFactory(
-                new RedisStandaloneConfiguration(redis.host(), redis.port()));
+        LettuceConnectionFactory factory =
+                new LettuceConnectionFactory(new RedisStandaloneConfiguration(redis.host(), redis.port()));
         factory.afterPropertiesSet();
         factory.start();
         return factory;
@@ -71,11 +72,12 @@ final class SpringDataRedisSystem implements BenchSystem {
                         .build();
         StreamMessageListenerContainer<String, MapRecord<String, String, String>> container =
                 StreamMessageListenerContainer.create(factory, options);
-        List<String> keys = agents.stream().map(agent -> "agent:{" + agent + "}:inbox").toList();
+        List<String> keys =
+                agents.stream().map(agent -> "agent:{" + agent + "}:inbox").toList();
         for (String key : keys) {
             createGroup(factory, key, GROUP, ReadOffset.from("0"));
-            container.receive(Consumer.from(GROUP, "spring-1"), StreamOffset.create(key, ReadOffset.lastConsumed()),
-                    record -> {
+            container.receive(
+                    Consumer.from(GROUP, "spring-1"), StreamOffset.create(key, ReadOffset.lastConsumed()), record -> {
                         sink.accept(record.getValue().get("payload"));
                         template.opsForStream().acknowledge(GROUP, record);
                     });
@@ -85,7 +87,9 @@ final class SpringDataRedisSystem implements BenchSystem {
             @Override
             public CompletionStage<?> send(int agent, String payload) {
                 return reactive.opsForStream()
-                        .add(StreamRecords.newRecord().in(keys.get(agent)).ofMap(Payloads.fields(agents.get(agent), payload)))
+                        .add(StreamRecords.newRecord()
+                                .in(keys.get(agent))
+                                .ofMap(Payloads.fields(agents.get(agent), payload)))
                         .toFuture();
             }
 

@@ -38,11 +38,10 @@ import org.springframework.data.redis.stream.StreamMessageListenerContainer.Stre
  */
 final class SpringDataRedisTopics {
 
-    private static final TypeReference<Map<String, String>> FIELDS = new TypeReference<>() { };
+    private static final TypeReference<Map<String, String>> FIELDS = new TypeReference<>() {};
     private static final int LISTENER_THREADS = 16;
 
-    private SpringDataRedisTopics() {
-    }
+    private SpringDataRedisTopics() {}
 
     static BenchSystem.Rig broadcast(LocalRedis redis, int subscribers, Sink sink) {
         LettuceConnectionFactory factory = SpringDataRedisSystem.connect(redis);
@@ -53,18 +52,26 @@ final class SpringDataRedisTopics {
         container.setTaskExecutor(listeners);
         ChannelTopic channel = new ChannelTopic("events:bench:tick");
         for (int i = 0; i < subscribers; i++) {
-            container.addMessageListener((message, pattern) -> {
-                try {
-                    sink.accept(Payloads.MAPPER.readValue(message.getBody(), FIELDS).get("payload"));
-                } catch (IOException e) {
-                    throw new IllegalStateException("not a JSON broadcast", e);
-                }
-            }, channel);
+            container.addMessageListener(
+                    (message, pattern) -> {
+                        try {
+                            sink.accept(Payloads.MAPPER
+                                    .readValue(message.getBody(), FIELDS)
+                                    .get("payload"));
+                        } catch (IOException e) {
+                            throw new IllegalStateException("not a JSON broadcast", e);
+                        }
+                    },
+                    channel);
         }
         container.afterPropertiesSet();
         container.start();
-        return BenchSystem.Rig.of(payload -> reactive.convertAndSend(channel.getTopic(),
-                Payloads.json(Payloads.fields("events", payload))).toFuture(), List.of(), () -> {
+        return BenchSystem.Rig.of(
+                payload -> reactive.convertAndSend(
+                                channel.getTopic(), Payloads.json(Payloads.fields("events", payload)))
+                        .toFuture(),
+                List.of(),
+                () -> {
                     container.stop();
                     container.destroy();
                     listeners.shutdown();
@@ -77,22 +84,29 @@ final class SpringDataRedisTopics {
         StringRedisTemplate template = new StringRedisTemplate(factory);
         ReactiveStringRedisTemplate reactive = new ReactiveStringRedisTemplate(factory);
         StreamMessageListenerContainerOptions<String, MapRecord<String, String, String>> options =
-                StreamMessageListenerContainerOptions.builder().pollTimeout(Duration.ofMillis(100)).batchSize(100).build();
+                StreamMessageListenerContainerOptions.builder()
+                        .pollTimeout(Duration.ofMillis(100))
+                        .batchSize(100)
+                        .build();
         StreamMessageListenerContainer<String, MapRecord<String, String, String>> container =
                 StreamMessageListenerContainer.create(factory, options);
         String key = "topic:{bench}";
         for (int i = 0; i < groups; i++) {
             String group = "group-" + i;
             SpringDataRedisSystem.createGroup(factory, key, group, ReadOffset.latest());
-            container.receive(Consumer.from(group, "spring-1"), StreamOffset.create(key, ReadOffset.lastConsumed()),
-                    record -> {
+            container.receive(
+                    Consumer.from(group, "spring-1"), StreamOffset.create(key, ReadOffset.lastConsumed()), record -> {
                         sink.accept(record.getValue().get("payload"));
                         template.opsForStream().acknowledge(group, record);
                     });
         }
         container.start();
-        return BenchSystem.Rig.of(payload -> reactive.opsForStream()
-                .add(StreamRecords.newRecord().in(key).ofMap(Payloads.fields("bench", payload))).toFuture(), List.of(key), () -> {
+        return BenchSystem.Rig.of(
+                payload -> reactive.opsForStream()
+                        .add(StreamRecords.newRecord().in(key).ofMap(Payloads.fields("bench", payload)))
+                        .toFuture(),
+                List.of(key),
+                () -> {
                     container.stop();
                     factory.destroy();
                 });

@@ -18,27 +18,29 @@ public final class SystemMain {
 
     static final String STATUS_PREFIX = "@@ ";
 
-    private SystemMain() {
-    }
+    private SystemMain() {}
 
     public static void main(String[] args) throws Exception {
         String system = args[0];
         Plan plan = Plan.of(args[1].equals("quick"));
-        List<Scenario> scenarios = Arrays.stream(args[2].split(",")).map(Scenario::of).toList();
+        List<Scenario> scenarios =
+                Arrays.stream(args[2].split(",")).map(Scenario::of).toList();
         Path out = Path.of(args[3]);
         Status status = new Status();
         PrintStream stdout = System.out;
-        Thread reporter = new Thread(() -> {
-            while (!Thread.currentThread().isInterrupted()) {
-                stdout.println(STATUS_PREFIX + status);
-                stdout.flush();
-                try {
-                    Thread.sleep(250);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        }, "bench-status");
+        Thread reporter = new Thread(
+                () -> {
+                    while (!Thread.currentThread().isInterrupted()) {
+                        stdout.println(STATUS_PREFIX + status);
+                        stdout.flush();
+                        try {
+                            Thread.sleep(250);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                    }
+                },
+                "bench-status");
         reporter.setDaemon(true);
         reporter.start();
 

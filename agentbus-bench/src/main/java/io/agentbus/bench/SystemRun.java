@@ -79,12 +79,24 @@ final class SystemRun {
     private void directThroughput() throws Exception {
         String payload = Payloads.stamped(0, Plan.PAYLOAD_BYTES);
         Harness.Throughput measured = onFreshServer(1, (harness, rig, sink) -> {
-            harness.throughput(rig, sink, 1, plan.directWarmup(), payload, plan.inFlight(), "direct-throughput warm-up");
-            return harness.throughput(rig, sink, 1, plan.throughputMessages(), payload, plan.inFlight(), "direct-throughput");
+            harness.throughput(
+                    rig, sink, 1, plan.directWarmup(), payload, plan.inFlight(), "direct-throughput warm-up");
+            return harness.throughput(
+                    rig, sink, 1, plan.throughputMessages(), payload, plan.inFlight(), "direct-throughput");
         });
-        add(Scenario.DIRECT_THROUGHPUT, Result.MSGS_PER_S, measured.perSecond(), Map.of(
-                "messages", measured.messages(), "payload_bytes", Plan.PAYLOAD_BYTES, "in_flight", plan.inFlight(),
-                "warmup_messages", plan.directWarmup()));
+        add(
+                Scenario.DIRECT_THROUGHPUT,
+                Result.MSGS_PER_S,
+                measured.perSecond(),
+                Map.of(
+                        "messages",
+                        measured.messages(),
+                        "payload_bytes",
+                        Plan.PAYLOAD_BYTES,
+                        "in_flight",
+                        plan.inFlight(),
+                        "warmup_messages",
+                        plan.directWarmup()));
     }
 
     private void directLatency() throws Exception {
@@ -94,12 +106,20 @@ final class SystemRun {
             Histogram histogram = onFreshServer(1, (harness, rig, sink) -> {
                 harness.throughput(rig, sink, 1, plan.throughputWarmup(), payload, plan.inFlight(), label + " warm-up");
                 if (plan.latencyWarmupSeconds() > 0) {
-                    harness.latency(rig, sink, rate, plan.latencyWarmupSeconds(), Plan.PAYLOAD_BYTES, label + " warm-up");
+                    harness.latency(
+                            rig, sink, rate, plan.latencyWarmupSeconds(), Plan.PAYLOAD_BYTES, label + " warm-up");
                 }
                 return harness.latency(rig, sink, rate, plan.latencySeconds(), Plan.PAYLOAD_BYTES, label);
             });
-            Map<String, Object> params = Map.of("rate", rate, "seconds", plan.latencySeconds(),
-                    "messages", histogram.getTotalCount(), "payload_bytes", Plan.PAYLOAD_BYTES);
+            Map<String, Object> params = Map.of(
+                    "rate",
+                    rate,
+                    "seconds",
+                    plan.latencySeconds(),
+                    "messages",
+                    histogram.getTotalCount(),
+                    "payload_bytes",
+                    Plan.PAYLOAD_BYTES);
             addPercentiles(Scenario.DIRECT_LATENCY, histogram, params);
         }
     }
@@ -118,19 +138,36 @@ final class SystemRun {
             String label = "fan-in " + agents + " agents";
             long[] connections = new long[1];
             List<Harness.Throughput> runs = onFreshServer(agents, (harness, rig, sink) -> {
-                harness.throughput(rig, sink, agents, plan.throughputWarmup(), payload, plan.inFlight(), label + " warm-up");
+                harness.throughput(
+                        rig, sink, agents, plan.throughputWarmup(), payload, plan.inFlight(), label + " warm-up");
                 List<Harness.Throughput> measured = new ArrayList<>();
                 for (int run = 1; run <= plan.throughputRuns(); run++) {
-                    measured.add(harness.throughput(rig, sink, agents, plan.fanInMessages(), payload, plan.inFlight(),
+                    measured.add(harness.throughput(
+                            rig,
+                            sink,
+                            agents,
+                            plan.fanInMessages(),
+                            payload,
+                            plan.inFlight(),
                             label + " run " + run + "/" + plan.throughputRuns()));
                 }
                 connections[0] = harness.connections();
                 return measured;
             });
             Harness.Throughput measured = median(runs);
-            Map<String, Object> params = Map.of("agents", agents, "messages", measured.messages(),
-                    "payload_bytes", Plan.PAYLOAD_BYTES, "in_flight", plan.inFlight(), "runs", runs.size(),
-                    "runs_msgs_per_s", runs.stream().map(run -> round(run.perSecond())).toList());
+            Map<String, Object> params = Map.of(
+                    "agents",
+                    agents,
+                    "messages",
+                    measured.messages(),
+                    "payload_bytes",
+                    Plan.PAYLOAD_BYTES,
+                    "in_flight",
+                    plan.inFlight(),
+                    "runs",
+                    runs.size(),
+                    "runs_msgs_per_s",
+                    runs.stream().map(run -> round(run.perSecond())).toList());
             add(Scenario.FAN_IN, Result.MSGS_PER_S, measured.perSecond(), params);
             add(Scenario.FAN_IN, Result.CONNECTIONS, connections[0], params);
         }
@@ -146,22 +183,48 @@ final class SystemRun {
             int messages = plan.fanOutMessages(subscribers);
             String label = scenario + " " + subscribers + (subscribers == 1 ? " subscriber" : " subscribers");
             long[] connections = new long[1];
-            List<Harness.Throughput> runs = onFreshServer(label, (redis, sink) -> connect.open(redis, subscribers, sink),
-                    (harness, rig, sink) -> {
-                        harness.fanOut(rig, sink, Math.max(100, messages / 5), subscribers, paced, payload,
-                                plan.inFlight(), label + " warm-up");
+            List<Harness.Throughput> runs = onFreshServer(
+                    label, (redis, sink) -> connect.open(redis, subscribers, sink), (harness, rig, sink) -> {
+                        harness.fanOut(
+                                rig,
+                                sink,
+                                Math.max(100, messages / 5),
+                                subscribers,
+                                paced,
+                                payload,
+                                plan.inFlight(),
+                                label + " warm-up");
                         List<Harness.Throughput> measured = new ArrayList<>();
                         for (int run = 1; run <= plan.throughputRuns(); run++) {
-                            measured.add(harness.fanOut(rig, sink, messages, subscribers, paced, payload, plan.inFlight(),
+                            measured.add(harness.fanOut(
+                                    rig,
+                                    sink,
+                                    messages,
+                                    subscribers,
+                                    paced,
+                                    payload,
+                                    plan.inFlight(),
                                     label + " run " + run + "/" + plan.throughputRuns()));
                         }
                         connections[0] = harness.connections();
                         return measured;
                     });
             Harness.Throughput measured = median(runs);
-            Map<String, Object> params = Map.of("subscribers", subscribers, "messages", messages,
-                    "deliveries", measured.messages(), "payload_bytes", Plan.PAYLOAD_BYTES, "in_flight", plan.inFlight(),
-                    "runs", runs.size(), "runs_msgs_per_s", runs.stream().map(run -> round(run.perSecond())).toList());
+            Map<String, Object> params = Map.of(
+                    "subscribers",
+                    subscribers,
+                    "messages",
+                    messages,
+                    "deliveries",
+                    measured.messages(),
+                    "payload_bytes",
+                    Plan.PAYLOAD_BYTES,
+                    "in_flight",
+                    plan.inFlight(),
+                    "runs",
+                    runs.size(),
+                    "runs_msgs_per_s",
+                    runs.stream().map(run -> round(run.perSecond())).toList());
             add(scenario, Result.MSGS_PER_S, measured.perSecond(), params);
             add(scenario, Result.CONNECTIONS, connections[0], params);
         }
@@ -176,13 +239,23 @@ final class SystemRun {
         for (int concurrency : plan.concurrencies()) {
             String label = "request-reply " + concurrency + " in flight";
             Harness.RoundTrips measured = onFreshServer(label, system::openRequestReply, (harness, rig, sink) -> {
-                harness.roundTrips(rig, sink, concurrency, Math.max(100, plan.roundTrips() / 5), Plan.PAYLOAD_BYTES,
+                harness.roundTrips(
+                        rig,
+                        sink,
+                        concurrency,
+                        Math.max(100, plan.roundTrips() / 5),
+                        Plan.PAYLOAD_BYTES,
                         label + " warm-up");
                 return harness.roundTrips(rig, sink, concurrency, plan.roundTrips(), Plan.PAYLOAD_BYTES, label);
             });
             Histogram histogram = measured.histogram();
-            Map<String, Object> params = Map.of("concurrency", concurrency, "messages", histogram.getTotalCount(),
-                    "payload_bytes", Plan.PAYLOAD_BYTES);
+            Map<String, Object> params = Map.of(
+                    "concurrency",
+                    concurrency,
+                    "messages",
+                    histogram.getTotalCount(),
+                    "payload_bytes",
+                    Plan.PAYLOAD_BYTES);
             add(Scenario.REQUEST_REPLY, Result.MSGS_PER_S, measured.throughput().perSecond(), params);
             addPercentiles(Scenario.REQUEST_REPLY, histogram, params);
         }
@@ -201,11 +274,12 @@ final class SystemRun {
             int messages = plan.payloadMessages(size);
             String label = "payload-size " + size + " B";
             Harness.Throughput measured = onFreshServer(1, (harness, rig, sink) -> {
-                harness.throughput(rig, sink, 1, Math.max(100, messages / 5), payload, plan.inFlight(), label + " warm-up");
+                harness.throughput(
+                        rig, sink, 1, Math.max(100, messages / 5), payload, plan.inFlight(), label + " warm-up");
                 return harness.throughput(rig, sink, 1, messages, payload, plan.inFlight(), label);
             });
-            Map<String, Object> params = Map.of("payload_bytes", size, "messages", measured.messages(),
-                    "in_flight", plan.inFlight());
+            Map<String, Object> params =
+                    Map.of("payload_bytes", size, "messages", measured.messages(), "in_flight", plan.inFlight());
             add(Scenario.PAYLOAD_SIZE, Result.MB_PER_S, measured.perSecond() * size / 1e6, params);
             add(Scenario.PAYLOAD_SIZE, Result.MSGS_PER_S, measured.perSecond(), params);
         }
@@ -216,14 +290,15 @@ final class SystemRun {
         for (int i = 0; i < agents; i++) {
             names.add("worker-" + i);
         }
-        return onFreshServer(agents + (agents == 1 ? " agent" : " agents"),
-                (redis, sink) -> system.open(redis, names, sink), work);
+        return onFreshServer(
+                agents + (agents == 1 ? " agent" : " agents"), (redis, sink) -> system.open(redis, names, sink), work);
     }
 
     /** Opens the rig on a redis-server started for this measurement; {@code what} names its size, for the log. */
     private <T> T onFreshServer(String what, Opening connect, Work<T> work) throws Exception {
         status.phase("starting redis-server");
-        try (LocalRedis redis = LocalRedis.start(); Harness harness = new Harness(redis, status)) {
+        try (LocalRedis redis = LocalRedis.start();
+                Harness harness = new Harness(redis, status)) {
             status.phase("connecting " + what);
             Sink sink = new Sink();
             long opening = System.nanoTime();
@@ -236,8 +311,13 @@ final class SystemRun {
                 harness.slowCommands().forEach(line -> log.accept(system.name() + ": slow on the server: " + line));
                 long closing = System.nanoTime();
                 rig.close();
-                log.accept(String.format(java.util.Locale.ROOT, "%s: %s, open %.1f s, work %.1f s, close %.1f s",
-                        system.name(), what, (working - opening) / 1e9, (closing - working) / 1e9,
+                log.accept(String.format(
+                        java.util.Locale.ROOT,
+                        "%s: %s, open %.1f s, work %.1f s, close %.1f s",
+                        system.name(),
+                        what,
+                        (working - opening) / 1e9,
+                        (closing - working) / 1e9,
                         (System.nanoTime() - closing) / 1e9));
             }
         }
@@ -256,6 +336,8 @@ final class SystemRun {
         if (value == 0 || !Double.isFinite(value)) {
             return value;
         }
-        return new java.math.BigDecimal(value).round(new java.math.MathContext(4)).doubleValue();
+        return new java.math.BigDecimal(value)
+                .round(new java.math.MathContext(4))
+                .doubleValue();
     }
 }

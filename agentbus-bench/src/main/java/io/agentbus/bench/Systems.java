@@ -7,15 +7,21 @@ import java.util.Set;
 final class Systems {
 
     /** The names results.json uses. */
-    static final List<String> NAMES = List.of(AgentBusSystem.NAME, AgentBusSystem.METERED, LettuceRawSystem.NAME,
-            RedissonSystem.NAME, SpringDataRedisSystem.NAME, JedisSystem.NAME, SeedListsSystem.NAME, RedisBenchmark.P1,
+    static final List<String> NAMES = List.of(
+            AgentBusSystem.NAME,
+            AgentBusSystem.METERED,
+            LettuceRawSystem.NAME,
+            RedissonSystem.NAME,
+            SpringDataRedisSystem.NAME,
+            JedisSystem.NAME,
+            SeedListsSystem.NAME,
+            RedisBenchmark.P1,
             RedisBenchmark.P16);
 
     /** Peers among Redis libraries: what a team would pick instead of agentbus (docs/BENCHMARKS.md). */
     static final Set<String> PEERS = Set.of(RedissonSystem.NAME, SpringDataRedisSystem.NAME, SeedListsSystem.NAME);
 
-    private Systems() {
-    }
+    private Systems() {}
 
     /** The adapter called {@code name}; not for the redis-benchmark systems, which run no adapter. */
     static BenchSystem adapter(String name) {
@@ -38,7 +44,9 @@ final class Systems {
     /** Whether {@code system} takes part in {@code scenario} at all. */
     static boolean runs(String system, Scenario scenario) {
         if (isRedisBenchmark(system)) {
-            return scenario == Scenario.DIRECT_THROUGHPUT || scenario == Scenario.PAYLOAD_SIZE || scenario == Scenario.BROADCAST;
+            return scenario == Scenario.DIRECT_THROUGHPUT
+                    || scenario == Scenario.PAYLOAD_SIZE
+                    || scenario == Scenario.BROADCAST;
         }
         return adapter(system).scenarios().contains(scenario);
     }

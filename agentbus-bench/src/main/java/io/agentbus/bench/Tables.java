@@ -41,7 +41,8 @@ final class Tables {
 
     private void throughput() {
         String scenario = Scenario.DIRECT_THROUGHPUT.id();
-        List<Result> rows = select(r -> r.scenario().equals(scenario) && r.metric().equals(Result.MSGS_PER_S)
+        List<Result> rows = select(r -> r.scenario().equals(scenario)
+                && r.metric().equals(Result.MSGS_PER_S)
                 && !Systems.isRedisBenchmark(r.system()));
         if (rows.isEmpty()) {
             return;
@@ -49,40 +50,71 @@ final class Tables {
         Optional<Result> raw = find(rows, LettuceRawSystem.NAME);
         Optional<Result> peer = best(rows, true);
         out.append("### direct-throughput (256 B, 1 producer → 1 consumer, ≤ 1,000 sends in flight")
-                .append(runs(rows)).append(")\n\n");
-        out.append("| system | msgs/s | × lettuce-raw | × best peer").append(peer.map(p -> " (" + p.system() + ")").orElse(""))
+                .append(runs(rows))
+                .append(")\n\n");
+        out.append("| system | msgs/s | × lettuce-raw | × best peer")
+                .append(peer.map(p -> " (" + p.system() + ")").orElse(""))
                 .append(" |\n|---|---:|---:|---:|\n");
         for (Result row : rows) {
-            out.append("| ").append(row.system()).append(" | ").append(number(row.value())).append(" | ")
-                    .append(ratio(row, raw)).append(" | ").append(ratio(row, peer)).append(" |\n");
+            out.append("| ")
+                    .append(row.system())
+                    .append(" | ")
+                    .append(number(row.value()))
+                    .append(" | ")
+                    .append(ratio(row, raw))
+                    .append(" | ")
+                    .append(ratio(row, peer))
+                    .append(" |\n");
         }
-        select(r -> r.scenario().equals(scenario) && Systems.isRedisBenchmark(r.system())
-                && "XADD".equals(r.params().get("command"))).forEach(r -> out.append("| ").append(r.system())
-                .append(" (XADD only, ceiling) | ").append(number(r.value())).append(" | ").append(ratio(r, raw))
-                .append(" | ").append(ratio(r, peer)).append(" |\n"));
+        select(r -> r.scenario().equals(scenario)
+                        && Systems.isRedisBenchmark(r.system())
+                        && "XADD".equals(r.params().get("command")))
+                .forEach(r -> out.append("| ")
+                        .append(r.system())
+                        .append(" (XADD only, ceiling) | ")
+                        .append(number(r.value()))
+                        .append(" | ")
+                        .append(ratio(r, raw))
+                        .append(" | ")
+                        .append(ratio(r, peer))
+                        .append(" |\n"));
         out.append('\n');
     }
 
     private void latency() {
         String scenario = Scenario.DIRECT_LATENCY.id();
         for (long rate : points(scenario, "rate")) {
-            List<Result> p99s = select(r -> r.scenario().equals(scenario) && r.param("rate") == rate
+            List<Result> p99s = select(r -> r.scenario().equals(scenario)
+                    && r.param("rate") == rate
                     && r.metric().equals(Result.P99_MS));
             Optional<Result> raw = find(p99s, LettuceRawSystem.NAME);
             Optional<Result> peer = best(p99s, false);
-            out.append("### direct-latency at ").append(number(rate))
+            out.append("### direct-latency at ")
+                    .append(number(rate))
                     .append(" msg/s (open loop, handler start − intended send time, ms)\n\n");
             out.append("| system | p50 | p90 | p99 | p99.9 | max | p99 × lettuce-raw | p99 × best peer")
-                    .append(peer.map(p -> " (" + p.system() + ")").orElse("")).append(" |\n")
+                    .append(peer.map(p -> " (" + p.system() + ")").orElse(""))
+                    .append(" |\n")
                     .append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
             for (Result p99 : p99s) {
                 out.append("| ").append(p99.system());
-                for (String metric : List.of(Result.P50_MS, Result.P90_MS, Result.P99_MS, Result.P999_MS, Result.MAX_MS)) {
-                    out.append(" | ").append(select(r -> r.scenario().equals(scenario) && r.param("rate") == rate
-                            && r.system().equals(p99.system()) && r.metric().equals(metric)).stream().findFirst()
-                            .map(r -> millis(r.value())).orElse("–"));
+                for (String metric :
+                        List.of(Result.P50_MS, Result.P90_MS, Result.P99_MS, Result.P999_MS, Result.MAX_MS)) {
+                    out.append(" | ")
+                            .append(select(r -> r.scenario().equals(scenario)
+                                            && r.param("rate") == rate
+                                            && r.system().equals(p99.system())
+                                            && r.metric().equals(metric))
+                                    .stream()
+                                    .findFirst()
+                                    .map(r -> millis(r.value()))
+                                    .orElse("–"));
                 }
-                out.append(" | ").append(ratio(p99, raw)).append(" | ").append(ratio(p99, peer)).append(" |\n");
+                out.append(" | ")
+                        .append(ratio(p99, raw))
+                        .append(" | ")
+                        .append(ratio(p99, peer))
+                        .append(" |\n");
             }
             out.append('\n');
         }
@@ -90,50 +122,94 @@ final class Tables {
 
     private void fanIn() {
         String scenario = Scenario.FAN_IN.id();
-        List<Result> rows = select(r -> r.scenario().equals(scenario) && r.metric().equals(Result.MSGS_PER_S));
+        List<Result> rows =
+                select(r -> r.scenario().equals(scenario) && r.metric().equals(Result.MSGS_PER_S));
         if (rows.isEmpty()) {
             return;
         }
         out.append("### fan-in (N agents, one inbox and one running instance each, in one process")
-                .append(runs(rows)).append(")\n\n");
+                .append(runs(rows))
+                .append(")\n\n");
         out.append("| system | agents | msgs/s | × lettuce-raw | × same system at 1 agent | Redis connections |\n")
                 .append("|---|---:|---:|---:|---:|---:|\n");
         for (Result row : rows) {
             long agents = row.param("agents");
-            Optional<Result> raw = select(r -> r.scenario().equals(scenario) && r.param("agents") == agents
-                    && r.metric().equals(Result.MSGS_PER_S) && r.system().equals(LettuceRawSystem.NAME)).stream().findFirst();
-            Optional<Result> one = select(r -> r.scenario().equals(scenario) && r.param("agents") == 1
-                    && r.metric().equals(Result.MSGS_PER_S) && r.system().equals(row.system())).stream().findFirst();
-            String connections = select(r -> r.scenario().equals(scenario) && r.param("agents") == agents
-                    && r.metric().equals(Result.CONNECTIONS) && r.system().equals(row.system())).stream().findFirst()
-                    .map(r -> number(r.value())).orElse("–");
-            out.append("| ").append(row.system()).append(" | ").append(number(agents)).append(" | ")
-                    .append(number(row.value())).append(" | ").append(ratio(row, raw)).append(" | ")
-                    .append(ratio(row, one)).append(" | ").append(connections).append(" |\n");
+            Optional<Result> raw = select(r -> r.scenario().equals(scenario)
+                            && r.param("agents") == agents
+                            && r.metric().equals(Result.MSGS_PER_S)
+                            && r.system().equals(LettuceRawSystem.NAME))
+                    .stream()
+                    .findFirst();
+            Optional<Result> one = select(r -> r.scenario().equals(scenario)
+                            && r.param("agents") == 1
+                            && r.metric().equals(Result.MSGS_PER_S)
+                            && r.system().equals(row.system()))
+                    .stream()
+                    .findFirst();
+            String connections = select(r -> r.scenario().equals(scenario)
+                            && r.param("agents") == agents
+                            && r.metric().equals(Result.CONNECTIONS)
+                            && r.system().equals(row.system()))
+                    .stream()
+                    .findFirst()
+                    .map(r -> number(r.value()))
+                    .orElse("–");
+            out.append("| ")
+                    .append(row.system())
+                    .append(" | ")
+                    .append(number(agents))
+                    .append(" | ")
+                    .append(number(row.value()))
+                    .append(" | ")
+                    .append(ratio(row, raw))
+                    .append(" | ")
+                    .append(ratio(row, one))
+                    .append(" | ")
+                    .append(connections)
+                    .append(" |\n");
         }
         out.append('\n');
     }
 
     private void payloadSize() {
         String scenario = Scenario.PAYLOAD_SIZE.id();
-        List<Result> rows = select(r -> r.scenario().equals(scenario) && r.metric().equals(Result.MB_PER_S));
+        List<Result> rows =
+                select(r -> r.scenario().equals(scenario) && r.metric().equals(Result.MB_PER_S));
         if (rows.isEmpty()) {
             return;
         }
         out.append("### payload-size (1 producer → 1 consumer, MB/s of payload, 1 MB = 10^6 bytes)\n\n");
-        out.append("| system | payload | MB/s | msgs/s | × lettuce-raw | × best peer |\n|---|---:|---:|---:|---:|---:|\n");
+        out.append(
+                "| system | payload | MB/s | msgs/s | × lettuce-raw | × best peer |\n|---|---:|---:|---:|---:|---:|\n");
         for (long size : points(scenario, "payload_bytes")) {
-            List<Result> atSize = rows.stream().filter(r -> r.param("payload_bytes") == size).toList();
+            List<Result> atSize =
+                    rows.stream().filter(r -> r.param("payload_bytes") == size).toList();
             Optional<Result> raw = find(atSize, LettuceRawSystem.NAME);
             Optional<Result> peer = best(atSize, true);
             for (Result row : atSize) {
-                String messages = select(r -> r.scenario().equals(scenario) && r.param("payload_bytes") == size
-                        && r.metric().equals(Result.MSGS_PER_S) && r.system().equals(row.system())).stream()
-                        .findFirst().map(r -> number(r.value())).orElse("–");
-                out.append("| ").append(row.system()).append(Systems.isRedisBenchmark(row.system()) ? " (XADD only)" : "")
-                        .append(" | ").append(bytes(size)).append(" | ").append(String.format(Locale.ROOT, "%.1f", row.value()))
-                        .append(" | ").append(messages).append(" | ").append(ratio(row, raw)).append(" | ")
-                        .append(ratio(row, peer)).append(peer.map(p -> " (" + p.system() + ")").orElse("")).append(" |\n");
+                String messages = select(r -> r.scenario().equals(scenario)
+                                && r.param("payload_bytes") == size
+                                && r.metric().equals(Result.MSGS_PER_S)
+                                && r.system().equals(row.system()))
+                        .stream()
+                        .findFirst()
+                        .map(r -> number(r.value()))
+                        .orElse("–");
+                out.append("| ")
+                        .append(row.system())
+                        .append(Systems.isRedisBenchmark(row.system()) ? " (XADD only)" : "")
+                        .append(" | ")
+                        .append(bytes(size))
+                        .append(" | ")
+                        .append(String.format(Locale.ROOT, "%.1f", row.value()))
+                        .append(" | ")
+                        .append(messages)
+                        .append(" | ")
+                        .append(ratio(row, raw))
+                        .append(" | ")
+                        .append(ratio(row, peer))
+                        .append(peer.map(p -> " (" + p.system() + ")").orElse(""))
+                        .append(" |\n");
             }
         }
         out.append('\n');
@@ -144,77 +220,132 @@ final class Tables {
      * the best peer at the same count, with the connections held; broadcast also lists the PUBLISH ceiling.
      */
     private void fanOut(Scenario scenario, String shape) {
-        List<Result> rows = select(r -> r.scenario().equals(scenario.id()) && r.metric().equals(Result.MSGS_PER_S)
+        List<Result> rows = select(r -> r.scenario().equals(scenario.id())
+                && r.metric().equals(Result.MSGS_PER_S)
                 && !Systems.isRedisBenchmark(r.system()));
         if (rows.isEmpty()) {
             return;
         }
-        out.append("### ").append(scenario).append(" (").append(shape).append(", 256 B, deliveries/s across all")
-                .append(runs(rows)).append(")\n\n");
+        out.append("### ")
+                .append(scenario)
+                .append(" (")
+                .append(shape)
+                .append(", 256 B, deliveries/s across all")
+                .append(runs(rows))
+                .append(")\n\n");
         out.append("| system | subscribers | deliveries/s | × lettuce-raw | × best peer | Redis connections |\n")
                 .append("|---|---:|---:|---:|---:|---:|\n");
         for (long subscribers : points(scenario.id(), "subscribers")) {
-            List<Result> atCount = rows.stream().filter(r -> r.param("subscribers") == subscribers).toList();
+            List<Result> atCount = rows.stream()
+                    .filter(r -> r.param("subscribers") == subscribers)
+                    .toList();
             Optional<Result> raw = find(atCount, LettuceRawSystem.NAME);
             Optional<Result> peer = best(atCount, true);
             for (Result row : atCount) {
-                String connections = select(r -> r.scenario().equals(scenario.id()) && r.param("subscribers") == subscribers
-                        && r.metric().equals(Result.CONNECTIONS) && r.system().equals(row.system())).stream().findFirst()
-                        .map(r -> number(r.value())).orElse("–");
-                out.append("| ").append(row.system()).append(" | ").append(number(subscribers)).append(" | ")
-                        .append(number(row.value())).append(" | ").append(ratio(row, raw)).append(" | ")
-                        .append(ratio(row, peer)).append(peer.map(p -> " (" + p.system() + ")").orElse(""))
-                        .append(" | ").append(connections).append(" |\n");
+                String connections = select(r -> r.scenario().equals(scenario.id())
+                                && r.param("subscribers") == subscribers
+                                && r.metric().equals(Result.CONNECTIONS)
+                                && r.system().equals(row.system()))
+                        .stream()
+                        .findFirst()
+                        .map(r -> number(r.value()))
+                        .orElse("–");
+                out.append("| ")
+                        .append(row.system())
+                        .append(" | ")
+                        .append(number(subscribers))
+                        .append(" | ")
+                        .append(number(row.value()))
+                        .append(" | ")
+                        .append(ratio(row, raw))
+                        .append(" | ")
+                        .append(ratio(row, peer))
+                        .append(peer.map(p -> " (" + p.system() + ")").orElse(""))
+                        .append(" | ")
+                        .append(connections)
+                        .append(" |\n");
             }
         }
-        select(r -> r.scenario().equals(scenario.id()) && Systems.isRedisBenchmark(r.system())).forEach(r -> out
-                .append("| ").append(r.system()).append(" (PUBLISH to no subscriber, ceiling) | 0 | ")
-                .append(number(r.value())).append(" | – | – | – |\n"));
+        select(r -> r.scenario().equals(scenario.id()) && Systems.isRedisBenchmark(r.system()))
+                .forEach(r -> out.append("| ")
+                        .append(r.system())
+                        .append(" (PUBLISH to no subscriber, ceiling) | 0 | ")
+                        .append(number(r.value()))
+                        .append(" | – | – | – |\n"));
         out.append('\n');
     }
 
     private void requestReply() {
         String scenario = Scenario.REQUEST_REPLY.id();
-        List<Result> p99s = select(r -> r.scenario().equals(scenario) && r.metric().equals(Result.P99_MS));
+        List<Result> p99s =
+                select(r -> r.scenario().equals(scenario) && r.metric().equals(Result.P99_MS));
         if (p99s.isEmpty()) {
             return;
         }
         out.append("### request-reply (256 B echoed, N round trips in flight, closed loop, round-trip ms)\n\n");
-        out.append("| system | in flight | round trips/s | p50 | p90 | p99 | p99.9 | max | p99 × lettuce-raw | p99 × best peer |\n")
+        out.append(
+                        "| system | in flight | round trips/s | p50 | p90 | p99 | p99.9 | max | p99 × lettuce-raw | p99 × best peer |\n")
                 .append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (long concurrency : points(scenario, "concurrency")) {
-            List<Result> atLevel = p99s.stream().filter(r -> r.param("concurrency") == concurrency).toList();
+            List<Result> atLevel = p99s.stream()
+                    .filter(r -> r.param("concurrency") == concurrency)
+                    .toList();
             Optional<Result> raw = find(atLevel, LettuceRawSystem.NAME);
             Optional<Result> peer = best(atLevel, false);
             for (Result p99 : atLevel) {
                 out.append("| ").append(p99.system()).append(" | ").append(number(concurrency));
-                for (String metric : List.of(Result.MSGS_PER_S, Result.P50_MS, Result.P90_MS, Result.P99_MS,
-                        Result.P999_MS, Result.MAX_MS)) {
-                    out.append(" | ").append(select(r -> r.scenario().equals(scenario) && r.param("concurrency") == concurrency
-                            && r.system().equals(p99.system()) && r.metric().equals(metric)).stream().findFirst()
-                            .map(r -> metric.equals(Result.MSGS_PER_S) ? number(r.value()) : millis(r.value())).orElse("–"));
+                for (String metric : List.of(
+                        Result.MSGS_PER_S,
+                        Result.P50_MS,
+                        Result.P90_MS,
+                        Result.P99_MS,
+                        Result.P999_MS,
+                        Result.MAX_MS)) {
+                    out.append(" | ")
+                            .append(select(r -> r.scenario().equals(scenario)
+                                            && r.param("concurrency") == concurrency
+                                            && r.system().equals(p99.system())
+                                            && r.metric().equals(metric))
+                                    .stream()
+                                    .findFirst()
+                                    .map(r -> metric.equals(Result.MSGS_PER_S) ? number(r.value()) : millis(r.value()))
+                                    .orElse("–"));
                 }
-                out.append(" | ").append(ratio(p99, raw)).append(" | ").append(ratio(p99, peer))
-                        .append(peer.map(p -> " (" + p.system() + ")").orElse("")).append(" |\n");
+                out.append(" | ")
+                        .append(ratio(p99, raw))
+                        .append(" | ")
+                        .append(ratio(p99, peer))
+                        .append(peer.map(p -> " (" + p.system() + ")").orElse(""))
+                        .append(" |\n");
             }
         }
         out.append('\n');
     }
 
     private void redisBenchmark() {
-        List<Result> rows = select(r -> Systems.isRedisBenchmark(r.system()) && r.metric().equals(Result.MSGS_PER_S)
-                && (r.scenario().equals(Scenario.DIRECT_THROUGHPUT.id()) || r.scenario().equals(Scenario.BROADCAST.id())));
+        List<Result> rows = select(r -> Systems.isRedisBenchmark(r.system())
+                && r.metric().equals(Result.MSGS_PER_S)
+                && (r.scenario().equals(Scenario.DIRECT_THROUGHPUT.id())
+                        || r.scenario().equals(Scenario.BROADCAST.id())));
         if (rows.isEmpty()) {
             return;
         }
         out.append("### redis-benchmark, the server's ceiling (256 B, 50 clients, sends only: no reader, no ack)\n\n");
         out.append("| command | -P 1 (msgs/s) | -P 16 (msgs/s) |\n|---|---:|---:|\n");
         for (String command : List.of("XADD", "EVALSHA", "LPUSH", "PUBLISH")) {
-            out.append("| ").append(command.equals("EVALSHA") ? "EVALSHA send.lua"
-                    : command.equals("PUBLISH") ? "PUBLISH (no subscriber)" : command);
+            out.append("| ")
+                    .append(
+                            command.equals("EVALSHA")
+                                    ? "EVALSHA send.lua"
+                                    : command.equals("PUBLISH") ? "PUBLISH (no subscriber)" : command);
             for (String system : List.of(RedisBenchmark.P1, RedisBenchmark.P16)) {
-                out.append(" | ").append(rows.stream().filter(r -> r.system().equals(system)
-                        && command.equals(r.params().get("command"))).findFirst().map(r -> number(r.value())).orElse("–"));
+                out.append(" | ")
+                        .append(rows.stream()
+                                .filter(r -> r.system().equals(system)
+                                        && command.equals(r.params().get("command")))
+                                .findFirst()
+                                .map(r -> number(r.value()))
+                                .orElse("–"));
             }
             out.append(" |\n");
         }
@@ -224,27 +355,51 @@ final class Tables {
     private void targets() {
         List<String> lines = new ArrayList<>();
         List<Result> tput = select(r -> r.scenario().equals(Scenario.DIRECT_THROUGHPUT.id())
-                && r.metric().equals(Result.MSGS_PER_S) && !Systems.isRedisBenchmark(r.system()));
+                && r.metric().equals(Result.MSGS_PER_S)
+                && !Systems.isRedisBenchmark(r.system()));
         find(tput, AgentBusSystem.NAME).ifPresent(bus -> {
-            best(tput, true).ifPresent(peer -> lines.add(target("direct-throughput ≥ 1.2 × best peer",
-                    bus.value() / peer.value(), 1.2, true, peer.system())));
-            find(tput, LettuceRawSystem.NAME).ifPresent(raw -> lines.add(target("direct-throughput ≥ 0.5 × lettuce-raw",
-                    bus.value() / raw.value(), 0.5, true, "lettuce-raw")));
+            best(tput, true)
+                    .ifPresent(peer -> lines.add(target(
+                            "direct-throughput ≥ 1.2 × best peer",
+                            bus.value() / peer.value(),
+                            1.2,
+                            true,
+                            peer.system())));
+            find(tput, LettuceRawSystem.NAME)
+                    .ifPresent(raw -> lines.add(target(
+                            "direct-throughput ≥ 0.5 × lettuce-raw",
+                            bus.value() / raw.value(),
+                            0.5,
+                            true,
+                            "lettuce-raw")));
         });
-        select(r -> r.system().equals(AgentBusSystem.NAME) && r.scenario().equals(Scenario.DIRECT_LATENCY.id())
-                && r.param("rate") == 1_000 && r.metric().equals(Result.P99_MS)).stream().findFirst()
-                .ifPresent(p99 -> lines.add(target("direct-latency p99 ≤ 1 ms at 1,000 msg/s", p99.value(), 1.0, false, "ms")));
-        List<Result> fan = select(r -> r.system().equals(AgentBusSystem.NAME) && r.scenario().equals(Scenario.FAN_IN.id()));
-        Optional<Result> one = fan.stream().filter(r -> r.param("agents") == 1 && r.metric().equals(Result.MSGS_PER_S)).findFirst();
-        Optional<Result> most = fan.stream().filter(r -> r.metric().equals(Result.MSGS_PER_S))
+        select(r -> r.system().equals(AgentBusSystem.NAME)
+                        && r.scenario().equals(Scenario.DIRECT_LATENCY.id())
+                        && r.param("rate") == 1_000
+                        && r.metric().equals(Result.P99_MS))
+                .stream()
+                .findFirst()
+                .ifPresent(p99 ->
+                        lines.add(target("direct-latency p99 ≤ 1 ms at 1,000 msg/s", p99.value(), 1.0, false, "ms")));
+        List<Result> fan = select(
+                r -> r.system().equals(AgentBusSystem.NAME) && r.scenario().equals(Scenario.FAN_IN.id()));
+        Optional<Result> one = fan.stream()
+                .filter(r -> r.param("agents") == 1 && r.metric().equals(Result.MSGS_PER_S))
+                .findFirst();
+        Optional<Result> most = fan.stream()
+                .filter(r -> r.metric().equals(Result.MSGS_PER_S))
                 .max(Comparator.comparingLong(r -> r.param("agents")));
         if (one.isPresent() && most.isPresent() && most.get().param("agents") > 1) {
-            lines.add(target("fan-in at " + number(most.get().param("agents")) + " agents ≥ 0.8 × at 1 agent",
-                    most.get().value() / one.get().value(), 0.8, true, "agentbus at 1 agent"));
+            lines.add(target(
+                    "fan-in at " + number(most.get().param("agents")) + " agents ≥ 0.8 × at 1 agent",
+                    most.get().value() / one.get().value(),
+                    0.8,
+                    true,
+                    "agentbus at 1 agent"));
             TreeSet<Double> connections = new TreeSet<>();
             fan.stream().filter(r -> r.metric().equals(Result.CONNECTIONS)).forEach(r -> connections.add(r.value()));
-            lines.add("- fan-in connections constant: " + (connections.size() == 1 ? "**met**" : "**missed**")
-                    + " (" + connections.stream().map(Tables::number).toList() + ")");
+            lines.add("- fan-in connections constant: " + (connections.size() == 1 ? "**met**" : "**missed**") + " ("
+                    + connections.stream().map(Tables::number).toList() + ")");
         }
         if (!lines.isEmpty()) {
             out.append("### Targets (reported, not asserted)\n\n");
@@ -261,7 +416,8 @@ final class Tables {
 
     private static String target(String name, double value, double bound, boolean atLeast, String against) {
         boolean met = atLeast ? value >= bound : value <= bound;
-        String figure = against.equals("ms") ? millis(value) + " ms" : String.format(Locale.ROOT, "%.2f × %s", value, against);
+        String figure =
+                against.equals("ms") ? millis(value) + " ms" : String.format(Locale.ROOT, "%.2f × %s", value, against);
         return "- " + name + ": " + (met ? "**met**" : "**missed**") + " (" + figure + ")";
     }
 
@@ -283,12 +439,15 @@ final class Tables {
     /** The best peer: highest throughput, or lowest latency. */
     private static Optional<Result> best(List<Result> rows, boolean higherIsBetter) {
         Comparator<Result> byValue = Comparator.comparingDouble(Result::value);
-        return rows.stream().filter(r -> Systems.PEERS.contains(r.system()))
+        return rows.stream()
+                .filter(r -> Systems.PEERS.contains(r.system()))
                 .max(higherIsBetter ? byValue : byValue.reversed());
     }
 
     private static String ratio(Result row, Optional<Result> base) {
-        return base.filter(b -> b.value() > 0).map(b -> String.format(Locale.ROOT, "%.2f", row.value() / b.value())).orElse("–");
+        return base.filter(b -> b.value() > 0)
+                .map(b -> String.format(Locale.ROOT, "%.2f", row.value() / b.value()))
+                .orElse("–");
     }
 
     static String number(double value) {
@@ -296,7 +455,8 @@ final class Tables {
     }
 
     private static String millis(double value) {
-        return value >= 10 ? String.format(Locale.ROOT, "%.0f", value)
+        return value >= 10
+                ? String.format(Locale.ROOT, "%.0f", value)
                 : value >= 1 ? String.format(Locale.ROOT, "%.2f", value) : String.format(Locale.ROOT, "%.3f", value);
     }
 

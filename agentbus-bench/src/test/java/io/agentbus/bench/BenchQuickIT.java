@@ -36,10 +36,19 @@ class BenchQuickIT {
         List<String> nonPositive = new ArrayList<>();
         for (JsonNode result : json.get("results")) {
             systems.add(result.get("system").asText());
-            measured.add(result.get("system").asText() + " in " + result.get("scenario").asText());
+            measured.add(result.get("system").asText() + " in "
+                    + result.get("scenario").asText());
             assertThat(Scenario.of(result.get("scenario").asText())).isNotNull();
-            assertThat(result.get("metric").asText()).isIn(Result.MSGS_PER_S, Result.MB_PER_S, Result.P50_MS,
-                    Result.P90_MS, Result.P99_MS, Result.P999_MS, Result.MAX_MS, Result.CONNECTIONS);
+            assertThat(result.get("metric").asText())
+                    .isIn(
+                            Result.MSGS_PER_S,
+                            Result.MB_PER_S,
+                            Result.P50_MS,
+                            Result.P90_MS,
+                            Result.P99_MS,
+                            Result.P999_MS,
+                            Result.MAX_MS,
+                            Result.CONNECTIONS);
             assertThat(result.get("params").isObject()).isTrue();
             if (!(result.get("value").isNumber() && result.get("value").asDouble() > 0)) {
                 nonPositive.add(result.toString());
@@ -61,14 +70,18 @@ class BenchQuickIT {
             }
         }
         assertThat(measured).containsExactlyInAnyOrderElementsOf(expectedRuns);
-        assertThat(json.get("results")).filteredOn(result -> Set.of(Scenario.BROADCAST.id(), Scenario.DURABLE_TOPIC.id())
-                        .contains(result.get("scenario").asText()) && !Systems.isRedisBenchmark(result.get("system").asText()))
+        assertThat(json.get("results"))
+                .filteredOn(result -> Set.of(Scenario.BROADCAST.id(), Scenario.DURABLE_TOPIC.id())
+                                .contains(result.get("scenario").asText())
+                        && !Systems.isRedisBenchmark(result.get("system").asText()))
                 .allMatch(result -> result.get("params").get("subscribers").asInt() > 0);
-        assertThat(json.get("results")).filteredOn(result -> result.get("scenario").asText().equals(Scenario.REQUEST_REPLY.id()))
-                .isNotEmpty().allMatch(result -> result.get("params").get("concurrency").asInt() > 0);
+        assertThat(json.get("results"))
+                .filteredOn(result -> result.get("scenario").asText().equals(Scenario.REQUEST_REPLY.id()))
+                .isNotEmpty()
+                .allMatch(result -> result.get("params").get("concurrency").asInt() > 0);
         byte[] png = Files.readAllBytes(report.chartFile());
         assertThat(png).startsWith(0x89, 'P', 'N', 'G');
-        assertThat(Files.readString(report.tableFile())).contains("| agentbus |", "### broadcast", "### durable-topic",
-                "### request-reply");
+        assertThat(Files.readString(report.tableFile()))
+                .contains("| agentbus |", "### broadcast", "### durable-topic", "### request-reply");
     }
 }

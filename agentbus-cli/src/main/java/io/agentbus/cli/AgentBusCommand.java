@@ -20,9 +20,22 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = AgentBusCommand.Version.class,
         description = "Talk to the agents of a multi-agent system over Redis.",
-        subcommands = {DemoCommand.class, SendCommand.class, ReceiveCommand.class, InboxCommand.class,
-            DlqCommand.class, PublishCommand.class, WatchCommand.class, RequestCommand.class, AuditCommand.class,
-            AgentsCommand.class, SwarmCommand.class, StatsCommand.class, ServerCommand.class, BenchCommand.class})
+        subcommands = {
+            DemoCommand.class,
+            SendCommand.class,
+            ReceiveCommand.class,
+            InboxCommand.class,
+            DlqCommand.class,
+            PublishCommand.class,
+            WatchCommand.class,
+            RequestCommand.class,
+            AuditCommand.class,
+            AgentsCommand.class,
+            SwarmCommand.class,
+            StatsCommand.class,
+            ServerCommand.class,
+            BenchCommand.class
+        })
 public final class AgentBusCommand implements Runnable {
 
     @Spec
@@ -36,7 +49,8 @@ public final class AgentBusCommand implements Runnable {
             description = {
                 "Redis to use, e.g. redis://localhost:6379 or rediss://user:password@host:6380/0.",
                 "Default: the environment variable AGENTBUS_REDIS_URL; without it, a private redis-server"
-                        + " on a free loopback port, started for this command and stopped when it exits."})
+                        + " on a free loopback port, started for this command and stopped when it exits."
+            })
     private String redisUri;
 
     /** Runs the command line and exits the JVM with its exit code. */

@@ -28,11 +28,15 @@ import picocli.CommandLine.Spec;
         description = {
             "List the live agents (at least one running instance, by heartbeat) with their cards, one line each:",
             "  <id> <role> <version> capabilities=<c1,c2,...>",
-            "With --capability C, only those whose card lists C: \"who can do C?\"."},
+            "With --capability C, only those whose card lists C: \"who can do C?\"."
+        },
         subcommands = {AgentsCommand.Watch.class},
         exitCodeListHeading = "Exit codes:%n",
-        exitCodeList = {"0:Listed (also when there is none).", ExpectedFailures.FAILED_HELP,
-            ExpectedFailures.INVALID_INPUT_HELP})
+        exitCodeList = {
+            "0:Listed (also when there is none).",
+            ExpectedFailures.FAILED_HELP,
+            ExpectedFailures.INVALID_INPUT_HELP
+        })
 final class AgentsCommand implements Callable<Integer> {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -46,21 +50,27 @@ final class AgentsCommand implements Callable<Integer> {
     @Option(names = "--capability", paramLabel = "C", description = "Only agents whose card lists capability C.")
     private String capability;
 
-    @Option(names = "--json", description = "Print one JSON object per line: id, role, version, description,"
-            + " capabilities, metadata.")
+    @Option(
+            names = "--json",
+            description =
+                    "Print one JSON object per line: id, role, version, description," + " capabilities, metadata.")
     private boolean json;
 
     @Override
     public Integer call() {
         List<AgentCard> cards;
-        try (AgentBus bus = agentbus.connect(BusOptions.defaults(), spec.commandLine().getErr())) {
+        try (AgentBus bus =
+                agentbus.connect(BusOptions.defaults(), spec.commandLine().getErr())) {
             AgentRegistry registry = bus.registry();
             cards = capability == null ? registry.live() : registry.withCapability(capability);
         }
         PrintWriter out = spec.commandLine().getOut();
         for (AgentCard card : cards) {
-            out.println(json ? json(card) : card.id() + " " + orDash(card.role()) + " " + orDash(card.version())
-                    + " capabilities=" + String.join(",", new TreeSet<>(card.capabilities())));
+            out.println(
+                    json
+                            ? json(card)
+                            : card.id() + " " + orDash(card.role()) + " " + orDash(card.version()) + " capabilities="
+                                    + String.join(",", new TreeSet<>(card.capabilities())));
         }
         out.flush();
         return 0;
@@ -89,8 +99,10 @@ final class AgentsCommand implements Callable<Integer> {
     @Command(
             name = "watch",
             mixinStandardHelpOptions = true,
-            description = {"Print one line per agent joining (first live instance) or leaving (last instance"
-                    + " stopped or expired): \"joined <id>\" or \"left <id>\", until interrupted."},
+            description = {
+                "Print one line per agent joining (first live instance) or leaving (last instance"
+                        + " stopped or expired): \"joined <id>\" or \"left <id>\", until interrupted."
+            },
             exitCodeListHeading = "Exit codes:%n",
             exitCodeList = {"0:Stopped.", ExpectedFailures.FAILED_HELP})
     static final class Watch implements Callable<Integer> {
@@ -104,7 +116,10 @@ final class AgentsCommand implements Callable<Integer> {
         @Option(names = "--count", paramLabel = "N", description = "Stop after N events.")
         private Integer count;
 
-        @Option(names = "--timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+        @Option(
+                names = "--timeout",
+                paramLabel = "DURATION",
+                converter = DurationConverter.class,
                 description = "Stop after DURATION (" + DurationConverter.FORMS + ").")
         private Duration timeout;
 
@@ -112,14 +127,15 @@ final class AgentsCommand implements Callable<Integer> {
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
             CountDownLatch done = new CountDownLatch(count == null ? Integer.MAX_VALUE : count);
-            try (AgentBus bus = agents.agentbus.connect(BusOptions.defaults(), spec.commandLine().getErr());
-                 AutoCloseable watching = bus.registry().watch(event -> {
-                     synchronized (out) {
-                         out.println((event.joined() ? "joined " : "left ") + event.agent());
-                         out.flush();
-                     }
-                     done.countDown();
-                 })) {
+            try (AgentBus bus = agents.agentbus.connect(
+                            BusOptions.defaults(), spec.commandLine().getErr());
+                    AutoCloseable watching = bus.registry().watch(event -> {
+                        synchronized (out) {
+                            out.println((event.joined() ? "joined " : "left ") + event.agent());
+                            out.flush();
+                        }
+                        done.countDown();
+                    })) {
                 if (timeout == null) {
                     done.await();
                 } else {

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         description = {
             "Read the audit trail: every send, delivery outcome (acked, retried, dead_lettered, expired),"
                     + " redrive and recorded decision, kept in capped streams per agent (audit:messages:{agent},"
-                    + " audit:decisions:{agent})."},
+                    + " audit:decisions:{agent})."
+        },
         subcommands = {AuditTailCommand.class, AuditReplayCommand.class})
-final class AuditCommand extends CommandGroup {
-}
+final class AuditCommand extends CommandGroup {}

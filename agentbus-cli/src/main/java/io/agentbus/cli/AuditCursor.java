@@ -18,8 +18,7 @@ import java.util.Map;
 final class AuditCursor {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
-    private static final TypeReference<Map<String, String>> MAP = new TypeReference<>() {
-    };
+    private static final TypeReference<Map<String, String>> MAP = new TypeReference<>() {};
 
     private final Map<String, String> lastIdByShard;
 

@@ -16,10 +16,14 @@ import picocli.CommandLine.Spec;
             "Send the messages of conversation C again, in their original order, into the sandbox NAMESPACE:"
                     + " every agent id a of the messages becomes NAMESPACE.a, so they land in new inboxes"
                     + " (agent:{NAMESPACE.a}:inbox) and production's are not touched. Run the agents under the"
-                    + " sandbox ids to re-run the conversation. Prints replayed=N."},
+                    + " sandbox ids to re-run the conversation. Prints replayed=N."
+        },
         exitCodeListHeading = "Exit codes:%n",
-        exitCodeList = {"0:Replayed (also when nothing matched).", ExpectedFailures.FAILED_HELP,
-            ExpectedFailures.INVALID_INPUT_HELP})
+        exitCodeList = {
+            "0:Replayed (also when nothing matched).",
+            ExpectedFailures.FAILED_HELP,
+            ExpectedFailures.INVALID_INPUT_HELP
+        })
 final class AuditReplayCommand implements Callable<Integer> {
 
     @ParentCommand
@@ -31,7 +35,10 @@ final class AuditReplayCommand implements Callable<Integer> {
     @Option(names = "--conversation", paramLabel = "C", required = true, description = "The conversation_id to replay.")
     private String conversation;
 
-    @Option(names = "--into", paramLabel = "NAMESPACE", required = true,
+    @Option(
+            names = "--into",
+            paramLabel = "NAMESPACE",
+            required = true,
             description = "The sandbox prefix for agent ids; letters, digits, '_', '.', '-'.")
     private String namespace;
 

@@ -27,10 +27,14 @@ import picocli.CommandLine.Spec;
         description = {
             "Print the newest audit records, oldest first, one line each:",
             "  <time> <event> <message_type> <from_agent> -> <to_agent> <message_id> [conversation] [reason]",
-            "With --follow, keep printing new records as they come (until interrupted)."},
+            "With --follow, keep printing new records as they come (until interrupted)."
+        },
         exitCodeListHeading = "Exit codes:%n",
-        exitCodeList = {"0:Printed (also when there is none).", ExpectedFailures.FAILED_HELP,
-            ExpectedFailures.INVALID_INPUT_HELP})
+        exitCodeList = {
+            "0:Printed (also when there is none).",
+            ExpectedFailures.FAILED_HELP,
+            ExpectedFailures.INVALID_INPUT_HELP
+        })
 final class AuditTailCommand implements Callable<Integer> {
 
     static final int DEFAULT_LIMIT = 50;
@@ -49,27 +53,41 @@ final class AuditTailCommand implements Callable<Integer> {
     @Option(names = "--conversation", paramLabel = "C", description = "Only records of conversation_id C.")
     private String conversation;
 
-    @Option(names = "--correlation", paramLabel = "ID", description = "Only records whose correlation_id or message_id is ID.")
+    @Option(
+            names = "--correlation",
+            paramLabel = "ID",
+            description = "Only records whose correlation_id or message_id is ID.")
     private String correlation;
 
     @Option(names = "--type", paramLabel = "T", description = "Only records of message_type T.")
     private String type;
 
-    @Option(names = "--since", paramLabel = "TIME", description = "Only records at or after TIME (ISO-8601, e.g. 2025-11-03T10:30:00Z).")
+    @Option(
+            names = "--since",
+            paramLabel = "TIME",
+            description = "Only records at or after TIME (ISO-8601, e.g. 2025-11-03T10:30:00Z).")
     private String since;
 
-    @Option(names = {"-n", "--limit"}, paramLabel = "N", defaultValue = "" + DEFAULT_LIMIT,
+    @Option(
+            names = {"-n", "--limit"},
+            paramLabel = "N",
+            defaultValue = "" + DEFAULT_LIMIT,
             description = "Print at most the N newest. Default: ${DEFAULT-VALUE}.")
     private int limit;
 
     @Option(names = "--follow", description = "Keep printing new records every 0.5 s until interrupted.")
     private boolean follow;
 
-    @Option(names = "--follow-for", paramLabel = "DURATION", converter = DurationConverter.class,
+    @Option(
+            names = "--follow-for",
+            paramLabel = "DURATION",
+            converter = DurationConverter.class,
             description = "With --follow, stop after DURATION (" + DurationConverter.FORMS + ").")
     private Duration followFor;
 
-    @Option(names = "--json", description = "Print one JSON object per line: id, at, event, shard, and the record's fields.")
+    @Option(
+            names = "--json",
+            description = "Print one JSON object per line: id, at, event, shard, and the record's fields.")
     private boolean json;
 
     @Override
@@ -84,7 +102,9 @@ final class AuditTailCommand implements Callable<Integer> {
             AuditCursor seen = new AuditCursor();
             print(out, records, seen);
             long deadline = followFor == null ? Long.MAX_VALUE : System.nanoTime() + followFor.toNanos();
-            while (follow && System.nanoTime() - deadline < 0 && !Thread.currentThread().isInterrupted()) {
+            while (follow
+                    && System.nanoTime() - deadline < 0
+                    && !Thread.currentThread().isInterrupted()) {
                 Thread.sleep(FOLLOW_POLL.toMillis());
                 print(out, bus.audit().after(query, seen.lastIdByShard(), 1_000), seen);
             }
@@ -110,8 +130,8 @@ final class AuditTailCommand implements Callable<Integer> {
             try {
                 query = query.since(Instant.parse(since));
             } catch (DateTimeParseException e) {
-                throw new IllegalArgumentException("--since must be an ISO-8601 UTC time such as 2025-11-03T10:30:00Z, was '"
-                        + since + "'");
+                throw new IllegalArgumentException(
+                        "--since must be an ISO-8601 UTC time such as 2025-11-03T10:30:00Z, was '" + since + "'");
             }
         }
         return query;
@@ -129,10 +149,16 @@ final class AuditTailCommand implements Callable<Integer> {
     static String line(AuditEntry record) {
         Map<String, String> f = record.fields();
         StringBuilder line = new StringBuilder()
-                .append(record.at()).append(' ')
-                .append(record.event()).append(' ')
-                .append(f.getOrDefault("message_type", f.getOrDefault("audit_decision", "-"))).append(' ')
-                .append(f.getOrDefault("from_agent", "-")).append(" -> ").append(f.getOrDefault("to_agent", "-")).append(' ')
+                .append(record.at())
+                .append(' ')
+                .append(record.event())
+                .append(' ')
+                .append(f.getOrDefault("message_type", f.getOrDefault("audit_decision", "-")))
+                .append(' ')
+                .append(f.getOrDefault("from_agent", "-"))
+                .append(" -> ")
+                .append(f.getOrDefault("to_agent", "-"))
+                .append(' ')
                 .append(f.getOrDefault("message_id", "-"));
         if (f.containsKey("conversation_id")) {
             line.append(" conversation=").append(f.get("conversation_id"));

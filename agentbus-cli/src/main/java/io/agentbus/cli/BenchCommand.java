@@ -32,11 +32,14 @@ import picocli.CommandLine.Spec;
             "Writes results.json (every figure, with machine, JDK, Redis version and commit), results.md"
                     + " (tables with ratios to raw Lettuce and to the best peer) and bench.png to --out."
                     + " The full run takes 10-15 minutes on 2 cores; --quick under a minute.",
-            "Compare systems within one run: absolute figures move with whatever else the machine does."},
+            "Compare systems within one run: absolute figures move with whatever else the machine does."
+        },
         exitCodeListHeading = "Exit codes:%n",
-        exitCodeList = {"0:Every system ran every scenario it takes part in.",
+        exitCodeList = {
+            "0:Every system ran every scenario it takes part in.",
             ExpectedFailures.FAILED + ":Some system failed in some scenario (see results.json and bench.log).",
-            ExpectedFailures.INVALID_INPUT + ":Invalid input: unknown scenario or system."})
+            ExpectedFailures.INVALID_INPUT + ":Invalid input: unknown scenario or system."
+        })
 final class BenchCommand implements Callable<Integer> {
 
     private static final Duration PROGRESS_PERIOD = Duration.ofMillis(250);
@@ -44,22 +47,32 @@ final class BenchCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Parameters(paramLabel = "SCENARIO", arity = "0..*",
+    @Parameters(
+            paramLabel = "SCENARIO",
+            arity = "0..*",
             description = "Scenarios to run: direct-throughput, direct-latency, fan-in, payload-size, broadcast"
                     + " (pub/sub to 1, 10, 100 subscribers), durable-topic (1, 10, 100 subscriber groups),"
                     + " request-reply (1, 10, 100 round trips in flight). Default: all.")
     private List<String> scenarios = new ArrayList<>();
 
-    @Option(names = "--quick", description = "A CI-sized run (under a minute): fewer messages, 2 s of latency at"
-            + " 1,000 msg/s only, fan-in at 1 and 10 agents, broadcast and durable-topic at 10 subscribers, request-reply at 10 in flight."
-            + " Its figures are for checking the harness, not for quoting.")
+    @Option(
+            names = "--quick",
+            description = "A CI-sized run (under a minute): fewer messages, 2 s of latency at"
+                    + " 1,000 msg/s only, fan-in at 1 and 10 agents, broadcast and durable-topic at 10 subscribers, request-reply at 10 in flight."
+                    + " Its figures are for checking the harness, not for quoting.")
     private boolean quick;
 
-    @Option(names = "--out", paramLabel = "DIR", defaultValue = BenchSettings.DEFAULT_OUT,
+    @Option(
+            names = "--out",
+            paramLabel = "DIR",
+            defaultValue = BenchSettings.DEFAULT_OUT,
             description = "Directory for results.json, results.md, bench.png and bench.log. Default: ${DEFAULT-VALUE}.")
     private Path out;
 
-    @Option(names = "--systems", paramLabel = "SYSTEM", split = ",",
+    @Option(
+            names = "--systems",
+            paramLabel = "SYSTEM",
+            split = ",",
             description = "Run only these systems, comma-separated: agentbus, agentbus-metered (agentbus with a"
                     + " Prometheus registry), lettuce-raw, redisson, spring-data-redis,"
                     + " jedis, seed-lists, redis-benchmark-p1, redis-benchmark-p16. Default: all.")
@@ -83,10 +96,15 @@ final class BenchCommand implements Callable<Integer> {
         spec.commandLine().getOut().print(Files.readString(report.tableFile()));
         spec.commandLine().getOut().flush();
         report.notes().forEach(note -> err.println("agentbus: note: " + note));
-        report.failures().forEach(failure -> err.println("agentbus: failed: " + failure.get("system") + " in "
-                + failure.get("scenario") + ": " + failure.get("error")));
-        err.printf("agentbus: %s, %s and %s written in %d s%n", report.resultsFile(), report.tableFile(),
-                report.chartFile(), report.elapsed().toSeconds());
+        report.failures()
+                .forEach(failure -> err.println("agentbus: failed: " + failure.get("system") + " in "
+                        + failure.get("scenario") + ": " + failure.get("error")));
+        err.printf(
+                "agentbus: %s, %s and %s written in %d s%n",
+                report.resultsFile(),
+                report.tableFile(),
+                report.chartFile(),
+                report.elapsed().toSeconds());
         err.flush();
         return report.failures().isEmpty() ? 0 : ExpectedFailures.FAILED;
     }

@@ -23,8 +23,8 @@ import java.util.stream.Collectors;
  * serves them at {@code /api/stats}: every known agent's inbox and counters (kept in Redis, so they cover every
  * process), the live agents and the swarms. One instance per sample; two of them give a {@link MessageRate}.
  */
-record BusStatsSnapshot(Instant at, long nanoTime, List<InboxStats> inboxes, List<AgentCard> live,
-                        List<Swarms.Info> swarms) {
+record BusStatsSnapshot(
+        Instant at, long nanoTime, List<InboxStats> inboxes, List<AgentCard> live, List<Swarms.Info> swarms) {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -49,7 +49,11 @@ record BusStatsSnapshot(Instant at, long nanoTime, List<InboxStats> inboxes, Lis
             // The bus's own exception (BusUnavailableException, ...) says what failed; the wrapper does not.
             throw e.getCause() instanceof RuntimeException cause ? cause : e;
         }
-        return new BusStatsSnapshot(Instant.now(), System.nanoTime(), inboxes, bus.registry().live(),
+        return new BusStatsSnapshot(
+                Instant.now(),
+                System.nanoTime(),
+                inboxes,
+                bus.registry().live(),
                 bus.swarms().list());
     }
 
@@ -105,8 +109,10 @@ record BusStatsSnapshot(Instant at, long nanoTime, List<InboxStats> inboxes, Lis
             agent.put("live", liveIds.contains(inbox.agent()));
             agent.put("length", inbox.length());
             agent.put("pending", inbox.pending());
-            inbox.oldestPendingAge().ifPresentOrElse(age -> agent.put("oldest_pending_age_ms", age.toMillis()),
-                    () -> agent.putNull("oldest_pending_age_ms"));
+            inbox.oldestPendingAge()
+                    .ifPresentOrElse(
+                            age -> agent.put("oldest_pending_age_ms", age.toMillis()),
+                            () -> agent.putNull("oldest_pending_age_ms"));
             agent.put("dead_letters", inbox.deadLetters());
             agent.put("delayed", inbox.delayed());
             agent.put("consumers", inbox.consumers().size());
@@ -128,7 +134,9 @@ record BusStatsSnapshot(Instant at, long nanoTime, List<InboxStats> inboxes, Lis
             object.put("coordinator", swarm.coordinator().orElse(null));
             object.put("interrupted", swarm.interrupted());
             object.put("version", swarm.state().map(Swarms.State::version).orElse(0L));
-            object.put("last_checkpoint", swarm.lastCheckpoint().map(Swarms.Checkpoint::label).orElse(null));
+            object.put(
+                    "last_checkpoint",
+                    swarm.lastCheckpoint().map(Swarms.Checkpoint::label).orElse(null));
         }
         return json;
     }

@@ -50,8 +50,9 @@ final class DashboardServer implements AutoCloseable {
     private static final String JSON = "application/json; charset=utf-8";
     /** What registry.scrape() writes: the Prometheus text format 0.0.4, which every Prometheus version reads. */
     private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
-    private static final Map<String, String> STATIC = Map.of(
-            "/", "index.html", "/dashboard.js", "dashboard.js", "/dashboard.css", "dashboard.css");
+
+    private static final Map<String, String> STATIC =
+            Map.of("/", "index.html", "/dashboard.js", "dashboard.js", "/dashboard.css", "dashboard.css");
 
     private final HttpServer http;
     private final AgentBus bus;
@@ -145,8 +146,8 @@ final class DashboardServer implements AutoCloseable {
         // POST JSON from another site's page, so no web page can redrive dead letters behind the user's back.
         String contentType = exchange.getRequestHeaders().getFirst("Content-Type");
         if (contentType == null || !contentType.startsWith("application/json")) {
-            throw new IllegalArgumentException("POST a JSON body ({\"ids\": [...]} or {\"all\": true})"
-                    + " with Content-Type application/json");
+            throw new IllegalArgumentException(
+                    "POST a JSON body ({\"ids\": [...]} or {\"all\": true})" + " with Content-Type application/json");
         }
         JsonNode body;
         try (InputStream in = exchange.getRequestBody()) {
@@ -154,9 +155,11 @@ final class DashboardServer implements AutoCloseable {
         }
         ObjectNode json = MAPPER.createObjectNode();
         if (body != null && body.path("all").asBoolean(false)) {
-            json.put("redriven", deadLetters.redriveAll(moved -> { }));
+            json.put("redriven", deadLetters.redriveAll(moved -> {}));
             json.putArray("missing");
-        } else if (body != null && body.path("ids").isArray() && !body.path("ids").isEmpty()) {
+        } else if (body != null
+                && body.path("ids").isArray()
+                && !body.path("ids").isEmpty()) {
             List<String> ids = new ArrayList<>();
             body.path("ids").forEach(id -> ids.add(id.asText()));
             DlqRedriveCommand.Redriven result = DlqRedriveCommand.redrive(deadLetters, ids);
@@ -171,7 +174,10 @@ final class DashboardServer implements AutoCloseable {
     private void staticFile(HttpExchange exchange) throws IOException {
         String file = STATIC.get(exchange.getRequestURI().getPath());
         if (file == null) {
-            sendJson(exchange, 404, error("no such page: " + exchange.getRequestURI().getPath()));
+            sendJson(
+                    exchange,
+                    404,
+                    error("no such page: " + exchange.getRequestURI().getPath()));
             return;
         }
         try (InputStream in = DashboardServer.class.getResourceAsStream("dashboard/" + file)) {

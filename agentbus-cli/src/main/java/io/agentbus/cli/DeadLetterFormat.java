@@ -16,16 +16,26 @@ import java.util.Optional;
 final class DeadLetterFormat {
 
     /** The fields of an inbox entry in the order of docs/PROTOCOL.md; others follow by name. */
-    private static final List<String> WIRE_ORDER = List.of("v", "message_id", "from_agent", "to_agent",
-            "message_type", "payload", "timestamp", "priority", "reply_to", "correlation_id", "conversation_id");
-    private static final Comparator<String> BY_WIRE_ORDER = Comparator
-            .comparingInt((String name) -> WIRE_ORDER.contains(name) ? WIRE_ORDER.indexOf(name) : WIRE_ORDER.size())
+    private static final List<String> WIRE_ORDER = List.of(
+            "v",
+            "message_id",
+            "from_agent",
+            "to_agent",
+            "message_type",
+            "payload",
+            "timestamp",
+            "priority",
+            "reply_to",
+            "correlation_id",
+            "conversation_id");
+
+    private static final Comparator<String> BY_WIRE_ORDER = Comparator.comparingInt(
+                    (String name) -> WIRE_ORDER.contains(name) ? WIRE_ORDER.indexOf(name) : WIRE_ORDER.size())
             .thenComparing(Comparator.naturalOrder());
     private static final int LINE_DETAIL_CHARS = 80;
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
-    private DeadLetterFormat() {
-    }
+    private DeadLetterFormat() {}
 
     /**
      * {@code <id> <failed-at> <reason> attempts=<n> <message_id> <message_type> <detail>}; {@code -}
@@ -42,8 +52,10 @@ final class DeadLetterFormat {
 
     /** The detail, led by the field at fault when it does not name it already ("is required"). */
     private static String describe(DeadLetter dead) {
-        return dead.field().filter(field -> !dead.detail().startsWith(field))
-                .map(field -> field + " " + dead.detail()).orElse(dead.detail());
+        return dead.field()
+                .filter(field -> !dead.detail().startsWith(field))
+                .map(field -> field + " " + dead.detail())
+                .orElse(dead.detail());
     }
 
     /**
@@ -73,7 +85,8 @@ final class DeadLetterFormat {
         line.put("message_type", envelope.map(Envelope::messageType).orElse(null));
         line.put("from_agent", envelope.map(e -> e.fromAgent().value()).orElse(null));
         ObjectNode fields = line.putObject("fields");
-        sortedNames(dead.fields()).forEach(name -> fields.put(name, dead.fields().get(name)));
+        sortedNames(dead.fields())
+                .forEach(name -> fields.put(name, dead.fields().get(name)));
         return line;
     }
 
@@ -93,9 +106,11 @@ final class DeadLetterFormat {
         lines.add("fields of the inbox entry");
         for (String name : sortedNames(dead.fields())) {
             String value = dead.fields().get(name);
-            prettyJson(value).ifPresentOrElse(
-                    pretty -> lines.add("  " + name + "\n" + pretty.indent(4).stripTrailing()),
-                    () -> lines.add(row(name, value)));
+            prettyJson(value)
+                    .ifPresentOrElse(
+                            pretty -> lines.add(
+                                    "  " + name + "\n" + pretty.indent(4).stripTrailing()),
+                            () -> lines.add(row(name, value)));
         }
         return String.join("\n", lines);
     }

@@ -64,11 +64,13 @@ import picocli.CommandLine.Spec;
                     + " that has done a task the content_manager assigned asks it for a review with a request"
                     + " (timeout " + ReviewRequests.TIMEOUT_SECONDS + " s), which the content_manager answers"
                     + " with a reply; the reply comes to the copywriter inbox that both instances share.",
-            "Then priorities: the " + Escalation.AGENT_NAME + "'s reports pile up " + Escalation.BACKLOG + " routine reports (priority"
+            "Then priorities: the " + Escalation.AGENT_NAME + "'s reports pile up " + Escalation.BACKLOG
+                    + " routine reports (priority"
                     + " normal) in its inbox, which it handles in " + Escalation.BACKLOG_HANDLING_MS + " ms each,"
                     + " and while they wait the " + Escalation.ESCALATOR_NAME + " sends it one escalation at priority"
                     + " critical, in conversation escalation-<run id>. The escalation overtakes the backlog: it is"
-                    + " handled after at most the reports the " + Escalation.AGENT_NAME + " had already read, not after all of them.",
+                    + " handled after at most the reports the " + Escalation.AGENT_NAME
+                    + " had already read, not after all of them.",
             "Progress, the handler runs of each running instance and the dead letters per agent go to"
                     + " stderr. Stdout gets one line of name=value fields: sent, delivered, acked, retried,"
                     + " dead_lettered, lost, duplicates, p50_ms, p99_ms, broadcasts, broadcast_receivers,"
@@ -85,19 +87,23 @@ import picocli.CommandLine.Spec;
                     + " per bus); requests the review requests made; replies those answered in time."
                     + " escalation_backlog counts the routine reports waiting (sent, not handled) when the"
                     + " escalation was sent; escalation_overtaken those of them still unhandled when the escalation"
-                    + " was handled, so escalation_backlog - escalation_overtaken were handled in between."},
+                    + " was handled, so escalation_backlog - escalation_overtaken were handled in between."
+        },
         exitCodeListHeading = "Exit codes:%n",
-        exitCodeList = {"0:Every sent message was acked or dead-lettered (lost=0), every send succeeded, and every"
-                + " review request got its reply (replies=requests), and the escalation was handled before the backlog"
-                + " drained (escalation_overtaken>0).",
+        exitCodeList = {
+            "0:Every sent message was acked or dead-lettered (lost=0), every send succeeded, and every"
+                    + " review request got its reply (replies=requests), and the escalation was handled before the backlog"
+                    + " drained (escalation_overtaken>0).",
             ExpectedFailures.FAILED + ":Messages were lost, a send failed, a request got no reply, the escalation did"
-                + " not overtake the backlog, or Redis failed.",
-            ExpectedFailures.INVALID_INPUT_HELP})
+                    + " not overtake the backlog, or Redis failed.",
+            ExpectedFailures.INVALID_INPUT_HELP
+        })
 final class DemoCommand implements Callable<Integer> {
 
     static final int DEFAULT_MESSAGES = 2000;
     /** Enough sends in flight to keep the pipeline to Redis full, few enough to bound memory and queueing. */
-    // Measured p50 (2000 msgs, busy 2 cores): 500 92-160 ms; 200 65-83 ms, same run time; 100 40-66 ms, sends 50% slower.
+    // Measured p50 (2000 msgs, busy 2 cores): 500 92-160 ms; 200 65-83 ms, same run time; 100 40-66 ms, sends 50%
+    // slower.
     static final int MAX_IN_FLIGHT = 200;
     /** A fixed seed: every run sends the same mix of messages and faults, so runs compare. */
     static final long TRAFFIC_SEED = 2025L;
@@ -123,8 +129,7 @@ final class DemoCommand implements Callable<Integer> {
     private static final Duration AUDIT_DEADLINE = Duration.ofSeconds(5);
 
     /** One running instance of a role, and how many handler runs it had. */
-    private record Instance(AgentId agent, int number, Subscription subscription, LongAdder handled) {
-    }
+    private record Instance(AgentId agent, int number, Subscription subscription, LongAdder handled) {}
 
     /** The dead letters this run added, per agent, and the message ids of all the department's. */
     private record DeadLetterTally(Map<AgentId, Long> addedByAgent, Set<MessageId> messageIds) {
@@ -139,7 +144,10 @@ final class DemoCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--messages", paramLabel = "N", defaultValue = "" + DEFAULT_MESSAGES,
+    @Option(
+            names = "--messages",
+            paramLabel = "N",
+            defaultValue = "" + DEFAULT_MESSAGES,
             description = "How many messages to send. Default: ${DEFAULT-VALUE}.")
     private int messages;
 
@@ -182,16 +190,22 @@ final class DemoCommand implements Callable<Integer> {
                 } catch (RuntimeException e) {
                     escalationFailure = e;
                 }
-                escalated = await(() -> escalation.escalationHandled() && escalation.backlogDrained(),
-                        ESCALATION_DEADLINE);
+                escalated =
+                        await(() -> escalation.escalationHandled() && escalation.backlogDrained(), ESCALATION_DEADLINE);
                 // Then the acks, and the moves to dead letters, which acknowledge too, have reached Redis.
                 await(() -> pendingLeft(bus, department, pendingBefore) == 0, ACK_DEADLINE);
             } finally {
                 progress.close();
             }
             DeadLetterTally dead = deadLetters(bus, department, deadBefore);
-            DemoReport report = DemoReport.of(receipts, pendingLeft(bus, department, pendingBefore),
-                    dead.added(), dead.messageIds(), announcements, reviews, escalation);
+            DemoReport report = DemoReport.of(
+                    receipts,
+                    pendingLeft(bus, department, pendingBefore),
+                    dead.added(),
+                    dead.messageIds(),
+                    announcements,
+                    reviews,
+                    escalation);
             printHandled(err, instances);
             printDeadLetters(err, dead);
             printWarnings(err, receipts, resolved);
@@ -200,8 +214,11 @@ final class DemoCommand implements Callable<Integer> {
             spec.commandLine().getOut().println(report.summaryLine());
             spec.commandLine().getOut().flush();
             printAuditTrail(err, bus, escalation);
-            boolean ok = report.lost() == 0 && receipts.failedSendCount() == 0 && report.replies() == report.requests()
-                    && escalationFailure == null && escalation.overtook();
+            boolean ok = report.lost() == 0
+                    && receipts.failedSendCount() == 0
+                    && report.replies() == report.requests()
+                    && escalationFailure == null
+                    && escalation.overtook();
             return ok ? 0 : ExpectedFailures.FAILED;
         }
     }
@@ -212,15 +229,20 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     /** Subscribes every instance of every role; the specialists' instances listen to the announcements too. */
-    private static List<Instance> start(AgentBus bus, Department department, Receipts receipts,
-                                        TaskAnnouncements announcements, ReviewRequests reviews,
-                                        Escalation escalation) {
+    private static List<Instance> start(
+            AgentBus bus,
+            Department department,
+            Receipts receipts,
+            TaskAnnouncements announcements,
+            ReviewRequests reviews,
+            Escalation escalation) {
         List<Instance> instances = new ArrayList<>();
         List<Department.Role> specialists = department.specialists();
         for (Department.Role role : department.roles()) {
             for (int number = 1; number <= role.instances(); number++) {
                 LongAdder handled = new LongAdder();
-                Subscription subscription = bus.subscribe(role.id(), DELIVERY, handler(bus, receipts, reviews, escalation, handled));
+                Subscription subscription =
+                        bus.subscribe(role.id(), DELIVERY, handler(bus, receipts, reviews, escalation, handled));
                 instances.add(new Instance(role.id(), number, subscription, handled));
                 if (specialists.contains(role)) {
                     announcements.listen(bus);
@@ -234,8 +256,8 @@ final class DemoCommand implements Callable<Integer> {
      * Handles the escalation and its backlog ({@link Escalation}); answers a review request; otherwise records the run, then fails as the message's
      * {@link SimulatedFault} says, or succeeds, and then may ask for a review of the work.
      */
-    private static MessageHandler handler(AgentBus bus, Receipts receipts, ReviewRequests reviews,
-                                          Escalation escalation, LongAdder handled) {
+    private static MessageHandler handler(
+            AgentBus bus, Receipts receipts, ReviewRequests reviews, Escalation escalation, LongAdder handled) {
         return delivery -> {
             handled.increment();
             if (escalation.handles(delivery)) {
@@ -324,7 +346,8 @@ final class DemoCommand implements Callable<Integer> {
             long count = deadLetters.count();
             added.put(role.id(), Math.max(0, count - before.get(role.id())));
             if (count > 0) {
-                deadLetters.list((int) Math.min(count, Integer.MAX_VALUE))
+                deadLetters
+                        .list((int) Math.min(count, Integer.MAX_VALUE))
                         .forEach(dead -> dead.envelope().ifPresent(envelope -> messageIds.add(envelope.messageId())));
             }
         }
@@ -345,8 +368,11 @@ final class DemoCommand implements Callable<Integer> {
     private static void printHandled(PrintWriter err, List<Instance> instances) {
         err.println("handler runs of each running instance:");
         for (Instance instance : instances) {
-            err.printf("  %-24s %6d  consumer %s%n", instance.agent() + "#" + instance.number(),
-                    instance.handled().sum(), instance.subscription().consumer());
+            err.printf(
+                    "  %-24s %6d  consumer %s%n",
+                    instance.agent() + "#" + instance.number(),
+                    instance.handled().sum(),
+                    instance.subscription().consumer());
         }
     }
 
@@ -365,54 +391,64 @@ final class DemoCommand implements Callable<Integer> {
 
     private static void printWarnings(PrintWriter err, Receipts receipts, boolean resolved) {
         if (!resolved) {
-            err.printf("agentbus: gave up after %d s with %d sent messages neither handled nor given up on%n",
+            err.printf(
+                    "agentbus: gave up after %d s with %d sent messages neither handled nor given up on%n",
                     DELIVERY_DEADLINE.toSeconds(), receipts.unresolvedCount());
         }
         if (receipts.failedSendCount() > 0) {
-            err.printf("agentbus: %d sends failed; the first: %s%n",
+            err.printf(
+                    "agentbus: %d sends failed; the first: %s%n",
                     receipts.failedSendCount(), receipts.firstSendFailure().getMessage());
         }
         if (receipts.strangerCount() > 0) {
-            err.printf("agentbus: also handled %d messages left in the inboxes by an earlier run%n",
+            err.printf(
+                    "agentbus: also handled %d messages left in the inboxes by an earlier run%n",
                     receipts.strangerCount());
         }
         err.flush();
     }
 
-    private static void printWarnings(PrintWriter err, TaskAnnouncements announcements, boolean heard,
-                                      ReviewRequests reviews, boolean answered) {
+    private static void printWarnings(
+            PrintWriter err, TaskAnnouncements announcements, boolean heard, ReviewRequests reviews, boolean answered) {
         if (!heard) {
-            err.printf("agentbus: the listenings handled %d of the %d deliveries of the broadcasts within %d s;"
-                            + " a broadcast missed is gone%n", announcements.receivers(),
-                    announcements.expectedReceivers(), BROADCAST_DEADLINE.toSeconds());
+            err.printf(
+                    "agentbus: the listenings handled %d of the %d deliveries of the broadcasts within %d s;"
+                            + " a broadcast missed is gone%n",
+                    announcements.receivers(), announcements.expectedReceivers(), BROADCAST_DEADLINE.toSeconds());
         }
         if (announcements.failedCount() > 0) {
-            err.printf("agentbus: %d broadcasts failed; the first: %s%n", announcements.failedCount(),
-                    announcements.firstFailure().getMessage());
+            err.printf(
+                    "agentbus: %d broadcasts failed; the first: %s%n",
+                    announcements.failedCount(), announcements.firstFailure().getMessage());
         }
         if (!answered) {
             err.printf("agentbus: gave up waiting for %d review replies%n", reviews.waitingCount());
         }
         if (reviews.failedCount() > 0) {
-            err.printf("agentbus: %d review requests got no reply; the first: %s%n", reviews.failedCount(),
-                    reviews.firstFailure().getMessage());
+            err.printf(
+                    "agentbus: %d review requests got no reply; the first: %s%n",
+                    reviews.failedCount(), reviews.firstFailure().getMessage());
         }
         err.flush();
     }
 
-    private static void printWarnings(PrintWriter err, Escalation escalation, boolean escalated,
-                                      RuntimeException failure) {
+    private static void printWarnings(
+            PrintWriter err, Escalation escalation, boolean escalated, RuntimeException failure) {
         if (failure != null) {
             err.printf("agentbus: sending the escalation or its backlog failed: %s%n", failure.getMessage());
         } else if (!escalated) {
-            err.printf("agentbus: within %d s the %s %s the escalation and %s its backlog%n",
-                    ESCALATION_DEADLINE.toSeconds(), Escalation.AGENT,
+            err.printf(
+                    "agentbus: within %d s the %s %s the escalation and %s its backlog%n",
+                    ESCALATION_DEADLINE.toSeconds(),
+                    Escalation.AGENT,
                     escalation.escalationHandled() ? "handled" : "did not handle",
                     escalation.backlogDrained() ? "drained" : "did not drain");
         }
         if (escalation.escalationHandled() && !escalation.overtook()) {
-            err.printf("agentbus: the escalation did not overtake the backlog: %d reports waited when it was sent,"
-                    + " none when it was handled%n", escalation.backlog());
+            err.printf(
+                    "agentbus: the escalation did not overtake the backlog: %d reports waited when it was sent,"
+                            + " none when it was handled%n",
+                    escalation.backlog());
         }
         err.flush();
     }
@@ -422,16 +458,21 @@ final class DemoCommand implements Callable<Integer> {
             throws InterruptedException {
         String conversation = escalation.conversationId();
         AtomicReference<List<AuditEntry>> trail = new AtomicReference<>(List.of());
-        boolean complete = await(() -> {
-            trail.set(escalation.auditTrail(bus));
-            return Escalation.complete(trail.get());
-        }, AUDIT_DEADLINE);
+        boolean complete = await(
+                () -> {
+                    trail.set(escalation.auditTrail(bus));
+                    return Escalation.complete(trail.get());
+                },
+                AUDIT_DEADLINE);
         // The URI comes without its password; an embedded Redis, announced as such, is gone when the demo exits.
-        err.printf("audit tail --conversation %s:   (./agentbus audit tail --conversation %s --redis %s shows the"
-                + " same, while that Redis runs)%n", conversation, conversation, bus.redisUri());
+        err.printf(
+                "audit tail --conversation %s:   (./agentbus audit tail --conversation %s --redis %s shows the"
+                        + " same, while that Redis runs)%n",
+                conversation, conversation, bus.redisUri());
         trail.get().forEach(record -> err.println("  " + AuditTailCommand.line(record)));
         if (!complete) {
-            err.printf("agentbus: after %d s the audit trail of %s has no sent or no acked record%n",
+            err.printf(
+                    "agentbus: after %d s the audit trail of %s has no sent or no acked record%n",
                     AUDIT_DEADLINE.toSeconds(), conversation);
         }
         err.flush();

@@ -30,9 +30,22 @@ import org.HdrHistogram.Histogram;
  * @param escalationBacklog   backlog messages waiting in the cmo's inbox when the escalation was sent
  * @param escalationOvertaken of those, the ones still unhandled when the escalation was handled
  */
-record DemoReport(long sent, long delivered, long acked, long retried, long deadLettered, long lost,
-                  long duplicates, double p50Millis, double p99Millis, long broadcasts, long broadcastReceivers,
-                  long requests, long replies, long escalationBacklog, long escalationOvertaken) {
+record DemoReport(
+        long sent,
+        long delivered,
+        long acked,
+        long retried,
+        long deadLettered,
+        long lost,
+        long duplicates,
+        double p50Millis,
+        double p99Millis,
+        long broadcasts,
+        long broadcastReceivers,
+        long requests,
+        long replies,
+        long escalationBacklog,
+        long escalationOvertaken) {
 
     private static final double NANOS_PER_MILLI = 1_000_000.0;
 
@@ -43,8 +56,14 @@ record DemoReport(long sent, long delivered, long acked, long retried, long dead
      * @param deadLettered     dead letters the department's agents have now, less those they had before
      * @param deadLetteredIds  the message ids of the department's dead letters
      */
-    static DemoReport of(Receipts receipts, long pendingLeft, long deadLettered, Set<MessageId> deadLetteredIds,
-                         TaskAnnouncements announcements, ReviewRequests reviews, Escalation escalation) {
+    static DemoReport of(
+            Receipts receipts,
+            long pendingLeft,
+            long deadLettered,
+            Set<MessageId> deadLetteredIds,
+            TaskAnnouncements announcements,
+            ReviewRequests reviews,
+            Escalation escalation) {
         Set<MessageId> sentIds = receipts.sentIds();
         Set<MessageId> sentAndDead = new HashSet<>(sentIds);
         sentAndDead.retainAll(deadLetteredIds);
@@ -73,10 +92,25 @@ record DemoReport(long sent, long delivered, long acked, long retried, long dead
     }
 
     String summaryLine() {
-        return String.format(Locale.ROOT, "sent=%d delivered=%d acked=%d retried=%d dead_lettered=%d lost=%d"
+        return String.format(
+                Locale.ROOT,
+                "sent=%d delivered=%d acked=%d retried=%d dead_lettered=%d lost=%d"
                         + " duplicates=%d p50_ms=%.2f p99_ms=%.2f broadcasts=%d broadcast_receivers=%d requests=%d replies=%d"
                         + " escalation_backlog=%d escalation_overtaken=%d",
-                sent, delivered, acked, retried, deadLettered, lost, duplicates, p50Millis, p99Millis,
-                broadcasts, broadcastReceivers, requests, replies, escalationBacklog, escalationOvertaken);
+                sent,
+                delivered,
+                acked,
+                retried,
+                deadLettered,
+                lost,
+                duplicates,
+                p50Millis,
+                p99Millis,
+                broadcasts,
+                broadcastReceivers,
+                requests,
+                replies,
+                escalationBacklog,
+                escalationOvertaken);
     }
 }

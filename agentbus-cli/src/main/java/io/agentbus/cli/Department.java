@@ -31,12 +31,10 @@ final class Department {
      * @param instances    how many instances run, competing for the role's inbox
      * @param deliverables what the role produces, named in the payloads
      */
-    record Role(AgentId id, Optional<AgentId> manager, int instances, List<String> deliverables) {
-    }
+    record Role(AgentId id, Optional<AgentId> manager, int instances, List<String> deliverables) {}
 
     /** Messages of one type from one role to another. */
-    record Route(Role from, Role to, String messageType) {
-    }
+    record Route(Role from, Role to, String messageType) {}
 
     /** Every this many messages, one is poison: 0.25%, and at least one in a run of 400 or more. */
     static final int POISON_EVERY = 400;
@@ -49,8 +47,7 @@ final class Department {
     private final List<Route> routes = new ArrayList<>();
     private final List<Route> weightedRoutes = new ArrayList<>();
 
-    private Department() {
-    }
+    private Department() {}
 
     /** The fifteen roles of the seed's marketing department, with two running copywriters. */
     static Department marketing() {
@@ -94,7 +91,8 @@ final class Department {
     /** The roles nobody reports to: the specialists who do the work that managers assign. */
     List<Role> specialists() {
         return roles.values().stream()
-                .filter(role -> roles.values().stream().noneMatch(report -> report.manager().equals(Optional.of(role.id()))))
+                .filter(role -> roles.values().stream()
+                        .noneMatch(report -> report.manager().equals(Optional.of(role.id()))))
                 .toList();
     }
 
@@ -147,15 +145,17 @@ final class Department {
         boolean transientFailure = random.nextInt(TRANSIENT_ONE_IN) == 0;
         int failingAttempts = 1 + random.nextInt(2);
         if (sequence % POISON_EVERY == 0) {
-            return Optional.of(SimulatedFault.poison((sequence / POISON_EVERY) % 2 == 1
-                    ? SimulatedFault.Kind.NON_RETRYABLE : SimulatedFault.Kind.ALWAYS_FAILS));
+            return Optional.of(SimulatedFault.poison(
+                    (sequence / POISON_EVERY) % 2 == 1
+                            ? SimulatedFault.Kind.NON_RETRYABLE
+                            : SimulatedFault.Kind.ALWAYS_FAILS));
         }
         return transientFailure ? Optional.of(SimulatedFault.transientFor(failingAttempts)) : Optional.empty();
     }
 
     private void role(String id, String manager, int instances, String... deliverables) {
-        Role role = new Role(AgentId.of(id), Optional.ofNullable(manager).map(AgentId::of), instances,
-                List.of(deliverables));
+        Role role = new Role(
+                AgentId.of(id), Optional.ofNullable(manager).map(AgentId::of), instances, List.of(deliverables));
         roles.put(role.id(), role);
         role.manager().map(roles::get).ifPresent(boss -> {
             route(boss, role, "task_assignment");

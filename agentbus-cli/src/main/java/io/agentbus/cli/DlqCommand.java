@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
         description = {
             "List, inspect, redrive and purge an agent's dead letters: messages its handlers rejected"
                     + " (Delivery.deadLetter), threw NonRetryableException for, or failed on every allowed"
-                    + " attempt, and inbox entries that are not valid envelopes."},
+                    + " attempt, and inbox entries that are not valid envelopes."
+        },
         subcommands = {DlqListCommand.class, DlqShowCommand.class, DlqRedriveCommand.class, DlqPurgeCommand.class})
-final class DlqCommand extends CommandGroup {
-}
+final class DlqCommand extends CommandGroup {}

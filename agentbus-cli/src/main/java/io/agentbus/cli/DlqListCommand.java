@@ -22,10 +22,14 @@ import picocli.CommandLine.Spec;
             "List AGENT's dead letters, oldest first, one line each; their total goes to stderr.",
             "  <id> <failed-at> <reason> attempts=<n> <message_id> <message_type> <detail>",
             "The id is the dead-letter entry id, for show and redrive; message_id and message_type are - for an"
-                    + " entry that is not a valid envelope; the detail is cut to one short line."},
+                    + " entry that is not a valid envelope; the detail is cut to one short line."
+        },
         exitCodeListHeading = "Exit codes:%n",
-        exitCodeList = {"0:Listed (also when there is none).", ExpectedFailures.FAILED_HELP,
-            ExpectedFailures.INVALID_INPUT_HELP})
+        exitCodeList = {
+            "0:Listed (also when there is none).",
+            ExpectedFailures.FAILED_HELP,
+            ExpectedFailures.INVALID_INPUT_HELP
+        })
 final class DlqListCommand implements Callable<Integer> {
 
     static final int DEFAULT_LIMIT = 100;
@@ -39,14 +43,19 @@ final class DlqListCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "AGENT", description = "The agent id whose dead letters to list.")
     private String agent;
 
-    @Option(names = "--limit", paramLabel = "N", defaultValue = "" + DEFAULT_LIMIT,
+    @Option(
+            names = "--limit",
+            paramLabel = "N",
+            defaultValue = "" + DEFAULT_LIMIT,
             description = "List at most the N oldest. Default: ${DEFAULT-VALUE}.")
     private int limit;
 
-    @Option(names = "--json", description = "Print one JSON object per line: id, agent, reason, detail, field,"
-            + " attempts, first_failed_at, last_failed_at (ISO-8601), consumer, source_entry_id, message_id,"
-            + " message_type, from_agent (null unless the entry is a valid envelope), and fields, the original"
-            + " inbox entry's fields as text.")
+    @Option(
+            names = "--json",
+            description = "Print one JSON object per line: id, agent, reason, detail, field,"
+                    + " attempts, first_failed_at, last_failed_at (ISO-8601), consumer, source_entry_id, message_id,"
+                    + " message_type, from_agent (null unless the entry is a valid envelope), and fields, the original"
+                    + " inbox entry's fields as text.")
     private boolean json;
 
     @Override
@@ -68,7 +77,9 @@ final class DlqListCommand implements Callable<Integer> {
         }
         out.flush();
         PrintWriter err = spec.commandLine().getErr();
-        err.println(total + (total == 1 ? " dead letter of " : " dead letters of ") + id
+        err.println(total
+                + (total == 1 ? " dead letter of " : " dead letters of ")
+                + id
                 + (listed.size() < total ? ", the oldest " + listed.size() + " listed" : ""));
         err.flush();
         return 0;

@@ -18,10 +18,14 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = {
             "Delete AGENT's dead letters for good: all of them, or with --older-than only those dead-lettered"
-                    + " longer ago than DURATION (by the Redis server's clock). Prints purged=N."},
+                    + " longer ago than DURATION (by the Redis server's clock). Prints purged=N."
+        },
         exitCodeListHeading = "Exit codes:%n",
-        exitCodeList = {"0:Purged (also when there was nothing to purge).", ExpectedFailures.FAILED_HELP,
-            ExpectedFailures.INVALID_INPUT + ":Invalid input: a bad DURATION, option or agent id."})
+        exitCodeList = {
+            "0:Purged (also when there was nothing to purge).",
+            ExpectedFailures.FAILED_HELP,
+            ExpectedFailures.INVALID_INPUT + ":Invalid input: a bad DURATION, option or agent id."
+        })
 final class DlqPurgeCommand implements Callable<Integer> {
 
     @ParentCommand
@@ -33,7 +37,10 @@ final class DlqPurgeCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "AGENT", description = "The agent id whose dead letters to purge.")
     private String agent;
 
-    @Option(names = "--older-than", paramLabel = "DURATION", converter = DurationConverter.class,
+    @Option(
+            names = "--older-than",
+            paramLabel = "DURATION",
+            converter = DurationConverter.class,
             description = "Only dead letters older than this: " + DurationConverter.FORMS + ".")
     private Duration olderThan;
 

@@ -29,12 +29,16 @@ import picocli.CommandLine.Spec;
                     + " at 1; a running instance of AGENT then receives them. Give the IDs to redrive or --all,"
                     + " not both. Prints redriven=N.",
             "With --all, the dead letters present when it starts are moved in batches, with their progress on"
-                    + " stderr; a message that fails again meanwhile is not redriven twice."},
+                    + " stderr; a message that fails again meanwhile is not redriven twice."
+        },
         exitCodeListHeading = "Exit codes:%n",
-        exitCodeList = {"0:Redriven (with --all, also when there was nothing to redrive).",
+        exitCodeList = {
+            "0:Redriven (with --all, also when there was nothing to redrive).",
             ExpectedFailures.FAILED_HELP,
-            ExpectedFailures.INVALID_INPUT + ":Invalid input: neither IDs nor --all, or both; a bad option or agent id.",
-            DlqRedriveCommand.NOT_FOUND + ":Some IDs are not dead letters of AGENT; the others were redriven."})
+            ExpectedFailures.INVALID_INPUT
+                    + ":Invalid input: neither IDs nor --all, or both; a bad option or agent id.",
+            DlqRedriveCommand.NOT_FOUND + ":Some IDs are not dead letters of AGENT; the others were redriven."
+        })
 final class DlqRedriveCommand implements Callable<Integer> {
 
     static final int NOT_FOUND = DlqShowCommand.NOT_FOUND;
@@ -49,7 +53,9 @@ final class DlqRedriveCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "AGENT", description = "The agent id whose dead letters to redrive.")
     private String agent;
 
-    @Parameters(index = "1..*", paramLabel = "ID",
+    @Parameters(
+            index = "1..*",
+            paramLabel = "ID",
             description = "Dead-letter entry ids (as dlq list prints them) or message_ids.")
     private List<String> ids = new ArrayList<>();
 
@@ -59,7 +65,8 @@ final class DlqRedriveCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (all == !ids.isEmpty()) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(),
                     all ? "Give the IDs to redrive or --all, not both" : "Give the IDs to redrive, or --all");
         }
         AgentId agentId = AgentId.of(agent);
@@ -74,8 +81,8 @@ final class DlqRedriveCommand implements Callable<Integer> {
         AtomicLong moved = new AtomicLong();
         long start = System.nanoTime();
         long redriven;
-        try (ProgressLine progress = new ProgressLine(spec.commandLine().getErr(),
-                () -> progress(moved.get(), total, start), PROGRESS_PERIOD)) {
+        try (ProgressLine progress = new ProgressLine(
+                spec.commandLine().getErr(), () -> progress(moved.get(), total, start), PROGRESS_PERIOD)) {
             redriven = deadLetters.redriveAll(moved::set);
             moved.set(redriven);
         }
@@ -96,8 +103,7 @@ final class DlqRedriveCommand implements Callable<Integer> {
     }
 
     /** What a redrive by ids did: how many moved, and the ids that are no dead letter of the agent. */
-    record Redriven(long count, List<String> missing) {
-    }
+    record Redriven(long count, List<String> missing) {}
 
     /** Redrives the dead letters with these entry ids or message_ids; the dashboard's redrive calls it too. */
     static Redriven redrive(DeadLetters deadLetters, List<String> ids) {

@@ -18,10 +18,15 @@ import picocli.CommandLine.Spec;
         description = {
             "Show one of AGENT's dead letters in full: why and when it failed, after how many attempts, in"
                     + " which consumer, and every field of the original inbox entry, the payload pretty-printed"
-                    + " if it is JSON."},
+                    + " if it is JSON."
+        },
         exitCodeListHeading = "Exit codes:%n",
-        exitCodeList = {"0:Shown.", ExpectedFailures.FAILED_HELP, ExpectedFailures.INVALID_INPUT_HELP,
-            DlqShowCommand.NOT_FOUND + ":AGENT has no such dead letter."})
+        exitCodeList = {
+            "0:Shown.",
+            ExpectedFailures.FAILED_HELP,
+            ExpectedFailures.INVALID_INPUT_HELP,
+            DlqShowCommand.NOT_FOUND + ":AGENT has no such dead letter."
+        })
 final class DlqShowCommand implements Callable<Integer> {
 
     static final int NOT_FOUND = 4;
@@ -35,7 +40,9 @@ final class DlqShowCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "AGENT", description = "The agent id whose dead letter to show.")
     private String agent;
 
-    @Parameters(index = "1", paramLabel = "ID",
+    @Parameters(
+            index = "1",
+            paramLabel = "ID",
             description = "A dead-letter entry id (as dlq list prints it) or a message_id.")
     private String id;
 
@@ -47,7 +54,9 @@ final class DlqShowCommand implements Callable<Integer> {
             found = bus.deadLetters(agentId).find(id);
         }
         if (found.isEmpty()) {
-            spec.commandLine().getErr().println("agentbus: " + agentId + " has no dead letter with entry id or message_id '" + id + "'");
+            spec.commandLine()
+                    .getErr()
+                    .println("agentbus: " + agentId + " has no dead letter with entry id or message_id '" + id + "'");
             spec.commandLine().getErr().flush();
             return NOT_FOUND;
         }

@@ -15,7 +15,8 @@ import picocli.CommandLine;
 final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
 
     /** For the help of options that take a duration. */
-    static final String FORMS = "a number and a unit (ms, s, m, h, d), e.g. 30s, 15m, 2h, 7d, or ISO-8601 such as PT15M";
+    static final String FORMS =
+            "a number and a unit (ms, s, m, h, d), e.g. 30s, 15m, 2h, 7d, or ISO-8601 such as PT15M";
 
     private static final Pattern SHORT = Pattern.compile("(\\d{1,18})(ms|s|m|h|d)");
     private static final Pattern ISO = Pattern.compile("[+-]?[Pp]");

@@ -37,14 +37,15 @@ final class Escalation {
     static final String ESCALATOR_NAME = "brand_manager";
     static final AgentId AGENT = AgentId.of(AGENT_NAME);
     static final AgentId ESCALATOR = AgentId.of(ESCALATOR_NAME);
-    static final List<AgentId> REPORTERS = List.of(AgentId.of("campaign_manager"), AgentId.of("content_manager"),
-            ESCALATOR, AgentId.of("market_researcher"));
+    static final List<AgentId> REPORTERS = List.of(
+            AgentId.of("campaign_manager"), AgentId.of("content_manager"), ESCALATOR, AgentId.of("market_researcher"));
     static final String BACKLOG_TYPE = "routine_report";
     static final String TYPE = "escalation";
     static final int BACKLOG = 200;
     static final int BACKLOG_HANDLING_MS = 1;
 
-    private final String conversationId = TYPE + "-" + UUID.randomUUID().toString().substring(0, 8);
+    private final String conversationId =
+            TYPE + "-" + UUID.randomUUID().toString().substring(0, 8);
     private final Set<MessageId> backlogIds = ConcurrentHashMap.newKeySet();
     private final Set<MessageId> backlogHandledIds = ConcurrentHashMap.newKeySet();
     private final AtomicReference<MessageId> escalationId = new AtomicReference<>();
@@ -67,16 +68,26 @@ final class Escalation {
             Map<String, Object> payload = new LinkedHashMap<>();
             payload.put("report", "weekly numbers");
             payload.put("seq", sequence);
-            Envelope report = Envelope.builder().from(REPORTERS.get(sequence % REPORTERS.size())).to(AGENT)
-                    .type(BACKLOG_TYPE).payload(payload).priority(Priority.NORMAL).build();
+            Envelope report = Envelope.builder()
+                    .from(REPORTERS.get(sequence % REPORTERS.size()))
+                    .to(AGENT)
+                    .type(BACKLOG_TYPE)
+                    .payload(payload)
+                    .priority(Priority.NORMAL)
+                    .build();
             backlogIds.add(report.messageId());
             sends.add(bus.send(report).toCompletableFuture());
         }
         // A failed send throws here; the escalation then counts as never sent.
         CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).join();
-        Envelope escalation = Envelope.builder().from(ESCALATOR).to(AGENT).type(TYPE)
+        Envelope escalation = Envelope.builder()
+                .from(ESCALATOR)
+                .to(AGENT)
+                .type(TYPE)
                 .payload(Map.of("issue", "influencer post off-brand", "ask", "approve takedown now"))
-                .priority(Priority.CRITICAL).conversationId(conversationId).build();
+                .priority(Priority.CRITICAL)
+                .conversationId(conversationId)
+                .build();
         escalationId.set(escalation.messageId());
         waitingAtSend.set(BACKLOG - backlogHandledIds.size());
         bus.send(escalation).toCompletableFuture().join();

@@ -18,7 +18,9 @@ final class ExpectedFailures implements CommandLine.IExecutionExceptionHandler {
 
     /** Lines of {@code exitCodeList} in the help of every subcommand. */
     static final String FAILED_HELP = FAILED + ":Redis unreachable, or the bus failed.";
-    static final String INVALID_INPUT_HELP = INVALID_INPUT + ":Invalid input: bad option, agent id, payload, priority or URI.";
+
+    static final String INVALID_INPUT_HELP =
+            INVALID_INPUT + ":Invalid input: bad option, agent id, payload, priority or URI.";
 
     @Override
     public int handleExecutionException(Exception failure, CommandLine command, ParseResult parseResult)

@@ -13,8 +13,9 @@ final class FailureTally {
     void add(Throwable failure) {
         count.increment();
         // A failed stage hands its failure over wrapped; the bus's own exception is what to show.
-        first.compareAndSet(null, failure instanceof CompletionException && failure.getCause() != null
-                ? failure.getCause() : failure);
+        first.compareAndSet(
+                null,
+                failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure);
     }
 
     long count() {

@@ -24,7 +24,8 @@ import picocli.CommandLine.Spec;
             "Show AGENT's inbox: entries, pending (delivered, not yet acknowledged), the consumers"
                     + " (running or crashed instances) with their pending entries and idle time, the age of"
                     + " the oldest pending entry, whether the consumer group exists (AGENT subscribed"
-                    + " at least once), and how many dead letters and delayed messages AGENT has."},
+                    + " at least once), and how many dead letters and delayed messages AGENT has."
+        },
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:Shown.", ExpectedFailures.FAILED_HELP, ExpectedFailures.INVALID_INPUT_HELP})
 final class InboxCommand implements Callable<Integer> {
@@ -40,16 +41,19 @@ final class InboxCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "AGENT", description = "The agent id whose inbox to show.")
     private String agent;
 
-    @Option(names = "--json", description = "Print one JSON object: agent, length, pending, group_exists,"
-            + " dead_letters, delayed, oldest_pending_age_ms (null if nothing is pending),"
-            + " consumers [{name, pending, idle_ms}].")
+    @Option(
+            names = "--json",
+            description = "Print one JSON object: agent, length, pending, group_exists,"
+                    + " dead_letters, delayed, oldest_pending_age_ms (null if nothing is pending),"
+                    + " consumers [{name, pending, idle_ms}].")
     private boolean json;
 
     @Override
     public Integer call() {
         AgentId id = AgentId.of(agent);
         InboxStats stats;
-        try (AgentBus bus = agentbus.connect(BusOptions.defaults(), spec.commandLine().getErr())) {
+        try (AgentBus bus =
+                agentbus.connect(BusOptions.defaults(), spec.commandLine().getErr())) {
             stats = bus.sync().inbox(id);
         }
         PrintWriter out = spec.commandLine().getOut();
@@ -59,19 +63,39 @@ final class InboxCommand implements Callable<Integer> {
 
     private static String asText(InboxStats stats) {
         StringBuilder text = new StringBuilder()
-                .append("inbox of ").append(stats.agent()).append('\n')
-                .append("  length          ").append(stats.length()).append('\n')
-                .append("  pending         ").append(stats.pending()).append('\n')
-                .append("  oldest pending  ").append(stats.oldestPendingAge().map(age -> age.toMillis() + " ms ago")
-                        .orElse("-")).append('\n')
-                .append("  group exists    ").append(stats.groupExists() ? "yes" : "no").append('\n')
-                .append("  dead letters    ").append(stats.deadLetters()).append('\n')
-                .append("  delayed         ").append(stats.delayed()).append('\n')
-                .append("  consumers       ").append(stats.consumers().size());
+                .append("inbox of ")
+                .append(stats.agent())
+                .append('\n')
+                .append("  length          ")
+                .append(stats.length())
+                .append('\n')
+                .append("  pending         ")
+                .append(stats.pending())
+                .append('\n')
+                .append("  oldest pending  ")
+                .append(stats.oldestPendingAge()
+                        .map(age -> age.toMillis() + " ms ago")
+                        .orElse("-"))
+                .append('\n')
+                .append("  group exists    ")
+                .append(stats.groupExists() ? "yes" : "no")
+                .append('\n')
+                .append("  dead letters    ")
+                .append(stats.deadLetters())
+                .append('\n')
+                .append("  delayed         ")
+                .append(stats.delayed())
+                .append('\n')
+                .append("  consumers       ")
+                .append(stats.consumers().size());
         for (InboxStats.ConsumerStats consumer : stats.consumers()) {
-            text.append("\n    ").append(consumer.name())
-                    .append("  pending ").append(consumer.pending())
-                    .append("  idle ").append(consumer.idle().toMillis()).append(" ms");
+            text.append("\n    ")
+                    .append(consumer.name())
+                    .append("  pending ")
+                    .append(consumer.pending())
+                    .append("  idle ")
+                    .append(consumer.idle().toMillis())
+                    .append(" ms");
         }
         return text.toString();
     }
@@ -84,12 +108,14 @@ final class InboxCommand implements Callable<Integer> {
         json.put("group_exists", stats.groupExists());
         json.put("dead_letters", stats.deadLetters());
         json.put("delayed", stats.delayed());
-        stats.oldestPendingAge().ifPresentOrElse(
-                age -> json.put("oldest_pending_age_ms", age.toMillis()),
-                () -> json.putNull("oldest_pending_age_ms"));
+        stats.oldestPendingAge()
+                .ifPresentOrElse(
+                        age -> json.put("oldest_pending_age_ms", age.toMillis()),
+                        () -> json.putNull("oldest_pending_age_ms"));
         ArrayNode consumers = json.putArray("consumers");
         for (InboxStats.ConsumerStats consumer : stats.consumers()) {
-            consumers.addObject()
+            consumers
+                    .addObject()
                     .put("name", consumer.name())
                     .put("pending", consumer.pending())
                     .put("idle_ms", consumer.idle().toMillis());

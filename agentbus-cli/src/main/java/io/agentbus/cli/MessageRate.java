@@ -18,8 +18,10 @@ record MessageRate(double sentPerSecond, double ackedPerSecond, Duration window)
         }
         double seconds = nanos / 1e9;
         // Clamped at 0: a counter can only shrink if someone deleted its hash, which is no negative traffic.
-        long sent = Math.max(0, later.totalCounters().sent() - earlier.totalCounters().sent());
-        long acked = Math.max(0, later.totalCounters().acked() - earlier.totalCounters().acked());
+        long sent = Math.max(
+                0, later.totalCounters().sent() - earlier.totalCounters().sent());
+        long acked = Math.max(
+                0, later.totalCounters().acked() - earlier.totalCounters().acked());
         return new MessageRate(sent / seconds, acked / seconds, Duration.ofNanos(nanos));
     }
 }

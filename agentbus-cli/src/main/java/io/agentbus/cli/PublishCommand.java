@@ -24,10 +24,14 @@ import picocli.CommandLine.Spec;
                     + " bus (a process), however many agents listen through it. With receivers=0 nobody"
                     + " listened and the message is gone: stderr says so, and the exit code is still 0."
                     + " sequence is the publisher's counter on the channel, from which listeners count what they"
-                    + " missed; every run of this command is a new publisher, so it prints 1."},
+                    + " missed; every run of this command is a new publisher, so it prints 1."
+        },
         exitCodeListHeading = "Exit codes:%n",
-        exitCodeList = {"0:Published, even if nobody listened (receivers=0).", ExpectedFailures.FAILED_HELP,
-            ExpectedFailures.INVALID_INPUT_HELP})
+        exitCodeList = {
+            "0:Published, even if nobody listened (receivers=0).",
+            ExpectedFailures.FAILED_HELP,
+            ExpectedFailures.INVALID_INPUT_HELP
+        })
 final class PublishCommand implements Callable<Integer> {
 
     static final String DEFAULT_FROM = "cli";
@@ -39,23 +43,37 @@ final class PublishCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "CHANNEL",
+    @Parameters(
+            index = "0",
+            paramLabel = "CHANNEL",
             description = "The channel, e.g. events:marketing:task_assigned: 1-256 printable ASCII characters.")
     private String channel;
 
-    @Option(names = "--type", required = true, paramLabel = "TYPE",
+    @Option(
+            names = "--type",
+            required = true,
+            paramLabel = "TYPE",
             description = "The message_type, e.g. task_assigned.")
     private String type;
 
-    @Option(names = "--payload", required = true, paramLabel = "JSON",
+    @Option(
+            names = "--payload",
+            required = true,
+            paramLabel = "JSON",
             description = "The payload: a JSON object, e.g. '{\"task\":\"launch post\"}'.")
     private String payload;
 
-    @Option(names = "--from", paramLabel = "AGENT", defaultValue = DEFAULT_FROM,
+    @Option(
+            names = "--from",
+            paramLabel = "AGENT",
+            defaultValue = DEFAULT_FROM,
             description = "The publisher (from_agent). Default: ${DEFAULT-VALUE}.")
     private String from;
 
-    @Option(names = "--to", paramLabel = "AGENT", defaultValue = DEFAULT_TO,
+    @Option(
+            names = "--to",
+            paramLabel = "AGENT",
+            defaultValue = DEFAULT_TO,
             description = "The to_agent field, which every envelope has; a broadcast reaches whoever listens"
                     + " on CHANNEL whatever it says, so it only tells them whom the message is about."
                     + " Default: ${DEFAULT-VALUE}.")
@@ -64,19 +82,25 @@ final class PublishCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         // Built before connecting: a bad field is reported without touching Redis.
-        Envelope message = Envelope.builder().from(from).to(to).type(type).payload(payload).build();
+        Envelope message =
+                Envelope.builder().from(from).to(to).type(type).payload(payload).build();
         PublishReceipt receipt;
-        try (AgentBus bus = agentbus.connect(BusOptions.defaults(), spec.commandLine().getErr())) {
+        try (AgentBus bus =
+                agentbus.connect(BusOptions.defaults(), spec.commandLine().getErr())) {
             // Bounded by the bus's command timeout. SyncAgentBus has no publish, so unwrapped here.
             receipt = bus.publish(channel, message).toCompletableFuture().join();
         } catch (CompletionException e) {
             throw e.getCause() instanceof RuntimeException cause ? cause : e;
         }
-        spec.commandLine().getOut().printf("receivers=%d sequence=%d message_id=%s%n",
-                receipt.receivers(), receipt.sequence(), receipt.messageId());
+        spec.commandLine()
+                .getOut()
+                .printf(
+                        "receivers=%d sequence=%d message_id=%s%n",
+                        receipt.receivers(), receipt.sequence(), receipt.messageId());
         if (receipt.receivers() == 0) {
-            spec.commandLine().getErr().println("agentbus: nobody listened on " + channel
-                    + "; the broadcast is gone (nothing stores it)");
+            spec.commandLine()
+                    .getErr()
+                    .println("agentbus: nobody listened on " + channel + "; the broadcast is gone (nothing stores it)");
         }
         return 0;
     }

@@ -146,15 +146,17 @@ final class Receipts {
 
     /** Confirmed sends whose handler has neither succeeded nor given them up to dead letters yet. */
     long unresolvedCount() {
-        return confirmed.stream().filter(id -> {
-            Runs of = runs.get(id);
-            if (of == null) {
-                return true;
-            }
-            synchronized (of) {
-                return !of.succeeded && !of.gaveUp;
-            }
-        }).count();
+        return confirmed.stream()
+                .filter(id -> {
+                    Runs of = runs.get(id);
+                    if (of == null) {
+                        return true;
+                    }
+                    synchronized (of) {
+                        return !of.succeeded && !of.gaveUp;
+                    }
+                })
+                .count();
     }
 
     /**

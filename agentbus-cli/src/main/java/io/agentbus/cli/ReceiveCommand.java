@@ -28,11 +28,15 @@ import picocli.CommandLine.Spec;
             "Receive messages as AGENT: print each one, then acknowledge it.",
             "This is one more instance of AGENT: it competes with the agent's other running instances for"
                     + " the messages of its inbox, and reads one message at a time, so it never takes more"
-                    + " than it prints."},
+                    + " than it prints."
+        },
         exitCodeListHeading = "Exit codes:%n",
-        exitCodeList = {"0:At least one message received.", ExpectedFailures.FAILED_HELP,
+        exitCodeList = {
+            "0:At least one message received.",
+            ExpectedFailures.FAILED_HELP,
             ExpectedFailures.INVALID_INPUT_HELP,
-            ReceiveCommand.NOTHING_RECEIVED + ":The timeout passed and no message came."})
+            ReceiveCommand.NOTHING_RECEIVED + ":The timeout passed and no message came."
+        })
 final class ReceiveCommand implements Callable<Integer> {
 
     static final int NOTHING_RECEIVED = 3;
@@ -46,17 +50,25 @@ final class ReceiveCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "AGENT", description = "The agent id to receive as.")
     private String agent;
 
-    @Option(names = "--count", paramLabel = "N", defaultValue = "1",
+    @Option(
+            names = "--count",
+            paramLabel = "N",
+            defaultValue = "1",
             description = "Stop after N messages. Default: ${DEFAULT-VALUE}.")
     private int count;
 
-    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "10",
-            description = "Stop after this many seconds, with the messages received by then."
-                    + " Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--timeout",
+            paramLabel = "SECONDS",
+            defaultValue = "10",
+            description =
+                    "Stop after this many seconds, with the messages received by then." + " Default: ${DEFAULT-VALUE}.")
     private long timeoutSeconds;
 
-    @Option(names = "--json", description = "Print each message as one JSON object per line, with the wire"
-            + " field names (message_id, from_agent, ...), the payload as an object, and the delivery attempt.")
+    @Option(
+            names = "--json",
+            description = "Print each message as one JSON object per line, with the wire"
+                    + " field names (message_id, from_agent, ...), the payload as an object, and the delivery attempt.")
     private boolean json;
 
     @Override

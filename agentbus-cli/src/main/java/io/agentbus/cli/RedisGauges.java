@@ -45,18 +45,24 @@ final class RedisGauges {
     /** Registers the agent's gauges once; they read the latest figures through the holder. */
     private InboxFigures register(InboxFigures figures) {
         String tag = figures.inbox.agent().value();
-        Gauge.builder("inbox.length", figures, f -> f.inbox.length()).tag("agent", tag)
+        Gauge.builder("inbox.length", figures, f -> f.inbox.length())
+                .tag("agent", tag)
                 .description("Entries in the agent's inbox streams, handled ones included until trimmed")
                 .register(registry);
-        Gauge.builder("inbox.pending", figures, f -> f.inbox.pending()).tag("agent", tag)
+        Gauge.builder("inbox.pending", figures, f -> f.inbox.pending())
+                .tag("agent", tag)
                 .description("Entries delivered to an instance and not yet acknowledged")
                 .register(registry);
-        Gauge.builder("inbox.dead.letters", figures, f -> f.inbox.deadLetters()).tag("agent", tag)
+        Gauge.builder("inbox.dead.letters", figures, f -> f.inbox.deadLetters())
+                .tag("agent", tag)
                 .description("Entries in the agent's dead letters (agent:{id}:dlq)")
                 .register(registry);
-        Gauge.builder("inbox.oldest.pending.age", figures,
+        Gauge.builder(
+                        "inbox.oldest.pending.age",
+                        figures,
                         f -> f.inbox.oldestPendingAge().map(Duration::toMillis).orElse(0L) / 1000.0)
-                .tag("agent", tag).baseUnit("seconds")
+                .tag("agent", tag)
+                .baseUnit("seconds")
                 .description("Age of the oldest pending entry; 0 when none is pending")
                 .register(registry);
         return figures;

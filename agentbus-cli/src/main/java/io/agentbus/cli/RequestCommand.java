@@ -27,8 +27,7 @@ import picocli.CommandLine.Spec;
         name = "request",
         mixinStandardHelpOptions = true,
         description = {
-            "Send a request to AGENT (--to) and wait for the reply; print the reply as receive prints a"
-                    + " message.",
+            "Send a request to AGENT (--to) and wait for the reply; print the reply as receive prints a" + " message.",
             "The request carries reply_to, the requester (--from), and the reply comes to the requester's"
                     + " inbox with the request's message_id as its correlation_id; so while it waits, this"
                     + " command runs one instance of the requester, reading one message at a time. The default"
@@ -37,12 +36,16 @@ import picocli.CommandLine.Spec;
                     + " messages while it waits: one it reads that is not its reply is handed back unhandled,"
                     + " for a retry, which costs that message one delivery attempt.",
             "The responder answers with AgentBus.serve or Delivery.reply; the bus names the reply's type"
-                    + " <TYPE>.reply."},
+                    + " <TYPE>.reply."
+        },
         exitCodeListHeading = "Exit codes:%n",
-        exitCodeList = {"0:The reply came; it is on stdout.", ExpectedFailures.FAILED_HELP,
+        exitCodeList = {
+            "0:The reply came; it is on stdout.",
+            ExpectedFailures.FAILED_HELP,
             ExpectedFailures.INVALID_INPUT_HELP,
             RequestCommand.NO_REPLY + ":No reply within --timeout; the request may still be handled.",
-            RequestCommand.NO_RESPONDERS + ":No responders: AGENT never had a running instance; nothing was sent."})
+            RequestCommand.NO_RESPONDERS + ":No responders: AGENT never had a running instance; nothing was sent."
+        })
 final class RequestCommand implements Callable<Integer> {
 
     static final int NO_REPLY = 3;
@@ -58,25 +61,38 @@ final class RequestCommand implements Callable<Integer> {
     @Option(names = "--to", required = true, paramLabel = "AGENT", description = "The responder (to_agent).")
     private String to;
 
-    @Option(names = "--type", required = true, paramLabel = "TYPE",
+    @Option(
+            names = "--type",
+            required = true,
+            paramLabel = "TYPE",
             description = "The message_type, e.g. review_request.")
     private String type;
 
-    @Option(names = "--payload", required = true, paramLabel = "JSON",
+    @Option(
+            names = "--payload",
+            required = true,
+            paramLabel = "JSON",
             description = "The payload: a JSON object, e.g. '{\"draft\":\"Launch day!\"}'.")
     private String payload;
 
-    @Option(names = "--from", paramLabel = "AGENT",
+    @Option(
+            names = "--from",
+            paramLabel = "AGENT",
             description = "The requester (from_agent and reply_to). Default: a fresh cli-<8 hex digits>.")
     private String from;
 
-    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = DEFAULT_TIMEOUT,
+    @Option(
+            names = "--timeout",
+            paramLabel = "DURATION",
+            defaultValue = DEFAULT_TIMEOUT,
             converter = DurationConverter.class,
             description = "How long to wait for the reply: " + DurationConverter.FORMS + ". Default: ${DEFAULT-VALUE}.")
     private Duration timeout;
 
-    @Option(names = "--json", description = "Print the reply as one JSON object, as receive --json prints a"
-            + " message, without attempt.")
+    @Option(
+            names = "--json",
+            description =
+                    "Print the reply as one JSON object, as receive --json prints a" + " message, without attempt.")
     private boolean json;
 
     @Override
@@ -86,7 +102,12 @@ final class RequestCommand implements Callable<Integer> {
         }
         AgentId requester = from != null ? AgentId.of(from) : freshRequester();
         // Built before connecting: a bad field is reported without touching Redis.
-        Envelope request = Envelope.builder().from(requester).to(to).type(type).payload(payload).build();
+        Envelope request = Envelope.builder()
+                .from(requester)
+                .to(to)
+                .type(type)
+                .payload(payload)
+                .build();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         // One message read at a time: if the requester has other messages, take as few as possible.
@@ -113,13 +134,15 @@ final class RequestCommand implements Callable<Integer> {
     /** A message to the requester that is not the reply: not this command's to handle. */
     private static void handBack(Delivery delivery, PrintWriter err) {
         err.println("agentbus: handed back " + delivery.envelope().messageId() + " ("
-                + delivery.envelope().messageType() + " from " + delivery.envelope().fromAgent()
+                + delivery.envelope().messageType() + " from "
+                + delivery.envelope().fromAgent()
                 + "), a message to " + delivery.envelope().toAgent() + " that is not the reply");
         err.flush();
         delivery.retryIn(Duration.ZERO);
     }
 
     private static AgentId freshRequester() {
-        return AgentId.of("cli-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()));
+        return AgentId.of(
+                "cli-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()));
     }
 }

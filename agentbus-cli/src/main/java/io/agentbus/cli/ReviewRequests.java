@@ -32,13 +32,15 @@ final class ReviewRequests {
 
     /** Whether a copywriter that handled {@code message} asks for a review of its work. */
     static boolean asksAfter(Envelope message) {
-        return message.toAgent().equals(REQUESTER) && message.fromAgent().equals(RESPONDER)
+        return message.toAgent().equals(REQUESTER)
+                && message.fromAgent().equals(RESPONDER)
                 && message.messageType().equals("task_assignment");
     }
 
     /** Whether {@code message} is a review request the content manager answers. */
     static boolean isRequest(Envelope message) {
-        return message.toAgent().equals(RESPONDER) && message.messageType().equals(TYPE)
+        return message.toAgent().equals(RESPONDER)
+                && message.messageType().equals(TYPE)
                 && message.replyTo().isPresent();
     }
 
@@ -47,7 +49,8 @@ final class ReviewRequests {
         Map<String, Object> payload = new LinkedHashMap<>();
         payload.put("assignment", assignment.messageId().value());
         payload.put("version", 1);
-        Envelope.Builder request = Envelope.builder().from(REQUESTER).to(RESPONDER).type(TYPE).payload(payload);
+        Envelope.Builder request =
+                Envelope.builder().from(REQUESTER).to(RESPONDER).type(TYPE).payload(payload);
         assignment.conversationId().ifPresent(request::conversationId);
         requested.increment();
         waiting.incrementAndGet();
@@ -76,9 +79,12 @@ final class ReviewRequests {
      */
     static void answer(Delivery request) {
         // One review in three asks for changes, decided by the request itself.
-        String verdict = Math.floorMod(request.envelope().payload().hashCode(), 3) == 0 ? "changes_requested" : "approved";
+        String verdict =
+                Math.floorMod(request.envelope().payload().hashCode(), 3) == 0 ? "changes_requested" : "approved";
         // Bounded by the bus's command timeout; a failure throws, and the request is retried.
-        request.reply(TYPE + ".reply", Map.of("verdict", verdict)).toCompletableFuture().join();
+        request.reply(TYPE + ".reply", Map.of("verdict", verdict))
+                .toCompletableFuture()
+                .join();
     }
 
     long requests() {

@@ -17,8 +17,11 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = "Send one message to an agent's inbox and print its message_id.",
         exitCodeListHeading = "Exit codes:%n",
-        exitCodeList = {"0:Sent; the message_id is on stdout.", ExpectedFailures.FAILED_HELP,
-            ExpectedFailures.INVALID_INPUT_HELP})
+        exitCodeList = {
+            "0:Sent; the message_id is on stdout.",
+            ExpectedFailures.FAILED_HELP,
+            ExpectedFailures.INVALID_INPUT_HELP
+        })
 final class SendCommand implements Callable<Integer> {
 
     @ParentCommand
@@ -33,15 +36,24 @@ final class SendCommand implements Callable<Integer> {
     @Option(names = "--to", required = true, paramLabel = "AGENT", description = "The recipient (to_agent).")
     private String to;
 
-    @Option(names = "--type", required = true, paramLabel = "TYPE",
+    @Option(
+            names = "--type",
+            required = true,
+            paramLabel = "TYPE",
             description = "The message_type, e.g. task_assignment.")
     private String type;
 
-    @Option(names = "--payload", required = true, paramLabel = "JSON",
+    @Option(
+            names = "--payload",
+            required = true,
+            paramLabel = "JSON",
             description = "The payload: a JSON object, e.g. '{\"brief\":\"launch post\"}'.")
     private String payload;
 
-    @Option(names = "--priority", paramLabel = "P", defaultValue = "normal",
+    @Option(
+            names = "--priority",
+            paramLabel = "P",
+            defaultValue = "normal",
             description = "1-9 (higher is more urgent) or low, normal, high, urgent, critical."
                     + " Default: ${DEFAULT-VALUE}.")
     private String priority;
@@ -56,7 +68,8 @@ final class SendCommand implements Callable<Integer> {
                 .payload(payload)
                 .priority(priority)
                 .build();
-        try (AgentBus bus = agentbus.connect(BusOptions.defaults(), spec.commandLine().getErr())) {
+        try (AgentBus bus =
+                agentbus.connect(BusOptions.defaults(), spec.commandLine().getErr())) {
             SendReceipt receipt = bus.sync().send(envelope);
             spec.commandLine().getOut().println(receipt.messageId());
         }

@@ -35,11 +35,16 @@ import picocli.CommandLine.Spec;
                     + " application/json) redrives them.",
             "Figures read from Redis (counters, inbox gauges) cover every process on the bus; meters such as"
                     + " message_latency_seconds cover this server's own bus only: scrape each process that runs"
-                    + " agents (docs/OPERATIONS.md, Monitoring)."},
+                    + " agents (docs/OPERATIONS.md, Monitoring)."
+        },
         exitCodeListHeading = "Exit codes:%n",
-        exitCodeList = {"130:Stopped by Ctrl-C (SIGINT) after a clean shutdown: the JVM reports the signal.",
-            "143:Stopped by SIGTERM, likewise.", ExpectedFailures.FAILED_HELP, ExpectedFailures.INVALID_INPUT_HELP,
-            ServerCommand.CANNOT_LISTEN + ":Cannot listen on --bind:--port (in use, or not an address of this machine)."})
+        exitCodeList = {
+            "130:Stopped by Ctrl-C (SIGINT) after a clean shutdown: the JVM reports the signal.",
+            "143:Stopped by SIGTERM, likewise.",
+            ExpectedFailures.FAILED_HELP,
+            ExpectedFailures.INVALID_INPUT_HELP,
+            ServerCommand.CANNOT_LISTEN + ":Cannot listen on --bind:--port (in use, or not an address of this machine)."
+        })
 final class ServerCommand implements Callable<Integer> {
 
     static final int DEFAULT_PORT = 9464;
@@ -54,11 +59,18 @@ final class ServerCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--port", paramLabel = "PORT", defaultValue = "" + DEFAULT_PORT,
-            description = "TCP port to listen on; 0 picks a free one. Default: ${DEFAULT-VALUE} (Prometheus exporters' custom).")
+    @Option(
+            names = "--port",
+            paramLabel = "PORT",
+            defaultValue = "" + DEFAULT_PORT,
+            description =
+                    "TCP port to listen on; 0 picks a free one. Default: ${DEFAULT-VALUE} (Prometheus exporters' custom).")
     private int port;
 
-    @Option(names = "--bind", paramLabel = "ADDRESS", defaultValue = DEFAULT_BIND,
+    @Option(
+            names = "--bind",
+            paramLabel = "ADDRESS",
+            defaultValue = DEFAULT_BIND,
             description = "Address to listen on; 0.0.0.0 for every interface. The server has no authentication and can"
                     + " redrive dead letters: expose it only where that is fine. Default: ${DEFAULT-VALUE}.")
     private String bind;
@@ -82,14 +94,17 @@ final class ServerCommand implements Callable<Integer> {
         CountDownLatch stopRequested = new CountDownLatch(1);
         CountDownLatch closed = new CountDownLatch(1);
         // Ctrl-C runs the hooks: this one wakes the command and holds the JVM until the bus has closed.
-        Thread hook = new Thread(() -> {
-            stopRequested.countDown();
-            awaitQuietly(closed);
-        }, "agentbus-server-stop");
+        Thread hook = new Thread(
+                () -> {
+                    stopRequested.countDown();
+                    awaitQuietly(closed);
+                },
+                "agentbus-server-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        try (AgentBus bus = agentbus.connect(BusOptions.builder().meterRegistry(registry).build(), err);
-             DashboardServer server = new DashboardServer(http, bus, registry)) {
+        try (AgentBus bus = agentbus.connect(
+                        BusOptions.builder().meterRegistry(registry).build(), err);
+                DashboardServer server = new DashboardServer(http, bus, registry)) {
             String base = "http://" + bind + ":" + server.address().getPort();
             err.println("agentbus server: dashboard " + base + "/  metrics " + base + "/metrics  (Ctrl-C stops)");
             err.flush();

@@ -25,7 +25,11 @@ import java.util.Optional;
  */
 record SimulatedFault(Kind kind, int failingAttempts) {
 
-    enum Kind { TRANSIENT, NON_RETRYABLE, ALWAYS_FAILS }
+    enum Kind {
+        TRANSIENT,
+        NON_RETRYABLE,
+        ALWAYS_FAILS
+    }
 
     /** Thrown by the handler for a simulated failure; without a stack trace, which would say nothing. */
     static final class SimulatedFailure extends RuntimeException {
@@ -73,9 +77,13 @@ record SimulatedFault(Kind kind, int failingAttempts) {
             return Optional.empty(); // unreachable: the bus only delivers payloads that are JSON objects
         }
         return switch (fields.path(SIMULATE).asText()) {
-            case "transient" -> Optional.of(transientFor(fields.path("failing_attempts").asInt()));
-            case "poison" -> Optional.of(poison(
-                    fields.path("poison").asText().equals("non_retryable") ? Kind.NON_RETRYABLE : Kind.ALWAYS_FAILS));
+            case "transient" ->
+                Optional.of(transientFor(fields.path("failing_attempts").asInt()));
+            case "poison" ->
+                Optional.of(poison(
+                        fields.path("poison").asText().equals("non_retryable")
+                                ? Kind.NON_RETRYABLE
+                                : Kind.ALWAYS_FAILS));
             default -> Optional.empty();
         };
     }

@@ -30,15 +30,33 @@ import picocli.CommandLine.Spec;
                     + " agents and the swarms.",
             "The counters are kept in Redis by every process, so they cover the whole bus. The rate (messages"
                     + " sent and acked per second) comes from two samples " + StatsCommand.RATE_WINDOW_MS
-                    + " ms apart, so the command takes that long."},
+                    + " ms apart, so the command takes that long."
+        },
         exitCodeListHeading = "Exit codes:%n",
-        exitCodeList = {"0:Printed (also when there is no agent).", ExpectedFailures.FAILED_HELP,
-            ExpectedFailures.INVALID_INPUT_HELP})
+        exitCodeList = {
+            "0:Printed (also when there is no agent).",
+            ExpectedFailures.FAILED_HELP,
+            ExpectedFailures.INVALID_INPUT_HELP
+        })
 final class StatsCommand implements Callable<Integer> {
 
     static final long RATE_WINDOW_MS = StatsSampler.PERIOD_MS;
-    private static final String[] COLUMNS = {"live", "length", "pending", "oldest_ms", "dead", "delayed", "consumers",
-        "sent", "acked", "retried", "dead_lettered", "expired", "redriven", "deduplicated"};
+    private static final String[] COLUMNS = {
+        "live",
+        "length",
+        "pending",
+        "oldest_ms",
+        "dead",
+        "delayed",
+        "consumers",
+        "sent",
+        "acked",
+        "retried",
+        "dead_lettered",
+        "expired",
+        "redriven",
+        "deduplicated"
+    };
 
     @ParentCommand
     private AgentBusCommand agentbus;
@@ -46,18 +64,21 @@ final class StatsCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--json", description = "Print one JSON object, as GET /api/stats of agentbus server serves it:"
-            + " at, rate {sent_per_second, acked_per_second, window_ms}, totals, agents [{agent, live, length, pending,"
-            + " oldest_pending_age_ms, dead_letters, delayed, consumers, counters {sent, deduplicated, acked, retried,"
-            + " dead_lettered, expired, redriven}}], live [{id, role, version, capabilities}],"
-            + " swarms [{swarm, coordinator, interrupted, version, last_checkpoint}].")
+    @Option(
+            names = "--json",
+            description = "Print one JSON object, as GET /api/stats of agentbus server serves it:"
+                    + " at, rate {sent_per_second, acked_per_second, window_ms}, totals, agents [{agent, live, length, pending,"
+                    + " oldest_pending_age_ms, dead_letters, delayed, consumers, counters {sent, deduplicated, acked, retried,"
+                    + " dead_lettered, expired, redriven}}], live [{id, role, version, capabilities}],"
+                    + " swarms [{swarm, coordinator, interrupted, version, last_checkpoint}].")
     private boolean json;
 
     @Override
     public Integer call() throws InterruptedException {
         BusStatsSnapshot first;
         BusStatsSnapshot second;
-        try (AgentBus bus = agentbus.connect(BusOptions.defaults(), spec.commandLine().getErr())) {
+        try (AgentBus bus =
+                agentbus.connect(BusOptions.defaults(), spec.commandLine().getErr())) {
             first = BusStatsSnapshot.take(bus);
             Thread.sleep(RATE_WINDOW_MS);
             second = BusStatsSnapshot.take(bus);
@@ -73,14 +94,34 @@ final class StatsCommand implements Callable<Integer> {
         Set<AgentId> live = stats.liveIds();
         List<List<String>> rows = new ArrayList<>();
         for (InboxStats inbox : stats.inboxes()) {
-            rows.add(row(inbox.agent().value(), live.contains(inbox.agent()) ? "yes" : "no", inbox.length(),
-                    inbox.pending(), inbox.oldestPendingAge().map(age -> Long.toString(age.toMillis())).orElse("-"),
-                    inbox.deadLetters(), inbox.delayed(), inbox.consumers().size(), inbox.counters()));
+            rows.add(row(
+                    inbox.agent().value(),
+                    live.contains(inbox.agent()) ? "yes" : "no",
+                    inbox.length(),
+                    inbox.pending(),
+                    inbox.oldestPendingAge()
+                            .map(age -> Long.toString(age.toMillis()))
+                            .orElse("-"),
+                    inbox.deadLetters(),
+                    inbox.delayed(),
+                    inbox.consumers().size(),
+                    inbox.counters()));
         }
-        rows.add(row("total", Integer.toString(live.size()), stats.sum(InboxStats::length),
-                stats.sum(InboxStats::pending), "-", stats.sum(InboxStats::deadLetters), stats.sum(InboxStats::delayed),
-                stats.inboxes().stream().mapToInt(inbox -> inbox.consumers().size()).sum(), stats.totalCounters()));
-        int agentWidth = Math.max("agent".length(), rows.stream().mapToInt(row -> row.get(0).length()).max().orElse(0));
+        rows.add(row(
+                "total",
+                Integer.toString(live.size()),
+                stats.sum(InboxStats::length),
+                stats.sum(InboxStats::pending),
+                "-",
+                stats.sum(InboxStats::deadLetters),
+                stats.sum(InboxStats::delayed),
+                stats.inboxes().stream()
+                        .mapToInt(inbox -> inbox.consumers().size())
+                        .sum(),
+                stats.totalCounters()));
+        int agentWidth = Math.max(
+                "agent".length(),
+                rows.stream().mapToInt(row -> row.get(0).length()).max().orElse(0));
         StringBuilder text = new StringBuilder(String.format(Locale.ROOT, "%-" + agentWidth + "s", "agent"));
         for (String column : COLUMNS) {
             text.append("  ").append(column);
@@ -91,26 +132,58 @@ final class StatsCommand implements Callable<Integer> {
                 text.append("  ").append(String.format(Locale.ROOT, "%" + COLUMNS[i].length() + "s", row.get(i + 1)));
             }
         }
-        text.append(String.format(Locale.ROOT, "%nrate  %.1f sent/s  %.1f acked/s  (over %d ms)",
-                rate.sentPerSecond(), rate.ackedPerSecond(), rate.window().toMillis()));
-        text.append("\nlive agents (").append(stats.live().size()).append("): ").append(stats.live().stream()
-                .map(card -> card.id() + (card.role().isEmpty() ? "" : " (" + card.role() + ")"))
-                .collect(Collectors.joining(", ")));
-        text.append("\nswarms (").append(stats.swarms().size()).append("): ").append(stats.swarms().stream()
-                .map(StatsCommand::swarm).collect(Collectors.joining(", ")));
+        text.append(String.format(
+                Locale.ROOT,
+                "%nrate  %.1f sent/s  %.1f acked/s  (over %d ms)",
+                rate.sentPerSecond(),
+                rate.ackedPerSecond(),
+                rate.window().toMillis()));
+        text.append("\nlive agents (")
+                .append(stats.live().size())
+                .append("): ")
+                .append(stats.live().stream()
+                        .map(card -> card.id() + (card.role().isEmpty() ? "" : " (" + card.role() + ")"))
+                        .collect(Collectors.joining(", ")));
+        text.append("\nswarms (")
+                .append(stats.swarms().size())
+                .append("): ")
+                .append(stats.swarms().stream().map(StatsCommand::swarm).collect(Collectors.joining(", ")));
         return text.toString();
     }
 
-    private static List<String> row(String agent, String live, long length, long pending, String oldestMs, long dead,
-                                    long delayed, int consumers, InboxStats.Counters c) {
-        return List.of(agent, live, Long.toString(length), Long.toString(pending), oldestMs, Long.toString(dead),
-                Long.toString(delayed), Integer.toString(consumers), Long.toString(c.sent()), Long.toString(c.acked()),
-                Long.toString(c.retried()), Long.toString(c.deadLettered()), Long.toString(c.expired()),
-                Long.toString(c.redriven()), Long.toString(c.deduplicated()));
+    private static List<String> row(
+            String agent,
+            String live,
+            long length,
+            long pending,
+            String oldestMs,
+            long dead,
+            long delayed,
+            int consumers,
+            InboxStats.Counters c) {
+        return List.of(
+                agent,
+                live,
+                Long.toString(length),
+                Long.toString(pending),
+                oldestMs,
+                Long.toString(dead),
+                Long.toString(delayed),
+                Integer.toString(consumers),
+                Long.toString(c.sent()),
+                Long.toString(c.acked()),
+                Long.toString(c.retried()),
+                Long.toString(c.deadLettered()),
+                Long.toString(c.expired()),
+                Long.toString(c.redriven()),
+                Long.toString(c.deduplicated()));
     }
 
     private static String swarm(Swarms.Info info) {
-        return info.swarm() + (info.interrupted() ? " interrupted" : " coordinator=" + info.coordinator().orElse("-"))
-                + " version=" + info.state().map(Swarms.State::version).orElse(0L);
+        return info.swarm()
+                + (info.interrupted()
+                        ? " interrupted"
+                        : " coordinator=" + info.coordinator().orElse("-")) + " version="
+                + info.state().map(Swarms.State::version).orElse(0L);
     }
 }

@@ -20,8 +20,7 @@ final class StatsSampler implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StatsSampler.class);
 
     /** One sample and the rate since the previous one. */
-    record Sample(BusStatsSnapshot snapshot, MessageRate rate) {
-    }
+    record Sample(BusStatsSnapshot snapshot, MessageRate rate) {}
 
     private final AgentBus bus;
     private final RedisGauges gauges;

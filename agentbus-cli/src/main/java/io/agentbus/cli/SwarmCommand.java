@@ -16,22 +16,32 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "swarm",
         mixinStandardHelpOptions = true,
-        description = {"Swarms: their state version, coordinator and last checkpoint; recover an interrupted one"
-                + " (its coordinator stopped heartbeating) from its last checkpoint."},
+        description = {
+            "Swarms: their state version, coordinator and last checkpoint; recover an interrupted one"
+                    + " (its coordinator stopped heartbeating) from its last checkpoint."
+        },
         subcommands = {SwarmCommand.ListSwarms.class, SwarmCommand.Show.class, SwarmCommand.Recover.class})
 final class SwarmCommand extends CommandGroup {
 
     static final String DEFAULT_COORDINATOR_TTL = "30s";
 
-
     static String line(Swarms.Info info) {
-        return info.swarm() + " " + (info.interrupted() ? "interrupted" : "active coordinator=" + info.coordinator().orElse("?"))
-                + " version=" + info.state().map(Swarms.State::version).map(String::valueOf).orElse("-")
-                + " last_checkpoint=" + info.lastCheckpoint().map(c -> c.label() + "@" + c.at()).orElse("-");
+        return info.swarm() + " "
+                + (info.interrupted()
+                        ? "interrupted"
+                        : "active coordinator=" + info.coordinator().orElse("?"))
+                + " version="
+                + info.state().map(Swarms.State::version).map(String::valueOf).orElse("-")
+                + " last_checkpoint="
+                + info.lastCheckpoint().map(c -> c.label() + "@" + c.at()).orElse("-");
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true,
-            description = {"One line per swarm: <id> active coordinator=<c>|interrupted version=<v> last_checkpoint=<label>@<time>"})
+    @Command(
+            name = "list",
+            mixinStandardHelpOptions = true,
+            description = {
+                "One line per swarm: <id> active coordinator=<c>|interrupted version=<v> last_checkpoint=<label>@<time>"
+            })
     static final class ListSwarms implements Callable<Integer> {
         @ParentCommand
         private SwarmCommand swarm;
@@ -50,7 +60,9 @@ final class SwarmCommand extends CommandGroup {
         }
     }
 
-    @Command(name = "show", mixinStandardHelpOptions = true,
+    @Command(
+            name = "show",
+            mixinStandardHelpOptions = true,
             description = {"The swarm's line as in list, its state JSON and its checkpoints, newest first."},
             exitCodeListHeading = "Exit codes:%n",
             exitCodeList = {"0:Shown.", "4:No such swarm.", ExpectedFailures.FAILED_HELP})
@@ -85,11 +97,19 @@ final class SwarmCommand extends CommandGroup {
         }
     }
 
-    @Command(name = "recover", mixinStandardHelpOptions = true,
-            description = {"Resume an interrupted swarm: restore its last checkpoint as the next state version and"
-                    + " become its coordinator. Prints resumed_from=<label> version=<v>."},
+    @Command(
+            name = "recover",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Resume an interrupted swarm: restore its last checkpoint as the next state version and"
+                        + " become its coordinator. Prints resumed_from=<label> version=<v>."
+            },
             exitCodeListHeading = "Exit codes:%n",
-            exitCodeList = {"0:Recovered.", "2:Not interrupted, no checkpoint, or no such swarm.", ExpectedFailures.FAILED_HELP})
+            exitCodeList = {
+                "0:Recovered.",
+                "2:Not interrupted, no checkpoint, or no such swarm.",
+                ExpectedFailures.FAILED_HELP
+            })
     static final class Recover implements Callable<Integer> {
         @ParentCommand
         private SwarmCommand swarm;
@@ -100,13 +120,20 @@ final class SwarmCommand extends CommandGroup {
         @Parameters(index = "0", paramLabel = "ID", description = "The swarm.")
         private String id;
 
-        @Option(names = "--coordinator", paramLabel = "AGENT", defaultValue = "cli-recovery",
+        @Option(
+                names = "--coordinator",
+                paramLabel = "AGENT",
+                defaultValue = "cli-recovery",
                 description = "Who coordinates the swarm from now on. Default: ${DEFAULT-VALUE}.")
         private String coordinator;
 
-        @Option(names = "--ttl", paramLabel = "DURATION", converter = DurationConverter.class,
+        @Option(
+                names = "--ttl",
+                paramLabel = "DURATION",
+                converter = DurationConverter.class,
                 defaultValue = DEFAULT_COORDINATOR_TTL,
-                description = "How long the new coordinator's claim lasts without a heartbeat. Default: ${DEFAULT-VALUE}.")
+                description =
+                        "How long the new coordinator's claim lasts without a heartbeat. Default: ${DEFAULT-VALUE}.")
         private Duration ttl;
 
         @Override

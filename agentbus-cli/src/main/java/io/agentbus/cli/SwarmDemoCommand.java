@@ -18,8 +18,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
@@ -58,11 +58,14 @@ import picocli.CommandLine.Spec;
                     + " (lifecycle events heard), phase_transitions (delivered to the swarms' groups), messages (sent"
                     + " between the swarms), received, checkpoint (the last before the crash), crashed_at,"
                     + " resumed_from, replayed (history entries the recovery read) and lost (messages and phase"
-                    + " transitions not received)."},
+                    + " transitions not received)."
+        },
         exitCodeListHeading = "Exit codes:%n",
-        exitCodeList = {"0:Every phase ran once, nothing was lost (lost=0), every event was heard, and the loop"
-                + " resumed from the checkpoint written before the crash.",
-            ExpectedFailures.FAILED + ":A check failed, or Redis failed."})
+        exitCodeList = {
+            "0:Every phase ran once, nothing was lost (lost=0), every event was heard, and the loop"
+                    + " resumed from the checkpoint written before the crash.",
+            ExpectedFailures.FAILED + ":A check failed, or Redis failed."
+        })
 final class SwarmDemoCommand implements Callable<Integer> {
 
     static final List<String> PHASES = List.of("plan", "build", "review", "consensus");
@@ -82,6 +85,7 @@ final class SwarmDemoCommand implements Callable<Integer> {
 
     /** What the run observed; each set holds ids, so a redelivery counts once. */
     private final Set<String> transitions = ConcurrentHashMap.newKeySet();
+
     private final Set<MessageId> received = ConcurrentHashMap.newKeySet();
     private final AtomicLong sent = new AtomicLong();
     private final AtomicLong heard = new AtomicLong();
@@ -115,29 +119,46 @@ final class SwarmDemoCommand implements Callable<Integer> {
             err.printf("coordinator-1 crashed during %s; last checkpoint %s%n", crashedAt, checkpoint);
 
             try (Coordinator second = new Coordinator(AgentBus.connect(uri, options), "coordinator-2", loop, swarms)) {
-                DemoCommand.await(() -> second.bus.swarms().show(loop).map(Swarms.Info::interrupted).orElse(false),
+                DemoCommand.await(
+                        () -> second.bus
+                                .swarms()
+                                .show(loop)
+                                .map(Swarms.Info::interrupted)
+                                .orElse(false),
                         COORDINATOR_TTL.multipliedBy(5));
                 Swarms.Checkpoint resumed = second.bus.swarms().recover(loop, second.id, COORDINATOR_TTL);
                 second.startHeartbeat();
                 int resumeAt = JSON.readTree(resumed.json()).get("phases_done").asInt();
                 long replayed = second.replayHistory();
-                err.printf("coordinator-2 recovered %s from %s (phases done: %d), replayed %d messages of history%n",
+                err.printf(
+                        "coordinator-2 recovered %s from %s (phases done: %d), replayed %d messages of history%n",
                         loop, resumed.label(), resumeAt, replayed);
                 for (int phase = resumeAt; phase < PHASES.size(); phase++) {
                     second.runPhase(phase, err);
                 }
-                int phasesDone = JSON.readTree(second.bus.swarms().read(loop).orElseThrow().json()).get("phases_done").asInt();
+                int phasesDone = JSON.readTree(
+                                second.bus.swarms().read(loop).orElseThrow().json())
+                        .get("phases_done")
+                        .asInt();
                 long expectedTransitions = (long) PHASES.size() * swarms.size();
                 long expectedEvents = expectedTransitions * AGENTS_PER_SWARM * 2;
                 long lost = (sent.get() - received.size()) + (expectedTransitions - transitions.size());
-                spec.commandLine().getOut().println("swarms=" + swarms.size() + " agents=" + swarms.size() * AGENTS_PER_SWARM
-                        + " phases=" + phasesDone + " events=" + heard.get() + " phase_transitions=" + transitions.size()
-                        + " messages=" + sent.get() + " received=" + received.size() + " checkpoint=" + checkpoint
-                        + " crashed_at=" + crashedAt + " resumed_from=" + resumed.label() + " replayed=" + replayed
-                        + " lost=" + lost);
+                spec.commandLine()
+                        .getOut()
+                        .println("swarms=" + swarms.size() + " agents=" + swarms.size() * AGENTS_PER_SWARM
+                                + " phases=" + phasesDone + " events=" + heard.get() + " phase_transitions="
+                                + transitions.size()
+                                + " messages=" + sent.get() + " received=" + received.size() + " checkpoint="
+                                + checkpoint
+                                + " crashed_at=" + crashedAt + " resumed_from=" + resumed.label() + " replayed="
+                                + replayed
+                                + " lost=" + lost);
                 spec.commandLine().getOut().flush();
-                boolean ok = lost == 0 && phasesDone == PHASES.size() && heard.get() == expectedEvents
-                        && resumed.label().equals(checkpoint) && resumeAt == CRASH_AFTER;
+                boolean ok = lost == 0
+                        && phasesDone == PHASES.size()
+                        && heard.get() == expectedEvents
+                        && resumed.label().equals(checkpoint)
+                        && resumeAt == CRASH_AFTER;
                 return ok ? 0 : ExpectedFailures.FAILED;
             }
         } finally {
@@ -154,24 +175,44 @@ final class SwarmDemoCommand implements Callable<Integer> {
         for (String swarm : swarms) {
             String other = swarms.get(1 - swarms.indexOf(swarm));
             phases.subscribe(AgentId.of(swarm), DurableTopic.StartFrom.OLDEST, delivery -> {
-                String phase = JSON.readTree(delivery.envelope().payload()).get("phase").asText();
+                String phase = JSON.readTree(delivery.envelope().payload())
+                        .get("phase")
+                        .asText();
                 for (int agent = 1; agent <= AGENTS_PER_SWARM; agent++) {
                     String name = swarm + ".agent-" + agent;
                     lifecycle(agents, swarm, name, "agent.started", phase);
-                    messenger.send(Envelope.builder().from(swarm).to(other).type("phase.output")
-                            .payload(Map.of("phase", phase, "agent", name)).build()).toCompletableFuture().get(5, TimeUnit.SECONDS);
+                    messenger
+                            .send(Envelope.builder()
+                                    .from(swarm)
+                                    .to(other)
+                                    .type("phase.output")
+                                    .payload(Map.of("phase", phase, "agent", name))
+                                    .build())
+                            .toCompletableFuture()
+                            .get(5, TimeUnit.SECONDS);
                     sent.incrementAndGet();
                     lifecycle(agents, swarm, name, "agent.completed", phase);
                 }
                 transitions.add(swarm + ":" + phase);
             });
-            messenger.receive(swarm, delivery -> received.add(delivery.envelope().messageId()));
+            messenger.receive(
+                    swarm, delivery -> received.add(delivery.envelope().messageId()));
         }
     }
 
-    private static void lifecycle(AgentBus bus, String swarm, String agent, String type, String phase) throws Exception {
-        bus.swarmEvents(swarm).publish(type, Envelope.builder().from(agent).to(swarm).type(type)
-                .payload(Map.of("phase", phase)).build()).toCompletableFuture().get(5, TimeUnit.SECONDS);
+    private static void lifecycle(AgentBus bus, String swarm, String agent, String type, String phase)
+            throws Exception {
+        bus.swarmEvents(swarm)
+                .publish(
+                        type,
+                        Envelope.builder()
+                                .from(agent)
+                                .to(swarm)
+                                .type(type)
+                                .payload(Map.of("phase", phase))
+                                .build())
+                .toCompletableFuture()
+                .get(5, TimeUnit.SECONDS);
     }
 
     private static String state(int phasesDone, String inProgress) throws JsonProcessingException {
@@ -193,12 +234,16 @@ final class SwarmDemoCommand implements Callable<Integer> {
             this.loop = loop;
             this.swarms = swarms;
             bus.swarmEvents(loop).durable(PHASE_TRANSITION); // a setting of each publishing bus
-            swarms.forEach(swarm -> bus.swarmEvents(swarm).listen("agent.*", (channel, event) -> heard.incrementAndGet()));
+            swarms.forEach(
+                    swarm -> bus.swarmEvents(swarm).listen("agent.*", (channel, event) -> heard.incrementAndGet()));
         }
 
         void startHeartbeat() {
-            heartbeat.scheduleAtFixedRate(() -> bus.swarms().heartbeat(loop, id, COORDINATOR_TTL), 0,
-                    HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS);
+            heartbeat.scheduleAtFixedRate(
+                    () -> bus.swarms().heartbeat(loop, id, COORDINATOR_TTL),
+                    0,
+                    HEARTBEAT.toMillis(),
+                    TimeUnit.MILLISECONDS);
         }
 
         void runPhase(int index, PrintWriter err) throws Exception {
@@ -206,16 +251,35 @@ final class SwarmDemoCommand implements Callable<Integer> {
             long version = bus.swarms().read(loop).orElseThrow().version();
             version = bus.swarms().write(loop, version, state(index, phase));
             long heardBefore = heard.get();
-            bus.swarmEvents(loop).publish(PHASE_TRANSITION, Envelope.builder().from(id).to(loop).type(PHASE_TRANSITION)
-                    .priority(Priority.CRITICAL).payload(Map.of("phase", phase, "index", index)).build())
-                    .toCompletableFuture().get(5, TimeUnit.SECONDS);
+            bus.swarmEvents(loop)
+                    .publish(
+                            PHASE_TRANSITION,
+                            Envelope.builder()
+                                    .from(id)
+                                    .to(loop)
+                                    .type(PHASE_TRANSITION)
+                                    .priority(Priority.CRITICAL)
+                                    .payload(Map.of("phase", phase, "index", index))
+                                    .build())
+                    .toCompletableFuture()
+                    .get(5, TimeUnit.SECONDS);
             long expectedEvents = (long) swarms.size() * AGENTS_PER_SWARM * 2;
-            boolean done = DemoCommand.await(() -> swarms.stream().allMatch(swarm -> transitions.contains(swarm + ":" + phase))
-                    && heard.get() - heardBefore >= expectedEvents && received.size() == sent.get(), PHASE_DEADLINE);
+            boolean done = DemoCommand.await(
+                    () -> swarms.stream().allMatch(swarm -> transitions.contains(swarm + ":" + phase))
+                            && heard.get() - heardBefore >= expectedEvents
+                            && received.size() == sent.get(),
+                    PHASE_DEADLINE);
             bus.swarms().write(loop, version, state(index + 1, "none"));
             Swarms.Checkpoint checkpoint = bus.swarms().checkpoint(loop, "after-" + phase);
-            err.printf("%s: phase %s %s; events heard %d, messages %d/%d; checkpoint %s%n", id, phase,
-                    done ? "done" : "INCOMPLETE", heard.get() - heardBefore, received.size(), sent.get(), checkpoint.label());
+            err.printf(
+                    "%s: phase %s %s; events heard %d, messages %d/%d; checkpoint %s%n",
+                    id,
+                    phase,
+                    done ? "done" : "INCOMPLETE",
+                    heard.get() - heardBefore,
+                    received.size(),
+                    sent.get(),
+                    checkpoint.label());
         }
 
         /** Marks the phase in progress, then stops as a killed process would: no heartbeat, no hand-over. */
@@ -228,8 +292,12 @@ final class SwarmDemoCommand implements Callable<Integer> {
         /** What a recovering coordinator reads back: the newest history of each pair of swarms. */
         long replayHistory() {
             SwarmMessenger messenger = bus.swarms().messenger();
-            return messenger.history(swarms.get(0), swarms.get(1), BusOptions.DEFAULT_SWARM_MESSAGE_HISTORY).size()
-                    + messenger.history(swarms.get(1), swarms.get(0), BusOptions.DEFAULT_SWARM_MESSAGE_HISTORY).size();
+            return messenger
+                            .history(swarms.get(0), swarms.get(1), BusOptions.DEFAULT_SWARM_MESSAGE_HISTORY)
+                            .size()
+                    + messenger
+                            .history(swarms.get(1), swarms.get(0), BusOptions.DEFAULT_SWARM_MESSAGE_HISTORY)
+                            .size();
         }
 
         @Override

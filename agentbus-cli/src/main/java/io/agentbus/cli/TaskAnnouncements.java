@@ -33,6 +33,7 @@ final class TaskAnnouncements {
 
     /** Recorded before publishing: Redis may hand a broadcast to a listener before it answers the PUBLISH. */
     private final Set<MessageId> ours = ConcurrentHashMap.newKeySet();
+
     private final LongAdder published = new LongAdder();
     private final LongAdder heard = new LongAdder();
     private final AtomicInteger publishing = new AtomicInteger();
@@ -52,7 +53,8 @@ final class TaskAnnouncements {
 
     /** Whether a sent {@code message} is announced once Redis has stored it. */
     static boolean announces(Envelope message) {
-        return message.fromAgent().value().equals(ANNOUNCER) && message.messageType().equals("task_assignment");
+        return message.fromAgent().value().equals(ANNOUNCER)
+                && message.messageType().equals("task_assignment");
     }
 
     /** Publishes the announcement of {@code assignment}, a task assignment that Redis has stored. */

@@ -33,11 +33,15 @@ import picocli.CommandLine.Spec;
             "A PATTERN is a channel, or a glob with * ? [...] as Redis PSUBSCRIBE reads it. Only broadcasts"
                     + " show (agentbus publish, AgentBus.publish): direct messages and durable topics are"
                     + " streams, not channels. A broadcast published while nobody watched is gone; one that"
-                    + " matches several PATTERNs prints once. Stderr says what is watched."},
+                    + " matches several PATTERNs prints once. Stderr says what is watched."
+        },
         exitCodeListHeading = "Exit codes:%n",
-        exitCodeList = {"0:--count messages came, or the timeout passed when no --count was given.",
-            ExpectedFailures.FAILED_HELP, ExpectedFailures.INVALID_INPUT_HELP,
-            WatchCommand.TOO_FEW + ":The timeout passed before --count messages came."})
+        exitCodeList = {
+            "0:--count messages came, or the timeout passed when no --count was given.",
+            ExpectedFailures.FAILED_HELP,
+            ExpectedFailures.INVALID_INPUT_HELP,
+            WatchCommand.TOO_FEW + ":The timeout passed before --count messages came."
+        })
 final class WatchCommand implements Callable<Integer> {
 
     static final int TOO_FEW = 3;
@@ -50,20 +54,29 @@ final class WatchCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Parameters(arity = "0..*", paramLabel = "PATTERN", defaultValue = "*",
-            description = "Channels or glob patterns, e.g. events:marketing:*. Default: ${DEFAULT-VALUE}, every channel.")
+    @Parameters(
+            arity = "0..*",
+            paramLabel = "PATTERN",
+            defaultValue = "*",
+            description =
+                    "Channels or glob patterns, e.g. events:marketing:*. Default: ${DEFAULT-VALUE}, every channel.")
     private List<String> patterns;
 
     @Option(names = "--count", paramLabel = "N", description = "Stop after N messages. Default: no limit.")
     private Integer count;
 
-    @Option(names = "--timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+    @Option(
+            names = "--timeout",
+            paramLabel = "DURATION",
+            converter = DurationConverter.class,
             description = "Stop after this long: " + DurationConverter.FORMS + ". Default: no limit.")
     private Duration timeout;
 
-    @Option(names = "--json", description = "Print each message as one JSON object per line: its channel, then"
-            + " the wire field names (message_id, from_agent, ...) with the payload as an object, as receive"
-            + " --json prints them, without attempt.")
+    @Option(
+            names = "--json",
+            description = "Print each message as one JSON object per line: its channel, then"
+                    + " the wire field names (message_id, from_agent, ...) with the payload as an object, as receive"
+                    + " --json prints them, without attempt.")
     private boolean json;
 
     private final Map<String, Boolean> printedRecently = new LinkedHashMap<>(16, 0.75f, false) {

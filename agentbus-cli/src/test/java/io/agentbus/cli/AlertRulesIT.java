@@ -36,30 +36,40 @@ class AlertRulesIT {
     private static final Path RULES = Path.of("..", "docs", "alerts", "agentbus-rules.yml");
     /** An identifier not followed by "(" (a function) once label lists, ranges and strings are gone. */
     private static final Pattern IDENTIFIER = Pattern.compile("(?<![\\w:.])[a-zA-Z_:][\\w:]*+(?!\\s*\\()");
+
     private static final Set<String> KEYWORDS = Set.of("and", "or", "unless", "bool", "offset", "inf", "nan");
 
     @Test
     void everyMetricTheRulesNameIsExposedByTheServer(LocalRedis redis) throws IOException {
         Map<String, Set<String>> metricsByAlert = metricsByAlert(rules());
         try (RunningServer server = new RunningServer(redis, BusOptions.builder());
-             ScriptedTraffic traffic = new ScriptedTraffic(server.bus(), "alerts")) {
+                ScriptedTraffic traffic = new ScriptedTraffic(server.bus(), "alerts")) {
             // Sends, handling and dead letters through the server's own bus, so its meters get series.
             traffic.send(10, 5);
 
-            String exposition = await().atMost(Duration.ofSeconds(15)).until(() -> server.get("/metrics").body(),
-                    body -> body.contains("inbox_dead_letters{agent=\"" + traffic.agent + "\"} 2.0"));
-            Set<String> exposed = exposition.lines().filter(line -> !line.isEmpty() && !line.startsWith("#"))
-                    .map(line -> line.split("[{ ]", 2)[0]).collect(Collectors.toCollection(TreeSet::new));
+            String exposition = await().atMost(Duration.ofSeconds(15))
+                    .until(
+                            () -> server.get("/metrics").body(),
+                            body -> body.contains("inbox_dead_letters{agent=\"" + traffic.agent + "\"} 2.0"));
+            Set<String> exposed = exposition
+                    .lines()
+                    .filter(line -> !line.isEmpty() && !line.startsWith("#"))
+                    .map(line -> line.split("[{ ]", 2)[0])
+                    .collect(Collectors.toCollection(TreeSet::new));
 
-            Set<String> named = metricsByAlert.values().stream().flatMap(Set::stream)
+            Set<String> named = metricsByAlert.values().stream()
+                    .flatMap(Set::stream)
                     .collect(Collectors.toCollection(TreeSet::new));
             Set<String> missing = new TreeSet<>(named);
             missing.removeAll(exposed);
             System.out.println("RESULT scenario=alert-rules-metrics rules=" + metricsByAlert.size()
                     + " metrics=" + named.size() + " missing=" + missing.size()
                     + (missing.isEmpty() ? "" : " missing_names=" + String.join(",", missing)));
-            assertThat(metricsByAlert).allSatisfy((alert, names) -> assertThat(names).as(alert).isNotEmpty());
-            assertThat(missing).as("metric names in the rules that /metrics does not expose").isEmpty();
+            assertThat(metricsByAlert)
+                    .allSatisfy((alert, names) -> assertThat(names).as(alert).isNotEmpty());
+            assertThat(missing)
+                    .as("metric names in the rules that /metrics does not expose")
+                    .isEmpty();
         }
     }
 
@@ -68,24 +78,33 @@ class AlertRulesIT {
         Map<String, JsonNode> rules = new LinkedHashMap<>();
         rules().forEach(rule -> rules.put(rule.get("alert").asText(), rule));
 
-        assertThat(rules.keySet()).containsExactly("RedisDown", "HighMessageLatency", "MessageProcessingBacklog",
-                "DeadLettersGrowing", "InboxPendingTooOld");
+        assertThat(rules.keySet())
+                .containsExactly(
+                        "RedisDown",
+                        "HighMessageLatency",
+                        "MessageProcessingBacklog",
+                        "DeadLettersGrowing",
+                        "InboxPendingTooOld");
         assertSeed(rules.get("RedisDown"), "1m", "critical", "Redis message bus is down");
         assertSeed(rules.get("HighMessageLatency"), "5m", "warning", "Message latency exceeds 1 second");
-        assertSeed(rules.get("MessageProcessingBacklog"), "10m", "warning", "Messages publishing faster than consuming");
+        assertSeed(
+                rules.get("MessageProcessingBacklog"), "10m", "warning", "Messages publishing faster than consuming");
         assertThat(rules.get("RedisDown").get("expr").asText()).isEqualTo("redis_connected == 0");
         assertThat(rules.get("HighMessageLatency").get("expr").asText()).endsWith("> 1.0");
         assertThat(rules.get("MessageProcessingBacklog").get("expr").asText()).endsWith("* 1.2");
-        assertThat(rules.get("InboxPendingTooOld").get("expr").asText()).isEqualTo("inbox_oldest_pending_age_seconds > 300");
+        assertThat(rules.get("InboxPendingTooOld").get("expr").asText())
+                .isEqualTo("inbox_oldest_pending_age_seconds > 300");
         assertThat(rules.get("InboxPendingTooOld").get("for").asText()).isEqualTo("5m");
     }
 
     @Test
     void metricNamesAreReadFromExpressionsWithoutFunctionsLabelsOrRanges() {
-        assertThat(metricNames("histogram_quantile(0.99, sum by (le, agent) (rate(message_latency_seconds_bucket[5m]))) > 1.0"))
+        assertThat(
+                        metricNames(
+                                "histogram_quantile(0.99, sum by (le, agent) (rate(message_latency_seconds_bucket[5m]))) > 1.0"))
                 .containsExactly("message_latency_seconds_bucket");
         assertThat(metricNames("sum by (agent) (rate(messages_published_total{agent=\"a\"}[5m])) > "
-                + "sum by (agent) (rate(messages_received_total[5m])) * 1.2"))
+                        + "sum by (agent) (rate(messages_received_total[5m])) * 1.2"))
                 .containsExactly("messages_published_total", "messages_received_total");
     }
 
@@ -95,7 +114,9 @@ class AlertRulesIT {
                 .anyMatch(dir -> new File(dir, "promtool").canExecute());
         Assumptions.assumeTrue(installed, "promtool is not on PATH (Debian package prometheus)");
 
-        Process promtool = new ProcessBuilder("promtool", "check", "rules", RULES.toString()).redirectErrorStream(true).start();
+        Process promtool = new ProcessBuilder("promtool", "check", "rules", RULES.toString())
+                .redirectErrorStream(true)
+                .start();
         String output = new String(promtool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
 
         assertThat(promtool.waitFor(30, TimeUnit.SECONDS)).isTrue();
@@ -117,7 +138,8 @@ class AlertRulesIT {
 
     private static Map<String, Set<String>> metricsByAlert(Stream<JsonNode> rules) {
         Map<String, Set<String>> byAlert = new LinkedHashMap<>();
-        rules.forEach(rule -> byAlert.put(rule.get("alert").asText(), metricNames(rule.get("expr").asText())));
+        rules.forEach(rule -> byAlert.put(
+                rule.get("alert").asText(), metricNames(rule.get("expr").asText())));
         return byAlert;
     }
 

@@ -21,28 +21,46 @@ class AuditCommandsIT {
         String conversation = "audit-cli-" + System.nanoTime();
         AgentId reviewer = AgentId.of("reviewer-" + System.nanoTime());
         try (AgentBus bus = AgentBus.connect(redis.uri())) {
-            bus.subscribe(reviewer, delivery -> { });
+            bus.subscribe(reviewer, delivery -> {});
             for (int draft = 1; draft <= 2; draft++) {
-                bus.sync().send(Envelope.builder().from("copywriter").to(reviewer).type("review_request")
-                        .payload(Map.of("draft", draft)).conversationId(conversation).build());
+                bus.sync()
+                        .send(Envelope.builder()
+                                .from("copywriter")
+                                .to(reviewer)
+                                .type("review_request")
+                                .payload(Map.of("draft", draft))
+                                .conversationId(conversation)
+                                .build());
             }
-            await().atMost(Duration.ofSeconds(10)).until(() -> bus.sync().inbox(reviewer).pending() == 0
-                    && bus.audit().tail(io.agentbus.AuditQuery.all().conversation(conversation), 10).size() == 4);
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> bus.sync().inbox(reviewer).pending() == 0
+                            && bus.audit()
+                                            .tail(io.agentbus.AuditQuery.all().conversation(conversation), 10)
+                                            .size()
+                                    == 4);
 
             CliRun tail = CliRun.execute("--redis", redis.uri(), "audit", "tail", "--conversation", conversation);
-            CliRun json = CliRun.execute("--redis", redis.uri(), "audit", "tail", "--conversation", conversation,
-                    "--json", "--limit", "1");
-            CliRun replay = CliRun.execute("--redis", redis.uri(), "audit", "replay", "--conversation", conversation,
-                    "--into", "sandbox");
+            CliRun json = CliRun.execute(
+                    "--redis", redis.uri(), "audit", "tail", "--conversation", conversation, "--json", "--limit", "1");
+            CliRun replay = CliRun.execute(
+                    "--redis", redis.uri(), "audit", "replay", "--conversation", conversation, "--into", "sandbox");
 
             assertThat(tail.exitCode()).isZero();
-            assertThat(tail.out().lines()).hasSize(4)
+            assertThat(tail.out().lines())
+                    .hasSize(4)
                     .allMatch(line -> line.contains("review_request copywriter -> " + reviewer.value()))
-                    .filteredOn(line -> line.contains(" sent ")).hasSize(2);
-            assertThat(json.out().lines()).singleElement().asString()
-                    .contains("\"event\":\"acked\"").contains("\"conversation_id\":\"" + conversation + "\"");
+                    .filteredOn(line -> line.contains(" sent "))
+                    .hasSize(2);
+            assertThat(json.out().lines())
+                    .singleElement()
+                    .asString()
+                    .contains("\"event\":\"acked\"")
+                    .contains("\"conversation_id\":\"" + conversation + "\"");
             assertThat(replay.out().strip()).isEqualTo("replayed=2");
-            assertThat(bus.sync().inbox(AgentId.of("sandbox." + reviewer.value())).length()).isEqualTo(2);
+            assertThat(bus.sync()
+                            .inbox(AgentId.of("sandbox." + reviewer.value()))
+                            .length())
+                    .isEqualTo(2);
         }
     }
 

@@ -31,14 +31,32 @@ class BroadcastCommandsIT {
 
     @Test
     void watchPrintsWhatPublishSendsOnEveryChannelAsJsonAndStopsAtTheCount(LocalRedis redis) throws Exception {
-        CliRun.Background watch = CliRun.inBackground("watch", "--count", "2", "--json", "--timeout", "20s",
-                "--redis", redis.uri());
+        CliRun.Background watch =
+                CliRun.inBackground("watch", "--count", "2", "--json", "--timeout", "20s", "--redis", redis.uri());
         awaitWatching(watch);
 
-        CliRun task = CliRun.execute("publish", "events:marketing:task_assigned", "--type", "task_assigned",
-                "--payload", "{\"task\":\"launch post\"}", "--to", "copywriter", "--redis", redis.uri());
-        CliRun created = CliRun.execute("publish", "events:content:created", "--type", "content_created",
-                "--payload", "{\"title\":\"Launch day\"}", "--from", "copywriter", "--redis", redis.uri());
+        CliRun task = CliRun.execute(
+                "publish",
+                "events:marketing:task_assigned",
+                "--type",
+                "task_assigned",
+                "--payload",
+                "{\"task\":\"launch post\"}",
+                "--to",
+                "copywriter",
+                "--redis",
+                redis.uri());
+        CliRun created = CliRun.execute(
+                "publish",
+                "events:content:created",
+                "--type",
+                "content_created",
+                "--payload",
+                "{\"title\":\"Launch day\"}",
+                "--from",
+                "copywriter",
+                "--redis",
+                redis.uri());
 
         assertThat(task.exitCode()).as(task.err()).isZero();
         assertThat(task.out()).matches("receivers=1 sequence=1 message_id=\\S+\\R");
@@ -65,8 +83,8 @@ class BroadcastCommandsIT {
 
     @Test
     void watchPrintsAMessageThatMatchesSeveralPatternsOnceAndNothingOutsideThem(LocalRedis redis) throws Exception {
-        CliRun.Background watch = CliRun.inBackground("watch", "events:*", "events:content:*", "--count", "2",
-                "--timeout", "20s", "--redis", redis.uri());
+        CliRun.Background watch = CliRun.inBackground(
+                "watch", "events:*", "events:content:*", "--count", "2", "--timeout", "20s", "--redis", redis.uri());
         awaitWatching(watch);
 
         String both = messageId(publish(redis, "events:content:created"));
@@ -93,8 +111,8 @@ class BroadcastCommandsIT {
 
     @Test
     void watchExitsWith3WhenTheTimeoutPassesBeforeTheCountAnd0WithoutACount(LocalRedis redis) {
-        CliRun tooFew = CliRun.execute("watch", "events:quiet", "--count", "1", "--timeout", "300ms",
-                "--redis", redis.uri());
+        CliRun tooFew =
+                CliRun.execute("watch", "events:quiet", "--count", "1", "--timeout", "300ms", "--redis", redis.uri());
         CliRun bounded = CliRun.execute("watch", "events:quiet", "--timeout", "300ms", "--redis", redis.uri());
 
         assertThat(tooFew.exitCode()).isEqualTo(3);
@@ -104,8 +122,8 @@ class BroadcastCommandsIT {
 
     @Test
     void publishRejectsAChannelWithASpaceAsInvalidInput(LocalRedis redis) {
-        CliRun publish = CliRun.execute("publish", "events marketing", "--type", "ping", "--payload", "{}",
-                "--redis", redis.uri());
+        CliRun publish = CliRun.execute(
+                "publish", "events marketing", "--type", "ping", "--payload", "{}", "--redis", redis.uri());
 
         assertThat(publish.exitCode()).isEqualTo(2);
         assertThat(publish.err()).startsWith("agentbus: channel must be").doesNotContain("\tat ");
@@ -116,11 +134,27 @@ class BroadcastCommandsIT {
     void requestPrintsTheReplyOfAServedAgentAsJson(LocalRedis redis) throws Exception {
         AgentId manager = freshAgent("content_manager");
         try (AgentBus bus = AgentBus.connect(redis.uri())) {
-            bus.serve(manager, request -> Map.of("verdict", "approved", "draft",
-                    JSON.readTree(request.envelope().payload()).get("draft").asText()));
+            bus.serve(
+                    manager,
+                    request -> Map.of(
+                            "verdict",
+                            "approved",
+                            "draft",
+                            JSON.readTree(request.envelope().payload())
+                                    .get("draft")
+                                    .asText()));
 
-            CliRun request = CliRun.execute("request", "--to", manager.value(), "--type", "review_request",
-                    "--payload", "{\"draft\":\"Launch day!\"}", "--json", "--redis", redis.uri());
+            CliRun request = CliRun.execute(
+                    "request",
+                    "--to",
+                    manager.value(),
+                    "--type",
+                    "review_request",
+                    "--payload",
+                    "{\"draft\":\"Launch day!\"}",
+                    "--json",
+                    "--redis",
+                    redis.uri());
 
             assertThat(request.exitCode()).as(request.err()).isZero();
             JsonNode reply = JSON.readTree(request.out());
@@ -128,7 +162,8 @@ class BroadcastCommandsIT {
             assertThat(reply.get("from_agent").asText()).isEqualTo(manager.value());
             assertThat(reply.get("to_agent").asText()).matches("cli-[0-9a-f]{8}");
             assertThat(reply.get("correlation_id").asText()).isNotEmpty();
-            assertThat(reply.get("payload")).isEqualTo(JSON.readTree("{\"verdict\":\"approved\",\"draft\":\"Launch day!\"}"));
+            assertThat(reply.get("payload"))
+                    .isEqualTo(JSON.readTree("{\"verdict\":\"approved\",\"draft\":\"Launch day!\"}"));
             assertThat(reply.has("attempt")).isFalse();
         }
     }
@@ -140,12 +175,23 @@ class BroadcastCommandsIT {
         try (AgentBus bus = AgentBus.connect(redis.uri())) {
             bus.serve(manager, request -> "{\"verdict\":\"changes_requested\"}");
 
-            CliRun request = CliRun.execute("request", "--from", copywriter, "--to", manager.value(), "--type",
-                    "review_request", "--payload", "{}", "--redis", redis.uri());
+            CliRun request = CliRun.execute(
+                    "request",
+                    "--from",
+                    copywriter,
+                    "--to",
+                    manager.value(),
+                    "--type",
+                    "review_request",
+                    "--payload",
+                    "{}",
+                    "--redis",
+                    redis.uri());
 
             assertThat(request.exitCode()).as(request.err()).isZero();
-            assertThat(request.out()).matches("\\S+Z " + manager + " -> " + copywriter
-                    + " review_request\\.reply p5 \\S+ \\{\"verdict\":\"changes_requested\"}\\R");
+            assertThat(request.out())
+                    .matches("\\S+Z " + manager + " -> " + copywriter
+                            + " review_request\\.reply p5 \\S+ \\{\"verdict\":\"changes_requested\"}\\R");
         }
     }
 
@@ -153,19 +199,42 @@ class BroadcastCommandsIT {
     void requestFromAnAgentWithMessagesWaitingHandsThemBackForAnotherAttempt(LocalRedis redis) throws Exception {
         AgentId manager = freshAgent("content_manager");
         String copywriter = freshAgent("copywriter").value();
-        String waiting = CliRun.execute("send", "--from", "cmo", "--to", copywriter, "--type", "task_assignment",
-                "--payload", "{}", "--redis", redis.uri()).out().strip();
+        String waiting = CliRun.execute(
+                        "send",
+                        "--from",
+                        "cmo",
+                        "--to",
+                        copywriter,
+                        "--type",
+                        "task_assignment",
+                        "--payload",
+                        "{}",
+                        "--redis",
+                        redis.uri())
+                .out()
+                .strip();
         try (AgentBus bus = AgentBus.connect(redis.uri())) {
             bus.serve(manager, request -> Map.of("verdict", "approved"));
 
-            CliRun request = CliRun.execute("request", "--from", copywriter, "--to", manager.value(), "--type",
-                    "review_request", "--payload", "{}", "--redis", redis.uri());
+            CliRun request = CliRun.execute(
+                    "request",
+                    "--from",
+                    copywriter,
+                    "--to",
+                    manager.value(),
+                    "--type",
+                    "review_request",
+                    "--payload",
+                    "{}",
+                    "--redis",
+                    redis.uri());
 
             assertThat(request.exitCode()).as(request.err()).isZero();
             assertThat(request.err()).contains("handed back " + waiting + " (task_assignment from cmo)");
         }
         // Not handled, not lost: the agent's next instance gets it, on its second attempt.
-        JsonNode redelivered = JSON.readTree(CliRun.execute("receive", copywriter, "--json", "--redis", redis.uri()).out());
+        JsonNode redelivered = JSON.readTree(CliRun.execute("receive", copywriter, "--json", "--redis", redis.uri())
+                .out());
         assertThat(redelivered.get("message_id").asText()).isEqualTo(waiting);
         assertThat(redelivered.get("attempt").asInt()).isEqualTo(2);
     }
@@ -174,8 +243,18 @@ class BroadcastCommandsIT {
     void requestToAnAgentThatNeverListenedExitsWith4AtOnce(LocalRedis redis) {
         long start = System.nanoTime();
 
-        CliRun request = CliRun.execute("request", "--to", freshAgent("nobody").value(), "--type", "ping",
-                "--payload", "{}", "--timeout", "30s", "--redis", redis.uri());
+        CliRun request = CliRun.execute(
+                "request",
+                "--to",
+                freshAgent("nobody").value(),
+                "--type",
+                "ping",
+                "--payload",
+                "{}",
+                "--timeout",
+                "30s",
+                "--redis",
+                redis.uri());
 
         assertThat(request.exitCode()).isEqualTo(RequestCommand.NO_RESPONDERS);
         assertThat(request.err()).contains("agentbus: no responders").doesNotContain("\tat ");
@@ -190,8 +269,18 @@ class BroadcastCommandsIT {
         try (AgentBus bus = AgentBus.connect(redis.uri())) {
             bus.serve(silent, request -> null);
 
-            CliRun request = CliRun.execute("request", "--to", silent.value(), "--type", "ping", "--payload", "{}",
-                    "--timeout", "300ms", "--redis", redis.uri());
+            CliRun request = CliRun.execute(
+                    "request",
+                    "--to",
+                    silent.value(),
+                    "--type",
+                    "ping",
+                    "--payload",
+                    "{}",
+                    "--timeout",
+                    "300ms",
+                    "--redis",
+                    redis.uri());
 
             assertThat(request.exitCode()).isEqualTo(RequestCommand.NO_REPLY);
             assertThat(request.err()).contains("no reply from " + silent).contains("within PT0.3S");
@@ -201,15 +290,26 @@ class BroadcastCommandsIT {
 
     @Test
     void requestRejectsAZeroTimeoutAsInvalidInput(LocalRedis redis) {
-        CliRun request = CliRun.execute("request", "--to", "anyone", "--type", "ping", "--payload", "{}",
-                "--timeout", "0s", "--redis", redis.uri());
+        CliRun request = CliRun.execute(
+                "request",
+                "--to",
+                "anyone",
+                "--type",
+                "ping",
+                "--payload",
+                "{}",
+                "--timeout",
+                "0s",
+                "--redis",
+                redis.uri());
 
         assertThat(request.exitCode()).isEqualTo(2);
         assertThat(request.err()).startsWith("agentbus: --timeout must be > 0");
     }
 
     private static CliRun publish(LocalRedis redis, String channel) {
-        CliRun publish = CliRun.execute("publish", channel, "--type", "ping", "--payload", "{}", "--redis", redis.uri());
+        CliRun publish =
+                CliRun.execute("publish", channel, "--type", "ping", "--payload", "{}", "--redis", redis.uri());
         assertThat(publish.exitCode()).as(publish.err()).isZero();
         return publish;
     }
@@ -222,7 +322,9 @@ class BroadcastCommandsIT {
 
     /** Until the watch has subscribed, which it says on stderr: a broadcast published before is gone. */
     private static void awaitWatching(CliRun.Background watch) {
-        await().atMost(DEADLINE).until(() -> watch.errSoFar().contains("watching ") || watch.run().isDone());
+        await().atMost(DEADLINE)
+                .until(() ->
+                        watch.errSoFar().contains("watching ") || watch.run().isDone());
         assertThat(watch.run()).isNotDone();
     }
 

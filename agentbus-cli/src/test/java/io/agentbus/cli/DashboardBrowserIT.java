@@ -25,7 +25,6 @@ import org.openqa.selenium.HasCapabilities;
 import org.openqa.selenium.NoSuchElementException;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.StaleElementReferenceException;
-import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
@@ -50,33 +49,44 @@ class DashboardBrowserIT {
         boolean browser = CHROMIUM.canExecute() && CHROMEDRIVER.canExecute();
         String missing = "no /usr/bin/chromium or /usr/bin/chromedriver: install the Debian packages chromium and"
                 + " chromium-driver (.ci/run does)";
-        assertThat(browser || !"true".equals(System.getenv("CI"))).as("CI never skips this test: " + missing).isTrue();
+        assertThat(browser || !"true".equals(System.getenv("CI")))
+                .as("CI never skips this test: " + missing)
+                .isTrue();
         assumeTrue(browser, missing);
         int messages = 40;
         int poisonEvery = 10;
         int poison = ScriptedTraffic.poisonOf(messages, poisonEvery);
         ChromeDriver driver = new ChromeDriver(
-                new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER).usingAnyFreePort().build(),
+                new ChromeDriverService.Builder()
+                        .usingDriverExecutable(CHROMEDRIVER)
+                        .usingAnyFreePort()
+                        .build(),
                 options(profile));
         try (RunningServer server = new RunningServer(redis, BusOptions.builder());
-             ScriptedTraffic traffic = new ScriptedTraffic(server.bus(), "browser")) {
+                ScriptedTraffic traffic = new ScriptedTraffic(server.bus(), "browser")) {
             Page page = new Page(driver, traffic.agent.value());
             driver.get(server.baseUri() + "/");
             onPage().until(() -> page.number(By.id("status"), "updates") > 0);
 
-            // In batches over a few seconds, as real traffic comes: the 1-s samples must see a rate, and so must the page.
+            // In batches over a few seconds, as real traffic comes: the 1-s samples must see a rate, and so must the
+            // page.
             for (int batch = 0; batch < BATCHES; batch++) {
                 traffic.send(messages / BATCHES, poisonEvery);
                 Thread.sleep(BATCH_SPACING.toMillis());
             }
 
-            onPage().alias("the page shows the traffic").until(() -> page.agentFigure("sent") == messages
-                    && page.agentFigure("acked") == messages - poison && page.agentFigure("dead_letters") == poison
-                    && page.sentRateSeen() && page.agentFigure("pending") == 0
-                    && page.number(By.id("total-live"), "value") > 0
-                    && driver.findElements(By.cssSelector("#live-agents li[data-key='" + traffic.agent + "']")).size() == 1);
-            onPage().until(() -> page.tailCount("dead_lettered") == poison
-                    && page.tailCount("acked") == messages - poison);
+            onPage().alias("the page shows the traffic")
+                    .until(() -> page.agentFigure("sent") == messages
+                            && page.agentFigure("acked") == messages - poison
+                            && page.agentFigure("dead_letters") == poison
+                            && page.sentRateSeen()
+                            && page.agentFigure("pending") == 0
+                            && page.number(By.id("total-live"), "value") > 0
+                            && driver.findElements(By.cssSelector("#live-agents li[data-key='" + traffic.agent + "']"))
+                                            .size()
+                                    == 1);
+            onPage().until(() ->
+                    page.tailCount("dead_lettered") == poison && page.tailCount("acked") == messages - poison);
 
             new Select(driver.findElement(By.id("dlq-agent"))).selectByValue(traffic.agent.value());
             onPage().until(() -> page.number(By.id("dlq-count"), "value") == poison
@@ -85,16 +95,21 @@ class DashboardBrowserIT {
             driver.findElement(By.id("dlq-redrive-all")).click();
 
             onPage().until(() -> page.number(By.id("dlq-result"), "redriven") == poison
-                    && page.agentFigure("dead_letters") == 0 && page.agentFigure("acked") == messages
-                    && page.agentFigure("redriven") == poison && page.number(By.id("dlq-count"), "value") == 0);
+                    && page.agentFigure("dead_letters") == 0
+                    && page.agentFigure("acked") == messages
+                    && page.agentFigure("redriven") == poison
+                    && page.number(By.id("dlq-count"), "value") == 0);
             Path screenshot = Path.of("target", "dashboard.png").toAbsolutePath();
-            Files.copy(driver.getScreenshotAs(OutputType.FILE).toPath(), screenshot, StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(
+                    driver.getScreenshotAs(OutputType.FILE).toPath(), screenshot, StandardCopyOption.REPLACE_EXISTING);
             System.out.println("RESULT scenario=browser-dashboard browser="
                     + ((HasCapabilities) driver).getCapabilities().getBrowserVersion()
                     + " page_updates_seen=" + page.updatesSeen() + " screenshot=" + screenshot);
             assertThat(page.updatesSeen()).isGreaterThan(2);
         } catch (ConditionTimeoutException | AssertionError e) {
-            Files.copy(driver.getScreenshotAs(OutputType.FILE).toPath(), Path.of("target", "dashboard-failure.png"),
+            Files.copy(
+                    driver.getScreenshotAs(OutputType.FILE).toPath(),
+                    Path.of("target", "dashboard-failure.png"),
                     StandardCopyOption.REPLACE_EXISTING);
             throw e;
         } finally {
@@ -113,9 +128,18 @@ class DashboardBrowserIT {
     private static ChromeOptions options(Path profile) {
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM);
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--user-data-dir=" + profile, "--window-size=1400,1100");
+        options.addArguments(
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--user-data-dir=" + profile,
+                "--window-size=1400,1100");
         return options;
     }
 
@@ -151,7 +175,8 @@ class DashboardBrowserIT {
 
         long tailCount(String event) {
             return driver.findElements(By.cssSelector("#tail li[data-event='" + event + "']")).stream()
-                    .filter(entry -> entry.getText().contains(agent)).count();
+                    .filter(entry -> entry.getText().contains(agent))
+                    .count();
         }
 
         /** Whether any sample shown so far had a sent rate above 0. */

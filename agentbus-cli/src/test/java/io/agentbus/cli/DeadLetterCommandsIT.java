@@ -77,10 +77,12 @@ class DeadLetterCommandsIT {
         assertThat(list.exitCode()).as(list.err()).isZero();
         List<String> lines = list.out().lines().toList();
         assertThat(lines).hasSize(3);
-        assertThat(lines.get(0)).matches("\\d+-\\d+ \\S+Z rejected attempts=1 " + ids.get(0)
-                + " task_assignment no budget left for task_assignment");
-        assertThat(lines.get(1)).matches("\\d+-\\d+ \\S+Z non_retryable attempts=1 " + ids.get(1)
-                + " task_assignment io\\.agentbus\\.NonRetryableException: the brief contradicts .*");
+        assertThat(lines.get(0))
+                .matches("\\d+-\\d+ \\S+Z rejected attempts=1 " + ids.get(0)
+                        + " task_assignment no budget left for task_assignment");
+        assertThat(lines.get(1))
+                .matches("\\d+-\\d+ \\S+Z non_retryable attempts=1 " + ids.get(1)
+                        + " task_assignment io\\.agentbus\\.NonRetryableException: the brief contradicts .*");
         assertThat(lines.get(2)).matches("\\d+-\\d+ \\S+Z missing_field attempts=1 - - message_id is required");
         assertThat(list.err()).isEqualTo("3 dead letters of " + agent + System.lineSeparator());
     }
@@ -156,7 +158,9 @@ class DeadLetterCommandsIT {
     void showFindsADeadLetterByEntryIdOrMessageIdAndPrettyPrintsThePayload(LocalRedis redis) {
         String agent = freshAgent();
         String messageId = deadLettered(redis, agent, NON_RETRYABLE).get(0);
-        String entryId = CliRun.execute("dlq", "list", agent, "--redis", redis.uri()).out().split(" ", 2)[0];
+        String entryId = CliRun.execute("dlq", "list", agent, "--redis", redis.uri())
+                .out()
+                .split(" ", 2)[0];
 
         CliRun byEntryId = CliRun.execute("dlq", "show", agent, entryId, "--redis", redis.uri());
         CliRun byMessageId = CliRun.execute("dlq", "show", agent, messageId, "--redis", redis.uri());
@@ -166,7 +170,8 @@ class DeadLetterCommandsIT {
         assertThat(byEntryId.out())
                 .startsWith("dead letter " + entryId + " of " + agent + "\n")
                 .containsPattern("(?m)^  reason\\s+non_retryable$")
-                .containsPattern("(?m)^  detail\\s+io\\.agentbus\\.NonRetryableException: the brief contradicts the brand guidelines$")
+                .containsPattern(
+                        "(?m)^  detail\\s+io\\.agentbus\\.NonRetryableException: the brief contradicts the brand guidelines$")
                 .containsPattern("(?m)^  attempts\\s+1$")
                 .containsPattern("(?m)^  envelope\\s+valid$")
                 .containsPattern("(?m)^  message_id\\s+" + messageId + "$")
@@ -178,8 +183,10 @@ class DeadLetterCommandsIT {
     void showOfAnEntryThatIsNotAnEnvelopeSaysSoAndPrintsItsFields(LocalRedis redis) throws Exception {
         String agent = freshAgent();
         garbageDeadLettered(redis, agent, 1);
-        String entryId = JSON.readTree(CliRun.execute("dlq", "list", agent, "--json", "--redis", redis.uri()).out())
-                .get("id").asText();
+        String entryId = JSON.readTree(CliRun.execute("dlq", "list", agent, "--json", "--redis", redis.uri())
+                        .out())
+                .get("id")
+                .asText();
 
         CliRun show = CliRun.execute("dlq", "show", agent, entryId, "--redis", redis.uri());
 
@@ -201,8 +208,9 @@ class DeadLetterCommandsIT {
 
         assertThat(byMessageId.exitCode()).isEqualTo(4);
         assertThat(byMessageId.out()).isEmpty();
-        assertThat(byMessageId.err()).isEqualTo("agentbus: " + agent
-                + " has no dead letter with entry id or message_id 'no-such-message'" + System.lineSeparator());
+        assertThat(byMessageId.err())
+                .isEqualTo("agentbus: " + agent + " has no dead letter with entry id or message_id 'no-such-message'"
+                        + System.lineSeparator());
         assertThat(byEntryId.exitCode()).isEqualTo(4);
     }
 
@@ -210,7 +218,9 @@ class DeadLetterCommandsIT {
     void redriveByEntryIdOrMessageIdPutsTheMessagesBackForTheirFirstAttempt(LocalRedis redis) throws Exception {
         String agent = freshAgent();
         List<String> ids = deadLettered(redis, agent, REJECT, REJECT, REJECT);
-        String firstEntryId = CliRun.execute("dlq", "list", agent, "--redis", redis.uri()).out().split(" ", 2)[0];
+        String firstEntryId = CliRun.execute("dlq", "list", agent, "--redis", redis.uri())
+                .out()
+                .split(" ", 2)[0];
 
         CliRun redrive = CliRun.execute("dlq", "redrive", agent, firstEntryId, ids.get(1), "--redis", redis.uri());
 
@@ -221,9 +231,12 @@ class DeadLetterCommandsIT {
         for (String line : receive.out().lines().toList()) {
             received.add(JSON.readTree(line));
         }
-        assertThat(received).extracting(line -> line.get("message_id").asText()).containsExactly(ids.get(0), ids.get(1));
+        assertThat(received)
+                .extracting(line -> line.get("message_id").asText())
+                .containsExactly(ids.get(0), ids.get(1));
         assertThat(received).extracting(line -> line.get("attempt").asInt()).containsExactly(1, 1);
-        assertThat(CliRun.execute("dlq", "list", agent, "--redis", redis.uri()).out()).doesNotContain(ids.get(0), ids.get(1))
+        assertThat(CliRun.execute("dlq", "list", agent, "--redis", redis.uri()).out())
+                .doesNotContain(ids.get(0), ids.get(1))
                 .contains(ids.get(2));
     }
 
@@ -262,11 +275,13 @@ class DeadLetterCommandsIT {
 
             assertThat(redrive.exitCode()).as(redrive.err()).isZero();
             long redriven = Long.parseLong(redrive.out().strip().substring("redriven=".length()));
-            await().atMost(DEADLINE).until(() -> attemptsAfterFix.size() >= redriven
-                    && bus.sync().inbox(id).pending() == 0);
+            await().atMost(DEADLINE)
+                    .until(() -> attemptsAfterFix.size() >= redriven
+                            && bus.sync().inbox(id).pending() == 0);
             CliRun after = CliRun.execute("dlq", "list", agent, "--json", "--redis", redis.uri());
             long dlqAfter = after.out().lines().count();
-            System.out.printf("RESULT scenario=dlq-redrive redriven=%d handled=%d dlq_after=%d%n",
+            System.out.printf(
+                    "RESULT scenario=dlq-redrive redriven=%d handled=%d dlq_after=%d%n",
                     redriven, attemptsAfterFix.size(), dlqAfter);
             assertThat(redriven).isEqualTo(messages);
             assertThat((long) attemptsAfterFix.size()).isEqualTo(redriven);
@@ -289,8 +304,11 @@ class DeadLetterCommandsIT {
         CliRun redrive = CliRun.execute(args.toArray(String[]::new));
 
         assertThat(redrive.exitCode()).isEqualTo(2);
-        assertThat(redrive.err()).startsWith(which.equals("both")
-                ? "Give the IDs to redrive or --all, not both" : "Give the IDs to redrive, or --all")
+        assertThat(redrive.err())
+                .startsWith(
+                        which.equals("both")
+                                ? "Give the IDs to redrive or --all, not both"
+                                : "Give the IDs to redrive, or --all")
                 .contains("Usage: agentbus dlq redrive");
         assertThat(redrive.out()).isEmpty();
     }
@@ -305,7 +323,8 @@ class DeadLetterCommandsIT {
 
         assertThat(purge.exitCode()).isZero();
         assertThat(purge.out()).isEqualTo("purged=3" + System.lineSeparator());
-        assertThat(CliRun.execute("dlq", "list", agent, "--redis", redis.uri()).err()).startsWith("0 dead letters");
+        assertThat(CliRun.execute("dlq", "list", agent, "--redis", redis.uri()).err())
+                .startsWith("0 dead letters");
     }
 
     @Test
@@ -341,7 +360,10 @@ class DeadLetterCommandsIT {
         assertThat(purge.exitCode()).isEqualTo(2);
         assertThat(purge.err()).startsWith("Invalid value for option '--older-than': '" + duration + "' is ");
         assertThat(purge.out()).isEmpty();
-        assertThat(CliRun.execute("dlq", "list", agent, "--redis", redis.uri()).out().lines()).hasSize(1);
+        assertThat(CliRun.execute("dlq", "list", agent, "--redis", redis.uri())
+                        .out()
+                        .lines())
+                .hasSize(1);
     }
 
     /** Sends each payload to {@code agent}, whose handler dead-letters it; returns their message ids. */
@@ -367,13 +389,18 @@ class DeadLetterCommandsIT {
         raw.sync().xadd("agent:{" + agent + "}:inbox", Map.of("just", "garbage"));
         try (AgentBus bus = AgentBus.connect(redis.uri())) {
             AgentId id = AgentId.of(agent);
-            bus.subscribe(id, delivery -> { });
+            bus.subscribe(id, delivery -> {});
             await().atMost(DEADLINE).until(() -> bus.deadLetters(id).count() == expectedTotal);
         }
     }
 
     private static Envelope envelope(String agent, String payload) {
-        return Envelope.builder().from("content_manager").to(agent).type("task_assignment").payload(payload).build();
+        return Envelope.builder()
+                .from("content_manager")
+                .to(agent)
+                .type("task_assignment")
+                .payload(payload)
+                .build();
     }
 
     /** Agents unique within the class: the server is shared by its tests. */

@@ -28,7 +28,8 @@ class DemoIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern AUDIT_HEADER = Pattern.compile(
             "(?m)^audit tail --conversation (escalation-[0-9a-f]{8}):   \\(\\./agentbus audit tail --conversation \\1 --redis ");
-    private static final Pattern COPYWRITER_HANDLED = Pattern.compile("(?m)^\\s+copywriter#(\\d)\\s+(\\d+)\\s+consumer ");
+    private static final Pattern COPYWRITER_HANDLED =
+            Pattern.compile("(?m)^\\s+copywriter#(\\d)\\s+(\\d+)\\s+consumer ");
 
     @Test
     void demoAcksOrDeadLettersEveryMessageRetriesTheTransientFailuresAndLosesNone(LocalRedis redis) throws Exception {
@@ -40,23 +41,30 @@ class DemoIT {
         assertThat(demo.exitCode()).as(demo.err()).isZero();
         assertThat(demo.out().lines()).hasSize(1);
         Map<String, Long> summary = summary(demo.out());
-        assertThat(summary).containsEntry("sent", (long) messages).containsEntry("delivered", (long) messages)
-                .containsEntry("lost", 0L).containsEntry("dead_lettered", (long) poison.size());
+        assertThat(summary)
+                .containsEntry("sent", (long) messages)
+                .containsEntry("delivered", (long) messages)
+                .containsEntry("lost", 0L)
+                .containsEntry("dead_lettered", (long) poison.size());
         assertThat(poison).hasSize(2).containsValues("non_retryable", "max_attempts");
         assertThat(summary.get("acked") + summary.get("dead_lettered")).isEqualTo(messages);
         assertThat(summary.get("retried")).isPositive();
         assertThat(Double.parseDouble(fields(demo.out()).get("p99_ms")))
-                .isGreaterThan(0).isGreaterThanOrEqualTo(Double.parseDouble(fields(demo.out()).get("p50_ms")));
+                .isGreaterThan(0)
+                .isGreaterThanOrEqualTo(Double.parseDouble(fields(demo.out()).get("p50_ms")));
         // Each announced task assignment is heard by every listening specialist instance.
         assertThat(summary.get("broadcasts")).isPositive().isEqualTo(taskAssignments(messages));
-        assertThat(summary.get("broadcast_receivers")).isPositive()
+        assertThat(summary.get("broadcast_receivers"))
+                .isPositive()
                 .isEqualTo(summary.get("broadcasts") * specialistInstances());
         assertThat(summary.get("requests")).isPositive();
         assertThat(summary.get("replies")).isEqualTo(summary.get("requests"));
         // The escalation found a backlog waiting and was handled while most of it still waited: after at most
         // the reports already read and the next read batch, which brought it, not after all of them.
         assertThat(summary.get("escalation_backlog")).isPositive().isLessThanOrEqualTo(Escalation.BACKLOG);
-        assertThat(summary.get("escalation_overtaken")).isPositive().isLessThanOrEqualTo(summary.get("escalation_backlog"));
+        assertThat(summary.get("escalation_overtaken"))
+                .isPositive()
+                .isLessThanOrEqualTo(summary.get("escalation_backlog"));
         assertThat(summary.get("escalation_backlog") - summary.get("escalation_overtaken"))
                 .isLessThanOrEqualTo(BusOptions.DEFAULT_READ_BATCH_SIZE);
         // After the summary line, on stderr: the escalation conversation's audit trail, sent and acked.
@@ -64,11 +72,16 @@ class DemoIT {
         assertThat(header.find()).as(demo.err()).isTrue();
         String conversation = header.group(1);
         String trail = demo.err().substring(header.end());
-        assertThat(trail).containsPattern("(?m)^  \\S+ sent escalation brand_manager -> cmo \\S+ conversation=" + conversation + "$")
-                .containsPattern("(?m)^  \\S+ acked escalation brand_manager -> cmo \\S+ conversation=" + conversation + "$");
+        assertThat(trail)
+                .containsPattern(
+                        "(?m)^  \\S+ sent escalation brand_manager -> cmo \\S+ conversation=" + conversation + "$")
+                .containsPattern(
+                        "(?m)^  \\S+ acked escalation brand_manager -> cmo \\S+ conversation=" + conversation + "$");
         // What Redis holds afterwards: every message in an inbox, nothing pending, the poison in dead letters.
         try (AgentBus bus = AgentBus.connect(redis.uri())) {
-            List<InboxStats> inboxes = department().stream().map(role -> bus.sync().inbox(role.id())).toList();
+            List<InboxStats> inboxes = department().stream()
+                    .map(role -> bus.sync().inbox(role.id()))
+                    .toList();
             assertThat(inboxes).hasSize(15).allSatisfy(inbox -> {
                 assertThat(inbox.groupExists()).isTrue();
                 assertThat(inbox.pending()).isZero();
@@ -80,7 +93,9 @@ class DemoIT {
             Map<Integer, String> deadLetters = new LinkedHashMap<>();
             for (Department.Role role : department()) {
                 for (DeadLetter dead : bus.deadLetters(role.id()).list(100)) {
-                    int sequence = JSON.readTree(dead.envelope().orElseThrow().payload()).get("seq").asInt();
+                    int sequence = JSON.readTree(dead.envelope().orElseThrow().payload())
+                            .get("seq")
+                            .asInt();
                     deadLetters.put(sequence, dead.reason().code());
                 }
             }
@@ -97,7 +112,10 @@ class DemoIT {
         assertThat(second.exitCode()).as(second.err()).isZero();
         assertThat(summary(first.out())).containsEntry("dead_lettered", 1L).containsEntry("lost", 0L);
         Map<String, Long> again = summary(second.out());
-        assertThat(again).containsEntry("dead_lettered", 1L).containsEntry("lost", 0L).containsEntry("acked", 399L)
+        assertThat(again)
+                .containsEntry("dead_lettered", 1L)
+                .containsEntry("lost", 0L)
+                .containsEntry("acked", 399L)
                 .containsEntry("broadcasts", summary(first.out()).get("broadcasts"));
         // The first run's replies, acked in the copywriter inbox, are not taken for this run's.
         assertThat(again.get("replies")).isEqualTo(again.get("requests"));
@@ -124,7 +142,9 @@ class DemoIT {
         for (int sequence = 1; sequence <= messages; sequence++) {
             Optional<SimulatedFault> fault = SimulatedFault.of(department.message(sequence, random));
             if (fault.isPresent() && fault.get().isPoison()) {
-                poison.put(sequence, fault.get().kind() == SimulatedFault.Kind.NON_RETRYABLE ? "non_retryable" : "max_attempts");
+                poison.put(
+                        sequence,
+                        fault.get().kind() == SimulatedFault.Kind.NON_RETRYABLE ? "non_retryable" : "max_attempts");
             }
         }
         return poison;
@@ -134,12 +154,16 @@ class DemoIT {
     private static long taskAssignments(int messages) {
         Department department = Department.marketing();
         Random random = new Random(DemoCommand.TRAFFIC_SEED);
-        return IntStream.rangeClosed(1, messages).mapToObj(sequence -> department.message(sequence, random))
-                .filter(TaskAnnouncements::announces).count();
+        return IntStream.rangeClosed(1, messages)
+                .mapToObj(sequence -> department.message(sequence, random))
+                .filter(TaskAnnouncements::announces)
+                .count();
     }
 
     private static long specialistInstances() {
-        return Department.marketing().specialists().stream().mapToInt(Department.Role::instances).sum();
+        return Department.marketing().specialists().stream()
+                .mapToInt(Department.Role::instances)
+                .sum();
     }
 
     private static Map<String, String> fields(String out) {
@@ -148,9 +172,23 @@ class DemoIT {
             String[] nameAndValue = field.split("=", 2);
             fields.put(nameAndValue[0], nameAndValue[1]);
         }
-        assertThat(fields.keySet()).containsExactly("sent", "delivered", "acked", "retried", "dead_lettered",
-                "lost", "duplicates", "p50_ms", "p99_ms", "broadcasts", "broadcast_receivers", "requests", "replies",
-                "escalation_backlog", "escalation_overtaken");
+        assertThat(fields.keySet())
+                .containsExactly(
+                        "sent",
+                        "delivered",
+                        "acked",
+                        "retried",
+                        "dead_lettered",
+                        "lost",
+                        "duplicates",
+                        "p50_ms",
+                        "p99_ms",
+                        "broadcasts",
+                        "broadcast_receivers",
+                        "requests",
+                        "replies",
+                        "escalation_backlog",
+                        "escalation_overtaken");
         return fields;
     }
 

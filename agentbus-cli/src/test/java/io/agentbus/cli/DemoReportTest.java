@@ -78,7 +78,9 @@ class DemoReportTest {
 
         assertThat(ours).isFalse();
         assertThat(receipts.strangerCount()).isEqualTo(1);
-        assertThat(DemoReport.of(receipts, 0, 0, Set.of(), ANNOUNCEMENTS, REVIEWS, new Escalation()).delivered()).isZero();
+        assertThat(DemoReport.of(receipts, 0, 0, Set.of(), ANNOUNCEMENTS, REVIEWS, new Escalation())
+                        .delivered())
+                .isZero();
     }
 
     @Test
@@ -87,7 +89,9 @@ class DemoReportTest {
 
         receipts.sendFailed(new CompletionException(new IllegalStateException("redis down")));
 
-        assertThat(DemoReport.of(receipts, 0, 0, Set.of(), ANNOUNCEMENTS, REVIEWS, new Escalation()).sent()).isZero();
+        assertThat(DemoReport.of(receipts, 0, 0, Set.of(), ANNOUNCEMENTS, REVIEWS, new Escalation())
+                        .sent())
+                .isZero();
         assertThat(receipts.failedSendCount()).isEqualTo(1);
         assertThat(receipts.firstSendFailure()).hasMessage("redis down");
     }
@@ -96,9 +100,10 @@ class DemoReportTest {
     void summaryLineHasTheFieldsInOrderWithTwoDecimalLatenciesThenTheBroadcastsAndRequestsThenTheEscalation() {
         DemoReport report = new DemoReport(2000, 2000, 1995, 52, 5, 0, 3, 1.5, 12.345, 420, 4620, 56, 56, 180, 75);
 
-        assertThat(report.summaryLine()).isEqualTo("sent=2000 delivered=2000 acked=1995 retried=52 dead_lettered=5"
-                + " lost=0 duplicates=3 p50_ms=1.50 p99_ms=12.35 broadcasts=420 broadcast_receivers=4620"
-                + " requests=56 replies=56 escalation_backlog=180 escalation_overtaken=75");
+        assertThat(report.summaryLine())
+                .isEqualTo("sent=2000 delivered=2000 acked=1995 retried=52 dead_lettered=5"
+                        + " lost=0 duplicates=3 p50_ms=1.50 p99_ms=12.35 broadcasts=420 broadcast_receivers=4620"
+                        + " requests=56 replies=56 escalation_backlog=180 escalation_overtaken=75");
     }
 
     @Test

@@ -21,12 +21,27 @@ class DepartmentTest {
     void marketingHasTheSeedsFifteenRolesAndTwoCopywriters() {
         List<Department.Role> roles = department.roles();
 
-        assertThat(roles).extracting(role -> role.id().value()).containsExactlyInAnyOrder(
-                "cmo", "campaign_manager", "content_manager", "copywriter", "seo_specialist",
-                "social_media_manager", "email_marketer", "graphic_designer", "brand_manager",
-                "market_researcher", "data_analyst", "pr_specialist", "video_producer",
-                "community_manager", "ppc_specialist");
-        assertThat(roles).filteredOn(role -> role.instances() == 2).extracting(Department.Role::id)
+        assertThat(roles)
+                .extracting(role -> role.id().value())
+                .containsExactlyInAnyOrder(
+                        "cmo",
+                        "campaign_manager",
+                        "content_manager",
+                        "copywriter",
+                        "seo_specialist",
+                        "social_media_manager",
+                        "email_marketer",
+                        "graphic_designer",
+                        "brand_manager",
+                        "market_researcher",
+                        "data_analyst",
+                        "pr_specialist",
+                        "video_producer",
+                        "community_manager",
+                        "ppc_specialist");
+        assertThat(roles)
+                .filteredOn(role -> role.instances() == 2)
+                .extracting(Department.Role::id)
                 .containsExactly(AgentId.of("copywriter"));
         assertThat(roles.stream().mapToInt(Department.Role::instances).sum()).isEqualTo(16);
     }
@@ -59,10 +74,21 @@ class DepartmentTest {
     void theSpecialistsAreTheTenRolesNobodyReportsToWithElevenInstances() {
         List<Department.Role> specialists = department.specialists();
 
-        assertThat(specialists).extracting(role -> role.id().value()).containsExactlyInAnyOrder(
-                "email_marketer", "ppc_specialist", "social_media_manager", "copywriter", "seo_specialist",
-                "graphic_designer", "video_producer", "pr_specialist", "community_manager", "data_analyst");
-        assertThat(specialists.stream().mapToInt(Department.Role::instances).sum()).isEqualTo(11);
+        assertThat(specialists)
+                .extracting(role -> role.id().value())
+                .containsExactlyInAnyOrder(
+                        "email_marketer",
+                        "ppc_specialist",
+                        "social_media_manager",
+                        "copywriter",
+                        "seo_specialist",
+                        "graphic_designer",
+                        "video_producer",
+                        "pr_specialist",
+                        "community_manager",
+                        "data_analyst");
+        assertThat(specialists.stream().mapToInt(Department.Role::instances).sum())
+                .isEqualTo(11);
     }
 
     @Test
@@ -72,15 +98,18 @@ class DepartmentTest {
                 .map(route -> List.<Object>of(route.from().id(), route.to().id(), route.messageType()))
                 .collect(Collectors.toSet());
 
-        List<Envelope> messages = IntStream.rangeClosed(1, 1000).mapToObj(seq -> department.message(seq, random)).toList();
+        List<Envelope> messages = IntStream.rangeClosed(1, 1000)
+                .mapToObj(seq -> department.message(seq, random))
+                .toList();
 
         assertThat(messages).allSatisfy(message -> {
             assertThat(routes).contains(List.of(message.fromAgent(), message.toAgent(), message.messageType()));
             assertThat(message.payload()).startsWith("{\"campaign\":");
             assertThat(message.payloadBytes()).isLessThan(200);
         });
-        assertThat(messages).extracting(Envelope::messageType).contains(
-                "task_assignment", "feedback", "review_request", "status_update", "handoff");
+        assertThat(messages)
+                .extracting(Envelope::messageType)
+                .contains("task_assignment", "feedback", "review_request", "status_update", "handoff");
     }
 
     @Test
@@ -88,23 +117,33 @@ class DepartmentTest {
         Random random = new Random(DemoCommand.TRAFFIC_SEED);
 
         List<SimulatedFault> faults = IntStream.rangeClosed(1, 4000)
-                .mapToObj(seq -> SimulatedFault.of(department.message(seq, random)).orElse(null)).toList();
+                .mapToObj(seq ->
+                        SimulatedFault.of(department.message(seq, random)).orElse(null))
+                .toList();
 
         List<Integer> poison = IntStream.range(0, faults.size())
-                .filter(i -> faults.get(i) != null && faults.get(i).isPoison()).map(i -> i + 1).boxed().toList();
+                .filter(i -> faults.get(i) != null && faults.get(i).isPoison())
+                .map(i -> i + 1)
+                .boxed()
+                .toList();
         assertThat(poison).containsExactly(400, 800, 1200, 1600, 2000, 2400, 2800, 3200, 3600, 4000);
-        assertThat(poison).extracting(seq -> faults.get(seq - 1).kind()).containsOnly(
-                SimulatedFault.Kind.NON_RETRYABLE, SimulatedFault.Kind.ALWAYS_FAILS).first()
+        assertThat(poison)
+                .extracting(seq -> faults.get(seq - 1).kind())
+                .containsOnly(SimulatedFault.Kind.NON_RETRYABLE, SimulatedFault.Kind.ALWAYS_FAILS)
+                .first()
                 .isEqualTo(SimulatedFault.Kind.NON_RETRYABLE);
-        List<SimulatedFault> transientFaults = faults.stream().filter(f -> f != null && !f.isPoison()).toList();
+        List<SimulatedFault> transientFaults =
+                faults.stream().filter(f -> f != null && !f.isPoison()).toList();
         assertThat(transientFaults.size()).isBetween(60, 100);
         assertThat(transientFaults).extracting(SimulatedFault::failingAttempts).containsOnly(1, 2);
     }
 
     @Test
     void aFaultSurvivesTheTripThroughThePayload() {
-        Envelope message = IntStream.rangeClosed(1, 400).mapToObj(seq -> department.message(seq, new Random(3)))
-                .reduce((first, last) -> last).orElseThrow();
+        Envelope message = IntStream.rangeClosed(1, 400)
+                .mapToObj(seq -> department.message(seq, new Random(3)))
+                .reduce((first, last) -> last)
+                .orElseThrow();
 
         assertThat(message.payload()).contains("\"simulate\":\"poison\",\"poison\":\"non_retryable\"");
         assertThat(SimulatedFault.of(message)).contains(SimulatedFault.poison(SimulatedFault.Kind.NON_RETRYABLE));
@@ -115,13 +154,15 @@ class DepartmentTest {
         Random random = new Random(7);
         Map<AgentId, Integer> assignments = new HashMap<>();
 
-        IntStream.rangeClosed(1, 20_000).mapToObj(seq -> department.message(seq, random))
+        IntStream.rangeClosed(1, 20_000)
+                .mapToObj(seq -> department.message(seq, random))
                 .filter(message -> message.messageType().equals("task_assignment"))
                 .filter(message -> message.fromAgent().equals(AgentId.of("content_manager")))
                 .forEach(message -> assignments.merge(message.toAgent(), 1, Integer::sum));
 
         // The content manager assigns tasks to both; two copywriters run, one seo specialist.
-        double ratio = assignments.get(AgentId.of("copywriter")) / (double) assignments.get(AgentId.of("seo_specialist"));
+        double ratio =
+                assignments.get(AgentId.of("copywriter")) / (double) assignments.get(AgentId.of("seo_specialist"));
         assertThat(ratio).isBetween(1.6, 2.4);
     }
 }

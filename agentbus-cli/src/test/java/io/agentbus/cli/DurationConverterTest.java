@@ -25,7 +25,8 @@ class DurationConverterTest {
         "15M,   PT15M",
         "PT15M, PT15M",
         "pt90s, PT1M30S",
-        "P2D,   PT48H"})
+        "P2D,   PT48H"
+    })
     void readsANumberWithAUnitOrIso8601(String text, String expected) {
         assertThat(converter.convert(text)).isEqualTo(Duration.parse(expected));
     }

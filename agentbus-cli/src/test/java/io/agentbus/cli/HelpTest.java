@@ -15,8 +15,25 @@ class HelpTest {
 
     static Stream<Arguments> commandsAndTheirOptions() {
         return Stream.of(
-                Arguments.of("", new String[] {"--redis", "--help", "--version", "demo", "send", "receive", "inbox", "dlq",
-                    "publish", "watch", "request", "audit", "agents", "swarm", "stats", "server", "bench"}),
+                Arguments.of("", new String[] {
+                    "--redis",
+                    "--help",
+                    "--version",
+                    "demo",
+                    "send",
+                    "receive",
+                    "inbox",
+                    "dlq",
+                    "publish",
+                    "watch",
+                    "request",
+                    "audit",
+                    "agents",
+                    "swarm",
+                    "stats",
+                    "server",
+                    "bench"
+                }),
                 Arguments.of("bench", new String[] {"SCENARIO", "--quick", "--out", "--redis"}),
                 Arguments.of("demo", new String[] {"--messages", "--redis", "swarm"}),
                 Arguments.of("demo swarm", new String[] {"--redis"}),
@@ -29,8 +46,18 @@ class HelpTest {
                 Arguments.of("dlq redrive", new String[] {"AGENT", "ID", "--all", "--redis"}),
                 Arguments.of("dlq purge", new String[] {"AGENT", "--older-than", "--redis"}),
                 Arguments.of("audit", new String[] {"tail", "replay", "--redis"}),
-                Arguments.of("audit tail", new String[] {"--agent", "--conversation", "--correlation", "--type", "--since",
-                    "--limit", "--follow", "--follow-for", "--json", "--redis"}),
+                Arguments.of("audit tail", new String[] {
+                    "--agent",
+                    "--conversation",
+                    "--correlation",
+                    "--type",
+                    "--since",
+                    "--limit",
+                    "--follow",
+                    "--follow-for",
+                    "--json",
+                    "--redis"
+                }),
                 Arguments.of("audit replay", new String[] {"--conversation", "--into", "--redis"}),
                 Arguments.of("agents", new String[] {"--capability", "--json", "watch", "--redis"}),
                 Arguments.of("agents watch", new String[] {"--count", "--timeout", "--redis"}),
@@ -41,10 +68,12 @@ class HelpTest {
                 Arguments.of("publish", new String[] {"CHANNEL", "--type", "--payload", "--from", "--to", "--redis"}),
                 Arguments.of("watch", new String[] {"PATTERN", "--count", "--timeout", "--json", "--redis"}),
                 Arguments.of("stats", new String[] {"--json", "--redis"}),
-                Arguments.of("server", new String[] {"--port", "--bind", "/metrics", "/api/stats", "/api/tail",
-                    "/api/dlq/AGENT/redrive", "--redis"}),
-                Arguments.of("request", new String[] {"--to", "--type", "--payload", "--from", "--timeout", "--json",
-                    "--redis"}));
+                Arguments.of("server", new String[] {
+                    "--port", "--bind", "/metrics", "/api/stats", "/api/tail", "/api/dlq/AGENT/redrive", "--redis"
+                }),
+                Arguments.of(
+                        "request",
+                        new String[] {"--to", "--type", "--payload", "--from", "--timeout", "--json", "--redis"}));
     }
 
     @ParameterizedTest(name = "agentbus {0} --help")
@@ -73,7 +102,8 @@ class HelpTest {
         assertThat(run.out().replaceAll("\\s+", " "))
                 .contains("sent, delivered, acked, retried, dead_lettered, lost, duplicates, p50_ms, p99_ms,"
                         + " broadcasts, broadcast_receivers, requests and replies")
-                .contains("visibility timeout of " + DemoCommand.DELIVERY.visibilityTimeout().toMillis() + " ms")
+                .contains("visibility timeout of "
+                        + DemoCommand.DELIVERY.visibilityTimeout().toMillis() + " ms")
                 .contains("at most " + DemoCommand.DELIVERY.maxAttempts() + " attempts");
     }
 
@@ -84,7 +114,9 @@ class HelpTest {
         assertThat(run.out().replaceAll("\\s+", " "))
                 .contains("plan, build, review, consensus")
                 .contains("swarms, agents, phases, events")
-                .contains("phase_transitions").contains("crashed_at, resumed_from, replayed").contains("lost");
+                .contains("phase_transitions")
+                .contains("crashed_at, resumed_from, replayed")
+                .contains("lost");
     }
 
     @Test
@@ -134,7 +166,8 @@ class HelpTest {
     void publishHelpShowsTheDefaultPublisherAndThatNobodyListeningIsNoFailure() {
         CliRun run = CliRun.execute("publish", "--help");
 
-        assertThat(run.out()).contains("Default: " + PublishCommand.DEFAULT_FROM + ".")
+        assertThat(run.out())
+                .contains("Default: " + PublishCommand.DEFAULT_FROM + ".")
                 .containsPattern("(?m)^\\s+0\\s+Published, even if nobody listened \\(receivers=0\\)\\.$");
     }
 
@@ -142,7 +175,9 @@ class HelpTest {
     void watchHelpShowsTheDefaultPatternAndTheExitCodeForTooFewMessages() {
         CliRun run = CliRun.execute("watch", "--help");
 
-        assertThat(run.out()).contains("Default: *, every channel.").contains("30s, 15m, 2h, 7d")
+        assertThat(run.out())
+                .contains("Default: *, every channel.")
+                .contains("30s, 15m, 2h, 7d")
                 .containsPattern("(?m)^\\s+3\\s+The timeout passed before --count messages came\\.$");
     }
 
@@ -150,7 +185,9 @@ class HelpTest {
     void requestHelpShowsTheDefaultTimeoutAndDistinctExitCodesForTimeoutAndNoResponders() {
         CliRun run = CliRun.execute("request", "--help");
 
-        assertThat(run.out()).contains("Default: 5s.").contains("cli-<8 hex digits>")
+        assertThat(run.out())
+                .contains("Default: 5s.")
+                .contains("cli-<8 hex digits>")
                 .containsPattern("(?m)^\\s+3\\s+No reply within --timeout; the request may still be handled\\.$")
                 .containsPattern("(?m)^\\s+4\\s+No responders: AGENT never had a running instance");
     }
@@ -159,16 +196,21 @@ class HelpTest {
     void serverHelpShowsTheDefaultPortAndBindAndTheExitCodeForAPortInUse() {
         CliRun run = CliRun.execute("server", "--help");
 
-        assertThat(run.out().replaceAll("\\s+", " ")).contains("Default: " + ServerCommand.DEFAULT_PORT,
-                "Default: " + ServerCommand.DEFAULT_BIND, "inbox_oldest_pending_age_seconds");
-        assertThat(run.out()).containsPattern("(?m)^\\s+" + ServerCommand.CANNOT_LISTEN + "\\s+Cannot listen on --bind:--port");
+        assertThat(run.out().replaceAll("\\s+", " "))
+                .contains(
+                        "Default: " + ServerCommand.DEFAULT_PORT,
+                        "Default: " + ServerCommand.DEFAULT_BIND,
+                        "inbox_oldest_pending_age_seconds");
+        assertThat(run.out())
+                .containsPattern("(?m)^\\s+" + ServerCommand.CANNOT_LISTEN + "\\s+Cannot listen on --bind:--port");
     }
 
     @Test
     void statsHelpSaysHowLongTheRateSampleTakes() {
         CliRun run = CliRun.execute("stats", "--help");
 
-        assertThat(run.out().replaceAll("\\s+", " ")).contains("two samples " + StatsCommand.RATE_WINDOW_MS + " ms apart");
+        assertThat(run.out().replaceAll("\\s+", " "))
+                .contains("two samples " + StatsCommand.RATE_WINDOW_MS + " ms apart");
     }
 
     @Test

@@ -25,7 +25,8 @@ import java.time.Duration;
 final class RunningServer implements AutoCloseable {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient client =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final AgentBus bus;
     private final DashboardServer server;
@@ -53,7 +54,8 @@ final class RunningServer implements AutoCloseable {
     }
 
     HttpResponse<String> post(String path, String contentType, String body) {
-        return send(HttpRequest.newBuilder(URI.create(baseUri() + path)).header("Content-Type", contentType)
+        return send(HttpRequest.newBuilder(URI.create(baseUri() + path))
+                .header("Content-Type", contentType)
                 .POST(HttpRequest.BodyPublishers.ofString(body)));
     }
 

@@ -35,8 +35,12 @@ final class ScriptedTraffic implements AutoCloseable {
     void send(int messages, int poisonEvery) {
         Envelope first = null;
         for (int i = 1; i <= messages; i++) {
-            Envelope message = Envelope.builder().from("scripted_sender").to(agent).type("task")
-                    .payload(Map.of("n", i, "kind", i % poisonEvery == 0 ? "poison" : "fine")).build();
+            Envelope message = Envelope.builder()
+                    .from("scripted_sender")
+                    .to(agent)
+                    .type("task")
+                    .payload(Map.of("n", i, "kind", i % poisonEvery == 0 ? "poison" : "fine"))
+                    .build();
             bus.sync().send(message);
             first = first == null ? message : first;
         }

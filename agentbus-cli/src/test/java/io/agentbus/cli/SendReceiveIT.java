@@ -28,8 +28,20 @@ class SendReceiveIT {
     @Test
     void receivePrintsTheSentMessageAsJsonAndAcknowledgesIt(LocalRedis redis) throws Exception {
         String agent = freshAgent();
-        CliRun send = CliRun.execute("send", "--from", "cmo", "--to", agent, "--type", "task_assignment",
-                "--payload", "{\"brief\":\"launch post\",\"words\":800}", "--priority", "high", "--redis", redis.uri());
+        CliRun send = CliRun.execute(
+                "send",
+                "--from",
+                "cmo",
+                "--to",
+                agent,
+                "--type",
+                "task_assignment",
+                "--payload",
+                "{\"brief\":\"launch post\",\"words\":800}",
+                "--priority",
+                "high",
+                "--redis",
+                redis.uri());
 
         CliRun receive = CliRun.execute("receive", agent, "--count", "1", "--json", "--redis", redis.uri());
 
@@ -55,8 +67,16 @@ class SendReceiveIT {
     void receiveJsonCarriesReplyCorrelationAndConversationIdsWhenPresent(LocalRedis redis) throws Exception {
         String agent = freshAgent();
         try (AgentBus bus = AgentBus.connect(redis.uri())) {
-            bus.sync().send(Envelope.builder().from("cmo").to(agent).type("review_request").payload("{}")
-                    .replyTo("cmo").correlationId("req-1").conversationId("spring-launch").build());
+            bus.sync()
+                    .send(Envelope.builder()
+                            .from("cmo")
+                            .to(agent)
+                            .type("review_request")
+                            .payload("{}")
+                            .replyTo("cmo")
+                            .correlationId("req-1")
+                            .conversationId("spring-launch")
+                            .build());
         }
 
         CliRun receive = CliRun.execute("receive", agent, "--json", "--redis", redis.uri());
@@ -83,7 +103,8 @@ class SendReceiveIT {
         assertThat(receive.out()).contains(second).doesNotContain(third);
         // The third was never read, so it is neither pending nor lost: the next receive gets it.
         assertThat(inbox(redis, agent).pending()).isZero();
-        assertThat(CliRun.execute("receive", agent, "--redis", redis.uri()).out()).contains(third);
+        assertThat(CliRun.execute("receive", agent, "--redis", redis.uri()).out())
+                .contains(third);
     }
 
     @Test
@@ -95,19 +116,37 @@ class SendReceiveIT {
     }
 
     @ParameterizedTest(name = "{0} {1}")
-    @CsvSource(delimiter = '|', value = {
-        "--to       | bad{id    | to_agent",
-        "--from     | bad id    | from_agent",
-        "--payload  | [1,2]     | payload",
-        "--priority | extreme   | priority",
-        "--type     | ''        | message_type"})
-    void sendRejectsInvalidInputWithExitCode2NamingTheField(String option, String value, String field,
-                                                           LocalRedis redis) {
-        CliRun send = CliRun.execute(withOption(option, value, "send", "--from", "cmo", "--to", "copywriter",
-                "--type", "task_assignment", "--payload", "{}", "--redis", redis.uri()));
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "--to       | bad{id    | to_agent",
+                "--from     | bad id    | from_agent",
+                "--payload  | [1,2]     | payload",
+                "--priority | extreme   | priority",
+                "--type     | ''        | message_type"
+            })
+    void sendRejectsInvalidInputWithExitCode2NamingTheField(
+            String option, String value, String field, LocalRedis redis) {
+        CliRun send = CliRun.execute(withOption(
+                option,
+                value,
+                "send",
+                "--from",
+                "cmo",
+                "--to",
+                "copywriter",
+                "--type",
+                "task_assignment",
+                "--payload",
+                "{}",
+                "--redis",
+                redis.uri()));
 
         assertThat(send.exitCode()).isEqualTo(2);
-        assertThat(send.err()).startsWith("agentbus: " + field + " ").doesNotContain("Exception").doesNotContain("\tat ");
+        assertThat(send.err())
+                .startsWith("agentbus: " + field + " ")
+                .doesNotContain("Exception")
+                .doesNotContain("\tat ");
         assertThat(send.out()).isEmpty();
     }
 
@@ -115,13 +154,25 @@ class SendReceiveIT {
     void sendToAClosedPortFailsFastWithExitCode1() {
         long start = System.nanoTime();
 
-        CliRun send = CliRun.execute("send", "--from", "cmo", "--to", "copywriter", "--type", "task_assignment",
-                "--payload", "{}", "--redis", "redis://127.0.0.1:1");
+        CliRun send = CliRun.execute(
+                "send",
+                "--from",
+                "cmo",
+                "--to",
+                "copywriter",
+                "--type",
+                "task_assignment",
+                "--payload",
+                "{}",
+                "--redis",
+                "redis://127.0.0.1:1");
 
         // A refused connection must not wait out the connect timeout (5 s).
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
         assertThat(send.exitCode()).isEqualTo(1);
-        assertThat(send.err()).startsWith("agentbus: cannot connect to redis://127.0.0.1:1").doesNotContain("\tat ");
+        assertThat(send.err())
+                .startsWith("agentbus: cannot connect to redis://127.0.0.1:1")
+                .doesNotContain("\tat ");
         assertThat(send.out()).isEmpty();
     }
 
@@ -154,13 +205,26 @@ class SendReceiveIT {
         CliRun inbox = CliRun.execute("inbox", agent, "--redis", redis.uri());
 
         assertThat(inbox.exitCode()).isZero();
-        assertThat(inbox.out()).contains("inbox of " + agent).containsPattern("length\\s+1\\n")
-                .containsPattern("pending\\s+0\\n").containsPattern("group exists\\s+no\\n");
+        assertThat(inbox.out())
+                .contains("inbox of " + agent)
+                .containsPattern("length\\s+1\\n")
+                .containsPattern("pending\\s+0\\n")
+                .containsPattern("group exists\\s+no\\n");
     }
 
     private static String send(LocalRedis redis, String agent, String payload) {
-        CliRun send = CliRun.execute("send", "--from", "cmo", "--to", agent, "--type", "status_update",
-                "--payload", payload, "--redis", redis.uri());
+        CliRun send = CliRun.execute(
+                "send",
+                "--from",
+                "cmo",
+                "--to",
+                agent,
+                "--type",
+                "status_update",
+                "--payload",
+                payload,
+                "--redis",
+                redis.uri());
         assertThat(send.exitCode()).as(send.err()).isZero();
         return send.out().strip();
     }

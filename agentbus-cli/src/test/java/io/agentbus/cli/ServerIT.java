@@ -28,8 +28,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class ServerIT {
 
     /** A sample line of the text format: name, optional labels, a value, an optional timestamp. */
-    private static final Pattern SAMPLE = Pattern.compile(
-            "[a-zA-Z_:][a-zA-Z0-9_:]*(\\{([a-zA-Z_][a-zA-Z0-9_]*=\"([^\"\\\\]|\\\\.)*\",?)*})? "
+    private static final Pattern SAMPLE =
+            Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*(\\{([a-zA-Z_][a-zA-Z0-9_]*=\"([^\"\\\\]|\\\\.)*\",?)*})? "
                     + "(-?[0-9.eE+-]+|NaN|[+-]Inf)( -?[0-9]+)?");
 
     @Test
@@ -38,17 +38,23 @@ class ServerIT {
         int poisonEvery = 20;
         int poison = ScriptedTraffic.poisonOf(messages, poisonEvery);
         try (RunningServer server = new RunningServer(redis, BusOptions.builder());
-             ScriptedTraffic traffic = new ScriptedTraffic(server.bus(), "stats")) {
+                ScriptedTraffic traffic = new ScriptedTraffic(server.bus(), "stats")) {
             List<Double> sentRates = new ArrayList<>();
 
             traffic.send(messages, poisonEvery);
 
-            JsonNode agent = await().atMost(Duration.ofSeconds(15)).until(() -> {
-                JsonNode stats = server.getJson("/api/stats");
-                sentRates.add(stats.at("/rate/sent_per_second").asDouble());
-                return agentOf(stats, traffic.agent.value());
-            }, row -> row != null && row.at("/counters/acked").asLong() + row.at("/counters/dead_lettered").asLong()
-                    == messages);
+            JsonNode agent = await().atMost(Duration.ofSeconds(15))
+                    .until(
+                            () -> {
+                                JsonNode stats = server.getJson("/api/stats");
+                                sentRates.add(stats.at("/rate/sent_per_second").asDouble());
+                                return agentOf(stats, traffic.agent.value());
+                            },
+                            row -> row != null
+                                    && row.at("/counters/acked").asLong()
+                                                    + row.at("/counters/dead_lettered")
+                                                            .asLong()
+                                            == messages);
             JsonNode counters = agent.get("counters");
             List<String> mismatches = new ArrayList<>();
             expect(mismatches, "sent", counters.get("sent").asLong(), messages);
@@ -59,13 +65,14 @@ class ServerIT {
             expect(mismatches, "dead_letters", agent.get("dead_letters").asLong(), poison);
             expect(mismatches, "pending", agent.get("pending").asLong(), 0);
             expect(mismatches, "live", agent.get("live").asBoolean() ? 1 : 0, 1);
-            System.out.println("RESULT scenario=server-stats-exact operations=" + (messages + 1)
-                    + " mismatches=" + mismatches.size());
+            System.out.println("RESULT scenario=server-stats-exact operations=" + (messages + 1) + " mismatches="
+                    + mismatches.size());
             assertThat(mismatches).isEmpty();
             assertThat(agent.get("consumers").asInt()).isEqualTo(1);
             // The rate is a delta of Redis counters between 1-s samples: the 100 sends must show in one of them.
             await().atMost(Duration.ofSeconds(5)).until(() -> {
-                sentRates.add(server.getJson("/api/stats").at("/rate/sent_per_second").asDouble());
+                sentRates.add(
+                        server.getJson("/api/stats").at("/rate/sent_per_second").asDouble());
                 return sentRates.stream().anyMatch(rate -> rate > 0);
             });
         }
@@ -74,20 +81,27 @@ class ServerIT {
     @Test
     void metricsServesValidPrometheusTextWithTheRedisSideGaugesPerAgent(LocalRedis redis) {
         try (RunningServer server = new RunningServer(redis, BusOptions.builder());
-             ScriptedTraffic traffic = new ScriptedTraffic(server.bus(), "gauges")) {
+                ScriptedTraffic traffic = new ScriptedTraffic(server.bus(), "gauges")) {
             traffic.send(10, 5);
             String tag = "{agent=\"" + traffic.agent + "\"}";
 
-            String exposition = await().atMost(Duration.ofSeconds(10)).until(() -> server.get("/metrics").body(),
-                    body -> body.contains("inbox_dead_letters" + tag + " 2.0"));
+            String exposition = await().atMost(Duration.ofSeconds(10))
+                    .until(
+                            () -> server.get("/metrics").body(),
+                            body -> body.contains("inbox_dead_letters" + tag + " 2.0"));
             HttpResponse<String> response = server.get("/metrics");
 
             assertThat(response.statusCode()).isEqualTo(200);
-            assertThat(response.headers().firstValue("Content-Type")).hasValue("text/plain; version=0.0.4; charset=utf-8");
+            assertThat(response.headers().firstValue("Content-Type"))
+                    .hasValue("text/plain; version=0.0.4; charset=utf-8");
             assertThat(exposition.lines().filter(line -> !line.isEmpty() && !line.startsWith("#")))
                     .allSatisfy(line -> assertThat(line).matches(SAMPLE));
-            assertThat(exposition).contains("inbox_length" + tag + " ", "inbox_pending" + tag + " 0.0",
-                    "inbox_oldest_pending_age_seconds" + tag + " 0.0", "# TYPE agents_live gauge");
+            assertThat(exposition)
+                    .contains(
+                            "inbox_length" + tag + " ",
+                            "inbox_pending" + tag + " 0.0",
+                            "inbox_oldest_pending_age_seconds" + tag + " 0.0",
+                            "# TYPE agents_live gauge");
             assertThat(exposition).containsPattern("(?m)^agents_live [1-9]");
         }
     }
@@ -95,27 +109,38 @@ class ServerIT {
     @Test
     void dlqApiListsDeadLettersAndRedrivesThemByIdOrAll(LocalRedis redis) {
         try (RunningServer server = new RunningServer(redis, BusOptions.builder());
-             ScriptedTraffic traffic = new ScriptedTraffic(server.bus(), "dlq")) {
+                ScriptedTraffic traffic = new ScriptedTraffic(server.bus(), "dlq")) {
             traffic.send(9, 3);
             String path = "/api/dlq/" + traffic.agent;
-            await().atMost(Duration.ofSeconds(10)).until(() -> server.getJson(path).get("count").asInt() == 3);
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> server.getJson(path).get("count").asInt() == 3);
             JsonNode listed = server.getJson(path);
             traffic.heal();
 
             HttpResponse<String> notJson = server.post(path + "/redrive", "text/plain", "{\"all\":true}");
-            JsonNode byId = RunningServer.json(server.post(path + "/redrive", "application/json",
-                    "{\"ids\":[\"" + listed.at("/dead_letters/0/id").asText() + "\",\"no-such-id\"]}").body());
-            JsonNode all = RunningServer.json(server.post(path + "/redrive", "application/json", "{\"all\":true}").body());
+            JsonNode byId = RunningServer.json(server.post(
+                            path + "/redrive",
+                            "application/json",
+                            "{\"ids\":[\"" + listed.at("/dead_letters/0/id").asText() + "\",\"no-such-id\"]}")
+                    .body());
+            JsonNode all = RunningServer.json(server.post(path + "/redrive", "application/json", "{\"all\":true}")
+                    .body());
 
-            assertThat(listed.get("dead_letters")).hasSize(3)
+            assertThat(listed.get("dead_letters"))
+                    .hasSize(3)
                     .allSatisfy(dead -> assertThat(dead.get("reason").asText()).isNotEmpty());
             assertThat(notJson.statusCode()).isEqualTo(400);
             assertThat(byId.get("redriven").asInt()).isEqualTo(1);
-            assertThat(byId.get("missing")).singleElement().extracting(JsonNode::asText).isEqualTo("no-such-id");
+            assertThat(byId.get("missing"))
+                    .singleElement()
+                    .extracting(JsonNode::asText)
+                    .isEqualTo("no-such-id");
             assertThat(all.get("redriven").asInt()).isEqualTo(2);
             await().atMost(Duration.ofSeconds(10)).until(() -> {
                 JsonNode agent = agentOf(server.getJson("/api/stats"), traffic.agent.value());
-                return agent != null && agent.get("dead_letters").asInt() == 0 && agent.at("/counters/acked").asInt() == 9
+                return agent != null
+                        && agent.get("dead_letters").asInt() == 0
+                        && agent.at("/counters/acked").asInt() == 9
                         && agent.at("/counters/redriven").asInt() == 3;
             });
             assertThat(server.get("/api/dlq/not%20an%20id").statusCode()).isEqualTo(400);
@@ -126,15 +151,17 @@ class ServerIT {
     @Test
     void tailApiReturnsTheNewestRecordsThenOnlyThoseAfterItsCursor(LocalRedis redis) {
         try (RunningServer server = new RunningServer(redis, BusOptions.builder());
-             ScriptedTraffic traffic = new ScriptedTraffic(server.bus(), "tail")) {
+                ScriptedTraffic traffic = new ScriptedTraffic(server.bus(), "tail")) {
             traffic.send(3, 100);
-            JsonNode first = await().atMost(Duration.ofSeconds(10)).until(() -> server.getJson("/api/tail"),
-                    tail -> count(tail, traffic.agent.value(), "acked") == 3);
+            JsonNode first = await().atMost(Duration.ofSeconds(10))
+                    .until(() -> server.getJson("/api/tail"), tail -> count(tail, traffic.agent.value(), "acked") == 3);
 
             traffic.send(2, 100);
-            JsonNode next = await().atMost(Duration.ofSeconds(10)).until(
-                    () -> server.getJson("/api/tail?after=" + first.get("cursor").asText()),
-                    tail -> count(tail, traffic.agent.value(), "acked") == 2);
+            JsonNode next = await().atMost(Duration.ofSeconds(10))
+                    .until(
+                            () -> server.getJson(
+                                    "/api/tail?after=" + first.get("cursor").asText()),
+                            tail -> count(tail, traffic.agent.value(), "acked") == 2);
 
             assertThat(count(first, traffic.agent.value(), "sent")).isEqualTo(3);
             assertThat(count(next, traffic.agent.value(), "sent")).isEqualTo(2); // the resend is not a new record
@@ -150,7 +177,9 @@ class ServerIT {
 
             assertThat(page.statusCode()).isEqualTo(200);
             assertThat(page.headers().firstValue("Content-Type")).hasValue("text/html; charset=utf-8");
-            assertThat(page.body()).contains("id=\"agents\"", "src=\"/dashboard.js\"").doesNotContain("https://");
+            assertThat(page.body())
+                    .contains("id=\"agents\"", "src=\"/dashboard.js\"")
+                    .doesNotContain("https://");
             assertThat(script.body()).contains("/api/stats", "/api/tail", "/api/dlq/");
             assertThat(server.get("/nothing-here").statusCode()).isEqualTo(404);
         }
@@ -164,7 +193,8 @@ class ServerIT {
             CliRun run = CliRun.execute("--redis", redis.uri(), "server", "--port", Integer.toString(port));
 
             assertThat(run.exitCode()).isEqualTo(ServerCommand.CANNOT_LISTEN);
-            assertThat(run.err()).startsWith("agentbus: cannot listen on 127.0.0.1:" + port + ": ")
+            assertThat(run.err())
+                    .startsWith("agentbus: cannot listen on 127.0.0.1:" + port + ": ")
                     .contains("choose another with --port");
         }
     }
@@ -172,22 +202,37 @@ class ServerIT {
     @Test
     void serverCommandServesThenStopsCleanlyOnSigterm(LocalRedis redis) throws Exception {
         Path err = Files.createTempFile("agentbus-server", ".err");
-        Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), AgentBusCommand.class.getName(),
-                "--redis", redis.uri(), "server", "--port", "0")
-                .redirectError(err.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        Process process = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        AgentBusCommand.class.getName(),
+                        "--redis",
+                        redis.uri(),
+                        "server",
+                        "--port",
+                        "0")
+                .redirectError(err.toFile())
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
         try {
-            String announced = await().atMost(Duration.ofSeconds(30)).until(() -> Files.readString(err),
-                    text -> text.contains("agentbus server: dashboard"));
+            String announced = await().atMost(Duration.ofSeconds(30))
+                    .until(() -> Files.readString(err), text -> text.contains("agentbus server: dashboard"));
             String base = announced.replaceAll("(?s).*dashboard (http://\\S+)/ .*", "$1");
-            HttpResponse<String> stats = HttpClient.newHttpClient().send(
-                    HttpRequest.newBuilder(URI.create(base + "/api/stats")).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> stats = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create(base + "/api/stats"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
 
             process.destroy(); // SIGTERM, as a service manager stops it
 
             assertThat(stats.statusCode()).isEqualTo(200);
-            assertThat(process.waitFor(20, TimeUnit.SECONDS)).as("stopped within 20 s").isTrue();
-            assertThat(Files.readString(err)).contains("agentbus server: stopping", "agentbus server: stopped")
+            assertThat(process.waitFor(20, TimeUnit.SECONDS))
+                    .as("stopped within 20 s")
+                    .isTrue();
+            assertThat(Files.readString(err))
+                    .contains("agentbus server: stopping", "agentbus server: stopped")
                     .doesNotContain("Exception");
         } finally {
             process.destroyForcibly();
@@ -198,11 +243,13 @@ class ServerIT {
     @Test
     void statsCommandPrintsTheFiguresOfTheApi(LocalRedis redis) {
         try (RunningServer server = new RunningServer(redis, BusOptions.builder());
-             ScriptedTraffic traffic = new ScriptedTraffic(server.bus(), "cli")) {
+                ScriptedTraffic traffic = new ScriptedTraffic(server.bus(), "cli")) {
             traffic.send(4, 2);
             await().atMost(Duration.ofSeconds(10)).until(() -> {
                 JsonNode agent = agentOf(server.getJson("/api/stats"), traffic.agent.value());
-                return agent != null && agent.get("dead_letters").asInt() == 2 && agent.at("/counters/acked").asInt() == 2;
+                return agent != null
+                        && agent.get("dead_letters").asInt() == 2
+                        && agent.at("/counters/acked").asInt() == 2;
             });
 
             CliRun table = CliRun.execute("--redis", redis.uri(), "stats");
@@ -210,7 +257,9 @@ class ServerIT {
 
             assertThat(table.exitCode()).isZero();
             assertThat(table.out().lines().filter(line -> line.startsWith(traffic.agent.value() + " ")))
-                    .singleElement().asString().matches(traffic.agent + " +yes +\\d+ +0 +- +2 +0 +1 +4 +2 +0 +2 +0 +0 +1");
+                    .singleElement()
+                    .asString()
+                    .matches(traffic.agent + " +yes +\\d+ +0 +- +2 +0 +1 +4 +2 +0 +2 +0 +0 +1");
             assertThat(table.out()).contains("rate ", "live agents (", traffic.agent + " (worker)");
             JsonNode agent = agentOf(RunningServer.json(json.out()), traffic.agent.value());
             assertThat(agent.at("/counters/sent").asInt()).isEqualTo(4);
@@ -221,7 +270,9 @@ class ServerIT {
 
     static JsonNode agentOf(JsonNode stats, String agent) {
         return StreamSupport.stream(stats.get("agents").spliterator(), false)
-                .filter(row -> row.get("agent").asText().equals(agent)).findFirst().orElse(null);
+                .filter(row -> row.get("agent").asText().equals(agent))
+                .findFirst()
+                .orElse(null);
     }
 
     private static long count(JsonNode tail, String agent, String event) {

@@ -21,7 +21,8 @@ class SwarmCommandIT {
             bus.swarms().checkpoint(swarm, "planned");
             bus.swarms().write(swarm, version, "{\"phase\":\"half-built\"}");
             bus.swarms().heartbeat(swarm, "coordinator-1", Duration.ofMillis(300));
-            await().atMost(Duration.ofSeconds(10)).until(() -> bus.swarms().show(swarm).orElseThrow().interrupted());
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> bus.swarms().show(swarm).orElseThrow().interrupted());
         }
 
         CliRun list = CliRun.execute("--redis", redis.uri(), "swarm", "list");

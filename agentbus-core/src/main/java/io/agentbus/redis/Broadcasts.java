@@ -41,7 +41,7 @@ final class Broadcasts extends RedisPubSubAdapter<String, String> {
 
     private static final Logger log = LoggerFactory.getLogger(Broadcasts.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final TypeReference<Map<String, String>> FIELDS = new TypeReference<>() { };
+    private static final TypeReference<Map<String, String>> FIELDS = new TypeReference<>() {};
     private static final Pattern CHANNEL = Pattern.compile("[!-~]{1,256}");
     static final String PUBLISHER = "publisher";
     static final String SEQUENCE = "sequence";
@@ -58,11 +58,16 @@ final class Broadcasts extends RedisPubSubAdapter<String, String> {
     private final LongAdder malformed = new LongAdder();
     /** What listenings that were closed received and missed, kept for the stats. */
     private final LongAdder closedReceived = new LongAdder();
+
     private final LongAdder closedGaps = new LongAdder();
     private volatile StatefulRedisPubSubConnection<String, String> pubsub;
 
-    Broadcasts(RedisClient client, RedisAsyncCommands<String, String> commands, Executor pool, String publisherId,
-               BusMetrics metrics) {
+    Broadcasts(
+            RedisClient client,
+            RedisAsyncCommands<String, String> commands,
+            Executor pool,
+            String publisherId,
+            BusMetrics metrics) {
         this.client = client;
         this.metrics = metrics;
         this.commands = commands;
@@ -72,7 +77,8 @@ final class Broadcasts extends RedisPubSubAdapter<String, String> {
 
     CompletionStage<PublishReceipt> publish(String channel, Envelope message) {
         checkChannel(channel);
-        long sequence = sequences.computeIfAbsent(channel, c -> new AtomicLong()).incrementAndGet();
+        long sequence =
+                sequences.computeIfAbsent(channel, c -> new AtomicLong()).incrementAndGet();
         Map<String, String> fields = new LinkedHashMap<>(EnvelopeCodec.encode(message));
         fields.put(PUBLISHER, publisherId);
         fields.put(SEQUENCE, Long.toString(sequence));
@@ -82,14 +88,16 @@ final class Broadcasts extends RedisPubSubAdapter<String, String> {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("a map of strings is always JSON", e);
         }
-        return RedisErrors.mapped(commands.publish(channel, json).thenApply(receivers -> {
-            published.increment();
-            metrics.broadcastPublished(channel, receivers);
-            if (receivers == 0) {
-                unheard.increment();
-            }
-            return new PublishReceipt(message.messageId(), channel, sequence, receivers);
-        }), "publish " + message.messageId() + " on " + channel);
+        return RedisErrors.mapped(
+                commands.publish(channel, json).thenApply(receivers -> {
+                    published.increment();
+                    metrics.broadcastPublished(channel, receivers);
+                    if (receivers == 0) {
+                        unheard.increment();
+                    }
+                    return new PublishReceipt(message.messageId(), channel, sequence, receivers);
+                }),
+                "publish " + message.messageId() + " on " + channel);
     }
 
     BroadcastSubscription listen(String channelOrPattern, BroadcastHandler handler) {
@@ -116,8 +124,10 @@ final class Broadcasts extends RedisPubSubAdapter<String, String> {
         for (String channel : listenings.keySet()) {
             subscribe(current, channel).whenComplete((done, failure) -> {
                 if (failure != null) {
-                    log.warn("could not subscribe to {} again; Lettuce retries with the next reconnect: {}",
-                            channel, failure.toString());
+                    log.warn(
+                            "could not subscribe to {} again; Lettuce retries with the next reconnect: {}",
+                            channel,
+                            failure.toString());
                 }
             });
         }
@@ -136,8 +146,12 @@ final class Broadcasts extends RedisPubSubAdapter<String, String> {
                 gaps += listening.gaps.sum();
             }
         }
-        return new BroadcastStats(published.sum(), unheard.sum(), received + closedReceived.sum(),
-                gaps + closedGaps.sum(), malformed.sum());
+        return new BroadcastStats(
+                published.sum(),
+                unheard.sum(),
+                received + closedReceived.sum(),
+                gaps + closedGaps.sum(),
+                malformed.sum());
     }
 
     void close() {
@@ -174,8 +188,12 @@ final class Broadcasts extends RedisPubSubAdapter<String, String> {
         EnvelopeCodec.Decoded decoded = EnvelopeCodec.decodeText(fields);
         if (decoded instanceof EnvelopeCodec.Malformed bad) {
             malformed.increment();
-            log.warn("broadcast on {} is not a valid envelope ({} {}: {}); skipped", channel, bad.reason().code(),
-                    bad.field(), bad.detail());
+            log.warn(
+                    "broadcast on {} is not a valid envelope ({} {}: {}); skipped",
+                    channel,
+                    bad.reason().code(),
+                    bad.field(),
+                    bad.detail());
             return;
         }
         Envelope message = ((EnvelopeCodec.Valid) decoded).envelope();
@@ -201,8 +219,8 @@ final class Broadcasts extends RedisPubSubAdapter<String, String> {
         }
     }
 
-    private static CompletionStage<Void> subscribe(StatefulRedisPubSubConnection<String, String> connection,
-                                                   String channelOrPattern) {
+    private static CompletionStage<Void> subscribe(
+            StatefulRedisPubSubConnection<String, String> connection, String channelOrPattern) {
         return isPattern(channelOrPattern)
                 ? connection.async().psubscribe(channelOrPattern)
                 : connection.async().subscribe(channelOrPattern);
@@ -233,8 +251,8 @@ final class Broadcasts extends RedisPubSubAdapter<String, String> {
 
     private static void checkChannel(String channel) {
         if (channel == null || !CHANNEL.matcher(channel).matches()) {
-            throw new IllegalArgumentException("channel must be 1-256 printable ASCII characters without spaces, was '"
-                    + channel + "'");
+            throw new IllegalArgumentException(
+                    "channel must be 1-256 printable ASCII characters without spaces, was '" + channel + "'");
         }
     }
 

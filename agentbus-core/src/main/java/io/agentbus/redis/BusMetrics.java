@@ -42,22 +42,23 @@ final class BusMetrics {
     private final Map<String, Counter> channelCounters = new ConcurrentHashMap<>();
     private final PerAgentAndType published = new PerAgentAndType("messages.published", "Messages accepted by Redis");
     private final PerAgentAndType received = new PerAgentAndType("messages.received", "Messages handed to a handler");
-    private final PerAgent<Counter> deduplicated = perAgentCounter("messages.deduplicated",
-            "Sends refused as a repeat of a message id within the dedup window");
+    private final PerAgent<Counter> deduplicated = perAgentCounter(
+            "messages.deduplicated", "Sends refused as a repeat of a message id within the dedup window");
     private final PerAgent<Counter> acked = perAgentCounter("messages.acked", "Deliveries acknowledged");
-    private final PerAgent<Counter> retried = perAgentCounter("messages.retried",
-            "Failed deliveries scheduled for another attempt");
-    private final PerAgent<Counter> deadLettered = perAgentCounter("messages.dead.lettered",
-            "Messages moved to dead letters (expired ones excepted)");
-    private final PerAgent<Counter> expired = perAgentCounter("messages.expired",
-            "Messages that expired before they were handled");
-    private final PerAgent<Timer> latency = perAgentTimer("message.latency",
-            "Time from the message's timestamp (its send) to the start of its handler");
+    private final PerAgent<Counter> retried =
+            perAgentCounter("messages.retried", "Failed deliveries scheduled for another attempt");
+    private final PerAgent<Counter> deadLettered =
+            perAgentCounter("messages.dead.lettered", "Messages moved to dead letters (expired ones excepted)");
+    private final PerAgent<Counter> expired =
+            perAgentCounter("messages.expired", "Messages that expired before they were handled");
+    private final PerAgent<Timer> latency = perAgentTimer(
+            "message.latency", "Time from the message's timestamp (its send) to the start of its handler");
     private final PerAgent<Timer> processing = perAgentTimer("message.processing.duration", "Time a handler took");
     private final Map<String, AtomicLong> channelSubscribers = new ConcurrentHashMap<>();
     private final Map<String, Set<String>> tagValues = new ConcurrentHashMap<>();
     /** Every meter this bus registered: removed on close, so a closed bus stops reporting. */
     private final List<Meter> registered = new CopyOnWriteArrayList<>();
+
     private final Counter connectionErrors;
     private final Counter reconnectionAttempts;
 
@@ -75,7 +76,9 @@ final class BusMetrics {
 
     /** Reports {@code redis.connected} from the connection's state until {@link #close()}. */
     void watchConnection(Supplier<ConnectionState> connection) {
-        registered(Gauge.builder("redis.connected", connection,
+        registered(Gauge.builder(
+                        "redis.connected",
+                        connection,
                         state -> state.get().status() == ConnectionState.Status.CONNECTED ? 1 : 0)
                 .description("1 while the bus's command connection to Redis is up, else 0")
                 .strongReference(true)
@@ -136,28 +139,40 @@ final class BusMetrics {
         String tag = bounded("channel", channel);
         channelCounter("channel.messages", "Broadcast messages published or received per channel", tag, "published")
                 .increment();
-        channelSubscribers.computeIfAbsent(tag, key -> {
-            AtomicLong value = new AtomicLong();
-            registered(Gauge.builder("channel.subscribers", value, AtomicLong::get)
-                    .description("Subscribers that received the latest publish on the channel (PUBLISH's count)")
-                    .tags("channel", key)
-                    .strongReference(true)
-                    .register(registry));
-            return value;
-        }).set(receivers);
+        channelSubscribers
+                .computeIfAbsent(tag, key -> {
+                    AtomicLong value = new AtomicLong();
+                    registered(Gauge.builder("channel.subscribers", value, AtomicLong::get)
+                            .description(
+                                    "Subscribers that received the latest publish on the channel (PUBLISH's count)")
+                            .tags("channel", key)
+                            .strongReference(true)
+                            .register(registry));
+                    return value;
+                })
+                .set(receivers);
         if (receivers == 0) {
-            channelCounter("pubsub.unheard.publishes", "Publishes that no subscriber received", tag, null).increment();
+            channelCounter("pubsub.unheard.publishes", "Publishes that no subscriber received", tag, null)
+                    .increment();
         }
     }
 
     void broadcastReceived(String channel) {
-        channelCounter("channel.messages", "Broadcast messages published or received per channel",
-                bounded("channel", channel), "received").increment();
+        channelCounter(
+                        "channel.messages",
+                        "Broadcast messages published or received per channel",
+                        bounded("channel", channel),
+                        "received")
+                .increment();
     }
 
     void sequenceGaps(String channel, long missed) {
-        channelCounter("pubsub.sequence.gaps", "Broadcast messages missed, by the publishers' sequence numbers",
-                bounded("channel", channel), null).increment(missed);
+        channelCounter(
+                        "pubsub.sequence.gaps",
+                        "Broadcast messages missed, by the publishers' sequence numbers",
+                        bounded("channel", channel),
+                        null)
+                .increment(missed);
     }
 
     // ---- lookup ----
@@ -169,7 +184,8 @@ final class BusMetrics {
             if (direction != null) {
                 tags = tags.and("direction", direction);
             }
-            return registered(Counter.builder(name).description(description).tags(tags).register(registry));
+            return registered(
+                    Counter.builder(name).description(description).tags(tags).register(registry));
         });
     }
 
@@ -234,15 +250,19 @@ final class BusMetrics {
                 return counter;
             }
             String type = bounded("message_type", messageType);
-            return byType.computeIfAbsent(messageType, ignored -> registered(Counter.builder(name)
-                    .description(description)
-                    .tags("agent", agent.value(), "message_type", type)
-                    .register(registry)));
+            return byType.computeIfAbsent(
+                    messageType,
+                    ignored -> registered(Counter.builder(name)
+                            .description(description)
+                            .tags("agent", agent.value(), "message_type", type)
+                            .register(registry)));
         }
     }
 
     private PerAgent<Counter> perAgentCounter(String name, String description) {
-        return new PerAgent<>(agent -> Counter.builder(name).description(description).tags("agent", agent.value())
+        return new PerAgent<>(agent -> Counter.builder(name)
+                .description(description)
+                .tags("agent", agent.value())
                 .register(registry));
     }
 

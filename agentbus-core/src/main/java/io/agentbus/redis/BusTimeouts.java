@@ -20,7 +20,8 @@ final class BusTimeouts extends TimeoutOptions.TimeoutSource {
     BusTimeouts(BusOptions options) {
         commandMillis = options.commandTimeout().toMillis();
         blockingReadMillis = commandMillis + options.readBlock().toMillis();
-        replicationWaitMillis = commandMillis + options.durability().waitTimeout().toMillis();
+        replicationWaitMillis =
+                commandMillis + options.durability().waitTimeout().toMillis();
     }
 
     @Override

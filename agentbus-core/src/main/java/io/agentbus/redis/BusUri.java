@@ -11,7 +11,11 @@ import java.util.Locale;
  */
 record BusUri(Mode mode, List<RedisURI> nodes) {
 
-    enum Mode { STANDALONE, SENTINEL, CLUSTER }
+    enum Mode {
+        STANDALONE,
+        SENTINEL,
+        CLUSTER
+    }
 
     private static final String CLUSTER_SCHEME = "redis-cluster://";
 

@@ -40,7 +40,8 @@ final class CircuitBreakers {
             }
             long waited = System.nanoTime() - circuit.openedAt;
             if (waited < coolDownNanos || circuit.probing) {
-                throw new CircuitOpenException(to, circuit.failures, Duration.ofNanos(Math.max(0, coolDownNanos - waited)));
+                throw new CircuitOpenException(
+                        to, circuit.failures, Duration.ofNanos(Math.max(0, coolDownNanos - waited)));
             }
             circuit.probing = true; // this request is the probe
         }

@@ -40,7 +40,9 @@ final class ConnectionWatch implements RedisConnectionStateListener {
     ConnectionWatch(BusListener listener, ClientResources resources, BusMetrics metrics) {
         this.listener = listener;
         this.metrics = metrics;
-        this.attemptEvents = resources.eventBus().get()
+        this.attemptEvents = resources
+                .eventBus()
+                .get()
                 .filter(event -> event instanceof ReconnectAttemptEvent || event instanceof ReconnectFailedEvent)
                 .subscribe(event -> {
                     if (event instanceof ReconnectFailedEvent) {

@@ -18,8 +18,8 @@ import java.util.List;
  * @param startId     where a newly created group starts: {@code 0} (the oldest entry) or {@code $} (now)
  * @param rank        its priority band's rank: what an instance reads from a higher rank it handles first
  */
-record ConsumedStream(String key, String group, String deadLetters, String failures, AgentId subscriber,
-                      String startId, int rank) {
+record ConsumedStream(
+        String key, String group, String deadLetters, String failures, AgentId subscriber, String startId, int rank) {
 
     /** The normal-band inbox stream of {@code agent}. */
     static ConsumedStream inbox(AgentId agent) {
@@ -27,26 +27,46 @@ record ConsumedStream(String key, String group, String deadLetters, String failu
     }
 
     static ConsumedStream inbox(AgentId agent, PriorityBand band) {
-        return new ConsumedStream(band.inbox(agent), KeySchema.INBOX_GROUP, KeySchema.deadLetters(agent),
-                band.failures(agent), agent, "0", band.rank());
+        return new ConsumedStream(
+                band.inbox(agent),
+                KeySchema.INBOX_GROUP,
+                KeySchema.deadLetters(agent),
+                band.failures(agent),
+                agent,
+                "0",
+                band.rank());
     }
 
     /** Every band of {@code agent}'s inbox, highest first. */
     static List<ConsumedStream> inboxBands(AgentId agent) {
-        return Arrays.stream(PriorityBand.values()).map(band -> inbox(agent, band)).toList();
+        return Arrays.stream(PriorityBand.values())
+                .map(band -> inbox(agent, band))
+                .toList();
     }
 
     /** A stream read by subscriber groups: a durable topic, or a durable swarm event type. */
     static ConsumedStream topic(String key, AgentId group, DurableTopic.StartFrom from) {
-        return new ConsumedStream(key, group.value(), KeySchema.groupDeadLetters(key, group.value()),
-                KeySchema.groupFailures(key, group.value()), group, from == DurableTopic.StartFrom.OLDEST ? "0" : "$", 0);
+        return new ConsumedStream(
+                key,
+                group.value(),
+                KeySchema.groupDeadLetters(key, group.value()),
+                KeySchema.groupFailures(key, group.value()),
+                group,
+                from == DurableTopic.StartFrom.OLDEST ? "0" : "$",
+                0);
     }
 
     /** The messages of swarm {@code from} to swarm {@code to}, read by {@code to}'s group from the first. */
     static ConsumedStream swarmMessages(String from, String to) {
         String key = KeySchema.swarmMessages(from, to);
-        return new ConsumedStream(key, KeySchema.MESSENGER_GROUP, KeySchema.groupDeadLetters(key, KeySchema.MESSENGER_GROUP),
-                KeySchema.groupFailures(key, KeySchema.MESSENGER_GROUP), AgentId.of(to), "0", 0);
+        return new ConsumedStream(
+                key,
+                KeySchema.MESSENGER_GROUP,
+                KeySchema.groupDeadLetters(key, KeySchema.MESSENGER_GROUP),
+                KeySchema.groupFailures(key, KeySchema.MESSENGER_GROUP),
+                AgentId.of(to),
+                "0",
+                0);
     }
 
     @Override

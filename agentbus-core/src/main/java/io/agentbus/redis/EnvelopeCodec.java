@@ -32,6 +32,7 @@ final class EnvelopeCodec {
     static final String TIMESTAMP = "timestamp";
     /** What the seed's code sends instead of {@link #TIMESTAMP}; read when {@code timestamp} is absent. */
     static final String CREATED_AT = "created_at";
+
     static final String PRIORITY = "priority";
     static final String REPLY_TO = "reply_to";
     static final String CORRELATION_ID = "correlation_id";
@@ -40,15 +41,12 @@ final class EnvelopeCodec {
 
     private static final String TIMESTAMP_RULE = "must be an ISO-8601 UTC date-time such as 2025-11-03T10:30:00Z";
 
-    private EnvelopeCodec() {
-    }
+    private EnvelopeCodec() {}
 
     /** The result of reading one stream entry: an envelope, or why it is not one. */
-    sealed interface Decoded permits Valid, Malformed {
-    }
+    sealed interface Decoded permits Valid, Malformed {}
 
-    record Valid(Envelope envelope) implements Decoded {
-    }
+    record Valid(Envelope envelope) implements Decoded {}
 
     /**
      * An entry that is not a readable envelope.
@@ -57,21 +55,26 @@ final class EnvelopeCodec {
      * @param field  the wire field at fault
      * @param detail the broken rule, in words
      */
-    record Malformed(DeadLetterReason reason, String field, String detail) implements Decoded {
-    }
+    record Malformed(DeadLetterReason reason, String field, String detail) implements Decoded {}
 
     /**
      * The fields an audit record copies from a message, in the order ack.lua expects them (the same
      * set as the AUDITED table of audit_record.lua; the payload is never audited on outcomes).
      */
-    static final List<String> AUDITED_FIELDS = List.of(MESSAGE_ID, FROM_AGENT, TO_AGENT, MESSAGE_TYPE, PRIORITY,
-            CONVERSATION_ID, CORRELATION_ID);
+    static final List<String> AUDITED_FIELDS =
+            List.of(MESSAGE_ID, FROM_AGENT, TO_AGENT, MESSAGE_TYPE, PRIORITY, CONVERSATION_ID, CORRELATION_ID);
 
     /** The values of {@link #AUDITED_FIELDS} of {@code envelope}, {@code ""} for an absent one. */
     static String[] auditedValues(Envelope envelope) {
-        return new String[] {envelope.messageId().value(), envelope.fromAgent().value(), envelope.toAgent().value(),
-            envelope.messageType(), Integer.toString(envelope.priority()), envelope.conversationId().orElse(""),
-            envelope.correlationId().orElse("")};
+        return new String[] {
+            envelope.messageId().value(),
+            envelope.fromAgent().value(),
+            envelope.toAgent().value(),
+            envelope.messageType(),
+            Integer.toString(envelope.priority()),
+            envelope.conversationId().orElse(""),
+            envelope.correlationId().orElse("")
+        };
     }
 
     static Map<String, String> encode(Envelope envelope) {
@@ -101,7 +104,9 @@ final class EnvelopeCodec {
         Map<String, String> fields = new LinkedHashMap<>(body.size() * 2);
         for (Map.Entry<String, byte[]> field : body.entrySet()) {
             if (field.getValue().length > maxFieldBytes) {
-                return new Malformed(DeadLetterReason.TOO_LARGE, field.getKey(),
+                return new Malformed(
+                        DeadLetterReason.TOO_LARGE,
+                        field.getKey(),
                         "is " + field.getValue().length + " bytes, more than the limit of " + maxFieldBytes);
             }
             String value = strictUtf8(field.getValue());
@@ -123,8 +128,11 @@ final class EnvelopeCodec {
                 return new Malformed(DeadLetterReason.INVALID_FIELD, V, "must be an integer protocol version");
             }
             if (v > Envelope.PROTOCOL_VERSION) {
-                return new Malformed(DeadLetterReason.UNSUPPORTED_VERSION, V,
-                        "version " + v + " is newer than " + Envelope.PROTOCOL_VERSION + ", the newest this consumer reads");
+                return new Malformed(
+                        DeadLetterReason.UNSUPPORTED_VERSION,
+                        V,
+                        "version " + v + " is newer than " + Envelope.PROTOCOL_VERSION
+                                + ", the newest this consumer reads");
             }
             if (v < 1) {
                 return new Malformed(DeadLetterReason.INVALID_FIELD, V, "must be >= 1");
@@ -195,7 +203,8 @@ final class EnvelopeCodec {
             return new String(bytes, StandardCharsets.US_ASCII); // the common case, and cheap
         }
         try {
-            return StandardCharsets.UTF_8.newDecoder()
+            return StandardCharsets.UTF_8
+                    .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(bytes))

@@ -26,8 +26,13 @@ final class InboxDelivery implements Delivery {
     private String rejectReason;
     private CompletionStage<?> ackWhen;
 
-    InboxDelivery(InboxSubscription subscription, StreamFeed feed, Envelope envelope, int attempt, String entryId,
-                  long receivedNanos) {
+    InboxDelivery(
+            InboxSubscription subscription,
+            StreamFeed feed,
+            Envelope envelope,
+            int attempt,
+            String entryId,
+            long receivedNanos) {
         this.subscription = subscription;
         this.feed = feed;
         this.envelope = envelope;

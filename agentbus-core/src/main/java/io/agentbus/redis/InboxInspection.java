@@ -21,32 +21,35 @@ import java.util.concurrent.CompletionStage;
  */
 final class InboxInspection {
 
-    private InboxInspection() {
-    }
+    private InboxInspection() {}
 
-    private record Band(CompletableFuture<Long> length, CompletableFuture<PendingMessages> pending,
-                        CompletableFuture<List<Object>> consumers) {
-    }
+    private record Band(
+            CompletableFuture<Long> length,
+            CompletableFuture<PendingMessages> pending,
+            CompletableFuture<List<Object>> consumers) {}
 
     static CompletionStage<InboxStats> of(RedisAsyncCommands<String, String> redis, AgentId agent) {
         List<Band> bands = new ArrayList<>();
         List<CompletableFuture<?>> all = new ArrayList<>();
         for (PriorityBand priorityBand : PriorityBand.values()) {
             String inbox = priorityBand.inbox(agent);
-            Band band = new Band(redis.xlen(inbox).toCompletableFuture(),
+            Band band = new Band(
+                    redis.xlen(inbox).toCompletableFuture(),
                     orNullWithoutGroup(redis.xpending(inbox, KeySchema.INBOX_GROUP)),
                     orNullWithoutGroup(redis.xinfoConsumers(inbox, KeySchema.INBOX_GROUP)));
             bands.add(band);
             all.addAll(List.of(band.length(), band.pending(), band.consumers()));
         }
         CompletableFuture<List<String>> time = redis.time().toCompletableFuture();
-        CompletableFuture<Long> deadLetters = redis.xlen(KeySchema.deadLetters(agent)).toCompletableFuture();
+        CompletableFuture<Long> deadLetters =
+                redis.xlen(KeySchema.deadLetters(agent)).toCompletableFuture();
         CompletableFuture<Long> delayed = redis.zcard(KeySchema.delayed(agent)).toCompletableFuture();
-        CompletableFuture<Map<String, String>> counters = redis.hgetall(KeySchema.counters(agent))
-                .toCompletableFuture();
+        CompletableFuture<Map<String, String>> counters =
+                redis.hgetall(KeySchema.counters(agent)).toCompletableFuture();
         all.addAll(List.of(time, deadLetters, delayed, counters));
         return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenApply(done -> {
-            long serverMillis = Long.parseLong(time.join().get(0)) * 1000 + Long.parseLong(time.join().get(1)) / 1000;
+            long serverMillis = Long.parseLong(time.join().get(0)) * 1000
+                    + Long.parseLong(time.join().get(1)) / 1000;
             long length = 0;
             long pending = 0;
             boolean groupExists = false;
@@ -60,19 +63,39 @@ final class InboxInspection {
                 }
                 groupExists = true;
                 pending += summary.getCount();
-                if (summary.getCount() > 0 && summary.getMessageIds() != null
+                if (summary.getCount() > 0
+                        && summary.getMessageIds() != null
                         && summary.getMessageIds().getLower().getValue() != null) {
-                    Duration age = Duration.ofMillis(Math.max(0,
-                            serverMillis - entryMillis(summary.getMessageIds().getLower().getValue())));
-                    oldestAge = oldestAge.filter(current -> current.compareTo(age) >= 0).or(() -> Optional.of(age));
+                    Duration age = Duration.ofMillis(Math.max(
+                            0,
+                            serverMillis
+                                    - entryMillis(
+                                            summary.getMessageIds().getLower().getValue())));
+                    oldestAge = oldestAge
+                            .filter(current -> current.compareTo(age) >= 0)
+                            .or(() -> Optional.of(age));
                 }
-                for (InboxStats.ConsumerStats consumer : consumerStats(band.consumers().join())) {
-                    consumers.merge(consumer.name(), consumer, (a, b) -> new InboxStats.ConsumerStats(a.name(),
-                            a.pending() + b.pending(), a.idle().compareTo(b.idle()) <= 0 ? a.idle() : b.idle()));
+                for (InboxStats.ConsumerStats consumer :
+                        consumerStats(band.consumers().join())) {
+                    consumers.merge(
+                            consumer.name(),
+                            consumer,
+                            (a, b) -> new InboxStats.ConsumerStats(
+                                    a.name(),
+                                    a.pending() + b.pending(),
+                                    a.idle().compareTo(b.idle()) <= 0 ? a.idle() : b.idle()));
                 }
             }
-            return new InboxStats(agent, length, pending, List.copyOf(consumers.values()), oldestAge, groupExists,
-                    deadLetters.join(), delayed.join(), counters(counters.join()));
+            return new InboxStats(
+                    agent,
+                    length,
+                    pending,
+                    List.copyOf(consumers.values()),
+                    oldestAge,
+                    groupExists,
+                    deadLetters.join(),
+                    delayed.join(),
+                    counters(counters.join()));
         });
     }
 
@@ -94,7 +117,7 @@ final class InboxInspection {
                     case "name" -> name = String.valueOf(value);
                     case "pending" -> pending = ((Number) value).longValue();
                     case "idle" -> idleMillis = ((Number) value).longValue();
-                    default -> { }
+                    default -> {}
                 }
             }
             stats.add(new InboxStats.ConsumerStats(name, pending, Duration.ofMillis(idleMillis)));
@@ -104,8 +127,14 @@ final class InboxInspection {
 
     /** Reads the counters hash (keys as the scripts write them); a missing field is 0. */
     private static InboxStats.Counters counters(Map<String, String> hash) {
-        return new InboxStats.Counters(counter(hash, "sent"), counter(hash, "deduplicated"), counter(hash, "acked"),
-                counter(hash, "retried"), counter(hash, "dead_lettered"), counter(hash, "expired"), counter(hash, "redriven"));
+        return new InboxStats.Counters(
+                counter(hash, "sent"),
+                counter(hash, "deduplicated"),
+                counter(hash, "acked"),
+                counter(hash, "retried"),
+                counter(hash, "dead_lettered"),
+                counter(hash, "expired"),
+                counter(hash, "redriven"));
     }
 
     private static long counter(Map<String, String> hash, String field) {
@@ -120,14 +149,16 @@ final class InboxInspection {
 
     private static <T> CompletableFuture<T> orNullWithoutGroup(CompletionStage<T> stage) {
         return stage.handle((value, failure) -> {
-            if (failure == null) {
-                return value;
-            }
-            // NOGROUP: nobody subscribed yet; "no such key": nothing was ever sent either.
-            if (RedisErrors.hasErrorCode(failure, "NOGROUP") || RedisErrors.hasErrorCode(failure, "ERR no such key")) {
-                return (T) null;
-            }
-            throw RedisErrors.map(failure, "inspect inbox");
-        }).toCompletableFuture();
+                    if (failure == null) {
+                        return value;
+                    }
+                    // NOGROUP: nobody subscribed yet; "no such key": nothing was ever sent either.
+                    if (RedisErrors.hasErrorCode(failure, "NOGROUP")
+                            || RedisErrors.hasErrorCode(failure, "ERR no such key")) {
+                        return (T) null;
+                    }
+                    throw RedisErrors.map(failure, "inspect inbox");
+                })
+                .toCompletableFuture();
     }
 }

@@ -4,11 +4,11 @@ import io.agentbus.AgentBusException;
 import io.agentbus.BusOptions;
 import io.lettuce.core.Consumer;
 import io.lettuce.core.RedisException;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.UnblockType;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.ScriptOutputType;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -59,8 +59,13 @@ final class InboxReader implements Runnable {
     private volatile boolean wakeRequested;
     private volatile boolean inBlockingRead;
 
-    InboxReader(RedisAgentBus bus, String name, String group, String consumer,
-                StatefulRedisConnection<String, byte[]> connection, BusOptions options) {
+    InboxReader(
+            RedisAgentBus bus,
+            String name,
+            String group,
+            String consumer,
+            StatefulRedisConnection<String, byte[]> connection,
+            BusOptions options) {
         this.bus = bus;
         this.group = group;
         this.consumer = consumer;
@@ -68,7 +73,8 @@ final class InboxReader implements Runnable {
         this.options = options;
         connection.sync().clientSetname("agentbus-reader-" + name);
         this.clientId = bus.clientIdOf(connection);
-        this.thread = RedisAgentBus.daemonThreads("agentbus-reader-" + name + "-").newThread(this);
+        this.thread =
+                RedisAgentBus.daemonThreads("agentbus-reader-" + name + "-").newThread(this);
         thread.start();
     }
 
@@ -134,22 +140,28 @@ final class InboxReader implements Runnable {
     }
 
     /** One step of a {@code claim.lua} walk: where to go on ({@code 0-0} when done) and what it claimed. */
-    record Claimed(String cursor, long deleted, List<ClaimedEntry> entries) {
-    }
+    record Claimed(String cursor, long deleted, List<ClaimedEntry> entries) {}
 
-    record ClaimedEntry(String id, int deliveries, Map<String, byte[]> body) {
-    }
+    record ClaimedEntry(String id, int deliveries, Map<String, byte[]> body) {}
 
     /**
      * Runs one step of a claim walk for {@code subscription} on this reader's connection: entries idle
      * longer than {@code minIdle} ({@code ownOnly} false), or this consumer's own pending entries.
      */
     Claimed claim(StreamFeed subscription, boolean ownOnly, String cursor, Duration minIdle, int count) {
-        List<Object> reply = RedisAgentBus.await(CLAIM.<String, byte[], List<Object>>run(connection.async(),
-                ScriptOutputType.MULTI, new String[] {subscription.inbox()},
-                bytes(group), bytes(consumer), bytes(ownOnly ? "own" : "idle"), bytes(cursor),
-                bytes(Integer.toString(count)), bytes(Long.toString(minIdle.toMillis()))),
-                options.commandTimeout().toMillis(), "claim pending entries of " + subscription.inbox());
+        List<Object> reply = RedisAgentBus.await(
+                CLAIM.<String, byte[], List<Object>>run(
+                        connection.async(),
+                        ScriptOutputType.MULTI,
+                        new String[] {subscription.inbox()},
+                        bytes(group),
+                        bytes(consumer),
+                        bytes(ownOnly ? "own" : "idle"),
+                        bytes(cursor),
+                        bytes(Integer.toString(count)),
+                        bytes(Long.toString(minIdle.toMillis()))),
+                options.commandTimeout().toMillis(),
+                "claim pending entries of " + subscription.inbox());
         List<ClaimedEntry> entries = new ArrayList<>();
         for (Object item : (List<?>) reply.get(2)) {
             List<?> entry = (List<?>) item;
@@ -200,7 +212,12 @@ final class InboxReader implements Runnable {
                 byInbox.values().forEach(StreamFeed::recoverOwnPending);
                 failures++;
                 long pause = backoff(failures);
-                log.warn("read as {} failed ({} in a row), retrying in {} ms: {}", consumer, failures, pause, e.toString());
+                log.warn(
+                        "read as {} failed ({} in a row), retrying in {} ms: {}",
+                        consumer,
+                        failures,
+                        pause,
+                        e.toString());
                 pause(pause);
                 refreshClientId();
             } catch (RuntimeException e) {
@@ -226,7 +243,8 @@ final class InboxReader implements Runnable {
         XReadArgs.StreamOffset<String>[] offsets = new XReadArgs.StreamOffset[eligible.size()];
         int readCount = Integer.MAX_VALUE;
         // Higher priority bands first: Redis answers in the order of the STREAMS arguments.
-        eligible.sort(Comparator.comparingInt((StreamFeed feed) -> -feed.stream().rank()));
+        eligible.sort(
+                Comparator.comparingInt((StreamFeed feed) -> -feed.stream().rank()));
         for (int i = 0; i < offsets.length; i++) {
             offsets[i] = XReadArgs.StreamOffset.lastConsumed(eligible.get(i).inbox());
             readCount = Math.min(readCount, eligible.get(i).readCount());
@@ -237,10 +255,12 @@ final class InboxReader implements Runnable {
             if (wakeRequested || !running) {
                 return;
             }
-            entries = connection.sync().xreadgroup(
-                    Consumer.from(group, consumer),
-                    XReadArgs.Builder.count(readCount).block(blockMillis),
-                    offsets);
+            entries = connection
+                    .sync()
+                    .xreadgroup(
+                            Consumer.from(group, consumer),
+                            XReadArgs.Builder.count(readCount).block(blockMillis),
+                            offsets);
         } finally {
             inBlockingRead = false;
         }
@@ -250,7 +270,10 @@ final class InboxReader implements Runnable {
                 subscription.accept(entry.getId(), entry.getBody(), 1);
             } else {
                 // Closed while the read was in flight: the entry stays pending under this consumer.
-                log.debug("entry {} of {} read after its subscription closed; left pending", entry.getId(), entry.getStream());
+                log.debug(
+                        "entry {} of {} read after its subscription closed; left pending",
+                        entry.getId(),
+                        entry.getStream());
             }
         }
     }

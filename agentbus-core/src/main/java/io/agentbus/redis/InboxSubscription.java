@@ -65,11 +65,14 @@ final class InboxSubscription implements Subscription {
     private final List<StreamFeed> feeds = new CopyOnWriteArrayList<>();
     /** An agent's inbox (not a topic): it has a delayed set to move messages from. */
     private final boolean isInbox;
+
     private final int prefetch;
     private final int readCount;
     private final AtomicLong arrivals = new AtomicLong();
-    private final PriorityBlockingQueue<ReadEntry> queue = new PriorityBlockingQueue<>(64,
-            Comparator.comparingInt((ReadEntry entry) -> -entry.feed().stream().rank()).thenComparingLong(ReadEntry::arrival));
+    private final PriorityBlockingQueue<ReadEntry> queue = new PriorityBlockingQueue<>(
+            64,
+            Comparator.comparingInt((ReadEntry entry) -> -entry.feed().stream().rank())
+                    .thenComparingLong(ReadEntry::arrival));
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicBoolean closing = new AtomicBoolean();
@@ -79,15 +82,20 @@ final class InboxSubscription implements Subscription {
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     /** Reader thread only. */
     private long nextMoveNanos = System.nanoTime();
+
     private long nextHeartbeatNanos = System.nanoTime();
 
     /** An entry as read, not yet decoded: decoding happens on the handler thread, off the reader's path. */
-    private record ReadEntry(StreamFeed feed, String id, Map<String, byte[]> body, int deliveries, long readNanos,
-                             long arrival) {
-    }
+    private record ReadEntry(
+            StreamFeed feed, String id, Map<String, byte[]> body, int deliveries, long readNanos, long arrival) {}
 
-    InboxSubscription(RedisAgentBus bus, AgentId agent, List<ConsumedStream> streams, DeliveryOptions delivery,
-                      MessageHandler handler, InboxReader reader) {
+    InboxSubscription(
+            RedisAgentBus bus,
+            AgentId agent,
+            List<ConsumedStream> streams,
+            DeliveryOptions delivery,
+            MessageHandler handler,
+            InboxReader reader) {
         this.bus = bus;
         this.agent = agent;
         this.handler = handler;
@@ -175,7 +183,9 @@ final class InboxSubscription implements Subscription {
             nextHeartbeatNanos = now + bus.options().presenceHeartbeat().toNanos();
         }
         if (now - nextMoveNanos >= 0) {
-            long waitMillis = RedisAgentBus.await(bus.moveDue(agent), bus.options().commandTimeout().toMillis(),
+            long waitMillis = RedisAgentBus.await(
+                    bus.moveDue(agent),
+                    bus.options().commandTimeout().toMillis(),
                     "move due delayed messages of " + agent);
             // Look again at least every second: another process may schedule a message due sooner.
             long nextMillis = waitMillis < 0 ? MOVE_CHECK_MILLIS : Math.min(waitMillis, MOVE_CHECK_MILLIS);
@@ -222,8 +232,8 @@ final class InboxSubscription implements Subscription {
                 .thenCompose(settled -> CompletableFuture.allOf(feeds.stream()
                         .map(feed -> feed.release().toCompletableFuture())
                         .toArray(CompletableFuture[]::new)))
-                .thenCompose(released -> isInbox ? bus.presence().leave(agent, consumer())
-                        : CompletableFuture.completedFuture(null))
+                .thenCompose(released ->
+                        isInbox ? bus.presence().leave(agent, consumer()) : CompletableFuture.completedFuture(null))
                 .whenComplete((released, failure) -> closed.complete(null));
         checkIdle();
     }
@@ -233,8 +243,12 @@ final class InboxSubscription implements Subscription {
         long timeout = bus.options().shutdownTimeout().toMillis();
         RedisAgentBus.awaitQuietly(idle, timeout);
         if (!idle.isDone()) {
-            log.warn("{} handler of {} did not finish within {} ms; its message stays pending and is "
-                    + "reclaimed by another instance after the visibility timeout", agent, consumer(), timeout);
+            log.warn(
+                    "{} handler of {} did not finish within {} ms; its message stays pending and is "
+                            + "reclaimed by another instance after the visibility timeout",
+                    agent,
+                    consumer(),
+                    timeout);
             stopMaintenance();
             return;
         }
@@ -281,17 +295,23 @@ final class InboxSubscription implements Subscription {
     /** Decodes an entry and hands it to the handler, or to dead letters if it cannot be handled. */
     private void process(ReadEntry entry) {
         StreamFeed feed = entry.feed();
-        EnvelopeCodec.Decoded decoded = EnvelopeCodec.decode(entry.body(), bus.options().maxPayloadBytes());
+        EnvelopeCodec.Decoded decoded =
+                EnvelopeCodec.decode(entry.body(), bus.options().maxPayloadBytes());
         if (decoded instanceof EnvelopeCodec.Malformed malformed) {
-            log.warn("entry {} of {} is not a valid envelope ({} {}: {}); moving it to dead letters",
-                    entry.id(), feed.inbox(), malformed.reason().code(), malformed.field(), malformed.detail());
+            log.warn(
+                    "entry {} of {} is not a valid envelope ({} {}: {}); moving it to dead letters",
+                    entry.id(),
+                    feed.inbox(),
+                    malformed.reason().code(),
+                    malformed.field(),
+                    malformed.detail());
             feed.deadLetter(entry.id(), malformed.reason(), malformed.field(), malformed.detail(), entry.deliveries());
             return;
         }
         Envelope envelope = ((EnvelopeCodec.Valid) decoded).envelope();
         if (entry.deliveries() > delivery.maxAttempts()) {
-            String detail = "delivered " + entry.deliveries() + " times without an outcome (max " + delivery.maxAttempts()
-                    + "): the consumers holding it died or their leases expired";
+            String detail = "delivered " + entry.deliveries() + " times without an outcome (max "
+                    + delivery.maxAttempts() + "): the consumers holding it died or their leases expired";
             log.warn("message {} of {} {}; moving it to dead letters", envelope.messageId(), feed.inbox(), detail);
             feed.deadLetter(entry.id(), DeadLetterReason.MAX_ATTEMPTS, null, detail, entry.deliveries());
             return;
@@ -299,8 +319,12 @@ final class InboxSubscription implements Subscription {
         if (envelope.isExpiredAt(Instant.now())) {
             boolean deadLetter = delivery.onExpiry() == DeliveryOptions.OnExpiry.DEAD_LETTER;
             if (deadLetter) {
-                feed.deadLetter(entry.id(), DeadLetterReason.EXPIRED, EnvelopeCodec.EXPIRES_AT,
-                        "expired at " + envelope.expiresAt().orElseThrow(), entry.deliveries());
+                feed.deadLetter(
+                        entry.id(),
+                        DeadLetterReason.EXPIRED,
+                        EnvelopeCodec.EXPIRES_AT,
+                        "expired at " + envelope.expiresAt().orElseThrow(),
+                        entry.deliveries());
             } else {
                 feed.ack(entry.id(), envelope, entry.deliveries());
             }
@@ -308,7 +332,10 @@ final class InboxSubscription implements Subscription {
             return;
         }
         if (bus.takeReply(envelope)) {
-            feed.ack(entry.id(), envelope, entry.deliveries()); // a reply to a request of this bus: it completed it (or came late)
+            feed.ack(
+                    entry.id(),
+                    envelope,
+                    entry.deliveries()); // a reply to a request of this bus: it completed it (or came late)
             return;
         }
         handle(new InboxDelivery(this, feed, envelope, entry.deliveries(), entry.id(), entry.readNanos()));
@@ -328,8 +355,14 @@ final class InboxSubscription implements Subscription {
         } catch (Exception | LinkageError | AssertionError e) {
             traced.failed(e);
             // Expected now and then: retried, and dead-lettered (with a WARN) after the last attempt.
-            log.info("handler of {} failed on message {} (entry {}, attempt {} of {}): {}", agent,
-                    current.envelope().messageId(), current.entryId(), current.attempt(), delivery.maxAttempts(), e.toString());
+            log.info(
+                    "handler of {} failed on message {} (entry {}, attempt {} of {}): {}",
+                    agent,
+                    current.envelope().messageId(),
+                    current.entryId(),
+                    current.attempt(),
+                    delivery.maxAttempts(),
+                    e.toString());
             log.debug("handler failure of message {}", current.envelope().messageId(), e);
             retryOrGiveUp(current, delivery.backoff().delayAfter(current.attempt()), describe(e));
             return;
@@ -359,8 +392,13 @@ final class InboxSubscription implements Subscription {
                 if (failure == null) {
                     current.feed().ack(current.entryId(), current.envelope(), current.attempt());
                 } else {
-                    log.info("work of {} on message {} failed (attempt {} of {}): {}", agent,
-                            current.envelope().messageId(), current.attempt(), delivery.maxAttempts(), failure.toString());
+                    log.info(
+                            "work of {} on message {} failed (attempt {} of {}): {}",
+                            agent,
+                            current.envelope().messageId(),
+                            current.attempt(),
+                            delivery.maxAttempts(),
+                            failure.toString());
                     retryOrGiveUp(current, delivery.backoff().delayAfter(current.attempt()), describe(failure));
                 }
             } finally {
@@ -380,7 +418,9 @@ final class InboxSubscription implements Subscription {
 
     private void retryOrGiveUp(InboxDelivery current, Duration delay, String detail) {
         if (current.attempt() >= delivery.maxAttempts()) {
-            deadLetter(current, DeadLetterReason.MAX_ATTEMPTS,
+            deadLetter(
+                    current,
+                    DeadLetterReason.MAX_ATTEMPTS,
                     "attempt " + current.attempt() + " of " + delivery.maxAttempts() + " failed: " + detail);
             return;
         }
@@ -388,8 +428,13 @@ final class InboxSubscription implements Subscription {
     }
 
     private void deadLetter(InboxDelivery current, DeadLetterReason reason, String detail) {
-        log.warn("message {} of {} goes to dead letters after attempt {}: {} {}", current.envelope().messageId(),
-                current.feed().inbox(), current.attempt(), reason.code(), detail);
+        log.warn(
+                "message {} of {} goes to dead letters after attempt {}: {} {}",
+                current.envelope().messageId(),
+                current.feed().inbox(),
+                current.attempt(),
+                reason.code(),
+                detail);
         current.feed().deadLetter(current.entryId(), reason, null, detail, current.attempt());
     }
 

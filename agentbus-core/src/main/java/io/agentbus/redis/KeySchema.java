@@ -12,8 +12,7 @@ final class KeySchema {
     /** The consumer group of every inbox. One name for all inboxes lets one XREADGROUP read many. */
     static final String INBOX_GROUP = "agentbus";
 
-    private KeySchema() {
-    }
+    private KeySchema() {}
 
     /** The inbox stream of the normal band; see {@link PriorityBand} for the others. */
     static String inbox(AgentId agent) {
@@ -23,7 +22,6 @@ final class KeySchema {
     static String deadLetters(AgentId agent) {
         return "agent:{" + agent.value() + "}:dlq";
     }
-
 
     /** Messages waiting for their delivery time, scored by it (ms since epoch). */
     static String delayed(AgentId agent) {

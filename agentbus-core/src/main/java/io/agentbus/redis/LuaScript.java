@@ -52,12 +52,11 @@ final class LuaScript {
     }
 
     @SafeVarargs
-    final <K, V, T> CompletionStage<T> run(RedisScriptingAsyncCommands<K, V> redis, ScriptOutputType type,
-                                           K[] keys, V... args) {
+    final <K, V, T> CompletionStage<T> run(
+            RedisScriptingAsyncCommands<K, V> redis, ScriptOutputType type, K[] keys, V... args) {
         CompletionStage<T> bySha = redis.evalsha(sha, type, keys, args);
-        return bySha.exceptionallyCompose(failure -> RedisErrors.hasErrorCode(failure, "NOSCRIPT")
-                ? redis.<T>eval(source, type, keys, args)
-                : bySha);
+        return bySha.exceptionallyCompose(failure ->
+                RedisErrors.hasErrorCode(failure, "NOSCRIPT") ? redis.<T>eval(source, type, keys, args) : bySha);
     }
 
     @Override

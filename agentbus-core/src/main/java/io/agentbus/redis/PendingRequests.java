@@ -32,8 +32,8 @@ final class PendingRequests {
 
     private final BusListener listener;
     private final Map<String, CompletableFuture<Envelope>> waiting = new ConcurrentHashMap<>();
-    private final Set<String> timedOut = Collections.newSetFromMap(Collections.synchronizedMap(
-            new LinkedHashMap<>(16, 0.75f, false) {
+    private final Set<String> timedOut =
+            Collections.newSetFromMap(Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, false) {
                 @Override
                 protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
                     return size() > REMEMBERED_TIMEOUTS;
@@ -48,19 +48,22 @@ final class PendingRequests {
     }
 
     /** Registers the request, sends it with {@code send}, and times it out after {@code timeout}. */
-    CompletionStage<Envelope> start(Envelope request, Duration timeout,
-                                    Supplier<CompletionStage<?>> send) {
+    CompletionStage<Envelope> start(Envelope request, Duration timeout, Supplier<CompletionStage<?>> send) {
         String correlationId = request.messageId().value();
         CompletableFuture<Envelope> reply = new CompletableFuture<>();
         if (waiting.putIfAbsent(correlationId, reply) != null) {
             throw new IllegalStateException("request " + correlationId + " is already waiting for its reply");
         }
-        ScheduledFuture<?> expiry = timer.schedule(() -> {
-            if (waiting.remove(correlationId, reply)) {
-                timedOut.add(correlationId);
-                reply.completeExceptionally(new RequestTimeoutException(request.messageId(), request.toAgent(), timeout));
-            }
-        }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+        ScheduledFuture<?> expiry = timer.schedule(
+                () -> {
+                    if (waiting.remove(correlationId, reply)) {
+                        timedOut.add(correlationId);
+                        reply.completeExceptionally(
+                                new RequestTimeoutException(request.messageId(), request.toAgent(), timeout));
+                    }
+                },
+                timeout.toMillis(),
+                TimeUnit.MILLISECONDS);
         reply.whenComplete((answered, failure) -> expiry.cancel(false));
         CompletionStage<?> sent;
         try {
@@ -73,8 +76,10 @@ final class PendingRequests {
         }
         sent.whenComplete((stored, failure) -> {
             if (failure != null && waiting.remove(correlationId, reply)) {
-                reply.completeExceptionally(failure instanceof CompletionException && failure.getCause() != null
-                        ? failure.getCause() : failure);
+                reply.completeExceptionally(
+                        failure instanceof CompletionException && failure.getCause() != null
+                                ? failure.getCause()
+                                : failure);
             }
         });
         return reply;

@@ -1,39 +1,41 @@
 package io.agentbus.redis;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agentbus.AgentBus;
 import io.agentbus.AgentBusException;
 import io.agentbus.AgentId;
 import io.agentbus.AgentRegistry;
-import io.agentbus.SwarmEvents;
-import io.agentbus.Swarms;
 import io.agentbus.AuditTrail;
 import io.agentbus.BroadcastHandler;
 import io.agentbus.BroadcastStats;
 import io.agentbus.BroadcastSubscription;
 import io.agentbus.BusOptions;
-import io.agentbus.PublishReceipt;
 import io.agentbus.BusUnavailableException;
 import io.agentbus.CircuitOpenException;
-import io.agentbus.NoLiveInstanceException;
-import io.agentbus.RequestTimeoutException;
 import io.agentbus.ConnectionState;
-import io.agentbus.Durability;
-import io.agentbus.NotReplicatedException;
 import io.agentbus.DeadLetterReason;
 import io.agentbus.DeadLetters;
 import io.agentbus.DeliveryOptions;
+import io.agentbus.Durability;
 import io.agentbus.DurableTopic;
-import io.agentbus.Retention;
 import io.agentbus.Envelope;
-import io.agentbus.InboxStats;
 import io.agentbus.InboxFullException;
+import io.agentbus.InboxStats;
 import io.agentbus.InvalidEnvelopeException;
-import io.agentbus.NoRespondersException;
-import io.agentbus.RequestHandler;
 import io.agentbus.MessageHandler;
+import io.agentbus.NoLiveInstanceException;
+import io.agentbus.NoRespondersException;
+import io.agentbus.NotReplicatedException;
+import io.agentbus.PublishReceipt;
 import io.agentbus.RedisVersion;
+import io.agentbus.RequestHandler;
+import io.agentbus.RequestTimeoutException;
+import io.agentbus.Retention;
 import io.agentbus.SendReceipt;
 import io.agentbus.Subscription;
+import io.agentbus.SwarmEvents;
+import io.agentbus.Swarms;
 import io.agentbus.SyncAgentBus;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.Consumer;
@@ -53,40 +55,38 @@ import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
-import io.lettuce.core.resource.NettyCustomizer;
 import io.lettuce.core.resource.Delay;
+import io.lettuce.core.resource.NettyCustomizer;
 import io.netty.channel.Channel;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.HexFormat;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.function.Supplier;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -106,7 +106,8 @@ import org.slf4j.LoggerFactory;
 final class RedisAgentBus implements AgentBus {
 
     private static final Logger log = LoggerFactory.getLogger(RedisAgentBus.class);
-    private static final RedisCodec<String, byte[]> READ_CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
+    private static final RedisCodec<String, byte[]> READ_CODEC =
+            RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
     private static final LuaScript SEND = LuaScript.load("send.lua");
     private static final LuaScript DEAD_LETTER = LuaScript.load("dead_letter.lua", "audit_record.lua");
     private static final LuaScript RETRY_LATER = LuaScript.load("retry_later.lua", "audit_record.lua");
@@ -129,6 +130,7 @@ final class RedisAgentBus implements AgentBus {
     private final RedisAsyncCommands<String, String> commands;
     /** The command connection, or for {@link Durability.Mode#WAIT} one of its own: WAIT blocks its connection. */
     private final StatefulRedisConnection<String, String> sendConnection;
+
     private final RedisVersion serverVersion;
     private final List<String> serverWarnings;
     private final String redisUri;
@@ -143,6 +145,7 @@ final class RedisAgentBus implements AgentBus {
     private final ScheduledThreadPoolExecutor timer;
     /** Reader lanes by consumer group: one XREADGROUP call names one group and one consumer. */
     private final Map<String, List<InboxReader>> readersByGroup = new HashMap<>();
+
     private final List<InboxSubscription> subscriptions = new ArrayList<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final SyncAgentBus sync = SyncAgentBus.of(this);
@@ -150,6 +153,7 @@ final class RedisAgentBus implements AgentBus {
     private final Set<String> knownAuditShards = ConcurrentHashMap.newKeySet();
     /** Agents this bus has added to {@link KeySchema#KNOWN_AGENTS}: one SADD per agent per process. */
     private final Set<AgentId> knownAgents = ConcurrentHashMap.newKeySet();
+
     private final RedisAuditTrail audit;
     private final RedisRegistry registry;
     private final CircuitBreakers breakers;
@@ -157,11 +161,18 @@ final class RedisAgentBus implements AgentBus {
     private final Map<String, RedisSwarmEvents> swarmEvents = new ConcurrentHashMap<>();
     private final Broadcasts broadcasts;
 
-    private RedisAgentBus(BusOptions options, ClientResources resources, RedisClient client, ConnectionWatch watch,
-                          BusMetrics metrics,
-                          StatefulRedisConnection<String, String> connection,
-                          StatefulRedisConnection<String, String> sendConnection, RedisVersion serverVersion,
-                          List<String> serverWarnings, String redisUri, AutoCloseable owned) {
+    private RedisAgentBus(
+            BusOptions options,
+            ClientResources resources,
+            RedisClient client,
+            ConnectionWatch watch,
+            BusMetrics metrics,
+            StatefulRedisConnection<String, String> connection,
+            StatefulRedisConnection<String, String> sendConnection,
+            RedisVersion serverVersion,
+            List<String> serverWarnings,
+            String redisUri,
+            AutoCloseable owned) {
         this.options = options;
         this.resources = resources;
         this.client = client;
@@ -192,10 +203,14 @@ final class RedisAgentBus implements AgentBus {
         String shownUri = BusUri.masked(uri.toString());
         uri.setTimeout(options.commandTimeout());
         ClientResources resources = DefaultClientResources.builder()
-                .reconnectDelay(options.reconnectMinDelay().equals(options.reconnectMaxDelay())
-                        ? Delay.constant(options.reconnectMinDelay())
-                        : Delay.fullJitter(options.reconnectMinDelay(), options.reconnectMaxDelay(),
-                                options.reconnectMinDelay().toMillis(), TimeUnit.MILLISECONDS))
+                .reconnectDelay(
+                        options.reconnectMinDelay().equals(options.reconnectMaxDelay())
+                                ? Delay.constant(options.reconnectMinDelay())
+                                : Delay.fullJitter(
+                                        options.reconnectMinDelay(),
+                                        options.reconnectMaxDelay(),
+                                        options.reconnectMinDelay().toMillis(),
+                                        TimeUnit.MILLISECONDS))
                 .nettyCustomizer(new NettyCustomizer() {
                     @Override
                     public void afterChannelInitialized(Channel channel) {
@@ -203,8 +218,9 @@ final class RedisAgentBus implements AgentBus {
                         // that is a write syscall per message on both ends; consolidating the
                         // flushes queued on the event loop writes them in one go, and costs nothing
                         // when a single command is in flight (it is flushed at once).
-                        channel.pipeline().addFirst(new FlushConsolidationHandler(
-                                FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
+                        channel.pipeline()
+                                .addFirst(new FlushConsolidationHandler(
+                                        FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
                     }
                 })
                 .build();
@@ -216,10 +232,11 @@ final class RedisAgentBus implements AgentBus {
         try {
             StatefulRedisConnection<String, String> connection = connectWithin(client, options, shownUri);
             watch.watchCommands(connection);
-            RedisVersion version = RedisVersion.parse(infoField(connection.sync().info("server"), "redis_version"));
+            RedisVersion version =
+                    RedisVersion.parse(infoField(connection.sync().info("server"), "redis_version"));
             if (version.compareTo(RedisVersion.MINIMUM) < 0) {
-                throw new AgentBusException("agentbus needs Redis " + RedisVersion.MINIMUM + " or newer; "
-                        + shownUri + " runs " + version);
+                throw new AgentBusException(
+                        "agentbus needs Redis " + RedisVersion.MINIMUM + " or newer; " + shownUri + " runs " + version);
             }
             List<String> warnings = ServerCheck.verify(connection.sync(), options, shownUri);
             connection.sync().clientSetname("agentbus-commands");
@@ -229,8 +246,18 @@ final class RedisAgentBus implements AgentBus {
                 sendConnection.sync().clientSetname("agentbus-durable-sends");
             }
             log.info("connected to {} (Redis {}, durability {})", shownUri, version, options.durability());
-            return new RedisAgentBus(options, resources, client, watch, metrics, connection, sendConnection, version,
-                    warnings, shownUri, owned);
+            return new RedisAgentBus(
+                    options,
+                    resources,
+                    client,
+                    watch,
+                    metrics,
+                    connection,
+                    sendConnection,
+                    version,
+                    warnings,
+                    shownUri,
+                    owned);
         } catch (RuntimeException e) {
             watch.close();
             metrics.close();
@@ -252,23 +279,30 @@ final class RedisAgentBus implements AgentBus {
                 .autoReconnect(true)
                 // Sends are bounded by requestQueueSize themselves; the rest leaves acks and leases room.
                 .requestQueueSize(2 * options.requestQueueSize())
-                .disconnectedBehavior(options.disconnectedSends() == BusOptions.DisconnectedSends.FAIL_FAST
-                        ? ClientOptions.DisconnectedBehavior.REJECT_COMMANDS
-                        : ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
+                .disconnectedBehavior(
+                        options.disconnectedSends() == BusOptions.DisconnectedSends.FAIL_FAST
+                                ? ClientOptions.DisconnectedBehavior.REJECT_COMMANDS
+                                : ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
                 .suspendReconnectOnProtocolFailure(false)
                 .socketOptions(SocketOptions.builder()
                         .connectTimeout(options.connectTimeout())
-                        .keepAlive(SocketOptions.KeepAliveOptions.builder().enable()
-                                .idle(Duration.ofSeconds(5)).interval(Duration.ofSeconds(1)).count(3).build())
+                        .keepAlive(SocketOptions.KeepAliveOptions.builder()
+                                .enable()
+                                .idle(Duration.ofSeconds(5))
+                                .interval(Duration.ofSeconds(1))
+                                .count(3)
+                                .build())
                         .build())
-                .timeoutOptions(TimeoutOptions.builder().timeoutCommands(true)
-                        .timeoutSource(new BusTimeouts(options)).build())
+                .timeoutOptions(TimeoutOptions.builder()
+                        .timeoutCommands(true)
+                        .timeoutSource(new BusTimeouts(options))
+                        .build())
                 .build();
     }
 
     /** Connects, or keeps trying with backoff until {@link BusOptions#connectWait()} has passed. */
-    private static StatefulRedisConnection<String, String> connectWithin(RedisClient client, BusOptions options,
-                                                                          String shownUri) {
+    private static StatefulRedisConnection<String, String> connectWithin(
+            RedisClient client, BusOptions options, String shownUri) {
         long deadline = System.nanoTime() + options.connectWait().toNanos();
         long pauseMillis = options.reconnectMinDelay().toMillis();
         while (true) {
@@ -285,7 +319,8 @@ final class RedisAgentBus implements AgentBus {
                     Thread.currentThread().interrupt();
                     throw e;
                 }
-                pauseMillis = Math.min(pauseMillis * 2, options.reconnectMaxDelay().toMillis());
+                pauseMillis =
+                        Math.min(pauseMillis * 2, options.reconnectMaxDelay().toMillis());
             }
         }
     }
@@ -295,8 +330,14 @@ final class RedisAgentBus implements AgentBus {
         checkOpen();
         checkPayload(envelope);
         know(envelope.toAgent());
-        return whenLive(envelope.toAgent(), () -> append(PriorityBand.of(envelope.priority()).inbox(envelope.toAgent()),
-                KeySchema.dedup(envelope.toAgent(), envelope.messageId()), envelope, "", options.maxInboxLength()));
+        return whenLive(
+                envelope.toAgent(),
+                () -> append(
+                        PriorityBand.of(envelope.priority()).inbox(envelope.toAgent()),
+                        KeySchema.dedup(envelope.toAgent(), envelope.messageId()),
+                        envelope,
+                        "",
+                        options.maxInboxLength()));
     }
 
     /** Runs {@code step}, first checking the recipient is live if {@link BusOptions#requireLiveRecipient()}. */
@@ -326,17 +367,28 @@ final class RedisAgentBus implements AgentBus {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("a map of strings is always JSON", e);
         }
-        CompletionStage<List<Object>> scheduled = SCHEDULE.run(commands, ScriptOutputType.MULTI,
-                new String[] {KeySchema.delayed(envelope.toAgent()), KeySchema.dedup(envelope.toAgent(), envelope.messageId()),
-                    KeySchema.counters(envelope.toAgent())},
-                Long.toString(options.dedupWindow().toMillis()), Long.toString(deliverAt.toEpochMilli()), fields);
-        return RedisErrors.mapped(scheduled.thenApply(reply -> {
-                    boolean duplicate = (Long) reply.get(0) == 0;
-                    countSend(envelope.toAgent(), envelope, duplicate);
-                    return new SendReceipt(envelope.messageId(), envelope.toAgent(), duplicate ? (String) reply.get(1) : "",
-                            duplicate);
-                }),
-                "schedule " + envelope.messageId() + " for " + envelope.toAgent() + " at " + deliverAt)
+        CompletionStage<List<Object>> scheduled = SCHEDULE.run(
+                commands,
+                ScriptOutputType.MULTI,
+                new String[] {
+                    KeySchema.delayed(envelope.toAgent()),
+                    KeySchema.dedup(envelope.toAgent(), envelope.messageId()),
+                    KeySchema.counters(envelope.toAgent())
+                },
+                Long.toString(options.dedupWindow().toMillis()),
+                Long.toString(deliverAt.toEpochMilli()),
+                fields);
+        return RedisErrors.mapped(
+                        scheduled.thenApply(reply -> {
+                            boolean duplicate = (Long) reply.get(0) == 0;
+                            countSend(envelope.toAgent(), envelope, duplicate);
+                            return new SendReceipt(
+                                    envelope.messageId(),
+                                    envelope.toAgent(),
+                                    duplicate ? (String) reply.get(1) : "",
+                                    duplicate);
+                        }),
+                        "schedule " + envelope.messageId() + " for " + envelope.toAgent() + " at " + deliverAt)
                 .whenComplete((scheduledReceipt, failure) -> sending.ended(failure));
     }
 
@@ -350,9 +402,16 @@ final class RedisAgentBus implements AgentBus {
      * milliseconds until the next is due, or -1 if none waits.
      */
     CompletionStage<Long> moveDue(AgentId agent) {
-        CompletionStage<List<Object>> moved = MOVE_DUE.run(commands, ScriptOutputType.MULTI,
-                new String[] {KeySchema.delayed(agent), PriorityBand.HIGH.inbox(agent), PriorityBand.NORMAL.inbox(agent),
-                    PriorityBand.LOW.inbox(agent)}, Integer.toString(MOVE_BATCH));
+        CompletionStage<List<Object>> moved = MOVE_DUE.run(
+                commands,
+                ScriptOutputType.MULTI,
+                new String[] {
+                    KeySchema.delayed(agent),
+                    PriorityBand.HIGH.inbox(agent),
+                    PriorityBand.NORMAL.inbox(agent),
+                    PriorityBand.LOW.inbox(agent)
+                },
+                Integer.toString(MOVE_BATCH));
         return moved.thenApply(reply -> (Long) reply.get(0) == MOVE_BATCH ? 0L : (Long) reply.get(1));
     }
 
@@ -360,8 +419,8 @@ final class RedisAgentBus implements AgentBus {
      * Appends {@code envelope} to {@code stream} once per message id within the dedup window
      * (send.lua); with a {@code requiredGroup}, only if the stream has that consumer group.
      */
-    CompletionStage<SendReceipt> append(String stream, String dedupKey, Envelope untraced, String requiredGroup,
-                                        long maxLength) {
+    CompletionStage<SendReceipt> append(
+            String stream, String dedupKey, Envelope untraced, String requiredGroup, long maxLength) {
         return append(stream, dedupKey, untraced, requiredGroup, maxLength, null);
     }
 
@@ -370,12 +429,16 @@ final class RedisAgentBus implements AgentBus {
      * {@code receivers.index()} gets {@code receivers.sender()}, and the stream gets the group
      * {@code receivers.group()} if it has none (see {@link RedisSwarmMessenger}).
      */
-    record Receivers(String index, String sender, String group) {
-    }
+    record Receivers(String index, String sender, String group) {}
 
     /** {@link #append(String, String, Envelope, String, long)}, and with {@code receivers} (or null) set up too. */
-    CompletionStage<SendReceipt> append(String stream, String dedupKey, Envelope untraced, String requiredGroup,
-                                        long maxLength, Receivers receivers) {
+    CompletionStage<SendReceipt> append(
+            String stream,
+            String dedupKey,
+            Envelope untraced,
+            String requiredGroup,
+            long maxLength,
+            Receivers receivers) {
         Tracing.Sending sending = tracing.sending(untraced);
         Envelope envelope = sending.envelope();
         Map<String, String> fields = EnvelopeCodec.encode(envelope);
@@ -396,8 +459,10 @@ final class RedisAgentBus implements AgentBus {
         }
         RedisAsyncCommands<String, String> sender = sendConnection.async();
         if (!watch.tryStartSend(options.requestQueueSize())) {
-            throw new BusUnavailableException("send " + envelope.messageId() + " refused: " + options.requestQueueSize()
-                    + " sends are already waiting for Redis (requestQueueSize)", null);
+            throw new BusUnavailableException(
+                    "send " + envelope.messageId() + " refused: " + options.requestQueueSize()
+                            + " sends are already waiting for Redis (requestQueueSize)",
+                    null);
         }
         String[] keys = receivers == null
                 ? new String[] {stream, dedupKey, auditShard(stream), KeySchema.counters(stream)}
@@ -418,8 +483,8 @@ final class RedisAgentBus implements AgentBus {
         Durability durability = options.durability();
         if (durability.mode() == Durability.Mode.WAIT) {
             // Pipelined right behind the script on the same connection, so WAIT covers its write.
-            CompletionStage<Long> replicated = sender.waitForReplication(durability.replicas(),
-                    durability.waitTimeout().toMillis());
+            CompletionStage<Long> replicated = sender.waitForReplication(
+                    durability.replicas(), durability.waitTimeout().toMillis());
             receipt = receipt.thenCombine(replicated, (stored1, confirmed) -> {
                 if (confirmed < durability.replicas()) {
                     throw new NotReplicatedException(envelope.messageId(), durability.replicas(), confirmed);
@@ -471,8 +536,12 @@ final class RedisAgentBus implements AgentBus {
      * {@link InboxSubscription#addStream}) in the first lane of that group that does not read them yet:
      * one consumer name per lane, one feed per stream.
      */
-    InboxSubscription subscribe(AgentId subscriber, String group, List<ConsumedStream> streams, DeliveryOptions delivery,
-                                MessageHandler handler) {
+    InboxSubscription subscribe(
+            AgentId subscriber,
+            String group,
+            List<ConsumedStream> streams,
+            DeliveryOptions delivery,
+            MessageHandler handler) {
         Objects.requireNonNull(delivery, "delivery");
         Objects.requireNonNull(handler, "handler");
         synchronized (this) {
@@ -484,14 +553,15 @@ final class RedisAgentBus implements AgentBus {
             }
             if (lane == lanes.size()) {
                 String name = (KeySchema.INBOX_GROUP.equals(group) ? "" : group + "-") + lane;
-                InboxReader reader = new InboxReader(this, name, group, consumerPrefix + "-" + name,
-                        client.connect(READ_CODEC), options);
+                InboxReader reader = new InboxReader(
+                        this, name, group, consumerPrefix + "-" + name, client.connect(READ_CODEC), options);
                 watch.watchReader(reader);
                 lanes.add(reader);
             }
             InboxReader reader = lanes.get(lane);
             streams.forEach(stream -> ensureConsumer(stream, reader.consumer()));
-            InboxSubscription subscription = new InboxSubscription(this, subscriber, streams, delivery, handler, reader);
+            InboxSubscription subscription =
+                    new InboxSubscription(this, subscriber, streams, delivery, handler, reader);
             subscriptions.add(subscription);
             subscription.feeds().forEach(reader::add);
             log.debug("subscribed {} to {} as consumer {}", subscriber, streams, reader.consumer());
@@ -512,16 +582,26 @@ final class RedisAgentBus implements AgentBus {
                         + " on this bus: the reply comes to its inbox; subscribe it first");
             }
         }
-        Envelope outgoing = request.replyTo().isPresent() ? request : request.toBuilder().replyTo(requester).build();
+        Envelope outgoing = request.replyTo().isPresent()
+                ? request
+                : request.toBuilder().replyTo(requester).build();
         AgentId to = outgoing.toAgent();
         try {
             breakers.admit(to);
         } catch (CircuitOpenException e) {
             return CompletableFuture.failedFuture(e);
         }
-        CompletionStage<Envelope> reply = requests.start(outgoing, timeout, () -> whenLive(to, () -> append(
-                PriorityBand.of(outgoing.priority()).inbox(to), KeySchema.dedup(to, outgoing.messageId()), outgoing,
-                KeySchema.INBOX_GROUP, options.maxInboxLength())));
+        CompletionStage<Envelope> reply = requests.start(
+                outgoing,
+                timeout,
+                () -> whenLive(
+                        to,
+                        () -> append(
+                                PriorityBand.of(outgoing.priority()).inbox(to),
+                                KeySchema.dedup(to, outgoing.messageId()),
+                                outgoing,
+                                KeySchema.INBOX_GROUP,
+                                options.maxInboxLength())));
         return reply.whenComplete((answer, failure) -> {
             if (failure == null) {
                 breakers.succeeded(to);
@@ -539,32 +619,39 @@ final class RedisAgentBus implements AgentBus {
         return escalateFrom(request, chain, 0, deadlinePerLevel, new ArrayList<>());
     }
 
-    private CompletionStage<Envelope> escalateFrom(Envelope request, List<AgentId> chain, int level, Duration deadline,
-                                                   List<String> path) {
+    private CompletionStage<Envelope> escalateFrom(
+            Envelope request, List<AgentId> chain, int level, Duration deadline, List<String> path) {
         AgentId to = chain.get(level);
         path.add(to.value());
-        Envelope attempt = request.toBuilder().messageId(request.messageId().value() + ".e" + level).to(to)
-                .extension("escalation_path", String.join(">", path)).build();
-        return request(attempt, deadline).handle((reply, failure) -> {
-            boolean last = level == chain.size() - 1;
-            boolean askedToEscalate = failure == null && wantsEscalation(reply);
-            boolean timedOut = failure instanceof RequestTimeoutException
-                    || (failure != null && failure.getCause() instanceof RequestTimeoutException);
-            if (last || (!askedToEscalate && !timedOut)) {
-                if (failure != null) {
-                    throw failure instanceof CompletionException completion ? completion : new CompletionException(failure);
-                }
-                return CompletableFuture.completedFuture(reply);
-            }
-            Map<String, String> details = new LinkedHashMap<>();
-            details.put("escalation_path", String.join(">", path));
-            details.put("next", chain.get(level + 1).value());
-            details.put("why", timedOut ? "no reply within " + deadline : "asked to escalate");
-            details.put("message_id", request.messageId().value());
-            request.conversationId().ifPresent(id -> details.put("conversation_id", id));
-            audit.decision(to, "escalate", details);
-            return escalateFrom(request, chain, level + 1, deadline, path);
-        }).thenCompose(next -> next);
+        Envelope attempt = request.toBuilder()
+                .messageId(request.messageId().value() + ".e" + level)
+                .to(to)
+                .extension("escalation_path", String.join(">", path))
+                .build();
+        return request(attempt, deadline)
+                .handle((reply, failure) -> {
+                    boolean last = level == chain.size() - 1;
+                    boolean askedToEscalate = failure == null && wantsEscalation(reply);
+                    boolean timedOut = failure instanceof RequestTimeoutException
+                            || (failure != null && failure.getCause() instanceof RequestTimeoutException);
+                    if (last || (!askedToEscalate && !timedOut)) {
+                        if (failure != null) {
+                            throw failure instanceof CompletionException completion
+                                    ? completion
+                                    : new CompletionException(failure);
+                        }
+                        return CompletableFuture.completedFuture(reply);
+                    }
+                    Map<String, String> details = new LinkedHashMap<>();
+                    details.put("escalation_path", String.join(">", path));
+                    details.put("next", chain.get(level + 1).value());
+                    details.put("why", timedOut ? "no reply within " + deadline : "asked to escalate");
+                    details.put("message_id", request.messageId().value());
+                    request.conversationId().ifPresent(id -> details.put("conversation_id", id));
+                    audit.decision(to, "escalate", details);
+                    return escalateFrom(request, chain, level + 1, deadline, path);
+                })
+                .thenCompose(next -> next);
     }
 
     private static boolean wantsEscalation(Envelope reply) {
@@ -605,15 +692,20 @@ final class RedisAgentBus implements AgentBus {
         }
         long timeout = options.commandTimeout().toMillis();
         return delivery -> {
-            String marker = KeySchema.processed(delivery.envelope().toAgent(), delivery.envelope().messageId());
+            String marker = KeySchema.processed(
+                    delivery.envelope().toAgent(), delivery.envelope().messageId());
             if (await(commands.exists(marker), timeout, "check " + marker) > 0) {
-                log.debug("message {} was already handled; acknowledging without running the handler",
+                log.debug(
+                        "message {} was already handled; acknowledging without running the handler",
                         delivery.envelope().messageId());
                 return;
             }
             handler.handle(delivery);
             // Set before the ack, so a redelivery after a crash between the two is still recognised.
-            await(commands.set(marker, delivery.entryId(), SetArgs.Builder.px(window.toMillis())), timeout, "set " + marker);
+            await(
+                    commands.set(marker, delivery.entryId(), SetArgs.Builder.px(window.toMillis())),
+                    timeout,
+                    "set " + marker);
         };
     }
 
@@ -683,7 +775,8 @@ final class RedisAgentBus implements AgentBus {
     public DurableTopic topic(String name, Retention retention) {
         checkOpen();
         String checked = AgentId.of(name).value(); // the hash tag rule
-        return new RedisDurableTopic(this, checked, KeySchema.topic(checked), Objects.requireNonNull(retention, "retention"));
+        return new RedisDurableTopic(
+                this, checked, KeySchema.topic(checked), Objects.requireNonNull(retention, "retention"));
     }
 
     @Override
@@ -797,8 +890,12 @@ final class RedisAgentBus implements AgentBus {
      */
     void ensureConsumer(ConsumedStream stream, String consumer) {
         try {
-            connection.sync().xgroupCreate(XReadArgs.StreamOffset.from(stream.key(), stream.startId()),
-                    stream.group(), XGroupCreateArgs.Builder.mkstream());
+            connection
+                    .sync()
+                    .xgroupCreate(
+                            XReadArgs.StreamOffset.from(stream.key(), stream.startId()),
+                            stream.group(),
+                            XGroupCreateArgs.Builder.mkstream());
         } catch (RuntimeException e) {
             if (!RedisErrors.hasErrorCode(e, "BUSYGROUP")) {
                 throw RedisErrors.map(e, "create consumer group of " + stream);
@@ -811,13 +908,33 @@ final class RedisAgentBus implements AgentBus {
         }
     }
 
-    CompletionStage<String> deadLetter(ConsumedStream stream, String entryId, DeadLetterReason reason, String field,
-                                       String detail, String consumer, int attempts) {
-        CompletionStage<String> moved = DEAD_LETTER.run(commands, ScriptOutputType.VALUE,
-                new String[] {stream.key(), stream.deadLetters(), stream.failures(), auditShard(stream.key()),
-                    KeySchema.counters(stream.key())},
-                stream.group(), entryId, reason.code(), field == null ? "" : field, detail, consumer,
-                Long.toString(System.currentTimeMillis()), Integer.toString(attempts), Long.toString(options.auditCap()));
+    CompletionStage<String> deadLetter(
+            ConsumedStream stream,
+            String entryId,
+            DeadLetterReason reason,
+            String field,
+            String detail,
+            String consumer,
+            int attempts) {
+        CompletionStage<String> moved = DEAD_LETTER.run(
+                commands,
+                ScriptOutputType.VALUE,
+                new String[] {
+                    stream.key(),
+                    stream.deadLetters(),
+                    stream.failures(),
+                    auditShard(stream.key()),
+                    KeySchema.counters(stream.key())
+                },
+                stream.group(),
+                entryId,
+                reason.code(),
+                field == null ? "" : field,
+                detail,
+                consumer,
+                Long.toString(System.currentTimeMillis()),
+                Integer.toString(attempts),
+                Long.toString(options.auditCap()));
         return moved.thenApply(deadLetterId -> {
             if (deadLetterId != null && reason != DeadLetterReason.EXPIRED) {
                 metrics.deadLettered(stream.subscriber()); // an expired one is counted by expired()
@@ -826,12 +943,22 @@ final class RedisAgentBus implements AgentBus {
         });
     }
 
-    CompletionStage<Long> retryLater(ConsumedStream stream, String consumer, String entryId, long idleMillis,
-                                     int attempt, String why) {
-        CompletionStage<Long> scheduled = RETRY_LATER.run(commands, ScriptOutputType.INTEGER,
-                new String[] {stream.key(), stream.failures(), auditShard(stream.key()), KeySchema.counters(stream.key())},
-                stream.group(), consumer, entryId, Long.toString(idleMillis),
-                Long.toString(System.currentTimeMillis()), Long.toString(options.auditCap()), Integer.toString(attempt), why);
+    CompletionStage<Long> retryLater(
+            ConsumedStream stream, String consumer, String entryId, long idleMillis, int attempt, String why) {
+        CompletionStage<Long> scheduled = RETRY_LATER.run(
+                commands,
+                ScriptOutputType.INTEGER,
+                new String[] {
+                    stream.key(), stream.failures(), auditShard(stream.key()), KeySchema.counters(stream.key())
+                },
+                stream.group(),
+                consumer,
+                entryId,
+                Long.toString(idleMillis),
+                Long.toString(System.currentTimeMillis()),
+                Long.toString(options.auditCap()),
+                Integer.toString(attempt),
+                why);
         return scheduled.thenApply(count -> {
             if (count == 1) {
                 metrics.retried(stream.subscriber());
@@ -863,8 +990,11 @@ final class RedisAgentBus implements AgentBus {
                 }
             }
         }
-        CompletionStage<Long> acked = ACK.run(commands, ScriptOutputType.INTEGER, new String[] {stream.key(),
-                auditShard(stream.key()), KeySchema.counters(stream.key())}, args);
+        CompletionStage<Long> acked = ACK.run(
+                commands,
+                ScriptOutputType.INTEGER,
+                new String[] {stream.key(), auditShard(stream.key()), KeySchema.counters(stream.key())},
+                args);
         return acked.thenApply(done -> {
             metrics.acked(stream.subscriber(), done);
             return done;
@@ -884,10 +1014,13 @@ final class RedisAgentBus implements AgentBus {
     }
 
     /** Makes entries of this consumer reclaimable by any instance now, without counting a failure. */
-    CompletionStage<List<String>> handBack(ConsumedStream stream, String consumer, List<String> entryIds,
-                                           Duration visibility) {
-        return commands.xclaim(stream.key(), Consumer.from(stream.group(), consumer),
-                XClaimArgs.Builder.minIdleTime(0).idle(visibility).justid(), entryIds.toArray(String[]::new))
+    CompletionStage<List<String>> handBack(
+            ConsumedStream stream, String consumer, List<String> entryIds, Duration visibility) {
+        return commands.xclaim(
+                        stream.key(),
+                        Consumer.from(stream.group(), consumer),
+                        XClaimArgs.Builder.minIdleTime(0).idle(visibility).justid(),
+                        entryIds.toArray(String[]::new))
                 .thenApply(claimed -> entryIds);
     }
 
@@ -899,20 +1032,24 @@ final class RedisAgentBus implements AgentBus {
         for (int i = 0; i < entryIds.size(); i++) {
             args[i + 2] = entryIds.get(i);
         }
-        CompletionStage<List<Object>> lost = EXTEND_LEASE.run(commands, ScriptOutputType.MULTI,
-                new String[] {stream.key()}, args);
+        CompletionStage<List<Object>> lost =
+                EXTEND_LEASE.run(commands, ScriptOutputType.MULTI, new String[] {stream.key()}, args);
         return lost.thenApply(ids -> ids.stream().map(String::valueOf).toList());
     }
 
     /** Trims {@code stream} per {@code retention}, never past what a group has not received or holds (trim.lua). */
     CompletionStage<Long> trim(String stream, Retention retention) {
-        return TRIM.run(commands, ScriptOutputType.INTEGER, new String[] {stream},
-                Long.toString(retention.maxLength()), Long.toString(retention.maxAge().toMillis()));
+        return TRIM.run(
+                commands,
+                ScriptOutputType.INTEGER,
+                new String[] {stream},
+                Long.toString(retention.maxLength()),
+                Long.toString(retention.maxAge().toMillis()));
     }
 
     CompletionStage<Long> releaseConsumer(ConsumedStream stream, String consumer) {
-        return RELEASE_CONSUMER.run(commands, ScriptOutputType.INTEGER,
-                new String[] {stream.key()}, stream.group(), consumer);
+        return RELEASE_CONSUMER.run(
+                commands, ScriptOutputType.INTEGER, new String[] {stream.key()}, stream.group(), consumer);
     }
 
     long clientIdOf(StatefulRedisConnection<String, byte[]> readConnection) {
@@ -922,7 +1059,9 @@ final class RedisAgentBus implements AgentBus {
     void checkPayload(Envelope envelope) {
         int payloadBytes = envelope.payloadBytes();
         if (payloadBytes > options.maxPayloadBytes()) {
-            throw new InvalidEnvelopeException("payload", envelope.payload(),
+            throw new InvalidEnvelopeException(
+                    "payload",
+                    envelope.payload(),
                     "must be at most " + options.maxPayloadBytes() + " bytes of UTF-8 (maxPayloadBytes) but is "
                             + payloadBytes + " bytes");
         }

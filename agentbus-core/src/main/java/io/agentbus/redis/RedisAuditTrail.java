@@ -46,8 +46,13 @@ final class RedisAuditTrail implements AuditTrail {
         String tag = agent.value();
         bus.commands().sadd(KeySchema.AUDIT_SHARDS, tag);
         long cap = Math.max(1, bus.options().auditCap());
-        return RedisErrors.mapped(bus.commands().xadd(KeySchema.auditDecisions(tag),
-                XAddArgs.Builder.maxlen(cap).approximateTrimming(), fields), "record a decision of " + agent);
+        return RedisErrors.mapped(
+                bus.commands()
+                        .xadd(
+                                KeySchema.auditDecisions(tag),
+                                XAddArgs.Builder.maxlen(cap).approximateTrimming(),
+                                fields),
+                "record a decision of " + agent);
     }
 
     @Override
@@ -64,18 +69,24 @@ final class RedisAuditTrail implements AuditTrail {
         if (limit < 1) {
             throw new IllegalArgumentException("limit must be >= 1, was " + limit);
         }
-        List<String> tags = query.agent().map(agent -> List.of(agent.value())).orElseGet(() ->
-                List.copyOf(await(bus.commands().smembers(KeySchema.AUDIT_SHARDS), "list audit shards")));
+        List<String> tags = query.agent()
+                .map(agent -> List.of(agent.value()))
+                .orElseGet(
+                        () -> List.copyOf(await(bus.commands().smembers(KeySchema.AUDIT_SHARDS), "list audit shards")));
         List<AuditEntry> matching = new ArrayList<>();
         for (String tag : tags) {
             for (String shard : List.of(KeySchema.auditMessages(tag), KeySchema.auditDecisions(tag))) {
                 String after = afterIdByShard.get(shard);
                 Range<String> range = after == null ? Range.create("-", "+") : Range.create("(" + after, "+");
-                List<StreamMessage<String, String>> newestFirst = await(
-                        bus.commands().xrevrange(shard, range, Limit.from(SCAN_PER_SHARD)), "read " + shard);
+                List<StreamMessage<String, String>> newestFirst =
+                        await(bus.commands().xrevrange(shard, range, Limit.from(SCAN_PER_SHARD)), "read " + shard);
                 for (StreamMessage<String, String> record : newestFirst) {
-                    AuditEntry entry = new AuditEntry(record.getId(), Instant.ofEpochMilli(millis(record.getId())),
-                            record.getBody().getOrDefault("audit_event", "unknown"), tag, record.getBody());
+                    AuditEntry entry = new AuditEntry(
+                            record.getId(),
+                            Instant.ofEpochMilli(millis(record.getId())),
+                            record.getBody().getOrDefault("audit_event", "unknown"),
+                            tag,
+                            record.getBody());
                     if (query.matches(entry)) {
                         matching.add(entry);
                     }

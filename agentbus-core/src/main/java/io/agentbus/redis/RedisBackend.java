@@ -10,8 +10,7 @@ import java.util.Objects;
  */
 public final class RedisBackend {
 
-    private RedisBackend() {
-    }
+    private RedisBackend() {}
 
     /**
      * Connects a bus to {@code uri}. {@code owned} is closed after the bus, for example the embedded

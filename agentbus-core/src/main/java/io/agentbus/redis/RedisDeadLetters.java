@@ -12,7 +12,6 @@ import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XTrimArgs;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,7 +43,8 @@ final class RedisDeadLetters implements DeadLetters {
         // Where a redriven message goes, by its priority: an inbox's high, normal and low bands, or
         // the one stream of a topic.
         this.targets = KeySchema.INBOX_GROUP.equals(source.group())
-                ? List.of(PriorityBand.HIGH.inbox(agent), PriorityBand.NORMAL.inbox(agent), PriorityBand.LOW.inbox(agent))
+                ? List.of(
+                        PriorityBand.HIGH.inbox(agent), PriorityBand.NORMAL.inbox(agent), PriorityBand.LOW.inbox(agent))
                 : List.of(source.key(), source.key(), source.key());
     }
 
@@ -63,7 +63,9 @@ final class RedisDeadLetters implements DeadLetters {
         if (limit < 1) {
             throw new IllegalArgumentException("limit must be >= 1, was " + limit);
         }
-        return page(Range.create("-", "+"), limit).stream().map(this::toDeadLetter).toList();
+        return page(Range.create("-", "+"), limit).stream()
+                .map(this::toDeadLetter)
+                .toList();
     }
 
     @Override
@@ -93,7 +95,8 @@ final class RedisDeadLetters implements DeadLetters {
     @Override
     public long redrive(List<String> ids) {
         // Only dead-letter entry ids can be dead letters; anything else (a message id) is skipped.
-        List<String> entryIds = ids.stream().filter(id -> ENTRY_ID.matcher(id).matches()).toList();
+        List<String> entryIds =
+                ids.stream().filter(id -> ENTRY_ID.matcher(id).matches()).toList();
         long moved = 0;
         for (int from = 0; from < entryIds.size(); from += BATCH) {
             List<String> batch = entryIds.subList(from, Math.min(entryIds.size(), from + BATCH));
@@ -140,9 +143,13 @@ final class RedisDeadLetters implements DeadLetters {
         String[] args = new String[1 + ids.length];
         args[0] = Long.toString(bus.options().auditCap());
         System.arraycopy(ids, 0, args, 1, ids.length);
-        CompletionStage<Long> moved = REDRIVE.run(bus.commands(), ScriptOutputType.INTEGER,
-                new String[] {key, targets.get(0), targets.get(1), targets.get(2), bus.auditShard(key),
-                    KeySchema.counters(key)}, args);
+        CompletionStage<Long> moved = REDRIVE.run(
+                bus.commands(),
+                ScriptOutputType.INTEGER,
+                new String[] {
+                    key, targets.get(0), targets.get(1), targets.get(2), bus.auditShard(key), KeySchema.counters(key)
+                },
+                args);
         return await(moved, "redrive dead letters");
     }
 
@@ -154,8 +161,10 @@ final class RedisDeadLetters implements DeadLetters {
         Map<String, String> original = new LinkedHashMap<>();
         Map<String, String> meta = new LinkedHashMap<>();
         entry.getBody().forEach((name, value) -> (name.startsWith(META_PREFIX) ? meta : original).put(name, value));
-        Optional<Envelope> envelope = EnvelopeCodec.decodeText(new LinkedHashMap<>(original))
-                instanceof EnvelopeCodec.Valid valid ? Optional.of(valid.envelope()) : Optional.empty();
+        Optional<Envelope> envelope =
+                EnvelopeCodec.decodeText(new LinkedHashMap<>(original)) instanceof EnvelopeCodec.Valid valid
+                        ? Optional.of(valid.envelope())
+                        : Optional.empty();
         String field = meta.getOrDefault("dlq_field", "");
         return new DeadLetter(
                 entry.getId(),

@@ -6,9 +6,9 @@ import io.agentbus.DeliveryOptions;
 import io.agentbus.DurableTopic;
 import io.agentbus.Envelope;
 import io.agentbus.MessageHandler;
+import io.agentbus.Retention;
 import io.agentbus.SendReceipt;
 import io.agentbus.Subscription;
-import io.agentbus.Retention;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
@@ -46,8 +46,8 @@ final class RedisDurableTopic implements DurableTopic {
 
     @Override
     public CompletionStage<SendReceipt> publish(Envelope envelope) {
-        CompletionStage<SendReceipt> stored = bus.append(key, KeySchema.streamDedup(key, envelope.messageId()), envelope,
-                "", 0);
+        CompletionStage<SendReceipt> stored =
+                bus.append(key, KeySchema.streamDedup(key, envelope.messageId()), envelope, "", 0);
         if (publishes.incrementAndGet() % Retention.TRIM_EVERY == 0) {
             trimAsync().whenComplete((removed, failure) -> {
                 if (failure != null) {
@@ -77,8 +77,8 @@ final class RedisDurableTopic implements DurableTopic {
 
     @Override
     public DeadLetters deadLetters(AgentId group) {
-        return new RedisDeadLetters(bus, ConsumedStream.topic(key, Objects.requireNonNull(group, "group"),
-                StartFrom.OLDEST));
+        return new RedisDeadLetters(
+                bus, ConsumedStream.topic(key, Objects.requireNonNull(group, "group"), StartFrom.OLDEST));
     }
 
     private CompletionStage<Long> trimAsync() {

@@ -15,8 +15,7 @@ import java.util.concurrent.ExecutionException;
 /** Maps Lettuce and Redis failures onto the bus's exceptions, in one place, keeping the cause. */
 final class RedisErrors {
 
-    private RedisErrors() {
-    }
+    private RedisErrors() {}
 
     static AgentBusException map(Throwable failure, String action) {
         Throwable error = unwrap(failure);
@@ -53,7 +52,8 @@ final class RedisErrors {
     static boolean hasErrorCode(Throwable failure, String code) {
         for (Throwable error = failure; error != null; error = error.getCause()) {
             if (error instanceof RedisCommandExecutionException
-                    && error.getMessage() != null && error.getMessage().startsWith(code)) {
+                    && error.getMessage() != null
+                    && error.getMessage().startsWith(code)) {
                 return true;
             }
         }
@@ -62,13 +62,19 @@ final class RedisErrors {
 
     /** Lettuce's own refusals while disconnected or overloaded: the command never reached Redis. */
     private static boolean isUnavailable(String message) {
-        return message != null && (message.contains("Connection closed") || message.contains("not connected")
-                || message.contains("Request queue size exceeded") || message.contains("Connection is closed"));
+        return message != null
+                && (message.contains("Connection closed")
+                        || message.contains("not connected")
+                        || message.contains("Request queue size exceeded")
+                        || message.contains("Connection is closed"));
     }
 
     private static boolean isAuthError(String message) {
-        return message != null && (message.startsWith("NOAUTH") || message.startsWith("WRONGPASS")
-                || message.startsWith("NOPERM") || message.startsWith("ERR AUTH"));
+        return message != null
+                && (message.startsWith("NOAUTH")
+                        || message.startsWith("WRONGPASS")
+                        || message.startsWith("NOPERM")
+                        || message.startsWith("ERR AUTH"));
     }
 
     private static Throwable unwrap(Throwable failure) {

@@ -59,8 +59,10 @@ final class RedisRegistry implements AgentRegistry {
         await(redis.del(key), "replace card of " + card.id());
         await(redis.hset(key, fields), "publish card of " + card.id());
         await(redis.sadd(KeySchema.CARDS, card.id().value()), "index card of " + card.id());
-        previous.ifPresent(old -> old.capabilities().stream().filter(c -> !card.capabilities().contains(c))
-                .forEach(c -> await(redis.srem(KeySchema.capability(c), card.id().value()), "unindex " + c)));
+        previous.ifPresent(old -> old.capabilities().stream()
+                .filter(c -> !card.capabilities().contains(c))
+                .forEach(
+                        c -> await(redis.srem(KeySchema.capability(c), card.id().value()), "unindex " + c)));
         for (String capability : card.capabilities()) {
             await(redis.sadd(KeySchema.capability(capability), card.id().value()), "index " + capability);
         }
@@ -68,8 +70,9 @@ final class RedisRegistry implements AgentRegistry {
 
     @Override
     public void remove(AgentId agent) {
-        card(agent).ifPresent(card -> card.capabilities()
-                .forEach(c -> await(redis.srem(KeySchema.capability(c), agent.value()), "unindex " + c)));
+        card(agent)
+                .ifPresent(card -> card.capabilities()
+                        .forEach(c -> await(redis.srem(KeySchema.capability(c), agent.value()), "unindex " + c)));
         await(redis.del(KeySchema.card(agent)), "remove card of " + agent);
         await(redis.srem(KeySchema.CARDS, agent.value()), "unindex card of " + agent);
     }
@@ -87,7 +90,9 @@ final class RedisRegistry implements AgentRegistry {
 
     @Override
     public List<AgentId> known() {
-        return await(redis.smembers(KeySchema.KNOWN_AGENTS), "list known agents").stream().sorted().map(AgentId::of)
+        return await(redis.smembers(KeySchema.KNOWN_AGENTS), "list known agents").stream()
+                .sorted()
+                .map(AgentId::of)
                 .toList();
     }
 
@@ -106,25 +111,34 @@ final class RedisRegistry implements AgentRegistry {
 
     @Override
     public AutoCloseable watch(Consumer<PresenceEvent> listener) {
-        return bus.listen(KeySchema.PRESENCE_CHANNEL, (channel, message) -> listener.accept(new PresenceEvent(
-                AgentId.of(JSON.readTree(message.payload()).path("agent").asText()),
-                message.messageType().equals("agent.joined"))));
+        return bus.listen(
+                KeySchema.PRESENCE_CHANNEL,
+                (channel, message) -> listener.accept(new PresenceEvent(
+                        AgentId.of(
+                                JSON.readTree(message.payload()).path("agent").asText()),
+                        message.messageType().equals("agent.joined"))));
     }
 
     /** One heartbeat of a running instance; also sweeps expired agents and announces joins and leaves. */
     CompletionStage<?> heartbeat(AgentId agent, String consumer) {
         long ttl = bus.options().presenceTtl().toMillis();
         redis.zadd(KeySchema.instances(agent), (double) (System.currentTimeMillis() + ttl), consumer);
-        return announce(PRESENCE.run(redis, ScriptOutputType.MULTI, new String[] {KeySchema.LIVE_AGENTS},
-                agent.value(), Long.toString(ttl)), agent);
+        return announce(
+                PRESENCE.run(
+                        redis,
+                        ScriptOutputType.MULTI,
+                        new String[] {KeySchema.LIVE_AGENTS},
+                        agent.value(),
+                        Long.toString(ttl)),
+                agent);
     }
 
     /** An instance stopped cleanly: gone at once, and the agent with it if it was the last one. */
     CompletionStage<?> leave(AgentId agent, String consumer) {
         String instances = KeySchema.instances(agent);
         return redis.zrem(instances, consumer)
-                .thenCompose(removed -> redis.zcount(instances, Range.create((double) System.currentTimeMillis(),
-                        Double.POSITIVE_INFINITY)))
+                .thenCompose(removed -> redis.zcount(
+                        instances, Range.create((double) System.currentTimeMillis(), Double.POSITIVE_INFINITY)))
                 .thenCompose(stillRunning -> stillRunning > 0
                         ? java.util.concurrent.CompletableFuture.completedFuture(0L)
                         : redis.zrem(KeySchema.LIVE_AGENTS, agent.value()).thenApply(gone -> {
@@ -137,27 +151,36 @@ final class RedisRegistry implements AgentRegistry {
 
     private CompletionStage<?> announce(CompletionStage<List<Object>> presence, AgentId agent) {
         return presence.thenAccept(reply -> {
-            if ((Long) reply.get(0) == 1) {
-                publish(agent, true);
-            }
-            for (Object gone : (List<?>) reply.get(1)) {
-                publish(AgentId.of(String.valueOf(gone)), false);
-            }
-        }).whenComplete((done, failure) -> {
-            if (failure != null) {
-                log.warn("heartbeat of {} failed: {}", agent, failure.toString());
-            }
-        });
+                    if ((Long) reply.get(0) == 1) {
+                        publish(agent, true);
+                    }
+                    for (Object gone : (List<?>) reply.get(1)) {
+                        publish(AgentId.of(String.valueOf(gone)), false);
+                    }
+                })
+                .whenComplete((done, failure) -> {
+                    if (failure != null) {
+                        log.warn("heartbeat of {} failed: {}", agent, failure.toString());
+                    }
+                });
     }
 
     private void publish(AgentId agent, boolean joined) {
-        bus.publish(KeySchema.PRESENCE_CHANNEL, Envelope.builder().from("agentbus").to("everyone")
-                .type(joined ? "agent.joined" : "agent.left").payload(Map.of("agent", agent.value())).build());
+        bus.publish(
+                KeySchema.PRESENCE_CHANNEL,
+                Envelope.builder()
+                        .from("agentbus")
+                        .to("everyone")
+                        .type(joined ? "agent.joined" : "agent.left")
+                        .payload(Map.of("agent", agent.value()))
+                        .build());
     }
 
     private List<String> liveIds() {
-        return await(redis.zrangebyscore(KeySchema.LIVE_AGENTS,
-                Range.create((double) serverMillis(), Double.POSITIVE_INFINITY)), "list live agents");
+        return await(
+                redis.zrangebyscore(
+                        KeySchema.LIVE_AGENTS, Range.create((double) serverMillis(), Double.POSITIVE_INFINITY)),
+                "list live agents");
     }
 
     private List<AgentCard> cards(List<String> ids) {
@@ -187,7 +210,8 @@ final class RedisRegistry implements AgentRegistry {
                 metadata.put(name.substring(META.length()), value);
             }
         });
-        return new AgentCard(agent, fields.get("role"), skills, fields.get("version"), fields.get("description"), metadata);
+        return new AgentCard(
+                agent, fields.get("role"), skills, fields.get("version"), fields.get("description"), metadata);
     }
 
     private <T> T await(CompletionStage<T> stage, String action) {

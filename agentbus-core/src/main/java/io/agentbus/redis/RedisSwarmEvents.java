@@ -4,16 +4,16 @@ import io.agentbus.AgentId;
 import io.agentbus.BroadcastHandler;
 import io.agentbus.BroadcastSubscription;
 import io.agentbus.DurableTopic;
-import io.agentbus.Retention;
 import io.agentbus.Envelope;
 import io.agentbus.Priority;
+import io.agentbus.Retention;
 import io.agentbus.SwarmEvents;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -44,8 +44,7 @@ final class RedisSwarmEvents implements SwarmEvents {
     private long refilledAt = System.nanoTime();
     private boolean drainScheduled;
 
-    private record Deferred(AgentId to, Runnable publish) {
-    }
+    private record Deferred(AgentId to, Runnable publish) {}
 
     RedisSwarmEvents(RedisAgentBus bus, String swarm, int eventsPerSecond) {
         this.bus = bus;
@@ -73,11 +72,17 @@ final class RedisSwarmEvents implements SwarmEvents {
                 return send(type, channel, event).thenApply(sent -> Outcome.PUBLISHED);
             }
             deferred.incrementAndGet();
-            deferredQueue.add(new Deferred(event.toAgent(), () -> send(type, channel, event).whenComplete((sent, failure) -> {
-                if (failure != null) {
-                    log.warn("deferred event {} on {} could not be published: {}", event.messageId(), channel, failure.toString());
-                }
-            })));
+            deferredQueue.add(new Deferred(
+                    event.toAgent(),
+                    () -> send(type, channel, event).whenComplete((sent, failure) -> {
+                        if (failure != null) {
+                            log.warn(
+                                    "deferred event {} on {} could not be published: {}",
+                                    event.messageId(),
+                                    channel,
+                                    failure.toString());
+                        }
+                    })));
             scheduleDrain();
             return CompletableFuture.completedFuture(Outcome.DEFERRED);
         }
@@ -121,7 +126,9 @@ final class RedisSwarmEvents implements SwarmEvents {
     private synchronized void drain() {
         drainScheduled = false;
         refill();
-        while (tokens >= 1 && !deferredQueue.isEmpty() && !bus.circuitOpen(deferredQueue.peek().to())) {
+        while (tokens >= 1
+                && !deferredQueue.isEmpty()
+                && !bus.circuitOpen(deferredQueue.peek().to())) {
             tokens -= 1;
             try {
                 deferredQueue.poll().publish().run();

@@ -52,8 +52,13 @@ final class RedisSwarmMessenger implements SwarmMessenger {
         String from = message.fromAgent().value();
         String to = message.toAgent().value();
         String key = KeySchema.swarmMessages(from, to);
-        CompletionStage<SendReceipt> stored = bus.append(key, KeySchema.streamDedup(key, message.messageId()), message,
-                "", 0, new RedisAgentBus.Receivers(KeySchema.swarmSenders(to), from, KeySchema.MESSENGER_GROUP));
+        CompletionStage<SendReceipt> stored = bus.append(
+                key,
+                KeySchema.streamDedup(key, message.messageId()),
+                message,
+                "",
+                0,
+                new RedisAgentBus.Receivers(KeySchema.swarmSenders(to), from, KeySchema.MESSENGER_GROUP));
         // Every send, not every TRIM_EVERY as a topic: the history is small, and its bound is the point.
         CompletionStage<Long> trimmed = bus.trim(key, history).exceptionally(failure -> {
             log.warn("could not trim {}: {}", key, failure.toString());
@@ -64,7 +69,12 @@ final class RedisSwarmMessenger implements SwarmMessenger {
 
     @Override
     public CompletionStage<SendReceipt> send(String fromSwarm, String toSwarm, String type, String payload) {
-        return send(Envelope.builder().from(fromSwarm).to(toSwarm).type(type).payload(payload).build());
+        return send(Envelope.builder()
+                .from(fromSwarm)
+                .to(toSwarm)
+                .type(type)
+                .payload(payload)
+                .build());
     }
 
     @Override
@@ -76,8 +86,16 @@ final class RedisSwarmMessenger implements SwarmMessenger {
                     + "; close it first, or receive in another process");
         }
         try {
-            List<ConsumedStream> streams = senders(to).stream().map(from -> ConsumedStream.swarmMessages(from, to)).toList();
-            receiver.start(bus.subscribe(AgentId.of(to), KeySchema.MESSENGER_GROUP, streams, bus.options().delivery(), handler),
+            List<ConsumedStream> streams = senders(to).stream()
+                    .map(from -> ConsumedStream.swarmMessages(from, to))
+                    .toList();
+            receiver.start(
+                    bus.subscribe(
+                            AgentId.of(to),
+                            KeySchema.MESSENGER_GROUP,
+                            streams,
+                            bus.options().delivery(),
+                            handler),
                     streams);
             return receiver;
         } catch (RuntimeException e) {
@@ -89,8 +107,9 @@ final class RedisSwarmMessenger implements SwarmMessenger {
     @Override
     public List<Entry> history(String fromSwarm, String toSwarm, int limit) {
         String key = KeySchema.swarmMessages(check(fromSwarm), check(toSwarm));
-        List<StreamMessage<String, String>> newestFirst = await(bus.commands().xrevrange(key, Range.create("-", "+"),
-                Limit.from(positive(limit))), "read history of " + key);
+        List<StreamMessage<String, String>> newestFirst = await(
+                bus.commands().xrevrange(key, Range.create("-", "+"), Limit.from(positive(limit))),
+                "read history of " + key);
         List<Entry> entries = decode(newestFirst);
         Collections.reverse(entries);
         return entries;
@@ -99,14 +118,19 @@ final class RedisSwarmMessenger implements SwarmMessenger {
     @Override
     public List<Entry> historyAfter(String fromSwarm, String toSwarm, String afterEntryId, int limit) {
         String key = KeySchema.swarmMessages(check(fromSwarm), check(toSwarm));
-        return decode(await(bus.commands().xrange(key, Range.from(Range.Boundary.excluding(afterEntryId),
-                Range.Boundary.unbounded()), Limit.from(positive(limit))), "read history of " + key));
+        return decode(await(
+                bus.commands()
+                        .xrange(
+                                key,
+                                Range.from(Range.Boundary.excluding(afterEntryId), Range.Boundary.unbounded()),
+                                Limit.from(positive(limit))),
+                "read history of " + key));
     }
 
     @Override
     public Set<String> senders(String toSwarm) {
-        return new TreeSet<>(await(bus.commands().smembers(KeySchema.swarmSenders(check(toSwarm))),
-                "read senders of " + toSwarm));
+        return new TreeSet<>(
+                await(bus.commands().smembers(KeySchema.swarmSenders(check(toSwarm))), "read senders of " + toSwarm));
     }
 
     private List<Entry> decode(List<StreamMessage<String, String>> stored) {
@@ -154,27 +178,36 @@ final class RedisSwarmMessenger implements SwarmMessenger {
                 return; // closed through the bus, or by its own handler
             }
             // On the handler pool: off Redis's I/O thread and the timer, since adding a stream waits for Redis.
-            bus.commands().smembers(KeySchema.swarmSenders(to)).whenCompleteAsync((senders, failure) -> {
-                try {
-                    if (failure != null) {
-                        log.warn("receiver of swarm {} could not look for new senders; trying again: {}", to,
-                                failure.toString());
-                        return;
-                    }
-                    for (String from : senders) {
-                        ConsumedStream stream = ConsumedStream.swarmMessages(from, to);
-                        if (!known.contains(stream.key())) {
-                            subscription.addStream(stream);
-                            known.add(stream.key());
-                            log.debug("receiver of swarm {} found sender {}", to, from);
-                        }
-                    }
-                } catch (RuntimeException e) {
-                    log.warn("receiver of swarm {} could not add a new sender; trying again: {}", to, e.toString());
-                } finally {
-                    checkSendersLater();
-                }
-            }, bus.handlerPool());
+            bus.commands()
+                    .smembers(KeySchema.swarmSenders(to))
+                    .whenCompleteAsync(
+                            (senders, failure) -> {
+                                try {
+                                    if (failure != null) {
+                                        log.warn(
+                                                "receiver of swarm {} could not look for new senders; trying again: {}",
+                                                to,
+                                                failure.toString());
+                                        return;
+                                    }
+                                    for (String from : senders) {
+                                        ConsumedStream stream = ConsumedStream.swarmMessages(from, to);
+                                        if (!known.contains(stream.key())) {
+                                            subscription.addStream(stream);
+                                            known.add(stream.key());
+                                            log.debug("receiver of swarm {} found sender {}", to, from);
+                                        }
+                                    }
+                                } catch (RuntimeException e) {
+                                    log.warn(
+                                            "receiver of swarm {} could not add a new sender; trying again: {}",
+                                            to,
+                                            e.toString());
+                                } finally {
+                                    checkSendersLater();
+                                }
+                            },
+                            bus.handlerPool());
         }
 
         @Override

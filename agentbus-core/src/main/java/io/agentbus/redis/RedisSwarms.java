@@ -49,7 +49,8 @@ final class RedisSwarms implements Swarms {
     @Override
     public Optional<State> read(String swarm) {
         Map<String, String> state = await(redis.hgetall(KeySchema.swarmState(check(swarm))), "read state of " + swarm);
-        return state.isEmpty() ? Optional.empty()
+        return state.isEmpty()
+                ? Optional.empty()
                 : Optional.of(new State(swarm, state.get("json"), Long.parseLong(state.get("version"))));
     }
 
@@ -62,9 +63,15 @@ final class RedisSwarms implements Swarms {
     }
 
     private long writeVersioned(String swarm, long expectedVersion, String json) {
-        List<Object> reply = await(WRITE.<String, String, List<Object>>run(redis, ScriptOutputType.MULTI,
-                new String[] {KeySchema.swarmState(swarm)}, Long.toString(expectedVersion), json,
-                Long.toString(BusOptions.DEFAULT_SWARM_STATE_TTL.toSeconds())), "write state of " + swarm);
+        List<Object> reply = await(
+                WRITE.<String, String, List<Object>>run(
+                        redis,
+                        ScriptOutputType.MULTI,
+                        new String[] {KeySchema.swarmState(swarm)},
+                        Long.toString(expectedVersion),
+                        json,
+                        Long.toString(BusOptions.DEFAULT_SWARM_STATE_TTL.toSeconds())),
+                "write state of " + swarm);
         await(redis.sadd(KeySchema.SWARMS, swarm), "index swarm " + swarm);
         if ((Long) reply.get(0) == 0) {
             throw new StateConflictException(swarm, expectedVersion, (Long) reply.get(1));
@@ -74,30 +81,45 @@ final class RedisSwarms implements Swarms {
 
     @Override
     public Checkpoint checkpoint(String swarm, String label) {
-        State state = read(swarm).orElseThrow(() -> new IllegalStateException("swarm " + swarm + " has no state to checkpoint"));
-        String id = await(redis.xadd(KeySchema.swarmCheckpoints(swarm), XAddArgs.Builder.maxlen(CHECKPOINTS_KEPT),
-                Map.of("label", label, "version", Long.toString(state.version()), "json", state.json())),
+        State state = read(swarm)
+                .orElseThrow(() -> new IllegalStateException("swarm " + swarm + " has no state to checkpoint"));
+        String id = await(
+                redis.xadd(
+                        KeySchema.swarmCheckpoints(swarm),
+                        XAddArgs.Builder.maxlen(CHECKPOINTS_KEPT),
+                        Map.of("label", label, "version", Long.toString(state.version()), "json", state.json())),
                 "checkpoint " + swarm);
         return new Checkpoint(id, swarm, label, state.version(), state.json(), Instant.ofEpochMilli(millis(id)));
     }
 
     @Override
     public List<Checkpoint> checkpoints(String swarm) {
-        List<StreamMessage<String, String>> newestFirst = await(redis.xrevrange(KeySchema.swarmCheckpoints(check(swarm)),
-                Range.create("-", "+"), Limit.from(CHECKPOINTS_KEPT)), "read checkpoints of " + swarm);
+        List<StreamMessage<String, String>> newestFirst = await(
+                redis.xrevrange(
+                        KeySchema.swarmCheckpoints(check(swarm)), Range.create("-", "+"), Limit.from(CHECKPOINTS_KEPT)),
+                "read checkpoints of " + swarm);
         List<Checkpoint> checkpoints = new ArrayList<>();
         for (StreamMessage<String, String> entry : newestFirst) {
             Map<String, String> body = entry.getBody();
-            checkpoints.add(new Checkpoint(entry.getId(), swarm, body.get("label"), Long.parseLong(body.get("version")),
-                    body.get("json"), Instant.ofEpochMilli(millis(entry.getId()))));
+            checkpoints.add(new Checkpoint(
+                    entry.getId(),
+                    swarm,
+                    body.get("label"),
+                    Long.parseLong(body.get("version")),
+                    body.get("json"),
+                    Instant.ofEpochMilli(millis(entry.getId()))));
         }
         return checkpoints;
     }
 
     @Override
     public void heartbeat(String swarm, String coordinator, Duration ttl) {
-        await(redis.set(KeySchema.swarmCoordinator(check(swarm)), AgentId.of(coordinator).value(),
-                SetArgs.Builder.px(ttl.toMillis())), "heartbeat of " + swarm);
+        await(
+                redis.set(
+                        KeySchema.swarmCoordinator(check(swarm)),
+                        AgentId.of(coordinator).value(),
+                        SetArgs.Builder.px(ttl.toMillis())),
+                "heartbeat of " + swarm);
         await(redis.sadd(KeySchema.SWARMS, swarm), "index swarm " + swarm);
     }
 
@@ -118,7 +140,11 @@ final class RedisSwarms implements Swarms {
         if (state.isEmpty() && checkpoints.isEmpty() && coordinator == null) {
             return Optional.empty(); // everything expired: nothing left to show or recover
         }
-        return Optional.of(new Info(swarm, Optional.ofNullable(coordinator), coordinator == null, state,
+        return Optional.of(new Info(
+                swarm,
+                Optional.ofNullable(coordinator),
+                coordinator == null,
+                state,
                 checkpoints.stream().findFirst()));
     }
 
@@ -129,11 +155,16 @@ final class RedisSwarms implements Swarms {
             throw new IllegalStateException("swarm " + swarm + " is not interrupted: coordinator "
                     + info.coordinator().orElse("?") + " is alive");
         }
-        Checkpoint last = info.lastCheckpoint().orElseThrow(() ->
-                new IllegalStateException("swarm " + swarm + " has no checkpoint to recover from"));
+        Checkpoint last = info.lastCheckpoint()
+                .orElseThrow(() -> new IllegalStateException("swarm " + swarm + " has no checkpoint to recover from"));
         // Claim coordination first (only one recoverer wins), then restore as a new version.
-        Boolean claimed = await(redis.set(KeySchema.swarmCoordinator(swarm), AgentId.of(coordinator).value(),
-                SetArgs.Builder.nx().px(ttl.toMillis())), "claim " + swarm) != null;
+        Boolean claimed = await(
+                        redis.set(
+                                KeySchema.swarmCoordinator(swarm),
+                                AgentId.of(coordinator).value(),
+                                SetArgs.Builder.nx().px(ttl.toMillis())),
+                        "claim " + swarm)
+                != null;
         if (!claimed) {
             throw new IllegalStateException("swarm " + swarm + " was just recovered by another coordinator");
         }

@@ -21,8 +21,7 @@ final class ServerCheck {
 
     private static final Logger log = LoggerFactory.getLogger(ServerCheck.class);
 
-    private ServerCheck() {
-    }
+    private ServerCheck() {}
 
     /** Returns the warnings (also logged); throws if the server must be refused. */
     static List<String> verify(RedisCommands<String, String> redis, BusOptions options, String uri) {
@@ -32,8 +31,8 @@ final class ServerCheck {
             config = redis.configGet("append*");
             config.putAll(redis.configGet("maxmemory*"));
         } catch (RuntimeException e) {
-            String problem = "cannot read the configuration of " + uri + " (" + e.getMessage()
-                    + "): durability " + options.durability() + " and the eviction policy are not verified";
+            String problem = "cannot read the configuration of " + uri + " (" + e.getMessage() + "): durability "
+                    + options.durability() + " and the eviction policy are not verified";
             return report(List.of(problem), options.durability() != Durability.MEMORY && options.strictDurability());
         }
         List<String> warnings = new ArrayList<>();
@@ -50,8 +49,8 @@ final class ServerCheck {
         return report(warnings, false);
     }
 
-    private static void checkEviction(Map<String, String> config, BusOptions options, String uri,
-                                      List<String> warnings, List<String> refusals) {
+    private static void checkEviction(
+            Map<String, String> config, BusOptions options, String uri, List<String> warnings, List<String> refusals) {
         String policy = config.getOrDefault("maxmemory-policy", "noeviction");
         boolean limited = !"0".equals(config.getOrDefault("maxmemory", "0"));
         if (!limited || "noeviction".equals(policy)) {
@@ -70,8 +69,8 @@ final class ServerCheck {
         }
     }
 
-    private static String durabilityShortfall(Map<String, String> config, Durability durability,
-                                              RedisCommands<String, String> redis) {
+    private static String durabilityShortfall(
+            Map<String, String> config, Durability durability, RedisCommands<String, String> redis) {
         boolean aof = "yes".equals(config.get("appendonly"));
         String fsync = config.getOrDefault("appendfsync", "everysec");
         switch (durability.mode()) {
@@ -84,7 +83,8 @@ final class ServerCheck {
                 return "always".equals(fsync) ? null : "appendfsync is " + fsync + ", not always";
             case WAIT:
                 long replicas = connectedReplicas(redis.info("replication"));
-                return replicas >= durability.replicas() ? null
+                return replicas >= durability.replicas()
+                        ? null
                         : "it has " + replicas + " connected replicas, fewer than " + durability.replicas();
             default:
                 return null; // MEMORY promises nothing beyond the server's memory
@@ -94,7 +94,8 @@ final class ServerCheck {
     private static long connectedReplicas(String info) {
         for (String line : info.split("\r?\n")) {
             if (line.startsWith("connected_slaves:")) {
-                return Long.parseLong(line.substring("connected_slaves:".length()).trim());
+                return Long.parseLong(
+                        line.substring("connected_slaves:".length()).trim());
             }
         }
         return 0;

@@ -53,6 +53,7 @@ final class StreamFeed {
     private final long extendEveryNanos;
     /** Entries read and not settled yet, by entry id, with when they were read: the leases kept alive. */
     private final Map<String, Long> held = new ConcurrentHashMap<>();
+
     private final ConcurrentLinkedQueue<HandledEntry> toAck = new ConcurrentLinkedQueue<>();
     private final AtomicInteger toAckCount = new AtomicInteger();
     private final AtomicBoolean flushScheduled = new AtomicBoolean();
@@ -61,12 +62,17 @@ final class StreamFeed {
     private volatile boolean recoverOwn;
     /** Reader thread only. */
     private String recoverCursor = "0-0";
+
     private String reclaimCursor = "0-0";
     private long nextReclaimNanos = System.nanoTime();
     private long nextExtendNanos = System.nanoTime();
 
-    StreamFeed(RedisAgentBus bus, InboxSubscription subscription, ConsumedStream stream, InboxReader reader,
-               DeliveryOptions delivery) {
+    StreamFeed(
+            RedisAgentBus bus,
+            InboxSubscription subscription,
+            ConsumedStream stream,
+            InboxReader reader,
+            DeliveryOptions delivery) {
         this.bus = bus;
         this.subscription = subscription;
         this.stream = stream;
@@ -140,10 +146,13 @@ final class StreamFeed {
         String cursor = ownOnly ? recoverCursor : reclaimCursor;
         // Reclaim takes whatever room there is, not only a full batch's: an instance kept busy by a
         // backlog must still pick up what a dead one left.
-        InboxReader.Claimed claimed = reader.claim(this, ownOnly, cursor, delivery.visibilityTimeout(), subscription.room());
+        InboxReader.Claimed claimed =
+                reader.claim(this, ownOnly, cursor, delivery.visibilityTimeout(), subscription.room());
         if (claimed.deleted() > 0) {
-            log.warn("{} pending entries of {} had been deleted or trimmed from the stream; removed from the PEL",
-                    claimed.deleted(), inbox());
+            log.warn(
+                    "{} pending entries of {} had been deleted or trimmed from the stream; removed from the PEL",
+                    claimed.deleted(),
+                    inbox());
         }
         claimed.entries().forEach(entry -> accept(entry.id(), entry.body(), entry.deliveries()));
         boolean done = "0-0".equals(claimed.cursor());
@@ -170,10 +179,15 @@ final class StreamFeed {
                     log.warn("could not extend {} leases on {}: {}", ids.size(), inbox(), failure.toString());
                 } else {
                     // An id settled by this instance meanwhile (its XACK just went out) is not a loss.
-                    List<String> robbed = lost.stream().filter(held::containsKey).toList();
+                    List<String> robbed =
+                            lost.stream().filter(held::containsKey).toList();
                     if (!robbed.isEmpty()) {
-                        log.warn("{} entries of {} were reclaimed by another instance while {} held them: {}",
-                                robbed.size(), inbox(), consumer(), robbed);
+                        log.warn(
+                                "{} entries of {} were reclaimed by another instance while {} held them: {}",
+                                robbed.size(),
+                                inbox(),
+                                consumer(),
+                                robbed);
                     }
                 }
             });
@@ -181,8 +195,10 @@ final class StreamFeed {
     }
 
     void extendLease(String entryId) {
-        RedisAgentBus.await(bus.extendLeases(stream, consumer(), List.of(entryId)),
-                bus.options().commandTimeout().toMillis(), "extend lease of " + entryId + " in " + inbox());
+        RedisAgentBus.await(
+                bus.extendLeases(stream, consumer(), List.of(entryId)),
+                bus.options().commandTimeout().toMillis(),
+                "extend lease of " + entryId + " in " + inbox());
     }
 
     // ---- settling ----
@@ -198,10 +214,14 @@ final class StreamFeed {
             flushAcks();
         } else if (flushScheduled.compareAndSet(false, true)) {
             try {
-                bus.timer().schedule(() -> {
-                    flushScheduled.set(false);
-                    flushAcks();
-                }, ACK_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+                bus.timer()
+                        .schedule(
+                                () -> {
+                                    flushScheduled.set(false);
+                                    flushAcks();
+                                },
+                                ACK_DELAY_MILLIS,
+                                TimeUnit.MILLISECONDS);
             } catch (RejectedExecutionException closing) {
                 flushScheduled.set(false);
                 flushAcks(); // the bus is closing: no timer to wait for
@@ -222,7 +242,8 @@ final class StreamFeed {
     void handBack(List<String> entryIds) {
         if (!entryIds.isEmpty()) {
             entryIds.forEach(held::remove);
-            settle(bus.handBack(stream, consumer(), entryIds, delivery.visibilityTimeout()),
+            settle(
+                    bus.handBack(stream, consumer(), entryIds, delivery.visibilityTimeout()),
                     entryIds.size() + " handed-back entries");
         }
     }
@@ -243,8 +264,7 @@ final class StreamFeed {
     }
 
     /** An entry to acknowledge, with the envelope it held: its audit record is written from it. */
-    record HandledEntry(String entryId, Envelope envelope) {
-    }
+    record HandledEntry(String entryId, Envelope envelope) {}
 
     /** Completes after every settle step issued so far (they go in order on one connection). */
     CompletionStage<?> lastSettle() {
@@ -264,8 +284,11 @@ final class StreamFeed {
     private void settle(CompletionStage<?> step, String what) {
         lastSettle = step.whenComplete((result, failure) -> {
             if (failure != null) {
-                log.warn("could not settle {} of {}; it stays pending and is reclaimed later: {}",
-                        what, inbox(), failure.toString());
+                log.warn(
+                        "could not settle {} of {}; it stays pending and is reclaimed later: {}",
+                        what,
+                        inbox(),
+                        failure.toString());
             }
         });
     }

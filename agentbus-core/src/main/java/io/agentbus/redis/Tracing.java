@@ -47,12 +47,10 @@ interface Tracing {
     Tracing PASS_THROUGH = new Tracing() {
         private static final Handling NOTHING = new Handling() {
             @Override
-            public void failed(Throwable failure) {
-            }
+            public void failed(Throwable failure) {}
 
             @Override
-            public void close() {
-            }
+            public void close() {}
         };
 
         @Override
@@ -64,8 +62,7 @@ interface Tracing {
                 }
 
                 @Override
-                public void ended(Throwable failure) {
-                }
+                public void ended(Throwable failure) {}
             };
         }
 

@@ -25,7 +25,8 @@ class BusUriTest {
         assertThat(sentinel.mode()).isEqualTo(BusUri.Mode.SENTINEL);
         assertThat(sentinel.nodes().get(0).getSentinelMasterId()).isEqualTo("mymaster");
         assertThat(cluster.mode()).isEqualTo(BusUri.Mode.CLUSTER);
-        assertThat(cluster.nodes()).extracting(node -> node.getHost() + ":" + node.getPort())
+        assertThat(cluster.nodes())
+                .extracting(node -> node.getHost() + ":" + node.getPort())
                 .containsExactly("10.0.0.1:7000", "10.0.0.2:7001");
         assertThat(cluster.nodes().get(1).toString()).doesNotContain("pw");
     }

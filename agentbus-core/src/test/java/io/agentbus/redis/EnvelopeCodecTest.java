@@ -14,9 +14,17 @@ class EnvelopeCodecTest {
 
     @Test
     void encodedEnvelopeDecodesToItself() {
-        Envelope envelope = Envelope.builder().from("cmo").to("copywriter").type("task_assignment")
-                .payload("{\"brief\":\"ünïcode ✓\"}").priority(9).replyTo("cmo").correlationId("c-1")
-                .conversationId("conv").extension("x_tenant", "acme").build();
+        Envelope envelope = Envelope.builder()
+                .from("cmo")
+                .to("copywriter")
+                .type("task_assignment")
+                .payload("{\"brief\":\"ünïcode ✓\"}")
+                .priority(9)
+                .replyTo("cmo")
+                .correlationId("c-1")
+                .conversationId("conv")
+                .extension("x_tenant", "acme")
+                .build();
 
         EnvelopeCodec.Decoded decoded = EnvelopeCodec.decode(bytes(EnvelopeCodec.encode(envelope)), 1 << 20);
 
@@ -25,8 +33,13 @@ class EnvelopeCodecTest {
 
     @Test
     void timestampIsWrittenInIsoUtcForm() {
-        Envelope envelope = Envelope.builder().from("a").to("b").type("t").payload("{}")
-                .timestamp(Instant.parse("2025-11-03T10:30:00Z")).build();
+        Envelope envelope = Envelope.builder()
+                .from("a")
+                .to("b")
+                .type("t")
+                .payload("{}")
+                .timestamp(Instant.parse("2025-11-03T10:30:00Z"))
+                .build();
 
         assertThat(EnvelopeCodec.encode(envelope)).containsEntry("timestamp", "2025-11-03T10:30:00Z");
     }
@@ -58,8 +71,8 @@ class EnvelopeCodecTest {
 
     @Test
     void malformedEntriesSayWhichFieldAndWhy() {
-        assertThat(malformed(without("payload"))).isEqualTo(new EnvelopeCodec.Malformed(
-                DeadLetterReason.MISSING_FIELD, "payload", "is required"));
+        assertThat(malformed(without("payload")))
+                .isEqualTo(new EnvelopeCodec.Malformed(DeadLetterReason.MISSING_FIELD, "payload", "is required"));
         assertThat(malformed(with("v", "2")).reason()).isEqualTo(DeadLetterReason.UNSUPPORTED_VERSION);
         assertThat(malformed(with("v", "one")).reason()).isEqualTo(DeadLetterReason.INVALID_FIELD);
         assertThat(malformed(with("priority", "11")).field()).isEqualTo("priority");
@@ -75,8 +88,9 @@ class EnvelopeCodecTest {
 
         EnvelopeCodec.Decoded decoded = EnvelopeCodec.decode(body, 1 << 20);
 
-        assertThat(decoded).isEqualTo(new EnvelopeCodec.Malformed(
-                DeadLetterReason.INVALID_ENCODING, "payload", "is not valid UTF-8"));
+        assertThat(decoded)
+                .isEqualTo(new EnvelopeCodec.Malformed(
+                        DeadLetterReason.INVALID_ENCODING, "payload", "is not valid UTF-8"));
     }
 
     private static EnvelopeCodec.Malformed malformed(Map<String, String> fields) {

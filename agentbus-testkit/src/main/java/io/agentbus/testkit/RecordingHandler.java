@@ -51,8 +51,8 @@ public final class RecordingHandler implements MessageHandler {
         while (deliveries.size() < count) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
-                throw new AssertionError("expected " + count + " deliveries within " + timeout
-                        + ", got " + deliveries.size());
+                throw new AssertionError(
+                        "expected " + count + " deliveries within " + timeout + ", got " + deliveries.size());
             }
             wait(Math.max(1, left / 1_000_000));
         }

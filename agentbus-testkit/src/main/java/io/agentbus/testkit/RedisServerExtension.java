@@ -32,7 +32,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  */
 public final class RedisServerExtension implements BeforeAllCallback, BeforeEachCallback, ParameterResolver {
 
-    private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(RedisServerExtension.class);
+    private static final ExtensionContext.Namespace NAMESPACE =
+            ExtensionContext.Namespace.create(RedisServerExtension.class);
     private static final String SERVER = "server";
 
     @Override
@@ -66,7 +67,8 @@ public final class RedisServerExtension implements BeforeAllCallback, BeforeEach
     /** Skips the calling test, with the reason, when the server is older than {@code major.minor}. */
     public static void assumeAtLeast(LocalRedis redis, int major, int minor, String reason) {
         RedisVersion version = redis.version();
-        Assumptions.assumeTrue(version.atLeast(major, minor),
+        Assumptions.assumeTrue(
+                version.atLeast(major, minor),
                 () -> reason + ": needs Redis " + major + "." + minor + "+, this server is " + version);
     }
 
@@ -82,6 +84,5 @@ public final class RedisServerExtension implements BeforeAllCallback, BeforeEach
     }
 
     @RedisServerConfig
-    private static final class Defaults {
-    }
+    private static final class Defaults {}
 }

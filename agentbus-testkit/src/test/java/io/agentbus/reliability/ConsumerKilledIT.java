@@ -63,8 +63,15 @@ class ConsumerKilledIT {
         String inbox = "agent:{" + agent.value() + "}:inbox";
         String recordKey = "test:deliveries:" + agent.value();
         Path logs = Path.of("target", "reliability-logs");
-        String[] consumerArgs = {redis.uri(), agent.value(), recordKey, Long.toString(VISIBILITY.toMillis()),
-                Integer.toString(PREFETCH), Integer.toString(READ_BATCH), Long.toString(WORK_MILLIS)};
+        String[] consumerArgs = {
+            redis.uri(),
+            agent.value(),
+            recordKey,
+            Long.toString(VISIBILITY.toMillis()),
+            Integer.toString(PREFETCH),
+            Integer.toString(READ_BATCH),
+            Long.toString(WORK_MILLIS)
+        };
 
         List<ConsumerProcess> processes = new ArrayList<>();
         List<Kill> done = new ArrayList<>();
@@ -72,8 +79,8 @@ class ConsumerKilledIT {
         Map<String, Long> sentAt = new HashMap<>();
         long started = System.nanoTime();
         try (RedisClient client = RedisClient.create(redis.uri());
-             StatefulRedisConnection<String, String> connection = client.connect();
-             AgentBus producer = AgentBus.connect(redis.uri())) {
+                StatefulRedisConnection<String, String> connection = client.connect();
+                AgentBus producer = AgentBus.connect(redis.uri())) {
             RedisCommands<String, String> raw = connection.sync();
             for (int i = 0; i < INSTANCES; i++) {
                 processes.add(ConsumerProcess.start(logs.resolve("consumer-killed-" + i + ".log"), consumerArgs));
@@ -84,8 +91,12 @@ class ConsumerKilledIT {
 
             List<CompletableFuture<SendReceipt>> sends = new ArrayList<>();
             for (int i = 0; i < messages; i++) {
-                Envelope task = Envelope.builder().from("dispatcher").to(agent).type("task")
-                        .payload("{\"n\":" + i + "}").build();
+                Envelope task = Envelope.builder()
+                        .from("dispatcher")
+                        .to(agent)
+                        .type("task")
+                        .payload("{\"n\":" + i + "}")
+                        .build();
                 sentAt.put(task.messageId().value(), System.currentTimeMillis());
                 sends.add(producer.send(task).toCompletableFuture());
             }
@@ -102,35 +113,58 @@ class ConsumerKilledIT {
             killPoints.sort(null);
             for (double point : killPoints) {
                 long threshold = (long) (point * messages);
-                await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(10))
+                await().atMost(Duration.ofSeconds(120))
+                        .pollInterval(Duration.ofMillis(10))
                         .until(() -> raw.llen(recordKey) >= threshold
-                                && processes.stream().filter(ConsumerProcess::isReady).count() >= 2);
-                List<ConsumerProcess> ready = processes.stream().filter(ConsumerProcess::isReady).toList();
+                                && processes.stream()
+                                                .filter(ConsumerProcess::isReady)
+                                                .count()
+                                        >= 2);
+                List<ConsumerProcess> ready =
+                        processes.stream().filter(ConsumerProcess::isReady).toList();
                 ConsumerProcess victim = ready.get(random.nextInt(ready.size()));
                 String consumer = victim.consumer().get();
                 long killedAt = System.currentTimeMillis();
                 victim.kill();
-                List<String> held = raw.xpending(inbox, Consumer.from("agentbus", consumer), Range.create("-", "+"),
-                        Limit.from(100_000)).stream().map(PendingMessage::getId).toList();
+                List<String> held = raw
+                        .xpending(
+                                inbox, Consumer.from("agentbus", consumer), Range.create("-", "+"), Limit.from(100_000))
+                        .stream()
+                        .map(PendingMessage::getId)
+                        .toList();
                 done.add(new Kill(consumer, killedAt, held));
-                processes.add(ConsumerProcess.start(logs.resolve("consumer-killed-" + processes.size() + ".log"),
-                        consumerArgs));
+                processes.add(ConsumerProcess.start(
+                        logs.resolve("consumer-killed-" + processes.size() + ".log"), consumerArgs));
             }
 
             try {
-                await().atMost(Duration.ofSeconds(Scale.of(90, 600))).pollInterval(Duration.ofMillis(100))
-                        .until(() -> raw.llen(recordKey) >= messages && raw.xpending(inbox, "agentbus").getCount() == 0
-                                && distinctRecorded(raw.lrange(recordKey, 0, -1)).containsAll(sentAt.keySet()));
+                await().atMost(Duration.ofSeconds(Scale.of(90, 600)))
+                        .pollInterval(Duration.ofMillis(100))
+                        .until(() -> raw.llen(recordKey) >= messages
+                                && raw.xpending(inbox, "agentbus").getCount() == 0
+                                && distinctRecorded(raw.lrange(recordKey, 0, -1))
+                                        .containsAll(sentAt.keySet()));
             } catch (ConditionTimeoutException e) {
                 ScenarioResult.note("consumer-killed", "gave up waiting for every message: " + e.getMessage());
             }
 
             Set<String> pendingAtEnd = new HashSet<>();
             raw.xpending(inbox, "agentbus", Range.create("-", "+"), Limit.from(100_000))
-                    .forEach(pending -> pendingAtEnd.add(messageIdByEntry.getOrDefault(pending.getId(), pending.getId())));
+                    .forEach(pending ->
+                            pendingAtEnd.add(messageIdByEntry.getOrDefault(pending.getId(), pending.getId())));
             long deadLetters = producer.deadLetters(agent).count();
-            List<Delivery> deliveries = raw.lrange(recordKey, 0, -1).stream().map(Delivery::parse).toList();
-            report(messages, kills, seed, sentAt, messageIdByEntry, deliveries, pendingAtEnd, deadLetters, done,
+            List<Delivery> deliveries =
+                    raw.lrange(recordKey, 0, -1).stream().map(Delivery::parse).toList();
+            report(
+                    messages,
+                    kills,
+                    seed,
+                    sentAt,
+                    messageIdByEntry,
+                    deliveries,
+                    pendingAtEnd,
+                    deadLetters,
+                    done,
                     Duration.ofNanos(System.nanoTime() - started));
         } finally {
             for (ConsumerProcess process : processes) {
@@ -139,22 +173,34 @@ class ConsumerKilledIT {
         }
     }
 
-    private static void report(int messages, int kills, long seed, Map<String, Long> sentAt,
-                               Map<String, String> messageIdByEntry, List<Delivery> deliveries,
-                               Set<String> pendingAtEnd, long deadLetters, List<Kill> done, Duration took) {
+    private static void report(
+            int messages,
+            int kills,
+            long seed,
+            Map<String, Long> sentAt,
+            Map<String, String> messageIdByEntry,
+            List<Delivery> deliveries,
+            Set<String> pendingAtEnd,
+            long deadLetters,
+            List<Kill> done,
+            Duration took) {
         Map<String, List<Delivery>> byMessage = new HashMap<>();
         long unexpected = 0;
         int maxDeliveryCount = 0;
         for (Delivery delivery : deliveries) {
-            if (!sentAt.containsKey(delivery.messageId()) || delivery.atMillis() < sentAt.get(delivery.messageId()) - 1) {
+            if (!sentAt.containsKey(delivery.messageId())
+                    || delivery.atMillis() < sentAt.get(delivery.messageId()) - 1) {
                 unexpected++;
                 continue;
             }
-            byMessage.computeIfAbsent(delivery.messageId(), id -> new ArrayList<>()).add(delivery);
+            byMessage
+                    .computeIfAbsent(delivery.messageId(), id -> new ArrayList<>())
+                    .add(delivery);
             maxDeliveryCount = Math.max(maxDeliveryCount, delivery.attempt());
         }
         long acknowledged = sentAt.keySet().stream()
-                .filter(id -> byMessage.containsKey(id) && !pendingAtEnd.contains(id)).count();
+                .filter(id -> byMessage.containsKey(id) && !pendingAtEnd.contains(id))
+                .count();
         long lost = messages - acknowledged + deadLetters;
         long duplicated = deliveries.size() - unexpected - byMessage.size();
 
@@ -168,8 +214,11 @@ class ConsumerKilledIT {
             for (String entry : kill.heldEntries()) {
                 String id = messageIdByEntry.get(entry);
                 Long redeliveredAt = byMessage.getOrDefault(id, List.of()).stream()
-                        .filter(d -> d.atMillis() >= kill.atMillis() && !d.consumer().equals(kill.consumer()))
-                        .map(Delivery::atMillis).min(Long::compare).orElse(null);
+                        .filter(d ->
+                                d.atMillis() >= kill.atMillis() && !d.consumer().equals(kill.consumer()))
+                        .map(Delivery::atMillis)
+                        .min(Long::compare)
+                        .orElse(null);
                 if (redeliveredAt == null || heldAgainBefore(done, k, entry, redeliveredAt)) {
                     continue;
                 }
@@ -180,21 +229,47 @@ class ConsumerKilledIT {
         long p99 = ScenarioResult.percentile(reclaimMillis, 99);
         long duplicateBound = (long) PREFETCH * kills;
 
-        ScenarioResult.note("consumer-killed", "seed=" + seed + " messages=" + messages + " kills=" + kills
-                + " instances=" + INSTANCES + " prefetch=" + PREFETCH + " read_batch=" + READ_BATCH
-                + " visibility_ms=" + VISIBILITY.toMillis() + " in_flight_at_kills=" + inFlightAtKills
-                + " held_per_kill=" + done.stream().map(kill -> kill.heldEntries().size()).toList()
-                + " duplicate_bound_prefetch_x_kills=" + duplicateBound + " reclaim_samples=" + reclaimMillis.size()
-                + " reclaim_max_ms=" + reclaimMillis.stream().max(Long::compare).orElse(0L)
-                + " dead_letters=" + deadLetters + " pending_at_end=" + pendingAtEnd.size() + " took_ms=" + took.toMillis());
-        ScenarioResult.print("consumer-killed", "attempts", deliveries.size(), "acknowledged", acknowledged,
-                "delivered_unique", byMessage.size(), "lost", lost, "duplicated", duplicated, "unexpected", unexpected,
-                "max_delivery_count", maxDeliveryCount, "reclaim_p50_ms", p50, "reclaim_p99_ms", p99);
+        ScenarioResult.note(
+                "consumer-killed",
+                "seed=" + seed + " messages=" + messages + " kills=" + kills
+                        + " instances=" + INSTANCES + " prefetch=" + PREFETCH + " read_batch=" + READ_BATCH
+                        + " visibility_ms=" + VISIBILITY.toMillis() + " in_flight_at_kills=" + inFlightAtKills
+                        + " held_per_kill="
+                        + done.stream().map(kill -> kill.heldEntries().size()).toList()
+                        + " duplicate_bound_prefetch_x_kills=" + duplicateBound + " reclaim_samples="
+                        + reclaimMillis.size()
+                        + " reclaim_max_ms="
+                        + reclaimMillis.stream().max(Long::compare).orElse(0L)
+                        + " dead_letters=" + deadLetters + " pending_at_end=" + pendingAtEnd.size() + " took_ms="
+                        + took.toMillis());
+        ScenarioResult.print(
+                "consumer-killed",
+                "attempts",
+                deliveries.size(),
+                "acknowledged",
+                acknowledged,
+                "delivered_unique",
+                byMessage.size(),
+                "lost",
+                lost,
+                "duplicated",
+                duplicated,
+                "unexpected",
+                unexpected,
+                "max_delivery_count",
+                maxDeliveryCount,
+                "reclaim_p50_ms",
+                p50,
+                "reclaim_p99_ms",
+                p99);
 
         assertThat(lost).as("messages lost").isZero();
         assertThat(unexpected).as("deliveries of messages never sent").isZero();
-        assertThat(duplicated).as("duplicates, at most what the killed instances held").isLessThanOrEqualTo(inFlightAtKills);
-        assertThat(duplicated).as("duplicates, at most prefetch (%d) x kills (%d)", PREFETCH, kills)
+        assertThat(duplicated)
+                .as("duplicates, at most what the killed instances held")
+                .isLessThanOrEqualTo(inFlightAtKills);
+        assertThat(duplicated)
+                .as("duplicates, at most prefetch (%d) x kills (%d)", PREFETCH, kills)
                 .isLessThanOrEqualTo(duplicateBound);
         assertThat(p99).as("p99 reclaim latency (ms)").isLessThanOrEqualTo(2 * VISIBILITY.toMillis());
     }
@@ -216,8 +291,7 @@ class ConsumerKilledIT {
     }
 
     /** An instance killed at {@code atMillis}, and the inbox entries pending under it right after. */
-    record Kill(String consumer, long atMillis, List<String> heldEntries) {
-    }
+    record Kill(String consumer, long atMillis, List<String> heldEntries) {}
 
     /** One record written by {@link RecordingConsumerMain}. */
     record Delivery(String messageId, int attempt, String consumer, long atMillis) {

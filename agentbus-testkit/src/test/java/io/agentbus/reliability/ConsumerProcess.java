@@ -31,13 +31,15 @@ final class ConsumerProcess implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 // A small, quickly started JVM: this machine runs several of them beside the test.
-                "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-cp", System.getProperty("java.class.path"),
+                "-Xmx128m",
+                "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1",
+                "-cp",
+                System.getProperty("java.class.path"),
                 RecordingConsumerMain.class.getName()));
         command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command)
-                .redirectError(log.toFile())
-                .start();
+        Process process =
+                new ProcessBuilder(command).redirectError(log.toFile()).start();
         return new ConsumerProcess(process);
     }
 
@@ -75,8 +77,8 @@ final class ConsumerProcess implements AutoCloseable {
     }
 
     private void readStdout() {
-        try (BufferedReader lines = new BufferedReader(
-                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        try (BufferedReader lines =
+                new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = lines.readLine()) != null) {
                 if (line.startsWith("READY ")) {

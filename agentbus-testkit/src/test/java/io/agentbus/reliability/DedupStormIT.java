@@ -38,14 +38,21 @@ class DedupStormIT {
         AgentId agent = AgentId.of("deduped-" + UUID.randomUUID().toString().substring(0, 8));
         Map<String, AtomicInteger> timesHandled = new ConcurrentHashMap<>();
         try (AgentBus consumer = AgentBus.connect(redis.uri());
-             AgentBus producer = AgentBus.connect(redis.uri());
-             AgentBus restartedProducer = AgentBus.connect(redis.uri())) {
-            consumer.subscribe(agent, delivery -> timesHandled
-                    .computeIfAbsent(delivery.envelope().messageId().value(), id -> new AtomicInteger()).incrementAndGet());
+                AgentBus producer = AgentBus.connect(redis.uri());
+                AgentBus restartedProducer = AgentBus.connect(redis.uri())) {
+            consumer.subscribe(
+                    agent,
+                    delivery -> timesHandled
+                            .computeIfAbsent(delivery.envelope().messageId().value(), id -> new AtomicInteger())
+                            .incrementAndGet());
             List<Envelope> envelopes = new ArrayList<>();
             for (int i = 0; i < ids; i++) {
-                envelopes.add(Envelope.builder().from("dispatcher").to(agent).type("task")
-                        .payload("{\"n\":" + i + "}").build());
+                envelopes.add(Envelope.builder()
+                        .from("dispatcher")
+                        .to(agent)
+                        .type("task")
+                        .payload("{\"n\":" + i + "}")
+                        .build());
             }
 
             // All three rounds are in flight together, the third on another connection, so the
@@ -59,23 +66,35 @@ class DedupStormIT {
             }
             for (Envelope envelope : envelopes) {
                 // A restarted producer rebuilds its messages from its own records: same ids, new objects.
-                Envelope rebuilt = Envelope.builder().messageId(envelope.messageId())
-                        .from("dispatcher").to(agent).type("task").payload(envelope.payload()).build();
+                Envelope rebuilt = Envelope.builder()
+                        .messageId(envelope.messageId())
+                        .from("dispatcher")
+                        .to(agent)
+                        .type("task")
+                        .payload(envelope.payload())
+                        .build();
                 receipts.add(restartedProducer.send(rebuilt).toCompletableFuture());
             }
             CompletableFuture.allOf(receipts.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
-            long duplicatesFiltered = receipts.stream().filter(receipt -> receipt.join().duplicate()).count();
+            long duplicatesFiltered = receipts.stream()
+                    .filter(receipt -> receipt.join().duplicate())
+                    .count();
 
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
-                    .until(() -> timesHandled.size() >= ids && consumer.sync().inbox(agent).pending() == 0);
+            await().atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(100))
+                    .until(() -> timesHandled.size() >= ids
+                            && consumer.sync().inbox(agent).pending() == 0);
             long stored = consumer.sync().inbox(agent).length();
             long delivered = timesHandled.size();
-            long handledTwice = timesHandled.values().stream().filter(times -> times.get() > 1).count();
+            long handledTwice = timesHandled.values().stream()
+                    .filter(times -> times.get() > 1)
+                    .count();
 
-            ScenarioResult.note("dedup-storm", "ids=" + ids + " sends=" + receipts.size() + " handled_more_than_once="
-                    + handledTwice);
-            ScenarioResult.print("dedup-storm", "stored", stored, "delivered", delivered,
-                    "duplicates_filtered", duplicatesFiltered);
+            ScenarioResult.note(
+                    "dedup-storm",
+                    "ids=" + ids + " sends=" + receipts.size() + " handled_more_than_once=" + handledTwice);
+            ScenarioResult.print(
+                    "dedup-storm", "stored", stored, "delivered", delivered, "duplicates_filtered", duplicatesFiltered);
 
             assertThat(stored).as("entries stored").isEqualTo(ids);
             assertThat(delivered).as("distinct messages handled").isEqualTo(ids);
@@ -87,16 +106,24 @@ class DedupStormIT {
     @Test
     void resendAfterTheDedupWindowIsStoredAgain(LocalRedis redis) {
         AgentId agent = AgentId.of("forgetful-" + UUID.randomUUID().toString().substring(0, 8));
-        BusOptions shortWindow = BusOptions.builder().dedupWindow(Duration.ofMillis(300)).build();
-        Envelope task = Envelope.builder().from("dispatcher").to(agent).type("task").payload("{}").build();
-        String dedupKey = "agent:{" + agent.value() + "}:dedup:" + task.messageId().value();
+        BusOptions shortWindow =
+                BusOptions.builder().dedupWindow(Duration.ofMillis(300)).build();
+        Envelope task = Envelope.builder()
+                .from("dispatcher")
+                .to(agent)
+                .type("task")
+                .payload("{}")
+                .build();
+        String dedupKey =
+                "agent:{" + agent.value() + "}:dedup:" + task.messageId().value();
         try (AgentBus bus = AgentBus.connect(redis.uri(), shortWindow);
-             RedisClient client = RedisClient.create(redis.uri());
-             StatefulRedisConnection<String, String> raw = client.connect()) {
+                RedisClient client = RedisClient.create(redis.uri());
+                StatefulRedisConnection<String, String> raw = client.connect()) {
             SendReceipt first = bus.sync().send(task);
             SendReceipt withinWindow = bus.sync().send(task);
 
-            await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20))
+            await().atMost(Duration.ofSeconds(5))
+                    .pollInterval(Duration.ofMillis(20))
                     .until(() -> raw.sync().exists(dedupKey) == 0);
             SendReceipt afterWindow = bus.sync().send(task);
 

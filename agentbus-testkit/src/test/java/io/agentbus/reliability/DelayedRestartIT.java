@@ -25,17 +25,28 @@ class DelayedRestartIT {
         int scheduled = Scale.of(2_000, 10_000);
         Map<MessageId, Integer> delivered = new ConcurrentHashMap<>();
         Set<MessageId> sent = new HashSet<>();
-        try (LocalRedis redis = LocalRedis.builder().args("--appendonly", "yes", "--appendfsync", "always").start();
-             AgentBus first = AgentBus.connect(redis.uri(), RedisKillIT.QUICK);
-             AgentBus second = AgentBus.connect(redis.uri(), RedisKillIT.QUICK)) {
+        try (LocalRedis redis = LocalRedis.builder()
+                        .args("--appendonly", "yes", "--appendfsync", "always")
+                        .start();
+                AgentBus first = AgentBus.connect(redis.uri(), RedisKillIT.QUICK);
+                AgentBus second = AgentBus.connect(redis.uri(), RedisKillIT.QUICK)) {
             // Two instances: both run the mover, both consume.
-            first.subscribe(agent, delivery -> delivered.merge(delivery.envelope().messageId(), 1, Integer::sum));
-            second.subscribe(agent, delivery -> delivered.merge(delivery.envelope().messageId(), 1, Integer::sum));
+            first.subscribe(
+                    agent, delivery -> delivered.merge(delivery.envelope().messageId(), 1, Integer::sum));
+            second.subscribe(
+                    agent, delivery -> delivered.merge(delivery.envelope().messageId(), 1, Integer::sum));
             for (int i = 0; i < scheduled; i++) {
-                Envelope message = Envelope.builder().from("cmo").to(agent).type("reminder").payload(Map.of("n", i)).build();
+                Envelope message = Envelope.builder()
+                        .from("cmo")
+                        .to(agent)
+                        .type("reminder")
+                        .payload(Map.of("n", i))
+                        .build();
                 sent.add(message.messageId());
                 // Spread over 0.5-3.5 s, so some are due before the restart and some after.
-                first.send(message, Duration.ofMillis(500 + (i * 3000L / scheduled))).toCompletableFuture().join();
+                first.send(message, Duration.ofMillis(500 + (i * 3000L / scheduled)))
+                        .toCompletableFuture()
+                        .join();
             }
             Thread.sleep(1500); // mid-way through the due times
             redis.kill();
@@ -43,12 +54,22 @@ class DelayedRestartIT {
 
             RedisKillIT.awaitQuietly(() -> delivered.keySet().containsAll(sent)
                     && first.sync().inbox(agent).pending() == 0);
-            await().atMost(Duration.ofSeconds(5)).until(() -> first.sync().inbox(agent).pending() == 0);
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> first.sync().inbox(agent).pending() == 0);
             long lost = sent.stream().filter(id -> !delivered.containsKey(id)).count();
-            long duplicated = delivered.values().stream().mapToLong(times -> times - 1).sum();
+            long duplicated =
+                    delivered.values().stream().mapToLong(times -> times - 1).sum();
 
-            ScenarioResult.print("delayed-restart", "scheduled", sent.size(), "delivered", delivered.size(),
-                    "lost", lost, "duplicated", duplicated);
+            ScenarioResult.print(
+                    "delayed-restart",
+                    "scheduled",
+                    sent.size(),
+                    "delivered",
+                    delivered.size(),
+                    "lost",
+                    lost,
+                    "duplicated",
+                    duplicated);
             assertThat(lost).isZero();
             // Only a message read but not yet acked at the kill can come again (at least once), never a
             // second move: at most what the two instances can hold at once.

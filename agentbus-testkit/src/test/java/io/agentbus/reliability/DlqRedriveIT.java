@@ -60,48 +60,63 @@ class DlqRedriveIT {
             });
             List<CompletableFuture<SendReceipt>> sends = new ArrayList<>();
             for (int i = 0; i < messages; i++) {
-                sends.add(bus.send(Envelope.builder().from("dispatcher").to(agent).type("task")
-                        .payload("{\"n\":" + i + "}").build()).toCompletableFuture());
+                sends.add(bus.send(Envelope.builder()
+                                .from("dispatcher")
+                                .to(agent)
+                                .type("task")
+                                .payload("{\"n\":" + i + "}")
+                                .build())
+                        .toCompletableFuture());
             }
             Set<String> sent = new HashSet<>();
             for (CompletableFuture<SendReceipt> send : sends) {
                 sent.add(send.get(10, TimeUnit.SECONDS).messageId().value());
             }
             DeadLetters deadLetters = bus.deadLetters(agent);
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
-                    .until(() -> deadLetters.count() == messages && bus.sync().inbox(agent).pending() == 0);
+            await().atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(50))
+                    .until(() -> deadLetters.count() == messages
+                            && bus.sync().inbox(agent).pending() == 0);
 
             refusing.set(false);
             long redriven = deadLetters.redriveAll(progress::add);
 
             try {
-                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() ->
-                        afterFix.stream().map(Handled::messageId).collect(Collectors.toSet()).containsAll(sent)
+                await().atMost(Duration.ofSeconds(30))
+                        .pollInterval(Duration.ofMillis(50))
+                        .until(() -> afterFix.stream()
+                                        .map(Handled::messageId)
+                                        .collect(Collectors.toSet())
+                                        .containsAll(sent)
                                 && bus.sync().inbox(agent).pending() == 0);
             } catch (ConditionTimeoutException e) {
                 ScenarioResult.note("dlq-redrive", "gave up waiting: " + e.getMessage());
             }
             long dlqAfter = deadLetters.count();
-            Map<String, List<Integer>> attemptsById = afterFix.stream().collect(Collectors.groupingBy(
-                    Handled::messageId, Collectors.mapping(Handled::attempt, Collectors.toList())));
+            Map<String, List<Integer>> attemptsById = afterFix.stream()
+                    .collect(Collectors.groupingBy(
+                            Handled::messageId, Collectors.mapping(Handled::attempt, Collectors.toList())));
             long handledOnceAsFirstAttempt = sent.stream()
-                    .filter(id -> List.of(1).equals(attemptsById.get(id))).count();
+                    .filter(id -> List.of(1).equals(attemptsById.get(id)))
+                    .count();
 
-            ScenarioResult.note("dlq-redrive", "messages=" + messages + " progress_reports=" + progress.size()
-                    + " last_progress=" + (progress.isEmpty() ? "none" : progress.get(progress.size() - 1))
-                    + " handled_after_fix=" + afterFix.size());
-            ScenarioResult.print("dlq-redrive", "redriven", redriven, "handled", handledOnceAsFirstAttempt,
-                    "dlq_after", dlqAfter);
+            ScenarioResult.note(
+                    "dlq-redrive",
+                    "messages=" + messages + " progress_reports=" + progress.size()
+                            + " last_progress=" + (progress.isEmpty() ? "none" : progress.get(progress.size() - 1))
+                            + " handled_after_fix=" + afterFix.size());
+            ScenarioResult.print(
+                    "dlq-redrive", "redriven", redriven, "handled", handledOnceAsFirstAttempt, "dlq_after", dlqAfter);
 
             assertThat(redriven).as("dead letters redriven").isEqualTo(messages);
             assertThat(progress).as("progress reports").isNotEmpty().last().isEqualTo((long) messages);
-            assertThat(handledOnceAsFirstAttempt).as("redriven messages handled exactly once, with attempt 1")
+            assertThat(handledOnceAsFirstAttempt)
+                    .as("redriven messages handled exactly once, with attempt 1")
                     .isEqualTo(messages);
             assertThat(afterFix).as("handlings after the fix").hasSize(messages);
             assertThat(dlqAfter).as("dead letters left").isZero();
         }
     }
 
-    record Handled(String messageId, int attempt) {
-    }
+    record Handled(String messageId, int attempt) {}
 }

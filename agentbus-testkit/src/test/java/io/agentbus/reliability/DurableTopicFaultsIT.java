@@ -36,32 +36,53 @@ class DurableTopicFaultsIT {
         Set<MessageId> sent = ConcurrentHashMap.newKeySet();
         RedisClient adminClient = RedisClient.create(redis.uri());
         try (StatefulRedisConnection<String, String> admin = adminClient.connect();
-             AgentBus bus = AgentBus.connect(redis.uri(), RedisKillIT.QUICK)) {
+                AgentBus bus = AgentBus.connect(redis.uri(), RedisKillIT.QUICK)) {
             DurableTopic topic = bus.topic(name);
             for (AgentId group : GROUPS) {
                 Map<MessageId, Integer> seen = received.computeIfAbsent(group, g -> new ConcurrentHashMap<>());
-                topic.subscribe(group, DurableTopic.StartFrom.NOW,
+                topic.subscribe(
+                        group,
+                        DurableTopic.StartFrom.NOW,
                         delivery -> seen.merge(delivery.envelope().messageId(), 1, Integer::sum));
             }
             AtomicLong killed = new AtomicLong();
             for (int i = 0; i < published; i++) {
-                Envelope message = Envelope.builder().from("cmo").to(name).type("event").payload(Map.of("n", i)).build();
+                Envelope message = Envelope.builder()
+                        .from("cmo")
+                        .to(name)
+                        .type("event")
+                        .payload(Map.of("n", i))
+                        .build();
                 publishUntilStored(topic, message);
                 sent.add(message.messageId());
                 if (i % (published / kills) == published / kills / 2) {
                     // Every connection of the bus at once: commands and readers.
-                    killed.addAndGet(admin.sync().clientKill(KillArgs.Builder.typeNormal().skipme()));
+                    killed.addAndGet(admin.sync()
+                            .clientKill(KillArgs.Builder.typeNormal().skipme()));
                 }
             }
             boolean complete = RedisKillIT.awaitQuietly(() -> GROUPS.stream()
                     .allMatch(group -> received.get(group).keySet().containsAll(sent)));
-            long lost = GROUPS.stream().mapToLong(group -> sent.stream()
-                    .filter(id -> !received.get(group).containsKey(id)).count()).sum();
+            long lost = GROUPS.stream()
+                    .mapToLong(group -> sent.stream()
+                            .filter(id -> !received.get(group).containsKey(id))
+                            .count())
+                    .sum();
             long duplicated = received.values().stream()
-                    .flatMap(seen -> seen.values().stream()).mapToLong(times -> times - 1).sum();
+                    .flatMap(seen -> seen.values().stream())
+                    .mapToLong(times -> times - 1)
+                    .sum();
 
-            ScenarioResult.print("durable-topic-kills", "groups", GROUPS.size(), "published", sent.size(),
-                    "lost", lost, "duplicated", duplicated);
+            ScenarioResult.print(
+                    "durable-topic-kills",
+                    "groups",
+                    GROUPS.size(),
+                    "published",
+                    sent.size(),
+                    "lost",
+                    lost,
+                    "duplicated",
+                    duplicated);
             assertThat(killed.get()).isGreaterThanOrEqualTo(kills);
             assertThat(complete).isTrue();
             assertThat(lost).isZero();
@@ -79,14 +100,21 @@ class DurableTopicFaultsIT {
         Set<MessageId> sent = ConcurrentHashMap.newKeySet();
         try (AgentBus bus = AgentBus.connect(redis.uri())) {
             DurableTopic topic = bus.topic(name);
-            topic.subscribe(group, DurableTopic.StartFrom.NOW, delivery -> { }).close();
+            topic.subscribe(group, DurableTopic.StartFrom.NOW, delivery -> {}).close();
             for (int i = 0; i < published; i++) {
-                Envelope message = Envelope.builder().from("cmo").to(name).type("event").payload(Map.of("n", i)).build();
+                Envelope message = Envelope.builder()
+                        .from("cmo")
+                        .to(name)
+                        .type("event")
+                        .payload(Map.of("n", i))
+                        .build();
                 topic.publish(message);
                 sent.add(message.messageId());
             }
 
-            topic.subscribe(group, DurableTopic.StartFrom.NOW,
+            topic.subscribe(
+                    group,
+                    DurableTopic.StartFrom.NOW,
                     delivery -> received.merge(delivery.envelope().messageId(), 1, Integer::sum));
             RedisKillIT.awaitQuietly(() -> received.keySet().containsAll(sent));
 

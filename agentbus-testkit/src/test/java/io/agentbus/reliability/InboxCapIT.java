@@ -37,14 +37,18 @@ class InboxCapIT {
         int cap = 1_000;
         int stalled = 500;
         int sends = 10_000;
-        BusOptions capped = BusOptions.builder().maxInboxLength(cap).inboxRetention(Retention.maxLength(100))
-                .prefetch(stalled).readBatchSize(1).build(); // reads one at a time: holds exactly 500
+        BusOptions capped = BusOptions.builder()
+                .maxInboxLength(cap)
+                .inboxRetention(Retention.maxLength(100))
+                .prefetch(stalled)
+                .readBatchSize(1)
+                .build(); // reads one at a time: holds exactly 500
         CountDownLatch release = new CountDownLatch(1);
         AtomicInteger holding = new AtomicInteger();
         RedisClient rawClient = RedisClient.create(redis.uri());
         try (StatefulRedisConnection<String, String> raw = rawClient.connect();
-             AgentBus consumer = AgentBus.connect(redis.uri(), capped);
-             AgentBus producer = AgentBus.connect(redis.uri(), capped)) {
+                AgentBus consumer = AgentBus.connect(redis.uri(), capped);
+                AgentBus producer = AgentBus.connect(redis.uri(), capped)) {
             // A stalled consumer: it reads 500 entries and sits on them (the first blocks, 499 queue).
             consumer.subscribe(agent, delivery -> {
                 holding.incrementAndGet();
@@ -54,33 +58,53 @@ class InboxCapIT {
             AtomicLong untyped = new AtomicLong();
             for (int i = 0; i < sends; i++) {
                 try {
-                    producer.send(Envelope.builder().from("cmo").to(agent).type("task").payload(Map.of("n", i)).build())
-                            .toCompletableFuture().join();
+                    producer.send(Envelope.builder()
+                                    .from("cmo")
+                                    .to(agent)
+                                    .type("task")
+                                    .payload(Map.of("n", i))
+                                    .build())
+                            .toCompletableFuture()
+                            .join();
                 } catch (CompletionException e) {
                     (e.getCause() instanceof InboxFullException ? rejected : untyped).incrementAndGet();
                 }
                 if (i == stalled) {
-                    await().atMost(Duration.ofSeconds(10)).until(() -> consumer.sync().inbox(agent).pending() == stalled);
+                    await().atMost(Duration.ofSeconds(10))
+                            .until(() -> consumer.sync().inbox(agent).pending() == stalled);
                 }
             }
             String inbox = "agent:{" + agent.value() + "}:inbox";
-            List<PendingMessage> pending = raw.sync().xpending(inbox, "agentbus", Range.create("-", "+"),
-                    Limit.from(cap));
+            List<PendingMessage> pending =
+                    raw.sync().xpending(inbox, "agentbus", Range.create("-", "+"), Limit.from(cap));
             long nilBodies = pending.stream()
-                    .filter(entry -> raw.sync().xrange(inbox, Range.create(entry.getId(), entry.getId())).isEmpty()).count();
+                    .filter(entry -> raw.sync()
+                            .xrange(inbox, Range.create(entry.getId(), entry.getId()))
+                            .isEmpty())
+                    .count();
             long stored = raw.sync().xlen(inbox);
             long trimLost = stalled - pending.size();
 
-            ScenarioResult.print("inbox-cap", "sends", sends, "rejected", rejected.get(), "trim_lost", trimLost,
-                    "nil_bodies", nilBodies, "untyped_errors", untyped.get());
+            ScenarioResult.print(
+                    "inbox-cap",
+                    "sends",
+                    sends,
+                    "rejected",
+                    rejected.get(),
+                    "trim_lost",
+                    trimLost,
+                    "nil_bodies",
+                    nilBodies,
+                    "untyped_errors",
+                    untyped.get());
             assertThat(untyped.get()).isZero();
             assertThat(trimLost).isZero();
             assertThat(nilBodies).isZero();
             assertThat(stored).isEqualTo(cap);
             assertThat(rejected.get()).isEqualTo(sends - cap);
             release.countDown();
-            await().atMost(Duration.ofSeconds(30)).until(() -> consumer.sync().inbox(agent).pending() == 0
-                    && holding.get() == cap);
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> consumer.sync().inbox(agent).pending() == 0 && holding.get() == cap);
         } finally {
             release.countDown();
             rawClient.shutdown();

@@ -49,16 +49,24 @@ class MetricsIT {
         AgentId writer = AgentId.of("writer");
         AgentId sender = AgentId.of("sender");
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        BusOptions options = BusOptions.builder().meterRegistry(registry)
-                .delivery(DeliveryOptions.builder().visibilityTimeout(Duration.ofSeconds(2))
-                        .backoff(Backoff.fixed(Duration.ofMillis(50))).build())
+        BusOptions options = BusOptions.builder()
+                .meterRegistry(registry)
+                .delivery(DeliveryOptions.builder()
+                        .visibilityTimeout(Duration.ofSeconds(2))
+                        .backoff(Backoff.fixed(Duration.ofMillis(50)))
+                        .build())
                 .build();
         Set<MessageId> failedOnce = ConcurrentHashMap.newKeySet();
         try (AgentBus bus = AgentBus.connect(redis.uri(), options)) {
             List<Envelope> script = new ArrayList<>();
             for (int i = 0; i < SENT; i++) {
                 String type = i < POISON ? "poison" : i < POISON + FLAKY ? "flaky" : "task";
-                script.add(Envelope.builder().from(sender).to(writer).type(type).payload("{\"n\":" + i + "}").build());
+                script.add(Envelope.builder()
+                        .from(sender)
+                        .to(writer)
+                        .type(type)
+                        .payload("{\"n\":" + i + "}")
+                        .build());
             }
             for (Envelope message : script) {
                 bus.sync().send(message);
@@ -67,15 +75,25 @@ class MetricsIT {
                 bus.sync().send(script.get(SENT - 1 - i));
             }
             for (int i = 0; i < EXPIRED; i++) {
-                bus.sync().send(Envelope.builder().from(sender).to(writer).type("stale").payload("{}")
-                        .expiresAt(Instant.now().minusSeconds(1)).build());
+                bus.sync()
+                        .send(Envelope.builder()
+                                .from(sender)
+                                .to(writer)
+                                .type("stale")
+                                .payload("{}")
+                                .expiresAt(Instant.now().minusSeconds(1))
+                                .build());
             }
-            var listening = bus.listen("events:metrics:heard", (channel, message) -> { });
+            var listening = bus.listen("events:metrics:heard", (channel, message) -> {});
             for (int i = 0; i < HEARD; i++) {
-                bus.publish("events:metrics:heard", broadcast(sender)).toCompletableFuture().join();
+                bus.publish("events:metrics:heard", broadcast(sender))
+                        .toCompletableFuture()
+                        .join();
             }
             for (int i = 0; i < UNHEARD; i++) {
-                bus.publish("events:metrics:unheard", broadcast(sender)).toCompletableFuture().join();
+                bus.publish("events:metrics:unheard", broadcast(sender))
+                        .toCompletableFuture()
+                        .join();
             }
 
             bus.subscribe(writer, delivery -> {
@@ -86,45 +104,93 @@ class MetricsIT {
                             throw new IllegalStateException("the model timed out");
                         }
                     }
-                    default -> { }
+                    default -> {}
                 }
             });
             await().atMost(Duration.ofSeconds(20)).until(() -> {
                 InboxStats inbox = bus.sync().inbox(writer);
-                return inbox.counters().acked() == SENT - POISON && inbox.pending() == 0
+                return inbox.counters().acked() == SENT - POISON
+                        && inbox.pending() == 0
                         && inbox.deadLetters() == POISON + EXPIRED;
             });
-            await().atMost(Duration.ofSeconds(5)).until(() -> registry.find("channel.messages")
-                    .tags("direction", "received").counters().stream().mapToDouble(c -> c.count()).sum() == HEARD);
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> registry.find("channel.messages").tags("direction", "received").counters().stream()
+                                    .mapToDouble(c -> c.count())
+                                    .sum()
+                            == HEARD);
             listening.close();
 
             InboxStats.Counters inRedis = bus.sync().inbox(writer).counters();
             String agent = writer.value();
             Map<String, double[]> checks = new LinkedHashMap<>();
             checks.put("messages.published", pair(SENT + EXPIRED, sum(registry, "messages.published", agent)));
-            checks.put("messages.published{task}", pair(SENT - POISON - FLAKY,
-                    registry.get("messages.published").tags("agent", agent, "message_type", "task").counter().count()));
+            checks.put(
+                    "messages.published{task}",
+                    pair(
+                            SENT - POISON - FLAKY,
+                            registry.get("messages.published")
+                                    .tags("agent", agent, "message_type", "task")
+                                    .counter()
+                                    .count()));
             checks.put("messages.deduplicated", pair(DUPLICATES, sum(registry, "messages.deduplicated", agent)));
             checks.put("messages.received", pair(SENT + FLAKY, sum(registry, "messages.received", agent)));
             checks.put("messages.acked", pair(SENT - POISON, sum(registry, "messages.acked", agent)));
             checks.put("messages.retried", pair(FLAKY, sum(registry, "messages.retried", agent)));
             checks.put("messages.dead.lettered", pair(POISON, sum(registry, "messages.dead.lettered", agent)));
             checks.put("messages.expired", pair(EXPIRED, sum(registry, "messages.expired", agent)));
-            checks.put("message.latency count", pair(SENT + FLAKY, timer(registry, "message.latency", agent).count()));
-            checks.put("message.processing.duration count",
-                    pair(SENT + FLAKY, timer(registry, "message.processing.duration", agent).count()));
+            checks.put(
+                    "message.latency count",
+                    pair(SENT + FLAKY, timer(registry, "message.latency", agent).count()));
+            checks.put(
+                    "message.processing.duration count",
+                    pair(
+                            SENT + FLAKY,
+                            timer(registry, "message.processing.duration", agent)
+                                    .count()));
             // (the bus also publishes presence events on its own channel: not part of the script)
-            checks.put("channel.messages{published,heard}", pair(HEARD, registry.get("channel.messages")
-                    .tags("channel", "events:metrics:heard", "direction", "published").counter().count()));
-            checks.put("channel.messages{published,unheard}", pair(UNHEARD, registry.get("channel.messages")
-                    .tags("channel", "events:metrics:unheard", "direction", "published").counter().count()));
-            checks.put("channel.messages{received}", pair(HEARD, registry.get("channel.messages")
-                    .tags("channel", "events:metrics:heard", "direction", "received").counter().count()));
-            checks.put("channel.subscribers{heard}", pair(1, registry.get("channel.subscribers")
-                    .tags("channel", "events:metrics:heard").gauge().value()));
-            checks.put("pubsub.unheard.publishes", pair(UNHEARD, registry.get("pubsub.unheard.publishes")
-                    .tags("channel", "events:metrics:unheard").counter().count()));
-            checks.put("redis.connected", pair(1, registry.get("redis.connected").gauge().value()));
+            checks.put(
+                    "channel.messages{published,heard}",
+                    pair(
+                            HEARD,
+                            registry.get("channel.messages")
+                                    .tags("channel", "events:metrics:heard", "direction", "published")
+                                    .counter()
+                                    .count()));
+            checks.put(
+                    "channel.messages{published,unheard}",
+                    pair(
+                            UNHEARD,
+                            registry.get("channel.messages")
+                                    .tags("channel", "events:metrics:unheard", "direction", "published")
+                                    .counter()
+                                    .count()));
+            checks.put(
+                    "channel.messages{received}",
+                    pair(
+                            HEARD,
+                            registry.get("channel.messages")
+                                    .tags("channel", "events:metrics:heard", "direction", "received")
+                                    .counter()
+                                    .count()));
+            checks.put(
+                    "channel.subscribers{heard}",
+                    pair(
+                            1,
+                            registry.get("channel.subscribers")
+                                    .tags("channel", "events:metrics:heard")
+                                    .gauge()
+                                    .value()));
+            checks.put(
+                    "pubsub.unheard.publishes",
+                    pair(
+                            UNHEARD,
+                            registry.get("pubsub.unheard.publishes")
+                                    .tags("channel", "events:metrics:unheard")
+                                    .counter()
+                                    .count()));
+            checks.put(
+                    "redis.connected",
+                    pair(1, registry.get("redis.connected").gauge().value()));
             checks.put("redis counters sent", pair(SENT + EXPIRED, inRedis.sent()));
             checks.put("redis counters deduplicated", pair(DUPLICATES, inRedis.deduplicated()));
             checks.put("redis counters acked", pair(SENT - POISON, inRedis.acked()));
@@ -144,11 +210,18 @@ class MetricsIT {
             ScenarioResult.print("metrics-exact", "operations", operations, "mismatches", mismatches.size());
             assertThat(mismatches).isEmpty();
         }
-        assertThat(registry.find("redis.connected").gauge()).as("a closed bus removes its meters").isNull();
+        assertThat(registry.find("redis.connected").gauge())
+                .as("a closed bus removes its meters")
+                .isNull();
     }
 
     private static Envelope broadcast(AgentId from) {
-        return Envelope.builder().from(from).to(AgentId.of("everyone")).type("note").payload("{}").build();
+        return Envelope.builder()
+                .from(from)
+                .to(AgentId.of("everyone"))
+                .type("note")
+                .payload("{}")
+                .build();
     }
 
     private static double[] pair(double expected, double actual) {
@@ -156,7 +229,9 @@ class MetricsIT {
     }
 
     private static double sum(MeterRegistry registry, String name, String agent) {
-        return registry.find(name).tag("agent", agent).counters().stream().mapToDouble(c -> c.count()).sum();
+        return registry.find(name).tag("agent", agent).counters().stream()
+                .mapToDouble(c -> c.count())
+                .sum();
     }
 
     private static Timer timer(MeterRegistry registry, String name, String agent) {

@@ -34,7 +34,8 @@ class NetworkFaultsIT {
     @BeforeEach
     void openProxy(LocalRedis redis) throws Exception {
         reactor = new NioReactor();
-        proxy = TcpCrusherBuilder.builder().withReactor(reactor)
+        proxy = TcpCrusherBuilder.builder()
+                .withReactor(reactor)
                 .withBindAddress("127.0.0.1", freePort())
                 .withConnectAddress(redis.host(), redis.port())
                 .buildAndOpen();
@@ -62,14 +63,31 @@ class NetworkFaultsIT {
             }
             Thread.sleep(1000);
             traffic.stop();
-            boolean recovered = RedisKillIT.awaitQuietly(() -> traffic.caughtUp() && bus.sync().inbox(agent).pending() == 0);
+            boolean recovered = RedisKillIT.awaitQuietly(
+                    () -> traffic.caughtUp() && bus.sync().inbox(agent).pending() == 0);
             long stored = rawXlen(redis, agent);
             long storedDuplicates = stored - traffic.deliveredUnique();
 
-            ScenarioResult.print("connection-resets", "attempts", traffic.attempts(), "acknowledged", traffic.acknowledged(),
-                    "ok", traffic.deliveredUnique(), "lost", traffic.lost(), "duplicated", traffic.duplicated(),
-                    "unexpected", traffic.unexpected(), "recovered", recovered, "stored_duplicates", storedDuplicates,
-                    "reconnect_p99_ms", ScenarioResult.percentile(reconnects.millis, 99));
+            ScenarioResult.print(
+                    "connection-resets",
+                    "attempts",
+                    traffic.attempts(),
+                    "acknowledged",
+                    traffic.acknowledged(),
+                    "ok",
+                    traffic.deliveredUnique(),
+                    "lost",
+                    traffic.lost(),
+                    "duplicated",
+                    traffic.duplicated(),
+                    "unexpected",
+                    traffic.unexpected(),
+                    "recovered",
+                    recovered,
+                    "stored_duplicates",
+                    storedDuplicates,
+                    "reconnect_p99_ms",
+                    ScenarioResult.percentile(reconnects.millis, 99));
             assertThat(traffic.lost()).isZero();
             assertThat(traffic.unexpected()).isZero();
             assertThat(storedDuplicates).isZero();
@@ -93,19 +111,39 @@ class NetworkFaultsIT {
             proxy.unfreeze();
             Thread.sleep(Scale.of(3000, 5000));
             traffic.stop();
-            boolean recovered = RedisKillIT.awaitQuietly(() -> traffic.caughtUp() && bus.sync().inbox(agent).pending() == 0);
-            long recoveryMillis = TimeUnit.NANOSECONDS.toMillis(traffic.firstAckAfter(unfrozen).orElse(Long.MAX_VALUE) - unfrozen);
+            boolean recovered = RedisKillIT.awaitQuietly(
+                    () -> traffic.caughtUp() && bus.sync().inbox(agent).pending() == 0);
+            long recoveryMillis = TimeUnit.NANOSECONDS.toMillis(
+                    traffic.firstAckAfter(unfrozen).orElse(Long.MAX_VALUE) - unfrozen);
             long recoveredAt = unfrozen + TimeUnit.MILLISECONDS.toNanos(recoveryMillis);
             // Throughput in the second after the first success, against the offered rate.
-            long ackedInNextSecond = traffic.acknowledgedBetween(recoveredAt, recoveredAt + TimeUnit.SECONDS.toNanos(1));
+            long ackedInNextSecond =
+                    traffic.acknowledgedBetween(recoveredAt, recoveredAt + TimeUnit.SECONDS.toNanos(1));
 
-            ScenarioResult.print("half-open", "attempts", traffic.attempts(), "acknowledged", traffic.acknowledged(),
-                    "ok", traffic.deliveredUnique(), "lost", traffic.lost(), "duplicated", traffic.duplicated(),
-                    "unexpected", traffic.unexpected(), "recovered", recovered,
-                    "max_blocked_ms", traffic.maxBlocked().toMillis(), "recovery_ms", recoveryMillis);
+            ScenarioResult.print(
+                    "half-open",
+                    "attempts",
+                    traffic.attempts(),
+                    "acknowledged",
+                    traffic.acknowledged(),
+                    "ok",
+                    traffic.deliveredUnique(),
+                    "lost",
+                    traffic.lost(),
+                    "duplicated",
+                    traffic.duplicated(),
+                    "unexpected",
+                    traffic.unexpected(),
+                    "recovered",
+                    recovered,
+                    "max_blocked_ms",
+                    traffic.maxBlocked().toMillis(),
+                    "recovery_ms",
+                    recoveryMillis);
             assertThat(traffic.lost()).isZero();
             assertThat(traffic.unexpected()).isZero();
-            assertThat(traffic.maxBlocked()).isLessThanOrEqualTo(RedisKillIT.QUICK.commandTimeout().plusMillis(500));
+            assertThat(traffic.maxBlocked())
+                    .isLessThanOrEqualTo(RedisKillIT.QUICK.commandTimeout().plusMillis(500));
             assertThat(recoveryMillis).isLessThanOrEqualTo(5000);
             assertThat(ackedInNextSecond).isGreaterThanOrEqualTo((long) (RATE * 0.9));
             assertThat(recovered).isTrue();

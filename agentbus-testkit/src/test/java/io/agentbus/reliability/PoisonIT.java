@@ -46,9 +46,13 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class PoisonIT {
 
     private static final int MAX_ATTEMPTS = 3;
-    private static final BusOptions QUICK_RETRIES = BusOptions.builder().delivery(DeliveryOptions.builder()
-            .visibilityTimeout(Duration.ofSeconds(1)).maxAttempts(MAX_ATTEMPTS)
-            .backoff(Backoff.fixed(Duration.ofMillis(50))).build()).build();
+    private static final BusOptions QUICK_RETRIES = BusOptions.builder()
+            .delivery(DeliveryOptions.builder()
+                    .visibilityTimeout(Duration.ofSeconds(1))
+                    .maxAttempts(MAX_ATTEMPTS)
+                    .backoff(Backoff.fixed(Duration.ofMillis(50)))
+                    .build())
+            .build();
     private static final int TEN_MIB = 10 * 1024 * 1024;
 
     @Test
@@ -63,11 +67,13 @@ class PoisonIT {
         Map<String, DeadLetterReason> malformed = new LinkedHashMap<>();
 
         try (AgentBus bus = AgentBus.connect(redis.uri(), QUICK_RETRIES);
-             RedisClient client = RedisClient.create(redis.uri());
-             StatefulRedisConnection<byte[], byte[]> raw = client.connect(ByteArrayCodec.INSTANCE)) {
+                RedisClient client = RedisClient.create(redis.uri());
+                StatefulRedisConnection<byte[], byte[]> raw = client.connect(ByteArrayCodec.INSTANCE)) {
             bus.subscribe(agent, delivery -> {
                 String id = delivery.envelope().messageId().value();
-                attemptsById.computeIfAbsent(id, key -> new CopyOnWriteArrayList<>()).add(delivery.attempt());
+                attemptsById
+                        .computeIfAbsent(id, key -> new CopyOnWriteArrayList<>())
+                        .add(delivery.attempt());
                 if (id.startsWith("throws-")) {
                     throw new IllegalStateException("poison " + id);
                 }
@@ -97,7 +103,8 @@ class PoisonIT {
 
             long expectedDeadLetters = malformed.size() + throwing.size();
             try {
-                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                await().atMost(Duration.ofSeconds(60))
+                        .pollInterval(Duration.ofMillis(100))
                         .until(() -> bus.deadLetters(agent).count() >= expectedDeadLetters
                                 && bus.sync().inbox(agent).pending() == 0
                                 && Set.copyOf(handled).containsAll(good));
@@ -110,38 +117,65 @@ class PoisonIT {
             long pelAfter = bus.sync().inbox(agent).pending();
             List<DeadLetter> deadLetters = bus.deadLetters(agent).list((int) expectedDeadLetters + 100);
 
-            Map<String, List<DeadLetter>> bySource = deadLetters.stream()
-                    .collect(Collectors.groupingBy(DeadLetter::sourceEntryId));
-            long malformedDeadLettered = malformed.entrySet().stream().filter(entry -> {
-                List<DeadLetter> letters = bySource.getOrDefault(entry.getKey(), List.of());
-                return letters.size() == 1 && letters.get(0).attempts() == 1
-                        && letters.get(0).reason() == entry.getValue() && !letters.get(0).detail().isEmpty();
-            }).count();
+            Map<String, List<DeadLetter>> bySource =
+                    deadLetters.stream().collect(Collectors.groupingBy(DeadLetter::sourceEntryId));
+            long malformedDeadLettered = malformed.entrySet().stream()
+                    .filter(entry -> {
+                        List<DeadLetter> letters = bySource.getOrDefault(entry.getKey(), List.of());
+                        return letters.size() == 1
+                                && letters.get(0).attempts() == 1
+                                && letters.get(0).reason() == entry.getValue()
+                                && !letters.get(0).detail().isEmpty();
+                    })
+                    .count();
             Map<String, List<DeadLetter>> byMessage = new HashMap<>();
-            deadLetters.forEach(letter -> letter.envelope().ifPresent(envelope ->
-                    byMessage.computeIfAbsent(envelope.messageId().value(), id -> new ArrayList<>()).add(letter)));
-            long throwingExact = throwing.stream().filter(id -> {
-                List<DeadLetter> letters = byMessage.getOrDefault(id, List.of());
-                return attemptsById.getOrDefault(id, List.of()).equals(List.of(1, 2, 3)) && letters.size() == 1
-                        && letters.get(0).reason() == DeadLetterReason.MAX_ATTEMPTS
-                        && letters.get(0).attempts() == MAX_ATTEMPTS;
-            }).count();
-            long goodDelivered = good.stream().filter(Set.copyOf(handled)::contains).count();
+            deadLetters.forEach(letter -> letter.envelope()
+                    .ifPresent(envelope -> byMessage
+                            .computeIfAbsent(envelope.messageId().value(), id -> new ArrayList<>())
+                            .add(letter)));
+            long throwingExact = throwing.stream()
+                    .filter(id -> {
+                        List<DeadLetter> letters = byMessage.getOrDefault(id, List.of());
+                        return attemptsById.getOrDefault(id, List.of()).equals(List.of(1, 2, 3))
+                                && letters.size() == 1
+                                && letters.get(0).reason() == DeadLetterReason.MAX_ATTEMPTS
+                                && letters.get(0).attempts() == MAX_ATTEMPTS;
+                    })
+                    .count();
+            long goodDelivered =
+                    good.stream().filter(Set.copyOf(handled)::contains).count();
             String goodPct = String.format(java.util.Locale.ROOT, "%.1f", 100.0 * goodDelivered / good.size());
 
-            ScenarioResult.note("poison", "entries=" + total + " good=" + good.size() + " malformed=" + malformed.size()
-                    + " throwing=" + throwing.size() + " dead_letters=" + deadLetters.size()
-                    + " reasons=" + deadLetters.stream().collect(Collectors.groupingBy(
-                            letter -> letter.reason().code(), java.util.TreeMap::new, Collectors.counting())));
-            ScenarioResult.print("poison", "consumer_alive", alive, "good_delivered_pct", goodPct,
-                    "malformed_dead_lettered", malformedDeadLettered, "throwing_exact_attempts", throwingExact,
-                    "pel_after", pelAfter);
+            ScenarioResult.note(
+                    "poison",
+                    "entries=" + total + " good=" + good.size() + " malformed=" + malformed.size()
+                            + " throwing=" + throwing.size() + " dead_letters=" + deadLetters.size()
+                            + " reasons="
+                            + deadLetters.stream()
+                                    .collect(Collectors.groupingBy(
+                                            letter -> letter.reason().code(),
+                                            java.util.TreeMap::new,
+                                            Collectors.counting())));
+            ScenarioResult.print(
+                    "poison",
+                    "consumer_alive",
+                    alive,
+                    "good_delivered_pct",
+                    goodPct,
+                    "malformed_dead_lettered",
+                    malformedDeadLettered,
+                    "throwing_exact_attempts",
+                    throwingExact,
+                    "pel_after",
+                    pelAfter);
 
             assertThat(alive).as("a good message sent last is still delivered").isTrue();
             assertThat(goodDelivered).as("good messages delivered").isEqualTo(good.size());
-            assertThat(malformedDeadLettered).as("malformed entries dead-lettered once, attempt 1, with their reason")
+            assertThat(malformedDeadLettered)
+                    .as("malformed entries dead-lettered once, attempt 1, with their reason")
                     .isEqualTo(malformed.size());
-            assertThat(throwingExact).as("poison messages tried exactly %d times, then dead-lettered", MAX_ATTEMPTS)
+            assertThat(throwingExact)
+                    .as("poison messages tried exactly %d times, then dead-lettered", MAX_ATTEMPTS)
                     .isEqualTo(throwing.size());
             assertThat(deadLetters).as("dead letters").hasSize((int) expectedDeadLetters);
             assertThat(pelAfter).as("pending entries at the end").isZero();
@@ -158,7 +192,13 @@ class PoisonIT {
     }
 
     private static Envelope task(AgentId to, String messageId) {
-        return Envelope.builder().messageId(messageId).from("dispatcher").to(to).type("task").payload("{\"n\":1}").build();
+        return Envelope.builder()
+                .messageId(messageId)
+                .from("dispatcher")
+                .to(to)
+                .type("task")
+                .payload("{\"n\":1}")
+                .build();
     }
 
     /** Kinds of raw entries no valid sender writes, and the dead-letter reason each must get. */
@@ -190,8 +230,8 @@ class PoisonIT {
                 case NO_MESSAGE_ID -> fields.remove("message_id");
                 case VERSION_TWO -> fields.put("v", bytes("2"));
                 case BAD_SENDER_ID -> fields.put("from_agent", bytes("evil}{:"));
-                case NOT_UTF8 -> fields.put("payload",
-                        new byte[] {'{', '"', 'a', '"', ':', '"', (byte) 0xC3, 0x28, '"', '}'});
+                case NOT_UTF8 ->
+                    fields.put("payload", new byte[] {'{', '"', 'a', '"', ':', '"', (byte) 0xC3, 0x28, '"', '}'});
                 case TEN_MIB_FIELD -> {
                     byte[] huge = new byte[TEN_MIB];
                     java.util.Arrays.fill(huge, (byte) 'x');

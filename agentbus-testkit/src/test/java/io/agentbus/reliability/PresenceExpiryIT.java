@@ -25,23 +25,32 @@ class PresenceExpiryIT {
     void aDeadInstanceIsOfflineWithinTtlPlusOneHeartbeat(LocalRedis redis) throws Exception {
         Duration heartbeat = Duration.ofMillis(500);
         Duration ttl = Duration.ofMillis(1500);
-        BusOptions options = BusOptions.builder().presence(heartbeat, ttl)
-                .reconnectDelay(Duration.ofSeconds(30), Duration.ofSeconds(30)).build(); // the dead stay dead
+        BusOptions options = BusOptions.builder()
+                .presence(heartbeat, ttl)
+                .reconnectDelay(Duration.ofSeconds(30), Duration.ofSeconds(30))
+                .build(); // the dead stay dead
         AgentId agent = AgentId.of("doomed-" + System.nanoTime());
         NioReactor reactor = new NioReactor();
-        TcpCrusher proxy = TcpCrusherBuilder.builder().withReactor(reactor)
-                .withBindAddress("127.0.0.1", freePort()).withConnectAddress(redis.host(), redis.port()).buildAndOpen();
+        TcpCrusher proxy = TcpCrusherBuilder.builder()
+                .withReactor(reactor)
+                .withBindAddress("127.0.0.1", freePort())
+                .withConnectAddress(redis.host(), redis.port())
+                .buildAndOpen();
         CountDownLatch left = new CountDownLatch(1);
         try (AgentBus observer = AgentBus.connect(redis.uri(), options);
-             AgentBus doomed = AgentBus.connect("redis://127.0.0.1:" + proxy.getBindAddress().getPort(), options)) {
-            observer.subscribe(AgentId.of("observer-" + System.nanoTime()), RecordingHandler.acking()); // heartbeats sweep
+                AgentBus doomed = AgentBus.connect(
+                        "redis://127.0.0.1:" + proxy.getBindAddress().getPort(), options)) {
+            observer.subscribe(
+                    AgentId.of("observer-" + System.nanoTime()), RecordingHandler.acking()); // heartbeats sweep
             observer.registry().watch(event -> {
                 if (event.agent().equals(agent) && !event.joined()) {
                     left.countDown();
                 }
             });
             doomed.subscribe(agent, RecordingHandler.acking());
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> observer.registry().isLive(agent));
+            org.awaitility.Awaitility.await()
+                    .atMost(Duration.ofSeconds(10))
+                    .until(() -> observer.registry().isLive(agent));
 
             long killed = System.nanoTime();
             proxy.close(); // the instance is cut off: no heartbeat, no goodbye
@@ -50,7 +59,8 @@ class PresenceExpiryIT {
             long expiredAfterMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
             ScenarioResult.print("presence-expiry", "ttl_ms", ttl.toMillis(), "expired_after_ms", expiredAfterMillis);
             assertThat(observer.registry().isLive(agent)).isFalse();
-            assertThat(expiredAfterMillis).isLessThanOrEqualTo(ttl.plus(heartbeat).plusMillis(500).toMillis());
+            assertThat(expiredAfterMillis)
+                    .isLessThanOrEqualTo(ttl.plus(heartbeat).plusMillis(500).toMillis());
         } finally {
             proxy.close();
             reactor.close();

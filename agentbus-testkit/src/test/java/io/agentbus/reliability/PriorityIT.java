@@ -35,7 +35,12 @@ class PriorityIT {
         try (AgentBus bus = AgentBus.connect(redis.uri(), options)) {
             List<CompletableFuture<?>> sends = new ArrayList<>();
             for (int i = 0; i < backlog; i++) {
-                sends.add(bus.send(Envelope.builder().from("cmo").to(agent).type("routine").payload("{}").build())
+                sends.add(bus.send(Envelope.builder()
+                                .from("cmo")
+                                .to(agent)
+                                .type("routine")
+                                .payload("{}")
+                                .build())
                         .toCompletableFuture());
             }
             CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).join();
@@ -50,8 +55,14 @@ class PriorityIT {
             });
             assertThat(firstHandled.await(10, TimeUnit.SECONDS)).isTrue();
 
-            bus.sync().send(Envelope.builder().from("cmo").to(agent).type("escalation").payload("{}")
-                    .priority(Priority.CRITICAL).build());
+            bus.sync()
+                    .send(Envelope.builder()
+                            .from("cmo")
+                            .to(agent)
+                            .type("escalation")
+                            .payload("{}")
+                            .priority(Priority.CRITICAL)
+                            .build());
 
             assertThat(urgentHandled.await(10, TimeUnit.SECONDS)).isTrue();
             int handledBefore = handled.indexOf("escalation");
@@ -85,8 +96,13 @@ class PriorityIT {
                     // One priority per sender, across all three bands: order holds within each.
                     int priority = 1 + s % 9;
                     inFlight.acquire();
-                    bus.send(Envelope.builder().from("sender" + s).to(agent).type("step")
-                            .payload(Map.of("n", n)).priority(priority).build())
+                    bus.send(Envelope.builder()
+                                    .from("sender" + s)
+                                    .to(agent)
+                                    .type("step")
+                                    .payload(Map.of("n", n))
+                                    .priority(priority)
+                                    .build())
                             .whenComplete((receipt, failure) -> inFlight.release());
                 }
             }
@@ -99,8 +115,8 @@ class PriorityIT {
                     inversions += sequence.get(i) < sequence.get(i - 1) ? 1 : 0;
                 }
             }
-            ScenarioResult.print("per-sender-order", "senders", senders, "messages", senders * perSender,
-                    "inversions", inversions);
+            ScenarioResult.print(
+                    "per-sender-order", "senders", senders, "messages", senders * perSender, "inversions", inversions);
             assertThat(inversions).isZero();
         }
     }

@@ -46,19 +46,33 @@ class PubSubLossWindowIT {
         ScheduledExecutorService publisher = Executors.newSingleThreadScheduledExecutor();
         RedisClient adminClient = RedisClient.create(redis.uri());
         try (StatefulRedisConnection<String, String> admin = adminClient.connect();
-             AgentBus publishing = AgentBus.connect(redis.uri());
-             AgentBus subscribing = AgentBus.connect(redis.uri(), RedisKillIT.QUICK)) {
-            subscribing.listen(channel, (on, message) -> receivedAt.putIfAbsent(
-                    Long.parseLong(message.payload().replaceAll("\\D", "")), System.nanoTime()));
-            publisher.scheduleAtFixedRate(() -> {
-                long n = sequence.incrementAndGet();
-                publishedAt.put(n, System.nanoTime());
-                publishing.publish(channel, Envelope.builder().from("cmo").to("all").type("tick")
-                        .payload(Map.of("n", n)).build()).thenAccept(receipt -> {
-                            confirmedAt.put(n, System.nanoTime());
-                            receivers.put(n, receipt.receivers());
-                        });
-            }, 0, 1, TimeUnit.MILLISECONDS);
+                AgentBus publishing = AgentBus.connect(redis.uri());
+                AgentBus subscribing = AgentBus.connect(redis.uri(), RedisKillIT.QUICK)) {
+            subscribing.listen(
+                    channel,
+                    (on, message) -> receivedAt.putIfAbsent(
+                            Long.parseLong(message.payload().replaceAll("\\D", "")), System.nanoTime()));
+            publisher.scheduleAtFixedRate(
+                    () -> {
+                        long n = sequence.incrementAndGet();
+                        publishedAt.put(n, System.nanoTime());
+                        publishing
+                                .publish(
+                                        channel,
+                                        Envelope.builder()
+                                                .from("cmo")
+                                                .to("all")
+                                                .type("tick")
+                                                .payload(Map.of("n", n))
+                                                .build())
+                                .thenAccept(receipt -> {
+                                    confirmedAt.put(n, System.nanoTime());
+                                    receivers.put(n, receipt.receivers());
+                                });
+                    },
+                    0,
+                    1,
+                    TimeUnit.MILLISECONDS);
 
             List<Long> kills = new ArrayList<>();
             List<Long> killsDone = new ArrayList<>();
@@ -79,8 +93,11 @@ class PubSubLossWindowIT {
                 long kill = kills.get(i);
                 // The outage ends when the subscription is back: at the publish time of the first
                 // message published after the kill that arrived (handlers may run later; that is not loss).
-                long back = receivedAt.keySet().stream().map(publishedAt::get).filter(at -> at > kill)
-                        .min(Long::compare).orElse(Long.MAX_VALUE);
+                long back = receivedAt.keySet().stream()
+                        .map(publishedAt::get)
+                        .filter(at -> at > kill)
+                        .min(Long::compare)
+                        .orElse(Long.MAX_VALUE);
                 if (back != Long.MAX_VALUE) {
                     resubscribeMillis.add(TimeUnit.NANOSECONDS.toMillis(back - kill));
                 }
@@ -89,7 +106,10 @@ class PubSubLossWindowIT {
             }
             long missedInOutages = 0;
             long missedOutside = 0;
-            long last = receivedAt.keySet().stream().mapToLong(Long::longValue).max().orElse(0);
+            long last = receivedAt.keySet().stream()
+                    .mapToLong(Long::longValue)
+                    .max()
+                    .orElse(0);
             for (long n = 1; n <= last; n++) {
                 if (receivedAt.containsKey(n)) {
                     continue;
@@ -105,11 +125,22 @@ class PubSubLossWindowIT {
             }
             long gapCounter = subscribing.broadcastStats().gaps();
 
-            ScenarioResult.print("pubsub-loss-window", "kills", KILLS, "resubscribed", resubscribeMillis.size(),
-                    "resubscribe_p50_ms", ScenarioResult.percentile(resubscribeMillis, 50),
-                    "resubscribe_p99_ms", ScenarioResult.percentile(resubscribeMillis, 99),
-                    "missed_in_outages", missedInOutages, "missed_outside_outages", missedOutside,
-                    "gap_counter", gapCounter);
+            ScenarioResult.print(
+                    "pubsub-loss-window",
+                    "kills",
+                    KILLS,
+                    "resubscribed",
+                    resubscribeMillis.size(),
+                    "resubscribe_p50_ms",
+                    ScenarioResult.percentile(resubscribeMillis, 50),
+                    "resubscribe_p99_ms",
+                    ScenarioResult.percentile(resubscribeMillis, 99),
+                    "missed_in_outages",
+                    missedInOutages,
+                    "missed_outside_outages",
+                    missedOutside,
+                    "gap_counter",
+                    gapCounter);
             assertThat(resubscribeMillis).hasSize(KILLS);
             assertThat(ScenarioResult.percentile(resubscribeMillis, 99)).isLessThanOrEqualTo(1000);
             assertThat(missedOutside).isZero();

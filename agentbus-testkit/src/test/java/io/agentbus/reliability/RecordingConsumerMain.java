@@ -21,8 +21,7 @@ import java.time.Duration;
  */
 public final class RecordingConsumerMain {
 
-    private RecordingConsumerMain() {
-    }
+    private RecordingConsumerMain() {}
 
     public static void main(String[] args) throws Exception {
         String uri = args[0];
@@ -35,12 +34,19 @@ public final class RecordingConsumerMain {
 
         RedisClient client = RedisClient.create(uri);
         StatefulRedisConnection<String, String> recorder = client.connect();
-        BusOptions options = BusOptions.builder().prefetch(prefetch).readBatchSize(readBatchSize)
-                .delivery(DeliveryOptions.builder().visibilityTimeout(visibility).build()).build();
+        BusOptions options = BusOptions.builder()
+                .prefetch(prefetch)
+                .readBatchSize(readBatchSize)
+                .delivery(
+                        DeliveryOptions.builder().visibilityTimeout(visibility).build())
+                .build();
         AgentBus bus = AgentBus.connect(uri, options);
         Subscription subscription = bus.subscribe(agent, delivery -> {
-            recorder.sync().rpush(recordKey, delivery.envelope().messageId().value() + " " + delivery.attempt()
-                    + " " + delivery.consumer() + " " + System.currentTimeMillis());
+            recorder.sync()
+                    .rpush(
+                            recordKey,
+                            delivery.envelope().messageId().value() + " " + delivery.attempt() + " "
+                                    + delivery.consumer() + " " + System.currentTimeMillis());
             if (workMillis > 0) {
                 Thread.sleep(workMillis); // the handler's work
             }

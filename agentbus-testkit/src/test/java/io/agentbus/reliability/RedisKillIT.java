@@ -60,16 +60,28 @@ class RedisKillIT {
 
     private record Outcome(Traffic traffic, boolean recovered, List<String> warnings) {
         void print(String scenario) {
-            ScenarioResult.print(scenario, "attempts", traffic.attempts(), "acknowledged", traffic.acknowledged(),
-                    "lost", traffic.lost(), "duplicated", traffic.duplicated(), "unexpected", traffic.unexpected(),
-                    "recovered", recovered);
+            ScenarioResult.print(
+                    scenario,
+                    "attempts",
+                    traffic.attempts(),
+                    "acknowledged",
+                    traffic.acknowledged(),
+                    "lost",
+                    traffic.lost(),
+                    "duplicated",
+                    traffic.duplicated(),
+                    "unexpected",
+                    traffic.unexpected(),
+                    "recovered",
+                    recovered);
         }
     }
 
     private static Outcome killCycles(Durability durability, String... serverArgs) throws Exception {
         AgentId agent = AgentId.of("kill9-" + System.nanoTime());
         try (LocalRedis redis = LocalRedis.builder().args(serverArgs).start();
-             AgentBus bus = AgentBus.connect(redis.uri(), QUICK.mutate().durability(durability).build())) {
+                AgentBus bus = AgentBus.connect(
+                        redis.uri(), QUICK.mutate().durability(durability).build())) {
             Traffic traffic = new Traffic(bus, agent, Traffic.OnFailure.GIVE_UP);
             bus.subscribe(agent, traffic.recorder());
             traffic.start(RATE);
@@ -77,11 +89,13 @@ class RedisKillIT {
                 Thread.sleep(RUN_BETWEEN_KILLS.toMillis()); // traffic flows; the kill lands mid-stream
                 redis.kill();
                 redis.restart();
-                await().atMost(Duration.ofSeconds(10)).until(() -> bus.connectionState().isConnected());
+                await().atMost(Duration.ofSeconds(10))
+                        .until(() -> bus.connectionState().isConnected());
             }
             Thread.sleep(RUN_BETWEEN_KILLS.toMillis());
             traffic.stop();
-            boolean recovered = awaitQuietly(() -> traffic.caughtUp() && bus.sync().inbox(agent).pending() == 0);
+            boolean recovered = awaitQuietly(
+                    () -> traffic.caughtUp() && bus.sync().inbox(agent).pending() == 0);
             return new Outcome(traffic, recovered, bus.serverWarnings());
         }
     }

@@ -31,13 +31,19 @@ class RequestReplyLoadIT {
             List<Envelope> requests = new ArrayList<>();
             List<CompletableFuture<Envelope>> replies = new ArrayList<>();
             for (int i = 0; i < 1000; i++) {
-                Envelope request = Envelope.builder().from(requester).to(echo).type("ping").payload(Map.of("n", i)).build();
+                Envelope request = Envelope.builder()
+                        .from(requester)
+                        .to(echo)
+                        .type("ping")
+                        .payload(Map.of("n", i))
+                        .build();
                 requests.add(request);
                 replies.add(bus.request(request, Duration.ofSeconds(30)).toCompletableFuture());
             }
 
             CompletableFuture.allOf(replies.toArray(CompletableFuture[]::new))
-                    .exceptionally(failure -> null).get(60, TimeUnit.SECONDS);
+                    .exceptionally(failure -> null)
+                    .get(60, TimeUnit.SECONDS);
 
             long completed = 0;
             long mismatched = 0;
@@ -45,17 +51,29 @@ class RequestReplyLoadIT {
             for (int i = 0; i < requests.size(); i++) {
                 CompletableFuture<Envelope> reply = replies.get(i);
                 if (reply.isCompletedExceptionally()) {
-                    timeouts += reply.handle((ok, failure) -> failure.getCause() instanceof RequestTimeoutException ? 1 : 0).join();
+                    timeouts += reply.handle(
+                                    (ok, failure) -> failure.getCause() instanceof RequestTimeoutException ? 1 : 0)
+                            .join();
                     continue;
                 }
                 completed++;
                 Envelope answer = reply.join();
-                boolean matches = answer.correlationId().orElseThrow().equals(requests.get(i).messageId().value())
+                boolean matches = answer.correlationId()
+                                .orElseThrow()
+                                .equals(requests.get(i).messageId().value())
                         && answer.payload().equals(requests.get(i).payload());
                 mismatched += matches ? 0 : 1;
             }
-            ScenarioResult.print("request-reply", "requests", requests.size(), "completed", completed,
-                    "mismatched", mismatched, "timeouts", timeouts);
+            ScenarioResult.print(
+                    "request-reply",
+                    "requests",
+                    requests.size(),
+                    "completed",
+                    completed,
+                    "mismatched",
+                    mismatched,
+                    "timeouts",
+                    timeouts);
             assertThat(completed).isEqualTo(requests.size());
             assertThat(mismatched).isZero();
         }

@@ -29,22 +29,30 @@ class RetentionIT {
         // Trims run every TRIM_EVERY acks, so between two trims up to that many more handled entries wait.
         long bound = tail.maxLength() + Retention.TRIM_EVERY;
         LongAdder handled = new LongAdder();
-        try (AgentBus bus = AgentBus.connect(redis.uri(), BusOptions.builder().inboxRetention(tail).build())) {
+        try (AgentBus bus = AgentBus.connect(
+                redis.uri(), BusOptions.builder().inboxRetention(tail).build())) {
             bus.subscribe(agent, delivery -> handled.increment());
             Semaphore inFlight = new Semaphore(1_000);
             for (int i = 0; i < messages; i++) {
                 inFlight.acquire();
-                bus.send(Envelope.builder().from("cmo").to(agent).type("task").payload(Map.of("n", i)).build())
+                bus.send(Envelope.builder()
+                                .from("cmo")
+                                .to(agent)
+                                .type("task")
+                                .payload(Map.of("n", i))
+                                .build())
                         .whenComplete((receipt, failure) -> inFlight.release());
             }
             inFlight.acquire(1_000);
-            await().atMost(Duration.ofSeconds(60)).until(() -> handled.sum() == messages
-                    && bus.sync().inbox(agent).pending() == 0);
-            await().atMost(Duration.ofSeconds(10)).until(() -> bus.sync().inbox(agent).length() <= bound);
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() ->
+                            handled.sum() == messages && bus.sync().inbox(agent).pending() == 0);
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> bus.sync().inbox(agent).length() <= bound);
             long lengthAfter = bus.sync().inbox(agent).length();
 
-            ScenarioResult.print("retention", "acked", handled.sum(), "inbox_len_after", lengthAfter,
-                    "retention_bound", bound);
+            ScenarioResult.print(
+                    "retention", "acked", handled.sum(), "inbox_len_after", lengthAfter, "retention_bound", bound);
             assertThat(lengthAfter).isLessThanOrEqualTo(bound);
         }
     }

@@ -9,8 +9,7 @@ final class Scale {
 
     static final boolean CHAOS = Boolean.getBoolean("agentbus.chaos");
 
-    private Scale() {
-    }
+    private Scale() {}
 
     /** {@code ci} normally, {@code chaos} under {@code -Pchaos}. */
     static int of(int ci, int chaos) {

@@ -11,8 +11,7 @@ import java.util.List;
  */
 final class ScenarioResult {
 
-    private ScenarioResult() {
-    }
+    private ScenarioResult() {}
 
     /** Prints {@code RESULT scenario=<scenario> k1=v1 k2=v2 ...}; {@code keyValues} alternate names and values. */
     static void print(String scenario, Object... keyValues) {

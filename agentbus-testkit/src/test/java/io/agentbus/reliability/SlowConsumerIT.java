@@ -41,8 +41,11 @@ class SlowConsumerIT {
 
     private static final Duration VISIBILITY = Duration.ofMillis(400);
     private static final Duration HANDLER_TIME = VISIBILITY.multipliedBy(3);
-    private static final BusOptions SMALL_PREFETCH = BusOptions.builder().prefetch(2).readBatchSize(1)
-            .delivery(DeliveryOptions.builder().visibilityTimeout(VISIBILITY).build()).build();
+    private static final BusOptions SMALL_PREFETCH = BusOptions.builder()
+            .prefetch(2)
+            .readBatchSize(1)
+            .delivery(DeliveryOptions.builder().visibilityTimeout(VISIBILITY).build())
+            .build();
 
     @Test
     void slowConsumerIsNeverRobbedOfAMessageItIsHandling(LocalRedis redis) throws Exception {
@@ -51,7 +54,7 @@ class SlowConsumerIT {
         Queue<Handling> handlings = new ConcurrentLinkedQueue<>();
         long deadLetters;
         try (AgentBus first = AgentBus.connect(redis.uri(), SMALL_PREFETCH);
-             AgentBus second = AgentBus.connect(redis.uri(), SMALL_PREFETCH)) {
+                AgentBus second = AgentBus.connect(redis.uri(), SMALL_PREFETCH)) {
             first.subscribe(agent, slowRecording("first", handlings));
             second.subscribe(agent, slowRecording("second", handlings));
 
@@ -61,8 +64,12 @@ class SlowConsumerIT {
             }
 
             Duration budget = HANDLER_TIME.multipliedBy(messages).plusSeconds(30);
-            await().atMost(budget).pollInterval(Duration.ofMillis(100)).until(() ->
-                    handlings.stream().map(Handling::messageId).collect(Collectors.toSet()).containsAll(sent)
+            await().atMost(budget)
+                    .pollInterval(Duration.ofMillis(100))
+                    .until(() -> handlings.stream()
+                                    .map(Handling::messageId)
+                                    .collect(Collectors.toSet())
+                                    .containsAll(sent)
                             && first.sync().inbox(agent).pending() == 0);
             deadLetters = first.deadLetters(agent).count();
         }
@@ -80,12 +87,16 @@ class SlowConsumerIT {
             }
         }
         long handledAgain = handlings.size() - byMessage.size();
-        ScenarioResult.note("slow-consumer", "messages=" + messages + " handlings=" + handlings.size()
-                + " handled_again=" + handledAgain + " dead_letters=" + deadLetters
-                + " visibility_ms=" + VISIBILITY.toMillis()
-                + " handler_ms=" + HANDLER_TIME.toMillis());
+        ScenarioResult.note(
+                "slow-consumer",
+                "messages=" + messages + " handlings=" + handlings.size()
+                        + " handled_again=" + handledAgain + " dead_letters=" + deadLetters
+                        + " visibility_ms=" + VISIBILITY.toMillis()
+                        + " handler_ms=" + HANDLER_TIME.toMillis());
         ScenarioResult.print("slow-consumer", "overlapping_deliveries", overlapping);
-        assertThat(overlapping).as("deliveries of one message handled at overlapping times").isZero();
+        assertThat(overlapping)
+                .as("deliveries of one message handled at overlapping times")
+                .isZero();
     }
 
     /**
@@ -98,12 +109,13 @@ class SlowConsumerIT {
     @Test
     void everyHeldMessageKeepsItsLeaseNotOnlyTheOneBeingHandled(LocalRedis redis) throws Exception {
         AgentId agent = AgentId.of("holder-" + UUID.randomUUID().toString().substring(0, 8));
-        BusOptions holdThree = SMALL_PREFETCH.mutate().prefetch(3).readBatchSize(3).build();
+        BusOptions holdThree =
+                SMALL_PREFETCH.mutate().prefetch(3).readBatchSize(3).build();
         CountDownLatch firstStarted = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         try (AgentBus bus = AgentBus.connect(redis.uri(), holdThree);
-             RedisClient client = RedisClient.create(redis.uri());
-             StatefulRedisConnection<String, String> raw = client.connect()) {
+                RedisClient client = RedisClient.create(redis.uri());
+                StatefulRedisConnection<String, String> raw = client.connect()) {
             for (int i = 0; i < 3; i++) {
                 bus.sync().send(task(agent, i));
             }
@@ -113,17 +125,22 @@ class SlowConsumerIT {
             });
             try {
                 assertThat(firstStarted.await(10, TimeUnit.SECONDS)).isTrue();
-                await().atMost(Duration.ofSeconds(5)).until(() -> pendingIdle(raw, agent).size() == 3);
+                await().atMost(Duration.ofSeconds(5))
+                        .until(() -> pendingIdle(raw, agent).size() == 3);
 
                 // One message is being handled, two wait behind it: sample their idle times for three
                 // visibility timeouts; none may reach the timeout, or another instance could take it.
                 AtomicLong largestIdle = new AtomicLong();
                 long samplingEnds = System.nanoTime() + HANDLER_TIME.toNanos();
-                await().atMost(HANDLER_TIME.plusSeconds(5)).pollInterval(Duration.ofMillis(20)).until(() -> {
-                    pendingIdle(raw, agent).values().forEach(ms -> largestIdle.accumulateAndGet(ms, Math::max));
-                    return System.nanoTime() - samplingEnds >= 0;
-                });
-                assertThat(largestIdle.get()).as("largest idle time (ms) of a held entry").isLessThan(VISIBILITY.toMillis());
+                await().atMost(HANDLER_TIME.plusSeconds(5))
+                        .pollInterval(Duration.ofMillis(20))
+                        .until(() -> {
+                            pendingIdle(raw, agent).values().forEach(ms -> largestIdle.accumulateAndGet(ms, Math::max));
+                            return System.nanoTime() - samplingEnds >= 0;
+                        });
+                assertThat(largestIdle.get())
+                        .as("largest idle time (ms) of a held entry")
+                        .isLessThan(VISIBILITY.toMillis());
             } finally {
                 release.countDown();
             }
@@ -158,7 +175,8 @@ class SlowConsumerIT {
                 assertThat(secondStarted.await(10, TimeUnit.SECONDS)).isTrue();
 
                 // The first handler returned: only the running second and the queued third may be pending.
-                await().atMost(Duration.ofSeconds(5)).until(() -> bus.sync().inbox(agent).pending() == 2);
+                await().atMost(Duration.ofSeconds(5))
+                        .until(() -> bus.sync().inbox(agent).pending() == 2);
             } finally {
                 releaseSecond.countDown();
             }
@@ -177,53 +195,69 @@ class SlowConsumerIT {
         Queue<Handling> handlings = new ConcurrentLinkedQueue<>();
         long deadLetters;
         try (AgentBus first = AgentBus.connect(redis.uri(), SMALL_PREFETCH);
-             AgentBus second = AgentBus.connect(redis.uri(), SMALL_PREFETCH)) {
+                AgentBus second = AgentBus.connect(redis.uri(), SMALL_PREFETCH)) {
             for (int i = 0; i < messages; i++) {
                 first.sync().send(task(agent, i));
             }
             first.subscribe(agent, slowRecording("first", handlings));
             second.subscribe(agent, slowRecording("second", handlings));
 
-            await().atMost(HANDLER_TIME.multipliedBy(messages * 3L).plusSeconds(20)).pollInterval(Duration.ofMillis(100))
-                    .until(() -> handlings.stream().map(Handling::messageId).distinct().count() == messages
+            await().atMost(HANDLER_TIME.multipliedBy(messages * 3L).plusSeconds(20))
+                    .pollInterval(Duration.ofMillis(100))
+                    .until(() -> handlings.stream()
+                                            .map(Handling::messageId)
+                                            .distinct()
+                                            .count()
+                                    == messages
                             && first.sync().inbox(agent).pending() == 0);
             deadLetters = first.deadLetters(agent).count();
         }
 
-        Map<String, Long> timesHandled = handlings.stream()
-                .collect(Collectors.groupingBy(Handling::messageId, Collectors.counting()));
+        Map<String, Long> timesHandled =
+                handlings.stream().collect(Collectors.groupingBy(Handling::messageId, Collectors.counting()));
         SoftAssertions.assertSoftly(softly -> {
-            softly.assertThat(timesHandled).as("times each message was handled")
+            softly.assertThat(timesHandled)
+                    .as("times each message was handled")
                     .allSatisfy((id, times) -> assertThat(times).isOne());
-            softly.assertThat(deadLetters).as("dead letters, though every handler call succeeded").isZero();
+            softly.assertThat(deadLetters)
+                    .as("dead letters, though every handler call succeeded")
+                    .isZero();
         });
     }
 
     /** Idle time in ms of each pending entry of the agent's inbox, by entry id, as XPENDING reports it. */
     private static Map<String, Long> pendingIdle(StatefulRedisConnection<String, String> raw, AgentId agent) {
-        return raw.sync().xpending("agent:{" + agent.value() + "}:inbox", "agentbus", Range.create("-", "+"), Limit.from(100))
-                .stream().collect(Collectors.toMap(PendingMessage::getId, PendingMessage::getMsSinceLastDelivery));
+        return raw
+                .sync()
+                .xpending("agent:{" + agent.value() + "}:inbox", "agentbus", Range.create("-", "+"), Limit.from(100))
+                .stream()
+                .collect(Collectors.toMap(PendingMessage::getId, PendingMessage::getMsSinceLastDelivery));
     }
 
     private static MessageHandler slowRecording(String instance, Queue<Handling> handlings) {
         return delivery -> {
             long start = System.nanoTime();
             Thread.sleep(HANDLER_TIME.toMillis()); // the work itself: three visibility timeouts long
-            handlings.add(new Handling(delivery.envelope().messageId().value(), instance, delivery.attempt(),
-                    start, System.nanoTime()));
+            handlings.add(new Handling(
+                    delivery.envelope().messageId().value(), instance, delivery.attempt(), start, System.nanoTime()));
         };
     }
 
     private static Envelope task(AgentId to, int n) {
-        return Envelope.builder().from("cmo").to(to).type("task").payload(Map.of("n", n)).build();
+        return Envelope.builder()
+                .from("cmo")
+                .to(to)
+                .type("task")
+                .payload(Map.of("n", n))
+                .build();
     }
 
     record Handling(String messageId, String instance, int attempt, long startNanos, long endNanos) {
 
         @Override
         public String toString() {
-            return messageId + " by " + instance + " attempt " + attempt + " from " + startNanos / 1_000_000
-                    + " to " + endNanos / 1_000_000 + " ms";
+            return messageId + " by " + instance + " attempt " + attempt + " from " + startNanos / 1_000_000 + " to "
+                    + endNanos / 1_000_000 + " ms";
         }
 
         boolean overlaps(Handling other) {

@@ -6,21 +6,21 @@ import static org.awaitility.Awaitility.await;
 
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
-import io.agentbus.DurableTopic;
-import io.agentbus.RequestTimeoutException;
-import io.agentbus.testkit.RawRedis;
-import io.agentbus.testkit.RecordingHandler;
 import io.agentbus.BusOptions;
+import io.agentbus.DurableTopic;
 import io.agentbus.Envelope;
 import io.agentbus.LocalRedis;
 import io.agentbus.Priority;
+import io.agentbus.RequestTimeoutException;
 import io.agentbus.SwarmEvents;
+import io.agentbus.testkit.RawRedis;
+import io.agentbus.testkit.RecordingHandler;
 import io.agentbus.testkit.RedisServerExtension;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -35,10 +35,22 @@ class SwarmEventsIT {
             List<String> heard = new CopyOnWriteArrayList<>();
             bus.swarmEvents("s1").listen("agent.*", (channel, event) -> heard.add(channel));
 
-            bus.swarmEvents("s1").publish("agent.joined", event(5)).toCompletableFuture().join();
-            bus.swarmEvents("s1").publish("task.done", event(5)).toCompletableFuture().join();
-            bus.swarmEvents("s2").publish("agent.joined", event(5)).toCompletableFuture().join();
-            bus.swarmEvents("s1").publish("agent.left", event(5)).toCompletableFuture().join();
+            bus.swarmEvents("s1")
+                    .publish("agent.joined", event(5))
+                    .toCompletableFuture()
+                    .join();
+            bus.swarmEvents("s1")
+                    .publish("task.done", event(5))
+                    .toCompletableFuture()
+                    .join();
+            bus.swarmEvents("s2")
+                    .publish("agent.joined", event(5))
+                    .toCompletableFuture()
+                    .join();
+            bus.swarmEvents("s1")
+                    .publish("agent.left", event(5))
+                    .toCompletableFuture()
+                    .join();
 
             await().atMost(Duration.ofSeconds(10)).until(() -> heard.size() == 2);
             assertThat(heard).containsExactly("event:{s1}:agent.joined", "event:{s1}:agent.left");
@@ -54,7 +66,8 @@ class SwarmEventsIT {
         AtomicLong lowHeard = new AtomicLong();
         try (AgentBus bus = AgentBus.connect(redis.uri(), slow)) {
             SwarmEvents events = bus.swarmEvents("busy");
-            events.listen("*", (channel, event) -> (event.priority() >= 8 ? criticalHeard : lowHeard).incrementAndGet());
+            events.listen(
+                    "*", (channel, event) -> (event.priority() >= 8 ? criticalHeard : lowHeard).incrementAndGet());
             long started = System.nanoTime();
             for (int i = 0; i < lowSent; i++) {
                 events.publish("status.update", event(3));
@@ -66,9 +79,18 @@ class SwarmEventsIT {
             await().atMost(Duration.ofSeconds(5)).until(() -> criticalHeard.get() == criticalSent);
             long criticalMillis = (System.nanoTime() - started) / 1_000_000;
             long throttled = events.deferred();
-            ScenarioResult.print("priority-bypass", "critical_sent", criticalSent, "critical_delivered", criticalHeard.get(),
-                    "low_sent", lowSent, "low_throttled", throttled);
-            ScenarioResult.note("priority-bypass", "all critical events heard " + criticalMillis + " ms after the burst began");
+            ScenarioResult.print(
+                    "priority-bypass",
+                    "critical_sent",
+                    criticalSent,
+                    "critical_delivered",
+                    criticalHeard.get(),
+                    "low_sent",
+                    lowSent,
+                    "low_throttled",
+                    throttled);
+            ScenarioResult.note(
+                    "priority-bypass", "all critical events heard " + criticalMillis + " ms after the burst began");
             assertThat(throttled).isGreaterThan(lowSent / 2);
             assertThat(lowHeard.get()).isLessThan(lowSent); // still deferred when every critical one is out
             await().atMost(Duration.ofSeconds(15)).until(() -> lowHeard.get() == lowSent); // deferred, not dropped
@@ -79,13 +101,17 @@ class SwarmEventsIT {
     void aDurableTypeReachesAGroupThatWasOfflineWhileAnEphemeralOneReachesNobody(LocalRedis redis) throws Exception {
         String swarm = "cfn-" + UUID.randomUUID().toString().substring(0, 8);
         AgentId build = AgentId.of("build");
-        try (AgentBus bus = AgentBus.connect(redis.uri()); RawRedis raw = RawRedis.connect(redis)) {
+        try (AgentBus bus = AgentBus.connect(redis.uri());
+                RawRedis raw = RawRedis.connect(redis)) {
             SwarmEvents events = bus.swarmEvents(swarm);
             DurableTopic phases = events.durable("phase.transition");
-            phases.subscribe(build, DurableTopic.StartFrom.NOW, RecordingHandler.acking()).close(); // then offline
-            bus.swarmEvents(swarm).listen("*", (channel, event) -> { }).close();
+            phases.subscribe(build, DurableTopic.StartFrom.NOW, RecordingHandler.acking())
+                    .close(); // then offline
+            bus.swarmEvents(swarm).listen("*", (channel, event) -> {}).close();
 
-            assertThat(events.publish("phase.transition", event(Priority.CRITICAL.value())).toCompletableFuture().join())
+            assertThat(events.publish("phase.transition", event(Priority.CRITICAL.value()))
+                            .toCompletableFuture()
+                            .join())
                     .isEqualTo(SwarmEvents.Outcome.PUBLISHED);
             events.publish("agent.status", event(5)).toCompletableFuture().join();
 
@@ -93,37 +119,52 @@ class SwarmEventsIT {
             events.listen("*", (channel, event) -> heard.add(channel));
             RecordingHandler returning = RecordingHandler.acking();
             phases.subscribe(build, DurableTopic.StartFrom.NOW, returning);
-            assertThat(returning.await(1, Duration.ofSeconds(10))).singleElement()
-                    .satisfies(delivery -> assertThat(delivery.envelope().priority()).isEqualTo(9));
+            assertThat(returning.await(1, Duration.ofSeconds(10)))
+                    .singleElement()
+                    .satisfies(delivery ->
+                            assertThat(delivery.envelope().priority()).isEqualTo(9));
             String stream = "event:{" + swarm + "}:phase.transition";
-            await().atMost(Duration.ofSeconds(10)).until(() -> raw.commands().xpending(stream, "build").getCount() == 0);
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> raw.commands().xpending(stream, "build").getCount() == 0);
             assertThat(raw.commands().xlen(stream)).isEqualTo(1);
             assertThat(heard).isEmpty(); // the ephemeral event went while nobody listened, and is gone
         }
     }
 
     @Test
-    void whileASubscribersCircuitIsOpenItsLowPriorityEventsWaitAndCriticalOnesBypass(LocalRedis redis) throws Exception {
+    void whileASubscribersCircuitIsOpenItsLowPriorityEventsWaitAndCriticalOnesBypass(LocalRedis redis)
+            throws Exception {
         int lowSent = 20;
         int criticalSent = 5;
         Duration coolDown = Duration.ofSeconds(1);
         AgentId worker = AgentId.of("worker-" + UUID.randomUUID().toString().substring(0, 8));
         AtomicLong criticalHeard = new AtomicLong();
         AtomicLong lowHeard = new AtomicLong();
-        try (AgentBus bus = AgentBus.connect(redis.uri(), BusOptions.builder().breaker(2, coolDown).build())) {
+        try (AgentBus bus = AgentBus.connect(
+                redis.uri(), BusOptions.builder().breaker(2, coolDown).build())) {
             bus.subscribe(AgentId.of("coordinator"), RecordingHandler.acking());
             bus.subscribe(worker, RecordingHandler.acking()); // handles requests, never replies
             for (int i = 0; i < 2; i++) {
-                Envelope ping = Envelope.builder().from("coordinator").to(worker).type("ping").payload("{}").build();
-                assertThatThrownBy(() -> bus.request(ping, Duration.ofMillis(200)).toCompletableFuture().join())
+                Envelope ping = Envelope.builder()
+                        .from("coordinator")
+                        .to(worker)
+                        .type("ping")
+                        .payload("{}")
+                        .build();
+                assertThatThrownBy(() -> bus.request(ping, Duration.ofMillis(200))
+                                .toCompletableFuture()
+                                .join())
                         .hasCauseInstanceOf(RequestTimeoutException.class);
             }
             SwarmEvents events = bus.swarmEvents("guarded");
-            events.listen("*", (channel, event) -> (event.priority() >= 8 ? criticalHeard : lowHeard).incrementAndGet());
+            events.listen(
+                    "*", (channel, event) -> (event.priority() >= 8 ? criticalHeard : lowHeard).incrementAndGet());
 
             List<SwarmEvents.Outcome> lowOutcomes = new ArrayList<>();
             for (int i = 0; i < lowSent; i++) {
-                lowOutcomes.add(events.publish("agent.task", event(worker, 5)).toCompletableFuture().join());
+                lowOutcomes.add(events.publish("agent.task", event(worker, 5))
+                        .toCompletableFuture()
+                        .join());
             }
             for (int i = 0; i < criticalSent; i++) {
                 events.publish("phase.transition", event(worker, Priority.CRITICAL.value()));
@@ -131,21 +172,40 @@ class SwarmEventsIT {
 
             await().atMost(Duration.ofSeconds(5)).until(() -> criticalHeard.get() == criticalSent);
             long lowBeforeCoolDown = lowHeard.get();
-            ScenarioResult.print("breaker-bypass", "critical_sent", criticalSent, "critical_delivered", criticalHeard.get(),
-                    "low_sent", lowSent, "low_deferred", events.deferred());
+            ScenarioResult.print(
+                    "breaker-bypass",
+                    "critical_sent",
+                    criticalSent,
+                    "critical_delivered",
+                    criticalHeard.get(),
+                    "low_sent",
+                    lowSent,
+                    "low_deferred",
+                    events.deferred());
             assertThat(lowOutcomes).containsOnly(SwarmEvents.Outcome.DEFERRED);
             assertThat(lowBeforeCoolDown).isZero();
-            await().atMost(Duration.ofSeconds(10)).until(() -> lowHeard.get() == lowSent); // once the circuit lets a probe by
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> lowHeard.get() == lowSent); // once the circuit lets a probe by
         }
     }
 
     private static Envelope event(AgentId to, int priority) {
-        return Envelope.builder().from("coordinator").to(to).type("event").payload(Map.of("p", priority))
-                .priority(priority).build();
+        return Envelope.builder()
+                .from("coordinator")
+                .to(to)
+                .type("event")
+                .payload(Map.of("p", priority))
+                .priority(priority)
+                .build();
     }
 
     private static Envelope event(int priority) {
-        return Envelope.builder().from("coordinator").to("swarm").type("event").payload(Map.of("p", priority))
-                .priority(priority).build();
+        return Envelope.builder()
+                .from("coordinator")
+                .to("swarm")
+                .type("event")
+                .payload(Map.of("p", priority))
+                .priority(priority)
+                .build();
     }
 }

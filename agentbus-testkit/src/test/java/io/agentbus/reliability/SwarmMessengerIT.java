@@ -32,40 +32,63 @@ class SwarmMessengerIT {
 
     private static final Duration WAIT = Duration.ofSeconds(20);
     // Short delivery times, so that a retry comes back within tenths of a second.
-    private static final BusOptions QUICK = BusOptions.builder().delivery(DeliveryOptions.builder()
-            .visibilityTimeout(Duration.ofMillis(800))
-            .backoff(Backoff.exponential(Duration.ofMillis(50), Duration.ofMillis(200)))
-            .build()).build();
+    private static final BusOptions QUICK = BusOptions.builder()
+            .delivery(DeliveryOptions.builder()
+                    .visibilityTimeout(Duration.ofMillis(800))
+                    .backoff(Backoff.exponential(Duration.ofMillis(50), Duration.ofMillis(200)))
+                    .build())
+            .build();
 
     @Test
     void historyKeepsTheNewestHundredOfAPairAndReplaysThemInOrder(LocalRedis redis) throws Exception {
         String from = fresh("research");
         String to = fresh("build");
         int sent = 250;
-        try (AgentBus bus = AgentBus.connect(redis.uri(), QUICK); RawRedis raw = RawRedis.connect(redis)) {
+        try (AgentBus bus = AgentBus.connect(redis.uri(), QUICK);
+                RawRedis raw = RawRedis.connect(redis)) {
             SwarmMessenger messenger = bus.swarms().messenger();
             RecordingHandler receiver = RecordingHandler.acking();
             messenger.receive(to, receiver);
 
             List<MessageId> ids = new ArrayList<>();
             for (int i = 0; i < sent; i++) {
-                ids.add(messenger.send(from, to, "finding", "{\"n\":" + i + "}").toCompletableFuture().get(5, TimeUnit.SECONDS).messageId());
+                ids.add(messenger
+                        .send(from, to, "finding", "{\"n\":" + i + "}")
+                        .toCompletableFuture()
+                        .get(5, TimeUnit.SECONDS)
+                        .messageId());
             }
-            Set<MessageId> received = Set.copyOf(receiver.await(sent, WAIT).stream().map(d -> d.envelope().messageId()).toList());
+            Set<MessageId> received = Set.copyOf(receiver.await(sent, WAIT).stream()
+                    .map(d -> d.envelope().messageId())
+                    .toList());
             String stream = "message:" + from + ":{" + to + "}";
-            await().atMost(WAIT).until(() -> raw.commands().xpending(stream, "swarm").getCount() == 0);
+            await().atMost(WAIT)
+                    .until(() -> raw.commands().xpending(stream, "swarm").getCount() == 0);
             // The trim after the next send finds everything settled, and keeps the bound.
-            ids.add(messenger.send(from, to, "finding", "{\"n\":" + sent + "}").toCompletableFuture().get(5, TimeUnit.SECONDS).messageId());
+            ids.add(messenger
+                    .send(from, to, "finding", "{\"n\":" + sent + "}")
+                    .toCompletableFuture()
+                    .get(5, TimeUnit.SECONDS)
+                    .messageId());
 
             long retained = raw.commands().xlen(stream);
             List<SwarmMessenger.Entry> replayed = replay(messenger, from, to);
-            ScenarioResult.print("messenger-history", "sent", ids.size(), "retained", retained, "replayed", replayed.size(),
-                    "lost", sent - received.size());
+            ScenarioResult.print(
+                    "messenger-history",
+                    "sent",
+                    ids.size(),
+                    "retained",
+                    retained,
+                    "replayed",
+                    replayed.size(),
+                    "lost",
+                    sent - received.size());
             assertThat(received).hasSize(sent).containsAll(ids.subList(0, sent));
             assertThat(retained).isEqualTo(BusOptions.DEFAULT_SWARM_MESSAGE_HISTORY);
             assertThat(replayed.stream().map(entry -> entry.message().messageId()))
                     .containsExactlyElementsOf(ids.subList(ids.size() - 100, ids.size()));
-            assertThat(messenger.history(from, to, 10).stream().map(entry -> entry.message().messageId()))
+            assertThat(messenger.history(from, to, 10).stream()
+                            .map(entry -> entry.message().messageId()))
                     .containsExactlyElementsOf(ids.subList(ids.size() - 10, ids.size()));
             assertThat(replayed).allSatisfy(entry -> {
                 assertThat(entry.message().fromAgent().value()).isEqualTo(from);
@@ -79,7 +102,8 @@ class SwarmMessengerIT {
         String from = fresh("coordinator");
         String to = fresh("workers");
         String stream = "message:" + from + ":{" + to + "}";
-        try (AgentBus bus = AgentBus.connect(redis.uri(), QUICK); RawRedis raw = RawRedis.connect(redis)) {
+        try (AgentBus bus = AgentBus.connect(redis.uri(), QUICK);
+                RawRedis raw = RawRedis.connect(redis)) {
             SwarmMessenger messenger = bus.swarms().messenger();
             send(messenger, from, to, 150); // nobody receives yet: the send made the group, nothing was delivered
 
@@ -91,13 +115,15 @@ class SwarmMessengerIT {
                 release.await();
                 recorder.handle(delivery);
             });
-            await().atMost(WAIT).until(() -> raw.commands().xpending(stream, "swarm").getCount() > 0);
+            await().atMost(WAIT)
+                    .until(() -> raw.commands().xpending(stream, "swarm").getCount() > 0);
             send(messenger, from, to, 50);
             assertThat(raw.commands().xlen(stream)).isEqualTo(200); // pending or undelivered: all kept
 
             release.countDown();
             assertThat(recorder.await(200, WAIT)).hasSize(200);
-            await().atMost(WAIT).until(() -> raw.commands().xpending(stream, "swarm").getCount() == 0);
+            await().atMost(WAIT)
+                    .until(() -> raw.commands().xpending(stream, "swarm").getCount() == 0);
             send(messenger, from, to, 1);
             assertThat(raw.commands().xlen(stream)).isEqualTo(100);
         }
@@ -107,7 +133,8 @@ class SwarmMessengerIT {
     void twoSwarmsExchangeAckedMessagesAndAReceiverFindsASenderThatCameLater(LocalRedis redis) throws Exception {
         String alpha = fresh("alpha");
         String beta = fresh("beta");
-        try (AgentBus bus = AgentBus.connect(redis.uri(), QUICK); RawRedis raw = RawRedis.connect(redis)) {
+        try (AgentBus bus = AgentBus.connect(redis.uri(), QUICK);
+                RawRedis raw = RawRedis.connect(redis)) {
             SwarmMessenger messenger = bus.swarms().messenger();
             Map<MessageId, Integer> attempts = new ConcurrentHashMap<>();
             RecordingHandler atAlpha = RecordingHandler.acking();
@@ -122,20 +149,46 @@ class SwarmMessengerIT {
             });
 
             // Both senders appear only now, after the receivers started.
-            MessageId flaky = messenger.send(Envelope.builder().from(alpha).to(beta).type("handoff")
-                    .payload(Map.of("flaky", true)).build()).toCompletableFuture().get(5, TimeUnit.SECONDS).messageId();
-            messenger.send(alpha, beta, "handoff", "{\"n\":1}").toCompletableFuture().get(5, TimeUnit.SECONDS);
-            messenger.send(beta, alpha, "result", "{\"n\":2}").toCompletableFuture().get(5, TimeUnit.SECONDS);
+            MessageId flaky = messenger
+                    .send(Envelope.builder()
+                            .from(alpha)
+                            .to(beta)
+                            .type("handoff")
+                            .payload(Map.of("flaky", true))
+                            .build())
+                    .toCompletableFuture()
+                    .get(5, TimeUnit.SECONDS)
+                    .messageId();
+            messenger
+                    .send(alpha, beta, "handoff", "{\"n\":1}")
+                    .toCompletableFuture()
+                    .get(5, TimeUnit.SECONDS);
+            messenger
+                    .send(beta, alpha, "result", "{\"n\":2}")
+                    .toCompletableFuture()
+                    .get(5, TimeUnit.SECONDS);
 
-            assertThat(atBeta.await(2, WAIT)).extracting(d -> d.envelope().fromAgent().value()).containsOnly(alpha);
-            assertThat(atAlpha.await(1, WAIT)).extracting(d -> d.envelope().messageType()).containsExactly("result");
+            assertThat(atBeta.await(2, WAIT))
+                    .extracting(d -> d.envelope().fromAgent().value())
+                    .containsOnly(alpha);
+            assertThat(atAlpha.await(1, WAIT))
+                    .extracting(d -> d.envelope().messageType())
+                    .containsExactly("result");
             assertThat(attempts.get(flaky)).isEqualTo(2);
-            await().atMost(WAIT).until(() -> raw.commands().xpending("message:" + alpha + ":{" + beta + "}", "swarm").getCount() == 0
-                    && raw.commands().xpending("message:" + beta + ":{" + alpha + "}", "swarm").getCount() == 0);
+            await().atMost(WAIT)
+                    .until(() -> raw.commands()
+                                            .xpending("message:" + alpha + ":{" + beta + "}", "swarm")
+                                            .getCount()
+                                    == 0
+                            && raw.commands()
+                                            .xpending("message:" + beta + ":{" + alpha + "}", "swarm")
+                                            .getCount()
+                                    == 0);
             assertThat(messenger.senders(beta)).containsExactly(alpha);
             assertThat(raw.commands().smembers("swarm:{" + alpha + "}:senders")).containsExactly(beta);
             assertThatThrownBy(() -> messenger.receive(beta, RecordingHandler.acking()))
-                    .isInstanceOf(IllegalStateException.class).hasMessageContaining(beta);
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining(beta);
         }
     }
 
@@ -152,7 +205,10 @@ class SwarmMessengerIT {
 
     private static void send(SwarmMessenger messenger, String from, String to, int count) throws Exception {
         for (int i = 0; i < count; i++) {
-            messenger.send(from, to, "task", "{\"n\":" + i + "}").toCompletableFuture().get(5, TimeUnit.SECONDS);
+            messenger
+                    .send(from, to, "task", "{\"n\":" + i + "}")
+                    .toCompletableFuture()
+                    .get(5, TimeUnit.SECONDS);
         }
     }
 

@@ -33,20 +33,22 @@ class SwarmStateIT {
             swarms.write(swarm, 0, "{\"count\":0}");
             List<CompletableFuture<Void>> done = new ArrayList<>();
             for (int w = 0; w < writers; w++) {
-                done.add(CompletableFuture.runAsync(() -> {
-                    for (int i = 0; i < updatesEach; i++) {
-                        while (true) { // read, modify, write; on a conflict read again
-                            Swarms.State state = swarms.read(swarm).orElseThrow();
-                            long count = Long.parseLong(state.json().replaceAll("\\D", ""));
-                            try {
-                                swarms.write(swarm, state.version(), "{\"count\":" + (count + 1) + "}");
-                                break;
-                            } catch (StateConflictException e) {
-                                conflicts.incrementAndGet();
+                done.add(CompletableFuture.runAsync(
+                        () -> {
+                            for (int i = 0; i < updatesEach; i++) {
+                                while (true) { // read, modify, write; on a conflict read again
+                                    Swarms.State state = swarms.read(swarm).orElseThrow();
+                                    long count = Long.parseLong(state.json().replaceAll("\\D", ""));
+                                    try {
+                                        swarms.write(swarm, state.version(), "{\"count\":" + (count + 1) + "}");
+                                        break;
+                                    } catch (StateConflictException e) {
+                                        conflicts.incrementAndGet();
+                                    }
+                                }
                             }
-                        }
-                    }
-                }, pool));
+                        },
+                        pool));
             }
             CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).join();
 
@@ -64,7 +66,8 @@ class SwarmStateIT {
     void anInterruptedSwarmResumesFromItsLastCheckpoint(LocalRedis redis) {
         String swarm = "cfn-" + System.nanoTime();
         Duration ttl = Duration.ofMillis(500);
-        try (AgentBus coordinator = AgentBus.connect(redis.uri()); AgentBus rescuer = AgentBus.connect(redis.uri())) {
+        try (AgentBus coordinator = AgentBus.connect(redis.uri());
+                AgentBus rescuer = AgentBus.connect(redis.uri())) {
             Swarms swarms = coordinator.swarms();
             long version = swarms.write(swarm, 0, "{\"phase\":\"research\"}");
             swarms.heartbeat(swarm, "coordinator-1", ttl);
@@ -73,7 +76,8 @@ class SwarmStateIT {
             swarms.write(swarm, version, "{\"phase\":\"review\",\"half\":true}"); // lost work: after the checkpoint
             // The coordinator crashes: no more heartbeats.
 
-            await().atMost(Duration.ofSeconds(10)).until(() -> rescuer.swarms().show(swarm).orElseThrow().interrupted());
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> rescuer.swarms().show(swarm).orElseThrow().interrupted());
             assertThat(rescuer.swarms().list()).extracting(Swarms.Info::swarm).contains(swarm);
             Swarms.Checkpoint resumed = rescuer.swarms().recover(swarm, "coordinator-2", Duration.ofSeconds(30));
 

@@ -26,7 +26,10 @@ import java.util.concurrent.atomic.LongAccumulator;
 final class Traffic implements AutoCloseable {
 
     /** What the producer does when a send fails. */
-    enum OnFailure { GIVE_UP, RETRY_SAME_ID }
+    enum OnFailure {
+        GIVE_UP,
+        RETRY_SAME_ID
+    }
 
     private final AgentBus bus;
     private final AgentId to;
@@ -64,8 +67,12 @@ final class Traffic implements AutoCloseable {
     }
 
     private void sendNext() {
-        Envelope message = Envelope.builder().from("producer").to(to).type("tick")
-                .payload(Map.of("n", sequence.incrementAndGet())).build();
+        Envelope message = Envelope.builder()
+                .from("producer")
+                .to(to)
+                .type("tick")
+                .payload(Map.of("n", sequence.incrementAndGet()))
+                .build();
         attempted.add(message.messageId());
         send(message);
     }
@@ -144,12 +151,17 @@ final class Traffic implements AutoCloseable {
 
     /** Sends acknowledged between two {@link System#nanoTime()} instants. */
     long acknowledgedBetween(long fromNanos, long toNanos) {
-        return ackNanos.stream().filter(at -> at - fromNanos >= 0 && toNanos - at > 0).count();
+        return ackNanos.stream()
+                .filter(at -> at - fromNanos >= 0 && toNanos - at > 0)
+                .count();
     }
 
     /** The first acknowledgement at or after {@code fromNanos}, if any. */
     OptionalLong firstAckAfter(long fromNanos) {
-        return ackNanos.stream().mapToLong(Long::longValue).filter(at -> at - fromNanos >= 0).min();
+        return ackNanos.stream()
+                .mapToLong(Long::longValue)
+                .filter(at -> at - fromNanos >= 0)
+                .min();
     }
 
     @Override
