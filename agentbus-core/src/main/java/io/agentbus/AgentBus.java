@@ -1,6 +1,15 @@
 package io.agentbus;
 
+import io.agentbus.audit.AuditTrail;
+import io.agentbus.broadcast.BroadcastHandler;
+import io.agentbus.broadcast.BroadcastStats;
+import io.agentbus.broadcast.BroadcastSubscription;
+import io.agentbus.broadcast.DurableTopic;
+import io.agentbus.broadcast.PublishReceipt;
 import io.agentbus.redis.RedisBackend;
+import io.agentbus.registry.AgentRegistry;
+import io.agentbus.swarm.SwarmEvents;
+import io.agentbus.swarm.Swarms;
 import java.util.concurrent.CompletionStage;
 
 /**

@@ -1,5 +1,6 @@
 package io.agentbus;
 
+import io.agentbus.broadcast.DurableTopic;
 import java.time.Duration;
 import java.util.Objects;
 

@@ -4,6 +4,8 @@ import static io.agentbus.DirectMessagingIT.freshAgent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.agentbus.audit.AuditEntry;
+import io.agentbus.audit.AuditQuery;
 import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RedisServerExtension;
 import java.time.Duration;

@@ -3,6 +3,7 @@ package io.agentbus;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.agentbus.broadcast.DurableTopic;
 import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RecordingHandler;
 import io.agentbus.testkit.RedisServerExtension;

@@ -3,6 +3,8 @@ package io.agentbus;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.agentbus.swarm.StateConflictException;
+import io.agentbus.swarm.Swarms;
 import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RedisServerExtension;
 import java.time.Duration;

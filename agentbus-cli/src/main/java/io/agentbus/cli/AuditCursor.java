@@ -3,7 +3,7 @@ package io.agentbus.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.agentbus.AuditEntry;
+import io.agentbus.audit.AuditEntry;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.HashMap;
@@ -12,7 +12,7 @@ import java.util.Map;
 
 /**
  * Where a follower of the audit trail is: per audit shard stream, the id of the last record it has seen, as
- * {@link io.agentbus.AuditTrail#after} takes it. {@code audit tail --follow} keeps one; the dashboard carries
+ * {@link io.agentbus.audit.AuditTrail#after} takes it. {@code audit tail --follow} keeps one; the dashboard carries
  * one between polls as an opaque token (base64url of the map as JSON), so the server keeps no state per page.
  */
 final class AuditCursor {
@@ -30,7 +30,7 @@ final class AuditCursor {
         this.lastIdByShard = lastIdByShard;
     }
 
-    /** The map for {@link io.agentbus.AuditTrail#after}; a shard absent from it is read from its start. */
+    /** The map for {@link io.agentbus.audit.AuditTrail#after}; a shard absent from it is read from its start. */
     Map<String, String> lastIdByShard() {
         return lastIdByShard;
     }

@@ -2,7 +2,6 @@ package io.agentbus.cli;
 
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
-import io.agentbus.AuditEntry;
 import io.agentbus.Backoff;
 import io.agentbus.BusOptions;
 import io.agentbus.DeadLetters;
@@ -12,6 +11,7 @@ import io.agentbus.MessageHandler;
 import io.agentbus.MessageId;
 import io.agentbus.NonRetryableException;
 import io.agentbus.Subscription;
+import io.agentbus.audit.AuditEntry;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -2,12 +2,12 @@ package io.agentbus.cli;
 
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
-import io.agentbus.AuditEntry;
-import io.agentbus.AuditQuery;
 import io.agentbus.Delivery;
 import io.agentbus.Envelope;
 import io.agentbus.MessageId;
 import io.agentbus.Priority;
+import io.agentbus.audit.AuditEntry;
+import io.agentbus.audit.AuditQuery;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -3,7 +3,7 @@ package io.agentbus.cli;
 import io.agentbus.AgentBus;
 import io.agentbus.BusOptions;
 import io.agentbus.Envelope;
-import io.agentbus.PublishReceipt;
+import io.agentbus.broadcast.PublishReceipt;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionException;
 import picocli.CommandLine.Command;

@@ -4,7 +4,7 @@ import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
 import io.agentbus.InboxStats;
-import io.agentbus.Swarms;
+import io.agentbus.swarm.Swarms;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;

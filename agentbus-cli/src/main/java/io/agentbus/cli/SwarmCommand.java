@@ -1,7 +1,7 @@
 package io.agentbus.cli;
 
 import io.agentbus.AgentBus;
-import io.agentbus.Swarms;
+import io.agentbus.swarm.Swarms;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.concurrent.Callable;

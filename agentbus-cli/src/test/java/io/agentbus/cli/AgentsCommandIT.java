@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.agentbus.AgentBus;
-import io.agentbus.AgentCard;
 import io.agentbus.AgentId;
 import io.agentbus.LocalRedis;
 import io.agentbus.Subscription;
+import io.agentbus.registry.AgentCard;
 import io.agentbus.testkit.RedisServerExtension;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;

@@ -35,7 +35,10 @@ class AuditCommandsIT {
             await().atMost(Duration.ofSeconds(10))
                     .until(() -> bus.sync().inbox(reviewer).pending() == 0
                             && bus.audit()
-                                            .tail(io.agentbus.AuditQuery.all().conversation(conversation), 10)
+                                            .tail(
+                                                    io.agentbus.audit.AuditQuery.all()
+                                                            .conversation(conversation),
+                                                    10)
                                             .size()
                                     == 4);
 

@@ -1,10 +1,10 @@
 package io.agentbus.cli;
 
 import io.agentbus.AgentBus;
-import io.agentbus.AgentCard;
 import io.agentbus.AgentId;
 import io.agentbus.Envelope;
 import io.agentbus.Subscription;
+import io.agentbus.registry.AgentCard;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.agentbus.AgentBus;
 import io.agentbus.LocalRedis;
-import io.agentbus.Swarms;
+import io.agentbus.swarm.Swarms;
 import io.agentbus.testkit.RedisServerExtension;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,7 +1,7 @@
 package io.agentbus.redis;
 
 import io.agentbus.AgentId;
-import io.agentbus.DurableTopic;
+import io.agentbus.broadcast.DurableTopic;
 import java.util.Arrays;
 import java.util.List;
 

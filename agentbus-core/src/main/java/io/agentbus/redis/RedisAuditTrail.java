@@ -1,9 +1,9 @@
 package io.agentbus.redis;
 
 import io.agentbus.AgentId;
-import io.agentbus.AuditEntry;
-import io.agentbus.AuditQuery;
-import io.agentbus.AuditTrail;
+import io.agentbus.audit.AuditEntry;
+import io.agentbus.audit.AuditQuery;
+import io.agentbus.audit.AuditTrail;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.StreamMessage;

@@ -1,10 +1,10 @@
 package io.agentbus.redis;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.agentbus.AgentCard;
 import io.agentbus.AgentId;
-import io.agentbus.AgentRegistry;
 import io.agentbus.Envelope;
+import io.agentbus.registry.AgentCard;
+import io.agentbus.registry.AgentRegistry;
 import io.lettuce.core.Range;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.async.RedisAsyncCommands;

@@ -1,13 +1,13 @@
 package io.agentbus.redis;
 
 import io.agentbus.AgentId;
-import io.agentbus.BroadcastHandler;
-import io.agentbus.BroadcastSubscription;
-import io.agentbus.DurableTopic;
 import io.agentbus.Envelope;
 import io.agentbus.Priority;
 import io.agentbus.Retention;
-import io.agentbus.SwarmEvents;
+import io.agentbus.broadcast.BroadcastHandler;
+import io.agentbus.broadcast.BroadcastSubscription;
+import io.agentbus.broadcast.DurableTopic;
+import io.agentbus.swarm.SwarmEvents;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Map;

@@ -6,7 +6,7 @@ import io.agentbus.MessageHandler;
 import io.agentbus.Retention;
 import io.agentbus.SendReceipt;
 import io.agentbus.Subscription;
-import io.agentbus.SwarmMessenger;
+import io.agentbus.swarm.SwarmMessenger;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.StreamMessage;

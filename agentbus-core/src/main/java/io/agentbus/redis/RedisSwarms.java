@@ -2,9 +2,9 @@ package io.agentbus.redis;
 
 import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
-import io.agentbus.StateConflictException;
-import io.agentbus.SwarmMessenger;
-import io.agentbus.Swarms;
+import io.agentbus.swarm.StateConflictException;
+import io.agentbus.swarm.SwarmMessenger;
+import io.agentbus.swarm.Swarms;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.ScriptOutputType;

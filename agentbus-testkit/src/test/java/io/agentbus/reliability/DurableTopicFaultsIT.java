@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
-import io.agentbus.DurableTopic;
 import io.agentbus.Envelope;
 import io.agentbus.LocalRedis;
 import io.agentbus.MessageId;
+import io.agentbus.broadcast.DurableTopic;
 import io.agentbus.testkit.RedisServerExtension;
 import io.lettuce.core.KillArgs;
 import io.lettuce.core.RedisClient;

@@ -11,7 +11,7 @@ import io.agentbus.DeliveryOptions;
 import io.agentbus.Envelope;
 import io.agentbus.LocalRedis;
 import io.agentbus.MessageId;
-import io.agentbus.SwarmMessenger;
+import io.agentbus.swarm.SwarmMessenger;
 import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RecordingHandler;
 import io.agentbus.testkit.RedisServerExtension;

@@ -5,8 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.agentbus.AgentBus;
 import io.agentbus.LocalRedis;
-import io.agentbus.StateConflictException;
-import io.agentbus.Swarms;
+import io.agentbus.swarm.StateConflictException;
+import io.agentbus.swarm.Swarms;
 import io.agentbus.testkit.RedisServerExtension;
 import java.time.Duration;
 import java.util.ArrayList;

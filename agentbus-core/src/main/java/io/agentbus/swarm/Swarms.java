@@ -1,5 +1,6 @@
-package io.agentbus;
+package io.agentbus.swarm;
 
+import io.agentbus.AgentBus;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;

@@ -1,5 +1,6 @@
-package io.agentbus;
+package io.agentbus.audit;
 
+import io.agentbus.AgentId;
 import java.time.Instant;
 import java.util.Optional;
 

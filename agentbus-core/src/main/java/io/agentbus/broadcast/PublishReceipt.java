@@ -1,4 +1,6 @@
-package io.agentbus;
+package io.agentbus.broadcast;
+
+import io.agentbus.MessageId;
 
 /**
  * What an ephemeral publish reports.

@@ -1,5 +1,11 @@
-package io.agentbus;
+package io.agentbus.swarm;
 
+import io.agentbus.BusOptions;
+import io.agentbus.Envelope;
+import io.agentbus.InvalidEnvelopeException;
+import io.agentbus.MessageHandler;
+import io.agentbus.SendReceipt;
+import io.agentbus.Subscription;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;

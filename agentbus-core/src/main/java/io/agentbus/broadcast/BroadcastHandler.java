@@ -1,4 +1,7 @@
-package io.agentbus;
+package io.agentbus.broadcast;
+
+import io.agentbus.AgentBus;
+import io.agentbus.Envelope;
 
 /**
  * Receives ephemeral broadcasts ({@link AgentBus#listen}). Called on the bus's handler threads, one

@@ -1,5 +1,15 @@
-package io.agentbus;
+package io.agentbus.broadcast;
 
+import io.agentbus.AgentBus;
+import io.agentbus.AgentId;
+import io.agentbus.BusOptions;
+import io.agentbus.DeadLetters;
+import io.agentbus.DeliveryOptions;
+import io.agentbus.Envelope;
+import io.agentbus.MessageHandler;
+import io.agentbus.Retention;
+import io.agentbus.SendReceipt;
+import io.agentbus.Subscription;
 import java.util.concurrent.CompletionStage;
 
 /**

@@ -1,5 +1,7 @@
-package io.agentbus;
+package io.agentbus.audit;
 
+import io.agentbus.AgentBus;
+import io.agentbus.AgentId;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;

@@ -1,4 +1,4 @@
-package io.agentbus;
+package io.agentbus.broadcast;
 
 /**
  * Ephemeral broadcast figures of one bus since it connected.

@@ -1,5 +1,12 @@
-package io.agentbus;
+package io.agentbus.swarm;
 
+import io.agentbus.AgentBus;
+import io.agentbus.BusOptions;
+import io.agentbus.Envelope;
+import io.agentbus.Retention;
+import io.agentbus.broadcast.BroadcastHandler;
+import io.agentbus.broadcast.BroadcastSubscription;
+import io.agentbus.broadcast.DurableTopic;
 import java.util.concurrent.CompletionStage;
 
 /**

@@ -1,5 +1,7 @@
-package io.agentbus;
+package io.agentbus.registry;
 
+import io.agentbus.AgentId;
+import io.agentbus.InvalidEnvelopeException;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;

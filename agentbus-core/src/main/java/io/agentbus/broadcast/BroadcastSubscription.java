@@ -1,4 +1,4 @@
-package io.agentbus;
+package io.agentbus.broadcast;
 
 /** One listening to a channel or glob pattern; close it to stop. Restored by the bus after every reconnect. */
 public interface BroadcastSubscription extends AutoCloseable {

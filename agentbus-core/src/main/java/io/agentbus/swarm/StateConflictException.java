@@ -1,4 +1,6 @@
-package io.agentbus;
+package io.agentbus.swarm;
+
+import io.agentbus.AgentBusException;
 
 /**
  * A swarm state write expected a version that is no longer current: another writer got there first.

@@ -1,4 +1,4 @@
-package io.agentbus;
+package io.agentbus.audit;
 
 import java.time.Instant;
 import java.util.Map;

@@ -1,5 +1,8 @@
-package io.agentbus;
+package io.agentbus.registry;
 
+import io.agentbus.AgentBus;
+import io.agentbus.AgentId;
+import io.agentbus.BusOptions;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
