@@ -3,7 +3,6 @@ package io.agentbus;
 import io.agentbus.audit.AuditTrail;
 import io.agentbus.broadcast.BroadcastHandler;
 import io.agentbus.broadcast.BroadcastStats;
-import io.agentbus.broadcast.BroadcastSubscription;
 import io.agentbus.broadcast.DurableTopic;
 import io.agentbus.broadcast.PublishReceipt;
 import io.agentbus.redis.RedisBackend;
@@ -111,7 +110,7 @@ public interface AgentBus extends AutoCloseable {
      * subscription on this bus, since the reply comes to its durable inbox (and so survives a
      * reconnect); the subscription's handler never sees the reply.
      *
-     * <p>Fails with {@link NoRespondersException} at once when the recipient never had a running
+     * <p>Fails with {@link RecipientUnavailableException} ({@code NO_RESPONDERS}) at once when the recipient never had a running
      * instance, and with {@link RequestTimeoutException} after {@code timeout}.
      *
      * @throws IllegalStateException if the requester has no subscription on this bus
@@ -159,7 +158,7 @@ public interface AgentBus extends AutoCloseable {
      * missed and counted in {@link BroadcastStats#gaps()}. No filtering: a bus also hears its own
      * broadcasts.
      */
-    BroadcastSubscription listen(String channelOrPattern, BroadcastHandler handler);
+    Subscription listen(String channelOrPattern, BroadcastHandler handler);
 
     /** Published, unheard, received, missed (gaps) and malformed broadcasts of this bus. */
     BroadcastStats broadcastStats();

@@ -299,7 +299,7 @@ public final class BusOptions {
 
     /**
      * How many handled entries an inbox keeps: a subscription trims its inbox every
-     * {@link Retention#TRIM_EVERY} acks, never removing an entry that is unread or pending, so Redis
+     * 1,000 acks, never removing an entry that is unread or pending, so Redis
      * memory stays bounded however many messages pass. Default {@link #DEFAULT_INBOX_RETENTION}.
      */
     public Retention inboxRetention() {
@@ -326,7 +326,7 @@ public final class BusOptions {
 
     /**
      * Fail a send or request to an agent without a live instance at once with
-     * {@link NoLiveInstanceException} (one presence lookup per send), instead of queueing it in the
+     * {@link RecipientUnavailableException} ({@code NO_LIVE_INSTANCE}) (one presence lookup per send), instead of queueing it in the
      * durable inbox. Default false.
      */
     public boolean requireLiveRecipient() {

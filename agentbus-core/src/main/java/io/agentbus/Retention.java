@@ -1,6 +1,5 @@
 package io.agentbus;
 
-import io.agentbus.broadcast.DurableTopic;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -17,8 +16,6 @@ public record Retention(long maxLength, Duration maxAge) {
 
     /** The retention of a topic opened without one: the newest 100,000 entries. */
     public static final Retention DEFAULT = new Retention(100_000, Duration.ZERO);
-    /** Publishes through one {@link DurableTopic} handle, or acks of one subscription, between two trims. */
-    public static final int TRIM_EVERY = 1_000;
 
     public Retention {
         Objects.requireNonNull(maxAge, "maxAge");

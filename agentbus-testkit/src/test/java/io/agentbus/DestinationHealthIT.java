@@ -34,7 +34,9 @@ class DestinationHealthIT {
             bus.subscribe(somebody, RecordingHandler.acking());
             await().atMost(WAIT).until(() -> bus.registry().isLive(somebody));
 
-            assertThatThrownBy(() -> bus.sync().send(task(nobody))).isInstanceOf(NoLiveInstanceException.class);
+            assertThatThrownBy(() -> bus.sync().send(task(nobody)))
+                    .isInstanceOf(RecipientUnavailableException.class)
+                    .hasFieldOrPropertyWithValue("reason", RecipientUnavailableException.Reason.NO_LIVE_INSTANCE);
             assertThat(bus.sync().send(task(somebody)).duplicate()).isFalse();
             assertThat(bus.sync().inbox(nobody).length()).isZero();
         }
@@ -60,7 +62,9 @@ class DestinationHealthIT {
             assertThatThrownBy(() -> bus.request(task(requester, flaky), Duration.ofSeconds(5))
                             .toCompletableFuture()
                             .join())
-                    .hasCauseInstanceOf(CircuitOpenException.class);
+                    .cause()
+                    .isInstanceOf(RecipientUnavailableException.class)
+                    .hasFieldOrPropertyWithValue("reason", RecipientUnavailableException.Reason.CIRCUIT_OPEN);
 
             answering.set(true);
             await().atMost(WAIT)

@@ -25,6 +25,36 @@ import org.netcrusher.tcp.TcpCrusherBuilder;
 class RequestReplyIT {
 
     @Test
+    void theSyncViewWaitsForTheReplyAndThrowsATimeoutUnwrapped(LocalRedis redis) {
+        AgentId requester = freshAgent("cmo");
+        AgentId answering = freshAgent("analyst");
+        AgentId silent = freshAgent("silent");
+        try (AgentBus bus = AgentBus.connect(redis.uri())) {
+            bus.subscribe(requester, RecordingHandler.acking());
+            bus.serve(answering, request -> Map.of("answer", 42));
+            bus.serve(silent, request -> null);
+
+            Envelope reply = bus.sync().request(question(requester, answering), Duration.ofSeconds(10));
+            Envelope escalated = bus.sync()
+                    .escalate(question(requester, silent), List.of(silent, answering), Duration.ofMillis(300));
+
+            assertThat(reply.payload()).isEqualTo("{\"answer\":42}");
+            assertThat(escalated.fromAgent()).isEqualTo(answering);
+            assertThatThrownBy(() -> bus.sync().request(question(requester, silent), Duration.ofMillis(200)))
+                    .isInstanceOf(RequestTimeoutException.class);
+        }
+    }
+
+    private static Envelope question(AgentId from, AgentId to) {
+        return Envelope.builder()
+                .from(from)
+                .to(to)
+                .type("question")
+                .payload("{}")
+                .build();
+    }
+
+    @Test
     void aReplyByReturnValueCompletesTheRequestAndSkipsTheRequestersHandler(LocalRedis redis) throws Exception {
         AgentId copywriter = freshAgent("copywriter");
         AgentId manager = freshAgent("content_manager");
@@ -75,7 +105,9 @@ class RequestReplyIT {
                             .toCompletableFuture()
                             .join())
                     .isInstanceOf(CompletionException.class)
-                    .hasCauseInstanceOf(NoRespondersException.class);
+                    .cause()
+                    .isInstanceOf(RecipientUnavailableException.class)
+                    .hasFieldOrPropertyWithValue("reason", RecipientUnavailableException.Reason.NO_RESPONDERS);
             assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(2));
         }
     }

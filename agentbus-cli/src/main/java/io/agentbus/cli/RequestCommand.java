@@ -5,7 +5,7 @@ import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
 import io.agentbus.Delivery;
 import io.agentbus.Envelope;
-import io.agentbus.NoRespondersException;
+import io.agentbus.RecipientUnavailableException;
 import io.agentbus.RequestTimeoutException;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -120,9 +120,11 @@ final class RequestCommand implements Callable<Integer> {
                 reply = bus.request(request, timeout).toCompletableFuture().get();
             } catch (ExecutionException e) {
                 Throwable cause = e.getCause();
-                if (cause instanceof NoRespondersException || cause instanceof RequestTimeoutException) {
+                boolean noResponders = cause instanceof RecipientUnavailableException unavailable
+                        && unavailable.reason() == RecipientUnavailableException.Reason.NO_RESPONDERS;
+                if (noResponders || cause instanceof RequestTimeoutException) {
                     err.println("agentbus: " + cause.getMessage());
-                    return cause instanceof NoRespondersException ? NO_RESPONDERS : NO_REPLY;
+                    return noResponders ? NO_RESPONDERS : NO_REPLY;
                 }
                 throw cause instanceof RuntimeException runtime ? runtime : new IllegalStateException(cause);
             }

@@ -11,7 +11,9 @@ import java.util.concurrent.CompletionStage;
  * operation (no extra round trip), and the decisions agents record themselves. Capped streams, sharded
  * by the hash tag of what they concern ({@code audit:messages:{agent}}, {@code audit:decisions:{agent}})
  * so that each record lives in the slot of its message, also on Redis Cluster; reads merge the shards.
- * Obtain it with {@link AgentBus#audit()}.
+ * Obtain it with {@link AgentBus#audit()}. Recording a decision is asynchronous; the reads and the
+ * replay block (they are for operators and tools) and throw {@link io.agentbus.BusUnavailableException}
+ * when Redis does not answer.
  */
 public interface AuditTrail {
 

@@ -45,7 +45,7 @@ public interface DurableTopic {
     /**
      * Applies the retention now: removes entries beyond {@link Retention#maxLength()} or older
      * than {@link Retention#maxAge()}, but never one that a group has not received yet or still
-     * holds pending. Blocking. Also runs, in the background, every {@link Retention#TRIM_EVERY}
+     * holds pending. Blocking. Also runs, in the background, every 1,000
      * publishes through this handle.
      *
      * @return how many entries were removed

@@ -4,9 +4,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agentbus.Envelope;
+import io.agentbus.Subscription;
 import io.agentbus.broadcast.BroadcastHandler;
 import io.agentbus.broadcast.BroadcastStats;
-import io.agentbus.broadcast.BroadcastSubscription;
 import io.agentbus.broadcast.PublishReceipt;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.async.RedisAsyncCommands;
@@ -100,7 +100,7 @@ final class Broadcasts extends RedisPubSubAdapter<String, String> {
                 "publish " + message.messageId() + " on " + channel);
     }
 
-    BroadcastSubscription listen(String channelOrPattern, BroadcastHandler handler) {
+    Subscription listen(String channelOrPattern, BroadcastHandler handler) {
         checkChannel(channelOrPattern);
         Listening listening = new Listening(channelOrPattern, handler, new SerialExecutor(pool));
         boolean first;
@@ -110,7 +110,7 @@ final class Broadcasts extends RedisPubSubAdapter<String, String> {
             onChannel.add(listening);
         }
         if (first) {
-            RedisAgentBus.await(subscribe(connection(), channelOrPattern), 10_000, "subscribe to " + channelOrPattern);
+            Await.result(subscribe(connection(), channelOrPattern), 10_000, "subscribe to " + channelOrPattern);
         }
         return listening;
     }
@@ -265,7 +265,7 @@ final class Broadcasts extends RedisPubSubAdapter<String, String> {
     }
 
     /** One {@code listen} call: its handler, its serial executor, and per publisher the last sequence seen. */
-    private final class Listening implements BroadcastSubscription {
+    private final class Listening implements Subscription {
         private final String channel;
         private final BroadcastHandler handler;
         private final Executor serial;
@@ -300,14 +300,10 @@ final class Broadcasts extends RedisPubSubAdapter<String, String> {
             });
         }
 
+        /** The channel or pattern listened to. */
         @Override
-        public String channel() {
+        public String consumer() {
             return channel;
-        }
-
-        @Override
-        public long received() {
-            return received.sum();
         }
 
         @Override

@@ -1,7 +1,7 @@
 package io.agentbus.redis;
 
 import io.agentbus.AgentId;
-import io.agentbus.CircuitOpenException;
+import io.agentbus.RecipientUnavailableException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,7 +28,7 @@ final class CircuitBreakers {
         this.coolDownNanos = coolDown.toNanos();
     }
 
-    /** Lets a request to {@code to} go, or throws {@link CircuitOpenException}. */
+    /** Lets a request to {@code to} go, or throws {@link RecipientUnavailableException} ({@code CIRCUIT_OPEN}). */
     void admit(AgentId to) {
         if (threshold == 0) {
             return;
@@ -40,7 +40,7 @@ final class CircuitBreakers {
             }
             long waited = System.nanoTime() - circuit.openedAt;
             if (waited < coolDownNanos || circuit.probing) {
-                throw new CircuitOpenException(
+                throw RecipientUnavailableException.circuitOpen(
                         to, circuit.failures, Duration.ofNanos(Math.max(0, coolDownNanos - waited)));
             }
             circuit.probing = true; // this request is the probe

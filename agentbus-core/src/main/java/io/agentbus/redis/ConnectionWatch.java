@@ -30,7 +30,7 @@ final class ConnectionWatch implements RedisConnectionStateListener {
     private final BusMetrics metrics;
     private final AtomicLong reconnectAttempts = new AtomicLong();
     private final AtomicLong sendsInFlight = new AtomicLong();
-    private final List<InboxReader> readers = new CopyOnWriteArrayList<>();
+    private final List<LaneReader> readers = new CopyOnWriteArrayList<>();
     private volatile Broadcasts broadcasts;
     private final Disposable attemptEvents;
     private volatile Object commandConnection;
@@ -62,7 +62,7 @@ final class ConnectionWatch implements RedisConnectionStateListener {
         commandConnection = connection;
     }
 
-    void watchReader(InboxReader reader) {
+    void watchReader(LaneReader reader) {
         readers.add(reader);
     }
 
@@ -99,7 +99,7 @@ final class ConnectionWatch implements RedisConnectionStateListener {
             }
             change(ConnectionState.Status.CONNECTED);
         }
-        for (InboxReader reader : readers) {
+        for (LaneReader reader : readers) {
             if (reader.owns(connection)) {
                 reader.reconnected();
             }

@@ -1,6 +1,8 @@
 package io.agentbus.redis;
 
+import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
+import io.agentbus.BusOptions;
 import io.agentbus.audit.AuditEntry;
 import io.agentbus.audit.AuditQuery;
 import io.agentbus.audit.AuditTrail;
@@ -8,6 +10,7 @@ import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XAddArgs;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -28,10 +31,15 @@ final class RedisAuditTrail implements AuditTrail {
     /** The fields that name agents: a replay moves them into the sandbox namespace. */
     private static final Set<String> SANDBOXED = Set.of("from_agent", "to_agent", "reply_to");
 
-    private final RedisAgentBus bus;
+    private final AgentBus bus;
+    private final RedisAsyncCommands<String, String> commands;
+    private final BusOptions options;
 
-    RedisAuditTrail(RedisAgentBus bus) {
+    /** {@code bus} sends what a replay re-sends. */
+    RedisAuditTrail(AgentBus bus, RedisAsyncCommands<String, String> commands, BusOptions options) {
         this.bus = bus;
+        this.commands = commands;
+        this.options = options;
     }
 
     @Override
@@ -44,14 +52,13 @@ final class RedisAuditTrail implements AuditTrail {
         fields.put("from_agent", agent.value());
         fields.putAll(details);
         String tag = agent.value();
-        bus.commands().sadd(KeySchema.AUDIT_SHARDS, tag);
-        long cap = Math.max(1, bus.options().auditCap());
+        commands.sadd(KeySchema.AUDIT_SHARDS, tag);
+        long cap = Math.max(1, options.auditCap());
         return RedisErrors.mapped(
-                bus.commands()
-                        .xadd(
-                                KeySchema.auditDecisions(tag),
-                                XAddArgs.Builder.maxlen(cap).approximateTrimming(),
-                                fields),
+                commands.xadd(
+                        KeySchema.auditDecisions(tag),
+                        XAddArgs.Builder.maxlen(cap).approximateTrimming(),
+                        fields),
                 "record a decision of " + agent);
     }
 
@@ -71,15 +78,14 @@ final class RedisAuditTrail implements AuditTrail {
         }
         List<String> tags = query.agent()
                 .map(agent -> List.of(agent.value()))
-                .orElseGet(
-                        () -> List.copyOf(await(bus.commands().smembers(KeySchema.AUDIT_SHARDS), "list audit shards")));
+                .orElseGet(() -> List.copyOf(await(commands.smembers(KeySchema.AUDIT_SHARDS), "list audit shards")));
         List<AuditEntry> matching = new ArrayList<>();
         for (String tag : tags) {
             for (String shard : List.of(KeySchema.auditMessages(tag), KeySchema.auditDecisions(tag))) {
                 String after = afterIdByShard.get(shard);
                 Range<String> range = after == null ? Range.create("-", "+") : Range.create("(" + after, "+");
                 List<StreamMessage<String, String>> newestFirst =
-                        await(bus.commands().xrevrange(shard, range, Limit.from(SCAN_PER_SHARD)), "read " + shard);
+                        await(commands.xrevrange(shard, range, Limit.from(SCAN_PER_SHARD)), "read " + shard);
                 for (StreamMessage<String, String> record : newestFirst) {
                     AuditEntry entry = new AuditEntry(
                             record.getId(),
@@ -121,7 +127,7 @@ final class RedisAuditTrail implements AuditTrail {
     }
 
     private <T> T await(CompletionStage<T> stage, String action) {
-        return RedisAgentBus.await(stage, bus.options().commandTimeout().toMillis(), action);
+        return Await.result(stage, options.commandTimeout().toMillis(), action);
     }
 
     private static long millis(String entryId) {

@@ -1,6 +1,7 @@
 package io.agentbus.redis;
 
 import io.agentbus.AgentId;
+import io.agentbus.BusOptions;
 import io.agentbus.DeadLetter;
 import io.agentbus.DeadLetterReason;
 import io.agentbus.DeadLetters;
@@ -10,6 +11,7 @@ import io.lettuce.core.Range;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XTrimArgs;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -31,13 +33,21 @@ final class RedisDeadLetters implements DeadLetters {
     private static final int BATCH = 200;
     private static final String META_PREFIX = "dlq_";
 
-    private final RedisAgentBus bus;
+    private final RedisAsyncCommands<String, String> commands;
+    private final StreamScripts scripts;
+    private final BusOptions options;
     private final AgentId agent;
     private final String key;
     private final List<String> targets;
 
-    RedisDeadLetters(RedisAgentBus bus, ConsumedStream source) {
-        this.bus = bus;
+    RedisDeadLetters(
+            ConsumedStream source,
+            RedisAsyncCommands<String, String> commands,
+            StreamScripts scripts,
+            BusOptions options) {
+        this.commands = commands;
+        this.scripts = scripts;
+        this.options = options;
         this.agent = source.subscriber();
         this.key = source.deadLetters();
         // Where a redriven message goes, by its priority: an inbox's high, normal and low bands, or
@@ -55,7 +65,7 @@ final class RedisDeadLetters implements DeadLetters {
 
     @Override
     public long count() {
-        return await(bus.commands().xlen(key), "count dead letters");
+        return await(commands.xlen(key), "count dead letters");
     }
 
     @Override
@@ -109,7 +119,7 @@ final class RedisDeadLetters implements DeadLetters {
     public long redriveAll(LongConsumer progress) {
         // Only what is there now: a message that fails again after its redrive is not redriven twice.
         List<StreamMessage<String, String>> newest =
-                await(bus.commands().xrevrange(key, Range.create("-", "+"), Limit.from(1)), "find newest dead letter");
+                await(commands.xrevrange(key, Range.create("-", "+"), Limit.from(1)), "find newest dead letter");
         if (newest.isEmpty()) {
             return 0;
         }
@@ -127,34 +137,39 @@ final class RedisDeadLetters implements DeadLetters {
 
     @Override
     public long purge() {
-        return await(bus.commands().xtrim(key, XTrimArgs.Builder.maxlen(0)), "purge dead letters");
+        return await(commands.xtrim(key, XTrimArgs.Builder.maxlen(0)), "purge dead letters");
     }
 
     @Override
     public long purgeOlderThan(Duration age) {
-        List<String> time = await(bus.commands().time(), "read server time");
+        List<String> time = await(commands.time(), "read server time");
         long nowMillis = Long.parseLong(time.get(0)) * 1000 + Long.parseLong(time.get(1)) / 1000;
         // A dead letter's entry id is the time it was dead-lettered, on the server's clock.
         String minId = Math.max(0, nowMillis - age.toMillis()) + "-0";
-        return await(bus.commands().xtrim(key, XTrimArgs.Builder.minId(minId)), "purge dead letters older than " + age);
+        return await(commands.xtrim(key, XTrimArgs.Builder.minId(minId)), "purge dead letters older than " + age);
     }
 
     private long redriveBatch(String[] ids) {
         String[] args = new String[1 + ids.length];
-        args[0] = Long.toString(bus.options().auditCap());
+        args[0] = Long.toString(options.auditCap());
         System.arraycopy(ids, 0, args, 1, ids.length);
         CompletionStage<Long> moved = REDRIVE.run(
-                bus.commands(),
+                commands,
                 ScriptOutputType.INTEGER,
                 new String[] {
-                    key, targets.get(0), targets.get(1), targets.get(2), bus.auditShard(key), KeySchema.counters(key)
+                    key,
+                    targets.get(0),
+                    targets.get(1),
+                    targets.get(2),
+                    scripts.auditShard(key),
+                    KeySchema.counters(key)
                 },
                 args);
         return await(moved, "redrive dead letters");
     }
 
     private List<StreamMessage<String, String>> page(Range<String> range, int limit) {
-        return await(bus.commands().xrange(key, range, Limit.from(limit)), "read dead letters");
+        return await(commands.xrange(key, range, Limit.from(limit)), "read dead letters");
     }
 
     private DeadLetter toDeadLetter(StreamMessage<String, String> entry) {
@@ -182,7 +197,7 @@ final class RedisDeadLetters implements DeadLetters {
     }
 
     private <T> T await(CompletionStage<T> stage, String action) {
-        return RedisAgentBus.await(stage, bus.options().commandTimeout().toMillis(), action + " of " + agent);
+        return Await.result(stage, options.commandTimeout().toMillis(), action + " of " + agent);
     }
 
     private static int parseInt(String text) {

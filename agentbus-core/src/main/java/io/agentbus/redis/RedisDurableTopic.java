@@ -1,6 +1,7 @@
 package io.agentbus.redis;
 
 import io.agentbus.AgentId;
+import io.agentbus.BusOptions;
 import io.agentbus.DeadLetters;
 import io.agentbus.DeliveryOptions;
 import io.agentbus.Envelope;
@@ -9,6 +10,7 @@ import io.agentbus.Retention;
 import io.agentbus.SendReceipt;
 import io.agentbus.Subscription;
 import io.agentbus.broadcast.DurableTopic;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
@@ -26,17 +28,33 @@ final class RedisDurableTopic implements DurableTopic {
 
     private static final Logger log = LoggerFactory.getLogger(RedisDurableTopic.class);
 
-    private final RedisAgentBus bus;
     private final String name;
     private final String key;
     private final Retention retention;
+    private final Sender sender;
+    private final ReaderLanes lanes;
+    private final StreamScripts scripts;
+    private final RedisAsyncCommands<String, String> commands;
+    private final BusOptions options;
     private final AtomicLong publishes = new AtomicLong();
 
-    RedisDurableTopic(RedisAgentBus bus, String name, String key, Retention retention) {
-        this.bus = bus;
+    RedisDurableTopic(
+            String name,
+            String key,
+            Retention retention,
+            Sender sender,
+            ReaderLanes lanes,
+            StreamScripts scripts,
+            RedisAsyncCommands<String, String> commands,
+            BusOptions options) {
         this.name = name;
         this.key = key;
         this.retention = retention;
+        this.sender = sender;
+        this.lanes = lanes;
+        this.scripts = scripts;
+        this.commands = commands;
+        this.options = options;
     }
 
     @Override
@@ -47,8 +65,8 @@ final class RedisDurableTopic implements DurableTopic {
     @Override
     public CompletionStage<SendReceipt> publish(Envelope envelope) {
         CompletionStage<SendReceipt> stored =
-                bus.append(key, KeySchema.streamDedup(key, envelope.messageId()), envelope, "", 0);
-        if (publishes.incrementAndGet() % Retention.TRIM_EVERY == 0) {
+                sender.append(key, KeySchema.streamDedup(key, envelope.messageId()), envelope, "", 0, null);
+        if (publishes.incrementAndGet() % StreamScripts.TRIM_EVERY == 0) {
             trimAsync().whenComplete((removed, failure) -> {
                 if (failure != null) {
                     log.warn("could not trim {}: {}", key, failure.toString());
@@ -60,29 +78,32 @@ final class RedisDurableTopic implements DurableTopic {
 
     @Override
     public Subscription subscribe(AgentId group, StartFrom from, MessageHandler handler) {
-        return subscribe(group, from, bus.options().delivery(), handler);
+        return subscribe(group, from, options.delivery(), handler);
     }
 
     @Override
     public Subscription subscribe(AgentId group, StartFrom from, DeliveryOptions delivery, MessageHandler handler) {
         Objects.requireNonNull(group, "group");
         Objects.requireNonNull(from, "from");
-        return bus.subscribe(group, group.value(), List.of(ConsumedStream.topic(key, group, from)), delivery, handler);
+        return lanes.start(group, group.value(), List.of(ConsumedStream.topic(key, group, from)), delivery, handler);
     }
 
     @Override
     public long trim() {
-        return RedisAgentBus.await(trimAsync(), bus.options().commandTimeout().toMillis(), "trim " + key);
+        return Await.result(trimAsync(), options.commandTimeout().toMillis(), "trim " + key);
     }
 
     @Override
     public DeadLetters deadLetters(AgentId group) {
         return new RedisDeadLetters(
-                bus, ConsumedStream.topic(key, Objects.requireNonNull(group, "group"), StartFrom.OLDEST));
+                ConsumedStream.topic(key, Objects.requireNonNull(group, "group"), StartFrom.OLDEST),
+                commands,
+                scripts,
+                options);
     }
 
     private CompletionStage<Long> trimAsync() {
-        return bus.trim(key, retention);
+        return scripts.trim(key, retention);
     }
 
     @Override

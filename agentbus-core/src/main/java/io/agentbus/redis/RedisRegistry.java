@@ -1,8 +1,11 @@
 package io.agentbus.redis;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
+import io.agentbus.BusOptions;
 import io.agentbus.Envelope;
+import io.agentbus.Subscription;
 import io.agentbus.registry.AgentCard;
 import io.agentbus.registry.AgentRegistry;
 import io.lettuce.core.Range;
@@ -37,12 +40,15 @@ final class RedisRegistry implements AgentRegistry {
     private static final String META = "meta.";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final RedisAgentBus bus;
+    private final AgentBus bus;
     private final RedisAsyncCommands<String, String> redis;
+    private final BusOptions options;
 
-    RedisRegistry(RedisAgentBus bus) {
+    /** {@code bus} carries the join and leave broadcasts. */
+    RedisRegistry(AgentBus bus, RedisAsyncCommands<String, String> redis, BusOptions options) {
         this.bus = bus;
-        this.redis = bus.commands();
+        this.redis = redis;
+        this.options = options;
     }
 
     @Override
@@ -110,7 +116,7 @@ final class RedisRegistry implements AgentRegistry {
     }
 
     @Override
-    public AutoCloseable watch(Consumer<PresenceEvent> listener) {
+    public Subscription watch(Consumer<PresenceEvent> listener) {
         return bus.listen(
                 KeySchema.PRESENCE_CHANNEL,
                 (channel, message) -> listener.accept(new PresenceEvent(
@@ -121,7 +127,7 @@ final class RedisRegistry implements AgentRegistry {
 
     /** One heartbeat of a running instance; also sweeps expired agents and announces joins and leaves. */
     CompletionStage<?> heartbeat(AgentId agent, String consumer) {
-        long ttl = bus.options().presenceTtl().toMillis();
+        long ttl = options.presenceTtl().toMillis();
         redis.zadd(KeySchema.instances(agent), (double) (System.currentTimeMillis() + ttl), consumer);
         return announce(
                 PRESENCE.run(
@@ -215,6 +221,6 @@ final class RedisRegistry implements AgentRegistry {
     }
 
     private <T> T await(CompletionStage<T> stage, String action) {
-        return RedisAgentBus.await(stage, bus.options().commandTimeout().toMillis(), action);
+        return Await.result(stage, options.commandTimeout().toMillis(), action);
     }
 }

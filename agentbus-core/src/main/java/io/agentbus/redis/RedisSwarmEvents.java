@@ -1,11 +1,11 @@
 package io.agentbus.redis;
 
+import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
 import io.agentbus.Envelope;
 import io.agentbus.Priority;
-import io.agentbus.Retention;
+import io.agentbus.Subscription;
 import io.agentbus.broadcast.BroadcastHandler;
-import io.agentbus.broadcast.BroadcastSubscription;
 import io.agentbus.broadcast.DurableTopic;
 import io.agentbus.swarm.SwarmEvents;
 import java.util.ArrayDeque;
@@ -14,8 +14,11 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,12 +36,15 @@ final class RedisSwarmEvents implements SwarmEvents {
     private static final int BYPASS_PRIORITY = Priority.URGENT.value();
     private static final long DRAIN_EVERY_MILLIS = 10;
 
-    private final RedisAgentBus bus;
+    private final AgentBus bus;
+    private final Predicate<AgentId> circuitOpen;
+    private final ScheduledExecutorService timer;
+    private final Function<String, DurableTopic> durableTopics;
     private final String swarm;
     private final double tokensPerNano;
     private final double burst;
     private final Deque<Deferred> deferredQueue = new ArrayDeque<>();
-    private final Map<String, RedisDurableTopic> durableTypes = new ConcurrentHashMap<>();
+    private final Map<String, DurableTopic> durableTypes = new ConcurrentHashMap<>();
     private final AtomicLong deferred = new AtomicLong();
     private double tokens;
     private long refilledAt = System.nanoTime();
@@ -46,8 +52,22 @@ final class RedisSwarmEvents implements SwarmEvents {
 
     private record Deferred(AgentId to, Runnable publish) {}
 
-    RedisSwarmEvents(RedisAgentBus bus, String swarm, int eventsPerSecond) {
+    /**
+     * @param bus           carries the ephemeral events
+     * @param circuitOpen   whether requests to an agent fail fast now: events to it are deferred
+     * @param durableTopics the durable topic on a stream key, for the types made durable
+     */
+    RedisSwarmEvents(
+            AgentBus bus,
+            String swarm,
+            int eventsPerSecond,
+            Predicate<AgentId> circuitOpen,
+            ScheduledExecutorService timer,
+            Function<String, DurableTopic> durableTopics) {
         this.bus = bus;
+        this.circuitOpen = circuitOpen;
+        this.timer = timer;
+        this.durableTopics = durableTopics;
         this.swarm = AgentId.of(swarm).value(); // the hash tag rule
         this.tokensPerNano = eventsPerSecond / 1e9;
         this.burst = eventsPerSecond;
@@ -65,7 +85,7 @@ final class RedisSwarmEvents implements SwarmEvents {
         synchronized (this) {
             refill();
             boolean bypass = event.priority() >= BYPASS_PRIORITY;
-            if (bypass || (deferredQueue.isEmpty() && tokens >= 1 && !bus.circuitOpen(event.toAgent()))) {
+            if (bypass || (deferredQueue.isEmpty() && tokens >= 1 && !circuitOpen.test(event.toAgent()))) {
                 if (!bypass) {
                     tokens -= 1;
                 }
@@ -90,18 +110,18 @@ final class RedisSwarmEvents implements SwarmEvents {
 
     /** To the type's stream if it is durable, else a broadcast on its channel. */
     private CompletionStage<?> send(String type, String channel, Envelope event) {
-        RedisDurableTopic durable = durableTypes.get(type);
+        DurableTopic durable = durableTypes.get(type);
         return durable != null ? durable.publish(event) : bus.publish(channel, event);
     }
 
     @Override
     public DurableTopic durable(String type) {
         String key = KeySchema.swarmEvent(swarm, AgentId.of(type).value()); // part of a key, as a topic's name
-        return durableTypes.computeIfAbsent(type, name -> new RedisDurableTopic(bus, key, key, Retention.DEFAULT));
+        return durableTypes.computeIfAbsent(type, name -> durableTopics.apply(key));
     }
 
     @Override
-    public BroadcastSubscription listen(String typePattern, BroadcastHandler handler) {
+    public Subscription listen(String typePattern, BroadcastHandler handler) {
         return bus.listen(KeySchema.swarmEvent(swarm, typePattern), handler);
     }
 
@@ -119,7 +139,7 @@ final class RedisSwarmEvents implements SwarmEvents {
     private void scheduleDrain() {
         if (!drainScheduled) {
             drainScheduled = true;
-            bus.timer().schedule(this::drain, DRAIN_EVERY_MILLIS, TimeUnit.MILLISECONDS);
+            timer.schedule(this::drain, DRAIN_EVERY_MILLIS, TimeUnit.MILLISECONDS);
         }
     }
 
@@ -128,7 +148,7 @@ final class RedisSwarmEvents implements SwarmEvents {
         refill();
         while (tokens >= 1
                 && !deferredQueue.isEmpty()
-                && !bus.circuitOpen(deferredQueue.peek().to())) {
+                && !circuitOpen.test(deferredQueue.peek().to())) {
             tokens -= 1;
             try {
                 deferredQueue.poll().publish().run();

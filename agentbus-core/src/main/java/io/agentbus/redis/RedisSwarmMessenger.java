@@ -1,6 +1,7 @@
 package io.agentbus.redis;
 
 import io.agentbus.AgentId;
+import io.agentbus.BusOptions;
 import io.agentbus.Envelope;
 import io.agentbus.MessageHandler;
 import io.agentbus.Retention;
@@ -10,6 +11,7 @@ import io.agentbus.swarm.SwarmMessenger;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.StreamMessage;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -27,8 +29,8 @@ import org.slf4j.LoggerFactory;
 /**
  * {@link SwarmMessenger} on the inbox machinery. A send is {@code send.lua} on
  * {@code message:<from>:{<to>}} with the receivers' part (the senders index and the group, see
- * {@link RedisAgentBus.Receivers}), followed by {@code trim.lua} with the history bound, pipelined
- * behind it. A receiver is one {@link InboxSubscription} of group {@code swarm} that starts with a
+ * {@link Sender.Receivers}), followed by {@code trim.lua} with the history bound, pipelined
+ * behind it. A receiver is one {@link ConsumerInstance} of group {@code swarm} that starts with a
  * stream per known sender and gains one per sender that appears in the index later; the streams of
  * all receivers of a process share one reader lane, so receiving costs one connection however many
  * swarms and senders there are.
@@ -37,30 +39,46 @@ final class RedisSwarmMessenger implements SwarmMessenger {
 
     private static final Logger log = LoggerFactory.getLogger(RedisSwarmMessenger.class);
 
-    private final RedisAgentBus bus;
+    private final Sender sender;
+    private final ReaderLanes lanes;
+    private final StreamScripts scripts;
+    private final RedisAsyncCommands<String, String> commands;
+    private final BusThreads threads;
+    private final BusOptions options;
     private final Retention history;
     private final Map<String, Receiver> receivers = new ConcurrentHashMap<>();
 
-    RedisSwarmMessenger(RedisAgentBus bus) {
-        this.bus = bus;
-        this.history = Retention.maxLength(bus.options().swarmMessageHistory());
+    RedisSwarmMessenger(
+            Sender sender,
+            ReaderLanes lanes,
+            StreamScripts scripts,
+            RedisAsyncCommands<String, String> commands,
+            BusThreads threads,
+            BusOptions options) {
+        this.sender = sender;
+        this.lanes = lanes;
+        this.scripts = scripts;
+        this.commands = commands;
+        this.threads = threads;
+        this.options = options;
+        this.history = Retention.maxLength(options.swarmMessageHistory());
     }
 
     @Override
     public CompletionStage<SendReceipt> send(Envelope message) {
-        bus.checkPayload(message);
+        sender.checkPayload(message);
         String from = message.fromAgent().value();
         String to = message.toAgent().value();
         String key = KeySchema.swarmMessages(from, to);
-        CompletionStage<SendReceipt> stored = bus.append(
+        CompletionStage<SendReceipt> stored = sender.append(
                 key,
                 KeySchema.streamDedup(key, message.messageId()),
                 message,
                 "",
                 0,
-                new RedisAgentBus.Receivers(KeySchema.swarmSenders(to), from, KeySchema.MESSENGER_GROUP));
+                new Sender.Receivers(KeySchema.swarmSenders(to), from, KeySchema.MESSENGER_GROUP));
         // Every send, not every TRIM_EVERY as a topic: the history is small, and its bound is the point.
-        CompletionStage<Long> trimmed = bus.trim(key, history).exceptionally(failure -> {
+        CompletionStage<Long> trimmed = scripts.trim(key, history).exceptionally(failure -> {
             log.warn("could not trim {}: {}", key, failure.toString());
             return 0L;
         });
@@ -90,12 +108,7 @@ final class RedisSwarmMessenger implements SwarmMessenger {
                     .map(from -> ConsumedStream.swarmMessages(from, to))
                     .toList();
             receiver.start(
-                    bus.subscribe(
-                            AgentId.of(to),
-                            KeySchema.MESSENGER_GROUP,
-                            streams,
-                            bus.options().delivery(),
-                            handler),
+                    lanes.start(AgentId.of(to), KeySchema.MESSENGER_GROUP, streams, options.delivery(), handler),
                     streams);
             return receiver;
         } catch (RuntimeException e) {
@@ -108,8 +121,7 @@ final class RedisSwarmMessenger implements SwarmMessenger {
     public List<Entry> history(String fromSwarm, String toSwarm, int limit) {
         String key = KeySchema.swarmMessages(check(fromSwarm), check(toSwarm));
         List<StreamMessage<String, String>> newestFirst = await(
-                bus.commands().xrevrange(key, Range.create("-", "+"), Limit.from(positive(limit))),
-                "read history of " + key);
+                commands.xrevrange(key, Range.create("-", "+"), Limit.from(positive(limit))), "read history of " + key);
         List<Entry> entries = decode(newestFirst);
         Collections.reverse(entries);
         return entries;
@@ -119,18 +131,17 @@ final class RedisSwarmMessenger implements SwarmMessenger {
     public List<Entry> historyAfter(String fromSwarm, String toSwarm, String afterEntryId, int limit) {
         String key = KeySchema.swarmMessages(check(fromSwarm), check(toSwarm));
         return decode(await(
-                bus.commands()
-                        .xrange(
-                                key,
-                                Range.from(Range.Boundary.excluding(afterEntryId), Range.Boundary.unbounded()),
-                                Limit.from(positive(limit))),
+                commands.xrange(
+                        key,
+                        Range.from(Range.Boundary.excluding(afterEntryId), Range.Boundary.unbounded()),
+                        Limit.from(positive(limit))),
                 "read history of " + key));
     }
 
     @Override
     public Set<String> senders(String toSwarm) {
         return new TreeSet<>(
-                await(bus.commands().smembers(KeySchema.swarmSenders(check(toSwarm))), "read senders of " + toSwarm));
+                await(commands.smembers(KeySchema.swarmSenders(check(toSwarm))), "read senders of " + toSwarm));
     }
 
     private List<Entry> decode(List<StreamMessage<String, String>> stored) {
@@ -138,7 +149,7 @@ final class RedisSwarmMessenger implements SwarmMessenger {
         for (StreamMessage<String, String> entry : stored) {
             Map<String, byte[]> body = new LinkedHashMap<>();
             entry.getBody().forEach((field, value) -> body.put(field, value.getBytes(StandardCharsets.UTF_8)));
-            if (EnvelopeCodec.decode(body, bus.options().maxPayloadBytes()) instanceof EnvelopeCodec.Valid valid) {
+            if (EnvelopeCodec.decode(body, options.maxPayloadBytes()) instanceof EnvelopeCodec.Valid valid) {
                 entries.add(new Entry(entry.getId(), valid.envelope()));
             } else {
                 log.debug("history entry {} of {} is not a valid envelope; left out", entry.getId(), entry.getStream());
@@ -155,21 +166,21 @@ final class RedisSwarmMessenger implements SwarmMessenger {
 
         private final String to;
         private final Set<String> known = ConcurrentHashMap.newKeySet();
-        private volatile InboxSubscription subscription;
+        private volatile ConsumerInstance subscription;
         private volatile boolean closed;
 
         Receiver(String to) {
             this.to = to;
         }
 
-        void start(InboxSubscription subscription, List<ConsumedStream> streams) {
+        void start(ConsumerInstance subscription, List<ConsumedStream> streams) {
             this.subscription = subscription;
             streams.forEach(stream -> known.add(stream.key()));
             checkSendersLater();
         }
 
         private void checkSendersLater() {
-            bus.timer().schedule(this::findSenders, SENDER_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+            threads.timer().schedule(this::findSenders, SENDER_CHECK_MILLIS, TimeUnit.MILLISECONDS);
         }
 
         /** Reads the senders index without blocking; only a new sender's stream costs a blocking step (its consumer). */
@@ -178,8 +189,7 @@ final class RedisSwarmMessenger implements SwarmMessenger {
                 return; // closed through the bus, or by its own handler
             }
             // On the handler pool: off Redis's I/O thread and the timer, since adding a stream waits for Redis.
-            bus.commands()
-                    .smembers(KeySchema.swarmSenders(to))
+            commands.smembers(KeySchema.swarmSenders(to))
                     .whenCompleteAsync(
                             (senders, failure) -> {
                                 try {
@@ -207,12 +217,7 @@ final class RedisSwarmMessenger implements SwarmMessenger {
                                     checkSendersLater();
                                 }
                             },
-                            bus.handlerPool());
-        }
-
-        @Override
-        public AgentId agent() {
-            return subscription.agent();
+                            threads.handlerPool());
         }
 
         @Override
@@ -234,7 +239,7 @@ final class RedisSwarmMessenger implements SwarmMessenger {
     }
 
     private <T> T await(CompletionStage<T> stage, String action) {
-        return RedisAgentBus.await(stage, bus.options().commandTimeout().toMillis(), action);
+        return Await.result(stage, options.commandTimeout().toMillis(), action);
     }
 
     private static String check(String swarm) {

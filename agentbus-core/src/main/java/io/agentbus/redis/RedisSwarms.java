@@ -31,14 +31,14 @@ final class RedisSwarms implements Swarms {
     private static final LuaScript WRITE = LuaScript.load("swarm_write.lua");
     private static final int CHECKPOINTS_KEPT = 10;
 
-    private final RedisAgentBus bus;
     private final RedisAsyncCommands<String, String> redis;
+    private final BusOptions options;
     private final RedisSwarmMessenger messenger;
 
-    RedisSwarms(RedisAgentBus bus) {
-        this.bus = bus;
-        this.redis = bus.commands();
-        this.messenger = new RedisSwarmMessenger(bus);
+    RedisSwarms(RedisAsyncCommands<String, String> redis, BusOptions options, RedisSwarmMessenger messenger) {
+        this.redis = redis;
+        this.options = options;
+        this.messenger = messenger;
     }
 
     @Override
@@ -173,7 +173,7 @@ final class RedisSwarms implements Swarms {
     }
 
     private <T> T await(CompletionStage<T> stage, String action) {
-        return RedisAgentBus.await(stage, bus.options().commandTimeout().toMillis(), action);
+        return Await.result(stage, options.commandTimeout().toMillis(), action);
     }
 
     private static String check(String swarm) {

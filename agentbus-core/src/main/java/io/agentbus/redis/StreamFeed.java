@@ -4,6 +4,7 @@ import io.agentbus.DeadLetterReason;
 import io.agentbus.DeliveryOptions;
 import io.agentbus.Envelope;
 import io.agentbus.Retention;
+import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,6 +14,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -21,7 +23,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One stream of a subscription ({@link InboxSubscription}): an inbox band, or a durable topic. It
+ * One stream of a running instance ({@link ConsumerInstance}): an inbox band, a durable topic, or a
+ * swarm's message stream. It
  * holds what was read from that stream and not settled yet, keeps those leases alive, reclaims,
  * and settles entries: acks (batched), retries, dead letters, hand-backs.
  *
@@ -36,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * <p>Acks. One multi-id XACK per {@link #ACK_BATCH} ids or {@link #ACK_DELAY_MILLIS} ms, whichever
  * comes first (a round trip per message costs 7-14x in throughput); an entry stays held, its lease
  * extended, until its XACK is sent. An inbox band is trimmed to the inbox retention every
- * {@link Retention#TRIM_EVERY} acks.
+ * {@link StreamScripts#TRIM_EVERY} acks.
  */
 final class StreamFeed {
 
@@ -44,17 +47,36 @@ final class StreamFeed {
     private static final long ACK_DELAY_MILLIS = 5;
     private static final Logger log = LoggerFactory.getLogger(StreamFeed.class);
 
-    private final RedisAgentBus bus;
-    private final InboxSubscription subscription;
+    /** Where a feed hands what it reads: the running instance, which bounds how much it may read. */
+    interface Intake {
+        /** Queues an entry read or reclaimed; false if closing (the feed hands it back). */
+        boolean enqueue(StreamFeed feed, String entryId, Map<String, byte[]> body, int deliveries);
+
+        /** Whether a full read batch fits under prefetch. */
+        boolean wantsMore();
+
+        /** How many entries one read asks for. */
+        int readCount();
+
+        /** How many more entries fit under prefetch, at most a batch: what a reclaim step may take. */
+        int room();
+    }
+
+    private final StreamScripts scripts;
+    private final ScheduledExecutorService timer;
+    private final Intake intake;
     private final ConsumedStream stream;
-    private final InboxReader reader;
+    private final StatefulRedisConnection<String, byte[]> readConnection;
+    private final String consumer;
     private final DeliveryOptions delivery;
+    private final Retention inboxRetention;
+    private final long commandTimeoutMillis;
     private final long reclaimEveryNanos;
     private final long extendEveryNanos;
     /** Entries read and not settled yet, by entry id, with when they were read: the leases kept alive. */
     private final Map<String, Long> held = new ConcurrentHashMap<>();
 
-    private final ConcurrentLinkedQueue<HandledEntry> toAck = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<StreamScripts.HandledEntry> toAck = new ConcurrentLinkedQueue<>();
     private final AtomicInteger toAckCount = new AtomicInteger();
     private final AtomicBoolean flushScheduled = new AtomicBoolean();
     private final AtomicLong ackedSinceTrim = new AtomicLong();
@@ -67,17 +89,26 @@ final class StreamFeed {
     private long nextReclaimNanos = System.nanoTime();
     private long nextExtendNanos = System.nanoTime();
 
+    /**
+     * @param readConnection the lane's connection, on which reclaim steps run
+     * @param consumer       the lane's consumer name
+     */
     StreamFeed(
-            RedisAgentBus bus,
-            InboxSubscription subscription,
+            ConsumerContext context,
+            Intake intake,
             ConsumedStream stream,
-            InboxReader reader,
+            StatefulRedisConnection<String, byte[]> readConnection,
+            String consumer,
             DeliveryOptions delivery) {
-        this.bus = bus;
-        this.subscription = subscription;
+        this.scripts = context.scripts();
+        this.timer = context.threads().timer();
+        this.intake = intake;
         this.stream = stream;
-        this.reader = reader;
+        this.readConnection = readConnection;
+        this.consumer = consumer;
         this.delivery = delivery;
+        this.inboxRetention = context.options().inboxRetention();
+        this.commandTimeoutMillis = context.options().commandTimeout().toMillis();
         this.reclaimEveryNanos = delivery.visibilityTimeout().toNanos() / 4;
         this.extendEveryNanos = delivery.visibilityTimeout().toNanos() / 3;
     }
@@ -86,20 +117,20 @@ final class StreamFeed {
         return stream;
     }
 
-    String inbox() {
+    String key() {
         return stream.key();
     }
 
     String consumer() {
-        return reader.consumer();
+        return consumer;
     }
 
     boolean wantsMore() {
-        return subscription.wantsMore();
+        return intake.wantsMore();
     }
 
     int readCount() {
-        return subscription.readCount();
+        return intake.readCount();
     }
 
     /** Called by the reader thread for each entry read or reclaimed from this stream. */
@@ -107,7 +138,7 @@ final class StreamFeed {
         if (held.putIfAbsent(entryId, System.nanoTime()) != null) {
             return; // reclaimed from ourselves while still held: the claim just renewed the lease
         }
-        if (!subscription.enqueue(this, entryId, body, deliveries)) {
+        if (!intake.enqueue(this, entryId, body, deliveries)) {
             held.remove(entryId);
             handBack(List.of(entryId)); // read in the instant the subscription began closing
         }
@@ -123,16 +154,15 @@ final class StreamFeed {
             extendHeldLeases(now);
             nextExtendNanos = now + extendEveryNanos;
         }
-        long subscriptionDue = subscription.maintain(this, now);
-        if (subscription.room() == 0) {
+        if (intake.room() == 0) {
             // Full or closing: no reclaim now; the drain wakes the reader when room opens.
-            return Math.min(nextExtendNanos, subscriptionDue);
+            return nextExtendNanos;
         }
         if (recoverOwn || now - nextReclaimNanos >= 0) {
             boolean walkedToEnd = reclaimOnce();
             nextReclaimNanos = walkedToEnd ? now + reclaimEveryNanos : now;
         }
-        return Math.min(Math.min(nextExtendNanos, nextReclaimNanos), subscriptionDue);
+        return Math.min(nextExtendNanos, nextReclaimNanos);
     }
 
     /** Asks the next maintenance to walk this consumer's own pending entries first. */
@@ -146,13 +176,13 @@ final class StreamFeed {
         String cursor = ownOnly ? recoverCursor : reclaimCursor;
         // Reclaim takes whatever room there is, not only a full batch's: an instance kept busy by a
         // backlog must still pick up what a dead one left.
-        InboxReader.Claimed claimed =
-                reader.claim(this, ownOnly, cursor, delivery.visibilityTimeout(), subscription.room());
+        StreamScripts.Claimed claimed = scripts.claim(
+                readConnection, stream, consumer, ownOnly, cursor, delivery.visibilityTimeout(), intake.room());
         if (claimed.deleted() > 0) {
             log.warn(
                     "{} pending entries of {} had been deleted or trimmed from the stream; removed from the PEL",
                     claimed.deleted(),
-                    inbox());
+                    key());
         }
         claimed.entries().forEach(entry -> accept(entry.id(), entry.body(), entry.deliveries()));
         boolean done = "0-0".equals(claimed.cursor());
@@ -174,9 +204,9 @@ final class StreamFeed {
             }
         });
         if (!ids.isEmpty()) {
-            bus.extendLeases(stream, consumer(), ids).whenComplete((lost, failure) -> {
+            scripts.extendLeases(stream, consumer, ids).whenComplete((lost, failure) -> {
                 if (failure != null) {
-                    log.warn("could not extend {} leases on {}: {}", ids.size(), inbox(), failure.toString());
+                    log.warn("could not extend {} leases on {}: {}", ids.size(), key(), failure.toString());
                 } else {
                     // An id settled by this instance meanwhile (its XACK just went out) is not a loss.
                     List<String> robbed =
@@ -185,7 +215,7 @@ final class StreamFeed {
                         log.warn(
                                 "{} entries of {} were reclaimed by another instance while {} held them: {}",
                                 robbed.size(),
-                                inbox(),
+                                key(),
                                 consumer(),
                                 robbed);
                     }
@@ -195,33 +225,32 @@ final class StreamFeed {
     }
 
     void extendLease(String entryId) {
-        RedisAgentBus.await(
-                bus.extendLeases(stream, consumer(), List.of(entryId)),
-                bus.options().commandTimeout().toMillis(),
-                "extend lease of " + entryId + " in " + inbox());
+        Await.result(
+                scripts.extendLeases(stream, consumer, List.of(entryId)),
+                commandTimeoutMillis,
+                "extend lease of " + entryId + " in " + key());
     }
 
     // ---- settling ----
 
     /** Queues an ack for the next XACK: sent when a batch is full, or after {@link #ACK_DELAY_MILLIS}. */
     void ack(String entryId, Envelope envelope, int attempt) {
-        toAck.add(new HandledEntry(entryId, envelope));
+        toAck.add(new StreamScripts.HandledEntry(entryId, envelope));
         if (attempt > 1) {
             // It may have a failure record from an earlier attempt; rare, so not batched.
-            bus.commands().hdel(stream.failures(), entryId);
+            scripts.forgetFailure(stream, entryId);
         }
         if (toAckCount.incrementAndGet() >= ACK_BATCH) {
             flushAcks();
         } else if (flushScheduled.compareAndSet(false, true)) {
             try {
-                bus.timer()
-                        .schedule(
-                                () -> {
-                                    flushScheduled.set(false);
-                                    flushAcks();
-                                },
-                                ACK_DELAY_MILLIS,
-                                TimeUnit.MILLISECONDS);
+                timer.schedule(
+                        () -> {
+                            flushScheduled.set(false);
+                            flushAcks();
+                        },
+                        ACK_DELAY_MILLIS,
+                        TimeUnit.MILLISECONDS);
             } catch (RejectedExecutionException closing) {
                 flushScheduled.set(false);
                 flushAcks(); // the bus is closing: no timer to wait for
@@ -231,11 +260,11 @@ final class StreamFeed {
 
     void retryLater(String entryId, Duration delay, int attempt, String why) {
         long idleMillis = Math.max(0, delivery.visibilityTimeout().minus(delay).toMillis());
-        settleEntry(bus.retryLater(stream, consumer(), entryId, idleMillis, attempt, why), entryId);
+        settleEntry(scripts.retryLater(stream, consumer, entryId, idleMillis, attempt, why), entryId);
     }
 
     void deadLetter(String entryId, DeadLetterReason reason, String field, String detail, int attempts) {
-        settleEntry(bus.deadLetter(stream, entryId, reason, field, detail, consumer(), attempts), entryId);
+        settleEntry(scripts.deadLetter(stream, entryId, reason, field, detail, consumer, attempts), entryId);
     }
 
     /** Gives back entries read but never started: pending with idle = visibility, so any instance reclaims them now. */
@@ -243,14 +272,14 @@ final class StreamFeed {
         if (!entryIds.isEmpty()) {
             entryIds.forEach(held::remove);
             settle(
-                    bus.handBack(stream, consumer(), entryIds, delivery.visibilityTimeout()),
+                    scripts.handBack(stream, consumer, entryIds, delivery.visibilityTimeout()),
                     entryIds.size() + " handed-back entries");
         }
     }
 
     void flushAcks() {
-        List<HandledEntry> entries = new ArrayList<>();
-        HandledEntry entry;
+        List<StreamScripts.HandledEntry> entries = new ArrayList<>();
+        StreamScripts.HandledEntry entry;
         while ((entry = toAck.poll()) != null) {
             entries.add(entry);
         }
@@ -259,12 +288,9 @@ final class StreamFeed {
         }
         toAckCount.addAndGet(-entries.size());
         entries.forEach(handled -> held.remove(handled.entryId())); // acked now: no lease to keep
-        settle(bus.ack(stream, consumer(), entries), entries.size() + " acked entries");
+        settle(scripts.ack(stream, consumer, entries), entries.size() + " acked entries");
         trimNowAndThen(entries.size());
     }
-
-    /** An entry to acknowledge, with the envelope it held: its audit record is written from it. */
-    record HandledEntry(String entryId, Envelope envelope) {}
 
     /** Completes after every settle step issued so far (they go in order on one connection). */
     CompletionStage<?> lastSettle() {
@@ -272,7 +298,7 @@ final class StreamFeed {
     }
 
     CompletionStage<Long> release() {
-        return bus.releaseConsumer(stream, consumer());
+        return scripts.releaseConsumer(stream, consumer);
     }
 
     /** Settles an entry otherwise than by ack: it stops being held, so no lease extension undoes a retry delay. */
@@ -287,22 +313,22 @@ final class StreamFeed {
                 log.warn(
                         "could not settle {} of {}; it stays pending and is reclaimed later: {}",
                         what,
-                        inbox(),
+                        key(),
                         failure.toString());
             }
         });
     }
 
-    /** Keeps an inbox band's handled entries bounded: a trim every {@link Retention#TRIM_EVERY} acks. */
+    /** Keeps an inbox band's handled entries bounded: a trim every {@link StreamScripts#TRIM_EVERY} acks. */
     private void trimNowAndThen(int acked) {
         if (!KeySchema.INBOX_GROUP.equals(stream.group())) {
             return; // a topic is trimmed by its publishers, with the topic's retention
         }
         long before = ackedSinceTrim.getAndAdd(acked);
-        if (before / Retention.TRIM_EVERY != (before + acked) / Retention.TRIM_EVERY) {
-            bus.trim(inbox(), bus.options().inboxRetention()).whenComplete((removed, failure) -> {
+        if (before / StreamScripts.TRIM_EVERY != (before + acked) / StreamScripts.TRIM_EVERY) {
+            scripts.trim(key(), inboxRetention).whenComplete((removed, failure) -> {
                 if (failure != null) {
-                    log.warn("could not trim {}: {}", inbox(), failure.toString());
+                    log.warn("could not trim {}: {}", key(), failure.toString());
                 }
             });
         }
@@ -310,6 +336,6 @@ final class StreamFeed {
 
     @Override
     public String toString() {
-        return stream + " as " + consumer();
+        return stream + " as " + consumer;
     }
 }

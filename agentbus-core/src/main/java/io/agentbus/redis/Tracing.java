@@ -33,16 +33,6 @@ interface Tracing {
         void close();
     }
 
-    /** OpenTelemetry's tracing when its API is on the classpath, else pass-through. */
-    static Tracing detect() {
-        try {
-            Class.forName("io.opentelemetry.api.GlobalOpenTelemetry", false, Tracing.class.getClassLoader());
-            return OpenTelemetryTracing.fromGlobal();
-        } catch (ClassNotFoundException | LinkageError absent) {
-            return PASS_THROUGH;
-        }
-    }
-
     /** Leaves the envelope's trace fields as they are. */
     Tracing PASS_THROUGH = new Tracing() {
         private static final Handling NOTHING = new Handling() {

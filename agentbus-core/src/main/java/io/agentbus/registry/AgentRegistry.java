@@ -3,6 +3,7 @@ package io.agentbus.registry;
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
+import io.agentbus.Subscription;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -48,5 +49,5 @@ public interface AgentRegistry {
      * bus on this Redis sees them, until the returned handle is closed. Leaves are detected by the
      * heartbeats of running buses, so within about one heartbeat after the TTL.
      */
-    AutoCloseable watch(Consumer<PresenceEvent> listener);
+    Subscription watch(Consumer<PresenceEvent> listener);
 }

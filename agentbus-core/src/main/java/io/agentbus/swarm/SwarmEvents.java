@@ -4,8 +4,8 @@ import io.agentbus.AgentBus;
 import io.agentbus.BusOptions;
 import io.agentbus.Envelope;
 import io.agentbus.Retention;
+import io.agentbus.Subscription;
 import io.agentbus.broadcast.BroadcastHandler;
-import io.agentbus.broadcast.BroadcastSubscription;
 import io.agentbus.broadcast.DurableTopic;
 import java.util.concurrent.CompletionStage;
 
@@ -52,7 +52,7 @@ public interface SwarmEvents {
     DurableTopic durable(String type);
 
     /** Listens to the swarm's events whose type matches {@code typePattern} (a glob, e.g. {@code agent.*}). */
-    BroadcastSubscription listen(String typePattern, BroadcastHandler handler);
+    Subscription listen(String typePattern, BroadcastHandler handler);
 
     /** Events deferred by the rate limit so far (including those since published). */
     long deferred();

@@ -26,8 +26,9 @@ class RetentionIT {
         AgentId agent = AgentId.of("busy-" + System.nanoTime());
         int messages = Scale.of(20_000, 100_000);
         Retention tail = Retention.maxLength(1_000);
-        // Trims run every TRIM_EVERY acks, so between two trims up to that many more handled entries wait.
-        long bound = tail.maxLength() + Retention.TRIM_EVERY;
+        // Trims run every 1,000 acks (docs/PROTOCOL.md), so between two trims up to that many more
+        // handled entries wait.
+        long bound = tail.maxLength() + 1_000;
         LongAdder handled = new LongAdder();
         try (AgentBus bus = AgentBus.connect(
                 redis.uri(), BusOptions.builder().inboxRetention(tail).build())) {

@@ -4,18 +4,16 @@ import io.agentbus.AgentBusException;
 import io.agentbus.BusOptions;
 import io.lettuce.core.Consumer;
 import io.lettuce.core.RedisException;
-import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.UnblockType;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -23,35 +21,49 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads many inboxes (the band streams of each, see {@link PriorityBand}) with one blocking
- * {@code XREADGROUP} call on a connection of its own.
+ * One reader lane: reads many consumed streams (inbox bands, durable topics, swarm message streams)
+ * of one consumer group, as one consumer, with one blocking {@code XREADGROUP} call on a connection
+ * of its own.
  *
- * <p>Each round it first lets every subscription run the reclaim and lease extension that are due
- * ({@link StreamFeed#maintain}), then asks for {@code >} (never-delivered entries) of every
- * inbox whose subscription has room for a full batch ({@link StreamFeed#wantsMore()}), so
- * prefetch bounds the memory and the pending entries one process holds. It blocks at most
- * {@link BusOptions#readBlock()}, and never past the next maintenance that is due; a
- * change of what it should read (a new subscription, a subscription with room again) wakes it
- * earlier with {@code CLIENT UNBLOCK} sent on the command connection. A wake-up that races with
- * the start of the blocking read costs at most one read-block of delay, never a message.
+ * <p>Each round it first runs the maintenance that is due: each feed's reclaim and lease extension
+ * ({@link StreamFeed#maintain}) and each instance's upkeep ({@link Upkeep}: presence heartbeat,
+ * moving due delayed messages). Then it asks for {@code >} (never-delivered entries) of every stream
+ * whose instance has room for a full batch ({@link StreamFeed#wantsMore()}), so prefetch bounds the
+ * memory and the pending entries one process holds. It blocks at most {@link BusOptions#readBlock()},
+ * and never past the next maintenance that is due; a change of what it should read (a new
+ * subscription, a subscription with room again) wakes it earlier with {@code CLIENT UNBLOCK} sent on
+ * the command connection. A wake-up that races with the start of the blocking read costs at most one
+ * read-block of delay, never a message.
  *
  * <p>Redis errors never end the loop: it backs off (100 ms doubling to 5 s, with jitter) and reads
- * again; Lettuce reconnects underneath. An inbox deleted while read ({@code NOGROUP}) gets its
- * group created again.
+ * again; Lettuce reconnects underneath. A stream deleted while read ({@code NOGROUP}) gets its group
+ * created again.
  */
-final class InboxReader implements Runnable {
+final class LaneReader implements Runnable {
 
-    private static final Logger log = LoggerFactory.getLogger(InboxReader.class);
+    /** Periodic work of a running instance that rides on its lane's loop. */
+    @FunctionalInterface
+    interface Upkeep {
+        /**
+         * Runs what is due at {@code now}.
+         *
+         * @return when it is next due, as a {@link System#nanoTime()} value
+         */
+        long maintain(long now);
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(LaneReader.class);
     private static final long MIN_BACKOFF_MILLIS = 100;
     private static final long MAX_BACKOFF_MILLIS = 5_000;
-    private static final LuaScript CLAIM = LuaScript.load("claim.lua");
 
-    private final RedisAgentBus bus;
     private final String group;
     private final String consumer;
     private final StatefulRedisConnection<String, byte[]> connection;
+    private final RedisAsyncCommands<String, String> commands;
+    private final StreamScripts scripts;
     private final BusOptions options;
-    private final Map<String, StreamFeed> byInbox = new ConcurrentHashMap<>();
+    private final Map<String, StreamFeed> byStream = new ConcurrentHashMap<>();
+    private final Set<Upkeep> upkeep = ConcurrentHashMap.newKeySet();
     private final Object wakeSignal = new Object();
     private final Thread thread;
     private volatile long clientId;
@@ -59,22 +71,29 @@ final class InboxReader implements Runnable {
     private volatile boolean wakeRequested;
     private volatile boolean inBlockingRead;
 
-    InboxReader(
-            RedisAgentBus bus,
+    /**
+     * Starts the lane's thread.
+     *
+     * @param connection the lane's own blocking-read connection, closed with the lane
+     * @param commands   the shared command connection, for {@code CLIENT UNBLOCK}
+     */
+    LaneReader(
             String name,
             String group,
             String consumer,
             StatefulRedisConnection<String, byte[]> connection,
+            RedisAsyncCommands<String, String> commands,
+            StreamScripts scripts,
             BusOptions options) {
-        this.bus = bus;
         this.group = group;
         this.consumer = consumer;
         this.connection = connection;
+        this.commands = commands;
+        this.scripts = scripts;
         this.options = options;
         connection.sync().clientSetname("agentbus-reader-" + name);
-        this.clientId = bus.clientIdOf(connection);
-        this.thread =
-                RedisAgentBus.daemonThreads("agentbus-reader-" + name + "-").newThread(this);
+        this.clientId = connection.sync().clientId();
+        this.thread = BusThreads.daemonThreads("agentbus-reader-" + name + "-").newThread(this);
         thread.start();
     }
 
@@ -86,18 +105,31 @@ final class InboxReader implements Runnable {
         return group;
     }
 
+    StatefulRedisConnection<String, byte[]> connection() {
+        return connection;
+    }
+
     boolean serves(ConsumedStream stream) {
-        return byInbox.containsKey(stream.key());
+        return byStream.containsKey(stream.key());
     }
 
-    void add(StreamFeed subscription) {
-        byInbox.put(subscription.inbox(), subscription);
+    void add(StreamFeed feed) {
+        byStream.put(feed.key(), feed);
         wakeUp();
     }
 
-    void remove(StreamFeed subscription) {
-        byInbox.remove(subscription.inbox(), subscription);
+    void remove(StreamFeed feed) {
+        byStream.remove(feed.key(), feed);
         wakeUp();
+    }
+
+    void add(Upkeep task) {
+        upkeep.add(task);
+        wakeUp();
+    }
+
+    void remove(Upkeep task) {
+        upkeep.remove(task);
     }
 
     /** Makes the loop recompute what it reads now rather than after the current blocking read. */
@@ -107,13 +139,13 @@ final class InboxReader implements Runnable {
             wakeSignal.notifyAll();
         }
         if (inBlockingRead && running) {
-            bus.commands().clientUnblock(clientId, UnblockType.TIMEOUT);
+            commands.clientUnblock(clientId, UnblockType.TIMEOUT);
         }
     }
 
     /** The read connection came back: a reply lost with the old one may have left entries pending under us, unseen. */
     void reconnected() {
-        byInbox.values().forEach(StreamFeed::recoverOwnPending);
+        byStream.values().forEach(StreamFeed::recoverOwnPending);
         wakeUp();
     }
 
@@ -125,7 +157,7 @@ final class InboxReader implements Runnable {
         running = false;
         wakeUp();
         if (inBlockingRead) {
-            bus.commands().clientUnblock(clientId, UnblockType.TIMEOUT);
+            commands.clientUnblock(clientId, UnblockType.TIMEOUT);
         }
     }
 
@@ -139,42 +171,6 @@ final class InboxReader implements Runnable {
         connection.close();
     }
 
-    /** One step of a {@code claim.lua} walk: where to go on ({@code 0-0} when done) and what it claimed. */
-    record Claimed(String cursor, long deleted, List<ClaimedEntry> entries) {}
-
-    record ClaimedEntry(String id, int deliveries, Map<String, byte[]> body) {}
-
-    /**
-     * Runs one step of a claim walk for {@code subscription} on this reader's connection: entries idle
-     * longer than {@code minIdle} ({@code ownOnly} false), or this consumer's own pending entries.
-     */
-    Claimed claim(StreamFeed subscription, boolean ownOnly, String cursor, Duration minIdle, int count) {
-        List<Object> reply = RedisAgentBus.await(
-                CLAIM.<String, byte[], List<Object>>run(
-                        connection.async(),
-                        ScriptOutputType.MULTI,
-                        new String[] {subscription.inbox()},
-                        bytes(group),
-                        bytes(consumer),
-                        bytes(ownOnly ? "own" : "idle"),
-                        bytes(cursor),
-                        bytes(Integer.toString(count)),
-                        bytes(Long.toString(minIdle.toMillis()))),
-                options.commandTimeout().toMillis(),
-                "claim pending entries of " + subscription.inbox());
-        List<ClaimedEntry> entries = new ArrayList<>();
-        for (Object item : (List<?>) reply.get(2)) {
-            List<?> entry = (List<?>) item;
-            List<?> flat = (List<?>) entry.get(2);
-            Map<String, byte[]> body = new LinkedHashMap<>();
-            for (int i = 0; i + 1 < flat.size(); i += 2) {
-                body.put(text(flat.get(i)), (byte[]) flat.get(i + 1));
-            }
-            entries.add(new ClaimedEntry(text(entry.get(0)), ((Long) entry.get(1)).intValue(), body));
-        }
-        return new Claimed(text(reply.get(0)), (Long) reply.get(1), entries);
-    }
-
     @Override
     public void run() {
         int failures = 0;
@@ -184,11 +180,15 @@ final class InboxReader implements Runnable {
                 long now = System.nanoTime();
                 long nextDue = now + options.readBlock().toNanos();
                 List<StreamFeed> eligible = new ArrayList<>();
-                for (StreamFeed subscription : byInbox.values()) {
-                    long due = subscription.maintain(now);
+                for (Upkeep task : upkeep) {
+                    long due = task.maintain(now);
                     nextDue = due - nextDue < 0 ? due : nextDue;
-                    if (subscription.wantsMore()) {
-                        eligible.add(subscription);
+                }
+                for (StreamFeed feed : byStream.values()) {
+                    long due = feed.maintain(now);
+                    nextDue = due - nextDue < 0 ? due : nextDue;
+                    if (feed.wantsMore()) {
+                        eligible.add(feed);
                     }
                 }
                 long blockMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(nextDue - System.nanoTime()));
@@ -203,13 +203,13 @@ final class InboxReader implements Runnable {
                     break;
                 }
                 if (RedisErrors.hasErrorCode(e, "NOGROUP")) {
-                    log.warn("an inbox or its group vanished while read; creating it again: {}", e.getMessage());
+                    log.warn("a stream or its group vanished while read; creating it again: {}", e.getMessage());
                     recreateGroups();
                     continue;
                 }
                 // A read that failed here (timed out, connection lost) may still have run on the
                 // server, leaving entries pending under this consumer that nobody will see: walk them.
-                byInbox.values().forEach(StreamFeed::recoverOwnPending);
+                byStream.values().forEach(StreamFeed::recoverOwnPending);
                 failures++;
                 long pause = backoff(failures);
                 log.warn(
@@ -229,11 +229,11 @@ final class InboxReader implements Runnable {
     }
 
     private void recreateGroups() {
-        for (StreamFeed subscription : byInbox.values()) {
+        for (StreamFeed feed : byStream.values()) {
             try {
-                bus.ensureConsumer(subscription.stream(), consumer);
+                scripts.ensureConsumer(feed.stream(), consumer);
             } catch (AgentBusException e) {
-                log.warn("could not recreate the group of {}: {}", subscription.inbox(), e.getMessage());
+                log.warn("could not recreate the group of {}: {}", feed.key(), e.getMessage());
             }
         }
     }
@@ -246,7 +246,7 @@ final class InboxReader implements Runnable {
         eligible.sort(
                 Comparator.comparingInt((StreamFeed feed) -> -feed.stream().rank()));
         for (int i = 0; i < offsets.length; i++) {
-            offsets[i] = XReadArgs.StreamOffset.lastConsumed(eligible.get(i).inbox());
+            offsets[i] = XReadArgs.StreamOffset.lastConsumed(eligible.get(i).key());
             readCount = Math.min(readCount, eligible.get(i).readCount());
         }
         List<StreamMessage<String, byte[]>> entries;
@@ -265,9 +265,9 @@ final class InboxReader implements Runnable {
             inBlockingRead = false;
         }
         for (StreamMessage<String, byte[]> entry : entries) {
-            StreamFeed subscription = byInbox.get(entry.getStream());
-            if (subscription != null) {
-                subscription.accept(entry.getId(), entry.getBody(), 1);
+            StreamFeed feed = byStream.get(entry.getStream());
+            if (feed != null) {
+                feed.accept(entry.getId(), entry.getBody(), 1);
             } else {
                 // Closed while the read was in flight: the entry stays pending under this consumer.
                 log.debug(
@@ -293,18 +293,10 @@ final class InboxReader implements Runnable {
 
     private void refreshClientId() {
         try {
-            clientId = bus.clientIdOf(connection);
+            clientId = connection.sync().clientId();
         } catch (RedisException e) {
             log.debug("could not read client id yet: {}", e.toString());
         }
-    }
-
-    private static byte[] bytes(String text) {
-        return text.getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static String text(Object bulk) {
-        return new String((byte[]) bulk, StandardCharsets.UTF_8);
     }
 
     private static long backoff(int failures) {

@@ -1,5 +1,6 @@
 package io.agentbus.redis;
 
+import io.agentbus.AgentId;
 import io.agentbus.Delivery;
 import io.agentbus.Envelope;
 import io.agentbus.InvalidEnvelopeException;
@@ -9,15 +10,18 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
 
 /**
  * A delivery and the outcome its handler chose. Written by the handler thread, read by the same
  * drain task after the handler returns.
  */
-final class InboxDelivery implements Delivery {
+final class StreamDelivery implements Delivery {
 
-    private final InboxSubscription subscription;
-    private final StreamFeed feed;
+    private final AgentId agent;
+    private final String consumer;
+    private final Function<Envelope, CompletionStage<SendReceipt>> sender;
+    private final Runnable leaseExtension;
     private final Envelope envelope;
     private final int attempt;
     private final String entryId;
@@ -26,15 +30,23 @@ final class InboxDelivery implements Delivery {
     private String rejectReason;
     private CompletionStage<?> ackWhen;
 
-    InboxDelivery(
-            InboxSubscription subscription,
-            StreamFeed feed,
+    /**
+     * @param sender         sends a reply
+     * @param leaseExtension extends the entry's lease, blocking until Redis confirmed it
+     */
+    StreamDelivery(
+            AgentId agent,
+            String consumer,
             Envelope envelope,
             int attempt,
             String entryId,
-            long receivedNanos) {
-        this.subscription = subscription;
-        this.feed = feed;
+            long receivedNanos,
+            Function<Envelope, CompletionStage<SendReceipt>> sender,
+            Runnable leaseExtension) {
+        this.agent = agent;
+        this.consumer = consumer;
+        this.sender = sender;
+        this.leaseExtension = leaseExtension;
         this.envelope = envelope;
         this.attempt = attempt;
         this.entryId = entryId;
@@ -58,7 +70,7 @@ final class InboxDelivery implements Delivery {
 
     @Override
     public String consumer() {
-        return subscription.consumer();
+        return consumer;
     }
 
     @Override
@@ -93,17 +105,17 @@ final class InboxDelivery implements Delivery {
 
     @Override
     public CompletionStage<SendReceipt> reply(String type, String payload) {
-        return subscription.reply(replyTo(type).payload(payload).build());
+        return sender.apply(replyTo(type).payload(payload).build());
     }
 
     @Override
     public CompletionStage<SendReceipt> reply(String type, Map<String, ?> payload) {
-        return subscription.reply(replyTo(type).payload(payload).build());
+        return sender.apply(replyTo(type).payload(payload).build());
     }
 
     private Envelope.Builder replyTo(String type) {
         Envelope.Builder reply = Envelope.builder()
-                .from(subscription.agent())
+                .from(agent)
                 .to(envelope.replyTo().orElse(envelope.fromAgent()))
                 .type(type)
                 .correlationId(envelope.messageId().value());
@@ -121,23 +133,12 @@ final class InboxDelivery implements Delivery {
 
     @Override
     public void extendLease() {
-        feed.extendLease(entryId);
+        leaseExtension.run();
     }
 
-    StreamFeed feed() {
-        return feed;
-    }
-
-    Duration retryDelay() {
-        return retryDelay;
-    }
-
-    String rejectReason() {
-        return rejectReason;
-    }
-
-    CompletionStage<?> ackWhen() {
-        return ackWhen;
+    /** What the handler chose through this delivery; read after it returned. */
+    OutcomePolicy.HandlerChoice choice() {
+        return new OutcomePolicy.HandlerChoice(retryDelay, rejectReason, ackWhen);
     }
 
     @Override

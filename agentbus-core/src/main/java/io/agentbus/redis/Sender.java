@@ -1,0 +1,242 @@
+package io.agentbus.redis;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.agentbus.AgentId;
+import io.agentbus.BusOptions;
+import io.agentbus.BusUnavailableException;
+import io.agentbus.Durability;
+import io.agentbus.Envelope;
+import io.agentbus.InboxFullException;
+import io.agentbus.InvalidEnvelopeException;
+import io.agentbus.NotReplicatedException;
+import io.agentbus.RecipientUnavailableException;
+import io.agentbus.SendReceipt;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+/**
+ * The send path: payload check, admission (at most {@link BusOptions#requestQueueSize()} sends
+ * waiting for Redis), the optional live-recipient check, {@code send.lua} (dedup, cap, append, audit,
+ * counters in one script), {@code schedule.lua} for delayed sends, and {@code WAIT} for
+ * {@link Durability.Mode#WAIT}.
+ */
+final class Sender {
+
+    private static final LuaScript SEND = LuaScript.load("send.lua");
+    private static final LuaScript SCHEDULE = LuaScript.load("schedule.lua");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Connections connections;
+    private final RedisAsyncCommands<String, String> commands;
+    private final StreamScripts scripts;
+    private final BusOptions options;
+    private final BusMetrics metrics;
+    private final Tracing tracing;
+    /** Agents this bus has added to {@link KeySchema#KNOWN_AGENTS}: one SADD per agent per process. */
+    private final Set<AgentId> knownAgents = ConcurrentHashMap.newKeySet();
+
+    Sender(Connections connections, StreamScripts scripts, BusOptions options, Tracing tracing) {
+        this.connections = connections;
+        this.commands = connections.commands();
+        this.scripts = scripts;
+        this.options = options;
+        this.metrics = connections.metrics();
+        this.tracing = tracing;
+    }
+
+    /** Sends to {@code envelope}'s recipient's inbox, in the band of its priority. */
+    CompletionStage<SendReceipt> send(Envelope envelope) {
+        checkPayload(envelope);
+        know(envelope.toAgent());
+        return whenLive(
+                envelope.toAgent(),
+                () -> append(
+                        PriorityBand.of(envelope.priority()).inbox(envelope.toAgent()),
+                        KeySchema.dedup(envelope.toAgent(), envelope.messageId()),
+                        envelope,
+                        "",
+                        options.maxInboxLength(),
+                        null));
+    }
+
+    /**
+     * Sends a request: as {@link #send}, but refused with {@link RecipientUnavailableException} ({@code NO_RESPONDERS}) when the
+     * recipient's inbox has no consumer group (it never had a running instance).
+     */
+    CompletionStage<SendReceipt> sendRequest(Envelope request) {
+        AgentId to = request.toAgent();
+        return whenLive(
+                to,
+                () -> append(
+                        PriorityBand.of(request.priority()).inbox(to),
+                        KeySchema.dedup(to, request.messageId()),
+                        request,
+                        KeySchema.INBOX_GROUP,
+                        options.maxInboxLength(),
+                        null));
+    }
+
+    /** Schedules {@code untraced} for delivery at {@code deliverAt} (schedule.lua; move_due.lua moves it). */
+    CompletionStage<SendReceipt> send(Envelope untraced, Instant deliverAt) {
+        checkPayload(untraced);
+        know(untraced.toAgent());
+        Tracing.Sending sending = tracing.sending(untraced);
+        Envelope envelope = sending.envelope();
+        String fields;
+        try {
+            fields = JSON.writeValueAsString(EnvelopeCodec.encode(envelope));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a map of strings is always JSON", e);
+        }
+        CompletionStage<List<Object>> scheduled = SCHEDULE.run(
+                commands,
+                ScriptOutputType.MULTI,
+                new String[] {
+                    KeySchema.delayed(envelope.toAgent()),
+                    KeySchema.dedup(envelope.toAgent(), envelope.messageId()),
+                    KeySchema.counters(envelope.toAgent())
+                },
+                Long.toString(options.dedupWindow().toMillis()),
+                Long.toString(deliverAt.toEpochMilli()),
+                fields);
+        return RedisErrors.mapped(
+                        scheduled.thenApply(reply -> {
+                            boolean duplicate = (Long) reply.get(0) == 0;
+                            countSend(envelope.toAgent(), envelope, duplicate);
+                            return new SendReceipt(
+                                    envelope.messageId(),
+                                    envelope.toAgent(),
+                                    duplicate ? (String) reply.get(1) : "",
+                                    duplicate);
+                        }),
+                        "schedule " + envelope.messageId() + " for " + envelope.toAgent() + " at " + deliverAt)
+                .whenComplete((scheduledReceipt, failure) -> sending.ended(failure));
+    }
+
+    /** Runs {@code step}, first checking the recipient is live if {@link BusOptions#requireLiveRecipient()}. */
+    private <T> CompletionStage<T> whenLive(AgentId to, Supplier<CompletionStage<T>> step) {
+        if (!options.requireLiveRecipient()) {
+            return step.get();
+        }
+        return RedisErrors.mapped(commands.zscore(KeySchema.LIVE_AGENTS, to.value()), "check presence of " + to)
+                .thenCompose(expiry -> {
+                    if (expiry == null || expiry <= System.currentTimeMillis()) {
+                        throw RecipientUnavailableException.noLiveInstance(to);
+                    }
+                    return step.get();
+                });
+    }
+
+    /**
+     * The receiving side of a swarm message stream, which send.lua sets up with the message: the index
+     * {@code receivers.index()} gets {@code receivers.sender()}, and the stream gets the group
+     * {@code receivers.group()} if it has none (see {@link RedisSwarmMessenger}).
+     */
+    record Receivers(String index, String sender, String group) {}
+
+    /**
+     * Appends {@code untraced} to {@code stream} once per message id within the dedup window
+     * (send.lua); with a {@code requiredGroup}, only if the stream has that consumer group; with
+     * {@code receivers} (or null), sets those up too.
+     */
+    CompletionStage<SendReceipt> append(
+            String stream,
+            String dedupKey,
+            Envelope untraced,
+            String requiredGroup,
+            long maxLength,
+            Receivers receivers) {
+        Tracing.Sending sending = tracing.sending(untraced);
+        Envelope envelope = sending.envelope();
+        Map<String, String> fields = EnvelopeCodec.encode(envelope);
+        int first = receivers == null ? 4 : 6;
+        String[] args = new String[first + fields.size() * 2];
+        args[0] = Long.toString(options.dedupWindow().toMillis());
+        args[1] = requiredGroup;
+        args[2] = Long.toString(maxLength);
+        args[3] = Long.toString(options.auditCap());
+        if (receivers != null) {
+            args[4] = receivers.sender();
+            args[5] = receivers.group();
+        }
+        int i = first;
+        for (Map.Entry<String, String> field : fields.entrySet()) {
+            args[i++] = field.getKey();
+            args[i++] = field.getValue();
+        }
+        RedisAsyncCommands<String, String> sender = connections.sendConnection().async();
+        ConnectionWatch watch = connections.watch();
+        if (!watch.tryStartSend(options.requestQueueSize())) {
+            throw new BusUnavailableException(
+                    "send " + envelope.messageId() + " refused: " + options.requestQueueSize()
+                            + " sends are already waiting for Redis (requestQueueSize)",
+                    null);
+        }
+        String[] keys = receivers == null
+                ? new String[] {stream, dedupKey, scripts.auditShard(stream), KeySchema.counters(stream)}
+                : new String[] {
+                    stream, dedupKey, scripts.auditShard(stream), KeySchema.counters(stream), receivers.index()
+                };
+        CompletionStage<List<Object>> stored = SEND.run(sender, ScriptOutputType.MULTI, keys, args);
+        stored.whenComplete((result, failure) -> watch.sendEnded());
+        CompletionStage<SendReceipt> receipt = stored.thenApply(reply -> {
+            long outcome = (Long) reply.get(0);
+            if (outcome == -1) {
+                throw RecipientUnavailableException.noResponders(envelope.toAgent());
+            }
+            if (outcome == -2) {
+                throw new InboxFullException(envelope.toAgent(), maxLength);
+            }
+            countSend(envelope.toAgent(), envelope, outcome == 0);
+            return new SendReceipt(envelope.messageId(), envelope.toAgent(), (String) reply.get(1), outcome == 0);
+        });
+        Durability durability = options.durability();
+        if (durability.mode() == Durability.Mode.WAIT) {
+            // Pipelined right behind the script on the same connection, so WAIT covers its write.
+            CompletionStage<Long> replicated = sender.waitForReplication(
+                    durability.replicas(), durability.waitTimeout().toMillis());
+            receipt = receipt.thenCombine(replicated, (stored1, confirmed) -> {
+                if (confirmed < durability.replicas()) {
+                    throw new NotReplicatedException(envelope.messageId(), durability.replicas(), confirmed);
+                }
+                return stored1;
+            });
+        }
+        return RedisErrors.mapped(receipt, "send " + envelope.messageId() + " to " + stream)
+                .whenComplete((sent, failure) -> sending.ended(failure));
+    }
+
+    private void countSend(AgentId to, Envelope envelope, boolean duplicate) {
+        if (duplicate) {
+            metrics.deduplicated(to);
+        } else {
+            metrics.published(to, envelope);
+        }
+    }
+
+    /** Indexes {@code agent} in {@link KeySchema#KNOWN_AGENTS} once per process (fire and forget: only listings read it). */
+    void know(AgentId agent) {
+        if (knownAgents.add(agent)) {
+            commands.sadd(KeySchema.KNOWN_AGENTS, agent.value());
+        }
+    }
+
+    void checkPayload(Envelope envelope) {
+        int payloadBytes = envelope.payloadBytes();
+        if (payloadBytes > options.maxPayloadBytes()) {
+            throw new InvalidEnvelopeException(
+                    "payload",
+                    envelope.payload(),
+                    "must be at most " + options.maxPayloadBytes() + " bytes of UTF-8 (maxPayloadBytes) but is "
+                            + payloadBytes + " bytes");
+        }
+    }
+}

@@ -1,0 +1,311 @@
+package io.agentbus.redis;
+
+import io.agentbus.AgentId;
+import io.agentbus.BusOptions;
+import io.agentbus.DeadLetterReason;
+import io.agentbus.Envelope;
+import io.agentbus.Retention;
+import io.lettuce.core.Consumer;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.XClaimArgs;
+import io.lettuce.core.XGroupCreateArgs;
+import io.lettuce.core.XReadArgs;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Every step that changes a consumed stream's state on the server: creating its group and consumer,
+ * and settling its entries (ack, retry later, dead letter, hand back, lease extension, reclaim, trim,
+ * moving due delayed messages, releasing a consumer). Each multi-key step is one Lua script, so it is
+ * atomic; the scripts' headers state their KEYS, ARGV and replies.
+ *
+ * <p>Everything runs on the shared command connection (none of it blocks), except {@link #claim},
+ * which runs on the calling reader's own connection so that its bulky replies stay off the path of
+ * sends and acks.
+ */
+final class StreamScripts {
+
+    private static final LuaScript DEAD_LETTER = LuaScript.load("dead_letter.lua", "audit_record.lua");
+    private static final LuaScript RETRY_LATER = LuaScript.load("retry_later.lua", "audit_record.lua");
+    private static final LuaScript ACK = LuaScript.load("ack.lua", "audit_record.lua");
+    private static final LuaScript EXTEND_LEASE = LuaScript.load("extend_lease.lua");
+    private static final LuaScript RELEASE_CONSUMER = LuaScript.load("release_consumer.lua");
+    private static final LuaScript TRIM = LuaScript.load("trim.lua");
+    private static final LuaScript MOVE_DUE = LuaScript.load("move_due.lua");
+    private static final LuaScript CLAIM = LuaScript.load("claim.lua");
+    private static final int MOVE_BATCH = 100;
+    /**
+     * Publishes through one durable topic handle, or acks of one stream by one instance, between two
+     * trims: often enough to keep a stream near its retention, rarely enough to cost nothing.
+     */
+    static final int TRIM_EVERY = 1_000;
+
+    private final StatefulRedisConnection<String, String> connection;
+    private final RedisAsyncCommands<String, String> commands;
+    private final BusOptions options;
+    private final BusMetrics metrics;
+    private final Set<String> knownAuditShards = ConcurrentHashMap.newKeySet();
+
+    StreamScripts(StatefulRedisConnection<String, String> connection, BusOptions options, BusMetrics metrics) {
+        this.connection = connection;
+        this.commands = connection.async();
+        this.options = options;
+        this.metrics = metrics;
+    }
+
+    /**
+     * Creates the stream and its consumer group (reading from the stream's start id) if missing, and
+     * registers the consumer, so that a running instance shows in XINFO CONSUMERS before it has
+     * received anything (a blocked XREADGROUP does not register it on every server version).
+     */
+    void ensureConsumer(ConsumedStream stream, String consumer) {
+        try {
+            connection
+                    .sync()
+                    .xgroupCreate(
+                            XReadArgs.StreamOffset.from(stream.key(), stream.startId()),
+                            stream.group(),
+                            XGroupCreateArgs.Builder.mkstream());
+        } catch (RuntimeException e) {
+            if (!RedisErrors.hasErrorCode(e, "BUSYGROUP")) {
+                throw RedisErrors.map(e, "create consumer group of " + stream);
+            }
+        }
+        try {
+            connection.sync().xgroupCreateconsumer(stream.key(), Consumer.from(stream.group(), consumer));
+        } catch (RuntimeException e) {
+            throw RedisErrors.map(e, "register consumer " + consumer + " of " + stream);
+        }
+    }
+
+    CompletionStage<String> deadLetter(
+            ConsumedStream stream,
+            String entryId,
+            DeadLetterReason reason,
+            String field,
+            String detail,
+            String consumer,
+            int attempts) {
+        CompletionStage<String> moved = DEAD_LETTER.run(
+                commands,
+                ScriptOutputType.VALUE,
+                new String[] {
+                    stream.key(),
+                    stream.deadLetters(),
+                    stream.failures(),
+                    auditShard(stream.key()),
+                    KeySchema.counters(stream.key())
+                },
+                stream.group(),
+                entryId,
+                reason.code(),
+                field == null ? "" : field,
+                detail,
+                consumer,
+                Long.toString(System.currentTimeMillis()),
+                Integer.toString(attempts),
+                Long.toString(options.auditCap()));
+        return moved.thenApply(deadLetterId -> {
+            if (deadLetterId != null && reason != DeadLetterReason.EXPIRED) {
+                metrics.deadLettered(stream.subscriber()); // an expired one is counted as expired
+            }
+            return deadLetterId;
+        });
+    }
+
+    CompletionStage<Long> retryLater(
+            ConsumedStream stream, String consumer, String entryId, long idleMillis, int attempt, String why) {
+        CompletionStage<Long> scheduled = RETRY_LATER.run(
+                commands,
+                ScriptOutputType.INTEGER,
+                new String[] {
+                    stream.key(), stream.failures(), auditShard(stream.key()), KeySchema.counters(stream.key())
+                },
+                stream.group(),
+                consumer,
+                entryId,
+                Long.toString(idleMillis),
+                Long.toString(System.currentTimeMillis()),
+                Long.toString(options.auditCap()),
+                Integer.toString(attempt),
+                why);
+        return scheduled.thenApply(count -> {
+            if (count == 1) {
+                metrics.retried(stream.subscriber());
+            }
+            return count;
+        });
+    }
+
+    /** An entry to acknowledge, with the envelope it held: its audit record is written from it. */
+    record HandledEntry(String entryId, Envelope envelope) {}
+
+    /**
+     * Acknowledges {@code entries} and records them in the audit trail, in one script (ack.lua). The
+     * audit record's fields are passed from the envelopes in hand rather than read back from the
+     * stream: an XRANGE per message would cost the server more than the ack itself.
+     */
+    CompletionStage<Long> ack(ConsumedStream stream, String consumer, List<HandledEntry> entries) {
+        int count = entries.size();
+        boolean audited = options.auditCap() > 0;
+        String[] args = new String[4 + count + (audited ? count * EnvelopeCodec.AUDITED_FIELDS.size() : 0)];
+        args[0] = stream.group();
+        args[1] = consumer;
+        args[2] = Long.toString(options.auditCap());
+        args[3] = Integer.toString(count);
+        int next = 4 + count;
+        for (int i = 0; i < count; i++) {
+            HandledEntry entry = entries.get(i);
+            args[4 + i] = entry.entryId();
+            if (audited) {
+                for (String value : EnvelopeCodec.auditedValues(entry.envelope())) {
+                    args[next++] = value;
+                }
+            }
+        }
+        CompletionStage<Long> acked = ACK.run(
+                commands,
+                ScriptOutputType.INTEGER,
+                new String[] {stream.key(), auditShard(stream.key()), KeySchema.counters(stream.key())},
+                args);
+        return acked.thenApply(done -> {
+            metrics.acked(stream.subscriber(), done);
+            return done;
+        });
+    }
+
+    /** Forgets an entry's failure record (from an earlier attempt) once it is acked. */
+    void forgetFailure(ConsumedStream stream, String entryId) {
+        commands.hdel(stream.failures(), entryId);
+    }
+
+    /**
+     * The audit shard of a stream's records, in the stream's slot. The first use of a shard by this
+     * process adds its tag to the shard index (once, not per message), so that reads can merge shards.
+     */
+    String auditShard(String streamKey) {
+        String tag = KeySchema.hashTag(streamKey);
+        if (options.auditCap() > 0 && knownAuditShards.add(tag)) {
+            commands.sadd(KeySchema.AUDIT_SHARDS, tag);
+        }
+        return KeySchema.auditMessages(tag);
+    }
+
+    /** Makes entries of this consumer reclaimable by any instance now, without counting a failure. */
+    CompletionStage<List<String>> handBack(
+            ConsumedStream stream, String consumer, List<String> entryIds, Duration visibility) {
+        return commands.xclaim(
+                        stream.key(),
+                        Consumer.from(stream.group(), consumer),
+                        XClaimArgs.Builder.minIdleTime(0).idle(visibility).justid(),
+                        entryIds.toArray(String[]::new))
+                .thenApply(claimed -> entryIds);
+    }
+
+    /** Extends the leases of {@code entryIds} this consumer still owns; completes with the ids it lost. */
+    CompletionStage<List<String>> extendLeases(ConsumedStream stream, String consumer, List<String> entryIds) {
+        String[] args = new String[2 + entryIds.size()];
+        args[0] = stream.group();
+        args[1] = consumer;
+        for (int i = 0; i < entryIds.size(); i++) {
+            args[i + 2] = entryIds.get(i);
+        }
+        CompletionStage<List<Object>> lost =
+                EXTEND_LEASE.run(commands, ScriptOutputType.MULTI, new String[] {stream.key()}, args);
+        return lost.thenApply(ids -> ids.stream().map(String::valueOf).toList());
+    }
+
+    /** Trims {@code stream} per {@code retention}, never past what a group has not received or holds (trim.lua). */
+    CompletionStage<Long> trim(String stream, Retention retention) {
+        return TRIM.run(
+                commands,
+                ScriptOutputType.INTEGER,
+                new String[] {stream},
+                Long.toString(retention.maxLength()),
+                Long.toString(retention.maxAge().toMillis()));
+    }
+
+    CompletionStage<Long> releaseConsumer(ConsumedStream stream, String consumer) {
+        return RELEASE_CONSUMER.run(
+                commands, ScriptOutputType.INTEGER, new String[] {stream.key()}, stream.group(), consumer);
+    }
+
+    /**
+     * Moves due delayed messages of {@code agent} into its inbox (move_due.lua); completes with the
+     * milliseconds until the next is due, or -1 if none waits.
+     */
+    CompletionStage<Long> moveDue(AgentId agent) {
+        CompletionStage<List<Object>> moved = MOVE_DUE.run(
+                commands,
+                ScriptOutputType.MULTI,
+                new String[] {
+                    KeySchema.delayed(agent),
+                    PriorityBand.HIGH.inbox(agent),
+                    PriorityBand.NORMAL.inbox(agent),
+                    PriorityBand.LOW.inbox(agent)
+                },
+                Integer.toString(MOVE_BATCH));
+        return moved.thenApply(reply -> (Long) reply.get(0) == MOVE_BATCH ? 0L : (Long) reply.get(1));
+    }
+
+    /** One step of a {@code claim.lua} walk: where to go on ({@code 0-0} when done) and what it claimed. */
+    record Claimed(String cursor, long deleted, List<ClaimedEntry> entries) {}
+
+    record ClaimedEntry(String id, int deliveries, Map<String, byte[]> body) {}
+
+    /**
+     * Runs one step of a claim walk of {@code stream} on {@code readConnection} (the reader's own):
+     * entries idle longer than {@code minIdle} ({@code ownOnly} false), or {@code consumer}'s own
+     * pending entries.
+     */
+    Claimed claim(
+            StatefulRedisConnection<String, byte[]> readConnection,
+            ConsumedStream stream,
+            String consumer,
+            boolean ownOnly,
+            String cursor,
+            Duration minIdle,
+            int count) {
+        List<Object> reply = Await.result(
+                CLAIM.<String, byte[], List<Object>>run(
+                        readConnection.async(),
+                        ScriptOutputType.MULTI,
+                        new String[] {stream.key()},
+                        bytes(stream.group()),
+                        bytes(consumer),
+                        bytes(ownOnly ? "own" : "idle"),
+                        bytes(cursor),
+                        bytes(Integer.toString(count)),
+                        bytes(Long.toString(minIdle.toMillis()))),
+                options.commandTimeout().toMillis(),
+                "claim pending entries of " + stream.key());
+        List<ClaimedEntry> entries = new ArrayList<>();
+        for (Object item : (List<?>) reply.get(2)) {
+            List<?> entry = (List<?>) item;
+            List<?> flat = (List<?>) entry.get(2);
+            Map<String, byte[]> body = new LinkedHashMap<>();
+            for (int i = 0; i + 1 < flat.size(); i += 2) {
+                body.put(text(flat.get(i)), (byte[]) flat.get(i + 1));
+            }
+            entries.add(new ClaimedEntry(text(entry.get(0)), ((Long) entry.get(1)).intValue(), body));
+        }
+        return new Claimed(text(reply.get(0)), (Long) reply.get(1), entries);
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String text(Object bulk) {
+        return new String((byte[]) bulk, StandardCharsets.UTF_8);
+    }
+}
