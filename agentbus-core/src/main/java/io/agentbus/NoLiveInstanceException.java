@@ -2,7 +2,7 @@ package io.agentbus;
 
 /**
  * A send or request to an agent with no live instance, on a bus that asked to fail fast
- * ({@link BusOptions#requireLiveRecipient()}): nothing was stored. By default a send queues in the
+ * ({@link SendOptions#requireLiveRecipient()}): nothing was stored. By default a send queues in the
  * durable inbox instead, for whenever an instance runs.
  */
 public class NoLiveInstanceException extends AgentBusException {

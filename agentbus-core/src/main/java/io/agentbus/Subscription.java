@@ -2,7 +2,7 @@ package io.agentbus;
 
 /**
  * One running instance of an agent: a consumer of the agent's inbox. Closing it stops reading,
- * lets the handler finish what it was given, within {@link BusOptions#shutdownTimeout()}, and
+ * lets the handler finish what it was given, within {@link ConsumerOptions#shutdownTimeout()}, and
  * acknowledges what finished; messages read but not handled by then stay pending in Redis.
  */
 public interface Subscription extends AutoCloseable {
