@@ -444,7 +444,8 @@ public record BusOptions(
         /**
          * Default {@link ConnectionOptions#DEFAULT_CONNECT_TIMEOUT}.
          *
-         * @deprecated set {@link ConnectionOptions.Builder#connectTimeout(Duration)} and pass it to {@link #connection(ConnectionOptions)}
+         * @deprecated set {@link ConnectionOptions.Builder#connectTimeout(Duration)}
+         *     and pass it to {@link #connection(ConnectionOptions)}
          */
         @Deprecated
         public Builder connectTimeout(Duration connectTimeout) {
@@ -455,7 +456,8 @@ public record BusOptions(
         /**
          * Default {@link ConnectionOptions#DEFAULT_CONNECT_WAIT} (zero).
          *
-         * @deprecated set {@link ConnectionOptions.Builder#connectWait(Duration)} and pass it to {@link #connection(ConnectionOptions)}
+         * @deprecated set {@link ConnectionOptions.Builder#connectWait(Duration)}
+         *     and pass it to {@link #connection(ConnectionOptions)}
          */
         @Deprecated
         public Builder connectWait(Duration connectWait) {
@@ -466,7 +468,8 @@ public record BusOptions(
         /**
          * Default {@link ConnectionOptions#DEFAULT_COMMAND_TIMEOUT}.
          *
-         * @deprecated set {@link ConnectionOptions.Builder#commandTimeout(Duration)} and pass it to {@link #connection(ConnectionOptions)}
+         * @deprecated set {@link ConnectionOptions.Builder#commandTimeout(Duration)}
+         *     and pass it to {@link #connection(ConnectionOptions)}
          */
         @Deprecated
         public Builder commandTimeout(Duration commandTimeout) {
@@ -475,9 +478,11 @@ public record BusOptions(
         }
 
         /**
-         * Default {@link ConnectionOptions#DEFAULT_RECONNECT_MIN_DELAY} to {@link ConnectionOptions#DEFAULT_RECONNECT_MAX_DELAY}.
+         * Default {@link ConnectionOptions#DEFAULT_RECONNECT_MIN_DELAY} to
+         * {@link ConnectionOptions#DEFAULT_RECONNECT_MAX_DELAY}.
          *
-         * @deprecated set {@link ConnectionOptions.Builder#reconnectDelay(Duration, Duration)} and pass it to {@link #connection(ConnectionOptions)}
+         * @deprecated set {@link ConnectionOptions.Builder#reconnectDelay(Duration, Duration)}
+         *     and pass it to {@link #connection(ConnectionOptions)}
          */
         @Deprecated
         public Builder reconnectDelay(Duration min, Duration max) {
@@ -501,7 +506,8 @@ public record BusOptions(
         /**
          * Default {@value ConnectionOptions#DEFAULT_REQUEST_QUEUE_SIZE}.
          *
-         * @deprecated set {@link ConnectionOptions.Builder#requestQueueSize(int)} and pass it to {@link #connection(ConnectionOptions)}
+         * @deprecated set {@link ConnectionOptions.Builder#requestQueueSize(int)}
+         *     and pass it to {@link #connection(ConnectionOptions)}
          */
         @Deprecated
         public Builder requestQueueSize(int requestQueueSize) {
@@ -512,7 +518,8 @@ public record BusOptions(
         /**
          * Default {@code false}.
          *
-         * @deprecated set {@link ConnectionOptions.Builder#allowEvictingMemoryPolicy(boolean)} and pass it to {@link #connection(ConnectionOptions)}
+         * @deprecated set {@link ConnectionOptions.Builder#allowEvictingMemoryPolicy(boolean)}
+         *     and pass it to {@link #connection(ConnectionOptions)}
          */
         @Deprecated
         public Builder allowEvictingMemoryPolicy(boolean allowEvictingMemoryPolicy) {
@@ -523,7 +530,8 @@ public record BusOptions(
         /**
          * Default {@value SendOptions#DEFAULT_MAX_PAYLOAD_BYTES}.
          *
-         * @deprecated set {@link SendOptions.Builder#maxPayloadBytes(int)} and pass it to {@link #send(SendOptions)}
+         * @deprecated set {@link SendOptions.Builder#maxPayloadBytes(int)}
+         *     and pass it to {@link #send(SendOptions)}
          */
         @Deprecated
         public Builder maxPayloadBytes(int maxPayloadBytes) {
@@ -534,7 +542,8 @@ public record BusOptions(
         /**
          * Default {@link SendOptions#DEFAULT_DEDUP_WINDOW}.
          *
-         * @deprecated set {@link SendOptions.Builder#dedupWindow(Duration)} and pass it to {@link #send(SendOptions)}
+         * @deprecated set {@link SendOptions.Builder#dedupWindow(Duration)}
+         *     and pass it to {@link #send(SendOptions)}
          */
         @Deprecated
         public Builder dedupWindow(Duration dedupWindow) {
@@ -545,7 +554,8 @@ public record BusOptions(
         /**
          * Default {@value SendOptions#DEFAULT_MAX_INBOX_LENGTH}; {@code 0} for no cap.
          *
-         * @deprecated set {@link SendOptions.Builder#maxInboxLength(long)} and pass it to {@link #send(SendOptions)}
+         * @deprecated set {@link SendOptions.Builder#maxInboxLength(long)}
+         *     and pass it to {@link #send(SendOptions)}
          */
         @Deprecated
         public Builder maxInboxLength(long maxInboxLength) {
@@ -556,7 +566,8 @@ public record BusOptions(
         /**
          * Default {@link SendOptions#DEFAULT_DURABILITY}.
          *
-         * @deprecated set {@link SendOptions.Builder#durability(Durability)} and pass it to {@link #send(SendOptions)}
+         * @deprecated set {@link SendOptions.Builder#durability(Durability)}
+         *     and pass it to {@link #send(SendOptions)}
          */
         @Deprecated
         public Builder durability(Durability durability) {
@@ -567,7 +578,8 @@ public record BusOptions(
         /**
          * Default {@code false}.
          *
-         * @deprecated set {@link SendOptions.Builder#strictDurability(boolean)} and pass it to {@link #send(SendOptions)}
+         * @deprecated set {@link SendOptions.Builder#strictDurability(boolean)}
+         *     and pass it to {@link #send(SendOptions)}
          */
         @Deprecated
         public Builder strictDurability(boolean strictDurability) {
@@ -578,7 +590,8 @@ public record BusOptions(
         /**
          * Default {@code false}.
          *
-         * @deprecated set {@link SendOptions.Builder#requireLiveRecipient(boolean)} and pass it to {@link #send(SendOptions)}
+         * @deprecated set {@link SendOptions.Builder#requireLiveRecipient(boolean)}
+         *     and pass it to {@link #send(SendOptions)}
          */
         @Deprecated
         public Builder requireLiveRecipient(boolean requireLiveRecipient) {
@@ -589,7 +602,8 @@ public record BusOptions(
         /**
          * Default {@value SendOptions#DEFAULT_BREAKER_THRESHOLD} and {@link SendOptions#DEFAULT_BREAKER_COOL_DOWN}.
          *
-         * @deprecated set {@link SendOptions.Builder#breaker(int, Duration)} and pass it to {@link #send(SendOptions)}
+         * @deprecated set {@link SendOptions.Builder#breaker(int, Duration)}
+         *     and pass it to {@link #send(SendOptions)}
          */
         @Deprecated
         public Builder breaker(int threshold, Duration coolDown) {
@@ -600,7 +614,8 @@ public record BusOptions(
         /**
          * Default {@value ConsumerOptions#DEFAULT_HANDLER_THREADS}.
          *
-         * @deprecated set {@link ConsumerOptions.Builder#handlerThreads(int)} and pass it to {@link #consumer(ConsumerOptions)}
+         * @deprecated set {@link ConsumerOptions.Builder#handlerThreads(int)}
+         *     and pass it to {@link #consumer(ConsumerOptions)}
          */
         @Deprecated
         public Builder handlerThreads(int handlerThreads) {
@@ -611,7 +626,8 @@ public record BusOptions(
         /**
          * Default {@value ConsumerOptions#DEFAULT_PREFETCH}.
          *
-         * @deprecated set {@link ConsumerOptions.Builder#prefetch(int)} and pass it to {@link #consumer(ConsumerOptions)}
+         * @deprecated set {@link ConsumerOptions.Builder#prefetch(int)}
+         *     and pass it to {@link #consumer(ConsumerOptions)}
          */
         @Deprecated
         public Builder prefetch(int prefetch) {
@@ -622,7 +638,8 @@ public record BusOptions(
         /**
          * Default {@value ConsumerOptions#DEFAULT_READ_BATCH_SIZE}.
          *
-         * @deprecated set {@link ConsumerOptions.Builder#readBatchSize(int)} and pass it to {@link #consumer(ConsumerOptions)}
+         * @deprecated set {@link ConsumerOptions.Builder#readBatchSize(int)}
+         *     and pass it to {@link #consumer(ConsumerOptions)}
          */
         @Deprecated
         public Builder readBatchSize(int readBatchSize) {
@@ -633,7 +650,8 @@ public record BusOptions(
         /**
          * Default {@link ConsumerOptions#DEFAULT_READ_BLOCK}.
          *
-         * @deprecated set {@link ConsumerOptions.Builder#readBlock(Duration)} and pass it to {@link #consumer(ConsumerOptions)}
+         * @deprecated set {@link ConsumerOptions.Builder#readBlock(Duration)}
+         *     and pass it to {@link #consumer(ConsumerOptions)}
          */
         @Deprecated
         public Builder readBlock(Duration readBlock) {
@@ -644,7 +662,8 @@ public record BusOptions(
         /**
          * Default {@link ConsumerOptions#DEFAULT_SHUTDOWN_TIMEOUT}.
          *
-         * @deprecated set {@link ConsumerOptions.Builder#shutdownTimeout(Duration)} and pass it to {@link #consumer(ConsumerOptions)}
+         * @deprecated set {@link ConsumerOptions.Builder#shutdownTimeout(Duration)}
+         *     and pass it to {@link #consumer(ConsumerOptions)}
          */
         @Deprecated
         public Builder shutdownTimeout(Duration shutdownTimeout) {
@@ -655,7 +674,8 @@ public record BusOptions(
         /**
          * Default {@link ConsumerOptions#DEFAULT_INBOX_RETENTION}.
          *
-         * @deprecated set {@link ConsumerOptions.Builder#inboxRetention(Retention)} and pass it to {@link #consumer(ConsumerOptions)}
+         * @deprecated set {@link ConsumerOptions.Builder#inboxRetention(Retention)}
+         *     and pass it to {@link #consumer(ConsumerOptions)}
          */
         @Deprecated
         public Builder inboxRetention(Retention inboxRetention) {
@@ -666,7 +686,8 @@ public record BusOptions(
         /**
          * Default {@link ConsumerOptions#DEFAULT_PRESENCE_HEARTBEAT} and {@link ConsumerOptions#DEFAULT_PRESENCE_TTL}.
          *
-         * @deprecated set {@link ConsumerOptions.Builder#presence(Duration, Duration)} and pass it to {@link #consumer(ConsumerOptions)}
+         * @deprecated set {@link ConsumerOptions.Builder#presence(Duration, Duration)}
+         *     and pass it to {@link #consumer(ConsumerOptions)}
          */
         @Deprecated
         public Builder presence(Duration heartbeat, Duration ttl) {
@@ -677,7 +698,8 @@ public record BusOptions(
         /**
          * Default {@value SwarmOptions#DEFAULT_EVENT_RATE}.
          *
-         * @deprecated set {@link SwarmOptions.Builder#eventRate(int)} and pass it to {@link #swarm(SwarmOptions)}
+         * @deprecated set {@link SwarmOptions.Builder#eventRate(int)}
+         *     and pass it to {@link #swarm(SwarmOptions)}
          */
         @Deprecated
         public Builder swarmEventRate(int eventsPerSecond) {
@@ -688,7 +710,8 @@ public record BusOptions(
         /**
          * Default {@value SwarmOptions#DEFAULT_MESSAGE_HISTORY}.
          *
-         * @deprecated set {@link SwarmOptions.Builder#messageHistory(int)} and pass it to {@link #swarm(SwarmOptions)}
+         * @deprecated set {@link SwarmOptions.Builder#messageHistory(int)}
+         *     and pass it to {@link #swarm(SwarmOptions)}
          */
         @Deprecated
         public Builder swarmMessageHistory(int entries) {
