@@ -39,7 +39,7 @@ public interface AgentBus extends AutoCloseable {
      * parsed, and refused with a clear message until their support lands. Reads the server's version
      * and refuses servers older than {@link RedisVersion#MINIMUM}.
      *
-     * @throws BusUnavailableException if Redis cannot be reached within {@link BusOptions#connectTimeout()}
+     * @throws BusUnavailableException if Redis cannot be reached within {@link ConnectionOptions#connectTimeout()}
      * @throws BusAuthException        if Redis refuses the credentials
      * @throws IllegalArgumentException if the URI cannot be parsed
      */
@@ -69,13 +69,13 @@ public interface AgentBus extends AutoCloseable {
 
     /**
      * Appends the envelope to the recipient's inbox ({@code agent:{to}:inbox}), once per message id
-     * within {@link BusOptions#dedupWindow()}: the dedup marker and the append are one Lua script, so a
+     * within {@link SendOptions#dedupWindow()}: the dedup marker and the append are one Lua script, so a
      * retried send stores one entry and reports {@link SendReceipt#duplicate()}. The stage completes
      * when Redis has stored the entry (or found the duplicate), or fails with
      * {@link BusUnavailableException} or another {@link AgentBusException}.
      *
      * @throws InvalidEnvelopeException at once, before any Redis call, if the payload is larger than
-     *                                  {@link BusOptions#maxPayloadBytes()}
+     *                                  {@link SendOptions#maxPayloadBytes()}
      * @throws IllegalStateException    if the bus is closed
      */
     CompletionStage<SendReceipt> send(Envelope envelope);
@@ -207,7 +207,7 @@ public interface AgentBus extends AutoCloseable {
     SyncAgentBus sync();
 
     /**
-     * Stops reading, lets running handlers finish within {@link BusOptions#shutdownTimeout()},
+     * Stops reading, lets running handlers finish within {@link ConsumerOptions#shutdownTimeout()},
      * acknowledges what finished and closes the connections. Idempotent; throws nothing checked.
      */
     @Override

@@ -10,7 +10,7 @@ import java.time.Instant;
  * @param since             when the status last changed
  * @param reconnectAttempts reconnect attempts since the connection was lost (0 while connected)
  * @param sendsInFlight     sends issued and not yet confirmed or failed: while disconnected with
- *                          {@link BusOptions.DisconnectedSends#BUFFER}, the buffered sends
+ *                          {@link ConnectionOptions.DisconnectedSends#BUFFER}, the buffered sends
  */
 public record ConnectionState(Status status, Instant since, long reconnectAttempts, long sendsInFlight) {
 

@@ -7,7 +7,7 @@ import java.util.Objects;
 /**
  * What "send returned" promises (docs/OPERATIONS.md). The bus checks at start-up that the server can
  * honour it ({@code appendonly}, {@code appendfsync}) and warns, or refuses with
- * {@link BusOptions.Builder#strictDurability(boolean)}.
+ * {@link SendOptions.Builder#strictDurability(boolean)}.
  *
  * @param mode        the promise
  * @param replicas    for {@link Mode#WAIT}: replicas that must confirm each send

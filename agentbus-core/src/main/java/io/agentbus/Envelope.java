@@ -126,7 +126,7 @@ public record Envelope(
         return Optional.ofNullable(extensions.get(TRACESTATE));
     }
 
-    /** Size of the payload in UTF-8 bytes, the measure {@link BusOptions#maxPayloadBytes()} limits. */
+    /** Size of the payload in UTF-8 bytes, the measure {@link SendOptions#maxPayloadBytes()} limits. */
     public int payloadBytes() {
         return payload.getBytes(StandardCharsets.UTF_8).length;
     }

@@ -1,7 +1,7 @@
 package io.agentbus;
 
 /**
- * The recipient's inbox holds {@link BusOptions#maxInboxLength()} entries: the send was refused and
+ * The recipient's inbox holds {@link SendOptions#maxInboxLength()} entries: the send was refused and
  * nothing was stored (back-pressure; the check and the append are one atomic step). Retry later, with
  * the same message id.
  */

@@ -6,7 +6,7 @@ package io.agentbus;
  * group or a swarm's messages, and a listening to broadcasts or to presence changes.
  *
  * <p>Closing an instance stops reading, lets the handler finish what it was given, within
- * {@link BusOptions#shutdownTimeout()}, and acknowledges what finished; messages read but not handled
+ * {@link ConsumerOptions#shutdownTimeout()}, and acknowledges what finished; messages read but not handled
  * by then stay pending in Redis. Closing a listening stops it at once.
  */
 public interface Subscription extends AutoCloseable {

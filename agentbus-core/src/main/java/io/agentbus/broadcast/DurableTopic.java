@@ -2,12 +2,12 @@ package io.agentbus.broadcast;
 
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
-import io.agentbus.BusOptions;
 import io.agentbus.DeadLetters;
 import io.agentbus.DeliveryOptions;
 import io.agentbus.Envelope;
 import io.agentbus.MessageHandler;
 import io.agentbus.Retention;
+import io.agentbus.SendOptions;
 import io.agentbus.SendReceipt;
 import io.agentbus.Subscription;
 import java.util.concurrent.CompletionStage;
@@ -31,7 +31,7 @@ public interface DurableTopic {
     String name();
 
     /**
-     * Appends the message to the topic, once per message id within {@link BusOptions#dedupWindow()}.
+     * Appends the message to the topic, once per message id within {@link SendOptions#dedupWindow()}.
      * The bus does not read {@code to_agent} for a topic message; by convention it holds the topic name.
      */
     CompletionStage<SendReceipt> publish(Envelope envelope);

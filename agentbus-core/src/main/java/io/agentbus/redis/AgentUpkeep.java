@@ -36,12 +36,13 @@ final class AgentUpkeep implements LaneReader.Upkeep {
     public long maintain(long now) {
         if (heartbeats && now - nextHeartbeatNanos >= 0) {
             context.presence().heartbeat(agent, consumer);
-            nextHeartbeatNanos = now + context.options().presenceHeartbeat().toNanos();
+            nextHeartbeatNanos =
+                    now + context.options().consumer().presenceHeartbeat().toNanos();
         }
         if (now - nextMoveNanos >= 0) {
             long waitMillis = Await.result(
                     context.scripts().moveDue(agent),
-                    context.options().commandTimeout().toMillis(),
+                    context.options().connection().commandTimeout().toMillis(),
                     "move due delayed messages of " + agent);
             long nextMillis = waitMillis < 0 ? MOVE_CHECK_MILLIS : Math.min(waitMillis, MOVE_CHECK_MILLIS);
             nextMoveNanos = now + TimeUnit.MILLISECONDS.toNanos(nextMillis);

@@ -18,10 +18,10 @@ final class BusTimeouts extends TimeoutOptions.TimeoutSource {
     private final long replicationWaitMillis;
 
     BusTimeouts(BusOptions options) {
-        commandMillis = options.commandTimeout().toMillis();
-        blockingReadMillis = commandMillis + options.readBlock().toMillis();
+        commandMillis = options.connection().commandTimeout().toMillis();
+        blockingReadMillis = commandMillis + options.consumer().readBlock().toMillis();
         replicationWaitMillis =
-                commandMillis + options.durability().waitTimeout().toMillis();
+                commandMillis + options.send().durability().waitTimeout().toMillis();
     }
 
     @Override

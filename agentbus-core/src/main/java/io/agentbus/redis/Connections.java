@@ -2,6 +2,7 @@ package io.agentbus.redis;
 
 import io.agentbus.AgentBusException;
 import io.agentbus.BusOptions;
+import io.agentbus.ConnectionOptions;
 import io.agentbus.Durability;
 import io.agentbus.RedisVersion;
 import io.lettuce.core.ClientOptions;
@@ -78,15 +79,17 @@ final class Connections implements AutoCloseable {
      */
     static Connections open(RedisURI uri, BusOptions options, AutoCloseable owned) {
         String shownUri = BusUri.masked(uri.toString());
-        uri.setTimeout(options.commandTimeout());
+        uri.setTimeout(options.connection().commandTimeout());
         ClientResources resources = DefaultClientResources.builder()
                 .reconnectDelay(
-                        options.reconnectMinDelay().equals(options.reconnectMaxDelay())
-                                ? Delay.constant(options.reconnectMinDelay())
+                        options.connection()
+                                        .reconnectMinDelay()
+                                        .equals(options.connection().reconnectMaxDelay())
+                                ? Delay.constant(options.connection().reconnectMinDelay())
                                 : Delay.fullJitter(
-                                        options.reconnectMinDelay(),
-                                        options.reconnectMaxDelay(),
-                                        options.reconnectMinDelay().toMillis(),
+                                        options.connection().reconnectMinDelay(),
+                                        options.connection().reconnectMaxDelay(),
+                                        options.connection().reconnectMinDelay().toMillis(),
                                         TimeUnit.MILLISECONDS))
                 .nettyCustomizer(new NettyCustomizer() {
                     @Override
@@ -118,11 +121,15 @@ final class Connections implements AutoCloseable {
             List<String> warnings = ServerCheck.verify(connection.sync(), options, shownUri);
             connection.sync().clientSetname("agentbus-commands");
             StatefulRedisConnection<String, String> sendConnection = connection;
-            if (options.durability().mode() == Durability.Mode.WAIT) {
+            if (options.send().durability().mode() == Durability.Mode.WAIT) {
                 sendConnection = client.connect(StringCodec.UTF8);
                 sendConnection.sync().clientSetname("agentbus-durable-sends");
             }
-            log.info("connected to {} (Redis {}, durability {})", shownUri, version, options.durability());
+            log.info(
+                    "connected to {} (Redis {}, durability {})",
+                    shownUri,
+                    version,
+                    options.send().durability());
             return new Connections(
                     resources, client, watch, metrics, connection, sendConnection, version, warnings, shownUri, owned);
         } catch (RuntimeException e) {
@@ -130,7 +137,10 @@ final class Connections implements AutoCloseable {
             metrics.close();
             client.shutdown();
             resources.shutdown();
-            throw RedisErrors.map(e, "cannot connect to " + shownUri + " within " + options.connectTimeout());
+            throw RedisErrors.map(
+                    e,
+                    "cannot connect to " + shownUri + " within "
+                            + options.connection().connectTimeout());
         }
     }
 
@@ -146,14 +156,14 @@ final class Connections implements AutoCloseable {
         return ClientOptions.builder()
                 .autoReconnect(true)
                 // Sends are bounded by requestQueueSize themselves; the rest leaves acks and leases room.
-                .requestQueueSize(2 * options.requestQueueSize())
+                .requestQueueSize(2 * options.connection().requestQueueSize())
                 .disconnectedBehavior(
-                        options.disconnectedSends() == BusOptions.DisconnectedSends.FAIL_FAST
+                        options.connection().disconnectedSends() == ConnectionOptions.DisconnectedSends.FAIL_FAST
                                 ? ClientOptions.DisconnectedBehavior.REJECT_COMMANDS
                                 : ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
                 .suspendReconnectOnProtocolFailure(false)
                 .socketOptions(SocketOptions.builder()
-                        .connectTimeout(options.connectTimeout())
+                        .connectTimeout(options.connection().connectTimeout())
                         .keepAlive(SocketOptions.KeepAliveOptions.builder()
                                 .enable()
                                 .idle(Duration.ofSeconds(5))
@@ -171,8 +181,8 @@ final class Connections implements AutoCloseable {
     /** Connects, or keeps trying with backoff until {@link BusOptions#connectWait()} has passed. */
     private static StatefulRedisConnection<String, String> connectWithin(
             RedisClient client, BusOptions options, String shownUri) {
-        long deadline = System.nanoTime() + options.connectWait().toNanos();
-        long pauseMillis = options.reconnectMinDelay().toMillis();
+        long deadline = System.nanoTime() + options.connection().connectWait().toNanos();
+        long pauseMillis = options.connection().reconnectMinDelay().toMillis();
         while (true) {
             try {
                 return client.connect(StringCodec.UTF8);
@@ -187,8 +197,9 @@ final class Connections implements AutoCloseable {
                     Thread.currentThread().interrupt();
                     throw e;
                 }
-                pauseMillis =
-                        Math.min(pauseMillis * 2, options.reconnectMaxDelay().toMillis());
+                pauseMillis = Math.min(
+                        pauseMillis * 2,
+                        options.connection().reconnectMaxDelay().toMillis());
             }
         }
     }

@@ -98,14 +98,14 @@ final class ConsumerInstance implements Subscription, StreamFeed.Intake {
         this.agent = agent;
         this.handler = handler;
         this.delivery = delivery;
-        this.policy = new OutcomePolicy(delivery, context.options().maxPayloadBytes());
+        this.policy = new OutcomePolicy(delivery, context.options().send().maxPayloadBytes());
         this.reader = reader;
         this.onStopped = onStopped;
         this.upkeep = KeySchema.INBOX_GROUP.equals(reader.group())
                 ? new AgentUpkeep(context, agent, reader.consumer())
                 : null;
-        this.prefetch = context.options().prefetch();
-        this.readCount = Math.min(context.options().readBatchSize(), prefetch);
+        this.prefetch = context.options().consumer().prefetch();
+        this.readCount = Math.min(context.options().consumer().readBatchSize(), prefetch);
         for (ConsumedStream stream : streams) {
             feeds.add(newFeed(stream));
         }
@@ -223,7 +223,7 @@ final class ConsumerInstance implements Subscription, StreamFeed.Intake {
 
     /** Waits, within the shutdown timeout, for the running handler and the last settle steps. */
     void awaitClosed() {
-        long timeout = context.options().shutdownTimeout().toMillis();
+        long timeout = context.options().consumer().shutdownTimeout().toMillis();
         Await.quietly(idle, timeout);
         if (!idle.isDone()) {
             log.warn(
@@ -235,7 +235,8 @@ final class ConsumerInstance implements Subscription, StreamFeed.Intake {
             stopMaintenance();
             return;
         }
-        Await.quietly(closed, 2 * context.options().commandTimeout().toMillis());
+        Await.quietly(
+                closed, 2 * context.options().connection().commandTimeout().toMillis());
     }
 
     private void stopMaintenance() {

@@ -164,7 +164,10 @@ final class LaneReader implements Runnable {
     void close() {
         stopReading();
         try {
-            thread.join(options.readBlock().plus(options.commandTimeout()).toMillis());
+            thread.join(options.consumer()
+                    .readBlock()
+                    .plus(options.connection().commandTimeout())
+                    .toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -178,7 +181,7 @@ final class LaneReader implements Runnable {
             wakeRequested = false;
             try {
                 long now = System.nanoTime();
-                long nextDue = now + options.readBlock().toNanos();
+                long nextDue = now + options.consumer().readBlock().toNanos();
                 List<StreamFeed> eligible = new ArrayList<>();
                 for (Upkeep task : upkeep) {
                     long due = task.maintain(now);

@@ -75,7 +75,7 @@ final class RedisAgentBus implements AgentBus {
     private RedisAgentBus(BusOptions options, Connections connections) {
         this.options = options;
         this.connections = connections;
-        this.threads = new BusThreads(options.handlerThreads());
+        this.threads = new BusThreads(options.consumer().handlerThreads());
         this.scripts = new StreamScripts(connections.commandConnection(), options, connections.metrics());
         Tracing tracing = detectTracing();
         this.sender = new Sender(connections, scripts, options, tracing);
@@ -163,7 +163,8 @@ final class RedisAgentBus implements AgentBus {
 
     @Override
     public MessageHandler idempotent(MessageHandler handler, Duration window) {
-        return Idempotency.wrap(connections.commands(), options.commandTimeout().toMillis(), handler, window);
+        return Idempotency.wrap(
+                connections.commands(), options.connection().commandTimeout().toMillis(), handler, window);
     }
 
     @Override
@@ -199,7 +200,7 @@ final class RedisAgentBus implements AgentBus {
                 name -> new RedisSwarmEvents(
                         this,
                         name,
-                        options.swarmEventRate(),
+                        options.swarm().eventRate(),
                         requests::circuitOpen,
                         threads.timer(),
                         key -> durableTopic(key, key, Retention.DEFAULT)));

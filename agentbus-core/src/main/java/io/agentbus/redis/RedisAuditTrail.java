@@ -127,7 +127,7 @@ final class RedisAuditTrail implements AuditTrail {
     }
 
     private <T> T await(CompletionStage<T> stage, String action) {
-        return Await.result(stage, options.commandTimeout().toMillis(), action);
+        return Await.result(stage, options.connection().commandTimeout().toMillis(), action);
     }
 
     private static long millis(String entryId) {

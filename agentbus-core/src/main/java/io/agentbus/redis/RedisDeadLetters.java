@@ -197,7 +197,7 @@ final class RedisDeadLetters implements DeadLetters {
     }
 
     private <T> T await(CompletionStage<T> stage, String action) {
-        return Await.result(stage, options.commandTimeout().toMillis(), action + " of " + agent);
+        return Await.result(stage, options.connection().commandTimeout().toMillis(), action + " of " + agent);
     }
 
     private static int parseInt(String text) {

@@ -90,7 +90,7 @@ final class RedisDurableTopic implements DurableTopic {
 
     @Override
     public long trim() {
-        return Await.result(trimAsync(), options.commandTimeout().toMillis(), "trim " + key);
+        return Await.result(trimAsync(), options.connection().commandTimeout().toMillis(), "trim " + key);
     }
 
     @Override

@@ -127,7 +127,7 @@ final class RedisRegistry implements AgentRegistry {
 
     /** One heartbeat of a running instance; also sweeps expired agents and announces joins and leaves. */
     CompletionStage<?> heartbeat(AgentId agent, String consumer) {
-        long ttl = options.presenceTtl().toMillis();
+        long ttl = options.consumer().presenceTtl().toMillis();
         redis.zadd(KeySchema.instances(agent), (double) (System.currentTimeMillis() + ttl), consumer);
         return announce(
                 PRESENCE.run(
@@ -221,6 +221,6 @@ final class RedisRegistry implements AgentRegistry {
     }
 
     private <T> T await(CompletionStage<T> stage, String action) {
-        return Await.result(stage, options.commandTimeout().toMillis(), action);
+        return Await.result(stage, options.connection().commandTimeout().toMillis(), action);
     }
 }

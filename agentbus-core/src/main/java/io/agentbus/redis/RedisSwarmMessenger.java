@@ -61,7 +61,7 @@ final class RedisSwarmMessenger implements SwarmMessenger {
         this.commands = commands;
         this.threads = threads;
         this.options = options;
-        this.history = Retention.maxLength(options.swarmMessageHistory());
+        this.history = Retention.maxLength(options.swarm().messageHistory());
     }
 
     @Override
@@ -149,7 +149,7 @@ final class RedisSwarmMessenger implements SwarmMessenger {
         for (StreamMessage<String, String> entry : stored) {
             Map<String, byte[]> body = new LinkedHashMap<>();
             entry.getBody().forEach((field, value) -> body.put(field, value.getBytes(StandardCharsets.UTF_8)));
-            if (EnvelopeCodec.decode(body, options.maxPayloadBytes()) instanceof EnvelopeCodec.Valid valid) {
+            if (EnvelopeCodec.decode(body, options.send().maxPayloadBytes()) instanceof EnvelopeCodec.Valid valid) {
                 entries.add(new Entry(entry.getId(), valid.envelope()));
             } else {
                 log.debug("history entry {} of {} is not a valid envelope; left out", entry.getId(), entry.getStream());
@@ -239,7 +239,7 @@ final class RedisSwarmMessenger implements SwarmMessenger {
     }
 
     private <T> T await(CompletionStage<T> stage, String action) {
-        return Await.result(stage, options.commandTimeout().toMillis(), action);
+        return Await.result(stage, options.connection().commandTimeout().toMillis(), action);
     }
 
     private static String check(String swarm) {

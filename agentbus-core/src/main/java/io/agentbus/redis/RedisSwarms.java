@@ -4,6 +4,7 @@ import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
 import io.agentbus.swarm.StateConflictException;
 import io.agentbus.swarm.SwarmMessenger;
+import io.agentbus.swarm.SwarmOptions;
 import io.agentbus.swarm.Swarms;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
@@ -70,7 +71,7 @@ final class RedisSwarms implements Swarms {
                         new String[] {KeySchema.swarmState(swarm)},
                         Long.toString(expectedVersion),
                         json,
-                        Long.toString(BusOptions.DEFAULT_SWARM_STATE_TTL.toSeconds())),
+                        Long.toString(SwarmOptions.STATE_TTL.toSeconds())),
                 "write state of " + swarm);
         await(redis.sadd(KeySchema.SWARMS, swarm), "index swarm " + swarm);
         if ((Long) reply.get(0) == 0) {
@@ -173,7 +174,7 @@ final class RedisSwarms implements Swarms {
     }
 
     private <T> T await(CompletionStage<T> stage, String action) {
-        return Await.result(stage, options.commandTimeout().toMillis(), action);
+        return Await.result(stage, options.connection().commandTimeout().toMillis(), action);
     }
 
     private static String check(String swarm) {

@@ -39,7 +39,8 @@ final class Requests implements AutoCloseable {
         this.sender = sender;
         this.audit = audit;
         this.pending = new PendingRequests(options.listener(), threads.timer());
-        this.breakers = new CircuitBreakers(options.breakerThreshold(), options.breakerCoolDown());
+        this.breakers = new CircuitBreakers(
+                options.send().breakerThreshold(), options.send().breakerCoolDown());
     }
 
     CompletionStage<Envelope> request(Envelope request, Duration timeout) {

@@ -63,7 +63,7 @@ final class Sender {
                         KeySchema.dedup(envelope.toAgent(), envelope.messageId()),
                         envelope,
                         "",
-                        options.maxInboxLength(),
+                        options.send().maxInboxLength(),
                         null));
     }
 
@@ -80,7 +80,7 @@ final class Sender {
                         KeySchema.dedup(to, request.messageId()),
                         request,
                         KeySchema.INBOX_GROUP,
-                        options.maxInboxLength(),
+                        options.send().maxInboxLength(),
                         null));
     }
 
@@ -104,7 +104,7 @@ final class Sender {
                     KeySchema.dedup(envelope.toAgent(), envelope.messageId()),
                     KeySchema.counters(envelope.toAgent())
                 },
-                Long.toString(options.dedupWindow().toMillis()),
+                Long.toString(options.send().dedupWindow().toMillis()),
                 Long.toString(deliverAt.toEpochMilli()),
                 fields);
         return RedisErrors.mapped(
@@ -123,7 +123,7 @@ final class Sender {
 
     /** Runs {@code step}, first checking the recipient is live if {@link BusOptions#requireLiveRecipient()}. */
     private <T> CompletionStage<T> whenLive(AgentId to, Supplier<CompletionStage<T>> step) {
-        if (!options.requireLiveRecipient()) {
+        if (!options.send().requireLiveRecipient()) {
             return step.get();
         }
         return RedisErrors.mapped(commands.zscore(KeySchema.LIVE_AGENTS, to.value()), "check presence of " + to)
@@ -159,7 +159,7 @@ final class Sender {
         Map<String, String> fields = EnvelopeCodec.encode(envelope);
         int first = receivers == null ? 4 : 6;
         String[] args = new String[first + fields.size() * 2];
-        args[0] = Long.toString(options.dedupWindow().toMillis());
+        args[0] = Long.toString(options.send().dedupWindow().toMillis());
         args[1] = requiredGroup;
         args[2] = Long.toString(maxLength);
         args[3] = Long.toString(options.auditCap());
@@ -174,9 +174,10 @@ final class Sender {
         }
         RedisAsyncCommands<String, String> sender = connections.sendConnection().async();
         ConnectionWatch watch = connections.watch();
-        if (!watch.tryStartSend(options.requestQueueSize())) {
+        if (!watch.tryStartSend(options.connection().requestQueueSize())) {
             throw new BusUnavailableException(
-                    "send " + envelope.messageId() + " refused: " + options.requestQueueSize()
+                    "send " + envelope.messageId() + " refused: "
+                            + options.connection().requestQueueSize()
                             + " sends are already waiting for Redis (requestQueueSize)",
                     null);
         }
@@ -198,7 +199,7 @@ final class Sender {
             countSend(envelope.toAgent(), envelope, outcome == 0);
             return new SendReceipt(envelope.messageId(), envelope.toAgent(), (String) reply.get(1), outcome == 0);
         });
-        Durability durability = options.durability();
+        Durability durability = options.send().durability();
         if (durability.mode() == Durability.Mode.WAIT) {
             // Pipelined right behind the script on the same connection, so WAIT covers its write.
             CompletionStage<Long> replicated = sender.waitForReplication(
@@ -231,11 +232,11 @@ final class Sender {
 
     void checkPayload(Envelope envelope) {
         int payloadBytes = envelope.payloadBytes();
-        if (payloadBytes > options.maxPayloadBytes()) {
+        if (payloadBytes > options.send().maxPayloadBytes()) {
             throw new InvalidEnvelopeException(
                     "payload",
                     envelope.payload(),
-                    "must be at most " + options.maxPayloadBytes() + " bytes of UTF-8 (maxPayloadBytes) but is "
+                    "must be at most " + options.send().maxPayloadBytes() + " bytes of UTF-8 (maxPayloadBytes) but is "
                             + payloadBytes + " bytes");
         }
     }

@@ -32,16 +32,19 @@ final class ServerCheck {
             config.putAll(redis.configGet("maxmemory*"));
         } catch (RuntimeException e) {
             String problem = "cannot read the configuration of " + uri + " (" + e.getMessage() + "): durability "
-                    + options.durability() + " and the eviction policy are not verified";
-            return report(List.of(problem), options.durability() != Durability.MEMORY && options.strictDurability());
+                    + options.send().durability() + " and the eviction policy are not verified";
+            return report(
+                    List.of(problem),
+                    options.send().durability() != Durability.MEMORY
+                            && options.send().strictDurability());
         }
         List<String> warnings = new ArrayList<>();
         List<String> refusals = new ArrayList<>();
         checkEviction(config, options, uri, warnings, refusals);
-        String shortfall = durabilityShortfall(config, options.durability(), redis);
+        String shortfall = durabilityShortfall(config, options.send().durability(), redis);
         if (shortfall != null) {
-            String problem = uri + " cannot honour durability " + options.durability() + ": " + shortfall;
-            (options.strictDurability() ? refusals : warnings).add(problem);
+            String problem = uri + " cannot honour durability " + options.send().durability() + ": " + shortfall;
+            (options.send().strictDurability() ? refusals : warnings).add(problem);
         }
         if (!refusals.isEmpty()) {
             throw new AgentBusException(String.join("; ", refusals));
@@ -58,7 +61,7 @@ final class ServerCheck {
         }
         if (policy.startsWith("allkeys-")) {
             String problem = uri + " has maxmemory-policy " + policy + ": an eviction would delete whole inboxes";
-            if (options.allowEvictingMemoryPolicy()) {
+            if (options.connection().allowEvictingMemoryPolicy()) {
                 warnings.add(problem + " (allowed by allowEvictingMemoryPolicy)");
             } else {
                 refusals.add(problem + "; use noeviction, or allowEvictingMemoryPolicy(true) to run anyway");

@@ -107,8 +107,9 @@ final class StreamFeed {
         this.readConnection = readConnection;
         this.consumer = consumer;
         this.delivery = delivery;
-        this.inboxRetention = context.options().inboxRetention();
-        this.commandTimeoutMillis = context.options().commandTimeout().toMillis();
+        this.inboxRetention = context.options().consumer().inboxRetention();
+        this.commandTimeoutMillis =
+                context.options().connection().commandTimeout().toMillis();
         this.reclaimEveryNanos = delivery.visibilityTimeout().toNanos() / 4;
         this.extendEveryNanos = delivery.visibilityTimeout().toNanos() / 3;
     }

@@ -286,7 +286,7 @@ final class StreamScripts {
                         bytes(cursor),
                         bytes(Integer.toString(count)),
                         bytes(Long.toString(minIdle.toMillis()))),
-                options.commandTimeout().toMillis(),
+                options.connection().commandTimeout().toMillis(),
                 "claim pending entries of " + stream.key());
         List<ClaimedEntry> entries = new ArrayList<>();
         for (Object item : (List<?>) reply.get(2)) {

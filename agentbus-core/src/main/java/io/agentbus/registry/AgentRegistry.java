@@ -2,7 +2,7 @@ package io.agentbus.registry;
 
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
-import io.agentbus.BusOptions;
+import io.agentbus.ConsumerOptions;
 import io.agentbus.Subscription;
 import java.util.List;
 import java.util.Optional;
@@ -11,7 +11,7 @@ import java.util.function.Consumer;
 /**
  * Agent cards and presence. A card is published once (it stays until removed); presence is kept by
  * the running instances themselves: every subscription of an agent heartbeats (every
- * {@link BusOptions#presenceHeartbeat()}, valid for {@link BusOptions#presenceTtl()}), so an agent is
+ * {@link ConsumerOptions#presenceHeartbeat()}, valid for {@link ConsumerOptions#presenceTtl()}), so an agent is
  * live while one of its instances runs, and goes offline within the TTL after the last one died (at
  * once after a clean close). Lookups use index
  * structures, never KEYS or SCAN. Obtain it with {@link AgentBus#registry()}. Methods block.

@@ -1,9 +1,9 @@
 package io.agentbus.swarm;
 
 import io.agentbus.AgentBus;
-import io.agentbus.BusOptions;
 import io.agentbus.Envelope;
 import io.agentbus.Retention;
+import io.agentbus.SendOptions;
 import io.agentbus.Subscription;
 import io.agentbus.broadcast.BroadcastHandler;
 import io.agentbus.broadcast.DurableTopic;
@@ -12,10 +12,10 @@ import java.util.concurrent.CompletionStage;
 /**
  * The event bus of one swarm (the swarm ADR): ephemeral broadcasts on {@code event:{<swarm>}:<type>}
  * channels, listened to by glob patterns ({@code event:{s1}:agent.*}). Publishing is rate limited per
- * swarm ({@link BusOptions#swarmEventRate()}): over the limit, events of priority 1-7 are deferred
+ * swarm ({@link SwarmOptions#eventRate()}): over the limit, events of priority 1-7 are deferred
  * (published later, in order, as the rate allows) while priority 8-9 events bypass the limit and go
  * at once. The same holds while the circuit breaker of an event's {@code to_agent} is open (requests to
- * it timed out {@link BusOptions#breakerThreshold()} times in a row): its events of priority 1-7 wait,
+ * it timed out {@link SendOptions#breakerThreshold()} times in a row): its events of priority 1-7 wait,
  * in order with the swarm's other deferred events, until the circuit lets a probe through.
  *
  * <p>Events are ephemeral by default: a listener that is not listening misses them. A type made

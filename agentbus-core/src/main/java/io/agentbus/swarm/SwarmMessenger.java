@@ -1,9 +1,9 @@
 package io.agentbus.swarm;
 
-import io.agentbus.BusOptions;
 import io.agentbus.Envelope;
 import io.agentbus.InvalidEnvelopeException;
 import io.agentbus.MessageHandler;
+import io.agentbus.SendOptions;
 import io.agentbus.SendReceipt;
 import io.agentbus.Subscription;
 import java.util.List;
@@ -17,7 +17,7 @@ import java.util.concurrent.CompletionStage;
  * consumer group, acks, retries with backoff, reclaim after the visibility timeout and dead letters
  * ({@code message:<from>:{<to>}:dlq:swarm}) are unchanged, and a send is deduplicated by message id.
  *
- * <p>History. Each pair keeps its newest {@link BusOptions#swarmMessageHistory()} entries (default
+ * <p>History. Each pair keeps its newest {@link SwarmOptions#messageHistory()} entries (default
  * 100) for replay and recovery: a sender trims the stream after each send, but never an entry the
  * receiving swarm has not received or still holds pending, so the stream exceeds the bound while the
  * receiver lags, and returns to it at the next send after it caught up. A pair's group is created
@@ -32,10 +32,10 @@ public interface SwarmMessenger {
 
     /**
      * Sends {@code message} from swarm {@code from_agent} to swarm {@code to_agent} (both follow the
-     * agent id rule), once per message id within {@link BusOptions#dedupWindow()}. The stage completes
+     * agent id rule), once per message id within {@link SendOptions#dedupWindow()}. The stage completes
      * when Redis has stored it and trimmed the pair's history.
      *
-     * @throws InvalidEnvelopeException at once if the payload is larger than {@link BusOptions#maxPayloadBytes()}
+     * @throws InvalidEnvelopeException at once if the payload is larger than {@link SendOptions#maxPayloadBytes()}
      */
     CompletionStage<SendReceipt> send(Envelope message);
 
