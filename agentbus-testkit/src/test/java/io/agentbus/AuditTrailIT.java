@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.agentbus.audit.AuditEntry;
 import io.agentbus.audit.AuditQuery;
+import io.agentbus.embedded.LocalRedis;
 import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RedisServerExtension;
 import java.time.Duration;

@@ -4,6 +4,7 @@ import static io.agentbus.DirectMessagingIT.freshAgent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.agentbus.embedded.LocalRedis;
 import io.agentbus.registry.AgentCard;
 import io.agentbus.registry.AgentRegistry;
 import io.agentbus.testkit.RecordingHandler;

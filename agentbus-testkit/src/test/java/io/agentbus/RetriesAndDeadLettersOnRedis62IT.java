@@ -2,6 +2,7 @@ package io.agentbus;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.agentbus.embedded.LocalRedis;
 import io.agentbus.testkit.RedisServerConfig;
 import org.junit.jupiter.api.BeforeEach;
 

@@ -3,6 +3,7 @@ package io.agentbus;
 import static io.agentbus.DirectMessagingIT.freshAgent;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.agentbus.embedded.LocalRedis;
 import io.agentbus.testkit.RedisServerExtension;
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.trace.SpanKind;

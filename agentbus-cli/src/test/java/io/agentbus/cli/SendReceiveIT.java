@@ -8,7 +8,7 @@ import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
 import io.agentbus.Envelope;
 import io.agentbus.InboxStats;
-import io.agentbus.LocalRedis;
+import io.agentbus.embedded.LocalRedis;
 import io.agentbus.testkit.RedisServerExtension;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,7 +1,7 @@
 package io.agentbus.testkit;
 
-import io.agentbus.LocalRedis;
 import io.agentbus.RedisVersion;
+import io.agentbus.embedded.LocalRedis;
 import java.lang.reflect.AnnotatedElement;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.BeforeAllCallback;

@@ -7,7 +7,7 @@ import io.agentbus.AgentId;
 import io.agentbus.BusListener;
 import io.agentbus.BusOptions;
 import io.agentbus.ConnectionState;
-import io.agentbus.LocalRedis;
+import io.agentbus.embedded.LocalRedis;
 import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RedisServerExtension;
 import java.time.Duration;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.agentbus.AgentBus;
 import io.agentbus.Envelope;
-import io.agentbus.LocalRedis;
+import io.agentbus.embedded.LocalRedis;
 import io.agentbus.testkit.RedisServerExtension;
 import io.lettuce.core.KillArgs;
 import io.lettuce.core.RedisClient;

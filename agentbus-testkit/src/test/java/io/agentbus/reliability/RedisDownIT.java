@@ -6,7 +6,7 @@ import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
 import io.agentbus.ConnectionState;
-import io.agentbus.LocalRedis;
+import io.agentbus.embedded.LocalRedis;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;

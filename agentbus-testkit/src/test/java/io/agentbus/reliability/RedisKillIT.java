@@ -7,7 +7,7 @@ import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
 import io.agentbus.Durability;
-import io.agentbus.LocalRedis;
+import io.agentbus.embedded.LocalRedis;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;

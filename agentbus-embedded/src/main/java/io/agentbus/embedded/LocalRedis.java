@@ -1,5 +1,8 @@
-package io.agentbus;
+package io.agentbus.embedded;
 
+import io.agentbus.AgentBus;
+import io.agentbus.AgentBusException;
+import io.agentbus.RedisVersion;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,7 +28,8 @@ import redis.embedded.core.ExecutableProvider;
 
 /**
  * A {@code redis-server} process started by this JVM on a loopback port, for demos
- * ({@link AgentBus#embedded()}) and tests (the testkit).
+ * ({@link AgentBus#embedded()}, which finds this class by name when this artifact,
+ * {@code io.agentbus:agentbus-embedded}, is on the classpath) and tests (the testkit).
  *
  * <p>Binary: {@code redis-server} from {@code PATH} when there is one, otherwise the Redis 6.2 binary
  * shipped inside {@code com.github.codemonstur:embedded-redis} ({@link Binary}). The server keeps
