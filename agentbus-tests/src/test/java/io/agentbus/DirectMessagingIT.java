@@ -1,5 +1,6 @@
 package io.agentbus;
 
+import static io.agentbus.testkit.TestIds.freshAgent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -12,7 +13,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -262,9 +262,5 @@ class DirectMessagingIT {
                     .count();
             assertThat(busConnections).isEqualTo(2); // one command connection, one reader
         }
-    }
-
-    static AgentId freshAgent(String role) {
-        return AgentId.of(role + "-" + UUID.randomUUID().toString().substring(0, 8));
     }
 }

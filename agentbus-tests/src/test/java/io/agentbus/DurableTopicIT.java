@@ -1,5 +1,6 @@
 package io.agentbus;
 
+import static io.agentbus.testkit.TestIds.freshName;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -13,7 +14,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -176,10 +176,6 @@ class DurableTopicIT {
         return deliveries.stream()
                 .map(delivery -> delivery.envelope().messageId())
                 .toList();
-    }
-
-    private static String freshName(String prefix) {
-        return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
     }
 
     private static long xlen(LocalRedis redis, String topic) {

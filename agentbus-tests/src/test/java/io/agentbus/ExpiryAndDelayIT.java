@@ -1,6 +1,6 @@
 package io.agentbus;
 
-import static io.agentbus.DirectMessagingIT.freshAgent;
+import static io.agentbus.testkit.TestIds.freshAgent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

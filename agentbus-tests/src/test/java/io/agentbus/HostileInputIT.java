@@ -1,6 +1,6 @@
 package io.agentbus;
 
-import static io.agentbus.DirectMessagingIT.freshAgent;
+import static io.agentbus.testkit.TestIds.freshAgent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -17,7 +17,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -29,13 +28,8 @@ class HostileInputIT {
     private static RawRedis raw;
 
     @BeforeAll
-    static void connectRaw(LocalRedis redis) {
-        raw = RawRedis.connect(redis);
-    }
-
-    @AfterAll
-    static void closeRaw() {
-        raw.close();
+    static void connectRaw(RawRedis connection) {
+        raw = connection;
     }
 
     @Test

@@ -1,12 +1,13 @@
 package io.agentbus;
 
-import static io.agentbus.DirectMessagingIT.freshAgent;
+import static io.agentbus.testkit.TestIds.freshAgent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.agentbus.embedded.LocalRedis;
 import io.agentbus.testkit.RecordingHandler;
+import io.agentbus.testkit.RedisProxy;
 import io.agentbus.testkit.RedisServerExtension;
 import java.time.Duration;
 import java.util.List;
@@ -18,9 +19,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.netcrusher.core.reactor.NioReactor;
-import org.netcrusher.tcp.TcpCrusher;
-import org.netcrusher.tcp.TcpCrusherBuilder;
 
 @ExtendWith(RedisServerExtension.class)
 class RequestReplyIT {
@@ -131,18 +129,13 @@ class RequestReplyIT {
         CountDownLatch requested = new CountDownLatch(1);
         CountDownLatch answer = new CountDownLatch(1);
         // The requester reaches Redis through a proxy, so that only its connections can be dropped.
-        NioReactor reactor = new NioReactor();
-        TcpCrusher proxy = TcpCrusherBuilder.builder()
-                .withReactor(reactor)
-                .withBindAddress("127.0.0.1", freePort())
-                .withConnectAddress(redis.host(), redis.port())
-                .buildAndOpen();
+        RedisProxy proxy = RedisProxy.open(redis);
         BusOptions quickReconnect = BusOptions.builder()
                 .reconnectDelay(Duration.ofMillis(50), Duration.ofMillis(500))
                 .build();
-        try (AgentBus responding = AgentBus.connect(redis.uri());
-                AgentBus requesting = AgentBus.connect(
-                        "redis://127.0.0.1:" + proxy.getBindAddress().getPort(), quickReconnect)) {
+        try (proxy;
+                AgentBus responding = AgentBus.connect(redis.uri());
+                AgentBus requesting = AgentBus.connect(proxy.uri(), quickReconnect)) {
             requesting.subscribe(requester, RecordingHandler.acking());
             responding.serve(responder, request -> {
                 requested.countDown();
@@ -159,22 +152,13 @@ class RequestReplyIT {
                     requesting.request(request, Duration.ofSeconds(20)).toCompletableFuture();
             assertThat(requested.await(10, TimeUnit.SECONDS)).isTrue();
 
-            proxy.close(); // the requester is cut off...
+            proxy.disconnect(); // the requester is cut off...
             answer.countDown(); // ...while the reply is written to its durable inbox
             await().atMost(Duration.ofSeconds(10))
                     .until(() -> responding.sync().inbox(requester).length() == 1);
-            proxy.open();
+            proxy.reconnect();
 
             assertThat(reply.get(20, TimeUnit.SECONDS).payload()).isEqualTo("{\"answer\":42}");
-        } finally {
-            proxy.close();
-            reactor.close();
-        }
-    }
-
-    private static int freePort() throws java.io.IOException {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 

@@ -1,18 +1,17 @@
 package io.agentbus;
 
-import static io.agentbus.DirectMessagingIT.freshAgent;
+import static io.agentbus.testkit.TestIds.freshAgent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.agentbus.embedded.LocalRedis;
+import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RecordingHandler;
 import io.agentbus.testkit.RedisServerExtension;
 import io.lettuce.core.Consumer;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XClaimArgs;
 import io.lettuce.core.XReadArgs;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.time.Duration;
 import java.util.List;
@@ -22,7 +21,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -39,21 +37,11 @@ class RetriesAndDeadLettersIT {
             .backoff(Backoff.fixed(Duration.ofMillis(50)))
             .build();
 
-    private static RedisClient rawClient;
-    private static StatefulRedisConnection<String, String> rawConnection;
     private static RedisCommands<String, String> raw;
 
     @BeforeAll
-    static void connectRaw(LocalRedis redis) {
-        rawClient = RedisClient.create(redis.uri());
-        rawConnection = rawClient.connect();
-        raw = rawConnection.sync();
-    }
-
-    @AfterAll
-    static void closeRaw() {
-        rawConnection.close();
-        rawClient.shutdown();
+    static void connectRaw(RawRedis connection) {
+        raw = connection.commands();
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.agentbus;
 
+import static io.agentbus.testkit.TestIds.freshAgent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -65,7 +66,7 @@ class ServerCheckIT {
                     .until(() -> redis(replica, "INFO", "replication").contains("master_link_status:up"));
             try (AgentBus bus = AgentBus.connect(primary.uri(), replicated);
                     AgentBus onReplica = AgentBus.connect(replica.uri())) {
-                AgentId agent = DirectMessagingIT.freshAgent("replicated");
+                AgentId agent = freshAgent("replicated");
 
                 SendReceipt receipt = bus.sync()
                         .send(Envelope.builder()
@@ -83,7 +84,7 @@ class ServerCheckIT {
                     .durability(Durability.waitFor(1, Duration.ofMillis(300)))
                     .build();
             try (AgentBus bus = AgentBus.connect(primary.uri(), two)) {
-                AgentId agent = DirectMessagingIT.freshAgent("unreplicated");
+                AgentId agent = freshAgent("unreplicated");
                 bus.subscribe(agent, RecordingHandler.acking());
                 assertThatThrownBy(() -> bus.sync()
                                 .send(Envelope.builder()

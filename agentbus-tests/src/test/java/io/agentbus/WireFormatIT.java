@@ -1,6 +1,6 @@
 package io.agentbus;
 
-import static io.agentbus.DirectMessagingIT.freshAgent;
+import static io.agentbus.testkit.TestIds.freshAgent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.agentbus.embedded.LocalRedis;
@@ -14,7 +14,6 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -26,13 +25,8 @@ class WireFormatIT {
     private static RawRedis raw;
 
     @BeforeAll
-    static void connectRaw(LocalRedis redis) {
-        raw = RawRedis.connect(redis);
-    }
-
-    @AfterAll
-    static void closeRaw() {
-        raw.close();
+    static void connectRaw(RawRedis connection) {
+        raw = connection;
     }
 
     @Test

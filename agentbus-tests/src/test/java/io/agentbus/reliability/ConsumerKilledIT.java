@@ -1,5 +1,6 @@
 package io.agentbus.reliability;
 
+import static io.agentbus.testkit.TestIds.freshAgent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -25,7 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.core.ConditionTimeoutException;
@@ -59,7 +59,7 @@ class ConsumerKilledIT {
         int kills = Scale.of(3, 5);
         long seed = Long.getLong("agentbus.seed", System.nanoTime());
         Random random = new Random(seed);
-        AgentId agent = AgentId.of("killed-" + UUID.randomUUID().toString().substring(0, 8));
+        AgentId agent = freshAgent("killed");
         String inbox = "agent:{" + agent.value() + "}:inbox";
         String recordKey = "test:deliveries:" + agent.value();
         Path logs = Path.of("target", "reliability-logs");

@@ -1,5 +1,6 @@
 package io.agentbus.reliability;
 
+import static io.agentbus.testkit.TestIds.freshAgent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -16,7 +17,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -35,7 +35,7 @@ class DedupStormIT {
     @Test
     void eachMessageIdSentThreeTimesIsStoredAndHandledOnce(LocalRedis redis) throws Exception {
         int ids = Scale.of(3_000, 10_000);
-        AgentId agent = AgentId.of("deduped-" + UUID.randomUUID().toString().substring(0, 8));
+        AgentId agent = freshAgent("deduped");
         Map<String, AtomicInteger> timesHandled = new ConcurrentHashMap<>();
         try (AgentBus consumer = AgentBus.connect(redis.uri());
                 AgentBus producer = AgentBus.connect(redis.uri());
@@ -105,7 +105,7 @@ class DedupStormIT {
 
     @Test
     void resendAfterTheDedupWindowIsStoredAgain(LocalRedis redis) {
-        AgentId agent = AgentId.of("forgetful-" + UUID.randomUUID().toString().substring(0, 8));
+        AgentId agent = freshAgent("forgetful");
         BusOptions shortWindow =
                 BusOptions.builder().dedupWindow(Duration.ofMillis(300)).build();
         Envelope task = Envelope.builder()

@@ -1,5 +1,6 @@
 package io.agentbus.reliability;
 
+import static io.agentbus.testkit.TestIds.freshAgent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -21,7 +22,7 @@ class DelayedRestartIT {
 
     @Test
     void delayedMessagesAreDeliveredOnceAcrossARestartWithTwoMovers() throws Exception {
-        AgentId agent = AgentId.of("scheduled-" + System.nanoTime());
+        AgentId agent = freshAgent("scheduled");
         int scheduled = Scale.of(2_000, 10_000);
         Map<MessageId, Integer> delivered = new ConcurrentHashMap<>();
         Set<MessageId> sent = new HashSet<>();

@@ -1,5 +1,6 @@
 package io.agentbus.reliability;
 
+import static io.agentbus.testkit.TestIds.freshAgent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -18,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -41,7 +41,7 @@ class DlqRedriveIT {
     void redrivenDeadLettersAreHandledOnceMoreAsFirstAttempts(LocalRedis redis) throws Exception {
         // More than one redrive batch (200) even at CI size.
         int messages = Scale.of(250, 5_000);
-        AgentId agent = AgentId.of("redriven-" + UUID.randomUUID().toString().substring(0, 8));
+        AgentId agent = freshAgent("redriven");
         AtomicBoolean refusing = new AtomicBoolean(true);
         Queue<Handled> afterFix = new ConcurrentLinkedQueue<>();
         List<Long> progress = new CopyOnWriteArrayList<>();

@@ -1,5 +1,6 @@
 package io.agentbus.reliability;
 
+import static io.agentbus.testkit.TestIds.freshAgent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -28,7 +29,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -58,7 +58,7 @@ class GracefulShutdownIT {
     @Test
     void closingOneOfTwoInstancesMidStreamLosesNothing(LocalRedis redis) throws Exception {
         int messages = Scale.of(100, 1_000);
-        AgentId agent = AgentId.of("closing-" + UUID.randomUUID().toString().substring(0, 8));
+        AgentId agent = freshAgent("closing");
         String inbox = "agent:{" + agent.value() + "}:inbox";
         Queue<Finished> finished = new ConcurrentLinkedQueue<>();
         Map<String, String> messageIdByEntry = new HashMap<>();
@@ -188,7 +188,7 @@ class GracefulShutdownIT {
      */
     @Test
     void closeAcknowledgesWhatFinishedEvenWhenAHandlerOutlivesTheShutdownTimeout(LocalRedis redis) throws Exception {
-        AgentId agent = AgentId.of("hung-" + UUID.randomUUID().toString().substring(0, 8));
+        AgentId agent = freshAgent("hung");
         String inbox = "agent:{" + agent.value() + "}:inbox";
         BusOptions options = BusOptions.builder()
                 .prefetch(10)

@@ -1,5 +1,6 @@
 package io.agentbus.reliability;
 
+import static io.agentbus.testkit.TestIds.freshAgent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -33,7 +34,7 @@ class InboxCapIT {
 
     @Test
     void aFullInboxRefusesSendsTypedAndKeepsEveryPendingEntry(LocalRedis redis) throws Exception {
-        AgentId agent = AgentId.of("capped-" + System.nanoTime());
+        AgentId agent = freshAgent("capped");
         int cap = 1_000;
         int stalled = 500;
         int sends = 10_000;

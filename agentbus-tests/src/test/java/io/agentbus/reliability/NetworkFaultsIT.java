@@ -1,5 +1,6 @@
 package io.agentbus.reliability;
 
+import static io.agentbus.testkit.TestIds.freshAgent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.agentbus.AgentBus;
@@ -9,6 +10,7 @@ import io.agentbus.BusOptions;
 import io.agentbus.ConnectionState;
 import io.agentbus.embedded.LocalRedis;
 import io.agentbus.testkit.RawRedis;
+import io.agentbus.testkit.RedisProxy;
 import io.agentbus.testkit.RedisServerExtension;
 import java.time.Duration;
 import java.util.List;
@@ -19,47 +21,37 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.netcrusher.core.reactor.NioReactor;
-import org.netcrusher.tcp.TcpCrusher;
-import org.netcrusher.tcp.TcpCrusherBuilder;
 
 /** Network faults between the bus and Redis, made by a TCP proxy (NetCrusher): resets and a freeze. */
 @ExtendWith(RedisServerExtension.class)
 class NetworkFaultsIT {
 
     private static final int RATE = 200;
-    private NioReactor reactor;
-    private TcpCrusher proxy;
+    private RedisProxy proxy;
 
     @BeforeEach
-    void openProxy(LocalRedis redis) throws Exception {
-        reactor = new NioReactor();
-        proxy = TcpCrusherBuilder.builder()
-                .withReactor(reactor)
-                .withBindAddress("127.0.0.1", freePort())
-                .withConnectAddress(redis.host(), redis.port())
-                .buildAndOpen();
+    void openProxy(LocalRedis redis) {
+        proxy = RedisProxy.open(redis);
     }
 
     @AfterEach
     void closeProxy() {
         proxy.close();
-        reactor.close();
     }
 
     @Test
     void connectionResetsLoseNothingAndStoreNoDuplicates(LocalRedis redis) throws Exception {
-        AgentId agent = AgentId.of("resets-" + System.nanoTime());
+        AgentId agent = freshAgent("resets");
         ReconnectTimer reconnects = new ReconnectTimer();
         BusOptions options = RedisKillIT.QUICK.mutate().listener(reconnects).build();
         int resets = Scale.of(6, 15);
-        try (AgentBus bus = AgentBus.connect(proxyUri(), options)) {
+        try (AgentBus bus = AgentBus.connect(proxy.uri(), options)) {
             Traffic traffic = new Traffic(bus, agent, Traffic.OnFailure.RETRY_SAME_ID);
             bus.subscribe(agent, traffic.recorder());
             traffic.start(RATE);
             for (int i = 0; i < resets; i++) {
                 Thread.sleep(Scale.of(1000, 2000)); // the period between resets
-                proxy.closeAllPairs();
+                proxy.resetConnections();
             }
             Thread.sleep(1000);
             traffic.stop();
@@ -98,9 +90,9 @@ class NetworkFaultsIT {
 
     @Test
     void halfOpenConnectionBlocksNoCallerPastItsTimeout(LocalRedis redis) throws Exception {
-        AgentId agent = AgentId.of("half-open-" + System.nanoTime());
+        AgentId agent = freshAgent("half-open");
         Duration freeze = Duration.ofSeconds(Scale.of(5, 20));
-        try (AgentBus bus = AgentBus.connect(proxyUri(), RedisKillIT.QUICK)) {
+        try (AgentBus bus = AgentBus.connect(proxy.uri(), RedisKillIT.QUICK)) {
             Traffic traffic = new Traffic(bus, agent, Traffic.OnFailure.RETRY_SAME_ID);
             bus.subscribe(agent, traffic.recorder());
             traffic.start(RATE);
@@ -150,19 +142,9 @@ class NetworkFaultsIT {
         }
     }
 
-    private String proxyUri() {
-        return "redis://127.0.0.1:" + proxy.getBindAddress().getPort();
-    }
-
     private static long rawXlen(LocalRedis redis, AgentId agent) {
         try (RawRedis raw = RawRedis.connect(redis)) {
             return raw.commands().xlen("agent:{" + agent.value() + "}:inbox");
-        }
-    }
-
-    private static int freePort() throws java.io.IOException {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 

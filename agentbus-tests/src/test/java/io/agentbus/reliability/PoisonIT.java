@@ -1,5 +1,6 @@
 package io.agentbus.reliability;
 
+import static io.agentbus.testkit.TestIds.freshAgent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -26,7 +27,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -58,7 +58,7 @@ class PoisonIT {
     @Test
     void poisonAndMalformedEntriesAreDeadLetteredAndTheConsumerGoesOn(LocalRedis redis) throws Exception {
         int total = Scale.of(2_000, 10_000);
-        AgentId agent = AgentId.of("poisoned-" + UUID.randomUUID().toString().substring(0, 8));
+        AgentId agent = freshAgent("poisoned");
         byte[] inbox = ("agent:{" + agent.value() + "}:inbox").getBytes(StandardCharsets.UTF_8);
         Map<String, List<Integer>> attemptsById = new ConcurrentHashMap<>();
         Queue<String> handled = new ConcurrentLinkedQueue<>();

@@ -1,5 +1,6 @@
 package io.agentbus.reliability;
 
+import static io.agentbus.testkit.TestIds.freshAgent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.agentbus.AgentBus;
@@ -27,7 +28,7 @@ class PriorityIT {
     /** The measurable rule: a critical message overtakes a backlog within the next read batch. */
     @Test
     void aCriticalMessageOvertakesABacklogWithinTheNextReadBatch(LocalRedis redis) throws Exception {
-        AgentId agent = AgentId.of("backlogged-" + System.nanoTime());
+        AgentId agent = freshAgent("backlogged");
         int backlog = 1_000;
         BusOptions options = BusOptions.defaults();
         List<String> handled = new CopyOnWriteArrayList<>();
@@ -76,7 +77,7 @@ class PriorityIT {
 
     @Test
     void eachSendersOrderIsKeptWithinAPriority(LocalRedis redis) throws Exception {
-        AgentId agent = AgentId.of("ordered-" + System.nanoTime());
+        AgentId agent = freshAgent("ordered");
         int senders = 10;
         int perSender = Scale.of(2_000, 2_000);
         Map<String, List<Integer>> seen = new HashMap<>();

@@ -1,5 +1,6 @@
 package io.agentbus.reliability;
 
+import static io.agentbus.testkit.TestIds.freshAgent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.agentbus.AgentBus;
@@ -22,7 +23,7 @@ class RedisDownIT {
 
     @Test
     void buffersWithinItsBoundAndDeliversEveryAcceptedSendAfterRecovery() throws Exception {
-        AgentId agent = AgentId.of("down-" + System.nanoTime());
+        AgentId agent = freshAgent("down");
         Duration down = Duration.ofSeconds(Scale.of(3, 15));
         BusOptions buffering = RedisKillIT.QUICK
                 .mutate()

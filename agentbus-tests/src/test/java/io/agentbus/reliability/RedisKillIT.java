@@ -1,5 +1,6 @@
 package io.agentbus.reliability;
 
+import static io.agentbus.testkit.TestIds.freshAgent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -78,7 +79,7 @@ class RedisKillIT {
     }
 
     private static Outcome killCycles(Durability durability, String... serverArgs) throws Exception {
-        AgentId agent = AgentId.of("kill9-" + System.nanoTime());
+        AgentId agent = freshAgent("kill9");
         try (LocalRedis redis = LocalRedis.builder().args(serverArgs).start();
                 AgentBus bus = AgentBus.connect(
                         redis.uri(), QUICK.mutate().durability(durability).build())) {

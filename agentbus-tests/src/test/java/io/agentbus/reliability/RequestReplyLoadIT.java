@@ -1,5 +1,6 @@
 package io.agentbus.reliability;
 
+import static io.agentbus.testkit.TestIds.freshAgent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.agentbus.AgentBus;
@@ -23,8 +24,8 @@ class RequestReplyLoadIT {
 
     @Test
     void aThousandConcurrentRequestsCompleteWithTheirOwnReplies(LocalRedis redis) throws Exception {
-        AgentId requester = AgentId.of("cmo-" + System.nanoTime());
-        AgentId echo = AgentId.of("echo-" + System.nanoTime());
+        AgentId requester = freshAgent("cmo");
+        AgentId echo = freshAgent("echo");
         try (AgentBus bus = AgentBus.connect(redis.uri())) {
             bus.subscribe(requester, RecordingHandler.acking());
             bus.serve(echo, request -> request.envelope().payload());

@@ -1,5 +1,6 @@
 package io.agentbus.reliability;
 
+import static io.agentbus.testkit.TestIds.freshAgent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -23,7 +24,7 @@ class RetentionIT {
 
     @Test
     void anInboxKeepsOnlyItsTailOfHandledMessages(LocalRedis redis) throws Exception {
-        AgentId agent = AgentId.of("busy-" + System.nanoTime());
+        AgentId agent = freshAgent("busy");
         int messages = Scale.of(20_000, 100_000);
         Retention tail = Retention.maxLength(1_000);
         // Trims run every TRIM_EVERY acks, so between two trims up to that many more handled entries wait.

@@ -1,5 +1,6 @@
 package io.agentbus.reliability;
 
+import static io.agentbus.testkit.TestIds.freshAgent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -21,7 +22,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -50,7 +50,7 @@ class SlowConsumerIT {
     @Test
     void slowConsumerIsNeverRobbedOfAMessageItIsHandling(LocalRedis redis) throws Exception {
         int messages = Scale.of(10, 1000);
-        AgentId agent = AgentId.of("slow-" + UUID.randomUUID().toString().substring(0, 8));
+        AgentId agent = freshAgent("slow");
         Queue<Handling> handlings = new ConcurrentLinkedQueue<>();
         long deadLetters;
         try (AgentBus first = AgentBus.connect(redis.uri(), SMALL_PREFETCH);
@@ -108,7 +108,7 @@ class SlowConsumerIT {
      */
     @Test
     void everyHeldMessageKeepsItsLeaseNotOnlyTheOneBeingHandled(LocalRedis redis) throws Exception {
-        AgentId agent = AgentId.of("holder-" + UUID.randomUUID().toString().substring(0, 8));
+        AgentId agent = freshAgent("holder");
         BusOptions holdThree =
                 SMALL_PREFETCH.mutate().prefetch(3).readBatchSize(3).build();
         CountDownLatch firstStarted = new CountDownLatch(1);
@@ -154,7 +154,7 @@ class SlowConsumerIT {
      */
     @Test
     void handledMessageIsAcknowledgedWhileTheNextOneIsStillRunning(LocalRedis redis) throws Exception {
-        AgentId agent = AgentId.of("acker-" + UUID.randomUUID().toString().substring(0, 8));
+        AgentId agent = freshAgent("acker");
         BusOptions holdThree = BusOptions.builder().prefetch(3).readBatchSize(3).build();
         CountDownLatch secondStarted = new CountDownLatch(1);
         CountDownLatch releaseSecond = new CountDownLatch(1);
@@ -191,7 +191,7 @@ class SlowConsumerIT {
     @Test
     void finishedMessagesOfASlowConsumerAreNotHandledAgainByAnotherInstance(LocalRedis redis) {
         int messages = 4;
-        AgentId agent = AgentId.of("twice-" + UUID.randomUUID().toString().substring(0, 8));
+        AgentId agent = freshAgent("twice");
         Queue<Handling> handlings = new ConcurrentLinkedQueue<>();
         long deadLetters;
         try (AgentBus first = AgentBus.connect(redis.uri(), SMALL_PREFETCH);

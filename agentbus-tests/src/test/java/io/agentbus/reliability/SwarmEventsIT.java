@@ -1,5 +1,7 @@
 package io.agentbus.reliability;
 
+import static io.agentbus.testkit.TestIds.freshAgent;
+import static io.agentbus.testkit.TestIds.freshName;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -20,7 +22,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -99,7 +100,7 @@ class SwarmEventsIT {
 
     @Test
     void aDurableTypeReachesAGroupThatWasOfflineWhileAnEphemeralOneReachesNobody(LocalRedis redis) throws Exception {
-        String swarm = "cfn-" + UUID.randomUUID().toString().substring(0, 8);
+        String swarm = freshName("cfn");
         AgentId build = AgentId.of("build");
         try (AgentBus bus = AgentBus.connect(redis.uri());
                 RawRedis raw = RawRedis.connect(redis)) {
@@ -137,7 +138,7 @@ class SwarmEventsIT {
         int lowSent = 20;
         int criticalSent = 5;
         Duration coolDown = Duration.ofSeconds(1);
-        AgentId worker = AgentId.of("worker-" + UUID.randomUUID().toString().substring(0, 8));
+        AgentId worker = freshAgent("worker");
         AtomicLong criticalHeard = new AtomicLong();
         AtomicLong lowHeard = new AtomicLong();
         try (AgentBus bus = AgentBus.connect(

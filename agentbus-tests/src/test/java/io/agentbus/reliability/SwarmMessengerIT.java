@@ -1,5 +1,6 @@
 package io.agentbus.reliability;
 
+import static io.agentbus.testkit.TestIds.freshName;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -20,7 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -41,8 +41,8 @@ class SwarmMessengerIT {
 
     @Test
     void historyKeepsTheNewestHundredOfAPairAndReplaysThemInOrder(LocalRedis redis) throws Exception {
-        String from = fresh("research");
-        String to = fresh("build");
+        String from = freshName("research");
+        String to = freshName("build");
         int sent = 250;
         try (AgentBus bus = AgentBus.connect(redis.uri(), QUICK);
                 RawRedis raw = RawRedis.connect(redis)) {
@@ -99,8 +99,8 @@ class SwarmMessengerIT {
 
     @Test
     void entriesNotReceivedOrStillPendingAreNeverTrimmed(LocalRedis redis) throws Exception {
-        String from = fresh("coordinator");
-        String to = fresh("workers");
+        String from = freshName("coordinator");
+        String to = freshName("workers");
         String stream = "message:" + from + ":{" + to + "}";
         try (AgentBus bus = AgentBus.connect(redis.uri(), QUICK);
                 RawRedis raw = RawRedis.connect(redis)) {
@@ -131,8 +131,8 @@ class SwarmMessengerIT {
 
     @Test
     void twoSwarmsExchangeAckedMessagesAndAReceiverFindsASenderThatCameLater(LocalRedis redis) throws Exception {
-        String alpha = fresh("alpha");
-        String beta = fresh("beta");
+        String alpha = freshName("alpha");
+        String beta = freshName("beta");
         try (AgentBus bus = AgentBus.connect(redis.uri(), QUICK);
                 RawRedis raw = RawRedis.connect(redis)) {
             SwarmMessenger messenger = bus.swarms().messenger();
@@ -210,9 +210,5 @@ class SwarmMessengerIT {
                     .toCompletableFuture()
                     .get(5, TimeUnit.SECONDS);
         }
-    }
-
-    private static String fresh(String prefix) {
-        return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
     }
 }
