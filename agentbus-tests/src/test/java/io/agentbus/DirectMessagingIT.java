@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.agentbus.embedded.LocalRedis;
+import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RecordingHandler;
 import io.agentbus.testkit.RedisServerExtension;
 import java.time.Duration;
@@ -235,8 +236,7 @@ class DirectMessagingIT {
     @Test
     void manyAgentsShareAConstantNumberOfConnections(LocalRedis redis) throws Exception {
         try (AgentBus bus = AgentBus.connect(redis.uri());
-                io.lettuce.core.RedisClient raw = io.lettuce.core.RedisClient.create(redis.uri());
-                var admin = raw.connect()) {
+                RawRedis admin = RawRedis.connect(redis)) {
             RecordingHandler handler = RecordingHandler.acking();
             List<AgentId> agents = new ArrayList<>();
             for (int i = 0; i < 200; i++) {
@@ -255,7 +255,7 @@ class DirectMessagingIT {
             }
 
             handler.await(200, WAIT);
-            long busConnections = admin.sync()
+            long busConnections = admin.commands()
                     .clientList()
                     .lines()
                     .filter(line -> line.contains("name=agentbus-"))

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.agentbus.embedded.LocalRedis;
+import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RecordingHandler;
 import io.agentbus.testkit.RedisServerExtension;
 import java.time.Duration;
@@ -100,21 +101,17 @@ class ServerCheckIT {
     }
 
     private static String redis(LocalRedis server, String... command) {
-        io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(server.uri());
-        try (var connection = client.connect()) {
+        try (RawRedis raw = RawRedis.connect(server)) {
             io.lettuce.core.protocol.CommandArgs<String, String> args =
                     new io.lettuce.core.protocol.CommandArgs<>(io.lettuce.core.codec.StringCodec.UTF8);
             for (int i = 1; i < command.length; i++) {
                 args.add(command[i]);
             }
-            return String.valueOf(connection
-                    .sync()
+            return String.valueOf(raw.commands()
                     .dispatch(
                             io.lettuce.core.protocol.CommandType.valueOf(command[0]),
                             new io.lettuce.core.output.StatusOutput<>(io.lettuce.core.codec.StringCodec.UTF8),
                             args));
-        } finally {
-            client.shutdown();
         }
     }
 }

@@ -9,12 +9,11 @@ import io.agentbus.AgentId;
 import io.agentbus.Envelope;
 import io.agentbus.SendReceipt;
 import io.agentbus.embedded.LocalRedis;
+import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RedisServerExtension;
 import io.lettuce.core.Consumer;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.models.stream.PendingMessage;
 import java.nio.file.Path;
@@ -78,10 +77,9 @@ class ConsumerKilledIT {
         Map<String, String> messageIdByEntry = new HashMap<>();
         Map<String, Long> sentAt = new HashMap<>();
         long started = System.nanoTime();
-        try (RedisClient client = RedisClient.create(redis.uri());
-                StatefulRedisConnection<String, String> connection = client.connect();
+        try (RawRedis connection = RawRedis.connect(redis);
                 AgentBus producer = AgentBus.connect(redis.uri())) {
-            RedisCommands<String, String> raw = connection.sync();
+            RedisCommands<String, String> raw = connection.commands();
             for (int i = 0; i < INSTANCES; i++) {
                 processes.add(ConsumerProcess.start(logs.resolve("consumer-killed-" + i + ".log"), consumerArgs));
             }

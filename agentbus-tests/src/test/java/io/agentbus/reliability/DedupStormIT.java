@@ -10,9 +10,8 @@ import io.agentbus.BusOptions;
 import io.agentbus.Envelope;
 import io.agentbus.SendReceipt;
 import io.agentbus.embedded.LocalRedis;
+import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RedisServerExtension;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -117,14 +116,13 @@ class DedupStormIT {
         String dedupKey =
                 "agent:{" + agent.value() + "}:dedup:" + task.messageId().value();
         try (AgentBus bus = AgentBus.connect(redis.uri(), shortWindow);
-                RedisClient client = RedisClient.create(redis.uri());
-                StatefulRedisConnection<String, String> raw = client.connect()) {
+                RawRedis raw = RawRedis.connect(redis)) {
             SendReceipt first = bus.sync().send(task);
             SendReceipt withinWindow = bus.sync().send(task);
 
             await().atMost(Duration.ofSeconds(5))
                     .pollInterval(Duration.ofMillis(20))
-                    .until(() -> raw.sync().exists(dedupKey) == 0);
+                    .until(() -> raw.commands().exists(dedupKey) == 0);
             SendReceipt afterWindow = bus.sync().send(task);
 
             assertThat(first.duplicate()).isFalse();

@@ -8,10 +8,9 @@ import io.agentbus.Envelope;
 import io.agentbus.MessageId;
 import io.agentbus.broadcast.DurableTopic;
 import io.agentbus.embedded.LocalRedis;
+import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RedisServerExtension;
 import io.lettuce.core.KillArgs;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -34,8 +33,7 @@ class DurableTopicFaultsIT {
         int kills = 10;
         Map<AgentId, Map<MessageId, Integer>> received = new ConcurrentHashMap<>();
         Set<MessageId> sent = ConcurrentHashMap.newKeySet();
-        RedisClient adminClient = RedisClient.create(redis.uri());
-        try (StatefulRedisConnection<String, String> admin = adminClient.connect();
+        try (RawRedis admin = RawRedis.connect(redis);
                 AgentBus bus = AgentBus.connect(redis.uri(), RedisKillIT.QUICK)) {
             DurableTopic topic = bus.topic(name);
             for (AgentId group : GROUPS) {
@@ -57,7 +55,7 @@ class DurableTopicFaultsIT {
                 sent.add(message.messageId());
                 if (i % (published / kills) == published / kills / 2) {
                     // Every connection of the bus at once: commands and readers.
-                    killed.addAndGet(admin.sync()
+                    killed.addAndGet(admin.commands()
                             .clientKill(KillArgs.Builder.typeNormal().skipme()));
                 }
             }
@@ -86,8 +84,6 @@ class DurableTopicFaultsIT {
             assertThat(killed.get()).isGreaterThanOrEqualTo(kills);
             assertThat(complete).isTrue();
             assertThat(lost).isZero();
-        } finally {
-            adminClient.shutdown();
         }
     }
 

@@ -13,12 +13,11 @@ import io.agentbus.MessageHandler;
 import io.agentbus.SendReceipt;
 import io.agentbus.Subscription;
 import io.agentbus.embedded.LocalRedis;
+import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RedisServerExtension;
 import io.lettuce.core.Consumer;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.models.stream.PendingMessage;
 import java.time.Duration;
@@ -66,11 +65,10 @@ class GracefulShutdownIT {
         BusOptions closingOptions =
                 OPTIONS.mutate().shutdownTimeout(Duration.ofMillis(200)).build();
 
-        try (RedisClient client = RedisClient.create(redis.uri());
-                StatefulRedisConnection<String, String> connection = client.connect();
+        try (RawRedis connection = RawRedis.connect(redis);
                 AgentBus survivor = AgentBus.connect(redis.uri(), OPTIONS);
                 AgentBus closing = AgentBus.connect(redis.uri(), closingOptions)) {
-            RedisCommands<String, String> raw = connection.sync();
+            RedisCommands<String, String> raw = connection.commands();
             Subscription closingInstance = closing.subscribe(agent, recording("closing", finished));
             survivor.subscribe(agent, recording("survivor", finished));
 
@@ -198,8 +196,7 @@ class GracefulShutdownIT {
         CountDownLatch hung = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         List<String> returned = new CopyOnWriteArrayList<>();
-        try (RedisClient client = RedisClient.create(redis.uri());
-                StatefulRedisConnection<String, String> connection = client.connect();
+        try (RawRedis connection = RawRedis.connect(redis);
                 AgentBus bus = AgentBus.connect(redis.uri(), options)) {
             List<String> entries = new ArrayList<>();
             for (int i = 0; i < 5; i++) {
@@ -229,7 +226,7 @@ class GracefulShutdownIT {
                 bus.close();
 
                 assertThat(returned).containsExactly(entries.get(0), entries.get(1));
-                assertThat(entriesOf(connection.sync(), inbox))
+                assertThat(entriesOf(connection.commands(), inbox))
                         .as("entries still pending after close")
                         .doesNotContain(entries.get(0), entries.get(1))
                         .contains(entries.get(2), entries.get(3), entries.get(4));

@@ -11,11 +11,10 @@ import io.agentbus.Envelope;
 import io.agentbus.InboxFullException;
 import io.agentbus.Retention;
 import io.agentbus.embedded.LocalRedis;
+import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RedisServerExtension;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.models.stream.PendingMessage;
 import java.time.Duration;
 import java.util.List;
@@ -46,8 +45,7 @@ class InboxCapIT {
                 .build(); // reads one at a time: holds exactly 500
         CountDownLatch release = new CountDownLatch(1);
         AtomicInteger holding = new AtomicInteger();
-        RedisClient rawClient = RedisClient.create(redis.uri());
-        try (StatefulRedisConnection<String, String> raw = rawClient.connect();
+        try (RawRedis raw = RawRedis.connect(redis);
                 AgentBus consumer = AgentBus.connect(redis.uri(), capped);
                 AgentBus producer = AgentBus.connect(redis.uri(), capped)) {
             // A stalled consumer: it reads 500 entries and sits on them (the first blocks, 499 queue).
@@ -77,13 +75,13 @@ class InboxCapIT {
             }
             String inbox = "agent:{" + agent.value() + "}:inbox";
             List<PendingMessage> pending =
-                    raw.sync().xpending(inbox, "agentbus", Range.create("-", "+"), Limit.from(cap));
+                    raw.commands().xpending(inbox, "agentbus", Range.create("-", "+"), Limit.from(cap));
             long nilBodies = pending.stream()
-                    .filter(entry -> raw.sync()
+                    .filter(entry -> raw.commands()
                             .xrange(inbox, Range.create(entry.getId(), entry.getId()))
                             .isEmpty())
                     .count();
-            long stored = raw.sync().xlen(inbox);
+            long stored = raw.commands().xlen(inbox);
             long trimLost = stalled - pending.size();
 
             ScenarioResult.print(
@@ -108,7 +106,6 @@ class InboxCapIT {
                     .until(() -> consumer.sync().inbox(agent).pending() == 0 && holding.get() == cap);
         } finally {
             release.countDown();
-            rawClient.shutdown();
         }
     }
 }

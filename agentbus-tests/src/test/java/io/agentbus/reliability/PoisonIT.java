@@ -14,10 +14,8 @@ import io.agentbus.DeliveryOptions;
 import io.agentbus.Envelope;
 import io.agentbus.SendReceipt;
 import io.agentbus.embedded.LocalRedis;
+import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RedisServerExtension;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.codec.ByteArrayCodec;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -67,8 +65,7 @@ class PoisonIT {
         Map<String, DeadLetterReason> malformed = new LinkedHashMap<>();
 
         try (AgentBus bus = AgentBus.connect(redis.uri(), QUICK_RETRIES);
-                RedisClient client = RedisClient.create(redis.uri());
-                StatefulRedisConnection<byte[], byte[]> raw = client.connect(ByteArrayCodec.INSTANCE)) {
+                RawRedis raw = RawRedis.connect(redis)) {
             bus.subscribe(agent, delivery -> {
                 String id = delivery.envelope().messageId().value();
                 attemptsById
@@ -86,7 +83,7 @@ class PoisonIT {
                 if (i % 100 == 50) {
                     // One entry in a hundred is garbage; the first in the middle of the run is 10 MiB large.
                     Garbage kind = garbage == total / 200 ? Garbage.TEN_MIB_FIELD : Garbage.values()[garbage % 5];
-                    String entryId = raw.sync().xadd(inbox, kind.fields(agent, i));
+                    String entryId = raw.bytes().xadd(inbox, kind.fields(agent, i));
                     malformed.put(entryId, kind.reason);
                     garbage++;
                 } else if (i % 200 == 75) {

@@ -5,10 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.agentbus.AgentBus;
 import io.agentbus.Envelope;
 import io.agentbus.embedded.LocalRedis;
+import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RedisServerExtension;
 import io.lettuce.core.KillArgs;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -44,8 +43,7 @@ class PubSubLossWindowIT {
         Map<Long, Long> receivedAt = new ConcurrentHashMap<>();
         AtomicLong sequence = new AtomicLong();
         ScheduledExecutorService publisher = Executors.newSingleThreadScheduledExecutor();
-        RedisClient adminClient = RedisClient.create(redis.uri());
-        try (StatefulRedisConnection<String, String> admin = adminClient.connect();
+        try (RawRedis admin = RawRedis.connect(redis);
                 AgentBus publishing = AgentBus.connect(redis.uri());
                 AgentBus subscribing = AgentBus.connect(redis.uri(), RedisKillIT.QUICK)) {
             subscribing.listen(
@@ -79,7 +77,7 @@ class PubSubLossWindowIT {
             for (int i = 0; i < KILLS; i++) {
                 Thread.sleep(500);
                 kills.add(System.nanoTime());
-                admin.sync().clientKill(KillArgs.Builder.typePubsub());
+                admin.commands().clientKill(KillArgs.Builder.typePubsub());
                 killsDone.add(System.nanoTime());
             }
             Thread.sleep(1000);
@@ -147,7 +145,6 @@ class PubSubLossWindowIT {
             assertThat(gapCounter).isEqualTo(missedInOutages + missedOutside);
         } finally {
             publisher.shutdownNow();
-            adminClient.shutdown();
         }
     }
 }

@@ -11,11 +11,10 @@ import io.agentbus.DeliveryOptions;
 import io.agentbus.Envelope;
 import io.agentbus.MessageHandler;
 import io.agentbus.embedded.LocalRedis;
+import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RedisServerExtension;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.models.stream.PendingMessage;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -114,8 +113,7 @@ class SlowConsumerIT {
         CountDownLatch firstStarted = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         try (AgentBus bus = AgentBus.connect(redis.uri(), holdThree);
-                RedisClient client = RedisClient.create(redis.uri());
-                StatefulRedisConnection<String, String> raw = client.connect()) {
+                RawRedis raw = RawRedis.connect(redis)) {
             for (int i = 0; i < 3; i++) {
                 bus.sync().send(task(agent, i));
             }
@@ -226,9 +224,9 @@ class SlowConsumerIT {
     }
 
     /** Idle time in ms of each pending entry of the agent's inbox, by entry id, as XPENDING reports it. */
-    private static Map<String, Long> pendingIdle(StatefulRedisConnection<String, String> raw, AgentId agent) {
+    private static Map<String, Long> pendingIdle(RawRedis raw, AgentId agent) {
         return raw
-                .sync()
+                .commands()
                 .xpending("agent:{" + agent.value() + "}:inbox", "agentbus", Range.create("-", "+"), Limit.from(100))
                 .stream()
                 .collect(Collectors.toMap(PendingMessage::getId, PendingMessage::getMsSinceLastDelivery));
