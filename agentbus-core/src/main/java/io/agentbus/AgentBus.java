@@ -47,24 +47,24 @@ public interface AgentBus extends AutoCloseable {
         return RedisBackend.connect(uri, options, () -> {});
     }
 
-    /** Starts a private Redis ({@link LocalRedis}) and connects to it; see {@link #embedded(BusOptions)}. */
+    /**
+     * Starts a private Redis ({@code io.agentbus.embedded.LocalRedis}) and connects to it; see
+     * {@link #embedded(BusOptions)}.
+     */
     static AgentBus embedded() {
         return embedded(BusOptions.defaults());
     }
 
     /**
-     * Starts a private {@code redis-server} on a free loopback port ({@link LocalRedis#start()}) and
-     * connects to it. Closing the bus stops that server and deletes its data: this is for demos and
-     * trials, not for messages that must outlive the process.
+     * Starts a private {@code redis-server} on a free loopback port
+     * ({@code io.agentbus.embedded.LocalRedis.start()}) and connects to it. Closing the bus stops that
+     * server and deletes its data: this is for demos and trials, not for messages that must outlive
+     * the process. Needs the artifact {@code io.agentbus:agentbus-embedded} on the classpath.
+     *
+     * @throws IllegalStateException if {@code io.agentbus:agentbus-embedded} is not on the classpath
      */
     static AgentBus embedded(BusOptions options) {
-        LocalRedis redis = LocalRedis.start();
-        try {
-            return RedisBackend.connect(redis.uri(), options, redis);
-        } catch (RuntimeException e) {
-            redis.close();
-            throw e;
-        }
+        return RedisBackend.embedded(options);
     }
 
     /**

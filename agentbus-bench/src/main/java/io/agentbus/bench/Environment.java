@@ -1,6 +1,6 @@
 package io.agentbus.bench;
 
-import io.agentbus.LocalRedis;
+import io.agentbus.embedded.LocalRedis;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;

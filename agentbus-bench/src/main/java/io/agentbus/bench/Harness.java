@@ -1,6 +1,6 @@
 package io.agentbus.bench;
 
-import io.agentbus.LocalRedis;
+import io.agentbus.embedded.LocalRedis;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.api.StatefulRedisConnection;

@@ -1,6 +1,6 @@
 package io.agentbus.bench;
 
-import io.agentbus.LocalRedis;
+import io.agentbus.embedded.LocalRedis;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.EnumSet;

@@ -1,7 +1,7 @@
 package io.agentbus.bench;
 
 import com.fasterxml.jackson.core.type.TypeReference;
-import io.agentbus.LocalRedis;
+import io.agentbus.embedded.LocalRedis;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;

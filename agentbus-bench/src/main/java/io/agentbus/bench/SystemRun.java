@@ -1,6 +1,6 @@
 package io.agentbus.bench;
 
-import io.agentbus.LocalRedis;
+import io.agentbus.embedded.LocalRedis;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

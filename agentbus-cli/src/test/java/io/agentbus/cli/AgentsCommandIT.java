@@ -5,8 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
-import io.agentbus.LocalRedis;
 import io.agentbus.Subscription;
+import io.agentbus.embedded.LocalRedis;
 import io.agentbus.registry.AgentCard;
 import io.agentbus.testkit.RedisServerExtension;
 import java.time.Duration;

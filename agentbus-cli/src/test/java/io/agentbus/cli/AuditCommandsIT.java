@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
 import io.agentbus.Envelope;
-import io.agentbus.LocalRedis;
+import io.agentbus.embedded.LocalRedis;
 import io.agentbus.testkit.RedisServerExtension;
 import java.time.Duration;
 import java.util.Map;

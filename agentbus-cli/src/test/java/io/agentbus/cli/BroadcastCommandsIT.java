@@ -1,5 +1,6 @@
 package io.agentbus.cli;
 
+import static io.agentbus.testkit.TestIds.freshAgent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -7,14 +8,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
-import io.agentbus.LocalRedis;
+import io.agentbus.embedded.LocalRedis;
 import io.agentbus.testkit.RedisServerExtension;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -25,7 +25,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class BroadcastCommandsIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final AtomicInteger AGENTS = new AtomicInteger();
     private static final Duration DEADLINE = Duration.ofSeconds(20);
     private static final Pattern PUBLISHED = Pattern.compile("receivers=\\d+ sequence=1 message_id=(\\S+)\\R");
 
@@ -334,10 +333,5 @@ class BroadcastCommandsIT {
             lines.add(JSON.readTree(line));
         }
         return lines;
-    }
-
-    /** Agents unique within the class: the server is shared by its tests. */
-    private static AgentId freshAgent(String role) {
-        return AgentId.of(role + "-" + AGENTS.incrementAndGet());
     }
 }

@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.agentbus.BusOptions;
-import io.agentbus.LocalRedis;
+import io.agentbus.embedded.LocalRedis;
 import io.agentbus.testkit.RedisServerExtension;
 import java.io.File;
 import java.nio.file.Files;

@@ -1,5 +1,6 @@
 package io.agentbus.cli;
 
+import static io.agentbus.testkit.TestIds.freshName;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -8,13 +9,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
 import io.agentbus.Envelope;
-import io.agentbus.LocalRedis;
 import io.agentbus.MessageHandler;
 import io.agentbus.NonRetryableException;
+import io.agentbus.embedded.LocalRedis;
+import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RedisServerExtension;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.XAddArgs;
-import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -24,9 +25,7 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -38,7 +37,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 class DeadLetterCommandsIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final AtomicInteger AGENTS = new AtomicInteger();
     private static final Duration DEADLINE = Duration.ofSeconds(10);
     private static final String REJECT = "{\"brief\":\"launch post\",\"fate\":\"reject\"}";
     private static final String NON_RETRYABLE = "{\"brief\":\"banner\",\"fate\":\"non_retryable\"}";
@@ -51,24 +49,16 @@ class DeadLetterCommandsIT {
         delivery.deadLetter("no budget left for " + delivery.envelope().messageType());
     };
 
-    private static RedisClient rawClient;
-    private static StatefulRedisConnection<String, String> raw;
+    private static RedisCommands<String, String> raw;
 
     @BeforeAll
-    static void connectRaw(LocalRedis redis) {
-        rawClient = RedisClient.create(redis.uri());
-        raw = rawClient.connect();
-    }
-
-    @AfterAll
-    static void closeRaw() {
-        raw.close();
-        rawClient.shutdown();
+    static void connectRaw(RawRedis connection) {
+        raw = connection.commands();
     }
 
     @Test
     void listPrintsOneLinePerDeadLetterAndTheTotalOnStderr(LocalRedis redis) {
-        String agent = freshAgent();
+        String agent = freshName("dlq-agent");
         List<String> ids = deadLettered(redis, agent, REJECT, NON_RETRYABLE);
         garbageDeadLettered(redis, agent, 3);
 
@@ -89,7 +79,7 @@ class DeadLetterCommandsIT {
 
     @Test
     void listJsonHasOneObjectPerLineWithTheOriginalFields(LocalRedis redis) throws Exception {
-        String agent = freshAgent();
+        String agent = freshName("dlq-agent");
         String messageId = deadLettered(redis, agent, REJECT).get(0);
         garbageDeadLettered(redis, agent, 2);
 
@@ -125,7 +115,7 @@ class DeadLetterCommandsIT {
 
     @Test
     void listStopsAtTheLimitAndSaysHowManyThereAre(LocalRedis redis) {
-        String agent = freshAgent();
+        String agent = freshName("dlq-agent");
         List<String> ids = deadLettered(redis, agent, REJECT, REJECT, REJECT);
 
         CliRun list = CliRun.execute("dlq", "list", agent, "--limit", "2", "--redis", redis.uri());
@@ -137,7 +127,7 @@ class DeadLetterCommandsIT {
 
     @Test
     void listCountsOneDeadLetterInTheSingular(LocalRedis redis) {
-        String agent = freshAgent();
+        String agent = freshName("dlq-agent");
         deadLettered(redis, agent, REJECT);
 
         CliRun list = CliRun.execute("dlq", "list", agent, "--redis", redis.uri());
@@ -147,7 +137,7 @@ class DeadLetterCommandsIT {
 
     @Test
     void listOfAnAgentWithoutDeadLettersPrintsNothingAndExitsZero(LocalRedis redis) {
-        CliRun list = CliRun.execute("dlq", "list", freshAgent(), "--redis", redis.uri());
+        CliRun list = CliRun.execute("dlq", "list", freshName("dlq-agent"), "--redis", redis.uri());
 
         assertThat(list.exitCode()).isZero();
         assertThat(list.out()).isEmpty();
@@ -156,7 +146,7 @@ class DeadLetterCommandsIT {
 
     @Test
     void showFindsADeadLetterByEntryIdOrMessageIdAndPrettyPrintsThePayload(LocalRedis redis) {
-        String agent = freshAgent();
+        String agent = freshName("dlq-agent");
         String messageId = deadLettered(redis, agent, NON_RETRYABLE).get(0);
         String entryId = CliRun.execute("dlq", "list", agent, "--redis", redis.uri())
                 .out()
@@ -181,7 +171,7 @@ class DeadLetterCommandsIT {
 
     @Test
     void showOfAnEntryThatIsNotAnEnvelopeSaysSoAndPrintsItsFields(LocalRedis redis) throws Exception {
-        String agent = freshAgent();
+        String agent = freshName("dlq-agent");
         garbageDeadLettered(redis, agent, 1);
         String entryId = JSON.readTree(CliRun.execute("dlq", "list", agent, "--json", "--redis", redis.uri())
                         .out())
@@ -200,7 +190,7 @@ class DeadLetterCommandsIT {
 
     @Test
     void showExitsWith4WhenThereIsNoSuchDeadLetter(LocalRedis redis) {
-        String agent = freshAgent();
+        String agent = freshName("dlq-agent");
         deadLettered(redis, agent, REJECT);
 
         CliRun byMessageId = CliRun.execute("dlq", "show", agent, "no-such-message", "--redis", redis.uri());
@@ -216,7 +206,7 @@ class DeadLetterCommandsIT {
 
     @Test
     void redriveByEntryIdOrMessageIdPutsTheMessagesBackForTheirFirstAttempt(LocalRedis redis) throws Exception {
-        String agent = freshAgent();
+        String agent = freshName("dlq-agent");
         List<String> ids = deadLettered(redis, agent, REJECT, REJECT, REJECT);
         String firstEntryId = CliRun.execute("dlq", "list", agent, "--redis", redis.uri())
                 .out()
@@ -242,7 +232,7 @@ class DeadLetterCommandsIT {
 
     @Test
     void redriveOfAnUnknownIdRedrivesTheOthersAndExitsWith4(LocalRedis redis) {
-        String agent = freshAgent();
+        String agent = freshName("dlq-agent");
         String messageId = deadLettered(redis, agent, REJECT).get(0);
 
         CliRun redrive = CliRun.execute("dlq", "redrive", agent, "no-such-message", messageId, "--redis", redis.uri());
@@ -254,7 +244,7 @@ class DeadLetterCommandsIT {
 
     @Test
     void redriveAllHandsEveryDeadLetterToTheRunningSubscriberOnceMore(LocalRedis redis) {
-        String agent = freshAgent();
+        String agent = freshName("dlq-agent");
         int messages = 450; // more than one redrive batch of the bus
         AtomicBoolean fixed = new AtomicBoolean();
         Queue<Integer> attemptsAfterFix = new ConcurrentLinkedQueue<>();
@@ -295,7 +285,7 @@ class DeadLetterCommandsIT {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"neither", "both"})
     void redriveNeedsEitherIdsOrAllAsAUsageError(String which, LocalRedis redis) {
-        String agent = freshAgent();
+        String agent = freshName("dlq-agent");
         List<String> args = new ArrayList<>(List.of("dlq", "redrive", agent, "--redis", redis.uri()));
         if (which.equals("both")) {
             args.addAll(List.of("1-0", "--all"));
@@ -315,7 +305,7 @@ class DeadLetterCommandsIT {
 
     @Test
     void purgeDeletesEveryDeadLetter(LocalRedis redis) {
-        String agent = freshAgent();
+        String agent = freshName("dlq-agent");
         deadLettered(redis, agent, REJECT, NON_RETRYABLE);
         garbageDeadLettered(redis, agent, 3);
 
@@ -329,14 +319,14 @@ class DeadLetterCommandsIT {
 
     @Test
     void purgeOlderThanDeletesOnlyTheOldDeadLetters(LocalRedis redis) {
-        String agent = freshAgent();
+        String agent = freshName("dlq-agent");
         // A dead letter from 1970: its entry id is when it was dead-lettered (docs/PROTOCOL.md).
         Map<String, String> old = new LinkedHashMap<>();
         old.put("just", "ancient garbage");
         old.put("dlq_reason", "missing_field");
         old.put("dlq_field", "message_id");
         old.put("dlq_failed_at", "1000");
-        raw.sync().xadd("agent:{" + agent + "}:dlq", new XAddArgs().id("1000-0"), old);
+        raw.xadd("agent:{" + agent + "}:dlq", new XAddArgs().id("1000-0"), old);
         List<String> recent = deadLettered(redis, agent, REJECT);
 
         CliRun weekOld = CliRun.execute("dlq", "purge", agent, "--older-than", "7d", "--redis", redis.uri());
@@ -352,7 +342,7 @@ class DeadLetterCommandsIT {
     @ParameterizedTest(name = "--older-than {0}")
     @ValueSource(strings = {"7 days", "15", "PT-5M", "PT", "3w"})
     void purgeRejectsADurationItCannotReadAndDeletesNothing(String duration, LocalRedis redis) {
-        String agent = freshAgent();
+        String agent = freshName("dlq-agent");
         deadLettered(redis, agent, REJECT);
 
         CliRun purge = CliRun.execute("dlq", "purge", agent, "--older-than", duration, "--redis", redis.uri());
@@ -386,7 +376,7 @@ class DeadLetterCommandsIT {
      * agent move it to dead letters: then there are {@code expectedTotal} dead letters.
      */
     private static void garbageDeadLettered(LocalRedis redis, String agent, long expectedTotal) {
-        raw.sync().xadd("agent:{" + agent + "}:inbox", Map.of("just", "garbage"));
+        raw.xadd("agent:{" + agent + "}:inbox", Map.of("just", "garbage"));
         try (AgentBus bus = AgentBus.connect(redis.uri())) {
             AgentId id = AgentId.of(agent);
             bus.subscribe(id, delivery -> {});
@@ -401,10 +391,5 @@ class DeadLetterCommandsIT {
                 .type("task_assignment")
                 .payload(payload)
                 .build();
-    }
-
-    /** Agents unique within the class: the server is shared by its tests. */
-    private static String freshAgent() {
-        return "dlq-agent-" + AGENTS.incrementAndGet();
     }
 }

@@ -7,7 +7,7 @@ import io.agentbus.AgentBus;
 import io.agentbus.BusOptions;
 import io.agentbus.DeadLetter;
 import io.agentbus.InboxStats;
-import io.agentbus.LocalRedis;
+import io.agentbus.embedded.LocalRedis;
 import io.agentbus.testkit.RedisServerConfig;
 import io.agentbus.testkit.RedisServerExtension;
 import java.util.LinkedHashMap;

@@ -1,5 +1,6 @@
 package io.agentbus.cli;
 
+import static io.agentbus.testkit.TestIds.freshName;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -8,12 +9,11 @@ import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
 import io.agentbus.Envelope;
 import io.agentbus.InboxStats;
-import io.agentbus.LocalRedis;
+import io.agentbus.embedded.LocalRedis;
 import io.agentbus.testkit.RedisServerExtension;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -23,11 +23,10 @@ import org.junit.jupiter.params.provider.CsvSource;
 class SendReceiveIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final AtomicInteger AGENTS = new AtomicInteger();
 
     @Test
     void receivePrintsTheSentMessageAsJsonAndAcknowledgesIt(LocalRedis redis) throws Exception {
-        String agent = freshAgent();
+        String agent = freshName("agent");
         CliRun send = CliRun.execute(
                 "send",
                 "--from",
@@ -65,7 +64,7 @@ class SendReceiveIT {
 
     @Test
     void receiveJsonCarriesReplyCorrelationAndConversationIdsWhenPresent(LocalRedis redis) throws Exception {
-        String agent = freshAgent();
+        String agent = freshName("agent");
         try (AgentBus bus = AgentBus.connect(redis.uri())) {
             bus.sync()
                     .send(Envelope.builder()
@@ -89,7 +88,7 @@ class SendReceiveIT {
 
     @Test
     void receivePrintsOneHumanLinePerMessageAndStopsAtTheCount(LocalRedis redis) {
-        String agent = freshAgent();
+        String agent = freshName("agent");
         String first = send(redis, agent, "{\"n\":1}");
         String second = send(redis, agent, "{\"n\":2}");
         String third = send(redis, agent, "{\"n\":3}");
@@ -109,7 +108,7 @@ class SendReceiveIT {
 
     @Test
     void receiveExitsWith3WhenTheTimeoutPassesWithNoMessage(LocalRedis redis) {
-        CliRun receive = CliRun.execute("receive", freshAgent(), "--timeout", "1", "--redis", redis.uri());
+        CliRun receive = CliRun.execute("receive", freshName("agent"), "--timeout", "1", "--redis", redis.uri());
 
         assertThat(receive.exitCode()).isEqualTo(3);
         assertThat(receive.out()).isEmpty();
@@ -178,7 +177,7 @@ class SendReceiveIT {
 
     @Test
     void inboxJsonReportsItsFiguresAsNumbers(LocalRedis redis) throws Exception {
-        String agent = freshAgent();
+        String agent = freshName("agent");
         send(redis, agent, "{}");
         send(redis, agent, "{}");
         CliRun.execute("receive", agent, "--redis", redis.uri());
@@ -199,7 +198,7 @@ class SendReceiveIT {
 
     @Test
     void inboxTextShowsLengthAndPending(LocalRedis redis) {
-        String agent = freshAgent();
+        String agent = freshName("agent");
         send(redis, agent, "{}");
 
         CliRun inbox = CliRun.execute("inbox", agent, "--redis", redis.uri());
@@ -245,10 +244,5 @@ class SendReceiveIT {
             changed.addAll(List.of(option, value));
         }
         return changed.toArray(String[]::new);
-    }
-
-    /** Agents unique within the class: the server is shared by its tests. */
-    private static String freshAgent() {
-        return "agent-" + AGENTS.incrementAndGet();
     }
 }

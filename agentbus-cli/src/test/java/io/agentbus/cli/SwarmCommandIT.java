@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.agentbus.AgentBus;
-import io.agentbus.LocalRedis;
+import io.agentbus.embedded.LocalRedis;
 import io.agentbus.testkit.RedisServerExtension;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;

@@ -3,7 +3,7 @@ package io.agentbus.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.agentbus.AgentBus;
-import io.agentbus.LocalRedis;
+import io.agentbus.embedded.LocalRedis;
 import io.agentbus.swarm.Swarms;
 import io.agentbus.testkit.RedisServerExtension;
 import java.util.LinkedHashMap;

@@ -5,6 +5,7 @@ import io.agentbus.RecipientUnavailableException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 
 /**
  * One circuit per request destination: closed while requests succeed; open after {@code threshold}
@@ -15,6 +16,7 @@ final class CircuitBreakers {
 
     private final int threshold;
     private final long coolDownNanos;
+    private final LongSupplier nanoTime;
     private final Map<AgentId, Circuit> circuits = new ConcurrentHashMap<>();
 
     private static final class Circuit {
@@ -24,8 +26,14 @@ final class CircuitBreakers {
     }
 
     CircuitBreakers(int threshold, Duration coolDown) {
+        this(threshold, coolDown, System::nanoTime);
+    }
+
+    /** With the clock {@code nanoTime} in place of {@link System#nanoTime()}: tests pass the cool-down without waiting. */
+    CircuitBreakers(int threshold, Duration coolDown, LongSupplier nanoTime) {
         this.threshold = threshold;
         this.coolDownNanos = coolDown.toNanos();
+        this.nanoTime = nanoTime;
     }
 
     /** Lets a request to {@code to} go, or throws {@link RecipientUnavailableException} ({@code CIRCUIT_OPEN}). */
@@ -38,7 +46,7 @@ final class CircuitBreakers {
             if (circuit.failures < threshold) {
                 return;
             }
-            long waited = System.nanoTime() - circuit.openedAt;
+            long waited = nanoTime.getAsLong() - circuit.openedAt;
             if (waited < coolDownNanos || circuit.probing) {
                 throw RecipientUnavailableException.circuitOpen(
                         to, circuit.failures, Duration.ofNanos(Math.max(0, coolDownNanos - waited)));
@@ -55,7 +63,7 @@ final class CircuitBreakers {
         }
         synchronized (circuit) {
             return circuit.failures >= threshold
-                    && (System.nanoTime() - circuit.openedAt < coolDownNanos || circuit.probing);
+                    && (nanoTime.getAsLong() - circuit.openedAt < coolDownNanos || circuit.probing);
         }
     }
 
@@ -78,7 +86,7 @@ final class CircuitBreakers {
             circuit.failures++;
             circuit.probing = false;
             if (circuit.failures >= threshold) {
-                circuit.openedAt = System.nanoTime();
+                circuit.openedAt = nanoTime.getAsLong();
             }
         }
     }

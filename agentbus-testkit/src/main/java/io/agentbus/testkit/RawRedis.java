@@ -1,6 +1,6 @@
 package io.agentbus.testkit;
 
-import io.agentbus.LocalRedis;
+import io.agentbus.embedded.LocalRedis;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
@@ -22,6 +22,10 @@ public final class RawRedis implements AutoCloseable {
         this.text = client.connect();
     }
 
+    /**
+     * Connects to {@code redis}; the caller closes the connection. A test class under
+     * {@link RedisServerExtension} can take a {@code RawRedis} parameter instead, closed with the server.
+     */
     public static RawRedis connect(LocalRedis redis) {
         return new RawRedis(RedisClient.create(redis.uri()));
     }

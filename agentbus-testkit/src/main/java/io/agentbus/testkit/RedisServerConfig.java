@@ -1,6 +1,6 @@
 package io.agentbus.testkit;
 
-import io.agentbus.LocalRedis;
+import io.agentbus.embedded.LocalRedis;
 import java.lang.annotation.Documented;
 import java.lang.annotation.ElementType;
 import java.lang.annotation.Inherited;

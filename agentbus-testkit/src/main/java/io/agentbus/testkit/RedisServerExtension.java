@@ -1,7 +1,7 @@
 package io.agentbus.testkit;
 
-import io.agentbus.LocalRedis;
 import io.agentbus.RedisVersion;
+import io.agentbus.embedded.LocalRedis;
 import java.lang.reflect.AnnotatedElement;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -13,7 +13,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
  * Starts a real {@code redis-server} for a test class on a free loopback port, and kills it when
- * the class is done (or the JVM exits). Tests receive it as a {@link LocalRedis} parameter:
+ * the class is done (or the JVM exits). Tests receive it as a {@link LocalRedis} parameter, and a
+ * plain connection to it as a {@link RawRedis} parameter (opened on first use, closed with the server):
  *
  * <pre>{@code
  * @ExtendWith(RedisServerExtension.class)
@@ -39,29 +40,30 @@ public final class RedisServerExtension implements BeforeAllCallback, BeforeEach
     @Override
     public void beforeAll(ExtensionContext context) {
         if (!config(context.getRequiredTestClass()).perTest()) {
-            context.getStore(NAMESPACE).getOrComputeIfAbsent(SERVER, key -> start(context), LocalRedis.class);
+            context.getStore(NAMESPACE).getOrComputeIfAbsent(SERVER, key -> start(context), Server.class);
         }
     }
 
     @Override
     public void beforeEach(ExtensionContext context) {
         if (config(context.getRequiredTestClass()).perTest()) {
-            context.getStore(NAMESPACE).getOrComputeIfAbsent(SERVER, key -> start(context), LocalRedis.class);
+            context.getStore(NAMESPACE).getOrComputeIfAbsent(SERVER, key -> start(context), Server.class);
         }
     }
 
     @Override
     public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
-        return parameter.getParameter().getType() == LocalRedis.class;
+        Class<?> type = parameter.getParameter().getType();
+        return type == LocalRedis.class || type == RawRedis.class;
     }
 
     @Override
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
-        LocalRedis server = context.getStore(NAMESPACE).get(SERVER, LocalRedis.class);
+        Server server = context.getStore(NAMESPACE).get(SERVER, Server.class);
         if (server == null) {
             throw new ParameterResolutionException("no redis-server started for " + context.getDisplayName());
         }
-        return server;
+        return parameter.getParameter().getType() == RawRedis.class ? server.raw() : server.redis;
     }
 
     /** Skips the calling test, with the reason, when the server is older than {@code major.minor}. */
@@ -72,10 +74,11 @@ public final class RedisServerExtension implements BeforeAllCallback, BeforeEach
                 () -> reason + ": needs Redis " + major + "." + minor + "+, this server is " + version);
     }
 
-    private static LocalRedis start(ExtensionContext context) {
+    private static Server start(ExtensionContext context) {
         RedisServerConfig config = config(context.getRequiredTestClass());
         // The store closes AutoCloseable values when its context ends: the class, or the test.
-        return LocalRedis.builder().binary(config.binary()).args(config.args()).start();
+        return new Server(
+                LocalRedis.builder().binary(config.binary()).args(config.args()).start());
     }
 
     private static RedisServerConfig config(AnnotatedElement testClass) {
@@ -85,4 +88,29 @@ public final class RedisServerExtension implements BeforeAllCallback, BeforeEach
 
     @RedisServerConfig
     private static final class Defaults {}
+
+    /** A started server and the raw connection to it that tests asked for, closed together. */
+    private static final class Server implements AutoCloseable {
+        private final LocalRedis redis;
+        private RawRedis raw;
+
+        Server(LocalRedis redis) {
+            this.redis = redis;
+        }
+
+        synchronized RawRedis raw() {
+            if (raw == null) {
+                raw = RawRedis.connect(redis);
+            }
+            return raw;
+        }
+
+        @Override
+        public synchronized void close() {
+            if (raw != null) {
+                raw.close();
+            }
+            redis.close();
+        }
+    }
 }

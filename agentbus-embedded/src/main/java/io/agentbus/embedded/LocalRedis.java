@@ -1,0 +1,420 @@
+package io.agentbus.embedded;
+
+import io.agentbus.AgentBus;
+import io.agentbus.AgentBusException;
+import io.agentbus.RedisVersion;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.embedded.core.ExecutableProvider;
+
+/**
+ * A {@code redis-server} process started by this JVM on a loopback port, for demos
+ * ({@link AgentBus#embedded()}, which finds this class by name when this artifact,
+ * {@code io.agentbus:agentbus-embedded}, is on the classpath) and tests (the testkit).
+ *
+ * <p>Binary: {@code redis-server} from {@code PATH} when there is one, otherwise the Redis 6.2 binary
+ * shipped inside {@code com.github.codemonstur:embedded-redis} ({@link Binary}). The server keeps
+ * nothing on disk unless asked ({@code --save "" --appendonly no}); extra arguments are appended
+ * last, so they override those defaults. It can be stopped, killed with SIGKILL and started again on
+ * the same port and data directory, which is what fault tests need. Every server still running when
+ * the JVM exits is killed.
+ */
+public final class LocalRedis implements AutoCloseable {
+
+    /** Where the {@code redis-server} binary comes from. */
+    public enum Binary {
+        /** {@code redis-server} from PATH if present, else the bundled one. */
+        AUTO,
+        /** {@code redis-server} from PATH; fails if there is none. */
+        PATH,
+        /** The binary inside the embedded-redis artifact (Redis 6.2), even when PATH has one. */
+        BUNDLED
+    }
+
+    public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(10);
+
+    private static final Logger log = LoggerFactory.getLogger(LocalRedis.class);
+    private static final String HOST = "127.0.0.1";
+    private static final int PORT_ATTEMPTS = 5;
+    private static final Set<LocalRedis> RUNNING = ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(() -> RUNNING.forEach(LocalRedis::kill), "agentbus-local-redis-reaper"));
+    }
+
+    private final Path executable;
+    private final RedisVersion version;
+    private final List<String> extraArgs;
+    private final Path dataDir;
+    private final boolean ownsDataDir;
+    private final Duration startTimeout;
+    private volatile int port;
+    private volatile Process process;
+
+    private LocalRedis(Builder builder) throws IOException {
+        executable = resolve(builder.binary);
+        version = versionOf(executable);
+        extraArgs = List.copyOf(builder.args);
+        ownsDataDir = builder.dataDir == null;
+        dataDir = ownsDataDir ? Files.createTempDirectory("agentbus-redis-") : builder.dataDir;
+        startTimeout = builder.startTimeout;
+        port = builder.port;
+    }
+
+    /** Starts a server with the defaults: binary {@link Binary#AUTO}, a free port, a fresh data directory. */
+    public static LocalRedis start() {
+        return builder().start();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public String uri() {
+        return "redis://" + HOST + ":" + port;
+    }
+
+    public String host() {
+        return HOST;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** The server's version, as the binary reports it. */
+    public RedisVersion version() {
+        return version;
+    }
+
+    public Path executable() {
+        return executable;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    /** The server's log file, in the data directory. */
+    public Path logFile() {
+        return dataDir.resolve("redis.log");
+    }
+
+    public boolean isRunning() {
+        Process current = process;
+        return current != null && current.isAlive();
+    }
+
+    /** Starts the server again on the same port and data directory after {@link #stop()} or {@link #kill()}. */
+    public synchronized LocalRedis restart() {
+        if (isRunning()) {
+            throw new IllegalStateException("redis-server on port " + port + " is still running");
+        }
+        launch();
+        return this;
+    }
+
+    /** Stops the server with SIGTERM, as an operator would; it writes its AOF/RDB if configured. */
+    public synchronized void stop() {
+        Process current = process;
+        if (current == null) {
+            return;
+        }
+        current.destroy();
+        awaitExit(current);
+    }
+
+    /** Kills the server with SIGKILL: a crash, with no chance to write anything. */
+    public synchronized void kill() {
+        Process current = process;
+        if (current == null) {
+            return;
+        }
+        current.destroyForcibly();
+        awaitExit(current);
+    }
+
+    /** Kills the server and deletes its data directory if this object created it. */
+    @Override
+    public void close() {
+        kill();
+        if (ownsDataDir) {
+            deleteRecursively(dataDir);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "LocalRedis{" + uri() + ", version=" + version + ", executable=" + executable + '}';
+    }
+
+    private synchronized void launch() {
+        boolean choosePort = port == 0;
+        for (int attempt = 1; ; attempt++) {
+            int candidate = choosePort ? freePort() : port;
+            try {
+                process = spawn(candidate);
+                port = candidate;
+                RUNNING.add(this);
+                awaitPong();
+                log.debug("started {}", this);
+                return;
+            } catch (IOException | RuntimeException e) {
+                kill();
+                // A port chosen free can be taken by someone else before redis-server binds it.
+                if (!choosePort || attempt == PORT_ATTEMPTS || !logShowsPortInUse()) {
+                    port = choosePort ? 0 : port;
+                    throw new AgentBusException(
+                            "could not start " + executable + " on port " + candidate + ": " + e.getMessage()
+                                    + logTail(),
+                            e);
+                }
+            }
+        }
+    }
+
+    private Process spawn(int onPort) throws IOException {
+        List<String> command = new ArrayList<>(List.of(
+                executable.toString(),
+                "--port",
+                Integer.toString(onPort),
+                "--bind",
+                HOST,
+                "--dir",
+                dataDir.toString(),
+                "--logfile",
+                logFile().toString(),
+                "--daemonize",
+                "no",
+                "--save",
+                "",
+                "--appendonly",
+                "no"));
+        command.addAll(extraArgs);
+        return new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(
+                        dataDir.resolve("redis.out").toFile()))
+                .start();
+    }
+
+    private void awaitPong() throws IOException {
+        long deadline = System.nanoTime() + startTimeout.toNanos();
+        IOException last = null;
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IOException("redis-server exited with status " + process.exitValue());
+            }
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress(HOST, port), 200);
+                socket.setSoTimeout(1000);
+                OutputStream out = socket.getOutputStream();
+                out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                byte[] reply = new byte[7];
+                int read = socket.getInputStream().readNBytes(reply, 0, reply.length);
+                if (new String(reply, 0, read, StandardCharsets.US_ASCII).startsWith("+PONG")) {
+                    return;
+                }
+            } catch (IOException e) {
+                last = e;
+            }
+            sleep(20);
+        }
+        throw new IOException(
+                "no PONG within " + startTimeout + (last != null ? " (last error: " + last.getMessage() + ")" : ""));
+    }
+
+    private void awaitExit(Process current) {
+        try {
+            if (!current.waitFor(10, TimeUnit.SECONDS)) {
+                current.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        RUNNING.remove(this);
+        process = null;
+    }
+
+    private boolean logShowsPortInUse() {
+        return readLog().contains("Address already in use");
+    }
+
+    private String logTail() {
+        String text = readLog().strip();
+        if (text.isEmpty()) {
+            return "";
+        }
+        String[] lines = text.split("\n");
+        int from = Math.max(0, lines.length - 5);
+        return "; redis-server said: " + String.join(" | ", List.of(lines).subList(from, lines.length));
+    }
+
+    private String readLog() {
+        StringBuilder text = new StringBuilder();
+        for (Path file : List.of(logFile(), dataDir.resolve("redis.out"))) {
+            try {
+                if (Files.exists(file)) {
+                    text.append(Files.readString(file, StandardCharsets.ISO_8859_1));
+                }
+            } catch (IOException ignored) {
+                // best effort: the log only enriches an error message
+            }
+        }
+        return text.toString();
+    }
+
+    private static Path resolve(Binary binary) throws IOException {
+        if (binary != Binary.BUNDLED) {
+            Path onPath = findOnPath("redis-server");
+            if (onPath != null) {
+                return onPath;
+            }
+            if (binary == Binary.PATH) {
+                throw new AgentBusException("no redis-server on PATH (" + System.getenv("PATH") + ")");
+            }
+        }
+        File bundled = ExecutableProvider.newJarResourceProvider().get();
+        if (!bundled.canExecute() && !bundled.setExecutable(true)) {
+            throw new AgentBusException("cannot make the bundled redis-server executable: " + bundled);
+        }
+        return bundled.toPath();
+    }
+
+    private static Path findOnPath(String name) {
+        String path = System.getenv("PATH");
+        if (path == null) {
+            return null;
+        }
+        for (String dir : path.split(File.pathSeparator)) {
+            Path candidate = Path.of(dir, name);
+            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
+                return candidate;
+            }
+        }
+        return null;
+    }
+
+    private static RedisVersion versionOf(Path executable) throws IOException {
+        Process probe = new ProcessBuilder(executable.toString(), "--version")
+                .redirectErrorStream(true)
+                .start();
+        try (InputStream out = probe.getInputStream()) {
+            String text = new String(out.readAllBytes(), StandardCharsets.UTF_8);
+            probe.waitFor(10, TimeUnit.SECONDS);
+            // "Redis server v=7.0.15 sha=..."
+            int at = text.indexOf("v=");
+            return RedisVersion.parse(at >= 0 ? text.substring(at + 2) : text);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while asking " + executable + " for its version", e);
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getByName(HOST))) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new AgentBusException("no free loopback port: " + e.getMessage(), e);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AgentBusException("interrupted while starting redis-server", e);
+        }
+    }
+
+    private static void deleteRecursively(Path dir) {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder())
+                    .forEach(path -> path.toFile().delete());
+        } catch (IOException e) {
+            log.debug("could not delete {}", dir, e);
+        }
+    }
+
+    /** Settings of a {@link LocalRedis}. */
+    public static final class Builder {
+        private Binary binary = Binary.AUTO;
+        private int port;
+        private final List<String> args = new ArrayList<>();
+        private Path dataDir;
+        private Duration startTimeout = DEFAULT_START_TIMEOUT;
+
+        private Builder() {}
+
+        /** Default {@link Binary#AUTO}. */
+        public Builder binary(Binary binary) {
+            this.binary = Objects.requireNonNull(binary, "binary");
+            return this;
+        }
+
+        /** Default 0: a free loopback port. */
+        public Builder port(int port) {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("port must be 0-65535, was " + port);
+            }
+            this.port = port;
+            return this;
+        }
+
+        /** Server arguments appended last, e.g. {@code "--appendonly", "yes"}. */
+        public Builder args(String... args) {
+            this.args.addAll(List.of(args));
+            return this;
+        }
+
+        public Builder args(List<String> args) {
+            this.args.addAll(args);
+            return this;
+        }
+
+        /** Default: a new temporary directory, deleted on {@link LocalRedis#close()}. */
+        public Builder dataDir(Path dataDir) {
+            this.dataDir = Objects.requireNonNull(dataDir, "dataDir");
+            return this;
+        }
+
+        public Builder startTimeout(Duration startTimeout) {
+            this.startTimeout = Objects.requireNonNull(startTimeout, "startTimeout");
+            return this;
+        }
+
+        /** Starts the server and waits until it answers PING. */
+        public LocalRedis start() {
+            LocalRedis redis;
+            try {
+                redis = new LocalRedis(this);
+            } catch (IOException e) {
+                throw new AgentBusException("cannot prepare redis-server: " + e.getMessage(), e);
+            }
+            redis.launch();
+            return redis;
+        }
+    }
+}

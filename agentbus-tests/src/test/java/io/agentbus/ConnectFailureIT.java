@@ -1,0 +1,55 @@
+package io.agentbus;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.agentbus.embedded.LocalRedis;
+import io.agentbus.testkit.RedisServerConfig;
+import io.agentbus.testkit.RedisServerExtension;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(RedisServerExtension.class)
+@RedisServerConfig(perTest = true)
+class ConnectFailureIT {
+
+    @Test
+    void connectingToAStoppedRedisFailsFastWithATypedError(LocalRedis redis) {
+        redis.stop();
+        BusOptions options =
+                BusOptions.builder().connectTimeout(Duration.ofSeconds(2)).build();
+
+        long started = System.nanoTime();
+        assertThatThrownBy(() -> AgentBus.connect(redis.uri(), options))
+                .isInstanceOf(BusUnavailableException.class)
+                .hasMessageContaining("cannot connect to redis://127.0.0.1:" + redis.port())
+                .hasMessageContaining("PT2S");
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+
+        assertThat(took).isLessThan(Duration.ofSeconds(4));
+    }
+
+    @Test
+    void aRestartedServerIsUsableOnTheSamePort(LocalRedis redis) {
+        int port = redis.port();
+        redis.kill();
+
+        redis.restart();
+
+        assertThat(redis.port()).isEqualTo(port);
+        try (AgentBus bus = AgentBus.connect(redis.uri())) {
+            assertThat(bus.serverVersion()).isEqualTo(redis.version());
+        }
+    }
+
+    @Test
+    void unsupportedUrisAreRefusedWithAClearMessage() {
+        assertThatThrownBy(() -> AgentBus.connect("http://localhost:6379"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("use redis://, rediss://, redis-sentinel:// or redis-cluster://");
+        assertThatThrownBy(() -> AgentBus.connect("redis-cluster://127.0.0.1:7000,127.0.0.1:7001"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("cluster URIs are parsed but not supported yet");
+    }
+}
