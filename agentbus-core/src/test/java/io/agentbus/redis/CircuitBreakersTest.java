@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.agentbus.AgentId;
-import io.agentbus.CircuitOpenException;
+import io.agentbus.RecipientUnavailableException;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -33,7 +33,8 @@ class CircuitBreakersTest {
 
         assertThat(circuits.isOpen(ANALYST)).isTrue();
         assertThatThrownBy(() -> circuits.admit(ANALYST))
-                .isInstanceOf(CircuitOpenException.class)
+                .isInstanceOf(RecipientUnavailableException.class)
+                .hasFieldOrPropertyWithValue("reason", RecipientUnavailableException.Reason.CIRCUIT_OPEN)
                 .hasMessageContaining("analyst")
                 .hasMessageContaining("after 3 failed requests")
                 .hasMessageContaining("next probe in 30000 ms");
@@ -66,7 +67,7 @@ class CircuitBreakersTest {
 
         assertThatCode(() -> circuits.admit(ANALYST)).doesNotThrowAnyException();
         assertThat(circuits.isOpen(ANALYST)).isTrue();
-        assertThatThrownBy(() -> circuits.admit(ANALYST)).isInstanceOf(CircuitOpenException.class);
+        assertThatThrownBy(() -> circuits.admit(ANALYST)).isInstanceOf(RecipientUnavailableException.class);
     }
 
     @Test
