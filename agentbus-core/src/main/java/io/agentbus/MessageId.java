@@ -14,7 +14,7 @@ public record MessageId(String value) {
     private static final Pattern VALID = Pattern.compile("[!-~]{1,128}");
 
     public MessageId {
-        check("message_id", value);
+        check(WireFields.MESSAGE_ID, value);
     }
 
     public static MessageId of(String value) {

@@ -8,6 +8,7 @@ import io.agentbus.MessageHandler;
 import io.agentbus.NonRetryableException;
 import io.agentbus.SendReceipt;
 import io.agentbus.Subscription;
+import io.agentbus.WireFields;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -322,7 +323,7 @@ final class InboxSubscription implements Subscription {
                 feed.deadLetter(
                         entry.id(),
                         DeadLetterReason.EXPIRED,
-                        EnvelopeCodec.EXPIRES_AT,
+                        WireFields.EXPIRES_AT,
                         "expired at " + envelope.expiresAt().orElseThrow(),
                         entry.deliveries());
             } else {

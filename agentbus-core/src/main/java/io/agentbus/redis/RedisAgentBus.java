@@ -28,6 +28,7 @@ import io.agentbus.Retention;
 import io.agentbus.SendReceipt;
 import io.agentbus.Subscription;
 import io.agentbus.SyncAgentBus;
+import io.agentbus.WireFields;
 import io.agentbus.audit.AuditTrail;
 import io.agentbus.broadcast.BroadcastHandler;
 import io.agentbus.broadcast.BroadcastStats;
@@ -646,8 +647,8 @@ final class RedisAgentBus implements AgentBus {
                     details.put("escalation_path", String.join(">", path));
                     details.put("next", chain.get(level + 1).value());
                     details.put("why", timedOut ? "no reply within " + deadline : "asked to escalate");
-                    details.put("message_id", request.messageId().value());
-                    request.conversationId().ifPresent(id -> details.put("conversation_id", id));
+                    details.put(WireFields.MESSAGE_ID, request.messageId().value());
+                    request.conversationId().ifPresent(id -> details.put(WireFields.CONVERSATION_ID, id));
                     audit.decision(to, "escalate", details);
                     return escalateFrom(request, chain, level + 1, deadline, path);
                 })
@@ -975,7 +976,7 @@ final class RedisAgentBus implements AgentBus {
     CompletionStage<Long> ack(ConsumedStream stream, String consumer, List<StreamFeed.HandledEntry> entries) {
         int count = entries.size();
         boolean audited = options.auditCap() > 0;
-        String[] args = new String[4 + count + (audited ? count * EnvelopeCodec.AUDITED_FIELDS.size() : 0)];
+        String[] args = new String[4 + count + (audited ? count * WireFields.AUDITED_FIELDS.size() : 0)];
         args[0] = stream.group();
         args[1] = consumer;
         args[2] = Long.toString(options.auditCap());
@@ -1060,7 +1061,7 @@ final class RedisAgentBus implements AgentBus {
         int payloadBytes = envelope.payloadBytes();
         if (payloadBytes > options.maxPayloadBytes()) {
             throw new InvalidEnvelopeException(
-                    "payload",
+                    WireFields.PAYLOAD,
                     envelope.payload(),
                     "must be at most " + options.maxPayloadBytes() + " bytes of UTF-8 (maxPayloadBytes) but is "
                             + payloadBytes + " bytes");
