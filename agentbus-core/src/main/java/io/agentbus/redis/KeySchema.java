@@ -4,33 +4,93 @@ import io.agentbus.AgentId;
 import io.agentbus.MessageId;
 
 /**
- * The Redis key names of the protocol (docs/PROTOCOL.md). The braces are the Redis Cluster hash tag:
- * every key of one agent lives in the slot of its id, so multi-key scripts never cross slots.
+ * The Redis key names of the protocol (docs/PROTOCOL.md), the one place that builds them. The braces
+ * are the Redis Cluster hash tag: every key of one agent lives in the slot of its id, so multi-key
+ * scripts never cross slots. The public members are for the tools that read or write Redis without
+ * the bus (the CLI, the bench's raw Redis rigs), so that they name keys as the bus does.
  */
-final class KeySchema {
+public final class KeySchema {
 
     /** The consumer group of every inbox. One name for all inboxes lets one XREADGROUP read many. */
-    static final String INBOX_GROUP = "agentbus";
+    public static final String INBOX_GROUP = "agentbus";
 
     private KeySchema() {}
 
-    /** The inbox stream of the normal band; see {@link PriorityBand} for the others. */
-    static String inbox(AgentId agent) {
-        return PriorityBand.NORMAL.inbox(agent);
+    /**
+     * The inbox stream that a message of {@code priority} goes to: {@code agent:{id}:inbox} for the
+     * normal band, {@code agent:{id}:inbox:high} and {@code agent:{id}:inbox:low} for the others.
+     */
+    public static String inbox(AgentId agent, int priority) {
+        return inbox(agent, PriorityBand.of(priority));
+    }
+
+    static String inbox(AgentId agent, PriorityBand band) {
+        return agentKey(agent, "inbox" + bandSuffix(band));
+    }
+
+    /** A band's failure records: entry id -> time of its first failed delivery. */
+    static String failures(AgentId agent, PriorityBand band) {
+        return agentKey(agent, "failures" + bandSuffix(band));
+    }
+
+    private static String bandSuffix(PriorityBand band) {
+        return switch (band) {
+            case HIGH -> ":high";
+            case NORMAL -> "";
+            case LOW -> ":low";
+        };
     }
 
     static String deadLetters(AgentId agent) {
-        return "agent:{" + agent.value() + "}:dlq";
+        return agentKey(agent, "dlq");
     }
 
     /** Messages waiting for their delivery time, scored by it (ms since epoch). */
     static String delayed(AgentId agent) {
-        return "agent:{" + agent.value() + "}:delayed";
+        return agentKey(agent, "delayed");
     }
 
-    /** Marks a message id as sent to the agent, for the dedup window. */
-    static String dedup(AgentId agent, MessageId messageId) {
-        return "agent:{" + agent.value() + "}:dedup:" + messageId.value();
+    /** Marks a message id as sent to the agent, for the dedup window: {@code agent:{id}:dedup:<message_id>}. */
+    public static String dedup(AgentId agent, MessageId messageId) {
+        return agentKey(agent, "dedup:" + messageId.value());
+    }
+
+    /** Marks a message id as handled by the agent, for {@code AgentBus.idempotent}. */
+    static String processed(AgentId agent, MessageId messageId) {
+        return agentKey(agent, "processed:" + messageId.value());
+    }
+
+    static String card(AgentId agent) {
+        return agentKey(agent, "card");
+    }
+
+    /** The running instances of an agent: consumer -> expiry of its latest heartbeat. */
+    static String instances(AgentId agent) {
+        return agentKey(agent, "instances");
+    }
+
+    static String counters(AgentId agent) {
+        return agentKey(agent, "counters");
+    }
+
+    /**
+     * The counters of the agent or topic that {@code key} belongs to ({@code agent:{id}:counters},
+     * {@code topic:{name}:counters}): a hash of {@link WireFields#COUNTERS}, incremented by the scripts
+     * that do those steps, so every process sees the same totals.
+     */
+    public static String counters(String key) {
+        return key.substring(0, key.indexOf('}') + 1) + ":counters";
+    }
+
+    private static String agentKey(AgentId agent, String suffix) {
+        return "agent:{" + agent.value() + "}:" + suffix;
+    }
+
+    /** The hash tag of a key: what stands between its first '{' and the next '}'. */
+    public static String hashTag(String key) {
+        int open = key.indexOf('{');
+        int close = key.indexOf('}', open + 1);
+        return key.substring(open + 1, close);
     }
 
     /** Live agents: id -> expiry of its latest heartbeat (ms since epoch). */
@@ -42,69 +102,26 @@ final class KeySchema {
     /** The broadcast channel of presence changes. */
     static final String PRESENCE_CHANNEL = "events:agents:presence";
 
-    static String card(AgentId agent) {
-        return "agent:{" + agent.value() + "}:card";
-    }
-
-    /** The running instances of an agent: consumer -> expiry of its latest heartbeat. */
-    static String instances(AgentId agent) {
-        return "agent:{" + agent.value() + "}:instances";
-    }
-
     /** Agents whose card lists a capability. */
     static String capability(String capability) {
         return "agents:capability:" + capability;
     }
 
     /** The set of hash tags that have an audit shard: the merge-on-read index of the audit trail. */
-    static final String AUDIT_SHARDS = "audit:shards";
+    public static final String AUDIT_SHARDS = "audit:shards";
 
     /** The audit shard of everything about {@code tag} (an agent or a topic), in its slot. */
-    static String auditMessages(String tag) {
+    public static String auditMessages(String tag) {
         return "audit:messages:{" + tag + "}";
     }
 
-    static String auditDecisions(String tag) {
+    /** The decisions that agent {@code tag} recorded, in its slot. */
+    public static String auditDecisions(String tag) {
         return "audit:decisions:{" + tag + "}";
     }
 
-    /**
-     * The counters of the agent or topic that {@code key} belongs to ({@code agent:{id}:counters},
-     * {@code topic:{name}:counters}): a hash of sent, deduplicated, acked, retried, dead_lettered,
-     * expired and redriven, incremented by the scripts that do those steps, so every process sees the
-     * same totals.
-     */
-    static String counters(String key) {
-        return key.substring(0, key.indexOf('}') + 1) + ":counters";
-    }
-
-    static String counters(AgentId agent) {
-        return "agent:{" + agent.value() + "}:counters";
-    }
-
-    /** The hash tag of a key: what stands between its first '{' and the next '}'. */
-    static String hashTag(String key) {
-        int open = key.indexOf('{');
-        int close = key.indexOf('}', open + 1);
-        return key.substring(open + 1, close);
-    }
-
-    /** Every swarm that has had state: the index of swarm list, instead of KEYS. */
-    static final String SWARMS = "swarms";
-
-    static String swarmState(String swarm) {
-        return "swarm:{" + swarm + "}:state";
-    }
-
-    static String swarmCheckpoints(String swarm) {
-        return "swarm:{" + swarm + "}:checkpoints";
-    }
-
-    static String swarmCoordinator(String swarm) {
-        return "swarm:{" + swarm + "}:coordinator";
-    }
-
-    static String topic(String name) {
+    /** The stream of a durable topic. */
+    public static String topic(String name) {
         return "topic:{" + name + "}";
     }
 
@@ -117,9 +134,33 @@ final class KeySchema {
         return stream + ":failures:" + group;
     }
 
-    /** The dedup marker of a message appended to a stream other than an inbox. */
-    static String streamDedup(String stream, MessageId messageId) {
+    /** The dedup marker of a message appended to a stream other than an inbox (a topic's, a swarm's). */
+    public static String streamDedup(String stream, MessageId messageId) {
         return stream + ":dedup:" + messageId.value();
+    }
+
+    /** Every swarm that has had state: the index of swarm list, instead of KEYS. */
+    static final String SWARMS = "swarms";
+
+    static String swarmState(String swarm) {
+        return swarmKey(swarm, "state");
+    }
+
+    static String swarmCheckpoints(String swarm) {
+        return swarmKey(swarm, "checkpoints");
+    }
+
+    static String swarmCoordinator(String swarm) {
+        return swarmKey(swarm, "coordinator");
+    }
+
+    /** The swarms that ever sent to {@code to}: how its receivers find their streams without KEYS. */
+    static String swarmSenders(String to) {
+        return swarmKey(to, "senders");
+    }
+
+    private static String swarmKey(String swarm, String suffix) {
+        return "swarm:{" + swarm + "}:" + suffix;
     }
 
     /** A swarm's event channel, and its stream when the type is durable (a channel and a key never clash). */
@@ -133,15 +174,5 @@ final class KeySchema {
     /** Messages from swarm {@code from} to swarm {@code to}: in the receiver's slot, with its other keys. */
     static String swarmMessages(String from, String to) {
         return "message:" + from + ":{" + to + "}";
-    }
-
-    /** The swarms that ever sent to {@code to}: how its receivers find their streams without KEYS. */
-    static String swarmSenders(String to) {
-        return "swarm:{" + to + "}:senders";
-    }
-
-    /** Marks a message id as handled by the agent, for {@code AgentBus.idempotent}. */
-    static String processed(AgentId agent, MessageId messageId) {
-        return "agent:{" + agent.value() + "}:processed:" + messageId.value();
     }
 }
