@@ -14,7 +14,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * agentbus's send.lua and ack.lua (read from the agentbus-core jar, so the same scripts byte for byte),
+ * agentbus's send.lua and ack.lua (read from the agentbus-core jar, so the same scripts byte for byte,
+ * with the preambles agentbus prepends),
  * loaded on one command connection and called with the keys and arguments agentbus passes, for the
  * {@code lettuce-raw} rigs. Thread-safe, like the Lettuce connection under it.
  */
@@ -25,7 +26,7 @@ final class LettuceRawScripts {
 
     static final long MAX_INBOX_LENGTH = 1_000_000;
     private static final String AUDIT_CAP = "100000";
-    /** The fields ack.lua audits, in its order (agentbus's EnvelopeCodec.AUDITED_FIELDS). */
+    /** The fields ack.lua audits, in its order (agentbus's WireFields.AUDITED_FIELDS). */
     private static final List<String> AUDITED = List.of(
             "message_id", "from_agent", "to_agent", "message_type", "priority", "conversation_id", "correlation_id");
 
@@ -37,12 +38,22 @@ final class LettuceRawScripts {
     LettuceRawScripts(StatefulRedisConnection<String, String> commands) {
         this.async = commands.async();
         this.sendSha = commands.sync().scriptLoad(script("send.lua"));
-        this.ackSha =
-                commands.sync().scriptLoad(script("audit_record.lua") + script("ack.lua")); // as agentbus loads it
+        this.ackSha = commands.sync().scriptLoad(script("audit_record.lua", "ack.lua"));
     }
 
-    /** One of agentbus's scripts, read from the agentbus-core jar. */
-    static String script(String name) {
+    /**
+     * One of agentbus's scripts as agentbus runs it: protocol.lua (the facts every script shares), then
+     * {@code files} in order, read from the agentbus-core jar.
+     */
+    static String script(String... files) {
+        StringBuilder source = new StringBuilder(read("protocol.lua"));
+        for (String file : files) {
+            source.append(read(file));
+        }
+        return source.toString();
+    }
+
+    private static String read(String name) {
         try (InputStream in = LettuceRawScripts.class.getResourceAsStream("/io/agentbus/redis/" + name)) {
             if (in == null) {
                 throw new IllegalStateException(name + " not found in agentbus-core");
