@@ -1,5 +1,6 @@
 package io.agentbus;
 
+import io.agentbus.protocol.WireFields;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -9,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -49,52 +49,33 @@ public record Envelope(
     /** The protocol version this library writes and the highest it reads. */
     public static final int PROTOCOL_VERSION = 1;
 
-    /** Wire names this version defines; an extension may not use them. */
-    public static final Set<String> FIELD_NAMES = Set.of(
-            "v",
-            "message_id",
-            "from_agent",
-            "to_agent",
-            "message_type",
-            "payload",
-            "timestamp",
-            "priority",
-            "reply_to",
-            "correlation_id",
-            "conversation_id",
-            "expires_at");
-
     private static final Pattern MESSAGE_TYPE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
     private static final String MESSAGE_TYPE_RULE =
             "must be 1-128 characters of letters, digits, '_', '.', '-', starting with a letter or digit";
     private static final int MAX_EXTENSION_NAME = 64;
-    /** The W3C trace context fields (https://www.w3.org/TR/trace-context/). */
-    public static final String TRACEPARENT = "traceparent";
-
-    public static final String TRACESTATE = "tracestate";
     /** version-trace_id-parent_id-flags, lowercase hex; an all-zero trace or parent id is invalid. */
     private static final Pattern TRACEPARENT_FORMAT =
             Pattern.compile("[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}");
 
     public Envelope {
         if (v != PROTOCOL_VERSION) {
-            throw new InvalidEnvelopeException("v", Integer.toString(v), "must be " + PROTOCOL_VERSION);
+            throw new InvalidEnvelopeException(WireFields.V, Integer.toString(v), "must be " + PROTOCOL_VERSION);
         }
-        require("message_id", messageId);
-        require("from_agent", fromAgent);
-        require("to_agent", toAgent);
+        require(WireFields.MESSAGE_ID, messageId);
+        require(WireFields.FROM_AGENT, fromAgent);
+        require(WireFields.TO_AGENT, toAgent);
         if (messageType == null || !MESSAGE_TYPE.matcher(messageType).matches()) {
-            throw new InvalidEnvelopeException("message_type", messageType, MESSAGE_TYPE_RULE);
+            throw new InvalidEnvelopeException(WireFields.MESSAGE_TYPE, messageType, MESSAGE_TYPE_RULE);
         }
         JsonPayload.checkObject(payload);
-        require("timestamp", timestamp);
+        require(WireFields.TIMESTAMP, timestamp);
         timestamp = timestamp.truncatedTo(ChronoUnit.MILLIS);
         Priority.check(priority);
         replyTo = Objects.requireNonNull(replyTo, "replyTo");
         correlationId = Objects.requireNonNull(correlationId, "correlationId");
-        correlationId.ifPresent(id -> MessageId.check("correlation_id", id));
+        correlationId.ifPresent(id -> MessageId.check(WireFields.CORRELATION_ID, id));
         conversationId = Objects.requireNonNull(conversationId, "conversationId");
-        conversationId.ifPresent(id -> MessageId.check("conversation_id", id));
+        conversationId.ifPresent(id -> MessageId.check(WireFields.CONVERSATION_ID, id));
         expiresAt = Objects.requireNonNull(expiresAt, "expiresAt").map(at -> at.truncatedTo(ChronoUnit.MILLIS));
         extensions.forEach(Envelope::checkExtension);
         extensions = Collections.unmodifiableMap(new LinkedHashMap<>(extensions));
@@ -119,11 +100,11 @@ public record Envelope(
      * {@code tracestate}), carried as extensions so that any sender can set them and every hop keeps them.
      */
     public Optional<String> traceparent() {
-        return Optional.ofNullable(extensions.get(TRACEPARENT));
+        return Optional.ofNullable(extensions.get(WireFields.TRACEPARENT));
     }
 
     public Optional<String> tracestate() {
-        return Optional.ofNullable(extensions.get(TRACESTATE));
+        return Optional.ofNullable(extensions.get(WireFields.TRACESTATE));
     }
 
     /** Size of the payload in UTF-8 bytes, the measure {@link SendOptions#maxPayloadBytes()} limits. */
@@ -141,7 +122,7 @@ public record Envelope(
         if (name == null || name.isEmpty() || name.length() > MAX_EXTENSION_NAME) {
             throw new InvalidEnvelopeException("extension field name", name, "must be 1-64 characters");
         }
-        if (FIELD_NAMES.contains(name)) {
+        if (WireFields.ENVELOPE_FIELDS.contains(name)) {
             throw new InvalidEnvelopeException(name, value, "is a protocol field and cannot be set as an extension");
         }
         if (value == null) {
@@ -198,7 +179,7 @@ public record Envelope(
         }
 
         public Builder from(String fromAgent) {
-            return from(AgentId.of("from_agent", fromAgent));
+            return from(AgentId.of(WireFields.FROM_AGENT, fromAgent));
         }
 
         public Builder to(AgentId toAgent) {
@@ -207,7 +188,7 @@ public record Envelope(
         }
 
         public Builder to(String toAgent) {
-            return to(AgentId.of("to_agent", toAgent));
+            return to(AgentId.of(WireFields.TO_AGENT, toAgent));
         }
 
         public Builder type(String messageType) {
@@ -254,7 +235,7 @@ public record Envelope(
         }
 
         public Builder replyTo(String replyTo) {
-            return replyTo(AgentId.of("reply_to", replyTo));
+            return replyTo(AgentId.of(WireFields.REPLY_TO, replyTo));
         }
 
         public Builder correlationId(String correlationId) {
@@ -291,15 +272,15 @@ public record Envelope(
         public Builder traceContext(String traceparent, String tracestate) {
             if (traceparent == null || !TRACEPARENT_FORMAT.matcher(traceparent).matches()) {
                 throw new InvalidEnvelopeException(
-                        TRACEPARENT,
+                        WireFields.TRACEPARENT,
                         traceparent,
                         "must be a W3C traceparent such as 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
             }
-            extensions.put(TRACEPARENT, traceparent);
+            extensions.put(WireFields.TRACEPARENT, traceparent);
             if (tracestate != null && !tracestate.isEmpty()) {
-                extensions.put(TRACESTATE, tracestate);
+                extensions.put(WireFields.TRACESTATE, tracestate);
             } else {
-                extensions.remove(TRACESTATE);
+                extensions.remove(WireFields.TRACESTATE);
             }
             return this;
         }

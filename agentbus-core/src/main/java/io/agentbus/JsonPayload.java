@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.agentbus.protocol.WireFields;
 import java.io.IOException;
 import java.util.Map;
 
@@ -17,19 +18,19 @@ final class JsonPayload {
 
     static void checkObject(String json) {
         if (json == null) {
-            throw new InvalidEnvelopeException("payload", null, "is required");
+            throw new InvalidEnvelopeException(WireFields.PAYLOAD, null, "is required");
         }
         // Streaming parse: validates without building a tree, which keeps the send path cheap.
         try (JsonParser parser = MAPPER.getFactory().createParser(json)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
-                throw new InvalidEnvelopeException("payload", json, RULE);
+                throw new InvalidEnvelopeException(WireFields.PAYLOAD, json, RULE);
             }
             parser.skipChildren();
             if (parser.nextToken() != null) {
-                throw new InvalidEnvelopeException("payload", json, RULE + " with nothing after it");
+                throw new InvalidEnvelopeException(WireFields.PAYLOAD, json, RULE + " with nothing after it");
             }
         } catch (IOException e) {
-            throw new InvalidEnvelopeException("payload", json, RULE + " (" + firstLine(e) + ")");
+            throw new InvalidEnvelopeException(WireFields.PAYLOAD, json, RULE + " (" + firstLine(e) + ")");
         }
     }
 

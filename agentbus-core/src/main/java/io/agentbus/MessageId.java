@@ -1,5 +1,6 @@
 package io.agentbus;
 
+import io.agentbus.protocol.WireFields;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -14,7 +15,7 @@ public record MessageId(String value) {
     private static final Pattern VALID = Pattern.compile("[!-~]{1,128}");
 
     public MessageId {
-        check("message_id", value);
+        check(WireFields.MESSAGE_ID, value);
     }
 
     public static MessageId of(String value) {

@@ -1,5 +1,6 @@
 package io.agentbus;
 
+import io.agentbus.protocol.WireFields;
 import java.util.Locale;
 
 /**
@@ -40,12 +41,12 @@ public enum Priority {
                 }
             }
         }
-        throw new InvalidEnvelopeException("priority", text, RULE);
+        throw new InvalidEnvelopeException(WireFields.PRIORITY, text, RULE);
     }
 
     static int check(int value) {
         if (value < MIN || value > MAX) {
-            throw new InvalidEnvelopeException("priority", Integer.toString(value), RULE);
+            throw new InvalidEnvelopeException(WireFields.PRIORITY, Integer.toString(value), RULE);
         }
         return value;
     }

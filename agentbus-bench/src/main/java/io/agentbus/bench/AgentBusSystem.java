@@ -7,6 +7,7 @@ import io.agentbus.Envelope;
 import io.agentbus.Subscription;
 import io.agentbus.broadcast.DurableTopic;
 import io.agentbus.embedded.LocalRedis;
+import io.agentbus.protocol.KeySchema;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
@@ -77,8 +78,7 @@ final class AgentBusSystem implements BenchSystem {
             subscriptions.add(bus.subscribe(
                     id, delivery -> sink.accept(delivery.envelope().payload())));
         }
-        List<String> inboxes =
-                agents.stream().map(agent -> "agent:{" + agent + "}:inbox").toList();
+        List<String> inboxes = agents.stream().map(Payloads::inbox).toList();
         return new Rig() {
             @Override
             public CompletionStage<?> send(int agent, String payload) {
@@ -141,7 +141,7 @@ final class AgentBusSystem implements BenchSystem {
                         .type("bench")
                         .payload(payload)
                         .build()),
-                List.of("topic:{" + topic.name() + "}"),
+                List.of(KeySchema.topic(topic.name())),
                 bus);
     }
 

@@ -28,9 +28,4 @@ public record BenchSettings(List<Scenario> scenarios, boolean quick, Path out, L
         }
         systems = systems.isEmpty() ? Systems.NAMES : List.copyOf(systems);
     }
-
-    /** Every system name the bench knows, in run order. */
-    public static List<String> knownSystems() {
-        return Systems.NAMES;
-    }
 }

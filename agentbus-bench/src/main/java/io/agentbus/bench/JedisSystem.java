@@ -1,6 +1,7 @@
 package io.agentbus.bench;
 
 import io.agentbus.embedded.LocalRedis;
+import io.agentbus.protocol.WireFields;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -49,7 +50,7 @@ final class JedisSystem implements BenchSystem {
         List<Jedis> connections = new ArrayList<>();
         AtomicBoolean running = new AtomicBoolean(true);
         for (String agent : agents) {
-            String key = "agent:{" + agent + "}:inbox";
+            String key = Payloads.inbox(agent);
             keys.add(key);
             Jedis reads = new Jedis(redis.host(), redis.port());
             connections.add(reads);
@@ -70,7 +71,7 @@ final class JedisSystem implements BenchSystem {
                                         new StreamEntryID[stream.getValue().size()];
                                 int i = 0;
                                 for (StreamEntry entry : stream.getValue()) {
-                                    sink.accept(entry.getFields().get("payload"));
+                                    sink.accept(entry.getFields().get(WireFields.PAYLOAD));
                                     ids[i++] = entry.getID();
                                 }
                                 reads.xack(stream.getKey(), GROUP, ids);

@@ -1,5 +1,6 @@
 package io.agentbus.bench;
 
+import io.agentbus.BusOptions;
 import io.lettuce.core.Consumer;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
@@ -13,8 +14,8 @@ import java.util.Map;
 
 /**
  * The read loop of the {@code lettuce-raw} rigs, agentbus's without its code: on a connection and a
- * thread of its own, XREADGROUP GROUP {@code group} raw-1 COUNT 100 BLOCK 100 over all its streams,
- * each entry handled inline, then one ack.lua per stream of the batch.
+ * thread of its own, XREADGROUP GROUP {@code group} raw-1 COUNT (agentbus's default read batch size)
+ * BLOCK 100 over all its streams, each entry handled inline, then one ack.lua per stream of the batch.
  */
 final class LettuceRawReader implements AutoCloseable {
 
@@ -45,7 +46,8 @@ final class LettuceRawReader implements AutoCloseable {
             XReadArgs.StreamOffset<String>[] offsets,
             java.util.function.Consumer<StreamMessage<String, String>> handler) {
         Consumer<String> consumer = Consumer.from(group, CONSUMER);
-        XReadArgs args = XReadArgs.Builder.count(100).block(100);
+        XReadArgs args =
+                XReadArgs.Builder.count(BusOptions.DEFAULT_READ_BATCH_SIZE).block(100);
         while (running) {
             List<StreamMessage<String, String>> batch;
             try {

@@ -1,6 +1,9 @@
 package io.agentbus.bench;
 
+import io.agentbus.BusOptions;
 import io.agentbus.embedded.LocalRedis;
+import io.agentbus.protocol.KeySchema;
+import io.agentbus.protocol.WireFields;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.util.ArrayList;
@@ -27,36 +30,36 @@ final class LettuceRawRequestReply {
         RedisClient client = RedisClient.create(redis.uri());
         StatefulRedisConnection<String, String> commands = client.connect();
         LettuceRawScripts scripts = new LettuceRawScripts(commands);
-        String requests = "agent:{" + RESPONDER + "}:inbox";
-        String replies = "agent:{" + REQUESTER + "}:inbox";
+        String requests = Payloads.inbox(RESPONDER);
+        String replies = Payloads.inbox(REQUESTER);
         List<String> bands = new ArrayList<>(LettuceRawSystem.bands(RESPONDER));
         bands.addAll(LettuceRawSystem.bands(REQUESTER));
-        LettuceRawSystem.createGroup(commands, bands, LettuceRawSystem.GROUP, "0");
+        LettuceRawSystem.createGroup(commands, bands, KeySchema.INBOX_GROUP, "0");
         Map<String, CompletableFuture<Void>> waiting = new ConcurrentHashMap<>();
-        LettuceRawReader reader = new LettuceRawReader(client, scripts, LettuceRawSystem.GROUP, bands, entry -> {
+        LettuceRawReader reader = new LettuceRawReader(client, scripts, KeySchema.INBOX_GROUP, bands, entry -> {
             Map<String, String> body = entry.getBody();
             if (entry.getStream().startsWith(requests)) {
                 reply(scripts, replies, body);
                 return;
             }
-            CompletableFuture<Void> request = waiting.remove(body.get("correlation_id"));
+            CompletableFuture<Void> request = waiting.remove(body.get(WireFields.CORRELATION_ID));
             if (request != null) {
-                sink.accept(body.get("payload"));
+                sink.accept(body.get(WireFields.PAYLOAD));
                 request.complete(null);
             }
         });
         return BenchSystem.Rig.of(
                 payload -> {
                     Map<String, String> fields = Payloads.fields(RESPONDER, payload);
-                    fields.put("reply_to", REQUESTER);
-                    String id = fields.get("message_id");
+                    fields.put(WireFields.REPLY_TO, REQUESTER);
+                    String id = fields.get(WireFields.MESSAGE_ID);
                     CompletableFuture<Void> reply = new CompletableFuture<>();
                     waiting.put(id, reply);
                     scripts.send(
                                     requests,
-                                    "agent:{" + RESPONDER + "}:dedup:" + id,
-                                    LettuceRawSystem.GROUP,
-                                    LettuceRawScripts.MAX_INBOX_LENGTH,
+                                    Payloads.dedup(RESPONDER, id),
+                                    KeySchema.INBOX_GROUP,
+                                    BusOptions.DEFAULT_MAX_INBOX_LENGTH,
                                     fields)
                             .whenComplete((stored, failure) -> {
                                 if (failure != null || (Long) stored.get(0) != 1) {
@@ -79,15 +82,15 @@ final class LettuceRawRequestReply {
 
     /** The reply agentbus's {@code serve} sends: the request's payload back, to its reply_to, correlated by its id. */
     private static void reply(LettuceRawScripts scripts, String replies, Map<String, String> request) {
-        Map<String, String> fields = Payloads.fields(REQUESTER, request.get("payload"));
-        fields.put("from_agent", RESPONDER);
-        fields.put("message_type", request.get("message_type") + ".reply");
-        fields.put("correlation_id", request.get("message_id"));
+        Map<String, String> fields = Payloads.fields(REQUESTER, request.get(WireFields.PAYLOAD));
+        fields.put(WireFields.FROM_AGENT, RESPONDER);
+        fields.put(WireFields.MESSAGE_TYPE, request.get(WireFields.MESSAGE_TYPE) + ".reply");
+        fields.put(WireFields.CORRELATION_ID, request.get(WireFields.MESSAGE_ID));
         scripts.send(
                 replies,
-                "agent:{" + REQUESTER + "}:dedup:" + fields.get("message_id"),
+                Payloads.dedup(REQUESTER, fields.get(WireFields.MESSAGE_ID)),
                 "",
-                LettuceRawScripts.MAX_INBOX_LENGTH,
+                BusOptions.DEFAULT_MAX_INBOX_LENGTH,
                 fields);
     }
 }

@@ -1,5 +1,8 @@
 package io.agentbus.bench;
 
+import io.agentbus.BusOptions;
+import io.agentbus.protocol.KeySchema;
+import io.agentbus.protocol.WireFields;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.StreamMessage;
@@ -14,20 +17,14 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * agentbus's send.lua and ack.lua (read from the agentbus-core jar, so the same scripts byte for byte),
- * loaded on one command connection and called with the keys and arguments agentbus passes, for the
- * {@code lettuce-raw} rigs. Thread-safe, like the Lettuce connection under it.
+ * agentbus's send.lua and ack.lua (read from the agentbus-core jar, so the same scripts byte for byte,
+ * with the preambles agentbus prepends), loaded on one command connection and called with the keys and
+ * arguments agentbus passes with its default options, for the {@code lettuce-raw} rigs. Thread-safe,
+ * like the Lettuce connection under it.
  */
 final class LettuceRawScripts {
 
-    /** agentbus's defaults: BusOptions.DEFAULT_DEDUP_WINDOW, DEFAULT_MAX_INBOX_LENGTH and DEFAULT_AUDIT_CAP. */
-    static final long DEDUP_WINDOW_MS = 600_000;
-
-    static final long MAX_INBOX_LENGTH = 1_000_000;
-    private static final String AUDIT_CAP = "100000";
-    /** The fields ack.lua audits, in its order (agentbus's EnvelopeCodec.AUDITED_FIELDS). */
-    private static final List<String> AUDITED = List.of(
-            "message_id", "from_agent", "to_agent", "message_type", "priority", "conversation_id", "correlation_id");
+    private static final String AUDIT_CAP = Long.toString(BusOptions.DEFAULT_AUDIT_CAP);
 
     private final RedisAsyncCommands<String, String> async;
     private final String sendSha;
@@ -37,12 +34,22 @@ final class LettuceRawScripts {
     LettuceRawScripts(StatefulRedisConnection<String, String> commands) {
         this.async = commands.async();
         this.sendSha = commands.sync().scriptLoad(script("send.lua"));
-        this.ackSha =
-                commands.sync().scriptLoad(script("audit_record.lua") + script("ack.lua")); // as agentbus loads it
+        this.ackSha = commands.sync().scriptLoad(script("audit_record.lua", "ack.lua"));
     }
 
-    /** One of agentbus's scripts, read from the agentbus-core jar. */
-    static String script(String name) {
+    /**
+     * One of agentbus's scripts as agentbus runs it: protocol.lua (the facts every script shares), then
+     * {@code files} in order, read from the agentbus-core jar.
+     */
+    static String script(String... files) {
+        StringBuilder source = new StringBuilder(read("protocol.lua"));
+        for (String file : files) {
+            source.append(read(file));
+        }
+        return source.toString();
+    }
+
+    private static String read(String name) {
         try (InputStream in = LettuceRawScripts.class.getResourceAsStream("/io/agentbus/redis/" + name)) {
             if (in == null) {
                 throw new IllegalStateException(name + " not found in agentbus-core");
@@ -60,7 +67,7 @@ final class LettuceRawScripts {
     RedisFuture<List<Object>> send(
             String stream, String dedupKey, String requiredGroup, long maxLength, Map<String, String> fields) {
         String[] args = new String[4 + 2 * fields.size()];
-        args[0] = Long.toString(DEDUP_WINDOW_MS);
+        args[0] = Long.toString(BusOptions.DEFAULT_DEDUP_WINDOW.toMillis());
         args[1] = requiredGroup;
         args[2] = Long.toString(maxLength);
         args[3] = AUDIT_CAP;
@@ -72,7 +79,7 @@ final class LettuceRawScripts {
         return async.evalsha(
                 sendSha,
                 ScriptOutputType.MULTI,
-                new String[] {stream, dedupKey, auditShard(stream), counters(stream)},
+                new String[] {stream, dedupKey, auditShard(stream), KeySchema.counters(stream)},
                 args);
     }
 
@@ -82,7 +89,7 @@ final class LettuceRawScripts {
      */
     RedisFuture<Long> ack(String stream, String group, String consumer, List<StreamMessage<String, String>> entries) {
         int count = entries.size();
-        String[] args = new String[4 + count + count * AUDITED.size()];
+        String[] args = new String[4 + count + count * WireFields.AUDITED_FIELDS.size()];
         args[0] = group;
         args[1] = consumer;
         args[2] = AUDIT_CAP;
@@ -91,25 +98,23 @@ final class LettuceRawScripts {
         for (int i = 0; i < count; i++) {
             StreamMessage<String, String> entry = entries.get(i);
             args[4 + i] = entry.getId();
-            for (String field : AUDITED) {
+            for (String field : WireFields.AUDITED_FIELDS) {
                 args[next++] = entry.getBody().getOrDefault(field, "");
             }
         }
         return async.evalsha(
-                ackSha, ScriptOutputType.INTEGER, new String[] {stream, auditShard(stream), counters(stream)}, args);
-    }
-
-    /** The counters hash of the stream's agent or topic ({@code agent:{id}:counters}), as agentbus names it. */
-    private static String counters(String stream) {
-        return stream.substring(0, stream.indexOf('}') + 1) + ":counters";
+                ackSha,
+                ScriptOutputType.INTEGER,
+                new String[] {stream, auditShard(stream), KeySchema.counters(stream)},
+                args);
     }
 
     /** The audit shard of a stream's slot; the first use adds it to the shard index, as agentbus does once per process. */
     private String auditShard(String stream) {
-        String tag = stream.substring(stream.indexOf('{') + 1, stream.indexOf('}'));
+        String tag = KeySchema.hashTag(stream);
         if (auditShards.add(tag)) {
-            async.sadd("audit:shards", tag);
+            async.sadd(KeySchema.AUDIT_SHARDS, tag);
         }
-        return "audit:messages:{" + tag + "}";
+        return KeySchema.auditMessages(tag);
     }
 }

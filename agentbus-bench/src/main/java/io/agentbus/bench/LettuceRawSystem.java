@@ -1,6 +1,11 @@
 package io.agentbus.bench;
 
+import io.agentbus.AgentId;
+import io.agentbus.BusOptions;
+import io.agentbus.Priority;
 import io.agentbus.embedded.LocalRedis;
+import io.agentbus.protocol.KeySchema;
+import io.agentbus.protocol.WireFields;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.XGroupCreateArgs;
 import io.lettuce.core.XReadArgs;
@@ -24,7 +29,6 @@ import java.util.concurrent.CompletionStage;
 final class LettuceRawSystem implements BenchSystem {
 
     static final String NAME = "lettuce-raw";
-    static final String GROUP = "agentbus";
 
     @Override
     public String name() {
@@ -38,8 +42,11 @@ final class LettuceRawSystem implements BenchSystem {
 
     /** The high, normal and low band streams of an agent's inbox, in the order agentbus reads them. */
     static List<String> bands(String agent) {
-        String inbox = "agent:{" + agent + "}:inbox";
-        return List.of(inbox + ":high", inbox, inbox + ":low");
+        AgentId id = AgentId.of(agent);
+        return List.of(
+                KeySchema.inbox(id, Priority.HIGH.value()),
+                KeySchema.inbox(id, Priority.NORMAL.value()),
+                KeySchema.inbox(id, Priority.LOW.value()));
     }
 
     /** XGROUP CREATE … MKSTREAM of {@code group} on each stream, from {@code offset} ("0": all, "$": new only). */
@@ -60,16 +67,16 @@ final class LettuceRawSystem implements BenchSystem {
         List<String> inboxes = new ArrayList<>();
         List<String> bands = new ArrayList<>();
         for (String agent : agents) {
-            inboxes.add("agent:{" + agent + "}:inbox");
+            inboxes.add(Payloads.inbox(agent));
             bands.addAll(bands(agent));
         }
-        createGroup(commands, bands, GROUP, "0");
+        createGroup(commands, bands, KeySchema.INBOX_GROUP, "0");
         LettuceRawReader reader = new LettuceRawReader(
                 client,
                 scripts,
-                GROUP,
+                KeySchema.INBOX_GROUP,
                 bands,
-                entry -> sink.accept(entry.getBody().get("payload")));
+                entry -> sink.accept(entry.getBody().get(WireFields.PAYLOAD)));
         return new Rig() {
             @Override
             public CompletionStage<?> send(int agent, String payload) {
@@ -77,9 +84,9 @@ final class LettuceRawSystem implements BenchSystem {
                 Map<String, String> fields = Payloads.fields(to, payload);
                 return scripts.send(
                         inboxes.get(agent),
-                        "agent:{" + to + "}:dedup:" + fields.get("message_id"),
+                        Payloads.dedup(to, fields.get(WireFields.MESSAGE_ID)),
                         "",
-                        LettuceRawScripts.MAX_INBOX_LENGTH,
+                        BusOptions.DEFAULT_MAX_INBOX_LENGTH,
                         fields);
             }
 

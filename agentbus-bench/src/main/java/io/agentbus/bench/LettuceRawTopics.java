@@ -2,7 +2,10 @@ package io.agentbus.bench;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
+import io.agentbus.MessageId;
 import io.agentbus.embedded.LocalRedis;
+import io.agentbus.protocol.KeySchema;
+import io.agentbus.protocol.WireFields;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
@@ -39,7 +42,7 @@ final class LettuceRawTopics {
             public void message(String channel, String message) {
                 String payload;
                 try {
-                    payload = Payloads.MAPPER.readValue(message, FIELDS).get("payload");
+                    payload = Payloads.MAPPER.readValue(message, FIELDS).get(WireFields.PAYLOAD);
                 } catch (JsonProcessingException e) {
                     throw new IllegalStateException("not a JSON broadcast: " + message, e);
                 }
@@ -65,7 +68,7 @@ final class LettuceRawTopics {
         RedisClient client = RedisClient.create(redis.uri());
         StatefulRedisConnection<String, String> commands = client.connect();
         LettuceRawScripts scripts = new LettuceRawScripts(commands);
-        String stream = "topic:{" + TOPIC + "}";
+        String stream = KeySchema.topic(TOPIC);
         List<LettuceRawReader> readers = new ArrayList<>();
         for (int i = 0; i < groups; i++) {
             String group = "group-" + i;
@@ -75,12 +78,17 @@ final class LettuceRawTopics {
                     scripts,
                     group,
                     List.of(stream),
-                    entry -> sink.accept(entry.getBody().get("payload"))));
+                    entry -> sink.accept(entry.getBody().get(WireFields.PAYLOAD))));
         }
         return BenchSystem.Rig.of(
                 payload -> {
                     Map<String, String> fields = Payloads.fields(TOPIC, payload);
-                    return scripts.send(stream, stream + ":dedup:" + fields.get("message_id"), "", 0, fields);
+                    return scripts.send(
+                            stream,
+                            KeySchema.streamDedup(stream, MessageId.of(fields.get(WireFields.MESSAGE_ID))),
+                            "",
+                            0,
+                            fields);
                 },
                 List.of(stream),
                 () -> {

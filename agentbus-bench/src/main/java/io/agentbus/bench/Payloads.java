@@ -2,6 +2,12 @@ package io.agentbus.bench;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.agentbus.AgentId;
+import io.agentbus.Envelope;
+import io.agentbus.MessageId;
+import io.agentbus.Priority;
+import io.agentbus.protocol.KeySchema;
+import io.agentbus.protocol.WireFields;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
@@ -26,6 +32,8 @@ final class Payloads {
     private static final String MIDDLE = "\",\"pad\":\"";
     private static final String SUFFIX = "\"}";
     private static final int OVERHEAD = PREFIX.length() + DIGITS + MIDDLE.length() + SUFFIX.length();
+    /** Every message's priority: agentbus's default, so it lands in the normal band. */
+    static final int PRIORITY = Priority.NORMAL.value();
 
     private Payloads() {}
 
@@ -57,15 +65,25 @@ final class Payloads {
      */
     static Map<String, String> fields(String to, String payload) {
         Map<String, String> fields = new LinkedHashMap<>(16);
-        fields.put("v", "1");
-        fields.put("message_id", UUID.randomUUID().toString());
-        fields.put("from_agent", "producer");
-        fields.put("to_agent", to);
-        fields.put("message_type", "bench");
-        fields.put("payload", payload);
-        fields.put("timestamp", DateTimeFormatter.ISO_INSTANT.format(Instant.now()));
-        fields.put("priority", "5");
+        fields.put(WireFields.V, Integer.toString(Envelope.PROTOCOL_VERSION));
+        fields.put(WireFields.MESSAGE_ID, UUID.randomUUID().toString());
+        fields.put(WireFields.FROM_AGENT, "producer");
+        fields.put(WireFields.TO_AGENT, to);
+        fields.put(WireFields.MESSAGE_TYPE, "bench");
+        fields.put(WireFields.PAYLOAD, payload);
+        fields.put(WireFields.TIMESTAMP, DateTimeFormatter.ISO_INSTANT.format(Instant.now()));
+        fields.put(WireFields.PRIORITY, Integer.toString(PRIORITY));
         return fields;
+    }
+
+    /** The inbox stream agentbus appends {@code agent}'s messages of the bench's priority to. */
+    static String inbox(String agent) {
+        return KeySchema.inbox(AgentId.of(agent), PRIORITY);
+    }
+
+    /** agentbus's dedup marker of message {@code messageId} sent to {@code agent}. */
+    static String dedup(String agent, String messageId) {
+        return KeySchema.dedup(AgentId.of(agent), MessageId.of(messageId));
     }
 
     /** The same fields as one JSON text: the seed's list design stores one such string per message. */

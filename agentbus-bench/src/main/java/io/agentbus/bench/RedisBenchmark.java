@@ -1,6 +1,10 @@
 package io.agentbus.bench;
 
+import io.agentbus.BusOptions;
+import io.agentbus.Envelope;
 import io.agentbus.embedded.LocalRedis;
+import io.agentbus.protocol.KeySchema;
+import io.agentbus.protocol.WireFields;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.io.File;
@@ -24,6 +28,10 @@ final class RedisBenchmark {
     static final String P1 = "redis-benchmark-p1";
     static final String P16 = "redis-benchmark-p16";
     private static final int CLIENTS = 50;
+    /** The agent every command writes to. */
+    private static final String AGENT = "bench";
+    /** redis-benchmark replaces it with a random number in each command: a fresh message id. */
+    private static final String RANDOM = "__rand_int__";
 
     private final Plan plan;
     private final Status status;
@@ -159,26 +167,27 @@ final class RedisBenchmark {
 
     private static List<String> command(String command, LocalRedis redis, String payload) {
         List<String> fields = List.of(
-                "v",
-                "1",
-                "message_id",
-                "__rand_int__",
-                "from_agent",
+                WireFields.V,
+                Integer.toString(Envelope.PROTOCOL_VERSION),
+                WireFields.MESSAGE_ID,
+                RANDOM,
+                WireFields.FROM_AGENT,
                 "producer",
-                "to_agent",
+                WireFields.TO_AGENT,
+                AGENT,
+                WireFields.MESSAGE_TYPE,
                 "bench",
-                "message_type",
-                "bench",
-                "payload",
+                WireFields.PAYLOAD,
                 payload,
-                "timestamp",
+                WireFields.TIMESTAMP,
                 "2025-11-03T10:30:00.123Z",
-                "priority",
-                "5");
+                WireFields.PRIORITY,
+                Integer.toString(Payloads.PRIORITY));
+        String inbox = Payloads.inbox(AGENT);
         List<String> args = new ArrayList<>();
         switch (command) {
             case "XADD" -> {
-                args.addAll(List.of("XADD", "agent:{bench}:inbox", "*"));
+                args.addAll(List.of("XADD", inbox, "*"));
                 args.addAll(fields);
             }
             case "EVALSHA" -> {
@@ -186,14 +195,14 @@ final class RedisBenchmark {
                         "EVALSHA",
                         loadSendScript(redis),
                         "4",
-                        "agent:{bench}:inbox",
-                        "agent:{bench}:dedup:__rand_int__",
-                        "audit:messages:{bench}",
-                        "agent:{bench}:counters",
-                        "600000",
+                        inbox,
+                        Payloads.dedup(AGENT, RANDOM),
+                        KeySchema.auditMessages(AGENT),
+                        KeySchema.counters(inbox),
+                        Long.toString(BusOptions.DEFAULT_DEDUP_WINDOW.toMillis()),
                         "",
-                        "1000000",
-                        "100000"));
+                        Long.toString(BusOptions.DEFAULT_MAX_INBOX_LENGTH),
+                        Long.toString(BusOptions.DEFAULT_AUDIT_CAP)));
                 args.addAll(fields);
             }
             case "LPUSH" -> args.addAll(List.of("LPUSH", "agent_bench", payload));

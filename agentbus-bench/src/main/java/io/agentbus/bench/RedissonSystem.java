@@ -1,6 +1,7 @@
 package io.agentbus.bench;
 
 import io.agentbus.embedded.LocalRedis;
+import io.agentbus.protocol.WireFields;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -65,7 +66,7 @@ final class RedissonSystem implements BenchSystem {
         List<Thread> consumers = new ArrayList<>();
         AtomicBoolean running = new AtomicBoolean(true);
         for (String agent : agents) {
-            String key = "agent:{" + agent + "}:inbox";
+            String key = Payloads.inbox(agent);
             RStream<String, String> stream = client.getStream(key, StringCodec.INSTANCE);
             stream.createGroup(
                     StreamCreateGroupArgs.name(GROUP).id(StreamMessageId.ALL).makeStream());
@@ -81,7 +82,7 @@ final class RedissonSystem implements BenchSystem {
                             if (batch.isEmpty()) {
                                 continue;
                             }
-                            batch.values().forEach(fields -> sink.accept(fields.get("payload")));
+                            batch.values().forEach(fields -> sink.accept(fields.get(WireFields.PAYLOAD)));
                             stream.ack(GROUP, batch.keySet().toArray(StreamMessageId[]::new));
                         }
                     },

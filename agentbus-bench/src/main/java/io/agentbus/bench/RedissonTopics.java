@@ -1,6 +1,8 @@
 package io.agentbus.bench;
 
 import io.agentbus.embedded.LocalRedis;
+import io.agentbus.protocol.KeySchema;
+import io.agentbus.protocol.WireFields;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +36,9 @@ import org.redisson.config.Config;
 final class RedissonTopics {
 
     private static final TypedJsonJacksonCodec FIELDS = new TypedJsonJacksonCodec(Map.class);
+    /** The durable topic's stream, named as agentbus names a topic's. */
+    private static final String TOPIC = KeySchema.topic("bench");
+
     private static final int WORKERS = 16;
 
     /** What the responder serves; an interface, as RRemoteService invokes interfaces. */
@@ -53,7 +58,7 @@ final class RedissonTopics {
         RedissonClient client = Redisson.create(RedissonSystem.config(redis));
         RTopic topic = client.getTopic("events:bench:tick", FIELDS);
         for (int i = 0; i < subscribers; i++) {
-            topic.addListener(Map.class, (channel, fields) -> sink.accept((String) fields.get("payload")));
+            topic.addListener(Map.class, (channel, fields) -> sink.accept((String) fields.get(WireFields.PAYLOAD)));
         }
         return BenchSystem.Rig.of(
                 payload -> topic.publishAsync(Payloads.fields("events", payload)), List.of(), () -> close(client));
@@ -65,15 +70,16 @@ final class RedissonTopics {
         // one per subscriber beyond its default of 64, or publishes wait for a free connection.
         config.useSingleServer().setConnectionPoolSize(64 + groups);
         RedissonClient client = Redisson.create(config);
-        RReliableTopic publisher = client.getReliableTopic("topic:{bench}", FIELDS);
+        RReliableTopic publisher = client.getReliableTopic(TOPIC, FIELDS);
         List<RReliableTopic> subscribers = new ArrayList<>();
         for (int i = 0; i < groups; i++) {
-            RReliableTopic subscriber = client.getReliableTopic("topic:{bench}", FIELDS);
-            subscriber.addListener(Map.class, (channel, fields) -> sink.accept((String) fields.get("payload")));
+            RReliableTopic subscriber = client.getReliableTopic(TOPIC, FIELDS);
+            subscriber.addListener(
+                    Map.class, (channel, fields) -> sink.accept((String) fields.get(WireFields.PAYLOAD)));
             subscribers.add(subscriber);
         }
         return BenchSystem.Rig.of(
-                payload -> publisher.publishAsync(Payloads.fields("bench", payload)), List.of("topic:{bench}"), () -> {
+                payload -> publisher.publishAsync(Payloads.fields("bench", payload)), List.of(TOPIC), () -> {
                     // Ends each subscriber's read, which blocks without a timeout and would hold up the shutdown.
                     subscribers.forEach(RReliableTopic::removeAllListeners);
                     close(client);

@@ -1,6 +1,7 @@
 package io.agentbus.bench;
 
 import io.agentbus.embedded.LocalRedis;
+import io.agentbus.protocol.WireFields;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -51,7 +52,7 @@ final class SeedListsSystem implements BenchSystem {
                             }
                             try {
                                 Map<?, ?> message = Payloads.MAPPER.readValue(popped.getValue(), Map.class);
-                                sink.accept((String) message.get("payload"));
+                                sink.accept((String) message.get(WireFields.PAYLOAD));
                             } catch (Exception e) {
                                 throw new IllegalStateException("not a JSON message: " + popped.getValue(), e);
                             }

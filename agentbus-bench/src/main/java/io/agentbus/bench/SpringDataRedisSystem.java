@@ -1,6 +1,7 @@
 package io.agentbus.bench;
 
 import io.agentbus.embedded.LocalRedis;
+import io.agentbus.protocol.WireFields;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.EnumSet;
@@ -72,13 +73,12 @@ final class SpringDataRedisSystem implements BenchSystem {
                         .build();
         StreamMessageListenerContainer<String, MapRecord<String, String, String>> container =
                 StreamMessageListenerContainer.create(factory, options);
-        List<String> keys =
-                agents.stream().map(agent -> "agent:{" + agent + "}:inbox").toList();
+        List<String> keys = agents.stream().map(Payloads::inbox).toList();
         for (String key : keys) {
             createGroup(factory, key, GROUP, ReadOffset.from("0"));
             container.receive(
                     Consumer.from(GROUP, "spring-1"), StreamOffset.create(key, ReadOffset.lastConsumed()), record -> {
-                        sink.accept(record.getValue().get("payload"));
+                        sink.accept(record.getValue().get(WireFields.PAYLOAD));
                         template.opsForStream().acknowledge(GROUP, record);
                     });
         }

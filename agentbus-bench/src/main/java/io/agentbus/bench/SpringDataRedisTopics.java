@@ -2,6 +2,8 @@ package io.agentbus.bench;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.agentbus.embedded.LocalRedis;
+import io.agentbus.protocol.KeySchema;
+import io.agentbus.protocol.WireFields;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -57,7 +59,7 @@ final class SpringDataRedisTopics {
                         try {
                             sink.accept(Payloads.MAPPER
                                     .readValue(message.getBody(), FIELDS)
-                                    .get("payload"));
+                                    .get(WireFields.PAYLOAD));
                         } catch (IOException e) {
                             throw new IllegalStateException("not a JSON broadcast", e);
                         }
@@ -90,13 +92,13 @@ final class SpringDataRedisTopics {
                         .build();
         StreamMessageListenerContainer<String, MapRecord<String, String, String>> container =
                 StreamMessageListenerContainer.create(factory, options);
-        String key = "topic:{bench}";
+        String key = KeySchema.topic("bench");
         for (int i = 0; i < groups; i++) {
             String group = "group-" + i;
             SpringDataRedisSystem.createGroup(factory, key, group, ReadOffset.latest());
             container.receive(
                     Consumer.from(group, "spring-1"), StreamOffset.create(key, ReadOffset.lastConsumed()), record -> {
-                        sink.accept(record.getValue().get("payload"));
+                        sink.accept(record.getValue().get(WireFields.PAYLOAD));
                         template.opsForStream().acknowledge(group, record);
                     });
         }

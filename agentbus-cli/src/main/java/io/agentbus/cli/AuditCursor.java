@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agentbus.audit.AuditEntry;
+import io.agentbus.protocol.KeySchema;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.HashMap;
@@ -44,7 +45,9 @@ final class AuditCursor {
 
     /** The stream of the record's shard: decisions and message records of one agent are separate streams. */
     private static String shardStream(AuditEntry record) {
-        return (record.event().equals("decision") ? "audit:decisions:{" : "audit:messages:{") + record.shard() + "}";
+        return record.event().equals("decision")
+                ? KeySchema.auditDecisions(record.shard())
+                : KeySchema.auditMessages(record.shard());
     }
 
     /** Stream ids are {@code <ms>-<seq>}: compared as numbers, since "999-0" is older than "1000-0". */

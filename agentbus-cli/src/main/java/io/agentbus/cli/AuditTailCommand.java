@@ -6,6 +6,7 @@ import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
 import io.agentbus.audit.AuditEntry;
 import io.agentbus.audit.AuditQuery;
+import io.agentbus.protocol.WireFields;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
@@ -153,18 +154,18 @@ final class AuditTailCommand implements Callable<Integer> {
                 .append(' ')
                 .append(record.event())
                 .append(' ')
-                .append(f.getOrDefault("message_type", f.getOrDefault("audit_decision", "-")))
+                .append(f.getOrDefault(WireFields.MESSAGE_TYPE, f.getOrDefault(WireFields.AUDIT_DECISION, "-")))
                 .append(' ')
-                .append(f.getOrDefault("from_agent", "-"))
+                .append(f.getOrDefault(WireFields.FROM_AGENT, "-"))
                 .append(" -> ")
-                .append(f.getOrDefault("to_agent", "-"))
+                .append(f.getOrDefault(WireFields.TO_AGENT, "-"))
                 .append(' ')
-                .append(f.getOrDefault("message_id", "-"));
-        if (f.containsKey("conversation_id")) {
-            line.append(" conversation=").append(f.get("conversation_id"));
+                .append(f.getOrDefault(WireFields.MESSAGE_ID, "-"));
+        if (f.containsKey(WireFields.CONVERSATION_ID)) {
+            line.append(" conversation=").append(f.get(WireFields.CONVERSATION_ID));
         }
-        if (f.containsKey("audit_reason")) {
-            String reason = f.get("audit_reason");
+        if (f.containsKey(WireFields.AUDIT_REASON)) {
+            String reason = f.get(WireFields.AUDIT_REASON);
             line.append(" reason=").append(reason.length() > 80 ? reason.substring(0, 80) + "…" : reason);
         }
         return line.toString();

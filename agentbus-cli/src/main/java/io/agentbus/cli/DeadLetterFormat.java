@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.agentbus.DeadLetter;
 import io.agentbus.Envelope;
+import io.agentbus.protocol.WireFields;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -17,17 +18,17 @@ final class DeadLetterFormat {
 
     /** The fields of an inbox entry in the order of docs/PROTOCOL.md; others follow by name. */
     private static final List<String> WIRE_ORDER = List.of(
-            "v",
-            "message_id",
-            "from_agent",
-            "to_agent",
-            "message_type",
-            "payload",
-            "timestamp",
-            "priority",
-            "reply_to",
-            "correlation_id",
-            "conversation_id");
+            WireFields.V,
+            WireFields.MESSAGE_ID,
+            WireFields.FROM_AGENT,
+            WireFields.TO_AGENT,
+            WireFields.MESSAGE_TYPE,
+            WireFields.PAYLOAD,
+            WireFields.TIMESTAMP,
+            WireFields.PRIORITY,
+            WireFields.REPLY_TO,
+            WireFields.CORRELATION_ID,
+            WireFields.CONVERSATION_ID);
 
     private static final Comparator<String> BY_WIRE_ORDER = Comparator.comparingInt(
                     (String name) -> WIRE_ORDER.contains(name) ? WIRE_ORDER.indexOf(name) : WIRE_ORDER.size())

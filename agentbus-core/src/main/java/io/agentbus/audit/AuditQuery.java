@@ -1,6 +1,7 @@
 package io.agentbus.audit;
 
 import io.agentbus.AgentId;
+import io.agentbus.protocol.WireFields;
 import java.time.Instant;
 import java.util.Optional;
 
@@ -42,14 +43,14 @@ public record AuditQuery(
     /** Whether {@code entry} meets the content criteria (the agent is chosen by the shards read). */
     public boolean matches(AuditEntry entry) {
         return conversationId
-                        .map(id -> id.equals(entry.fields().get("conversation_id")))
+                        .map(id -> id.equals(entry.fields().get(WireFields.CONVERSATION_ID)))
                         .orElse(true)
                 && correlationId
-                        .map(id -> id.equals(entry.fields().get("correlation_id"))
-                                || id.equals(entry.fields().get("message_id")))
+                        .map(id -> id.equals(entry.fields().get(WireFields.CORRELATION_ID))
+                                || id.equals(entry.fields().get(WireFields.MESSAGE_ID)))
                         .orElse(true)
                 && messageType
-                        .map(type -> type.equals(entry.fields().get("message_type")))
+                        .map(type -> type.equals(entry.fields().get(WireFields.MESSAGE_TYPE)))
                         .orElse(true)
                 && since.map(time -> !entry.at().isBefore(time)).orElse(true);
     }

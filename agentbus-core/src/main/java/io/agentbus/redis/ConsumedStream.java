@@ -2,6 +2,7 @@ package io.agentbus.redis;
 
 import io.agentbus.AgentId;
 import io.agentbus.broadcast.DurableTopic;
+import io.agentbus.protocol.KeySchema;
 import java.util.Arrays;
 import java.util.List;
 

@@ -6,6 +6,7 @@ import io.agentbus.Envelope;
 import io.agentbus.MessageHandler;
 import io.agentbus.NonRetryableException;
 import io.agentbus.Subscription;
+import io.agentbus.protocol.KeySchema;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;

@@ -1,8 +1,24 @@
 package io.agentbus.redis;
 
+import static io.agentbus.protocol.WireFields.CONVERSATION_ID;
+import static io.agentbus.protocol.WireFields.CORRELATION_ID;
+import static io.agentbus.protocol.WireFields.CREATED_AT;
+import static io.agentbus.protocol.WireFields.ENVELOPE_FIELDS;
+import static io.agentbus.protocol.WireFields.EXPIRES_AT;
+import static io.agentbus.protocol.WireFields.FROM_AGENT;
+import static io.agentbus.protocol.WireFields.MESSAGE_ID;
+import static io.agentbus.protocol.WireFields.MESSAGE_TYPE;
+import static io.agentbus.protocol.WireFields.PAYLOAD;
+import static io.agentbus.protocol.WireFields.PRIORITY;
+import static io.agentbus.protocol.WireFields.REPLY_TO;
+import static io.agentbus.protocol.WireFields.TIMESTAMP;
+import static io.agentbus.protocol.WireFields.TO_AGENT;
+import static io.agentbus.protocol.WireFields.V;
+
 import io.agentbus.DeadLetterReason;
 import io.agentbus.Envelope;
 import io.agentbus.InvalidEnvelopeException;
+import io.agentbus.protocol.WireFields;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -14,30 +30,13 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
  * The wire form of an envelope, version 1: one stream entry, snake_case field names, string values
- * (docs/PROTOCOL.md). The only place that knows the field names.
+ * (docs/PROTOCOL.md), field names from {@link WireFields}.
  */
 final class EnvelopeCodec {
-
-    static final String V = "v";
-    static final String MESSAGE_ID = "message_id";
-    static final String FROM_AGENT = "from_agent";
-    static final String TO_AGENT = "to_agent";
-    static final String MESSAGE_TYPE = "message_type";
-    static final String PAYLOAD = "payload";
-    static final String TIMESTAMP = "timestamp";
-    /** What the seed's code sends instead of {@link #TIMESTAMP}; read when {@code timestamp} is absent. */
-    static final String CREATED_AT = "created_at";
-
-    static final String PRIORITY = "priority";
-    static final String REPLY_TO = "reply_to";
-    static final String CORRELATION_ID = "correlation_id";
-    static final String CONVERSATION_ID = "conversation_id";
-    static final String EXPIRES_AT = "expires_at";
 
     private static final String TIMESTAMP_RULE = "must be an ISO-8601 UTC date-time such as 2025-11-03T10:30:00Z";
 
@@ -57,14 +56,7 @@ final class EnvelopeCodec {
      */
     record Malformed(DeadLetterReason reason, String field, String detail) implements Decoded {}
 
-    /**
-     * The fields an audit record copies from a message, in the order ack.lua expects them (the same
-     * set as the AUDITED table of audit_record.lua; the payload is never audited on outcomes).
-     */
-    static final List<String> AUDITED_FIELDS =
-            List.of(MESSAGE_ID, FROM_AGENT, TO_AGENT, MESSAGE_TYPE, PRIORITY, CONVERSATION_ID, CORRELATION_ID);
-
-    /** The values of {@link #AUDITED_FIELDS} of {@code envelope}, {@code ""} for an absent one. */
+    /** The values of {@link WireFields#AUDITED_FIELDS} of {@code envelope}, in its order, {@code ""} for an absent one. */
     static String[] auditedValues(Envelope envelope) {
         return new String[] {
             envelope.messageId().value(),
@@ -171,7 +163,7 @@ final class EnvelopeCodec {
                 builder.expiresAt(parseTimestamp(EXPIRES_AT, fields.get(EXPIRES_AT)));
             }
             fields.forEach((name, value) -> {
-                if (!Envelope.FIELD_NAMES.contains(name) && !name.equals(timestampField)) {
+                if (!ENVELOPE_FIELDS.contains(name) && !name.equals(timestampField)) {
                     builder.extension(name, value);
                 }
             });

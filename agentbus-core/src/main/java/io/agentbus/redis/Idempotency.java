@@ -1,6 +1,7 @@
 package io.agentbus.redis;
 
 import io.agentbus.MessageHandler;
+import io.agentbus.protocol.KeySchema;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import java.time.Duration;

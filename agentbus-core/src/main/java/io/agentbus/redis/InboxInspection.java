@@ -2,6 +2,8 @@ package io.agentbus.redis;
 
 import io.agentbus.AgentId;
 import io.agentbus.InboxStats;
+import io.agentbus.protocol.KeySchema;
+import io.agentbus.protocol.WireFields;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.models.stream.PendingMessages;
 import java.time.Duration;
@@ -125,16 +127,12 @@ final class InboxInspection {
         return stats;
     }
 
-    /** Reads the counters hash (keys as the scripts write them); a missing field is 0. */
+    /** Reads the counters hash (fields in {@link WireFields#COUNTERS}'s order); a missing field is 0. */
     private static InboxStats.Counters counters(Map<String, String> hash) {
-        return new InboxStats.Counters(
-                counter(hash, "sent"),
-                counter(hash, "deduplicated"),
-                counter(hash, "acked"),
-                counter(hash, "retried"),
-                counter(hash, "dead_lettered"),
-                counter(hash, "expired"),
-                counter(hash, "redriven"));
+        long[] totals = WireFields.COUNTERS.stream()
+                .mapToLong(field -> counter(hash, field))
+                .toArray();
+        return new InboxStats.Counters(totals[0], totals[1], totals[2], totals[3], totals[4], totals[5], totals[6]);
     }
 
     private static long counter(Map<String, String> hash, String field) {

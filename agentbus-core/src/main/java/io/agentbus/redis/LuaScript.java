@@ -27,20 +27,27 @@ final class LuaScript {
         this.sha = sha1(source);
     }
 
-    /** Loads {@code name} from this package's resources. */
+    /**
+     * The protocol facts the scripts share with the Java code (audited fields, priority band limits),
+     * prepended to every script: Redis 6.2 has no way for one script to include another.
+     */
+    static final String PROTOCOL = "protocol.lua";
+
+    /** Loads {@code name} from this package's resources, after {@link #PROTOCOL}. */
     static LuaScript load(String name) {
-        return new LuaScript(name, read(name));
+        return new LuaScript(name, read(PROTOCOL) + read(name));
     }
 
     /**
-     * Loads {@code name} with {@code preamble} (a file of shared local functions) prepended: Redis 6.2
-     * has no way for one script to include another, so the sharing happens here, once.
+     * Loads {@code name} with {@code preamble} (a file of shared local functions) prepended, after
+     * {@link #PROTOCOL}, so that the sharing happens here, once.
      */
     static LuaScript load(String name, String preamble) {
-        return new LuaScript(name, read(preamble) + read(name));
+        return new LuaScript(name, read(PROTOCOL) + read(preamble) + read(name));
     }
 
-    private static String read(String name) {
+    /** The text of resource {@code name} of this package. */
+    static String read(String name) {
         try (InputStream in = LuaScript.class.getResourceAsStream(name)) {
             if (in == null) {
                 throw new IllegalStateException("missing script resource " + name);

@@ -2,6 +2,7 @@ package io.agentbus.redis;
 
 import io.agentbus.AgentId;
 import io.agentbus.Envelope;
+import io.agentbus.protocol.WireFields;
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanBuilder;
@@ -30,7 +31,7 @@ final class OpenTelemetryTracing implements Tracing {
     private static final TextMapGetter<Envelope> FROM_ENVELOPE = new TextMapGetter<>() {
         @Override
         public Iterable<String> keys(Envelope envelope) {
-            return List.of(Envelope.TRACEPARENT, Envelope.TRACESTATE);
+            return List.of(WireFields.TRACEPARENT, WireFields.TRACESTATE);
         }
 
         @Override
@@ -68,7 +69,7 @@ final class OpenTelemetryTracing implements Tracing {
             Map<String, String> carrier = new HashMap<>();
             W3C.inject(parent.with(span), carrier, Map::put);
             traced = envelope.toBuilder()
-                    .traceContext(carrier.get(Envelope.TRACEPARENT), carrier.get(Envelope.TRACESTATE))
+                    .traceContext(carrier.get(WireFields.TRACEPARENT), carrier.get(WireFields.TRACESTATE))
                     .build();
         }
         Envelope sent = traced;

@@ -4,6 +4,7 @@ import io.agentbus.DeadLetterReason;
 import io.agentbus.DeliveryOptions;
 import io.agentbus.Envelope;
 import io.agentbus.NonRetryableException;
+import io.agentbus.protocol.WireFields;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -75,7 +76,7 @@ final class OutcomePolicy {
             DeadLetter deadLetter = delivery.onExpiry() == DeliveryOptions.OnExpiry.DEAD_LETTER
                     ? new DeadLetter(
                             DeadLetterReason.EXPIRED,
-                            EnvelopeCodec.EXPIRES_AT,
+                            WireFields.EXPIRES_AT,
                             "expired at " + envelope.expiresAt().orElseThrow())
                     : null;
             return new Expired(envelope, deadLetter);

@@ -3,6 +3,7 @@ package io.agentbus.redis;
 import io.agentbus.AgentId;
 import io.agentbus.DeliveryOptions;
 import io.agentbus.MessageHandler;
+import io.agentbus.protocol.KeySchema;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;

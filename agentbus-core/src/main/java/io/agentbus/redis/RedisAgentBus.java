@@ -20,6 +20,7 @@ import io.agentbus.broadcast.BroadcastHandler;
 import io.agentbus.broadcast.BroadcastStats;
 import io.agentbus.broadcast.DurableTopic;
 import io.agentbus.broadcast.PublishReceipt;
+import io.agentbus.protocol.KeySchema;
 import io.agentbus.registry.AgentRegistry;
 import io.agentbus.swarm.SwarmEvents;
 import io.agentbus.swarm.Swarms;

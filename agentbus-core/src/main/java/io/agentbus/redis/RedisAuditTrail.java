@@ -6,6 +6,8 @@ import io.agentbus.BusOptions;
 import io.agentbus.audit.AuditEntry;
 import io.agentbus.audit.AuditQuery;
 import io.agentbus.audit.AuditTrail;
+import io.agentbus.protocol.KeySchema;
+import io.agentbus.protocol.WireFields;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.StreamMessage;
@@ -29,7 +31,8 @@ final class RedisAuditTrail implements AuditTrail {
 
     private static final int SCAN_PER_SHARD = 10_000;
     /** The fields that name agents: a replay moves them into the sandbox namespace. */
-    private static final Set<String> SANDBOXED = Set.of("from_agent", "to_agent", "reply_to");
+    private static final Set<String> SANDBOXED =
+            Set.of(WireFields.FROM_AGENT, WireFields.TO_AGENT, WireFields.REPLY_TO);
 
     private final AgentBus bus;
     private final RedisAsyncCommands<String, String> commands;
@@ -47,9 +50,9 @@ final class RedisAuditTrail implements AuditTrail {
         Objects.requireNonNull(agent, "agent");
         Objects.requireNonNull(decision, "decision");
         Map<String, String> fields = new LinkedHashMap<>();
-        fields.put("audit_event", "decision");
-        fields.put("audit_decision", decision);
-        fields.put("from_agent", agent.value());
+        fields.put(WireFields.AUDIT_EVENT, "decision");
+        fields.put(WireFields.AUDIT_DECISION, decision);
+        fields.put(WireFields.FROM_AGENT, agent.value());
         fields.putAll(details);
         String tag = agent.value();
         commands.sadd(KeySchema.AUDIT_SHARDS, tag);
@@ -90,7 +93,7 @@ final class RedisAuditTrail implements AuditTrail {
                     AuditEntry entry = new AuditEntry(
                             record.getId(),
                             Instant.ofEpochMilli(millis(record.getId())),
-                            record.getBody().getOrDefault("audit_event", "unknown"),
+                            record.getBody().getOrDefault(WireFields.AUDIT_EVENT, "unknown"),
                             tag,
                             record.getBody());
                     if (query.matches(entry)) {
@@ -114,7 +117,7 @@ final class RedisAuditTrail implements AuditTrail {
             }
             Map<String, String> fields = new LinkedHashMap<>();
             record.fields().forEach((name, value) -> {
-                if (!name.startsWith("audit_")) {
+                if (!name.startsWith(WireFields.AUDIT_PREFIX)) {
                     fields.put(name, SANDBOXED.contains(name) ? namespace + "." + value : value);
                 }
             });

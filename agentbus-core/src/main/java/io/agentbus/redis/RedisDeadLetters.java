@@ -6,6 +6,8 @@ import io.agentbus.DeadLetter;
 import io.agentbus.DeadLetterReason;
 import io.agentbus.DeadLetters;
 import io.agentbus.Envelope;
+import io.agentbus.protocol.KeySchema;
+import io.agentbus.protocol.WireFields;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.ScriptOutputType;
@@ -31,7 +33,6 @@ final class RedisDeadLetters implements DeadLetters {
     private static final LuaScript REDRIVE = LuaScript.load("redrive.lua", "audit_record.lua");
     private static final Pattern ENTRY_ID = Pattern.compile("\\d+-\\d+");
     private static final int BATCH = 200;
-    private static final String META_PREFIX = "dlq_";
 
     private final RedisAsyncCommands<String, String> commands;
     private final StreamScripts scripts;
@@ -91,7 +92,7 @@ final class RedisDeadLetters implements DeadLetters {
         while (true) {
             List<StreamMessage<String, String>> page = page(Range.create(from, "+"), BATCH);
             for (StreamMessage<String, String> entry : page) {
-                if (id.equals(entry.getBody().get(EnvelopeCodec.MESSAGE_ID))) {
+                if (id.equals(entry.getBody().get(WireFields.MESSAGE_ID))) {
                     return Optional.of(toDeadLetter(entry));
                 }
             }
@@ -175,25 +176,26 @@ final class RedisDeadLetters implements DeadLetters {
     private DeadLetter toDeadLetter(StreamMessage<String, String> entry) {
         Map<String, String> original = new LinkedHashMap<>();
         Map<String, String> meta = new LinkedHashMap<>();
-        entry.getBody().forEach((name, value) -> (name.startsWith(META_PREFIX) ? meta : original).put(name, value));
+        entry.getBody()
+                .forEach((name, value) -> (name.startsWith(WireFields.DLQ_PREFIX) ? meta : original).put(name, value));
         Optional<Envelope> envelope =
                 EnvelopeCodec.decodeText(new LinkedHashMap<>(original)) instanceof EnvelopeCodec.Valid valid
                         ? Optional.of(valid.envelope())
                         : Optional.empty();
-        String field = meta.getOrDefault("dlq_field", "");
+        String field = meta.getOrDefault(WireFields.DLQ_FIELD, "");
         return new DeadLetter(
                 entry.getId(),
                 agent,
                 envelope,
                 original,
-                DeadLetterReason.fromCode(meta.get("dlq_reason")).orElse(DeadLetterReason.INVALID_FIELD),
-                meta.getOrDefault("dlq_detail", ""),
+                DeadLetterReason.fromCode(meta.get(WireFields.DLQ_REASON)).orElse(DeadLetterReason.INVALID_FIELD),
+                meta.getOrDefault(WireFields.DLQ_DETAIL, ""),
                 field.isEmpty() ? Optional.empty() : Optional.of(field),
-                parseInt(meta.get("dlq_attempts")),
-                millis(meta.getOrDefault("dlq_first_failed_at", meta.get("dlq_failed_at"))),
-                millis(meta.get("dlq_failed_at")),
-                meta.getOrDefault("dlq_consumer", ""),
-                meta.getOrDefault("dlq_source_id", ""));
+                parseInt(meta.get(WireFields.DLQ_ATTEMPTS)),
+                millis(meta.getOrDefault(WireFields.DLQ_FIRST_FAILED_AT, meta.get(WireFields.DLQ_FAILED_AT))),
+                millis(meta.get(WireFields.DLQ_FAILED_AT)),
+                meta.getOrDefault(WireFields.DLQ_CONSUMER, ""),
+                meta.getOrDefault(WireFields.DLQ_SOURCE_ID, ""));
     }
 
     private <T> T await(CompletionStage<T> stage, String action) {

@@ -10,6 +10,7 @@ import io.agentbus.Retention;
 import io.agentbus.SendReceipt;
 import io.agentbus.Subscription;
 import io.agentbus.broadcast.DurableTopic;
+import io.agentbus.protocol.KeySchema;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import java.util.List;
 import java.util.Objects;

@@ -6,6 +6,7 @@ import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
 import io.agentbus.Envelope;
 import io.agentbus.Subscription;
+import io.agentbus.protocol.KeySchema;
 import io.agentbus.registry.AgentCard;
 import io.agentbus.registry.AgentRegistry;
 import io.lettuce.core.Range;

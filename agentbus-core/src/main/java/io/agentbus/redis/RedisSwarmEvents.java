@@ -7,6 +7,7 @@ import io.agentbus.Priority;
 import io.agentbus.Subscription;
 import io.agentbus.broadcast.BroadcastHandler;
 import io.agentbus.broadcast.DurableTopic;
+import io.agentbus.protocol.KeySchema;
 import io.agentbus.swarm.SwarmEvents;
 import java.util.ArrayDeque;
 import java.util.Deque;

@@ -7,6 +7,7 @@ import io.agentbus.MessageHandler;
 import io.agentbus.Retention;
 import io.agentbus.SendReceipt;
 import io.agentbus.Subscription;
+import io.agentbus.protocol.KeySchema;
 import io.agentbus.swarm.SwarmMessenger;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;

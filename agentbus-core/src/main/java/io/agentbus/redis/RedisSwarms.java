@@ -2,6 +2,7 @@ package io.agentbus.redis;
 
 import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
+import io.agentbus.protocol.KeySchema;
 import io.agentbus.swarm.StateConflictException;
 import io.agentbus.swarm.SwarmMessenger;
 import io.agentbus.swarm.SwarmOptions;

@@ -10,6 +10,7 @@ import io.agentbus.RecipientUnavailableException;
 import io.agentbus.RequestHandler;
 import io.agentbus.RequestTimeoutException;
 import io.agentbus.audit.AuditTrail;
+import io.agentbus.protocol.WireFields;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -111,8 +112,8 @@ final class Requests implements AutoCloseable {
                     details.put("escalation_path", String.join(">", path));
                     details.put("next", chain.get(level + 1).value());
                     details.put("why", timedOut ? "no reply within " + deadline : "asked to escalate");
-                    details.put("message_id", request.messageId().value());
-                    request.conversationId().ifPresent(id -> details.put("conversation_id", id));
+                    details.put(WireFields.MESSAGE_ID, request.messageId().value());
+                    request.conversationId().ifPresent(id -> details.put(WireFields.CONVERSATION_ID, id));
                     audit.decision(to, "escalate", details);
                     return escalateFrom(request, chain, level + 1, deadline, path);
                 })

@@ -12,6 +12,8 @@ import io.agentbus.InvalidEnvelopeException;
 import io.agentbus.NotReplicatedException;
 import io.agentbus.RecipientUnavailableException;
 import io.agentbus.SendReceipt;
+import io.agentbus.protocol.KeySchema;
+import io.agentbus.protocol.WireFields;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import java.time.Instant;
@@ -234,7 +236,7 @@ final class Sender {
         int payloadBytes = envelope.payloadBytes();
         if (payloadBytes > options.send().maxPayloadBytes()) {
             throw new InvalidEnvelopeException(
-                    "payload",
+                    WireFields.PAYLOAD,
                     envelope.payload(),
                     "must be at most " + options.send().maxPayloadBytes() + " bytes of UTF-8 (maxPayloadBytes) but is "
                             + payloadBytes + " bytes");

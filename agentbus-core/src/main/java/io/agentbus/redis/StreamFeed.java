@@ -4,6 +4,7 @@ import io.agentbus.DeadLetterReason;
 import io.agentbus.DeliveryOptions;
 import io.agentbus.Envelope;
 import io.agentbus.Retention;
+import io.agentbus.protocol.KeySchema;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
 import java.util.ArrayList;

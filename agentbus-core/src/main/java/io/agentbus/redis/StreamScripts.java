@@ -5,6 +5,8 @@ import io.agentbus.BusOptions;
 import io.agentbus.DeadLetterReason;
 import io.agentbus.Envelope;
 import io.agentbus.Retention;
+import io.agentbus.protocol.KeySchema;
+import io.agentbus.protocol.WireFields;
 import io.lettuce.core.Consumer;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.XClaimArgs;
@@ -157,7 +159,7 @@ final class StreamScripts {
     CompletionStage<Long> ack(ConsumedStream stream, String consumer, List<HandledEntry> entries) {
         int count = entries.size();
         boolean audited = options.auditCap() > 0;
-        String[] args = new String[4 + count + (audited ? count * EnvelopeCodec.AUDITED_FIELDS.size() : 0)];
+        String[] args = new String[4 + count + (audited ? count * WireFields.AUDITED_FIELDS.size() : 0)];
         args[0] = stream.group();
         args[1] = consumer;
         args[2] = Long.toString(options.auditCap());

@@ -3,13 +3,12 @@
 -- (it holds the decoded message), so the script never reads the entries back.
 -- KEYS[1] stream   KEYS[2] audit shard (audit:messages:{id})   KEYS[3] counters (agent:{id}:counters)
 -- ARGV[1] group  ARGV[2] consumer  ARGV[3] audit cap (0: no audit)  ARGV[4] n, the number of entries
--- ARGV[5 .. 4+n] entry ids; with an audit cap, then per entry 7 values in this order (EnvelopeCodec.
--- AUDITED_FIELDS): message_id from_agent to_agent message_type priority conversation_id
--- correlation_id, '' for an absent one.
+-- ARGV[5 .. 4+n] entry ids; with an audit cap, then per entry the values of AUDITED_FIELDS in its order
+-- (message_id from_agent to_agent message_type priority conversation_id correlation_id), '' for an
+-- absent one.
 -- Returns how many were acknowledged.
--- audit(key, cap, event, fields, meta) comes from audit_record.lua, prepended by LuaScript.
-local AUDITED_ORDER = {'message_id', 'from_agent', 'to_agent', 'message_type', 'priority', 'conversation_id',
-  'correlation_id'}
+-- AUDITED_FIELDS comes from protocol.lua and audit(key, cap, event, fields, meta) from audit_record.lua,
+-- both prepended by LuaScript.
 local n = tonumber(ARGV[4])
 local acked = redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 5, 4 + n))
 if acked > 0 then
@@ -17,12 +16,12 @@ if acked > 0 then
 end
 if tonumber(ARGV[3]) > 0 then
   for i = 1, n do
-    local base = 4 + n + (i - 1) * #AUDITED_ORDER
+    local base = 4 + n + (i - 1) * #AUDITED_FIELDS
     local fields = {}
-    for j = 1, #AUDITED_ORDER do
+    for j = 1, #AUDITED_FIELDS do
       local value = ARGV[base + j]
       if value ~= '' then
-        fields[#fields + 1] = AUDITED_ORDER[j]
+        fields[#fields + 1] = AUDITED_FIELDS[j]
         fields[#fields + 1] = value
       end
     end

@@ -1,7 +1,9 @@
 -- Shared by the scripts that record audit entries (ack, retry_later, dead_letter, redrive): LuaScript
--- prepends this file to them, since Redis 6.2 scripts cannot include one another.
-local AUDITED = {message_id = true, from_agent = true, to_agent = true, message_type = true,
-  conversation_id = true, correlation_id = true, priority = true}
+-- prepends this file to them, after protocol.lua, since Redis 6.2 scripts cannot include one another.
+local AUDITED = {}
+for _, name in ipairs(AUDITED_FIELDS) do
+  AUDITED[name] = true
+end
 -- Appends an audit record: the audit_ fields, then the entry's identifying fields (not its payload).
 local function audit(key, cap, event, fields, meta)
   if tonumber(cap) <= 0 then

@@ -1,7 +1,7 @@
 -- Moves the messages of a delayed set that are due (by the server's clock) into the inbox, each in
 -- the same step as its removal from the set: several instances may run this at once, and a message
 -- is moved exactly once. At most ARGV[1] per call.
--- Each goes to the inbox band of its priority (7-9 high, 4-6 normal, 1-3 low).
+-- Each goes to the inbox band of its priority (band_stream of protocol.lua, prepended by LuaScript).
 -- KEYS[1] delayed set (agent:{id}:delayed)   KEYS[2..4] high, normal, low inbox streams
 -- ARGV[1] max to move
 -- Returns {moved, ms until the next one is due (-1: none waiting)}.
@@ -16,12 +16,7 @@ for _, member in ipairs(due) do
     fields[#fields + 1] = name
     fields[#fields + 1] = value
     if name == 'priority' then
-      local priority = tonumber(value)
-      if priority and priority >= 7 then
-        target = KEYS[2]
-      elseif priority and priority <= 3 then
-        target = KEYS[4]
-      end
+      target = band_stream(value, KEYS[2], target, KEYS[4])
     end
   end
   redis.call('XADD', target, '*', unpack(fields))

@@ -1,13 +1,14 @@
 -- Moves dead letters back into the inbox as new entries, each atomically: the original fields are
 -- appended to the inbox (the dlq_ fields dropped) and the dead letter deleted. A new entry starts
 -- with a delivery counter of 1.
--- The target is the inbox band of the message's priority (7-9 high, 4-6 normal, 1-3 low; normal if
+-- The target is the inbox band of the message's priority (band_stream of protocol.lua; normal if
 -- absent or unreadable); a topic passes its stream as all three.
 -- KEYS[1] dead letters (agent:{id}:dlq)   KEYS[2..4] high, normal, low target streams
 -- KEYS[5] audit shard   KEYS[6] counters (agent:{id}:counters)
 -- ARGV[1] audit cap (0: no audit)   ARGV[2..] dead-letter entry ids
 -- Returns how many were moved.
--- audit(key, cap, event, fields, meta) comes from audit_record.lua, prepended by LuaScript.
+-- band_stream comes from protocol.lua and audit(key, cap, event, fields, meta) from audit_record.lua,
+-- both prepended by LuaScript.
 local moved = 0
 for i = 2, #ARGV do
   local entry = redis.call('XRANGE', KEYS[1], ARGV[i], ARGV[i])
@@ -20,12 +21,7 @@ for i = 2, #ARGV do
         original[#original + 1] = fields[j]
         original[#original + 1] = fields[j + 1]
         if fields[j] == 'priority' then
-          local priority = tonumber(fields[j + 1])
-          if priority and priority >= 7 then
-            target = KEYS[2]
-          elseif priority and priority <= 3 then
-            target = KEYS[4]
-          end
+          target = band_stream(fields[j + 1], KEYS[2], target, KEYS[4])
         end
       end
     end

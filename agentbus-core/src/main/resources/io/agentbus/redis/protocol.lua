@@ -1,0 +1,21 @@
+-- The protocol facts that the scripts share with the Java code (docs/PROTOCOL.md). LuaScript prepends
+-- this file to every script, since Redis 6.2 scripts cannot include one another; ProtocolLuaTest
+-- fails when these values and their Java copies (WireFields, PriorityBand) disagree.
+-- The fields an audit record copies from a message, in the order ack.lua takes their values.
+local AUDITED_FIELDS = {'message_id', 'from_agent', 'to_agent', 'message_type', 'priority', 'conversation_id',
+  'correlation_id'}
+-- The inbox bands: priorities from HIGH_BAND_LOWEST up go to the high band, those up to
+-- LOW_BAND_HIGHEST to the low band, the others to the normal band.
+local HIGH_BAND_LOWEST = 7
+local LOW_BAND_HIGHEST = 3
+-- The stream a message of priority (its wire value) goes to: high or low by its band, else other (the
+-- normal band's stream, which the callers also take for an absent priority or one that is not a number).
+local function band_stream(priority, high, other, low)
+  local value = tonumber(priority)
+  if value and value >= HIGH_BAND_LOWEST then
+    return high
+  elseif value and value <= LOW_BAND_HIGHEST then
+    return low
+  end
+  return other
+end
