@@ -33,9 +33,9 @@ import picocli.CommandLine.Spec;
         subcommands = {AgentsCommand.Watch.class},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {
-            "0:Listed (also when there is none).",
-            ExpectedFailures.FAILED_HELP,
-            ExpectedFailures.INVALID_INPUT_HELP
+            ExitCodes.OK + ":Listed (also when there is none).",
+            ExitCodes.FAILED_HELP,
+            ExitCodes.INVALID_INPUT_HELP
         })
 final class AgentsCommand implements Callable<Integer> {
 
@@ -73,7 +73,7 @@ final class AgentsCommand implements Callable<Integer> {
                                     + String.join(",", new TreeSet<>(card.capabilities())));
         }
         out.flush();
-        return 0;
+        return ExitCodes.OK;
     }
 
     private static String orDash(String text) {
@@ -104,7 +104,7 @@ final class AgentsCommand implements Callable<Integer> {
                         + " stopped or expired): \"joined <id>\" or \"left <id>\", until interrupted."
             },
             exitCodeListHeading = "Exit codes:%n",
-            exitCodeList = {"0:Stopped.", ExpectedFailures.FAILED_HELP})
+            exitCodeList = {ExitCodes.OK + ":Stopped.", ExitCodes.FAILED_HELP})
     static final class Watch implements Callable<Integer> {
 
         @ParentCommand
@@ -142,7 +142,7 @@ final class AgentsCommand implements Callable<Integer> {
                     done.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
                 }
             }
-            return 0;
+            return ExitCodes.OK;
         }
     }
 }

@@ -20,9 +20,9 @@ import picocli.CommandLine.Spec;
         },
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {
-            "0:Replayed (also when nothing matched).",
-            ExpectedFailures.FAILED_HELP,
-            ExpectedFailures.INVALID_INPUT_HELP
+            ExitCodes.OK + ":Replayed (also when nothing matched).",
+            ExitCodes.FAILED_HELP,
+            ExitCodes.INVALID_INPUT_HELP
         })
 final class AuditReplayCommand implements Callable<Integer> {
 
@@ -50,6 +50,6 @@ final class AuditReplayCommand implements Callable<Integer> {
         }
         spec.commandLine().getOut().println("replayed=" + replayed);
         spec.commandLine().getOut().flush();
-        return 0;
+        return ExitCodes.OK;
     }
 }

@@ -31,9 +31,9 @@ import picocli.CommandLine.Spec;
         },
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {
-            "0:Printed (also when there is none).",
-            ExpectedFailures.FAILED_HELP,
-            ExpectedFailures.INVALID_INPUT_HELP
+            ExitCodes.OK + ":Printed (also when there is none).",
+            ExitCodes.FAILED_HELP,
+            ExitCodes.INVALID_INPUT_HELP
         })
 final class AuditTailCommand implements Callable<Integer> {
 
@@ -109,7 +109,7 @@ final class AuditTailCommand implements Callable<Integer> {
                 print(out, bus.audit().after(query, seen.lastIdByShard(), 1_000), seen);
             }
         }
-        return 0;
+        return ExitCodes.OK;
     }
 
     private AuditQuery query() {

@@ -36,9 +36,9 @@ import picocli.CommandLine.Spec;
         },
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {
-            "0:Every system ran every scenario it takes part in.",
-            ExpectedFailures.FAILED + ":Some system failed in some scenario (see results.json and bench.log).",
-            ExpectedFailures.INVALID_INPUT + ":Invalid input: unknown scenario or system."
+            ExitCodes.OK + ":Every system ran every scenario it takes part in.",
+            ExitCodes.FAILED + ":Some system failed in some scenario (see results.json and bench.log).",
+            ExitCodes.INVALID_INPUT + ":Invalid input: unknown scenario or system."
         })
 final class BenchCommand implements Callable<Integer> {
 
@@ -106,6 +106,6 @@ final class BenchCommand implements Callable<Integer> {
                 report.chartFile(),
                 report.elapsed().toSeconds());
         err.flush();
-        return report.failures().isEmpty() ? 0 : ExpectedFailures.FAILED;
+        return report.failures().isEmpty() ? ExitCodes.OK : ExitCodes.FAILED;
     }
 }

@@ -91,12 +91,12 @@ import picocli.CommandLine.Spec;
         },
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {
-            "0:Every sent message was acked or dead-lettered (lost=0), every send succeeded, and every"
+            ExitCodes.OK + ":Every sent message was acked or dead-lettered (lost=0), every send succeeded, and every"
                     + " review request got its reply (replies=requests), and the escalation was handled before the backlog"
                     + " drained (escalation_overtaken>0).",
-            ExpectedFailures.FAILED + ":Messages were lost, a send failed, a request got no reply, the escalation did"
+            ExitCodes.FAILED + ":Messages were lost, a send failed, a request got no reply, the escalation did"
                     + " not overtake the backlog, or Redis failed.",
-            ExpectedFailures.INVALID_INPUT_HELP
+            ExitCodes.INVALID_INPUT_HELP
         })
 final class DemoCommand implements Callable<Integer> {
 
@@ -219,7 +219,7 @@ final class DemoCommand implements Callable<Integer> {
                     && report.replies() == report.requests()
                     && escalationFailure == null
                     && escalation.overtook();
-            return ok ? 0 : ExpectedFailures.FAILED;
+            return ok ? ExitCodes.OK : ExitCodes.FAILED;
         }
     }
 

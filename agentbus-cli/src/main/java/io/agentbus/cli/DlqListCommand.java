@@ -26,9 +26,9 @@ import picocli.CommandLine.Spec;
         },
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {
-            "0:Listed (also when there is none).",
-            ExpectedFailures.FAILED_HELP,
-            ExpectedFailures.INVALID_INPUT_HELP
+            ExitCodes.OK + ":Listed (also when there is none).",
+            ExitCodes.FAILED_HELP,
+            ExitCodes.INVALID_INPUT_HELP
         })
 final class DlqListCommand implements Callable<Integer> {
 
@@ -82,6 +82,6 @@ final class DlqListCommand implements Callable<Integer> {
                 + id
                 + (listed.size() < total ? ", the oldest " + listed.size() + " listed" : ""));
         err.flush();
-        return 0;
+        return ExitCodes.OK;
     }
 }

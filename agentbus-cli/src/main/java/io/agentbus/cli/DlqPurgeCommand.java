@@ -22,9 +22,9 @@ import picocli.CommandLine.Spec;
         },
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {
-            "0:Purged (also when there was nothing to purge).",
-            ExpectedFailures.FAILED_HELP,
-            ExpectedFailures.INVALID_INPUT + ":Invalid input: a bad DURATION, option or agent id."
+            ExitCodes.OK + ":Purged (also when there was nothing to purge).",
+            ExitCodes.FAILED_HELP,
+            ExitCodes.INVALID_INPUT + ":Invalid input: a bad DURATION, option or agent id."
         })
 final class DlqPurgeCommand implements Callable<Integer> {
 
@@ -54,6 +54,6 @@ final class DlqPurgeCommand implements Callable<Integer> {
         }
         spec.commandLine().getOut().println("purged=" + purged);
         spec.commandLine().getOut().flush();
-        return 0;
+        return ExitCodes.OK;
     }
 }

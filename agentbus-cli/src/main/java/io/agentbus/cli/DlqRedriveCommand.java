@@ -33,15 +33,13 @@ import picocli.CommandLine.Spec;
         },
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {
-            "0:Redriven (with --all, also when there was nothing to redrive).",
-            ExpectedFailures.FAILED_HELP,
-            ExpectedFailures.INVALID_INPUT
-                    + ":Invalid input: neither IDs nor --all, or both; a bad option or agent id.",
-            DlqRedriveCommand.NOT_FOUND + ":Some IDs are not dead letters of AGENT; the others were redriven."
+            ExitCodes.OK + ":Redriven (with --all, also when there was nothing to redrive).",
+            ExitCodes.FAILED_HELP,
+            ExitCodes.INVALID_INPUT + ":Invalid input: neither IDs nor --all, or both; a bad option or agent id.",
+            ExitCodes.NOT_FOUND + ":Some IDs are not dead letters of AGENT; the others were redriven."
         })
 final class DlqRedriveCommand implements Callable<Integer> {
 
-    static final int NOT_FOUND = DlqShowCommand.NOT_FOUND;
     private static final Duration PROGRESS_PERIOD = Duration.ofMillis(250);
 
     @ParentCommand
@@ -87,7 +85,7 @@ final class DlqRedriveCommand implements Callable<Integer> {
             moved.set(redriven);
         }
         printRedriven(redriven);
-        return 0;
+        return ExitCodes.OK;
     }
 
     private int redriveIds(DeadLetters deadLetters) {
@@ -99,7 +97,7 @@ final class DlqRedriveCommand implements Callable<Integer> {
             err.flush();
         }
         printRedriven(result.count());
-        return result.missing().isEmpty() ? 0 : NOT_FOUND;
+        return result.missing().isEmpty() ? ExitCodes.OK : ExitCodes.NOT_FOUND;
     }
 
     /** What a redrive by ids did: how many moved, and the ids that are no dead letter of the agent. */

@@ -22,14 +22,12 @@ import picocli.CommandLine.Spec;
         },
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {
-            "0:Shown.",
-            ExpectedFailures.FAILED_HELP,
-            ExpectedFailures.INVALID_INPUT_HELP,
-            DlqShowCommand.NOT_FOUND + ":AGENT has no such dead letter."
+            ExitCodes.OK + ":Shown.",
+            ExitCodes.FAILED_HELP,
+            ExitCodes.INVALID_INPUT_HELP,
+            ExitCodes.NOT_FOUND + ":AGENT has no such dead letter."
         })
 final class DlqShowCommand implements Callable<Integer> {
-
-    static final int NOT_FOUND = 4;
 
     @ParentCommand
     private DlqCommand dlq;
@@ -58,10 +56,10 @@ final class DlqShowCommand implements Callable<Integer> {
                     .getErr()
                     .println("agentbus: " + agentId + " has no dead letter with entry id or message_id '" + id + "'");
             spec.commandLine().getErr().flush();
-            return NOT_FOUND;
+            return ExitCodes.NOT_FOUND;
         }
         spec.commandLine().getOut().println(DeadLetterFormat.full(found.get()));
         spec.commandLine().getOut().flush();
-        return 0;
+        return ExitCodes.OK;
     }
 }

@@ -27,7 +27,7 @@ import picocli.CommandLine.Spec;
                     + " at least once), and how many dead letters and delayed messages AGENT has."
         },
         exitCodeListHeading = "Exit codes:%n",
-        exitCodeList = {"0:Shown.", ExpectedFailures.FAILED_HELP, ExpectedFailures.INVALID_INPUT_HELP})
+        exitCodeList = {ExitCodes.OK + ":Shown.", ExitCodes.FAILED_HELP, ExitCodes.INVALID_INPUT_HELP})
 final class InboxCommand implements Callable<Integer> {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -58,7 +58,7 @@ final class InboxCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         out.println(json ? asJson(stats) : asText(stats));
-        return 0;
+        return ExitCodes.OK;
     }
 
     private static String asText(InboxStats stats) {

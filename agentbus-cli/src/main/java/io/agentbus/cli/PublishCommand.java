@@ -28,9 +28,9 @@ import picocli.CommandLine.Spec;
         },
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {
-            "0:Published, even if nobody listened (receivers=0).",
-            ExpectedFailures.FAILED_HELP,
-            ExpectedFailures.INVALID_INPUT_HELP
+            ExitCodes.OK + ":Published, even if nobody listened (receivers=0).",
+            ExitCodes.FAILED_HELP,
+            ExitCodes.INVALID_INPUT_HELP
         })
 final class PublishCommand implements Callable<Integer> {
 
@@ -102,6 +102,6 @@ final class PublishCommand implements Callable<Integer> {
                     .getErr()
                     .println("agentbus: nobody listened on " + channel + "; the broadcast is gone (nothing stores it)");
         }
-        return 0;
+        return ExitCodes.OK;
     }
 }

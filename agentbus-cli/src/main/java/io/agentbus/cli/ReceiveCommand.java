@@ -32,14 +32,12 @@ import picocli.CommandLine.Spec;
         },
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {
-            "0:At least one message received.",
-            ExpectedFailures.FAILED_HELP,
-            ExpectedFailures.INVALID_INPUT_HELP,
-            ReceiveCommand.NOTHING_RECEIVED + ":The timeout passed and no message came."
+            ExitCodes.OK + ":At least one message received.",
+            ExitCodes.FAILED_HELP,
+            ExitCodes.INVALID_INPUT_HELP,
+            ExitCodes.INCOMPLETE + ":The timeout passed and no message came."
         })
 final class ReceiveCommand implements Callable<Integer> {
-
-    static final int NOTHING_RECEIVED = 3;
 
     @ParentCommand
     private AgentBusCommand agentbus;
@@ -100,6 +98,6 @@ final class ReceiveCommand implements Callable<Integer> {
             done.await(timeoutSeconds, TimeUnit.SECONDS);
         }
         // Counted after close: a message being handled when the timeout passed was printed and acked too.
-        return received.get() > 0 ? 0 : NOTHING_RECEIVED;
+        return received.get() > 0 ? ExitCodes.OK : ExitCodes.INCOMPLETE;
     }
 }

@@ -40,16 +40,14 @@ import picocli.CommandLine.Spec;
         },
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {
-            "0:The reply came; it is on stdout.",
-            ExpectedFailures.FAILED_HELP,
-            ExpectedFailures.INVALID_INPUT_HELP,
-            RequestCommand.NO_REPLY + ":No reply within --timeout; the request may still be handled.",
-            RequestCommand.NO_RESPONDERS + ":No responders: AGENT never had a running instance; nothing was sent."
+            ExitCodes.OK + ":The reply came; it is on stdout.",
+            ExitCodes.FAILED_HELP,
+            ExitCodes.INVALID_INPUT_HELP,
+            ExitCodes.INCOMPLETE + ":No reply within --timeout; the request may still be handled.",
+            ExitCodes.NOT_FOUND + ":No responders: AGENT never had a running instance; nothing was sent."
         })
 final class RequestCommand implements Callable<Integer> {
 
-    static final int NO_REPLY = 3;
-    static final int NO_RESPONDERS = 4;
     static final String DEFAULT_TIMEOUT = "5s";
 
     @ParentCommand
@@ -122,12 +120,12 @@ final class RequestCommand implements Callable<Integer> {
                 Throwable cause = e.getCause();
                 if (cause instanceof NoRespondersException || cause instanceof RequestTimeoutException) {
                     err.println("agentbus: " + cause.getMessage());
-                    return cause instanceof NoRespondersException ? NO_RESPONDERS : NO_REPLY;
+                    return cause instanceof NoRespondersException ? ExitCodes.NOT_FOUND : ExitCodes.INCOMPLETE;
                 }
                 throw cause instanceof RuntimeException runtime ? runtime : new IllegalStateException(cause);
             }
             out.println((json ? DeliveryFormat.JSON : DeliveryFormat.HUMAN).format(reply));
-            return 0;
+            return ExitCodes.OK;
         }
     }
 

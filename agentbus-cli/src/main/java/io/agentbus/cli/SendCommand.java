@@ -18,9 +18,9 @@ import picocli.CommandLine.Spec;
         description = "Send one message to an agent's inbox and print its message_id.",
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {
-            "0:Sent; the message_id is on stdout.",
-            ExpectedFailures.FAILED_HELP,
-            ExpectedFailures.INVALID_INPUT_HELP
+            ExitCodes.OK + ":Sent; the message_id is on stdout.",
+            ExitCodes.FAILED_HELP,
+            ExitCodes.INVALID_INPUT_HELP
         })
 final class SendCommand implements Callable<Integer> {
 
@@ -73,6 +73,6 @@ final class SendCommand implements Callable<Integer> {
             SendReceipt receipt = bus.sync().send(envelope);
             spec.commandLine().getOut().println(receipt.messageId());
         }
-        return 0;
+        return ExitCodes.OK;
     }
 }

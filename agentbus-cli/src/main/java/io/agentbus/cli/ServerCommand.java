@@ -39,17 +39,16 @@ import picocli.CommandLine.Spec;
         },
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {
-            "130:Stopped by Ctrl-C (SIGINT) after a clean shutdown: the JVM reports the signal.",
-            "143:Stopped by SIGTERM, likewise.",
-            ExpectedFailures.FAILED_HELP,
-            ExpectedFailures.INVALID_INPUT_HELP,
-            ServerCommand.CANNOT_LISTEN + ":Cannot listen on --bind:--port (in use, or not an address of this machine)."
+            ExitCodes.INTERRUPTED + ":Stopped by Ctrl-C (SIGINT) after a clean shutdown: the JVM reports the signal.",
+            ExitCodes.TERMINATED + ":Stopped by SIGTERM, likewise.",
+            ExitCodes.FAILED_HELP,
+            ExitCodes.INVALID_INPUT_HELP,
+            ExitCodes.INCOMPLETE + ":Cannot listen on --bind:--port (in use, or not an address of this machine)."
         })
 final class ServerCommand implements Callable<Integer> {
 
     static final int DEFAULT_PORT = 9464;
     static final String DEFAULT_BIND = "127.0.0.1";
-    static final int CANNOT_LISTEN = 3;
     /** How long a Ctrl-C waits for the bus to close before the JVM exits anyway. */
     private static final long CLOSE_WAIT_SECONDS = 15;
 
@@ -89,7 +88,7 @@ final class ServerCommand implements Callable<Integer> {
             err.println("agentbus: cannot listen on " + bind + ":" + port + ": " + e.getMessage()
                     + (port == 0 ? "" : " (is another server on it? choose another with --port)"));
             err.flush();
-            return CANNOT_LISTEN;
+            return ExitCodes.INCOMPLETE;
         }
         CountDownLatch stopRequested = new CountDownLatch(1);
         CountDownLatch closed = new CountDownLatch(1);
@@ -123,7 +122,7 @@ final class ServerCommand implements Callable<Integer> {
             closed.countDown();
             removeHook(hook);
         }
-        return 0;
+        return ExitCodes.OK;
     }
 
     private static void awaitQuietly(CountDownLatch closed) {

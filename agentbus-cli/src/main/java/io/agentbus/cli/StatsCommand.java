@@ -34,9 +34,9 @@ import picocli.CommandLine.Spec;
         },
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {
-            "0:Printed (also when there is no agent).",
-            ExpectedFailures.FAILED_HELP,
-            ExpectedFailures.INVALID_INPUT_HELP
+            ExitCodes.OK + ":Printed (also when there is no agent).",
+            ExitCodes.FAILED_HELP,
+            ExitCodes.INVALID_INPUT_HELP
         })
 final class StatsCommand implements Callable<Integer> {
 
@@ -87,7 +87,7 @@ final class StatsCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         out.println(json ? second.toJson(rate).toString() : table(second, rate));
         out.flush();
-        return 0;
+        return ExitCodes.OK;
     }
 
     private static String table(BusStatsSnapshot stats, MessageRate rate) {

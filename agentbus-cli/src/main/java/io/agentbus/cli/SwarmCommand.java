@@ -56,7 +56,7 @@ final class SwarmCommand extends CommandGroup {
                 bus.swarms().list().forEach(info -> out.println(line(info)));
             }
             out.flush();
-            return 0;
+            return ExitCodes.OK;
         }
     }
 
@@ -65,7 +65,7 @@ final class SwarmCommand extends CommandGroup {
             mixinStandardHelpOptions = true,
             description = {"The swarm's line as in list, its state JSON and its checkpoints, newest first."},
             exitCodeListHeading = "Exit codes:%n",
-            exitCodeList = {"0:Shown.", "4:No such swarm.", ExpectedFailures.FAILED_HELP})
+            exitCodeList = {ExitCodes.OK + ":Shown.", ExitCodes.NOT_FOUND + ":No such swarm.", ExitCodes.FAILED_HELP})
     static final class Show implements Callable<Integer> {
         @ParentCommand
         private SwarmCommand swarm;
@@ -83,7 +83,7 @@ final class SwarmCommand extends CommandGroup {
                 var info = bus.swarms().show(id);
                 if (info.isEmpty()) {
                     spec.commandLine().getErr().println("agentbus: no swarm " + id);
-                    return 4;
+                    return ExitCodes.NOT_FOUND;
                 }
                 out.println(line(info.get()));
                 info.get().state().ifPresent(state -> out.println("state " + state.json()));
@@ -93,7 +93,7 @@ final class SwarmCommand extends CommandGroup {
                 }
             }
             out.flush();
-            return 0;
+            return ExitCodes.OK;
         }
     }
 
@@ -106,9 +106,9 @@ final class SwarmCommand extends CommandGroup {
             },
             exitCodeListHeading = "Exit codes:%n",
             exitCodeList = {
-                "0:Recovered.",
-                "2:Not interrupted, no checkpoint, or no such swarm.",
-                ExpectedFailures.FAILED_HELP
+                ExitCodes.OK + ":Recovered.",
+                ExitCodes.INVALID_INPUT + ":Not interrupted, no checkpoint, or no such swarm.",
+                ExitCodes.FAILED_HELP
             })
     static final class Recover implements Callable<Integer> {
         @ParentCommand
@@ -149,7 +149,7 @@ final class SwarmCommand extends CommandGroup {
                 spec.commandLine().getOut().println("resumed_from=" + resumed.label() + " version=" + version);
                 spec.commandLine().getOut().flush();
             }
-            return 0;
+            return ExitCodes.OK;
         }
     }
 }

@@ -62,9 +62,9 @@ import picocli.CommandLine.Spec;
         },
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {
-            "0:Every phase ran once, nothing was lost (lost=0), every event was heard, and the loop"
+            ExitCodes.OK + ":Every phase ran once, nothing was lost (lost=0), every event was heard, and the loop"
                     + " resumed from the checkpoint written before the crash.",
-            ExpectedFailures.FAILED + ":A check failed, or Redis failed."
+            ExitCodes.FAILED + ":A check failed, or Redis failed."
         })
 final class SwarmDemoCommand implements Callable<Integer> {
 
@@ -159,7 +159,7 @@ final class SwarmDemoCommand implements Callable<Integer> {
                         && heard.get() == expectedEvents
                         && resumed.label().equals(checkpoint)
                         && resumeAt == CRASH_AFTER;
-                return ok ? 0 : ExpectedFailures.FAILED;
+                return ok ? ExitCodes.OK : ExitCodes.FAILED;
             }
         } finally {
             if (embedded != null) {

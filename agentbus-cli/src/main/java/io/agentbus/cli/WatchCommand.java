@@ -37,14 +37,13 @@ import picocli.CommandLine.Spec;
         },
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {
-            "0:--count messages came, or the timeout passed when no --count was given.",
-            ExpectedFailures.FAILED_HELP,
-            ExpectedFailures.INVALID_INPUT_HELP,
-            WatchCommand.TOO_FEW + ":The timeout passed before --count messages came."
+            ExitCodes.OK + ":--count messages came, or the timeout passed when no --count was given.",
+            ExitCodes.FAILED_HELP,
+            ExitCodes.INVALID_INPUT_HELP,
+            ExitCodes.INCOMPLETE + ":The timeout passed before --count messages came."
         })
 final class WatchCommand implements Callable<Integer> {
 
-    static final int TOO_FEW = 3;
     /** (channel, message id) pairs kept to print a message matched by several patterns once. */
     private static final int REMEMBERED = 10_000;
 
@@ -112,7 +111,7 @@ final class WatchCommand implements Callable<Integer> {
             }
         }
         synchronized (this) {
-            return count != null && printed < count ? TOO_FEW : 0;
+            return count != null && printed < count ? ExitCodes.INCOMPLETE : ExitCodes.OK;
         }
     }
 

@@ -71,7 +71,7 @@ class AuditCommandsIT {
     void aBadSinceIsAClearUsageError(LocalRedis redis) {
         CliRun run = CliRun.execute("--redis", redis.uri(), "audit", "tail", "--since", "yesterday");
 
-        assertThat(run.exitCode()).isEqualTo(ExpectedFailures.INVALID_INPUT);
+        assertThat(run.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
         assertThat(run.err()).contains("--since must be an ISO-8601 UTC time");
     }
 }

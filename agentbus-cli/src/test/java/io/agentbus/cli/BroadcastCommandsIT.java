@@ -256,7 +256,7 @@ class BroadcastCommandsIT {
                 "--redis",
                 redis.uri());
 
-        assertThat(request.exitCode()).isEqualTo(RequestCommand.NO_RESPONDERS);
+        assertThat(request.exitCode()).isEqualTo(ExitCodes.NOT_FOUND);
         assertThat(request.err()).contains("agentbus: no responders").doesNotContain("\tat ");
         assertThat(request.out()).isEmpty();
         // Far below the timeout: the bus knows at once that nobody would answer.
@@ -282,7 +282,7 @@ class BroadcastCommandsIT {
                     "--redis",
                     redis.uri());
 
-            assertThat(request.exitCode()).isEqualTo(RequestCommand.NO_REPLY);
+            assertThat(request.exitCode()).isEqualTo(ExitCodes.INCOMPLETE);
             assertThat(request.err()).contains("no reply from " + silent).contains("within PT0.3S");
             assertThat(request.out()).isEmpty();
         }

@@ -202,7 +202,7 @@ class HelpTest {
                         "Default: " + ServerCommand.DEFAULT_BIND,
                         "inbox_oldest_pending_age_seconds");
         assertThat(run.out())
-                .containsPattern("(?m)^\\s+" + ServerCommand.CANNOT_LISTEN + "\\s+Cannot listen on --bind:--port");
+                .containsPattern("(?m)^\\s+" + ExitCodes.INCOMPLETE + "\\s+Cannot listen on --bind:--port");
     }
 
     @Test

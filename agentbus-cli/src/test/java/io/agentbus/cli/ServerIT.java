@@ -192,7 +192,7 @@ class ServerIT {
 
             CliRun run = CliRun.execute("--redis", redis.uri(), "server", "--port", Integer.toString(port));
 
-            assertThat(run.exitCode()).isEqualTo(ServerCommand.CANNOT_LISTEN);
+            assertThat(run.exitCode()).isEqualTo(ExitCodes.INCOMPLETE);
             assertThat(run.err())
                     .startsWith("agentbus: cannot listen on 127.0.0.1:" + port + ": ")
                     .contains("choose another with --port");

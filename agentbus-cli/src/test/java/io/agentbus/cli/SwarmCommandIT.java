@@ -34,7 +34,7 @@ class SwarmCommandIT {
         assertThat(list.out()).contains(swarm + " interrupted version=2 last_checkpoint=planned@");
         assertThat(show.out()).contains("state {\"phase\":\"half-built\"}").contains("checkpoint planned version=1");
         assertThat(recover.out().strip()).isEqualTo("resumed_from=planned version=3");
-        assertThat(again.exitCode()).isEqualTo(ExpectedFailures.INVALID_INPUT);
+        assertThat(again.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
         assertThat(again.err()).contains("is not interrupted");
         assertThat(missing.exitCode()).isEqualTo(4);
     }
