@@ -3,7 +3,6 @@ package io.agentbus.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agentbus.AgentBus;
-import io.agentbus.BusOptions;
 import io.agentbus.registry.AgentCard;
 import io.agentbus.registry.AgentRegistry;
 import java.io.PrintWriter;
@@ -16,9 +15,9 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code agentbus agents}: the live agents and their cards; {@code agents watch} for joins and leaves. */
@@ -41,8 +40,8 @@ final class AgentsCommand implements Callable<Integer> {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
-    @ParentCommand
-    private AgentBusCommand agentbus;
+    @Mixin
+    private BusConnection connection;
 
     @Spec
     private CommandSpec spec;
@@ -50,24 +49,20 @@ final class AgentsCommand implements Callable<Integer> {
     @Option(names = "--capability", paramLabel = "C", description = "Only agents whose card lists capability C.")
     private String capability;
 
-    @Option(
-            names = "--json",
-            description =
-                    "Print one JSON object per line: id, role, version, description," + " capabilities, metadata.")
-    private boolean json;
+    @Mixin
+    private JsonOption json;
 
     @Override
     public Integer call() {
         List<AgentCard> cards;
-        try (AgentBus bus =
-                agentbus.connect(BusOptions.defaults(), spec.commandLine().getErr())) {
+        try (AgentBus bus = connection.open()) {
             AgentRegistry registry = bus.registry();
             cards = capability == null ? registry.live() : registry.withCapability(capability);
         }
         PrintWriter out = spec.commandLine().getOut();
         for (AgentCard card : cards) {
             out.println(
-                    json
+                    json.requested()
                             ? json(card)
                             : card.id() + " " + orDash(card.role()) + " " + orDash(card.version()) + " capabilities="
                                     + String.join(",", new TreeSet<>(card.capabilities())));
@@ -107,8 +102,8 @@ final class AgentsCommand implements Callable<Integer> {
             exitCodeList = {ExitCodes.OK + ":Stopped.", ExitCodes.FAILED_HELP})
     static final class Watch implements Callable<Integer> {
 
-        @ParentCommand
-        private AgentsCommand agents;
+        @Mixin
+        private BusConnection connection;
 
         @Spec
         private CommandSpec spec;
@@ -127,8 +122,7 @@ final class AgentsCommand implements Callable<Integer> {
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
             CountDownLatch done = new CountDownLatch(count == null ? Integer.MAX_VALUE : count);
-            try (AgentBus bus = agents.agentbus.connect(
-                            BusOptions.defaults(), spec.commandLine().getErr());
+            try (AgentBus bus = connection.open();
                     AutoCloseable watching = bus.registry().watch(event -> {
                         synchronized (out) {
                             out.println((event.joined() ? "joined " : "left ") + event.agent());

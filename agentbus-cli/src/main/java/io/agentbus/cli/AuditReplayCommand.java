@@ -3,9 +3,9 @@ package io.agentbus.cli;
 import io.agentbus.AgentBus;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code agentbus audit replay}: re-send a conversation into a sandbox namespace. */
@@ -26,8 +26,8 @@ import picocli.CommandLine.Spec;
         })
 final class AuditReplayCommand implements Callable<Integer> {
 
-    @ParentCommand
-    private AuditCommand audit;
+    @Mixin
+    private BusConnection connection;
 
     @Spec
     private CommandSpec spec;
@@ -45,7 +45,7 @@ final class AuditReplayCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         int replayed;
-        try (AgentBus bus = audit.connect(spec)) {
+        try (AgentBus bus = connection.open()) {
             replayed = bus.audit().replay(conversation, namespace);
         }
         spec.commandLine().getOut().println("replayed=" + replayed);

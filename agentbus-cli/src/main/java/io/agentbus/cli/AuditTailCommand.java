@@ -15,9 +15,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code agentbus audit tail}: the newest audit records, filtered, optionally followed. */
@@ -41,8 +41,8 @@ final class AuditTailCommand implements Callable<Integer> {
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final Duration FOLLOW_POLL = Duration.ofMillis(500);
 
-    @ParentCommand
-    private AuditCommand audit;
+    @Mixin
+    private BusConnection connection;
 
     @Spec
     private CommandSpec spec;
@@ -85,10 +85,8 @@ final class AuditTailCommand implements Callable<Integer> {
             description = "With --follow, stop after DURATION (" + DurationConverter.FORMS + ").")
     private Duration followFor;
 
-    @Option(
-            names = "--json",
-            description = "Print one JSON object per line: id, at, event, shard, and the record's fields.")
-    private boolean json;
+    @Mixin
+    private JsonOption json;
 
     @Override
     public Integer call() throws InterruptedException {
@@ -97,7 +95,7 @@ final class AuditTailCommand implements Callable<Integer> {
         }
         AuditQuery query = query();
         PrintWriter out = spec.commandLine().getOut();
-        try (AgentBus bus = audit.connect(spec)) {
+        try (AgentBus bus = connection.open()) {
             List<AuditEntry> records = bus.audit().tail(query, limit);
             AuditCursor seen = new AuditCursor();
             print(out, records, seen);
@@ -140,7 +138,7 @@ final class AuditTailCommand implements Callable<Integer> {
     /** Prints records and moves the cursor past them. */
     private void print(PrintWriter out, List<AuditEntry> records, AuditCursor seen) {
         for (AuditEntry record : records) {
-            out.println(json ? json(record) : line(record));
+            out.println(json.requested() ? json(record) : line(record));
         }
         seen.advance(records);
         out.flush();

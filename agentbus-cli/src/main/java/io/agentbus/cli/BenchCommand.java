@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -43,6 +44,9 @@ import picocli.CommandLine.Spec;
 final class BenchCommand implements Callable<Integer> {
 
     private static final Duration PROGRESS_PERIOD = Duration.ofMillis(250);
+
+    @Mixin
+    private BusConnection connection; // ignored, as the description says: the bench starts its own servers
 
     @Spec
     private CommandSpec spec;

@@ -3,7 +3,6 @@ package io.agentbus.cli;
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
 import io.agentbus.Backoff;
-import io.agentbus.BusOptions;
 import io.agentbus.DeadLetters;
 import io.agentbus.DeliveryOptions;
 import io.agentbus.Envelope;
@@ -28,9 +27,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
@@ -138,8 +137,8 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    @ParentCommand
-    private AgentBusCommand agentbus;
+    @Mixin
+    private BusConnection connection;
 
     @Spec
     private CommandSpec spec;
@@ -150,11 +149,6 @@ final class DemoCommand implements Callable<Integer> {
             defaultValue = "" + DEFAULT_MESSAGES,
             description = "How many messages to send. Default: ${DEFAULT-VALUE}.")
     private int messages;
-
-    /** The Redis that {@code --redis} names, if any: the swarm demo connects several buses to one server. */
-    Optional<String> redisUri() {
-        return agentbus.redisUri();
-    }
 
     @Override
     public Integer call() throws InterruptedException {
@@ -167,7 +161,7 @@ final class DemoCommand implements Callable<Integer> {
         TaskAnnouncements announcements = new TaskAnnouncements();
         ReviewRequests reviews = new ReviewRequests();
         Escalation escalation = new Escalation();
-        try (AgentBus bus = agentbus.connect(BusOptions.defaults(), err)) {
+        try (AgentBus bus = connection.open()) {
             // On a shared Redis, what an earlier run left pending or dead-lettered stays; only ours counts.
             Map<AgentId, Long> pendingBefore = pendingByAgent(bus, department);
             Map<AgentId, Long> deadBefore = deadLettersByAgent(bus, department);

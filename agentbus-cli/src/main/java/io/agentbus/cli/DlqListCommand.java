@@ -8,10 +8,10 @@ import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code agentbus dlq list}: one line per dead letter of an agent, oldest first. */
@@ -34,8 +34,8 @@ final class DlqListCommand implements Callable<Integer> {
 
     static final int DEFAULT_LIMIT = 100;
 
-    @ParentCommand
-    private DlqCommand dlq;
+    @Mixin
+    private BusConnection connection;
 
     @Spec
     private CommandSpec spec;
@@ -50,13 +50,8 @@ final class DlqListCommand implements Callable<Integer> {
             description = "List at most the N oldest. Default: ${DEFAULT-VALUE}.")
     private int limit;
 
-    @Option(
-            names = "--json",
-            description = "Print one JSON object per line: id, agent, reason, detail, field,"
-                    + " attempts, first_failed_at, last_failed_at (ISO-8601), consumer, source_entry_id, message_id,"
-                    + " message_type, from_agent (null unless the entry is a valid envelope), and fields, the original"
-                    + " inbox entry's fields as text.")
-    private boolean json;
+    @Mixin
+    private JsonOption json;
 
     @Override
     public Integer call() {
@@ -66,14 +61,14 @@ final class DlqListCommand implements Callable<Integer> {
         }
         long total;
         List<DeadLetter> listed;
-        try (AgentBus bus = dlq.connect(spec)) {
+        try (AgentBus bus = connection.open()) {
             DeadLetters deadLetters = bus.deadLetters(id);
             total = deadLetters.count();
             listed = total == 0 ? List.of() : deadLetters.list(limit);
         }
         PrintWriter out = spec.commandLine().getOut();
         for (DeadLetter dead : listed) {
-            out.println(json ? DeadLetterFormat.json(dead) : DeadLetterFormat.line(dead));
+            out.println(json.requested() ? DeadLetterFormat.json(dead) : DeadLetterFormat.line(dead));
         }
         out.flush();
         PrintWriter err = spec.commandLine().getErr();

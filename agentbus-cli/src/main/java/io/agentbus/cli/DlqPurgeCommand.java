@@ -6,10 +6,10 @@ import io.agentbus.DeadLetters;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code agentbus dlq purge}: deletes an agent's dead letters, all or the old ones. */
@@ -28,8 +28,8 @@ import picocli.CommandLine.Spec;
         })
 final class DlqPurgeCommand implements Callable<Integer> {
 
-    @ParentCommand
-    private DlqCommand dlq;
+    @Mixin
+    private BusConnection connection;
 
     @Spec
     private CommandSpec spec;
@@ -48,7 +48,7 @@ final class DlqPurgeCommand implements Callable<Integer> {
     public Integer call() {
         AgentId agentId = AgentId.of(agent);
         long purged;
-        try (AgentBus bus = dlq.connect(spec)) {
+        try (AgentBus bus = connection.open()) {
             DeadLetters deadLetters = bus.deadLetters(agentId);
             purged = olderThan == null ? deadLetters.purge() : deadLetters.purgeOlderThan(olderThan);
         }

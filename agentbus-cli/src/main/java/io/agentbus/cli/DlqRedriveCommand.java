@@ -14,10 +14,10 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code agentbus dlq redrive}: moves dead letters back into the agent's inbox. */
@@ -42,8 +42,8 @@ final class DlqRedriveCommand implements Callable<Integer> {
 
     private static final Duration PROGRESS_PERIOD = Duration.ofMillis(250);
 
-    @ParentCommand
-    private DlqCommand dlq;
+    @Mixin
+    private BusConnection connection;
 
     @Spec
     private CommandSpec spec;
@@ -68,7 +68,7 @@ final class DlqRedriveCommand implements Callable<Integer> {
                     all ? "Give the IDs to redrive or --all, not both" : "Give the IDs to redrive, or --all");
         }
         AgentId agentId = AgentId.of(agent);
-        try (AgentBus bus = dlq.connect(spec)) {
+        try (AgentBus bus = connection.open()) {
             DeadLetters deadLetters = bus.deadLetters(agentId);
             return all ? redriveAll(deadLetters) : redriveIds(deadLetters);
         }

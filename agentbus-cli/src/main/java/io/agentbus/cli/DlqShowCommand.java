@@ -6,9 +6,9 @@ import io.agentbus.DeadLetter;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code agentbus dlq show}: everything about one dead letter. */
@@ -29,8 +29,8 @@ import picocli.CommandLine.Spec;
         })
 final class DlqShowCommand implements Callable<Integer> {
 
-    @ParentCommand
-    private DlqCommand dlq;
+    @Mixin
+    private BusConnection connection;
 
     @Spec
     private CommandSpec spec;
@@ -48,7 +48,7 @@ final class DlqShowCommand implements Callable<Integer> {
     public Integer call() {
         AgentId agentId = AgentId.of(agent);
         Optional<DeadLetter> found;
-        try (AgentBus bus = dlq.connect(spec)) {
+        try (AgentBus bus = connection.open()) {
             found = bus.deadLetters(agentId).find(id);
         }
         if (found.isEmpty()) {

@@ -5,15 +5,13 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
-import io.agentbus.BusOptions;
 import io.agentbus.InboxStats;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code agentbus inbox}: the figures of one agent's inbox, read without taking any message. */
@@ -32,8 +30,8 @@ final class InboxCommand implements Callable<Integer> {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
-    @ParentCommand
-    private AgentBusCommand agentbus;
+    @Mixin
+    private BusConnection connection;
 
     @Spec
     private CommandSpec spec;
@@ -41,23 +39,18 @@ final class InboxCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "AGENT", description = "The agent id whose inbox to show.")
     private String agent;
 
-    @Option(
-            names = "--json",
-            description = "Print one JSON object: agent, length, pending, group_exists,"
-                    + " dead_letters, delayed, oldest_pending_age_ms (null if nothing is pending),"
-                    + " consumers [{name, pending, idle_ms}].")
-    private boolean json;
+    @Mixin
+    private JsonOption json;
 
     @Override
     public Integer call() {
         AgentId id = AgentId.of(agent);
         InboxStats stats;
-        try (AgentBus bus =
-                agentbus.connect(BusOptions.defaults(), spec.commandLine().getErr())) {
+        try (AgentBus bus = connection.open()) {
             stats = bus.sync().inbox(id);
         }
         PrintWriter out = spec.commandLine().getOut();
-        out.println(json ? asJson(stats) : asText(stats));
+        out.println(json.requested() ? asJson(stats) : asText(stats));
         return ExitCodes.OK;
     }
 

@@ -1,16 +1,15 @@
 package io.agentbus.cli;
 
 import io.agentbus.AgentBus;
-import io.agentbus.BusOptions;
 import io.agentbus.Envelope;
 import io.agentbus.broadcast.PublishReceipt;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code agentbus publish}: one ephemeral broadcast on a Redis Pub/Sub channel; prints its receipt. */
@@ -37,8 +36,8 @@ final class PublishCommand implements Callable<Integer> {
     static final String DEFAULT_FROM = "cli";
     static final String DEFAULT_TO = "all";
 
-    @ParentCommand
-    private AgentBusCommand agentbus;
+    @Mixin
+    private BusConnection connection;
 
     @Spec
     private CommandSpec spec;
@@ -85,8 +84,7 @@ final class PublishCommand implements Callable<Integer> {
         Envelope message =
                 Envelope.builder().from(from).to(to).type(type).payload(payload).build();
         PublishReceipt receipt;
-        try (AgentBus bus =
-                agentbus.connect(BusOptions.defaults(), spec.commandLine().getErr())) {
+        try (AgentBus bus = connection.open()) {
             // Bounded by the bus's command timeout. SyncAgentBus has no publish, so unwrapped here.
             receipt = bus.publish(channel, message).toCompletableFuture().join();
         } catch (CompletionException e) {

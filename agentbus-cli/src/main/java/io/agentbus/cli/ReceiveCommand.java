@@ -11,10 +11,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
@@ -39,8 +39,8 @@ import picocli.CommandLine.Spec;
         })
 final class ReceiveCommand implements Callable<Integer> {
 
-    @ParentCommand
-    private AgentBusCommand agentbus;
+    @Mixin
+    private BusConnection connection;
 
     @Spec
     private CommandSpec spec;
@@ -63,11 +63,8 @@ final class ReceiveCommand implements Callable<Integer> {
                     "Stop after this many seconds, with the messages received by then." + " Default: ${DEFAULT-VALUE}.")
     private long timeoutSeconds;
 
-    @Option(
-            names = "--json",
-            description = "Print each message as one JSON object per line, with the wire"
-                    + " field names (message_id, from_agent, ...), the payload as an object, and the delivery attempt.")
-    private boolean json;
+    @Mixin
+    private JsonOption json;
 
     @Override
     public Integer call() throws InterruptedException {
@@ -78,14 +75,14 @@ final class ReceiveCommand implements Callable<Integer> {
         if (timeoutSeconds < 0) {
             throw new IllegalArgumentException("--timeout must be >= 0, was " + timeoutSeconds);
         }
-        DeliveryFormat format = json ? DeliveryFormat.JSON : DeliveryFormat.HUMAN;
+        DeliveryFormat format = json.requested() ? DeliveryFormat.JSON : DeliveryFormat.HUMAN;
         PrintWriter out = spec.commandLine().getOut();
         // One message read at a time: whatever is read is printed, nothing is held back unacknowledged.
         BusOptions options = BusOptions.builder().prefetch(1).readBatchSize(1).build();
         AtomicInteger received = new AtomicInteger();
         CountDownLatch done = new CountDownLatch(1);
         CompletableFuture<Subscription> self = new CompletableFuture<>();
-        try (AgentBus bus = agentbus.connect(options, spec.commandLine().getErr())) {
+        try (AgentBus bus = connection.open(options)) {
             self.complete(bus.subscribe(id, delivery -> {
                 out.println(format.format(delivery));
                 out.flush();

@@ -14,9 +14,9 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
@@ -50,8 +50,8 @@ final class RequestCommand implements Callable<Integer> {
 
     static final String DEFAULT_TIMEOUT = "5s";
 
-    @ParentCommand
-    private AgentBusCommand agentbus;
+    @Mixin
+    private BusConnection connection;
 
     @Spec
     private CommandSpec spec;
@@ -87,11 +87,8 @@ final class RequestCommand implements Callable<Integer> {
             description = "How long to wait for the reply: " + DurationConverter.FORMS + ". Default: ${DEFAULT-VALUE}.")
     private Duration timeout;
 
-    @Option(
-            names = "--json",
-            description =
-                    "Print the reply as one JSON object, as receive --json prints a" + " message, without attempt.")
-    private boolean json;
+    @Mixin
+    private JsonOption json;
 
     @Override
     public Integer call() throws InterruptedException {
@@ -110,7 +107,7 @@ final class RequestCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         // One message read at a time: if the requester has other messages, take as few as possible.
         BusOptions options = BusOptions.builder().prefetch(1).readBatchSize(1).build();
-        try (AgentBus bus = agentbus.connect(options, err)) {
+        try (AgentBus bus = connection.open(options)) {
             bus.subscribe(requester, delivery -> handBack(delivery, err));
             Envelope reply;
             try {
@@ -124,7 +121,7 @@ final class RequestCommand implements Callable<Integer> {
                 }
                 throw cause instanceof RuntimeException runtime ? runtime : new IllegalStateException(cause);
             }
-            out.println((json ? DeliveryFormat.JSON : DeliveryFormat.HUMAN).format(reply));
+            out.println((json.requested() ? DeliveryFormat.JSON : DeliveryFormat.HUMAN).format(reply));
             return ExitCodes.OK;
         }
     }

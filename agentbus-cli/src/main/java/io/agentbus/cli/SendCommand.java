@@ -1,14 +1,13 @@
 package io.agentbus.cli;
 
 import io.agentbus.AgentBus;
-import io.agentbus.BusOptions;
 import io.agentbus.Envelope;
 import io.agentbus.SendReceipt;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code agentbus send}: one direct message into an agent's inbox; prints its message id. */
@@ -24,8 +23,8 @@ import picocli.CommandLine.Spec;
         })
 final class SendCommand implements Callable<Integer> {
 
-    @ParentCommand
-    private AgentBusCommand agentbus;
+    @Mixin
+    private BusConnection connection;
 
     @Spec
     private CommandSpec spec;
@@ -68,8 +67,7 @@ final class SendCommand implements Callable<Integer> {
                 .payload(payload)
                 .priority(priority)
                 .build();
-        try (AgentBus bus =
-                agentbus.connect(BusOptions.defaults(), spec.commandLine().getErr())) {
+        try (AgentBus bus = connection.open()) {
             SendReceipt receipt = bus.sync().send(envelope);
             spec.commandLine().getOut().println(receipt.messageId());
         }

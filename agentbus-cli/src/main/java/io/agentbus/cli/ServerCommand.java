@@ -12,9 +12,9 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code agentbus server}: the Prometheus endpoint, the JSON API and the live dashboard ({@link DashboardServer}). */
@@ -52,8 +52,8 @@ final class ServerCommand implements Callable<Integer> {
     /** How long a Ctrl-C waits for the bus to close before the JVM exits anyway. */
     private static final long CLOSE_WAIT_SECONDS = 15;
 
-    @ParentCommand
-    private AgentBusCommand agentbus;
+    @Mixin
+    private BusConnection connection;
 
     @Spec
     private CommandSpec spec;
@@ -101,8 +101,8 @@ final class ServerCommand implements Callable<Integer> {
                 "agentbus-server-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        try (AgentBus bus = agentbus.connect(
-                        BusOptions.builder().meterRegistry(registry).build(), err);
+        try (AgentBus bus = connection.open(
+                        BusOptions.builder().meterRegistry(registry).build());
                 DashboardServer server = new DashboardServer(http, bus, registry)) {
             String base = "http://" + bind + ":" + server.address().getPort();
             err.println("agentbus server: dashboard " + base + "/  metrics " + base + "/metrics  (Ctrl-C stops)");

@@ -2,7 +2,6 @@ package io.agentbus.cli;
 
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
-import io.agentbus.BusOptions;
 import io.agentbus.InboxStats;
 import io.agentbus.swarm.Swarms;
 import java.io.PrintWriter;
@@ -13,9 +12,8 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code agentbus stats}: the figures of {@code /api/stats} in the terminal. */
@@ -58,34 +56,27 @@ final class StatsCommand implements Callable<Integer> {
         "deduplicated"
     };
 
-    @ParentCommand
-    private AgentBusCommand agentbus;
+    @Mixin
+    private BusConnection connection;
 
     @Spec
     private CommandSpec spec;
 
-    @Option(
-            names = "--json",
-            description = "Print one JSON object, as GET /api/stats of agentbus server serves it:"
-                    + " at, rate {sent_per_second, acked_per_second, window_ms}, totals, agents [{agent, live, length, pending,"
-                    + " oldest_pending_age_ms, dead_letters, delayed, consumers, counters {sent, deduplicated, acked, retried,"
-                    + " dead_lettered, expired, redriven}}], live [{id, role, version, capabilities}],"
-                    + " swarms [{swarm, coordinator, interrupted, version, last_checkpoint}].")
-    private boolean json;
+    @Mixin
+    private JsonOption json;
 
     @Override
     public Integer call() throws InterruptedException {
         BusStatsSnapshot first;
         BusStatsSnapshot second;
-        try (AgentBus bus =
-                agentbus.connect(BusOptions.defaults(), spec.commandLine().getErr())) {
+        try (AgentBus bus = connection.open()) {
             first = BusStatsSnapshot.take(bus);
             Thread.sleep(RATE_WINDOW_MS);
             second = BusStatsSnapshot.take(bus);
         }
         MessageRate rate = MessageRate.between(first, second);
         PrintWriter out = spec.commandLine().getOut();
-        out.println(json ? second.toJson(rate).toString() : table(second, rate));
+        out.println(json.requested() ? second.toJson(rate).toString() : table(second, rate));
         out.flush();
         return ExitCodes.OK;
     }

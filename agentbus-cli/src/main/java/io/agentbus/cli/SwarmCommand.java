@@ -6,10 +6,10 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code agentbus swarm list|show|recover}: swarm state, coordinators and recovery of interrupted swarms. */
@@ -43,8 +43,8 @@ final class SwarmCommand extends CommandGroup {
                 "One line per swarm: <id> active coordinator=<c>|interrupted version=<v> last_checkpoint=<label>@<time>"
             })
     static final class ListSwarms implements Callable<Integer> {
-        @ParentCommand
-        private SwarmCommand swarm;
+        @Mixin
+        private BusConnection connection;
 
         @Spec
         private CommandSpec spec;
@@ -52,7 +52,7 @@ final class SwarmCommand extends CommandGroup {
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
-            try (AgentBus bus = swarm.connect(spec)) {
+            try (AgentBus bus = connection.open()) {
                 bus.swarms().list().forEach(info -> out.println(line(info)));
             }
             out.flush();
@@ -67,8 +67,8 @@ final class SwarmCommand extends CommandGroup {
             exitCodeListHeading = "Exit codes:%n",
             exitCodeList = {ExitCodes.OK + ":Shown.", ExitCodes.NOT_FOUND + ":No such swarm.", ExitCodes.FAILED_HELP})
     static final class Show implements Callable<Integer> {
-        @ParentCommand
-        private SwarmCommand swarm;
+        @Mixin
+        private BusConnection connection;
 
         @Spec
         private CommandSpec spec;
@@ -79,7 +79,7 @@ final class SwarmCommand extends CommandGroup {
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
-            try (AgentBus bus = swarm.connect(spec)) {
+            try (AgentBus bus = connection.open()) {
                 var info = bus.swarms().show(id);
                 if (info.isEmpty()) {
                     spec.commandLine().getErr().println("agentbus: no swarm " + id);
@@ -111,8 +111,8 @@ final class SwarmCommand extends CommandGroup {
                 ExitCodes.FAILED_HELP
             })
     static final class Recover implements Callable<Integer> {
-        @ParentCommand
-        private SwarmCommand swarm;
+        @Mixin
+        private BusConnection connection;
 
         @Spec
         private CommandSpec spec;
@@ -138,7 +138,7 @@ final class SwarmCommand extends CommandGroup {
 
         @Override
         public Integer call() {
-            try (AgentBus bus = swarm.connect(spec)) {
+            try (AgentBus bus = connection.open()) {
                 Swarms.Checkpoint resumed;
                 try {
                     resumed = bus.swarms().recover(id, coordinator, ttl);

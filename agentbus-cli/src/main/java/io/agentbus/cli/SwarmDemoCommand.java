@@ -26,8 +26,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
@@ -77,8 +77,8 @@ final class SwarmDemoCommand implements Callable<Integer> {
     private static final Duration PHASE_DEADLINE = Duration.ofSeconds(15);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @ParentCommand
-    private DemoCommand demo;
+    @Mixin
+    private BusConnection connection;
 
     @Spec
     private CommandSpec spec;
@@ -98,8 +98,8 @@ final class SwarmDemoCommand implements Callable<Integer> {
         List<String> swarms = List.of("research-" + run, "build-" + run);
         BusOptions options = BusOptions.builder().delivery(DemoCommand.DELIVERY).build();
         // One server for every bus, as for separate processes: an embedded one unless --redis names one.
-        LocalRedis embedded = demo.redisUri().isEmpty() ? LocalRedis.start() : null;
-        String uri = demo.redisUri().orElseGet(() -> embedded.uri());
+        LocalRedis embedded = connection.redisUri().isEmpty() ? LocalRedis.start() : null;
+        String uri = connection.redisUri().orElseGet(() -> embedded.uri());
         if (embedded != null) {
             err.printf("agentbus: embedded Redis at %s (stopped on exit)%n", uri);
         }

@@ -1,7 +1,6 @@
 package io.agentbus.cli;
 
 import io.agentbus.AgentBus;
-import io.agentbus.BusOptions;
 import io.agentbus.Envelope;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -14,10 +13,10 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
@@ -47,8 +46,8 @@ final class WatchCommand implements Callable<Integer> {
     /** (channel, message id) pairs kept to print a message matched by several patterns once. */
     private static final int REMEMBERED = 10_000;
 
-    @ParentCommand
-    private AgentBusCommand agentbus;
+    @Mixin
+    private BusConnection connection;
 
     @Spec
     private CommandSpec spec;
@@ -71,12 +70,8 @@ final class WatchCommand implements Callable<Integer> {
             description = "Stop after this long: " + DurationConverter.FORMS + ". Default: no limit.")
     private Duration timeout;
 
-    @Option(
-            names = "--json",
-            description = "Print each message as one JSON object per line: its channel, then"
-                    + " the wire field names (message_id, from_agent, ...) with the payload as an object, as receive"
-                    + " --json prints them, without attempt.")
-    private boolean json;
+    @Mixin
+    private JsonOption json;
 
     private final Map<String, Boolean> printedRecently = new LinkedHashMap<>(16, 0.75f, false) {
         @Override
@@ -96,9 +91,9 @@ final class WatchCommand implements Callable<Integer> {
         }
         Set<String> distinct = new LinkedHashSet<>(patterns);
         out = spec.commandLine().getOut();
-        format = json ? DeliveryFormat.JSON : DeliveryFormat.HUMAN;
+        format = json.requested() ? DeliveryFormat.JSON : DeliveryFormat.HUMAN;
         PrintWriter err = spec.commandLine().getErr();
-        try (AgentBus bus = agentbus.connect(BusOptions.defaults(), err)) {
+        try (AgentBus bus = connection.open()) {
             for (String pattern : distinct) {
                 bus.listen(pattern, this::print);
             }
