@@ -1,5 +1,19 @@
 package io.agentbus.cli;
 
+import io.agentbus.cli.commands.AgentsCommand;
+import io.agentbus.cli.commands.AuditCommand;
+import io.agentbus.cli.commands.BenchCommand;
+import io.agentbus.cli.commands.DlqCommand;
+import io.agentbus.cli.commands.InboxCommand;
+import io.agentbus.cli.commands.PublishCommand;
+import io.agentbus.cli.commands.ReceiveCommand;
+import io.agentbus.cli.commands.RequestCommand;
+import io.agentbus.cli.commands.SendCommand;
+import io.agentbus.cli.commands.StatsCommand;
+import io.agentbus.cli.commands.SwarmCommand;
+import io.agentbus.cli.commands.WatchCommand;
+import io.agentbus.cli.demo.DemoCommand;
+import io.agentbus.cli.server.ServerCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

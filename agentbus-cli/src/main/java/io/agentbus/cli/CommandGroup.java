@@ -9,7 +9,7 @@ import picocli.CommandLine.Spec;
  * A command that only groups subcommands ({@code audit}, {@code dlq}, {@code swarm}): run alone it is
  * a usage error. It takes the global {@code --redis} option too ({@code agentbus dlq --redis URI list}).
  */
-abstract class CommandGroup implements Runnable {
+public abstract class CommandGroup implements Runnable {
 
     @Mixin
     private BusConnection connection; // only for --redis given here; the subcommands open the bus

@@ -3,6 +3,8 @@ package io.agentbus.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.agentbus.Priority;
+import io.agentbus.cli.commands.PublishCommand;
+import io.agentbus.cli.server.ServerCommand;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Stream;
@@ -86,37 +88,6 @@ class HelpTest {
         assertThat(run.exitCode()).isZero();
         assertThat(run.out()).startsWith(("Usage: agentbus " + command).trim()).contains(Arrays.asList(options));
         assertThat(run.err()).isEmpty();
-    }
-
-    @Test
-    void demoHelpShowsTheDefaultMessageCount() {
-        CliRun run = CliRun.execute("demo", "--help");
-
-        assertThat(run.out()).contains("Default: 2000.");
-    }
-
-    @Test
-    void demoHelpNamesEverySummaryFieldAndItsDeliverySettings() {
-        CliRun run = CliRun.execute("demo", "--help");
-
-        assertThat(run.out().replaceAll("\\s+", " "))
-                .contains("sent, delivered, acked, retried, dead_lettered, lost, duplicates, p50_ms, p99_ms,"
-                        + " broadcasts, broadcast_receivers, requests and replies")
-                .contains("visibility timeout of "
-                        + DemoCommand.DELIVERY.visibilityTimeout().toMillis() + " ms")
-                .contains("at most " + DemoCommand.DELIVERY.maxAttempts() + " attempts");
-    }
-
-    @Test
-    void demoSwarmHelpNamesEverySummaryFieldAndThePhases() {
-        CliRun run = CliRun.execute("demo", "swarm", "--help");
-
-        assertThat(run.out().replaceAll("\\s+", " "))
-                .contains("plan, build, review, consensus")
-                .contains("swarms, agents, phases, events")
-                .contains("phase_transitions")
-                .contains("crashed_at, resumed_from, replayed")
-                .contains("lost");
     }
 
     @Test
@@ -210,7 +181,7 @@ class HelpTest {
         CliRun run = CliRun.execute("stats", "--help");
 
         assertThat(run.out().replaceAll("\\s+", " "))
-                .contains("two samples " + StatsCommand.RATE_WINDOW_MS + " ms apart");
+                .contains("two samples " + BusStatsSnapshot.SAMPLE_PERIOD_MS + " ms apart");
     }
 
     @Test
