@@ -36,7 +36,7 @@ class HelpTest {
                     "server",
                     "bench"
                 }),
-                Arguments.of("bench", new String[] {"SCENARIO", "--quick", "--out", "--redis"}),
+                Arguments.of("bench", new String[] {"agentbus-bench-all.jar", "--redis"}),
                 Arguments.of("demo", new String[] {"--messages", "--redis", "swarm"}),
                 Arguments.of("demo swarm", new String[] {"--redis"}),
                 Arguments.of("send", new String[] {"--from", "--to", "--type", "--payload", "--priority", "--redis"}),
@@ -88,6 +88,17 @@ class HelpTest {
         assertThat(run.exitCode()).isZero();
         assertThat(run.out()).startsWith(("Usage: agentbus " + command).trim()).contains(Arrays.asList(options));
         assertThat(run.err()).isEmpty();
+    }
+
+    @Test
+    void benchSaysItRunsFromTheBenchJarAsAUsageError() {
+        CliRun run = CliRun.execute("--redis", "redis://localhost:6379", "bench", "--quick", "fan-in");
+
+        assertThat(run.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
+        assertThat(run.err())
+                .startsWith("agentbus: bench runs from a jar of its own: ./agentbus bench")
+                .contains("agentbus-bench/target/agentbus-bench-all.jar");
+        assertThat(run.out()).isEmpty();
     }
 
     @Test
