@@ -1,14 +1,23 @@
 package io.agentbus.cli;
 
-import io.agentbus.AgentBus;
-import io.agentbus.BusOptions;
-import java.io.PrintWriter;
-import java.util.Optional;
+import io.agentbus.cli.commands.AgentsCommand;
+import io.agentbus.cli.commands.AuditCommand;
+import io.agentbus.cli.commands.BenchCommand;
+import io.agentbus.cli.commands.DlqCommand;
+import io.agentbus.cli.commands.InboxCommand;
+import io.agentbus.cli.commands.PublishCommand;
+import io.agentbus.cli.commands.ReceiveCommand;
+import io.agentbus.cli.commands.RequestCommand;
+import io.agentbus.cli.commands.SendCommand;
+import io.agentbus.cli.commands.StatsCommand;
+import io.agentbus.cli.commands.SwarmCommand;
+import io.agentbus.cli.commands.WatchCommand;
+import io.agentbus.cli.demo.DemoCommand;
+import io.agentbus.cli.server.ServerCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 
 /**
@@ -19,6 +28,8 @@ import picocli.CommandLine.Spec;
         name = "agentbus",
         mixinStandardHelpOptions = true,
         versionProvider = AgentBusCommand.Version.class,
+        // The description of --json per command (JsonOption).
+        resourceBundle = "io.agentbus.cli.help",
         description = "Talk to the agents of a multi-agent system over Redis.",
         subcommands = {
             DemoCommand.class,
@@ -41,17 +52,9 @@ public final class AgentBusCommand implements Runnable {
     @Spec
     private CommandSpec spec;
 
-    @Option(
-            names = "--redis",
-            paramLabel = "URI",
-            scope = ScopeType.INHERIT,
-            defaultValue = "${env:AGENTBUS_REDIS_URL}",
-            description = {
-                "Redis to use, e.g. redis://localhost:6379 or rediss://user:password@host:6380/0.",
-                "Default: the environment variable AGENTBUS_REDIS_URL; without it, a private redis-server"
-                        + " on a free loopback port, started for this command and stopped when it exits."
-            })
-    private String redisUri;
+    /** Keeps the value of {@code --redis} for every command's {@link BusConnection}. */
+    @Mixin
+    BusConnection connection;
 
     /** Runs the command line and exits the JVM with its exit code. */
     public static void main(String[] args) {
@@ -67,25 +70,6 @@ public final class AgentBusCommand implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand");
-    }
-
-    /**
-     * Opens the bus that {@code --redis} or {@code AGENTBUS_REDIS_URL} names, else an embedded one,
-     * announced on {@code err} because its data vanishes when the command ends. The caller closes it.
-     */
-    AgentBus connect(BusOptions options, PrintWriter err) {
-        if (redisUri != null && !redisUri.isBlank()) {
-            return AgentBus.connect(redisUri, options);
-        }
-        AgentBus bus = AgentBus.embedded(options);
-        err.printf("agentbus: embedded Redis %s at %s (stopped on exit)%n", bus.serverVersion(), bus.redisUri());
-        err.flush();
-        return bus;
-    }
-
-    /** The Redis that {@code --redis} or {@code AGENTBUS_REDIS_URL} names, if any. */
-    Optional<String> redisUri() {
-        return redisUri == null || redisUri.isBlank() ? Optional.empty() : Optional.of(redisUri);
     }
 
     /** The version from the jar's manifest, which the build writes. */

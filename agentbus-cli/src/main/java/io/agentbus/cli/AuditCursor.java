@@ -16,14 +16,15 @@ import java.util.Map;
  * {@link io.agentbus.audit.AuditTrail#after} takes it. {@code audit tail --follow} keeps one; the dashboard carries
  * one between polls as an opaque token (base64url of the map as JSON), so the server keeps no state per page.
  */
-final class AuditCursor {
+public final class AuditCursor {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final TypeReference<Map<String, String>> MAP = new TypeReference<>() {};
 
     private final Map<String, String> lastIdByShard;
 
-    AuditCursor() {
+    /** An empty cursor: every shard is read from its start. */
+    public AuditCursor() {
         this(new HashMap<>());
     }
 
@@ -32,12 +33,12 @@ final class AuditCursor {
     }
 
     /** The map for {@link io.agentbus.audit.AuditTrail#after}; a shard absent from it is read from its start. */
-    Map<String, String> lastIdByShard() {
+    public Map<String, String> lastIdByShard() {
         return lastIdByShard;
     }
 
     /** Moves past {@code records}. */
-    void advance(List<AuditEntry> records) {
+    public void advance(List<AuditEntry> records) {
         for (AuditEntry record : records) {
             lastIdByShard.merge(shardStream(record), record.id(), (a, b) -> newer(a, b) ? a : b);
         }
@@ -58,7 +59,8 @@ final class AuditCursor {
         return byMillis != 0 ? byMillis > 0 : Long.parseLong(x[1]) >= Long.parseLong(y[1]);
     }
 
-    String encode() {
+    /** The cursor as an opaque URL-safe token, which {@link #decode} turns back into it. */
+    public String encode() {
         try {
             return Base64.getUrlEncoder().withoutPadding().encodeToString(MAPPER.writeValueAsBytes(lastIdByShard));
         } catch (JsonProcessingException e) {
@@ -67,7 +69,7 @@ final class AuditCursor {
     }
 
     /** @throws IllegalArgumentException if {@code token} is not what {@link #encode} made */
-    static AuditCursor decode(String token) {
+    public static AuditCursor decode(String token) {
         try {
             byte[] json = Base64.getUrlDecoder().decode(token);
             return new AuditCursor(new HashMap<>(MAPPER.readValue(new String(json, StandardCharsets.UTF_8), MAP)));

@@ -23,19 +23,26 @@ import java.util.stream.Collectors;
  * serves them at {@code /api/stats}: every known agent's inbox and counters (kept in Redis, so they cover every
  * process), the live agents and the swarms. One instance per sample; two of them give a {@link MessageRate}.
  */
-record BusStatsSnapshot(
+public record BusStatsSnapshot(
         Instant at, long nanoTime, List<InboxStats> inboxes, List<AgentCard> live, List<Swarms.Info> swarms) {
+
+    /**
+     * How far apart two snapshots are taken for a {@link MessageRate}: the sampling period of
+     * {@code agentbus server} and the wait between the two snapshots of {@code agentbus stats}.
+     */
+    public static final long SAMPLE_PERIOD_MS = 1000;
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
-    BusStatsSnapshot {
+    /** Copies the lists, so a snapshot never changes. */
+    public BusStatsSnapshot {
         inboxes = List.copyOf(inboxes);
         live = List.copyOf(live);
         swarms = List.copyOf(swarms);
     }
 
     /** Reads the figures; the inboxes are asked for all at once, so a thousand agents cost one round of replies. */
-    static BusStatsSnapshot take(AgentBus bus) {
+    public static BusStatsSnapshot take(AgentBus bus) {
         List<CompletableFuture<InboxStats>> asked = new ArrayList<>();
         for (AgentId agent : bus.registry().known()) {
             asked.add(bus.inbox(agent).toCompletableFuture());
@@ -58,7 +65,7 @@ record BusStatsSnapshot(
     }
 
     /** The sum of every agent's counters. */
-    InboxStats.Counters totalCounters() {
+    public InboxStats.Counters totalCounters() {
         long sent = 0, deduplicated = 0, acked = 0, retried = 0, deadLettered = 0, expired = 0, redriven = 0;
         for (InboxStats inbox : inboxes) {
             InboxStats.Counters c = inbox.counters();
@@ -74,11 +81,12 @@ record BusStatsSnapshot(
     }
 
     /** A figure summed over every agent, such as {@code sum(InboxStats::pending)}. */
-    long sum(ToLongFunction<InboxStats> figure) {
+    public long sum(ToLongFunction<InboxStats> figure) {
         return inboxes.stream().mapToLong(figure).sum();
     }
 
-    Set<AgentId> liveIds() {
+    /** The ids of the live agents. */
+    public Set<AgentId> liveIds() {
         return live.stream().map(AgentCard::id).collect(Collectors.toSet());
     }
 
@@ -86,7 +94,7 @@ record BusStatsSnapshot(
      * The JSON of {@code /api/stats} and {@code agentbus stats --json}: {@code at}, {@code rate}, {@code totals},
      * {@code agents} (one object per known agent, sorted by id), {@code live} (cards) and {@code swarms}.
      */
-    ObjectNode toJson(MessageRate rate) {
+    public ObjectNode toJson(MessageRate rate) {
         ObjectNode json = MAPPER.createObjectNode();
         json.put("at", at.toString());
         ObjectNode rateJson = json.putObject("rate");

@@ -1,20 +1,18 @@
 package io.agentbus.cli;
 
-import io.agentbus.AgentBus;
-import io.agentbus.BusOptions;
 import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
  * A command that only groups subcommands ({@code audit}, {@code dlq}, {@code swarm}): run alone it is
- * a usage error, and it opens the bus of the global {@code --redis} option for its subcommands.
+ * a usage error. It takes the global {@code --redis} option too ({@code agentbus dlq --redis URI list}).
  */
-abstract class CommandGroup implements Runnable {
+public abstract class CommandGroup implements Runnable {
 
-    @ParentCommand
-    private AgentBusCommand agentbus;
+    @Mixin
+    private BusConnection connection; // only for --redis given here; the subcommands open the bus
 
     @Spec
     private CommandSpec spec;
@@ -23,10 +21,5 @@ abstract class CommandGroup implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand");
-    }
-
-    /** The bus of the global {@code --redis} option, with default settings; the caller closes it. */
-    AgentBus connect(CommandSpec subcommand) {
-        return agentbus.connect(BusOptions.defaults(), subcommand.commandLine().getErr());
     }
 }

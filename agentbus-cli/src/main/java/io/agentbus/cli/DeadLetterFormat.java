@@ -14,7 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 
 /** How the {@code agentbus dlq} commands print a dead letter: a line, a JSON line, or in full. */
-final class DeadLetterFormat {
+public final class DeadLetterFormat {
 
     /** The fields of an inbox entry in the order of docs/PROTOCOL.md; others follow by name. */
     private static final List<String> WIRE_ORDER = List.of(
@@ -43,7 +43,7 @@ final class DeadLetterFormat {
      * for the message id and type of an entry that is not a valid envelope, the detail (led by the field
      * at fault, if any) on one line and cut at {@value #LINE_DETAIL_CHARS} characters.
      */
-    static String line(DeadLetter dead) {
+    public static String line(DeadLetter dead) {
         Optional<Envelope> envelope = dead.envelope();
         return dead.id() + " " + dead.lastFailedAt() + " " + dead.reason().code() + " attempts=" + dead.attempts()
                 + " " + envelope.map(e -> e.messageId().value()).orElse("-")
@@ -64,12 +64,12 @@ final class DeadLetterFormat {
      * last_failed_at (ISO-8601), consumer, source_entry_id, message_id, message_type, from_agent (null
      * unless the entry is a valid envelope) and the original {@code fields}, all as text.
      */
-    static String json(DeadLetter dead) {
+    public static String json(DeadLetter dead) {
         return node(dead).toString();
     }
 
     /** The object of {@link #json}, for a caller that embeds it in more JSON. */
-    static ObjectNode node(DeadLetter dead) {
+    public static ObjectNode node(DeadLetter dead) {
         ObjectNode line = MAPPER.createObjectNode();
         line.put("id", dead.id());
         line.put("agent", dead.agent().value());
@@ -92,7 +92,7 @@ final class DeadLetterFormat {
     }
 
     /** Everything about one dead letter, a field per line, the payload pretty-printed if it is JSON. */
-    static String full(DeadLetter dead) {
+    public static String full(DeadLetter dead) {
         List<String> lines = new ArrayList<>();
         lines.add("dead letter " + dead.id() + " of " + dead.agent());
         lines.add(row("reason", dead.reason().code()));

@@ -12,10 +12,10 @@ import picocli.CommandLine;
  * {@code 15m}, {@code 2h}, {@code 7d}, or ISO-8601 such as {@code PT15M} or {@code P7D}. Negative
  * durations are refused.
  */
-final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+public final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
 
     /** For the help of options that take a duration. */
-    static final String FORMS =
+    public static final String FORMS =
             "a number and a unit (ms, s, m, h, d), e.g. 30s, 15m, 2h, 7d, or ISO-8601 such as PT15M";
 
     private static final Pattern SHORT = Pattern.compile("(\\d{1,18})(ms|s|m|h|d)");

@@ -7,11 +7,13 @@ import java.time.Duration;
  * {@code acked} counters. The counters live in Redis, so the rate covers every process on the bus, not just
  * the one measuring.
  */
-record MessageRate(double sentPerSecond, double ackedPerSecond, Duration window) {
+public record MessageRate(double sentPerSecond, double ackedPerSecond, Duration window) {
 
-    static final MessageRate UNKNOWN = new MessageRate(0, 0, Duration.ZERO);
+    /** No rate yet: a single snapshot, or two taken at the same instant. */
+    public static final MessageRate UNKNOWN = new MessageRate(0, 0, Duration.ZERO);
 
-    static MessageRate between(BusStatsSnapshot earlier, BusStatsSnapshot later) {
+    /** The rate from {@code earlier} to {@code later}; {@link #UNKNOWN} if no time passed between them. */
+    public static MessageRate between(BusStatsSnapshot earlier, BusStatsSnapshot later) {
         long nanos = later.nanoTime() - earlier.nanoTime();
         if (nanos <= 0) {
             return UNKNOWN;

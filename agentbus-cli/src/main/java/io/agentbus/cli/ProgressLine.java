@@ -11,14 +11,15 @@ import java.util.function.Supplier;
  * One status line on stderr, rewritten in place ({@code \r}) at a fixed period while work runs, and
  * ended with its final state when closed. It goes to stderr so that stdout keeps only the result.
  */
-final class ProgressLine implements AutoCloseable {
+public final class ProgressLine implements AutoCloseable {
 
     private final PrintWriter err;
     private final Supplier<String> status;
     private final ScheduledExecutorService timer;
     private int lastLength;
 
-    ProgressLine(PrintWriter err, Supplier<String> status, Duration period) {
+    /** Starts printing {@code status} to {@code err} now and then every {@code period}. */
+    public ProgressLine(PrintWriter err, Supplier<String> status, Duration period) {
         this.err = err;
         this.status = status;
         this.timer = Executors.newSingleThreadScheduledExecutor(runnable -> {

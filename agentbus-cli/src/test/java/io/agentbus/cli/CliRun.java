@@ -8,14 +8,14 @@ import java.util.concurrent.CompletableFuture;
  * One in-process run of the {@code agentbus} command, configured as {@code main} runs it, with what
  * it printed on stdout and stderr.
  */
-record CliRun(int exitCode, String out, String err) {
+public record CliRun(int exitCode, String out, String err) {
 
-    static CliRun execute(String... args) {
+    public static CliRun execute(String... args) {
         return execute(new StringWriter(), new StringWriter(), args);
     }
 
     /** Starts a run on another thread, for commands that wait for something the test does next. */
-    static Background inBackground(String... args) {
+    public static Background inBackground(String... args) {
         StringWriter err = new StringWriter();
         return new Background(CompletableFuture.supplyAsync(() -> execute(new StringWriter(), err, args)), err);
     }
@@ -32,9 +32,9 @@ record CliRun(int exitCode, String out, String err) {
      * A run in the background: its outcome, and its stderr so far, to wait for what it announces.
      * StringWriter appends to a StringBuffer, so reading it while the command prints is safe.
      */
-    record Background(CompletableFuture<CliRun> run, StringWriter err) {
+    public record Background(CompletableFuture<CliRun> run, StringWriter err) {
 
-        String errSoFar() {
+        public String errSoFar() {
             return err.toString();
         }
     }

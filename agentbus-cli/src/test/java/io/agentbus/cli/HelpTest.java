@@ -3,6 +3,8 @@ package io.agentbus.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.agentbus.Priority;
+import io.agentbus.cli.commands.PublishCommand;
+import io.agentbus.cli.server.ServerCommand;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Stream;
@@ -34,7 +36,7 @@ class HelpTest {
                     "server",
                     "bench"
                 }),
-                Arguments.of("bench", new String[] {"SCENARIO", "--quick", "--out", "--redis"}),
+                Arguments.of("bench", new String[] {"agentbus-bench-all.jar", "--redis"}),
                 Arguments.of("demo", new String[] {"--messages", "--redis", "swarm"}),
                 Arguments.of("demo swarm", new String[] {"--redis"}),
                 Arguments.of("send", new String[] {"--from", "--to", "--type", "--payload", "--priority", "--redis"}),
@@ -89,34 +91,14 @@ class HelpTest {
     }
 
     @Test
-    void demoHelpShowsTheDefaultMessageCount() {
-        CliRun run = CliRun.execute("demo", "--help");
+    void benchSaysItRunsFromTheBenchJarAsAUsageError() {
+        CliRun run = CliRun.execute("--redis", "redis://localhost:6379", "bench", "--quick", "fan-in");
 
-        assertThat(run.out()).contains("Default: 2000.");
-    }
-
-    @Test
-    void demoHelpNamesEverySummaryFieldAndItsDeliverySettings() {
-        CliRun run = CliRun.execute("demo", "--help");
-
-        assertThat(run.out().replaceAll("\\s+", " "))
-                .contains("sent, delivered, acked, retried, dead_lettered, lost, duplicates, p50_ms, p99_ms,"
-                        + " broadcasts, broadcast_receivers, requests and replies")
-                .contains("visibility timeout of "
-                        + DemoCommand.DELIVERY.visibilityTimeout().toMillis() + " ms")
-                .contains("at most " + DemoCommand.DELIVERY.maxAttempts() + " attempts");
-    }
-
-    @Test
-    void demoSwarmHelpNamesEverySummaryFieldAndThePhases() {
-        CliRun run = CliRun.execute("demo", "swarm", "--help");
-
-        assertThat(run.out().replaceAll("\\s+", " "))
-                .contains("plan, build, review, consensus")
-                .contains("swarms, agents, phases, events")
-                .contains("phase_transitions")
-                .contains("crashed_at, resumed_from, replayed")
-                .contains("lost");
+        assertThat(run.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
+        assertThat(run.err())
+                .startsWith("agentbus: bench runs from a jar of its own: ./agentbus bench")
+                .contains("agentbus-bench/target/agentbus-bench-all.jar");
+        assertThat(run.out()).isEmpty();
     }
 
     @Test
@@ -202,7 +184,7 @@ class HelpTest {
                         "Default: " + ServerCommand.DEFAULT_BIND,
                         "inbox_oldest_pending_age_seconds");
         assertThat(run.out())
-                .containsPattern("(?m)^\\s+" + ServerCommand.CANNOT_LISTEN + "\\s+Cannot listen on --bind:--port");
+                .containsPattern("(?m)^\\s+" + ExitCodes.INCOMPLETE + "\\s+Cannot listen on --bind:--port");
     }
 
     @Test
@@ -210,7 +192,7 @@ class HelpTest {
         CliRun run = CliRun.execute("stats", "--help");
 
         assertThat(run.out().replaceAll("\\s+", " "))
-                .contains("two samples " + StatsCommand.RATE_WINDOW_MS + " ms apart");
+                .contains("two samples " + BusStatsSnapshot.SAMPLE_PERIOD_MS + " ms apart");
     }
 
     @Test

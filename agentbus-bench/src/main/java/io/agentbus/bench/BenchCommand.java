@@ -1,0 +1,159 @@
+package io.agentbus.bench;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code agentbus bench}: the side-by-side benchmark ({@link Bench}), with a progress line on stderr and the
+ * result tables on stdout. It is the main class of this module's runnable jar,
+ * {@code agentbus-bench/target/agentbus-bench-all.jar}, which the {@code ./agentbus} launcher runs for
+ * {@code ./agentbus bench}: the bench's peers (Redisson, Spring Data Redis, Jedis) stay out of the
+ * {@code agentbus} command's jar.
+ */
+@Command(
+        name = "agentbus bench",
+        mixinStandardHelpOptions = true,
+        versionProvider = BenchCommand.Version.class,
+        description = {
+            "Measure agentbus side by side with raw Lettuce, Redisson, Spring Data Redis, Jedis, the seed's"
+                    + " LPUSH/BRPOP design and redis-benchmark, each system in a JVM of its own and each"
+                    + " measurement on a fresh private redis-server (same binary, no persistence, loopback)."
+                    + " --redis is ignored: the bench starts its own servers.",
+            "Writes results.json (every figure, with machine, JDK, Redis version and commit), results.md"
+                    + " (tables with ratios to raw Lettuce and to the best peer) and bench.png to --out."
+                    + " The full run takes 10-15 minutes on 2 cores; --quick under a minute.",
+            "Compare systems within one run: absolute figures move with whatever else the machine does."
+        },
+        exitCodeListHeading = "Exit codes:%n",
+        exitCodeList = {
+            BenchCommand.OK + ":Every system ran every scenario it takes part in.",
+            BenchCommand.FAILED + ":Some system failed in some scenario (see results.json and bench.log).",
+            BenchCommand.INVALID_INPUT + ":Invalid input: unknown scenario or system."
+        })
+public final class BenchCommand implements Callable<Integer> {
+
+    /** Exit code: every system ran every scenario it takes part in. */
+    public static final int OK = 0;
+
+    /** Exit code: some system failed in some scenario. */
+    public static final int FAILED = 1;
+
+    /** Exit code: an unknown scenario or system, or another usage error; the code picocli gives those. */
+    public static final int INVALID_INPUT = CommandLine.ExitCode.USAGE;
+
+    private static final Duration PROGRESS_PERIOD = Duration.ofMillis(250);
+
+    @Spec
+    private CommandSpec spec;
+
+    @Parameters(
+            paramLabel = "SCENARIO",
+            arity = "0..*",
+            description = "Scenarios to run: direct-throughput, direct-latency, fan-in, payload-size, broadcast"
+                    + " (pub/sub to 1, 10, 100 subscribers), durable-topic (1, 10, 100 subscriber groups),"
+                    + " request-reply (1, 10, 100 round trips in flight). Default: all.")
+    private List<String> scenarios = new ArrayList<>();
+
+    @Option(
+            names = "--quick",
+            description = "A CI-sized run (under a minute): fewer messages, 2 s of latency at"
+                    + " 1,000 msg/s only, fan-in at 1 and 10 agents, broadcast and durable-topic at 10 subscribers, request-reply at 10 in flight."
+                    + " Its figures are for checking the harness, not for quoting.")
+    private boolean quick;
+
+    @Option(
+            names = "--out",
+            paramLabel = "DIR",
+            defaultValue = BenchSettings.DEFAULT_OUT,
+            description = "Directory for results.json, results.md, bench.png and bench.log. Default: ${DEFAULT-VALUE}.")
+    private Path out;
+
+    @Option(
+            names = "--systems",
+            paramLabel = "SYSTEM",
+            split = ",",
+            description = "Run only these systems, comma-separated: agentbus, agentbus-metered (agentbus with a"
+                    + " Prometheus registry), lettuce-raw, redisson, spring-data-redis,"
+                    + " jedis, seed-lists, redis-benchmark-p1, redis-benchmark-p16. Default: all.")
+    private List<String> systems = new ArrayList<>();
+
+    @Option(names = "--jfr", description = "Record a JFR profile of the agentbus JVM to DIR/agentbus.jfr.")
+    private boolean jfr;
+
+    @Option(
+            names = "--redis",
+            paramLabel = "URI",
+            description = {
+                "Ignored: the bench starts its own servers. Accepted, before or after bench, because every"
+                        + " agentbus command takes it."
+            })
+    private String ignoredRedisUri;
+
+    /**
+     * Runs the bench with the arguments that follow {@code agentbus bench} (a {@code --redis URI} may be
+     * among them) and exits the JVM with its exit code.
+     */
+    public static void main(String[] args) {
+        System.exit(newCommandLine().execute(args));
+    }
+
+    /** The command line as {@link #main} runs it: an unknown scenario or system is a one-line usage error. */
+    public static CommandLine newCommandLine() {
+        return new CommandLine(new BenchCommand()).setExecutionExceptionHandler((failure, command, parseResult) -> {
+            if (!(failure instanceof IllegalArgumentException)) {
+                throw failure;
+            }
+            command.getErr().println("agentbus: " + failure.getMessage());
+            command.getErr().flush();
+            return INVALID_INPUT;
+        });
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        List<Scenario> selected = scenarios.stream().map(Scenario::of).toList();
+        Bench bench = new Bench(new BenchSettings(selected, quick, out, systems, jfr));
+        PrintWriter err = spec.commandLine().getErr();
+        BenchReport report;
+        ProgressLine progress = new ProgressLine(err, bench::status, PROGRESS_PERIOD);
+        try {
+            report = bench.run();
+        } finally {
+            progress.close();
+        }
+        spec.commandLine().getOut().print(Files.readString(report.tableFile()));
+        spec.commandLine().getOut().flush();
+        report.notes().forEach(note -> err.println("agentbus: note: " + note));
+        report.failures()
+                .forEach(failure -> err.println("agentbus: failed: " + failure.get("system") + " in "
+                        + failure.get("scenario") + ": " + failure.get("error")));
+        err.printf(
+                "agentbus: %s, %s and %s written in %d s%n",
+                report.resultsFile(),
+                report.tableFile(),
+                report.chartFile(),
+                report.elapsed().toSeconds());
+        err.flush();
+        return report.failures().isEmpty() ? OK : FAILED;
+    }
+
+    /** The version from the jar's manifest, which the build writes, as {@code agentbus --version} prints it. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String version = BenchCommand.class.getPackage().getImplementationVersion();
+            return new String[] {"agentbus " + (version != null ? version : "(development build, not from a jar)")};
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package io.agentbus.cli;
+
+import io.agentbus.AgentBus;
+import io.agentbus.BusOptions;
+import java.io.PrintWriter;
+import java.util.Optional;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * The global {@code --redis} option and the bus it names, mixed into every command ({@code @Mixin}), so
+ * that {@code --redis URI} is accepted before or after any command and subcommand. Wherever it is given,
+ * the value is kept by the top-level command's instance; the last one given wins.
+ */
+public final class BusConnection {
+
+    /** The environment variable read when no {@code --redis} is given. */
+    public static final String REDIS_URL_VARIABLE = "AGENTBUS_REDIS_URL";
+
+    @Spec(Spec.Target.MIXEE)
+    private CommandSpec command;
+
+    private String redisUri;
+
+    @Option(
+            names = "--redis",
+            paramLabel = "URI",
+            description = {
+                "Redis to use, e.g. redis://localhost:6379 or rediss://user:password@host:6380/0.",
+                "Default: the environment variable " + REDIS_URL_VARIABLE + "; without it, a private redis-server"
+                        + " on a free loopback port, started for this command and stopped when it exits."
+            })
+    void setRedisUri(String uri) {
+        // Not a default value: picocli would apply it to the instance of every command on the line,
+        // overwriting a --redis given before the subcommand; the environment is read in redisUri().
+        top().redisUri = uri;
+    }
+
+    /** The Redis that {@code --redis} or {@code AGENTBUS_REDIS_URL} names, if any. */
+    public Optional<String> redisUri() {
+        String uri = top().redisUri;
+        if (uri == null) {
+            uri = System.getenv(REDIS_URL_VARIABLE);
+        }
+        return uri == null || uri.isBlank() ? Optional.empty() : Optional.of(uri);
+    }
+
+    /** {@link #open(BusOptions)} with {@link BusOptions#defaults()}. */
+    public AgentBus open() {
+        return open(BusOptions.defaults());
+    }
+
+    /**
+     * Opens the bus that {@link #redisUri()} names, else an embedded one, announced on the command's
+     * stderr because its data vanishes when the command ends. The caller closes it.
+     */
+    public AgentBus open(BusOptions options) {
+        Optional<String> uri = redisUri();
+        if (uri.isPresent()) {
+            return AgentBus.connect(uri.get(), options);
+        }
+        AgentBus bus = AgentBus.embedded(options);
+        PrintWriter err = command.commandLine().getErr();
+        err.printf("agentbus: embedded Redis %s at %s (stopped on exit)%n", bus.serverVersion(), bus.redisUri());
+        err.flush();
+        return bus;
+    }
+
+    private BusConnection top() {
+        return ((AgentBusCommand) command.root().userObject()).connection;
+    }
+}

@@ -1,0 +1,103 @@
+package io.agentbus.cli.commands;
+
+import io.agentbus.AgentBus;
+import io.agentbus.AgentId;
+import io.agentbus.BusOptions;
+import io.agentbus.Subscription;
+import io.agentbus.cli.BusConnection;
+import io.agentbus.cli.ExitCodes;
+import io.agentbus.cli.JsonOption;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code agentbus receive}: runs one instance of an agent that prints and acknowledges messages
+ * until it has {@code --count} of them or {@code --timeout} passes.
+ */
+@Command(
+        name = "receive",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Receive messages as AGENT: print each one, then acknowledge it.",
+            "This is one more instance of AGENT: it competes with the agent's other running instances for"
+                    + " the messages of its inbox, and reads one message at a time, so it never takes more"
+                    + " than it prints."
+        },
+        exitCodeListHeading = "Exit codes:%n",
+        exitCodeList = {
+            ExitCodes.OK + ":At least one message received.",
+            ExitCodes.FAILED_HELP,
+            ExitCodes.INVALID_INPUT_HELP,
+            ExitCodes.INCOMPLETE + ":The timeout passed and no message came."
+        })
+public final class ReceiveCommand implements Callable<Integer> {
+
+    @Mixin
+    private BusConnection connection;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "AGENT", description = "The agent id to receive as.")
+    private String agent;
+
+    @Option(
+            names = "--count",
+            paramLabel = "N",
+            defaultValue = "1",
+            description = "Stop after N messages. Default: ${DEFAULT-VALUE}.")
+    private int count;
+
+    @Option(
+            names = "--timeout",
+            paramLabel = "SECONDS",
+            defaultValue = "10",
+            description =
+                    "Stop after this many seconds, with the messages received by then." + " Default: ${DEFAULT-VALUE}.")
+    private long timeoutSeconds;
+
+    @Mixin
+    private JsonOption json;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        AgentId id = AgentId.of(agent);
+        if (count < 1) {
+            throw new IllegalArgumentException("--count must be >= 1, was " + count);
+        }
+        if (timeoutSeconds < 0) {
+            throw new IllegalArgumentException("--timeout must be >= 0, was " + timeoutSeconds);
+        }
+        DeliveryFormat format = json.requested() ? DeliveryFormat.JSON : DeliveryFormat.HUMAN;
+        PrintWriter out = spec.commandLine().getOut();
+        // One message read at a time: whatever is read is printed, nothing is held back unacknowledged.
+        BusOptions options = BusOptions.builder().prefetch(1).readBatchSize(1).build();
+        AtomicInteger received = new AtomicInteger();
+        CountDownLatch done = new CountDownLatch(1);
+        CompletableFuture<Subscription> self = new CompletableFuture<>();
+        try (AgentBus bus = connection.open(options)) {
+            self.complete(bus.subscribe(id, delivery -> {
+                out.println(format.format(delivery));
+                out.flush();
+                if (received.incrementAndGet() == count) {
+                    // From its own handler, close() returns at once; this delivery is acked on return.
+                    self.join().close();
+                    done.countDown();
+                }
+            }));
+            done.await(timeoutSeconds, TimeUnit.SECONDS);
+        }
+        // Counted after close: a message being handled when the timeout passed was printed and acked too.
+        return received.get() > 0 ? ExitCodes.OK : ExitCodes.INCOMPLETE;
+    }
+}

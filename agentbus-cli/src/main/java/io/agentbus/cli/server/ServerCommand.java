@@ -1,0 +1,147 @@
+package io.agentbus.cli.server;
+
+import com.sun.net.httpserver.HttpServer;
+import io.agentbus.AgentBus;
+import io.agentbus.BusOptions;
+import io.agentbus.cli.BusConnection;
+import io.agentbus.cli.ExitCodes;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code agentbus server}: the Prometheus endpoint, the JSON API and the live dashboard ({@link DashboardServer}). */
+@Command(
+        name = "server",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Serve the bus over HTTP until Ctrl-C or SIGTERM.",
+            "GET / is the live dashboard: message rate, per-agent inbox length, pending, oldest pending age and dead"
+                    + " letters, live agents, swarms, a tail of the traffic, and dead letters with a redrive button.",
+            "GET /metrics is the Prometheus text exposition: the meters of this server's bus, and gauges of what Redis"
+                    + " holds, refreshed every second: inbox_length, inbox_pending, inbox_dead_letters and"
+                    + " inbox_oldest_pending_age_seconds per agent, and agents_live.",
+            "GET /api/stats is what agentbus stats --json prints, sampled every second.",
+            "GET /api/tail gives the newest audit records and a cursor; /api/tail?after=CURSOR those after it.",
+            "GET /api/dlq/AGENT gives AGENT's oldest " + DashboardServer.DLQ_LIMIT + " dead letters and their count;"
+                    + " POST /api/dlq/AGENT/redrive with {\"ids\": [...]} or {\"all\": true} (Content-Type"
+                    + " application/json) redrives them.",
+            "Figures read from Redis (counters, inbox gauges) cover every process on the bus; meters such as"
+                    + " message_latency_seconds cover this server's own bus only: scrape each process that runs"
+                    + " agents (docs/OPERATIONS.md, Monitoring)."
+        },
+        exitCodeListHeading = "Exit codes:%n",
+        exitCodeList = {
+            ExitCodes.INTERRUPTED + ":Stopped by Ctrl-C (SIGINT) after a clean shutdown: the JVM reports the signal.",
+            ExitCodes.TERMINATED + ":Stopped by SIGTERM, likewise.",
+            ExitCodes.FAILED_HELP,
+            ExitCodes.INVALID_INPUT_HELP,
+            ExitCodes.INCOMPLETE + ":Cannot listen on --bind:--port (in use, or not an address of this machine)."
+        })
+public final class ServerCommand implements Callable<Integer> {
+
+    /** The port {@code agentbus server} listens on without {@code --port}: Prometheus exporters' custom. */
+    public static final int DEFAULT_PORT = 9464;
+    /** The address {@code agentbus server} listens on without {@code --bind}: loopback only. */
+    public static final String DEFAULT_BIND = "127.0.0.1";
+    /** How long a Ctrl-C waits for the bus to close before the JVM exits anyway. */
+    private static final long CLOSE_WAIT_SECONDS = 15;
+
+    @Mixin
+    private BusConnection connection;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(
+            names = "--port",
+            paramLabel = "PORT",
+            defaultValue = "" + DEFAULT_PORT,
+            description =
+                    "TCP port to listen on; 0 picks a free one. Default: ${DEFAULT-VALUE} (Prometheus exporters' custom).")
+    private int port;
+
+    @Option(
+            names = "--bind",
+            paramLabel = "ADDRESS",
+            defaultValue = DEFAULT_BIND,
+            description = "Address to listen on; 0.0.0.0 for every interface. The server has no authentication and can"
+                    + " redrive dead letters: expose it only where that is fine. Default: ${DEFAULT-VALUE}.")
+    private String bind;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        if (port < 0 || port > 65_535) {
+            throw new IllegalArgumentException("--port must be 0..65535, was " + port);
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        HttpServer http;
+        try {
+            // Bound before Redis is touched, so a port in use fails at once and starts no embedded Redis.
+            http = HttpServer.create(new InetSocketAddress(bind, port), 0);
+        } catch (IOException e) {
+            err.println("agentbus: cannot listen on " + bind + ":" + port + ": " + e.getMessage()
+                    + (port == 0 ? "" : " (is another server on it? choose another with --port)"));
+            err.flush();
+            return ExitCodes.INCOMPLETE;
+        }
+        CountDownLatch stopRequested = new CountDownLatch(1);
+        CountDownLatch closed = new CountDownLatch(1);
+        // Ctrl-C runs the hooks: this one wakes the command and holds the JVM until the bus has closed.
+        Thread hook = new Thread(
+                () -> {
+                    stopRequested.countDown();
+                    awaitQuietly(closed);
+                },
+                "agentbus-server-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        try (AgentBus bus = connection.open(
+                        BusOptions.builder().meterRegistry(registry).build());
+                DashboardServer server = new DashboardServer(http, bus, registry)) {
+            String base = "http://" + bind + ":" + server.address().getPort();
+            err.println("agentbus server: dashboard " + base + "/  metrics " + base + "/metrics  (Ctrl-C stops)");
+            err.flush();
+            stopRequested.await();
+            err.println("agentbus server: stopping");
+            err.flush();
+        } catch (RuntimeException e) {
+            http.stop(0); // unbinds the port if the bus or the first sample failed before the server took it over
+            throw e;
+        } finally {
+            registry.close();
+            if (stopRequested.getCount() == 0) {
+                err.println("agentbus server: stopped"); // before the hook returns and the JVM halts
+                err.flush();
+            }
+            closed.countDown();
+            removeHook(hook);
+        }
+        return ExitCodes.OK;
+    }
+
+    private static void awaitQuietly(CountDownLatch closed) {
+        try {
+            closed.await(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void removeHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // The JVM is exiting and the hook runs already: it returns now that closed is counted down.
+        }
+    }
+}
