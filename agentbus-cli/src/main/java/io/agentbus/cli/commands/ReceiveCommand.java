@@ -3,6 +3,7 @@ package io.agentbus.cli.commands;
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
+import io.agentbus.ConsumerOptions;
 import io.agentbus.Subscription;
 import io.agentbus.cli.BusConnection;
 import io.agentbus.cli.ExitCodes;
@@ -81,7 +82,9 @@ public final class ReceiveCommand implements Callable<Integer> {
         DeliveryFormat format = json.requested() ? DeliveryFormat.JSON : DeliveryFormat.HUMAN;
         PrintWriter out = spec.commandLine().getOut();
         // One message read at a time: whatever is read is printed, nothing is held back unacknowledged.
-        BusOptions options = BusOptions.builder().prefetch(1).readBatchSize(1).build();
+        BusOptions options = BusOptions.builder()
+                .consumer(ConsumerOptions.builder().prefetch(1).readBatchSize(1).build())
+                .build();
         AtomicInteger received = new AtomicInteger();
         CountDownLatch done = new CountDownLatch(1);
         CompletableFuture<Subscription> self = new CompletableFuture<>();

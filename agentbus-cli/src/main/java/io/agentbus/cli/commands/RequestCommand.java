@@ -3,6 +3,7 @@ package io.agentbus.cli.commands;
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
+import io.agentbus.ConsumerOptions;
 import io.agentbus.Delivery;
 import io.agentbus.Envelope;
 import io.agentbus.RecipientUnavailableException;
@@ -110,7 +111,9 @@ public final class RequestCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         // One message read at a time: if the requester has other messages, take as few as possible.
-        BusOptions options = BusOptions.builder().prefetch(1).readBatchSize(1).build();
+        BusOptions options = BusOptions.builder()
+                .consumer(ConsumerOptions.builder().prefetch(1).readBatchSize(1).build())
+                .build();
         try (AgentBus bus = connection.open(options)) {
             bus.subscribe(requester, delivery -> handBack(delivery, err));
             Envelope reply;

@@ -13,6 +13,7 @@ import io.agentbus.cli.BusConnection;
 import io.agentbus.cli.ExitCodes;
 import io.agentbus.embedded.LocalRedis;
 import io.agentbus.swarm.SwarmMessenger;
+import io.agentbus.swarm.SwarmOptions;
 import io.agentbus.swarm.Swarms;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -295,10 +296,10 @@ final class SwarmDemoCommand implements Callable<Integer> {
         long replayHistory() {
             SwarmMessenger messenger = bus.swarms().messenger();
             return messenger
-                            .history(swarms.get(0), swarms.get(1), BusOptions.DEFAULT_SWARM_MESSAGE_HISTORY)
+                            .history(swarms.get(0), swarms.get(1), SwarmOptions.DEFAULT_MESSAGE_HISTORY)
                             .size()
                     + messenger
-                            .history(swarms.get(1), swarms.get(0), BusOptions.DEFAULT_SWARM_MESSAGE_HISTORY)
+                            .history(swarms.get(1), swarms.get(0), SwarmOptions.DEFAULT_MESSAGE_HISTORY)
                             .size();
         }
 

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agentbus.AgentBus;
-import io.agentbus.BusOptions;
+import io.agentbus.ConsumerOptions;
 import io.agentbus.DeadLetter;
 import io.agentbus.InboxStats;
 import io.agentbus.cli.CliRun;
@@ -67,7 +67,7 @@ class DemoIT {
                 .isPositive()
                 .isLessThanOrEqualTo(summary.get("escalation_backlog"));
         assertThat(summary.get("escalation_backlog") - summary.get("escalation_overtaken"))
-                .isLessThanOrEqualTo(BusOptions.DEFAULT_READ_BATCH_SIZE);
+                .isLessThanOrEqualTo(ConsumerOptions.DEFAULT_READ_BATCH_SIZE);
         // After the summary line, on stderr: the escalation conversation's audit trail, sent and acked.
         Matcher header = AUDIT_HEADER.matcher(demo.err());
         assertThat(header.find()).as(demo.err()).isTrue();
