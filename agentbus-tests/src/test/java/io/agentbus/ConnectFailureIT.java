@@ -17,8 +17,11 @@ class ConnectFailureIT {
     @Test
     void connectingToAStoppedRedisFailsFastWithATypedError(LocalRedis redis) {
         redis.stop();
-        BusOptions options =
-                BusOptions.builder().connectTimeout(Duration.ofSeconds(2)).build();
+        BusOptions options = BusOptions.builder()
+                .connection(ConnectionOptions.builder()
+                        .connectTimeout(Duration.ofSeconds(2))
+                        .build())
+                .build();
 
         long started = System.nanoTime();
         assertThatThrownBy(() -> AgentBus.connect(redis.uri(), options))

@@ -25,9 +25,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class ConnectionResilienceIT {
 
     private static final BusOptions QUICK = BusOptions.builder()
-            .commandTimeout(Duration.ofSeconds(1))
-            .reconnectDelay(Duration.ofMillis(50), Duration.ofMillis(500))
-            .readBlock(Duration.ofMillis(200))
+            .connection(ConnectionOptions.builder()
+                    .commandTimeout(Duration.ofSeconds(1))
+                    .reconnectDelay(Duration.ofMillis(50), Duration.ofMillis(500))
+                    .build())
+            .consumer(
+                    ConsumerOptions.builder().readBlock(Duration.ofMillis(200)).build())
             .build();
 
     @Test
@@ -81,9 +84,12 @@ class ConnectionResilienceIT {
     void bufferedSendsAreDeliveredAfterTheReconnect(LocalRedis redis) throws Exception {
         AgentId worker = freshAgent("worker");
         BusOptions buffering = QUICK.mutate()
-                .commandTimeout(Duration.ofSeconds(10))
-                .disconnectedSends(BusOptions.DisconnectedSends.BUFFER)
-                .requestQueueSize(1000)
+                .connection(QUICK.connection()
+                        .mutate()
+                        .commandTimeout(Duration.ofSeconds(10))
+                        .disconnectedSends(ConnectionOptions.DisconnectedSends.BUFFER)
+                        .requestQueueSize(1000)
+                        .build())
                 .build();
         try (AgentBus bus = AgentBus.connect(redis.uri(), buffering)) {
             RecordingHandler handler = RecordingHandler.acking();
@@ -110,7 +116,12 @@ class ConnectionResilienceIT {
     @Test
     void connectWaitsForARedisThatStartsLate(LocalRedis redis) throws Exception {
         redis.stop();
-        BusOptions patient = QUICK.mutate().connectWait(Duration.ofSeconds(20)).build();
+        BusOptions patient = QUICK.mutate()
+                .connection(QUICK.connection()
+                        .mutate()
+                        .connectWait(Duration.ofSeconds(20))
+                        .build())
+                .build();
 
         CompletableFuture<AgentBus> connecting =
                 CompletableFuture.supplyAsync(() -> AgentBus.connect(redis.uri(), patient));
@@ -125,8 +136,11 @@ class ConnectionResilienceIT {
     void acknowledgedMessagesSurviveAKillWithAofAlways(LocalRedis redis) throws Exception {
         AgentId worker = freshAgent("worker");
         BusOptions durable = QUICK.mutate()
-                .durability(Durability.AOF_ALWAYS)
-                .strictDurability(true)
+                .send(QUICK.send()
+                        .mutate()
+                        .durability(Durability.AOF_ALWAYS)
+                        .strictDurability(true)
+                        .build())
                 .build();
         try (AgentBus bus = AgentBus.connect(redis.uri(), durable)) {
             for (int i = 0; i < 50; i++) {

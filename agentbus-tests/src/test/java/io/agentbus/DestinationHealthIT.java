@@ -28,8 +28,10 @@ class DestinationHealthIT {
         AgentId nobody = freshAgent("nobody");
         AgentId somebody = freshAgent("somebody");
         BusOptions strict = BusOptions.builder()
-                .requireLiveRecipient(true)
-                .presence(Duration.ofMillis(200), Duration.ofMillis(600))
+                .send(SendOptions.builder().requireLiveRecipient(true).build())
+                .consumer(ConsumerOptions.builder()
+                        .presence(Duration.ofMillis(200), Duration.ofMillis(600))
+                        .build())
                 .build();
         try (AgentBus bus = AgentBus.connect(redis.uri(), strict)) {
             bus.subscribe(somebody, RecordingHandler.acking());
@@ -48,8 +50,9 @@ class DestinationHealthIT {
         AgentId requester = freshAgent("cmo");
         AgentId flaky = freshAgent("flaky");
         AtomicBoolean answering = new AtomicBoolean(false);
-        BusOptions breaker =
-                BusOptions.builder().breaker(3, Duration.ofMillis(500)).build();
+        BusOptions breaker = BusOptions.builder()
+                .send(SendOptions.builder().breaker(3, Duration.ofMillis(500)).build())
+                .build();
         try (AgentBus bus = AgentBus.connect(redis.uri(), breaker)) {
             bus.subscribe(requester, RecordingHandler.acking());
             bus.serve(flaky, request -> answering.get() ? Map.of("ok", true) : null); // null: no reply

@@ -205,8 +205,9 @@ class DirectMessagingIT {
     @Test
     void closingFromInsideTheHandlerStopsAfterThatMessage(LocalRedis redis) throws Exception {
         AgentId once = freshAgent("once");
-        BusOptions oneAtATime =
-                BusOptions.builder().prefetch(1).readBatchSize(1).build();
+        BusOptions oneAtATime = BusOptions.builder()
+                .consumer(ConsumerOptions.builder().prefetch(1).readBatchSize(1).build())
+                .build();
         try (AgentBus bus = AgentBus.connect(redis.uri(), oneAtATime)) {
             for (int i = 0; i < 3; i++) {
                 bus.sync()

@@ -27,7 +27,13 @@ class DurableTopicIT {
     void everyGroupReceivesEveryMessageAndInstancesOfAGroupCompete(LocalRedis redis) throws Exception {
         // A small prefetch, so that one instance cannot take the whole burst before the other reads.
         try (AgentBus bus = AgentBus.connect(
-                redis.uri(), BusOptions.builder().prefetch(10).readBatchSize(10).build())) {
+                redis.uri(),
+                BusOptions.builder()
+                        .consumer(ConsumerOptions.builder()
+                                .prefetch(10)
+                                .readBatchSize(10)
+                                .build())
+                        .build())) {
             DurableTopic topic = bus.topic(freshName("content-created"));
             RecordingHandler seo = RecordingHandler.acking();
             RecordingHandler socialOne = RecordingHandler.acking();

@@ -27,8 +27,11 @@ class EmbeddedBusIT {
 
             assertThat(handler.await(1, Duration.ofSeconds(10))).hasSize(1);
         }
-        BusOptions quick =
-                BusOptions.builder().connectTimeout(Duration.ofSeconds(1)).build();
+        BusOptions quick = BusOptions.builder()
+                .connection(ConnectionOptions.builder()
+                        .connectTimeout(Duration.ofSeconds(1))
+                        .build())
+                .build();
         assertThatThrownBy(() -> AgentBus.connect(uri, quick)).isInstanceOf(BusUnavailableException.class);
     }
 }

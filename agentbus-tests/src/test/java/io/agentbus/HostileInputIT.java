@@ -35,7 +35,9 @@ class HostileInputIT {
     @Test
     void oversizedPayloadIsRejectedBeforeAnyRedisCall(LocalRedis redis) {
         AgentId target = freshAgent("target");
-        BusOptions small = BusOptions.builder().maxPayloadBytes(1024).build();
+        BusOptions small = BusOptions.builder()
+                .send(SendOptions.builder().maxPayloadBytes(1024).build())
+                .build();
         try (AgentBus bus = AgentBus.connect(redis.uri(), small)) {
             Envelope big = Envelope.builder()
                     .from("cmo")

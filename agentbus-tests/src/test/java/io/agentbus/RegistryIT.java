@@ -21,7 +21,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class RegistryIT {
 
     private static final BusOptions FAST_PRESENCE = BusOptions.builder()
-            .presence(Duration.ofMillis(200), Duration.ofMillis(600))
+            .consumer(ConsumerOptions.builder()
+                    .presence(Duration.ofMillis(200), Duration.ofMillis(600))
+                    .build())
             .build();
 
     @Test

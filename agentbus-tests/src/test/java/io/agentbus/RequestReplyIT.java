@@ -163,7 +163,9 @@ class RequestReplyIT {
         // The requester reaches Redis through a proxy, so that only its connections can be dropped.
         RedisProxy proxy = RedisProxy.open(redis);
         BusOptions quickReconnect = BusOptions.builder()
-                .reconnectDelay(Duration.ofMillis(50), Duration.ofMillis(500))
+                .connection(ConnectionOptions.builder()
+                        .reconnectDelay(Duration.ofMillis(50), Duration.ofMillis(500))
+                        .build())
                 .build();
         try (proxy;
                 AgentBus responding = AgentBus.connect(redis.uri());

@@ -323,8 +323,9 @@ class RetriesAndDeadLettersIT {
         Envelope task = task(worker);
         String dedupKey =
                 "agent:{" + worker.value() + "}:dedup:" + task.messageId().value();
-        BusOptions tinyDedupWindow =
-                BusOptions.builder().dedupWindow(Duration.ofMillis(50)).build();
+        BusOptions tinyDedupWindow = BusOptions.builder()
+                .send(SendOptions.builder().dedupWindow(Duration.ofMillis(50)).build())
+                .build();
         AtomicInteger deliveries = new AtomicInteger();
         AtomicInteger runs = new AtomicInteger();
         try (AgentBus bus = AgentBus.connect(redis.uri(), tinyDedupWindow)) {

@@ -18,8 +18,7 @@ class ServerCheckIT {
 
     @Test
     void aofDurabilityOnAServerWithoutAofWarnsOrRefuses(LocalRedis redis) {
-        BusOptions aofAlways =
-                BusOptions.builder().durability(Durability.parse("aof-always")).build();
+        BusOptions aofAlways = withDurability(Durability.parse("aof-always"));
 
         try (AgentBus bus = AgentBus.connect(redis.uri(), aofAlways)) {
             assertThat(bus.serverWarnings())
@@ -28,7 +27,15 @@ class ServerCheckIT {
                     .contains("cannot honour durability aof-always: appendonly is no");
         }
         assertThatThrownBy(() -> AgentBus.connect(
-                        redis.uri(), aofAlways.mutate().strictDurability(true).build()))
+                        redis.uri(),
+                        aofAlways
+                                .mutate()
+                                .send(aofAlways
+                                        .send()
+                                        .mutate()
+                                        .strictDurability(true)
+                                        .build())
+                                .build()))
                 .isInstanceOf(AgentBusException.class)
                 .hasMessageContaining("appendonly is no");
     }
@@ -44,7 +51,11 @@ class ServerCheckIT {
 
             try (AgentBus bus = AgentBus.connect(
                     evicting.uri(),
-                    BusOptions.builder().allowEvictingMemoryPolicy(true).build())) {
+                    BusOptions.builder()
+                            .connection(ConnectionOptions.builder()
+                                    .allowEvictingMemoryPolicy(true)
+                                    .build())
+                            .build())) {
                 assertThat(bus.serverWarnings())
                         .singleElement()
                         .asString()
@@ -59,9 +70,7 @@ class ServerCheckIT {
         try (LocalRedis replica = LocalRedis.builder()
                 .args("--replicaof", primary.host(), Integer.toString(primary.port()))
                 .start()) {
-            BusOptions replicated = BusOptions.builder()
-                    .durability(Durability.waitFor(1, Duration.ofSeconds(2)))
-                    .build();
+            BusOptions replicated = withDurability(Durability.waitFor(1, Duration.ofSeconds(2)));
             org.awaitility.Awaitility.await()
                     .atMost(Duration.ofSeconds(15))
                     .until(() -> redis(replica, "INFO", "replication").contains("master_link_status:up"));
@@ -81,9 +90,7 @@ class ServerCheckIT {
                 assertThat(onReplica.sync().inbox(agent).length()).isEqualTo(1); // WAIT returned: the replica has it
             }
             replica.kill();
-            BusOptions two = BusOptions.builder()
-                    .durability(Durability.waitFor(1, Duration.ofMillis(300)))
-                    .build();
+            BusOptions two = withDurability(Durability.waitFor(1, Duration.ofMillis(300)));
             try (AgentBus bus = AgentBus.connect(primary.uri(), two)) {
                 AgentId agent = freshAgent("unreplicated");
                 bus.subscribe(agent, RecordingHandler.acking());
@@ -98,6 +105,12 @@ class ServerCheckIT {
                         .hasMessageContaining("reached 0 of 1 replicas");
             }
         }
+    }
+
+    private static BusOptions withDurability(Durability durability) {
+        return BusOptions.builder()
+                .send(SendOptions.builder().durability(durability).build())
+                .build();
     }
 
     private static String redis(LocalRedis server, String... command) {

@@ -1,6 +1,6 @@
 package io.agentbus.bench;
 
-import io.agentbus.BusOptions;
+import io.agentbus.ConsumerOptions;
 import io.lettuce.core.Consumer;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
@@ -47,7 +47,7 @@ final class LettuceRawReader implements AutoCloseable {
             java.util.function.Consumer<StreamMessage<String, String>> handler) {
         Consumer<String> consumer = Consumer.from(group, CONSUMER);
         XReadArgs args =
-                XReadArgs.Builder.count(BusOptions.DEFAULT_READ_BATCH_SIZE).block(100);
+                XReadArgs.Builder.count(ConsumerOptions.DEFAULT_READ_BATCH_SIZE).block(100);
         while (running) {
             List<StreamMessage<String, String>> batch;
             try {

@@ -1,6 +1,6 @@
 package io.agentbus.bench;
 
-import io.agentbus.BusOptions;
+import io.agentbus.SendOptions;
 import io.agentbus.embedded.LocalRedis;
 import io.agentbus.protocol.KeySchema;
 import io.agentbus.protocol.WireFields;
@@ -59,7 +59,7 @@ final class LettuceRawRequestReply {
                                     requests,
                                     Payloads.dedup(RESPONDER, id),
                                     KeySchema.INBOX_GROUP,
-                                    BusOptions.DEFAULT_MAX_INBOX_LENGTH,
+                                    SendOptions.DEFAULT_MAX_INBOX_LENGTH,
                                     fields)
                             .whenComplete((stored, failure) -> {
                                 if (failure != null || (Long) stored.get(0) != 1) {
@@ -90,7 +90,7 @@ final class LettuceRawRequestReply {
                 replies,
                 Payloads.dedup(REQUESTER, fields.get(WireFields.MESSAGE_ID)),
                 "",
-                BusOptions.DEFAULT_MAX_INBOX_LENGTH,
+                SendOptions.DEFAULT_MAX_INBOX_LENGTH,
                 fields);
     }
 }

@@ -1,6 +1,7 @@
 package io.agentbus.bench;
 
 import io.agentbus.BusOptions;
+import io.agentbus.SendOptions;
 import io.agentbus.protocol.KeySchema;
 import io.agentbus.protocol.WireFields;
 import io.lettuce.core.RedisFuture;
@@ -67,7 +68,7 @@ final class LettuceRawScripts {
     RedisFuture<List<Object>> send(
             String stream, String dedupKey, String requiredGroup, long maxLength, Map<String, String> fields) {
         String[] args = new String[4 + 2 * fields.size()];
-        args[0] = Long.toString(BusOptions.DEFAULT_DEDUP_WINDOW.toMillis());
+        args[0] = Long.toString(SendOptions.DEFAULT_DEDUP_WINDOW.toMillis());
         args[1] = requiredGroup;
         args[2] = Long.toString(maxLength);
         args[3] = AUDIT_CAP;

@@ -1,8 +1,8 @@
 package io.agentbus.bench;
 
 import io.agentbus.AgentId;
-import io.agentbus.BusOptions;
 import io.agentbus.Priority;
+import io.agentbus.SendOptions;
 import io.agentbus.embedded.LocalRedis;
 import io.agentbus.protocol.KeySchema;
 import io.agentbus.protocol.WireFields;
@@ -86,7 +86,7 @@ final class LettuceRawSystem implements BenchSystem {
                         inboxes.get(agent),
                         Payloads.dedup(to, fields.get(WireFields.MESSAGE_ID)),
                         "",
-                        BusOptions.DEFAULT_MAX_INBOX_LENGTH,
+                        SendOptions.DEFAULT_MAX_INBOX_LENGTH,
                         fields);
             }
 

@@ -2,6 +2,7 @@ package io.agentbus.bench;
 
 import io.agentbus.BusOptions;
 import io.agentbus.Envelope;
+import io.agentbus.SendOptions;
 import io.agentbus.embedded.LocalRedis;
 import io.agentbus.protocol.KeySchema;
 import io.agentbus.protocol.WireFields;
@@ -199,9 +200,9 @@ final class RedisBenchmark {
                         Payloads.dedup(AGENT, RANDOM),
                         KeySchema.auditMessages(AGENT),
                         KeySchema.counters(inbox),
-                        Long.toString(BusOptions.DEFAULT_DEDUP_WINDOW.toMillis()),
+                        Long.toString(SendOptions.DEFAULT_DEDUP_WINDOW.toMillis()),
                         "",
-                        Long.toString(BusOptions.DEFAULT_MAX_INBOX_LENGTH),
+                        Long.toString(SendOptions.DEFAULT_MAX_INBOX_LENGTH),
                         Long.toString(BusOptions.DEFAULT_AUDIT_CAP)));
                 args.addAll(fields);
             }

@@ -8,6 +8,7 @@ import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
 import io.agentbus.Envelope;
+import io.agentbus.SendOptions;
 import io.agentbus.SendReceipt;
 import io.agentbus.embedded.LocalRedis;
 import io.agentbus.testkit.RawRedis;
@@ -105,8 +106,9 @@ class DedupStormIT {
     @Test
     void resendAfterTheDedupWindowIsStoredAgain(LocalRedis redis) {
         AgentId agent = freshAgent("forgetful");
-        BusOptions shortWindow =
-                BusOptions.builder().dedupWindow(Duration.ofMillis(300)).build();
+        BusOptions shortWindow = BusOptions.builder()
+                .send(SendOptions.builder().dedupWindow(Duration.ofMillis(300)).build())
+                .build();
         Envelope task = Envelope.builder()
                 .from("dispatcher")
                 .to(agent)

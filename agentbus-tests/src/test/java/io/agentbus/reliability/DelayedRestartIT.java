@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
-import io.agentbus.BusOptions;
+import io.agentbus.ConsumerOptions;
 import io.agentbus.Envelope;
 import io.agentbus.MessageId;
 import io.agentbus.embedded.LocalRedis;
@@ -74,7 +74,7 @@ class DelayedRestartIT {
             assertThat(lost).isZero();
             // Only a message read but not yet acked at the kill can come again (at least once), never a
             // second move: at most what the two instances can hold at once.
-            assertThat(duplicated).isLessThanOrEqualTo(2L * BusOptions.DEFAULT_PREFETCH);
+            assertThat(duplicated).isLessThanOrEqualTo(2L * ConsumerOptions.DEFAULT_PREFETCH);
         }
     }
 }

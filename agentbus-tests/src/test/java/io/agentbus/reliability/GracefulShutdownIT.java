@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
+import io.agentbus.ConsumerOptions;
 import io.agentbus.DeliveryOptions;
 import io.agentbus.Envelope;
 import io.agentbus.MessageHandler;
@@ -49,8 +50,7 @@ class GracefulShutdownIT {
     private static final Duration VISIBILITY = Duration.ofSeconds(1);
     private static final long WORK_MILLIS = 30;
     private static final BusOptions OPTIONS = BusOptions.builder()
-            .prefetch(40)
-            .readBatchSize(10)
+            .consumer(ConsumerOptions.builder().prefetch(40).readBatchSize(10).build())
             .delivery(DeliveryOptions.builder().visibilityTimeout(VISIBILITY).build())
             .build();
 
@@ -62,8 +62,12 @@ class GracefulShutdownIT {
         Queue<Finished> finished = new ConcurrentLinkedQueue<>();
         Map<String, String> messageIdByEntry = new HashMap<>();
         // Shorter than the closing instance's queue needs (tens of messages of 30 ms each).
-        BusOptions closingOptions =
-                OPTIONS.mutate().shutdownTimeout(Duration.ofMillis(200)).build();
+        BusOptions closingOptions = OPTIONS.mutate()
+                .consumer(OPTIONS.consumer()
+                        .mutate()
+                        .shutdownTimeout(Duration.ofMillis(200))
+                        .build())
+                .build();
 
         try (RawRedis connection = RawRedis.connect(redis);
                 AgentBus survivor = AgentBus.connect(redis.uri(), OPTIONS);
@@ -189,9 +193,11 @@ class GracefulShutdownIT {
         AgentId agent = freshAgent("hung");
         String inbox = "agent:{" + agent.value() + "}:inbox";
         BusOptions options = BusOptions.builder()
-                .prefetch(10)
-                .readBatchSize(10)
-                .shutdownTimeout(Duration.ofMillis(300))
+                .consumer(ConsumerOptions.builder()
+                        .prefetch(10)
+                        .readBatchSize(10)
+                        .shutdownTimeout(Duration.ofMillis(300))
+                        .build())
                 .build();
         CountDownLatch hung = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);

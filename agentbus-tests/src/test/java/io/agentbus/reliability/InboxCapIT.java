@@ -7,9 +7,11 @@ import static org.awaitility.Awaitility.await;
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
+import io.agentbus.ConsumerOptions;
 import io.agentbus.Envelope;
 import io.agentbus.InboxFullException;
 import io.agentbus.Retention;
+import io.agentbus.SendOptions;
 import io.agentbus.embedded.LocalRedis;
 import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RedisServerExtension;
@@ -38,10 +40,12 @@ class InboxCapIT {
         int stalled = 500;
         int sends = 10_000;
         BusOptions capped = BusOptions.builder()
-                .maxInboxLength(cap)
-                .inboxRetention(Retention.maxLength(100))
-                .prefetch(stalled)
-                .readBatchSize(1)
+                .send(SendOptions.builder().maxInboxLength(cap).build())
+                .consumer(ConsumerOptions.builder()
+                        .inboxRetention(Retention.maxLength(100))
+                        .prefetch(stalled)
+                        .readBatchSize(1)
+                        .build())
                 .build(); // reads one at a time: holds exactly 500
         CountDownLatch release = new CountDownLatch(1);
         AtomicInteger holding = new AtomicInteger();

@@ -135,7 +135,8 @@ class NetworkFaultsIT {
             assertThat(traffic.lost()).isZero();
             assertThat(traffic.unexpected()).isZero();
             assertThat(traffic.maxBlocked())
-                    .isLessThanOrEqualTo(RedisKillIT.QUICK.commandTimeout().plusMillis(500));
+                    .isLessThanOrEqualTo(
+                            RedisKillIT.QUICK.connection().commandTimeout().plusMillis(500));
             assertThat(recoveryMillis).isLessThanOrEqualTo(5000);
             assertThat(ackedInNextSecond).isGreaterThanOrEqualTo((long) (RATE * 0.9));
             assertThat(recovered).isTrue();

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
+import io.agentbus.ConnectionOptions;
+import io.agentbus.ConsumerOptions;
 import io.agentbus.embedded.LocalRedis;
 import io.agentbus.testkit.RecordingHandler;
 import io.agentbus.testkit.RedisProxy;
@@ -25,9 +27,11 @@ class PresenceExpiryIT {
         Duration heartbeat = Duration.ofMillis(500);
         Duration ttl = Duration.ofMillis(1500);
         BusOptions options = BusOptions.builder()
-                .presence(heartbeat, ttl)
-                .reconnectDelay(Duration.ofSeconds(30), Duration.ofSeconds(30))
-                .build(); // the dead stay dead
+                .consumer(ConsumerOptions.builder().presence(heartbeat, ttl).build())
+                .connection(ConnectionOptions.builder()
+                        .reconnectDelay(Duration.ofSeconds(30), Duration.ofSeconds(30))
+                        .build()) // the dead stay dead
+                .build();
         AgentId agent = freshAgent("doomed");
         RedisProxy proxy = RedisProxy.open(redis);
         CountDownLatch left = new CountDownLatch(1);

@@ -68,9 +68,12 @@ class PriorityIT {
             assertThat(urgentHandled.await(10, TimeUnit.SECONDS)).isTrue();
             int handledBefore = handled.indexOf("escalation");
             // What the instance held when the escalation arrived (at most prefetch) plus one batch.
-            int batchesUntilHandled = (int) Math.ceil((double) handledBefore / options.readBatchSize());
+            int batchesUntilHandled =
+                    (int) Math.ceil((double) handledBefore / options.consumer().readBatchSize());
             ScenarioResult.print("priority-overtake", "backlog", backlog, "batches_until_handled", batchesUntilHandled);
-            assertThat(handledBefore).isLessThanOrEqualTo(options.prefetch() + options.readBatchSize());
+            assertThat(handledBefore)
+                    .isLessThanOrEqualTo(
+                            options.consumer().prefetch() + options.consumer().readBatchSize());
             assertThat(handledBefore).isLessThan(backlog / 2);
         }
     }

@@ -3,6 +3,7 @@ package io.agentbus.reliability;
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
+import io.agentbus.ConsumerOptions;
 import io.agentbus.DeliveryOptions;
 import io.agentbus.Subscription;
 import io.lettuce.core.RedisClient;
@@ -35,8 +36,10 @@ public final class RecordingConsumerMain {
         RedisClient client = RedisClient.create(uri);
         StatefulRedisConnection<String, String> recorder = client.connect();
         BusOptions options = BusOptions.builder()
-                .prefetch(prefetch)
-                .readBatchSize(readBatchSize)
+                .consumer(ConsumerOptions.builder()
+                        .prefetch(prefetch)
+                        .readBatchSize(readBatchSize)
+                        .build())
                 .delivery(
                         DeliveryOptions.builder().visibilityTimeout(visibility).build())
                 .build();

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
+import io.agentbus.ConnectionOptions;
 import io.agentbus.ConnectionState;
 import io.agentbus.embedded.LocalRedis;
 import java.time.Duration;
@@ -27,9 +28,13 @@ class RedisDownIT {
         Duration down = Duration.ofSeconds(Scale.of(3, 15));
         BusOptions buffering = RedisKillIT.QUICK
                 .mutate()
-                .disconnectedSends(BusOptions.DisconnectedSends.BUFFER)
-                .requestQueueSize(BUFFER_BOUND)
-                .commandTimeout(down.plusSeconds(10)) // buffered sends must outlive the outage
+                .connection(RedisKillIT.QUICK
+                        .connection()
+                        .mutate()
+                        .disconnectedSends(ConnectionOptions.DisconnectedSends.BUFFER)
+                        .requestQueueSize(BUFFER_BOUND)
+                        .commandTimeout(down.plusSeconds(10)) // buffered sends must outlive the outage
+                        .build())
                 .build();
         ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
         try (LocalRedis redis = LocalRedis.builder()
@@ -98,7 +103,8 @@ class RedisDownIT {
             // "At once": far below the 13 s a buffered send may wait; 500 ms absorbs a GC pause on a busy machine.
             assertThat(traffic.maxRejectLatency()).isLessThan(Duration.ofMillis(500));
             assertThat(firstSuccessMillis)
-                    .isLessThanOrEqualTo(buffering.reconnectMaxDelay().toMillis() + 1000);
+                    .isLessThanOrEqualTo(
+                            buffering.connection().reconnectMaxDelay().toMillis() + 1000);
         } finally {
             sampler.shutdownNow();
         }

@@ -7,6 +7,8 @@ import static org.awaitility.Awaitility.await;
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
+import io.agentbus.ConnectionOptions;
+import io.agentbus.ConsumerOptions;
 import io.agentbus.Durability;
 import io.agentbus.embedded.LocalRedis;
 import java.time.Duration;
@@ -24,9 +26,12 @@ class RedisKillIT {
     private static final int CYCLES = Scale.of(3, 5);
     private static final Duration RUN_BETWEEN_KILLS = Duration.ofMillis(Scale.of(700, 3000));
     static final BusOptions QUICK = BusOptions.builder()
-            .commandTimeout(Duration.ofSeconds(1))
-            .reconnectDelay(Duration.ofMillis(50), Duration.ofMillis(500))
-            .readBlock(Duration.ofMillis(200))
+            .connection(ConnectionOptions.builder()
+                    .commandTimeout(Duration.ofSeconds(1))
+                    .reconnectDelay(Duration.ofMillis(50), Duration.ofMillis(500))
+                    .build())
+            .consumer(
+                    ConsumerOptions.builder().readBlock(Duration.ofMillis(200)).build())
             .build();
 
     @Test
@@ -82,7 +87,13 @@ class RedisKillIT {
         AgentId agent = freshAgent("kill9");
         try (LocalRedis redis = LocalRedis.builder().args(serverArgs).start();
                 AgentBus bus = AgentBus.connect(
-                        redis.uri(), QUICK.mutate().durability(durability).build())) {
+                        redis.uri(),
+                        QUICK.mutate()
+                                .send(QUICK.send()
+                                        .mutate()
+                                        .durability(durability)
+                                        .build())
+                                .build())) {
             Traffic traffic = new Traffic(bus, agent, Traffic.OnFailure.GIVE_UP);
             bus.subscribe(agent, traffic.recorder());
             traffic.start(RATE);

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
+import io.agentbus.ConsumerOptions;
 import io.agentbus.Envelope;
 import io.agentbus.Retention;
 import io.agentbus.embedded.LocalRedis;
@@ -32,7 +33,10 @@ class RetentionIT {
         long bound = tail.maxLength() + 1_000;
         LongAdder handled = new LongAdder();
         try (AgentBus bus = AgentBus.connect(
-                redis.uri(), BusOptions.builder().inboxRetention(tail).build())) {
+                redis.uri(),
+                BusOptions.builder()
+                        .consumer(ConsumerOptions.builder().inboxRetention(tail).build())
+                        .build())) {
             bus.subscribe(agent, delivery -> handled.increment());
             Semaphore inFlight = new Semaphore(1_000);
             for (int i = 0; i < messages; i++) {

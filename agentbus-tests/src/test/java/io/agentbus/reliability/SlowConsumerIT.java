@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
+import io.agentbus.ConsumerOptions;
 import io.agentbus.DeliveryOptions;
 import io.agentbus.Envelope;
 import io.agentbus.MessageHandler;
@@ -41,8 +42,7 @@ class SlowConsumerIT {
     private static final Duration VISIBILITY = Duration.ofMillis(400);
     private static final Duration HANDLER_TIME = VISIBILITY.multipliedBy(3);
     private static final BusOptions SMALL_PREFETCH = BusOptions.builder()
-            .prefetch(2)
-            .readBatchSize(1)
+            .consumer(ConsumerOptions.builder().prefetch(2).readBatchSize(1).build())
             .delivery(DeliveryOptions.builder().visibilityTimeout(VISIBILITY).build())
             .build();
 
@@ -108,8 +108,15 @@ class SlowConsumerIT {
     @Test
     void everyHeldMessageKeepsItsLeaseNotOnlyTheOneBeingHandled(LocalRedis redis) throws Exception {
         AgentId agent = freshAgent("holder");
-        BusOptions holdThree =
-                SMALL_PREFETCH.mutate().prefetch(3).readBatchSize(3).build();
+        BusOptions holdThree = SMALL_PREFETCH
+                .mutate()
+                .consumer(SMALL_PREFETCH
+                        .consumer()
+                        .mutate()
+                        .prefetch(3)
+                        .readBatchSize(3)
+                        .build())
+                .build();
         CountDownLatch firstStarted = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         try (AgentBus bus = AgentBus.connect(redis.uri(), holdThree);
@@ -153,7 +160,9 @@ class SlowConsumerIT {
     @Test
     void handledMessageIsAcknowledgedWhileTheNextOneIsStillRunning(LocalRedis redis) throws Exception {
         AgentId agent = freshAgent("acker");
-        BusOptions holdThree = BusOptions.builder().prefetch(3).readBatchSize(3).build();
+        BusOptions holdThree = BusOptions.builder()
+                .consumer(ConsumerOptions.builder().prefetch(3).readBatchSize(3).build())
+                .build();
         CountDownLatch secondStarted = new CountDownLatch(1);
         CountDownLatch releaseSecond = new CountDownLatch(1);
         try (AgentBus bus = AgentBus.connect(redis.uri(), holdThree)) {

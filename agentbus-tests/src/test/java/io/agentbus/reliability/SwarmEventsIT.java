@@ -12,9 +12,11 @@ import io.agentbus.BusOptions;
 import io.agentbus.Envelope;
 import io.agentbus.Priority;
 import io.agentbus.RequestTimeoutException;
+import io.agentbus.SendOptions;
 import io.agentbus.broadcast.DurableTopic;
 import io.agentbus.embedded.LocalRedis;
 import io.agentbus.swarm.SwarmEvents;
+import io.agentbus.swarm.SwarmOptions;
 import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RecordingHandler;
 import io.agentbus.testkit.RedisServerExtension;
@@ -62,7 +64,9 @@ class SwarmEventsIT {
     void underOverloadCriticalEventsBypassWhileTheOthersAreDeferred(LocalRedis redis) {
         int lowSent = 300;
         int criticalSent = 30;
-        BusOptions slow = BusOptions.builder().swarmEventRate(50).build(); // a forced overload
+        BusOptions slow = BusOptions.builder()
+                .swarm(SwarmOptions.builder().eventRate(50).build())
+                .build(); // a forced overload
         AtomicLong criticalHeard = new AtomicLong();
         AtomicLong lowHeard = new AtomicLong();
         try (AgentBus bus = AgentBus.connect(redis.uri(), slow)) {
@@ -142,7 +146,10 @@ class SwarmEventsIT {
         AtomicLong criticalHeard = new AtomicLong();
         AtomicLong lowHeard = new AtomicLong();
         try (AgentBus bus = AgentBus.connect(
-                redis.uri(), BusOptions.builder().breaker(2, coolDown).build())) {
+                redis.uri(),
+                BusOptions.builder()
+                        .send(SendOptions.builder().breaker(2, coolDown).build())
+                        .build())) {
             bus.subscribe(AgentId.of("coordinator"), RecordingHandler.acking());
             bus.subscribe(worker, RecordingHandler.acking()); // handles requests, never replies
             for (int i = 0; i < 2; i++) {

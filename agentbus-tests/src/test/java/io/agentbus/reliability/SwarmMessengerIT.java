@@ -13,6 +13,7 @@ import io.agentbus.Envelope;
 import io.agentbus.MessageId;
 import io.agentbus.embedded.LocalRedis;
 import io.agentbus.swarm.SwarmMessenger;
+import io.agentbus.swarm.SwarmOptions;
 import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RecordingHandler;
 import io.agentbus.testkit.RedisServerExtension;
@@ -84,7 +85,7 @@ class SwarmMessengerIT {
                     "lost",
                     sent - received.size());
             assertThat(received).hasSize(sent).containsAll(ids.subList(0, sent));
-            assertThat(retained).isEqualTo(BusOptions.DEFAULT_SWARM_MESSAGE_HISTORY);
+            assertThat(retained).isEqualTo(SwarmOptions.DEFAULT_MESSAGE_HISTORY);
             assertThat(replayed.stream().map(entry -> entry.message().messageId()))
                     .containsExactlyElementsOf(ids.subList(ids.size() - 100, ids.size()));
             assertThat(messenger.history(from, to, 10).stream()
