@@ -5,6 +5,8 @@ import io.agentbus.broadcast.BroadcastHandler;
 import io.agentbus.broadcast.BroadcastStats;
 import io.agentbus.broadcast.DurableTopic;
 import io.agentbus.broadcast.PublishReceipt;
+import io.agentbus.deadletter.DeadLetters;
+import io.agentbus.protocol.RedisVersion;
 import io.agentbus.redis.RedisBackend;
 import io.agentbus.registry.AgentRegistry;
 import io.agentbus.swarm.SwarmEvents;

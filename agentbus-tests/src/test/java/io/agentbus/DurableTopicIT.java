@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.agentbus.broadcast.DurableTopic;
+import io.agentbus.deadletter.DeadLetter;
+import io.agentbus.deadletter.DeadLetterReason;
 import io.agentbus.embedded.LocalRedis;
 import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RecordingHandler;

@@ -4,6 +4,8 @@ import static io.agentbus.testkit.TestIds.freshAgent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.agentbus.deadletter.DeadLetter;
+import io.agentbus.deadletter.DeadLetterReason;
 import io.agentbus.embedded.LocalRedis;
 import io.agentbus.testkit.RecordingHandler;
 import io.agentbus.testkit.RedisServerExtension;

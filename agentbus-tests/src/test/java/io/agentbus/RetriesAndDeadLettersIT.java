@@ -4,6 +4,9 @@ import static io.agentbus.testkit.TestIds.freshAgent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.agentbus.deadletter.DeadLetter;
+import io.agentbus.deadletter.DeadLetterReason;
+import io.agentbus.deadletter.DeadLetters;
 import io.agentbus.embedded.LocalRedis;
 import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RecordingHandler;

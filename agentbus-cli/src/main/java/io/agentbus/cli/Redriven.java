@@ -1,7 +1,7 @@
 package io.agentbus.cli;
 
-import io.agentbus.DeadLetter;
-import io.agentbus.DeadLetters;
+import io.agentbus.deadletter.DeadLetter;
+import io.agentbus.deadletter.DeadLetters;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;

@@ -2,7 +2,6 @@ package io.agentbus.broadcast;
 
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
-import io.agentbus.DeadLetters;
 import io.agentbus.DeliveryOptions;
 import io.agentbus.Envelope;
 import io.agentbus.MessageHandler;
@@ -10,6 +9,7 @@ import io.agentbus.Retention;
 import io.agentbus.SendOptions;
 import io.agentbus.SendReceipt;
 import io.agentbus.Subscription;
+import io.agentbus.deadletter.DeadLetters;
 import java.util.concurrent.CompletionStage;
 
 /**

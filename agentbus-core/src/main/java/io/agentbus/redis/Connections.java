@@ -4,7 +4,7 @@ import io.agentbus.AgentBusException;
 import io.agentbus.BusOptions;
 import io.agentbus.ConnectionOptions;
 import io.agentbus.Durability;
-import io.agentbus.RedisVersion;
+import io.agentbus.protocol.RedisVersion;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;

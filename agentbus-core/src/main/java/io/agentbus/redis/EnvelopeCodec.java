@@ -15,9 +15,9 @@ import static io.agentbus.protocol.WireFields.TIMESTAMP;
 import static io.agentbus.protocol.WireFields.TO_AGENT;
 import static io.agentbus.protocol.WireFields.V;
 
-import io.agentbus.DeadLetterReason;
 import io.agentbus.Envelope;
 import io.agentbus.InvalidEnvelopeException;
+import io.agentbus.deadletter.DeadLetterReason;
 import io.agentbus.protocol.WireFields;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;

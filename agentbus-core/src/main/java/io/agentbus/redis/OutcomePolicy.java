@@ -1,9 +1,10 @@
 package io.agentbus.redis;
 
-import io.agentbus.DeadLetterReason;
 import io.agentbus.DeliveryOptions;
 import io.agentbus.Envelope;
 import io.agentbus.NonRetryableException;
+import io.agentbus.deadletter.DeadLetter;
+import io.agentbus.deadletter.DeadLetterReason;
 import io.agentbus.protocol.WireFields;
 import java.time.Duration;
 import java.time.Instant;

@@ -2,10 +2,10 @@ package io.agentbus.redis;
 
 import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
-import io.agentbus.DeadLetter;
-import io.agentbus.DeadLetterReason;
-import io.agentbus.DeadLetters;
 import io.agentbus.Envelope;
+import io.agentbus.deadletter.DeadLetter;
+import io.agentbus.deadletter.DeadLetterReason;
+import io.agentbus.deadletter.DeadLetters;
 import io.agentbus.protocol.KeySchema;
 import io.agentbus.protocol.WireFields;
 import io.lettuce.core.Limit;

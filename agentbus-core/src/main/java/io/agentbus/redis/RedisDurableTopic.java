@@ -2,7 +2,6 @@ package io.agentbus.redis;
 
 import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
-import io.agentbus.DeadLetters;
 import io.agentbus.DeliveryOptions;
 import io.agentbus.Envelope;
 import io.agentbus.MessageHandler;
@@ -10,6 +9,7 @@ import io.agentbus.Retention;
 import io.agentbus.SendReceipt;
 import io.agentbus.Subscription;
 import io.agentbus.broadcast.DurableTopic;
+import io.agentbus.deadletter.DeadLetters;
 import io.agentbus.protocol.KeySchema;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import java.util.List;

@@ -1,9 +1,9 @@
 package io.agentbus.redis;
 
-import io.agentbus.DeadLetterReason;
 import io.agentbus.DeliveryOptions;
 import io.agentbus.Envelope;
 import io.agentbus.Retention;
+import io.agentbus.deadletter.DeadLetterReason;
 import io.agentbus.protocol.KeySchema;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;

@@ -2,9 +2,9 @@ package io.agentbus.redis;
 
 import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
-import io.agentbus.DeadLetterReason;
 import io.agentbus.Envelope;
 import io.agentbus.Retention;
+import io.agentbus.deadletter.DeadLetterReason;
 import io.agentbus.protocol.KeySchema;
 import io.agentbus.protocol.WireFields;
 import io.lettuce.core.Consumer;

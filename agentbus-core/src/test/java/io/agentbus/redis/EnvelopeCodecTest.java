@@ -2,8 +2,8 @@ package io.agentbus.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.agentbus.DeadLetterReason;
 import io.agentbus.Envelope;
+import io.agentbus.deadletter.DeadLetterReason;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.LinkedHashMap;

@@ -3,10 +3,10 @@ package io.agentbus.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.agentbus.Backoff;
-import io.agentbus.DeadLetterReason;
 import io.agentbus.DeliveryOptions;
 import io.agentbus.Envelope;
 import io.agentbus.NonRetryableException;
+import io.agentbus.deadletter.DeadLetterReason;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;

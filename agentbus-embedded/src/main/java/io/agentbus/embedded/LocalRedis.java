@@ -2,7 +2,7 @@ package io.agentbus.embedded;
 
 import io.agentbus.AgentBus;
 import io.agentbus.AgentBusException;
-import io.agentbus.RedisVersion;
+import io.agentbus.protocol.RedisVersion;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;

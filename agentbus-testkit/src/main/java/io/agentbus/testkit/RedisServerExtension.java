@@ -1,7 +1,7 @@
 package io.agentbus.testkit;
 
-import io.agentbus.RedisVersion;
 import io.agentbus.embedded.LocalRedis;
+import io.agentbus.protocol.RedisVersion;
 import java.lang.reflect.AnnotatedElement;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.BeforeAllCallback;

@@ -6,10 +6,10 @@ import static org.awaitility.Awaitility.await;
 
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
-import io.agentbus.DeadLetters;
 import io.agentbus.Envelope;
 import io.agentbus.NonRetryableException;
 import io.agentbus.SendReceipt;
+import io.agentbus.deadletter.DeadLetters;
 import io.agentbus.embedded.LocalRedis;
 import io.agentbus.testkit.RedisServerExtension;
 import java.time.Duration;

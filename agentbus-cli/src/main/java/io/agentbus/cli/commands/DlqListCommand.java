@@ -2,12 +2,12 @@ package io.agentbus.cli.commands;
 
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
-import io.agentbus.DeadLetter;
-import io.agentbus.DeadLetters;
 import io.agentbus.cli.BusConnection;
 import io.agentbus.cli.DeadLetterFormat;
 import io.agentbus.cli.ExitCodes;
 import io.agentbus.cli.JsonOption;
+import io.agentbus.deadletter.DeadLetter;
+import io.agentbus.deadletter.DeadLetters;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;

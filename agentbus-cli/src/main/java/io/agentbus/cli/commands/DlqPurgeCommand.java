@@ -2,10 +2,10 @@ package io.agentbus.cli.commands;
 
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
-import io.agentbus.DeadLetters;
 import io.agentbus.cli.BusConnection;
 import io.agentbus.cli.DurationConverter;
 import io.agentbus.cli.ExitCodes;
+import io.agentbus.deadletter.DeadLetters;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -2,11 +2,11 @@ package io.agentbus.cli.commands;
 
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
-import io.agentbus.DeadLetters;
 import io.agentbus.cli.BusConnection;
 import io.agentbus.cli.ExitCodes;
 import io.agentbus.cli.ProgressLine;
 import io.agentbus.cli.Redriven;
+import io.agentbus.deadletter.DeadLetters;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -2,10 +2,10 @@ package io.agentbus.cli.commands;
 
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
-import io.agentbus.DeadLetter;
 import io.agentbus.cli.BusConnection;
 import io.agentbus.cli.DeadLetterFormat;
 import io.agentbus.cli.ExitCodes;
+import io.agentbus.deadletter.DeadLetter;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -1,5 +1,7 @@
-package io.agentbus;
+package io.agentbus.deadletter;
 
+import io.agentbus.AgentId;
+import io.agentbus.Envelope;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;

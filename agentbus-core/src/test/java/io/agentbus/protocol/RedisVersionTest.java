@@ -1,4 +1,4 @@
-package io.agentbus;
+package io.agentbus.protocol;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

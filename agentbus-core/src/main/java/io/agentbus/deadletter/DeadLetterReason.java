@@ -1,4 +1,7 @@
-package io.agentbus;
+package io.agentbus.deadletter;
+
+import io.agentbus.Delivery;
+import io.agentbus.NonRetryableException;
 
 /**
  * Why a message was moved to an agent's dead letters ({@code agent:{id}:dlq}). The {@link #code()}

@@ -1,5 +1,8 @@
-package io.agentbus;
+package io.agentbus.deadletter;
 
+import io.agentbus.AgentBus;
+import io.agentbus.AgentId;
+import io.agentbus.BusUnavailableException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;

@@ -1,9 +1,12 @@
-package io.agentbus;
+package io.agentbus.protocol;
 
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** A Redis server version, compared to decide which commands a server has. */
+/**
+ * A Redis server version, compared to decide which commands a server has. The protocol's scripts need
+ * at least {@link #MINIMUM}.
+ */
 public record RedisVersion(int major, int minor, int patch) implements Comparable<RedisVersion> {
 
     /** The oldest server agentbus runs on: XAUTOCLAIM and XADD's NOMKSTREAM/LIMIT arrived in 6.2. */
