@@ -96,6 +96,12 @@ public final class WireFields {
     public static final String DLQ_FAILED_AT = "dlq_failed_at";
 
     /**
+     * Of a dead letter whose entry had more than 1,000 fields: the fields past the first 1,000, as one
+     * JSON array of names and values (one command cannot take them all as arguments from Lua).
+     */
+    public static final String DLQ_OVERFLOW = "dlq_overflow";
+
+    /**
      * The fields of a counters hash ({@code agent:{id}:counters}, {@code topic:{name}:counters}), in the
      * order of {@code InboxStats.Counters}: totals the scripts increment as they do each step.
      */

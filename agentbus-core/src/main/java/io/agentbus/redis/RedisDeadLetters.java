@@ -1,5 +1,8 @@
 package io.agentbus.redis;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
 import io.agentbus.Envelope;
@@ -31,6 +34,7 @@ import java.util.regex.Pattern;
 final class RedisDeadLetters implements DeadLetters {
 
     private static final LuaScript REDRIVE = LuaScript.load("redrive.lua", "audit_record.lua");
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern ENTRY_ID = Pattern.compile("\\d+-\\d+");
     private static final int BATCH = 200;
 
@@ -173,11 +177,29 @@ final class RedisDeadLetters implements DeadLetters {
         return await(commands.xrange(key, range, Limit.from(limit)), "read dead letters");
     }
 
+    /** The fields past the first 1,000 of a very wide entry: dead_letter.lua keeps them as a JSON array. */
+    private static Map<String, String> overflow(String json) {
+        Map<String, String> fields = new LinkedHashMap<>();
+        if (json == null) {
+            return fields;
+        }
+        try {
+            JsonNode pairs = JSON.readTree(json);
+            for (int i = 0; i + 1 < pairs.size(); i += 2) {
+                fields.put(pairs.get(i).asText(), pairs.get(i + 1).asText());
+            }
+        } catch (JsonProcessingException e) {
+            fields.put(WireFields.DLQ_OVERFLOW, json); // shown as it is rather than dropped
+        }
+        return fields;
+    }
+
     private DeadLetter toDeadLetter(StreamMessage<String, String> entry) {
         Map<String, String> original = new LinkedHashMap<>();
         Map<String, String> meta = new LinkedHashMap<>();
         entry.getBody()
                 .forEach((name, value) -> (name.startsWith(WireFields.DLQ_PREFIX) ? meta : original).put(name, value));
+        original.putAll(overflow(meta.get(WireFields.DLQ_OVERFLOW)));
         Optional<Envelope> envelope =
                 EnvelopeCodec.decodeText(new LinkedHashMap<>(original)) instanceof EnvelopeCodec.Valid valid
                         ? Optional.of(valid.envelope())

@@ -13,8 +13,12 @@ local function audit(key, cap, event, fields, meta)
   for i = 1, #meta do
     record[#record + 1] = meta[i]
   end
+  -- The first occurrence of each audited field only: an entry that repeats a name (a hostile one)
+  -- must not make the record, and the arguments of its XADD, unbounded.
+  local seen = {}
   for i = 1, #fields, 2 do
-    if AUDITED[fields[i]] then
+    if AUDITED[fields[i]] and not seen[fields[i]] then
+      seen[fields[i]] = true
       record[#record + 1] = fields[i]
       record[#record + 1] = fields[i + 1]
     end

@@ -7,17 +7,58 @@
 -- ARGV[6] consumer  ARGV[7] now (ms since epoch)  ARGV[8] delivery attempts so far
 -- ARGV[9] audit cap (0: no audit)
 -- Returns the dead-letter entry id, or false when the entry was no longer pending (already settled).
+-- Fails, having written nothing, when a key holds the wrong type: the entry then stays pending.
 -- audit(key, cap, event, fields, meta) comes from audit_record.lua, prepended by LuaScript.
-if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then
+--
+-- Redis does not roll back a script that fails half-way, so everything that can fail comes first:
+-- the checks, then the dead-letter XADD; the acknowledgement and the bookkeeping only after the
+-- message is stored.
+if #redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1) == 0 then
   return false
 end
+local expected = {[KEYS[2]] = 'stream', [KEYS[3]] = 'hash', [KEYS[4]] = 'stream', [KEYS[5]] = 'hash'}
+for key, kind in pairs(expected) do
+  local actual = redis.call('TYPE', key)['ok']
+  if actual ~= 'none' and actual ~= kind then
+    return redis.error_reply('WRONGTYPE ' .. key .. ' is a ' .. actual .. ', not a ' .. kind
+      .. ': entry ' .. ARGV[2] .. ' of ' .. KEYS[1] .. ' stays pending')
+  end
+end
 local first_failed_at = redis.call('HGET', KEYS[3], ARGV[2]) or ARGV[7]
-redis.call('HDEL', KEYS[3], ARGV[2])
 local entry = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])
 local fields = {}
 if #entry > 0 then
   fields = entry[1][2]
 end
+-- The original fields first, unchanged, so that a redrive can copy them back; the dlq_ fields last.
+-- A command takes a bounded number of arguments (Lua's unpack stops near 8,000), so an entry wider
+-- than MAX_FIELDS keeps its first fields as they are and the rest as one JSON array, dlq_overflow.
+local MAX_FIELDS = 1000
+local stored = {}
+local overflow = {}
+for i = 1, #fields, 2 do
+  if i < 2 * MAX_FIELDS then
+    stored[#stored + 1] = fields[i]
+    stored[#stored + 1] = fields[i + 1]
+  else
+    overflow[#overflow + 1] = fields[i]
+    overflow[#overflow + 1] = fields[i + 1]
+  end
+end
+local meta = {
+  'dlq_reason', ARGV[3], 'dlq_field', ARGV[4], 'dlq_detail', ARGV[5], 'dlq_source_id', ARGV[2],
+  'dlq_consumer', ARGV[6], 'dlq_attempts', ARGV[8], 'dlq_first_failed_at', first_failed_at,
+  'dlq_failed_at', ARGV[7]}
+if #overflow > 0 then
+  meta[#meta + 1] = 'dlq_overflow'
+  meta[#meta + 1] = cjson.encode(overflow)
+end
+for _, value in ipairs(meta) do
+  stored[#stored + 1] = value
+end
+local dead_letter_id = redis.call('XADD', KEYS[2], '*', unpack(stored))
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HDEL', KEYS[3], ARGV[2])
 local event = 'dead_lettered'
 if ARGV[3] == 'expired' then
   event = 'expired'
@@ -25,12 +66,4 @@ end
 redis.call('HINCRBY', KEYS[5], event, 1)
 audit(KEYS[4], ARGV[9], event, fields, {'audit_stream', KEYS[1], 'audit_entry_id', ARGV[2],
   'audit_consumer', ARGV[6], 'audit_attempt', ARGV[8], 'audit_reason', ARGV[3] .. ': ' .. ARGV[5]})
--- The original fields first, unchanged, so that a redrive can copy them back; the dlq_ fields last.
-local meta = {
-  'dlq_reason', ARGV[3], 'dlq_field', ARGV[4], 'dlq_detail', ARGV[5], 'dlq_source_id', ARGV[2],
-  'dlq_consumer', ARGV[6], 'dlq_attempts', ARGV[8], 'dlq_first_failed_at', first_failed_at,
-  'dlq_failed_at', ARGV[7]}
-for _, value in ipairs(meta) do
-  fields[#fields + 1] = value
-end
-return redis.call('XADD', KEYS[2], '*', unpack(fields))
+return dead_letter_id
