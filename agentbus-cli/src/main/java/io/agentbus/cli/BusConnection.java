@@ -37,13 +37,25 @@ public final class BusConnection {
         top().redisUri = uri;
     }
 
-    /** The Redis that {@code --redis} or {@code AGENTBUS_REDIS_URL} names, if any. */
+    /**
+     * The Redis that {@code --redis} or {@code AGENTBUS_REDIS_URL} names, if any.
+     *
+     * @throws IllegalArgumentException if the one given is empty or blank: falling back to a throwaway
+     *     embedded Redis would accept messages and lose them at exit, so that is a usage error (exit 2)
+     */
     public Optional<String> redisUri() {
         String uri = top().redisUri;
+        String source = "--redis";
         if (uri == null) {
             uri = System.getenv(REDIS_URL_VARIABLE);
+            source = REDIS_URL_VARIABLE;
         }
-        return uri == null || uri.isBlank() ? Optional.empty() : Optional.of(uri);
+        if (uri != null && uri.isBlank()) {
+            throw new IllegalArgumentException(source + " is empty: give a Redis URI such as redis://localhost:6379,"
+                    + " or neither --redis nor " + REDIS_URL_VARIABLE + " for a private redis-server that is"
+                    + " stopped, with its data, when the command exits");
+        }
+        return Optional.ofNullable(uri);
     }
 
     /** {@link #open(BusOptions)} with {@link BusOptions#defaults()}. */

@@ -30,6 +30,9 @@ record BusUri(Mode mode, List<RedisURI> nodes) {
         String text = uri.trim();
         String lower = text.toLowerCase(Locale.ROOT);
         try {
+            if (text.contains("://")) {
+                checkPorts(text);
+            }
             if (lower.startsWith(CLUSTER_SCHEME)) {
                 // Lettuce has no cluster scheme: a cluster URI is a list of seed nodes.
                 List<RedisURI> seeds = new ArrayList<>();
@@ -52,6 +55,26 @@ record BusUri(Mode mode, List<RedisURI> nodes) {
         }
         throw new IllegalArgumentException("unsupported Redis URI '" + masked(text)
                 + "': use redis://, rediss://, redis-sentinel:// or redis-cluster://");
+    }
+
+    /**
+     * Refuses a port that is not a number from 1 to 65535: Lettuce would read {@code redis://host:abc} as
+     * the host {@code host:abc} on the default port, and fail later with a message about DNS.
+     */
+    private static void checkPorts(String text) {
+        String rest = text.substring(text.indexOf("://") + 3);
+        String hosts = rest.substring(rest.lastIndexOf('@') + 1).split("[/?#]", 2)[0];
+        for (String host : hosts.split(",")) {
+            int colon = host.lastIndexOf(':');
+            if (colon < 0 || colon < host.lastIndexOf(']')) {
+                continue; // no port: the default one
+            }
+            String port = host.substring(colon + 1);
+            if (!port.matches("\\d{1,5}") || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65_535) {
+                throw new IllegalArgumentException(
+                        "the port of '" + host + "' must be a number from 1 to 65535, was '" + port + "'");
+            }
+        }
     }
 
     /** The URI without its password, for messages and logs. */

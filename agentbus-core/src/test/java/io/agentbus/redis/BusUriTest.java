@@ -38,4 +38,23 @@ class BusUriTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageNotContaining("secret");
     }
+
+    @Test
+    void aPortThatIsNotANumberIsRefusedNamingIt() {
+        assertThatThrownBy(() -> BusUri.parse("redis://127.0.0.1:abc"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("the port of '127.0.0.1:abc' must be a number from 1 to 65535, was 'abc'");
+        assertThatThrownBy(() -> BusUri.parse("redis-sentinel://h1:26379,h2:70000#mymaster"))
+                .hasMessageContaining("was '70000'");
+        assertThatThrownBy(() -> BusUri.parse("redis://user:secret@host:/0"))
+                .hasMessageContaining("was ''")
+                .hasMessageNotContaining("secret");
+    }
+
+    @Test
+    void bracketedIpv6HostsAndDefaultPortsAreAccepted() {
+        assertThat(BusUri.parse("redis://[::1]:6380").nodes().get(0).getPort()).isEqualTo(6380);
+        assertThat(BusUri.parse("redis://[::1]").nodes().get(0).getPort()).isEqualTo(6379);
+        assertThat(BusUri.parse("redis://localhost/2").nodes().get(0).getPort()).isEqualTo(6379);
+    }
 }
