@@ -102,6 +102,12 @@ public final class WireFields {
     public static final String DLQ_OVERFLOW = "dlq_overflow";
 
     /**
+     * Of a dead letter that was a member of a delayed set but not a message (not a JSON object of
+     * fields): the member as it was.
+     */
+    public static final String DLQ_DELAYED = "dlq_delayed";
+
+    /**
      * The fields of a counters hash ({@code agent:{id}:counters}, {@code topic:{name}:counters}), in the
      * order of {@code InboxStats.Counters}: totals the scripts increment as they do each step.
      */

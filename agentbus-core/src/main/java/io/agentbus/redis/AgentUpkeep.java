@@ -49,4 +49,9 @@ final class AgentUpkeep implements LaneReader.Upkeep {
         }
         return heartbeats ? Math.min(nextMoveNanos, nextHeartbeatNanos) : nextMoveNanos;
     }
+
+    @Override
+    public String toString() {
+        return "upkeep of " + agent + " as " + consumer;
+    }
 }

@@ -64,6 +64,9 @@ final class LaneReader implements Runnable {
     private final BusOptions options;
     private final Map<String, StreamFeed> byStream = new ConcurrentHashMap<>();
     private final Set<Upkeep> upkeep = ConcurrentHashMap.newKeySet();
+    /** Reader thread only: the feeds and upkeep whose maintenance failed, and until when each waits. */
+    private final Map<Object, Backoff> failingMaintenance = new ConcurrentHashMap<>();
+
     private final Object wakeSignal = new Object();
     private final Thread thread;
     private volatile long clientId;
@@ -120,6 +123,7 @@ final class LaneReader implements Runnable {
 
     void remove(StreamFeed feed) {
         byStream.remove(feed.key(), feed);
+        failingMaintenance.remove(feed);
         wakeUp();
     }
 
@@ -130,6 +134,7 @@ final class LaneReader implements Runnable {
 
     void remove(Upkeep task) {
         upkeep.remove(task);
+        failingMaintenance.remove(task);
     }
 
     /** Makes the loop recompute what it reads now rather than after the current blocking read. */
@@ -184,11 +189,11 @@ final class LaneReader implements Runnable {
                 long nextDue = now + options.consumer().readBlock().toNanos();
                 List<StreamFeed> eligible = new ArrayList<>();
                 for (Upkeep task : upkeep) {
-                    long due = task.maintain(now);
+                    long due = maintainAlone(task, task, now);
                     nextDue = due - nextDue < 0 ? due : nextDue;
                 }
                 for (StreamFeed feed : byStream.values()) {
-                    long due = feed.maintain(now);
+                    long due = maintainAlone(feed, feed::maintain, now);
                     nextDue = due - nextDue < 0 ? due : nextDue;
                     if (feed.wantsMore()) {
                         eligible.add(feed);
@@ -300,6 +305,59 @@ final class LaneReader implements Runnable {
         } catch (RedisException e) {
             log.debug("could not read client id yet: {}", e.toString());
         }
+    }
+
+    /** How long a part whose maintenance failed waits, and how many times in a row it failed. */
+    private record Backoff(int failures, long untilNanos) {}
+
+    /**
+     * Runs the maintenance of one feed or upkeep, so that a failure of one (a key of the wrong type, a
+     * script that fails on one agent's data) backs off that one alone, with an ERROR naming it, while
+     * the lane goes on reading and maintaining the others. A failure of the server or the connection
+     * ({@code NOGROUP}, a timeout, {@code LOADING}) goes to the lane, which backs off as one.
+     *
+     * @return when it is next due, as a {@link System#nanoTime()} value
+     */
+    private long maintainAlone(Object part, Upkeep maintenance, long now) {
+        Backoff failing = failingMaintenance.get(part);
+        if (failing != null && now - failing.untilNanos() < 0) {
+            return failing.untilNanos();
+        }
+        try {
+            long due = maintenance.maintain(now);
+            if (failing != null) {
+                failingMaintenance.remove(part);
+                log.info("maintenance of {} works again after {} failures", part, failing.failures());
+            }
+            return due;
+        } catch (RedisException | AgentBusException e) {
+            if (!running || !isOwnFault(e)) {
+                throw e;
+            }
+            int failures = failing == null ? 1 : failing.failures() + 1;
+            long pause = backoff(failures);
+            long until = now + TimeUnit.MILLISECONDS.toNanos(pause);
+            failingMaintenance.put(part, new Backoff(failures, until));
+            log.error(
+                    "maintenance of {} failed ({} in a row); it waits {} ms, the other streams of {} go on: {}",
+                    part,
+                    failures,
+                    pause,
+                    consumer,
+                    e.toString());
+            return until;
+        }
+    }
+
+    /**
+     * Whether a maintenance failure is this part's own (its data or its keys: a key of the wrong type, a
+     * script that fails on what it read, a key the ACL user may not touch) rather than the server's or
+     * the connection's, which the lane handles as one (a single backoff, groups created again).
+     */
+    private static boolean isOwnFault(RuntimeException e) {
+        return RedisErrors.hasErrorCode(e, "WRONGTYPE")
+                || RedisErrors.hasErrorCode(e, "ERR")
+                || RedisErrors.hasErrorCode(e, "NOPERM");
     }
 
     private static long backoff(int failures) {

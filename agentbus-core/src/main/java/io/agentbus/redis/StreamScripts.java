@@ -23,6 +23,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Every step that changes a consumed stream's state on the server: creating its group and consumer,
@@ -36,6 +38,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class StreamScripts {
 
+    private static final Logger log = LoggerFactory.getLogger(StreamScripts.class);
     private static final LuaScript DEAD_LETTER = LuaScript.load("dead_letter.lua", "audit_record.lua");
     private static final LuaScript RETRY_LATER = LuaScript.load("retry_later.lua", "audit_record.lua");
     private static final LuaScript ACK = LuaScript.load("ack.lua", "audit_record.lua");
@@ -242,8 +245,9 @@ final class StreamScripts {
     }
 
     /**
-     * Moves due delayed messages of {@code agent} into its inbox (move_due.lua); completes with the
-     * milliseconds until the next is due, or -1 if none waits.
+     * Moves due delayed messages of {@code agent} into its inbox (move_due.lua), and members that are not
+     * messages to its dead letters; completes with the milliseconds until the next is due, or -1 if
+     * none waits.
      */
     CompletionStage<Long> moveDue(AgentId agent) {
         CompletionStage<List<Object>> moved = MOVE_DUE.run(
@@ -253,10 +257,26 @@ final class StreamScripts {
                     KeySchema.delayed(agent),
                     PriorityBand.HIGH.inbox(agent),
                     PriorityBand.NORMAL.inbox(agent),
-                    PriorityBand.LOW.inbox(agent)
+                    PriorityBand.LOW.inbox(agent),
+                    KeySchema.deadLetters(agent),
+                    KeySchema.counters(agent)
                 },
-                Integer.toString(MOVE_BATCH));
-        return moved.thenApply(reply -> (Long) reply.get(0) == MOVE_BATCH ? 0L : (Long) reply.get(1));
+                Integer.toString(MOVE_BATCH),
+                Long.toString(System.currentTimeMillis()));
+        return moved.thenApply(reply -> {
+            long deadLettered = (Long) reply.get(2);
+            if (deadLettered > 0) {
+                log.warn(
+                        "{} members of {} were not messages (not a JSON object of fields); moved to {}",
+                        deadLettered,
+                        KeySchema.delayed(agent),
+                        KeySchema.deadLetters(agent));
+                for (long i = 0; i < deadLettered; i++) {
+                    metrics.deadLettered(agent);
+                }
+            }
+            return (Long) reply.get(0) == MOVE_BATCH ? 0L : (Long) reply.get(1);
+        });
     }
 
     /** One step of a {@code claim.lua} walk: where to go on ({@code 0-0} when done) and what it claimed. */
