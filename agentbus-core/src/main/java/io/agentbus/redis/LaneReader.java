@@ -66,6 +66,8 @@ final class LaneReader implements Runnable {
     private final Set<Upkeep> upkeep = ConcurrentHashMap.newKeySet();
     /** Reader thread only: the feeds and upkeep whose maintenance failed, and until when each waits. */
     private final Map<Object, Backoff> failingMaintenance = new ConcurrentHashMap<>();
+    /** Reader thread only: streams left out of the reads because their key is not a stream any more. */
+    private final Map<StreamFeed, Backoff> unreadable = new ConcurrentHashMap<>();
 
     private final Object wakeSignal = new Object();
     private final Thread thread;
@@ -124,6 +126,7 @@ final class LaneReader implements Runnable {
     void remove(StreamFeed feed) {
         byStream.remove(feed.key(), feed);
         failingMaintenance.remove(feed);
+        unreadable.remove(feed);
         wakeUp();
     }
 
@@ -184,10 +187,10 @@ final class LaneReader implements Runnable {
         int failures = 0;
         while (running) {
             wakeRequested = false;
+            List<StreamFeed> eligible = new ArrayList<>();
             try {
                 long now = System.nanoTime();
                 long nextDue = now + options.consumer().readBlock().toNanos();
-                List<StreamFeed> eligible = new ArrayList<>();
                 for (Upkeep task : upkeep) {
                     long due = maintainAlone(task, task, now);
                     nextDue = due - nextDue < 0 ? due : nextDue;
@@ -195,7 +198,10 @@ final class LaneReader implements Runnable {
                 for (StreamFeed feed : byStream.values()) {
                     long due = maintainAlone(feed, feed::maintain, now);
                     nextDue = due - nextDue < 0 ? due : nextDue;
-                    if (feed.wantsMore()) {
+                    Backoff setAside = unreadable.get(feed);
+                    if (setAside != null && now - setAside.untilNanos() < 0) {
+                        nextDue = setAside.untilNanos() - nextDue < 0 ? setAside.untilNanos() : nextDue;
+                    } else if (feed.wantsMore()) {
                         eligible.add(feed);
                     }
                 }
@@ -205,6 +211,9 @@ final class LaneReader implements Runnable {
                     continue;
                 }
                 readOnce(eligible, blockMillis);
+                if (!unreadable.isEmpty()) {
+                    eligible.forEach(unreadable::remove);
+                }
                 failures = 0;
             } catch (RedisException | AgentBusException e) {
                 if (!running) {
@@ -213,6 +222,9 @@ final class LaneReader implements Runnable {
                 if (RedisErrors.hasErrorCode(e, "NOGROUP")) {
                     log.warn("a stream or its group vanished while read; creating it again: {}", e.getMessage());
                     recreateGroups();
+                    continue;
+                }
+                if (RedisErrors.hasErrorCode(e, "WRONGTYPE") && setAsideUnreadable(eligible)) {
                     continue;
                 }
                 // A read that failed here (timed out, connection lost) may still have run on the
@@ -234,6 +246,38 @@ final class LaneReader implements Runnable {
                 pause(backoff(++failures));
             }
         }
+    }
+
+    /**
+     * The read failed with {@code WRONGTYPE}: a key it names is not a stream any more (one agent's data,
+     * written by hand or by a broken client). Those streams alone are left out of the reads for a
+     * backoff, with an ERROR naming each, so that the other streams of the lane are read on the next
+     * round; the read that names them is tried again after the backoff.
+     *
+     * @return whether one was found; if not, the lane backs off as for any failed read
+     */
+    private boolean setAsideUnreadable(List<StreamFeed> read) {
+        long now = System.nanoTime();
+        boolean found = false;
+        for (StreamFeed feed : read) {
+            String type = connection.sync().type(feed.key());
+            if (!"stream".equals(type) && !"none".equals(type)) {
+                Backoff previous = unreadable.get(feed);
+                int failures = previous == null ? 1 : previous.failures() + 1;
+                long pause = backoff(failures);
+                unreadable.put(feed, new Backoff(failures, now + TimeUnit.MILLISECONDS.toNanos(pause)));
+                log.error(
+                        "{} is a {}, not a stream: left out of the reads of {} for {} ms ({} in a row);"
+                                + " the other streams go on",
+                        feed.key(),
+                        type,
+                        consumer,
+                        pause,
+                        failures);
+                found = true;
+            }
+        }
+        return found;
     }
 
     private void recreateGroups() {

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * One agent's bad data never stalls the other agents of the process: all of them are read by one lane,
- * and the delayed sets of two agents hold members that are not messages, one of them beside a dead
- * letters key of the wrong type. The members that are not messages go to dead letters (or, while the
+ * the delayed sets of two agents hold members that are not messages, one of them beside a dead
+ * letters key of the wrong type, and a third agent's inbox is replaced by a string while it runs. The members that are not messages go to dead letters (or, while the
  * dead letters key is broken, that agent's upkeep alone backs off), a message whose payload a non-Java
  * writer stored as a JSON object is still delivered, and the healthy agents' messages arrive within one
  * read cycle.
@@ -38,6 +38,7 @@ class AgentIsolationIT {
     void badDelayedMembersAndABrokenKeyOfOneAgentDelayNoOtherAgent(LocalRedis redis, RawRedis raw) throws Exception {
         AgentId garbage = freshAgent("garbage");
         AgentId broken = freshAgent("broken");
+        AgentId notAStream = freshAgent("not-a-stream");
         List<AgentId> healthy = List.of(freshAgent("healthy"), freshAgent("healthy"), freshAgent("healthy"));
         Queue<Long> delays = new ConcurrentLinkedQueue<>();
         Queue<String> garbagePayloads = new ConcurrentLinkedQueue<>();
@@ -53,6 +54,10 @@ class AgentIsolationIT {
             bus.subscribe(
                     garbage, delivery -> garbagePayloads.add(delivery.envelope().payload()));
             bus.subscribe(broken, delivery -> {});
+            bus.subscribe(notAStream, delivery -> {});
+            // Its inbox replaced by a string while its instance runs: the lane's read names that key.
+            raw.commands().del(KeySchema.inbox(notAStream, 5));
+            raw.commands().set(KeySchema.inbox(notAStream, 5), "not a stream");
 
             raw.commands().set(KeySchema.deadLetters(broken), "not a stream");
             for (AgentId agent : List.of(garbage, broken)) {
@@ -88,7 +93,7 @@ class AgentIsolationIT {
         long p99 = ScenarioResult.percentile(delays, 99);
         long healthyLost = HEALTHY * PER_AGENT - delays.size();
         ScenarioResult.print(
-                "agent-isolation", "bad_agents", 2, "healthy_delay_p99_ms", p99, "healthy_lost", healthyLost);
+                "agent-isolation", "bad_agents", 3, "healthy_delay_p99_ms", p99, "healthy_lost", healthyLost);
         assertThat(healthyLost).isZero();
         assertThat(p99).isLessThan(ConsumerOptions.DEFAULT_READ_BLOCK.toMillis());
         // The broken agent's members wait in its delayed set, not lost, until its dead letters are repaired.
