@@ -70,12 +70,22 @@ public final class BusConnection {
     public AgentBus open(BusOptions options) {
         Optional<String> uri = redisUri();
         if (uri.isPresent()) {
-            return AgentBus.connect(uri.get(), options);
+            return closedOnExit(AgentBus.connect(uri.get(), options));
         }
-        AgentBus bus = AgentBus.embedded(options);
+        AgentBus bus = closedOnExit(AgentBus.embedded(options));
         PrintWriter err = command.commandLine().getErr();
         err.printf("agentbus: embedded Redis %s at %s (stopped on exit)%n", bus.serverVersion(), bus.redisUri());
         err.flush();
+        return bus;
+    }
+
+    /**
+     * SIGTERM and Ctrl-C run the JVM's shutdown hooks, not the command's try-with-resources: closing the
+     * bus there too lets its running instances finish, settle, and remove their consumers and presence
+     * instead of leaving them in Redis for ever. Closing twice is harmless.
+     */
+    private static AgentBus closedOnExit(AgentBus bus) {
+        Runtime.getRuntime().addShutdownHook(new Thread(bus::close, "agentbus-close-on-exit"));
         return bus;
     }
 
