@@ -5,7 +5,12 @@ import io.agentbus.Envelope;
 import io.agentbus.SendReceipt;
 import io.agentbus.cli.BusConnection;
 import io.agentbus.cli.ExitCodes;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -44,12 +49,43 @@ public final class SendCommand implements Callable<Integer> {
             description = "The message_type, e.g. task_assignment.")
     private String type;
 
+    @ArgGroup(multiplicity = "1")
+    private Payload payload;
+
+    /** Where the payload comes from: the command line is limited (128 KiB per argument on Linux). */
+    static final class Payload {
+        @Option(
+                names = "--payload",
+                paramLabel = "JSON",
+                description =
+                        "The payload: a JSON object, e.g. '{\"brief\":\"launch post\"}'; - reads it" + " from stdin.")
+        private String text;
+
+        @Option(names = "--payload-file", paramLabel = "FILE", description = "Read the payload from FILE (UTF-8).")
+        private Path file;
+
+        String read() {
+            try {
+                if (file != null) {
+                    return Files.readString(file, StandardCharsets.UTF_8);
+                }
+                if ("-".equals(text)) {
+                    return new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
+                }
+                return text;
+            } catch (IOException e) {
+                throw new IllegalArgumentException(
+                        "cannot read the payload from " + (file != null ? file : "stdin") + ": " + e, e);
+            }
+        }
+    }
+
     @Option(
-            names = "--payload",
-            required = true,
-            paramLabel = "JSON",
-            description = "The payload: a JSON object, e.g. '{\"brief\":\"launch post\"}'.")
-    private String payload;
+            names = "--message-id",
+            paramLabel = "ID",
+            description = "The message_id; default: a new random one. Sending again with the same id within the"
+                    + " dedup window stores nothing new: a safe retry after a send that timed out.")
+    private String messageId;
 
     @Option(
             names = "--priority",
@@ -62,16 +98,25 @@ public final class SendCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         // Built before connecting: a bad field is reported without touching Redis.
-        Envelope envelope = Envelope.builder()
+        Envelope.Builder builder = Envelope.builder()
                 .from(from)
                 .to(to)
                 .type(type)
-                .payload(payload)
-                .priority(priority)
-                .build();
+                .payload(payload.read())
+                .priority(priority);
+        if (messageId != null) {
+            builder.messageId(messageId);
+        }
+        Envelope envelope = builder.build();
         try (AgentBus bus = connection.open()) {
             SendReceipt receipt = bus.sync().send(envelope);
             spec.commandLine().getOut().println(receipt.messageId());
+            if (receipt.duplicate()) {
+                spec.commandLine()
+                        .getErr()
+                        .println("agentbus: " + receipt.messageId() + " was already sent within the dedup window;"
+                                + " nothing new was stored");
+            }
         }
         return ExitCodes.OK;
     }

@@ -12,11 +12,17 @@ import io.agentbus.InboxStats;
 import io.agentbus.cli.CliRun;
 import io.agentbus.embedded.LocalRedis;
 import io.agentbus.testkit.RedisServerExtension;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -210,6 +216,44 @@ class SendReceiveIT {
                 .containsPattern("length\\s+1\\n")
                 .containsPattern("pending\\s+0\\n")
                 .containsPattern("group exists\\s+no\\n");
+    }
+
+    @Test
+    void sendTakesThePayloadFromAFileOrStdinAndAGivenMessageIdMakesARetrySafe(LocalRedis redis, @TempDir Path dir)
+            throws Exception {
+        String agent = freshName("agent");
+        // Larger than one command-line argument may be on Linux (128 KiB).
+        Path file = dir.resolve("brief.json");
+        Files.writeString(file, "{\"brief\":\"" + "x".repeat(200_000) + "\"}");
+
+        CliRun fromFile = sendWith(redis, agent, "--payload-file", file.toString(), "--message-id", "brief-1");
+        CliRun retried = sendWith(redis, agent, "--payload-file", file.toString(), "--message-id", "brief-1");
+        InputStream stdin = System.in;
+        CliRun fromStdin;
+        try {
+            System.setIn(new ByteArrayInputStream("{\"from\":\"stdin\"}".getBytes(StandardCharsets.UTF_8)));
+            fromStdin = sendWith(redis, agent, "--payload", "-");
+        } finally {
+            System.setIn(stdin);
+        }
+        CliRun both = sendWith(redis, agent, "--payload", "{}", "--payload-file", file.toString());
+
+        assertThat(fromFile.exitCode()).as(fromFile.err()).isZero();
+        assertThat(fromFile.out().strip()).isEqualTo("brief-1");
+        assertThat(retried.exitCode()).isZero();
+        assertThat(retried.out().strip()).isEqualTo("brief-1");
+        assertThat(retried.err()).contains("brief-1 was already sent within the dedup window");
+        assertThat(fromStdin.exitCode()).as(fromStdin.err()).isZero();
+        assertThat(both.exitCode()).isEqualTo(2);
+        CliRun received = CliRun.execute("receive", agent, "--count", "2", "--json", "--redis", redis.uri());
+        assertThat(received.out()).contains("x".repeat(200_000)).contains("stdin");
+    }
+
+    private static CliRun sendWith(LocalRedis redis, String agent, String... payloadOptions) {
+        List<String> args = new ArrayList<>(
+                List.of("send", "--from", "cmo", "--to", agent, "--type", "brief", "--redis", redis.uri()));
+        args.addAll(List.of(payloadOptions));
+        return CliRun.execute(args.toArray(String[]::new));
     }
 
     private static String send(LocalRedis redis, String agent, String payload) {
