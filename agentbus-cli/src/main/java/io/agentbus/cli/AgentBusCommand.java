@@ -63,7 +63,28 @@ public final class AgentBusCommand implements Runnable {
 
     /** The command line as {@link #main} runs it: expected failures become one-line messages and exit codes. */
     public static CommandLine newCommandLine() {
-        return new CommandLine(new AgentBusCommand()).setExecutionExceptionHandler(new ExpectedFailures());
+        CommandLine commandLine = new CommandLine(new AgentBusCommand());
+        CommandLine.IParameterExceptionHandler usage = commandLine.getParameterExceptionHandler();
+        return commandLine
+                .setExecutionExceptionHandler(new ExpectedFailures())
+                .setParameterExceptionHandler((error, args) -> badValueInOneLine(error, args, usage));
+    }
+
+    /**
+     * A value that does not convert (a number, a duration) is one line and a hint, not the whole usage,
+     * which would bury the line that says what was wrong; other usage errors show the usage as picocli does.
+     */
+    private static int badValueInOneLine(
+            CommandLine.ParameterException error, String[] args, CommandLine.IParameterExceptionHandler usage)
+            throws Exception {
+        if (error.getCause() == null) {
+            return usage.handleParseException(error, args);
+        }
+        CommandLine command = error.getCommandLine();
+        command.getErr().println("agentbus: " + error.getMessage());
+        command.getErr().println("Try '" + command.getCommandSpec().qualifiedName() + " --help' for the options.");
+        command.getErr().flush();
+        return command.getCommandSpec().exitCodeOnInvalidInput();
     }
 
     /** Without a subcommand there is nothing to do: say so, with the usage, as a usage error. */

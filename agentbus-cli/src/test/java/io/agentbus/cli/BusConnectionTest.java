@@ -28,4 +28,18 @@ class BusConnectionTest {
         assertThat(inbox.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
         assertThat(inbox.err()).contains("must be a number from 1 to 65535").doesNotContain("\tat ");
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"--count=abc", "--timeout=soon"})
+    void aValueThatDoesNotConvertIsOneLineAndAHintNotTheWholeUsage(String option) {
+        CliRun receive = CliRun.execute("receive", "copywriter", option, "--redis", "redis://127.0.0.1:1");
+
+        assertThat(receive.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
+        assertThat(receive.err().lines())
+                .hasSize(2)
+                .first()
+                .asString()
+                .startsWith("agentbus: Invalid value for option");
+        assertThat(receive.err()).contains("Try 'agentbus receive --help'").doesNotContain("Usage:");
+    }
 }

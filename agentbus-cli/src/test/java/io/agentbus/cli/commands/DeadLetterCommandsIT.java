@@ -349,7 +349,7 @@ class DeadLetterCommandsIT {
         CliRun purge = CliRun.execute("dlq", "purge", agent, "--older-than", duration, "--redis", redis.uri());
 
         assertThat(purge.exitCode()).isEqualTo(2);
-        assertThat(purge.err()).startsWith("Invalid value for option '--older-than': '" + duration + "' is ");
+        assertThat(purge.err()).startsWith("agentbus: Invalid value for option '--older-than': '" + duration + "' is ");
         assertThat(purge.out()).isEmpty();
         assertThat(CliRun.execute("dlq", "list", agent, "--redis", redis.uri())
                         .out()
