@@ -103,7 +103,7 @@ final class ConsumerInstance implements Subscription, StreamFeed.Intake {
         this.reader = reader;
         this.onStopped = onStopped;
         this.upkeep = KeySchema.INBOX_GROUP.equals(reader.group())
-                ? new AgentUpkeep(context, agent, reader.consumer())
+                ? new AgentUpkeep(context, agent, reader.consumer(), delivery.visibilityTimeout())
                 : null;
         this.prefetch = context.options().consumer().prefetch();
         this.readCount = Math.min(context.options().consumer().readBatchSize(), prefetch);

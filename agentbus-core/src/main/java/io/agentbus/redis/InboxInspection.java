@@ -102,7 +102,7 @@ final class InboxInspection {
     }
 
     /** XINFO CONSUMERS replies, per consumer, a flat list of alternating names and values. */
-    private static List<InboxStats.ConsumerStats> consumerStats(List<Object> reply) {
+    static List<InboxStats.ConsumerStats> consumerStats(List<Object> reply) {
         List<InboxStats.ConsumerStats> stats = new ArrayList<>();
         if (reply == null) {
             return stats;

@@ -129,7 +129,10 @@ final class RedisRegistry implements AgentRegistry {
     /** One heartbeat of a running instance; also sweeps expired agents and announces joins and leaves. */
     CompletionStage<?> heartbeat(AgentId agent, String consumer) {
         long ttl = options.consumer().presenceTtl().toMillis();
-        redis.zadd(KeySchema.instances(agent), (double) (System.currentTimeMillis() + ttl), consumer);
+        long now = System.currentTimeMillis();
+        // Entries of instances that stopped heartbeating (killed, never closed) go, so the set stays the live ones.
+        redis.zremrangebyscore(KeySchema.instances(agent), Range.create(Double.NEGATIVE_INFINITY, (double) now));
+        redis.zadd(KeySchema.instances(agent), (double) (now + ttl), consumer);
         return announce(
                 PRESENCE.run(
                         redis,

@@ -3,6 +3,7 @@ package io.agentbus.redis;
 import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
 import io.agentbus.Envelope;
+import io.agentbus.InboxStats;
 import io.agentbus.Retention;
 import io.agentbus.deadletter.DeadLetterReason;
 import io.agentbus.protocol.KeySchema;
@@ -237,6 +238,30 @@ final class StreamScripts {
                 new String[] {stream},
                 Long.toString(retention.maxLength()),
                 Long.toString(retention.maxAge().toMillis()));
+    }
+
+    /**
+     * Removes the consumers of {@code stream} other than {@code self} that hold nothing pending and were
+     * idle longer than {@code deadAfter}: instances that ended without closing (SIGKILL, a crash), which
+     * would otherwise be listed for ever. Each removal re-checks atomically that nothing is pending
+     * ({@link #releaseConsumer}), so a consumer that read meanwhile keeps what it read.
+     *
+     * @return how many were removed
+     */
+    long sweepConsumers(ConsumedStream stream, String self, Duration deadAfter) {
+        long timeout = options.connection().commandTimeout().toMillis();
+        List<Object> reply = Await.result(
+                commands.xinfoConsumers(stream.key(), stream.group()), timeout, "list the consumers of " + stream);
+        long removed = 0;
+        for (InboxStats.ConsumerStats consumer : InboxInspection.consumerStats(reply)) {
+            if (!consumer.name().equals(self)
+                    && consumer.pending() == 0
+                    && consumer.idle().compareTo(deadAfter) > 0) {
+                removed += Await.result(
+                        releaseConsumer(stream, consumer.name()), timeout, "remove consumer " + consumer.name());
+            }
+        }
+        return removed;
     }
 
     CompletionStage<Long> releaseConsumer(ConsumedStream stream, String consumer) {
