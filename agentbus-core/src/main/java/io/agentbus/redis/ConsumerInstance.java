@@ -63,6 +63,7 @@ final class ConsumerInstance implements Subscription, StreamFeed.Intake {
     /** The upkeep of an agent's inbox instance (presence, delayed messages); null for a topic or swarm. */
     private final AgentUpkeep upkeep;
 
+    private final long visibilityNanos;
     private final int prefetch;
     private final int readCount;
     private final AtomicLong arrivals = new AtomicLong();
@@ -105,6 +106,7 @@ final class ConsumerInstance implements Subscription, StreamFeed.Intake {
         this.upkeep = KeySchema.INBOX_GROUP.equals(reader.group())
                 ? new AgentUpkeep(context, agent, reader.consumer(), delivery.visibilityTimeout())
                 : null;
+        this.visibilityNanos = delivery.visibilityTimeout().toNanos();
         this.prefetch = context.options().consumer().prefetch();
         this.readCount = Math.min(context.options().consumer().readBatchSize(), prefetch);
         for (ConsumedStream stream : streams) {
@@ -283,6 +285,14 @@ final class ConsumerInstance implements Subscription, StreamFeed.Intake {
     /** Decodes an entry and hands it to the handler, or settles it at once if it cannot be handled. */
     private void process(ReadEntry entry) {
         StreamFeed feed = entry.feed();
+        if (System.nanoTime() - entry.readNanos() > visibilityNanos && !feed.stillHeld(entry.id())) {
+            log.warn(
+                    "entry {} of {} waited here past the visibility timeout and another instance holds it"
+                            + " now; it is not handled here",
+                    entry.id(),
+                    feed.key());
+            return;
+        }
         OutcomePolicy.Outcome outcome = policy.onRead(entry.body(), entry.deliveries(), Instant.now());
         if (outcome instanceof OutcomePolicy.Handle handle) {
             Envelope envelope = handle.envelope();

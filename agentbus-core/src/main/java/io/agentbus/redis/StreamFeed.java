@@ -226,6 +226,23 @@ final class StreamFeed {
         }
     }
 
+    /**
+     * Whether this consumer still holds {@code entryId} in the group's PEL, renewing its lease if so: a
+     * message that waited here longer than the visibility timeout (its process was stopped, say) may
+     * have been reclaimed and handled by another instance meanwhile, and must then not be handled here.
+     */
+    boolean stillHeld(String entryId) {
+        List<String> lost = Await.result(
+                scripts.extendLeases(stream, consumer, List.of(entryId)),
+                commandTimeoutMillis,
+                "check the lease of " + entryId + " in " + key());
+        if (lost.isEmpty()) {
+            return true;
+        }
+        held.remove(entryId);
+        return false;
+    }
+
     void extendLease(String entryId) {
         Await.result(
                 scripts.extendLeases(stream, consumer, List.of(entryId)),
