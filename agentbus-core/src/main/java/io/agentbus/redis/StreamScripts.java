@@ -82,6 +82,14 @@ final class StreamScripts {
                             stream.group(),
                             XGroupCreateArgs.Builder.mkstream());
         } catch (RuntimeException e) {
+            if (RedisErrors.hasErrorCode(e, "OOM") && groupExists(stream)) {
+                // Redis refuses writes (maxmemory, noeviction): the group is there, and reading and acking
+                // are allowed, so this instance can still drain the backlog that would relieve it. The
+                // consumer is registered by its first read instead.
+                log.warn(
+                        "{} is out of memory: {} reads its existing group without registering first", stream, consumer);
+                return;
+            }
             if (!RedisErrors.hasErrorCode(e, "BUSYGROUP")) {
                 throw RedisErrors.map(e, "create consumer group of " + stream);
             }
@@ -89,7 +97,21 @@ final class StreamScripts {
         try {
             connection.sync().xgroupCreateconsumer(stream.key(), Consumer.from(stream.group(), consumer));
         } catch (RuntimeException e) {
+            if (RedisErrors.hasErrorCode(e, "OOM")) {
+                log.warn("{} is out of memory: {} is registered by its first read instead", stream, consumer);
+                return;
+            }
             throw RedisErrors.map(e, "register consumer " + consumer + " of " + stream);
+        }
+    }
+
+    private boolean groupExists(ConsumedStream stream) {
+        try {
+            return connection.sync().xinfoGroups(stream.key()).stream()
+                    .map(group -> (List<?>) group)
+                    .anyMatch(fields -> stream.group().equals(String.valueOf(fields.get(fields.indexOf("name") + 1))));
+        } catch (RuntimeException e) {
+            return false; // no such stream, or no answer: the OOM refusal stands
         }
     }
 
