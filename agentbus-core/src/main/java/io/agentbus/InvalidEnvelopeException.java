@@ -32,6 +32,30 @@ public class InvalidEnvelopeException extends AgentBusException {
             return "absent";
         }
         String cut = value.length() > MAX_SHOWN_VALUE ? value.substring(0, MAX_SHOWN_VALUE) + "…" : value;
-        return "'" + cut + "' (" + value.length() + " chars)";
+        return "'" + escaped(cut) + "' (" + value.length() + " chars)";
+    }
+
+    /**
+     * Control characters written as escapes: a hostile value must not forge a second log line or move
+     * a terminal's cursor where the message is printed.
+     */
+    private static String escaped(String text) {
+        StringBuilder out = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            switch (c) {
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                case '\t' -> out.append("\\t");
+                default -> {
+                    if (Character.isISOControl(c)) {
+                        out.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        return out.toString();
     }
 }

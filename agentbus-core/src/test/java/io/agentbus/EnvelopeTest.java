@@ -134,4 +134,12 @@ class EnvelopeTest {
     private static Envelope.Builder envelope() {
         return Envelope.builder().from("cmo").to("copywriter").type("task").payload("{}");
     }
+
+    @Test
+    void aRejectedValueIsShownOnOneLineWithItsControlCharactersEscaped() {
+        assertThatThrownBy(() -> AgentId.of("copy\nwriter\u001b[2J"))
+                .isInstanceOf(InvalidEnvelopeException.class)
+                .hasMessageContaining("'copy\\nwriter\\u001b[2J'")
+                .hasMessageNotContaining("\n");
+    }
 }
