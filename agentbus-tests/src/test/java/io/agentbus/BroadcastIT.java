@@ -5,7 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import io.agentbus.broadcast.PublishReceipt;
 import io.agentbus.embedded.LocalRedis;
+import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RedisServerExtension;
+import io.lettuce.core.KillArgs;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -74,6 +77,26 @@ class BroadcastIT {
 
             assertThat(receipt.receivers()).isEqualTo(1); // one pub/sub connection per bus
             await().atMost(WAIT).until(() -> first.size() == 1 && second.size() == 1);
+        }
+    }
+
+    @Test
+    void aPubSubConnectionTheServerClosesIsLoggedCountedAndRestored(LocalRedis redis, RawRedis raw) {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (AgentBus bus = AgentBus.connect(
+                redis.uri(), BusOptions.builder().meterRegistry(registry).build())) {
+            List<String> heard = new CopyOnWriteArrayList<>();
+            bus.listen("events:ops", (channel, message) -> heard.add(message.messageType()));
+
+            // What Redis does to a subscriber over its client-output-buffer-limit for pubsub.
+            raw.commands().clientKill(KillArgs.Builder.typePubsub());
+
+            await().atMost(WAIT)
+                    .until(() -> registry.counter("pubsub.disconnects").count() == 1);
+            await().atMost(WAIT).until(() -> {
+                publish(bus, "events:ops", "after");
+                return heard.contains("after");
+            });
         }
     }
 

@@ -59,6 +59,8 @@ final class Broadcasts extends RedisPubSubAdapter<String, String> {
     /** What listenings that were closed received and missed, kept for the stats. */
     private final LongAdder closedReceived = new LongAdder();
 
+    private volatile boolean closing;
+
     private final LongAdder closedGaps = new LongAdder();
     private volatile StatefulRedisPubSubConnection<String, String> pubsub;
 
@@ -154,7 +156,13 @@ final class Broadcasts extends RedisPubSubAdapter<String, String> {
                 malformed.sum());
     }
 
+    /** Whether {@link #close()} began: the pub/sub connection's end is then expected. */
+    boolean isClosing() {
+        return closing;
+    }
+
     void close() {
+        closing = true;
         if (pubsub != null) {
             pubsub.close();
         }

@@ -61,6 +61,7 @@ final class BusMetrics {
 
     private final Counter connectionErrors;
     private final Counter reconnectionAttempts;
+    private final Counter pubsubDisconnects;
 
     BusMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -69,6 +70,9 @@ final class BusMetrics {
                 .register(registry));
         reconnectionAttempts = registered(Counter.builder("redis.reconnection.attempts")
                 .description("Attempts to reconnect to Redis")
+                .register(registry));
+        pubsubDisconnects = registered(Counter.builder("pubsub.disconnects")
+                .description("Losses of the pub/sub connection: broadcasts published until it is back are missed")
                 .register(registry));
     }
 
@@ -164,6 +168,10 @@ final class BusMetrics {
                         bounded("channel", channel),
                         "received")
                 .increment();
+    }
+
+    void pubsubDisconnected() {
+        pubsubDisconnects.increment();
     }
 
     void sequenceGaps(String channel, long missed) {

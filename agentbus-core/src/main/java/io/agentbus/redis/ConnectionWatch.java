@@ -112,6 +112,16 @@ final class ConnectionWatch implements RedisConnectionStateListener {
 
     @Override
     public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
+        Broadcasts watched = broadcasts;
+        if (watched != null
+                && watched.owns(connection)
+                && !watched.isClosing()
+                && status != ConnectionState.Status.CLOSED) {
+            // Redis closes a subscriber that falls behind its client-output-buffer-limit for pubsub.
+            log.warn("lost the pub/sub connection (closed by the server, e.g. over its output buffer limit,"
+                    + " or by the network): broadcasts published until it is back are missed; resubscribing");
+            metrics.pubsubDisconnected();
+        }
         if (connection == commandConnection && status == ConnectionState.Status.CONNECTED) {
             log.warn("lost the connection to Redis; reconnecting with backoff");
             metrics.connectionError();
