@@ -5,13 +5,19 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
+import io.agentbus.BusUnavailableException;
 import io.agentbus.InboxStats;
 import io.agentbus.registry.AgentCard;
 import io.agentbus.swarm.Swarms;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -22,9 +28,17 @@ import java.util.stream.Collectors;
  * The figures of a whole bus at one moment, as {@code agentbus stats} prints them and {@code agentbus server}
  * serves them at {@code /api/stats}: every known agent's inbox and counters (kept in Redis, so they cover every
  * process), the live agents and the swarms. One instance per sample; two of them give a {@link MessageRate}.
+ *
+ * <p>An agent whose keys cannot be read (one of them holds the wrong type, say) is listed in {@code errors}
+ * with what failed, and never hides the others; only Redis being unreachable fails the whole snapshot.
  */
 public record BusStatsSnapshot(
-        Instant at, long nanoTime, List<InboxStats> inboxes, List<AgentCard> live, List<Swarms.Info> swarms) {
+        Instant at,
+        long nanoTime,
+        List<InboxStats> inboxes,
+        Map<AgentId, String> errors,
+        List<AgentCard> live,
+        List<Swarms.Info> swarms) {
 
     /**
      * How far apart two snapshots are taken for a {@link MessageRate}: the sampling period of
@@ -37,29 +51,38 @@ public record BusStatsSnapshot(
     /** Copies the lists, so a snapshot never changes. */
     public BusStatsSnapshot {
         inboxes = List.copyOf(inboxes);
+        Map<AgentId, String> byId = new TreeMap<>(Comparator.comparing(AgentId::value));
+        byId.putAll(errors);
+        errors = Collections.unmodifiableMap(byId);
         live = List.copyOf(live);
         swarms = List.copyOf(swarms);
     }
 
     /** Reads the figures; the inboxes are asked for all at once, so a thousand agents cost one round of replies. */
     public static BusStatsSnapshot take(AgentBus bus) {
-        List<CompletableFuture<InboxStats>> asked = new ArrayList<>();
+        Map<AgentId, CompletableFuture<InboxStats>> asked = new LinkedHashMap<>();
         for (AgentId agent : bus.registry().known()) {
-            asked.add(bus.inbox(agent).toCompletableFuture());
+            asked.put(agent, bus.inbox(agent).toCompletableFuture());
         }
         List<InboxStats> inboxes = new ArrayList<>();
-        try {
-            for (CompletableFuture<InboxStats> inbox : asked) {
+        Map<AgentId, String> errors = new LinkedHashMap<>();
+        asked.forEach((agent, inbox) -> {
+            try {
                 inboxes.add(inbox.join());
+            } catch (CompletionException e) {
+                // The bus's own exception says what failed; the wrapper does not.
+                RuntimeException cause = e.getCause() instanceof RuntimeException runtime ? runtime : e;
+                if (cause instanceof BusUnavailableException) {
+                    throw cause; // Redis away: no agent can be read, nothing to show per agent
+                }
+                errors.put(agent, cause.getMessage() == null ? cause.toString() : cause.getMessage());
             }
-        } catch (CompletionException e) {
-            // The bus's own exception (BusUnavailableException, ...) says what failed; the wrapper does not.
-            throw e.getCause() instanceof RuntimeException cause ? cause : e;
-        }
+        });
         return new BusStatsSnapshot(
                 Instant.now(),
                 System.nanoTime(),
                 inboxes,
+                errors,
                 bus.registry().live(),
                 bus.swarms().list());
     }
@@ -92,7 +115,8 @@ public record BusStatsSnapshot(
 
     /**
      * The JSON of {@code /api/stats} and {@code agentbus stats --json}: {@code at}, {@code rate}, {@code totals},
-     * {@code agents} (one object per known agent, sorted by id), {@code live} (cards) and {@code swarms}.
+     * {@code agents} (one object per known agent, sorted by id), {@code agent_errors} (the agents that could not be
+     * read, with why), {@code live} (cards) and {@code swarms}.
      */
     public ObjectNode toJson(MessageRate rate) {
         ObjectNode json = MAPPER.createObjectNode();
@@ -103,6 +127,7 @@ public record BusStatsSnapshot(
         rateJson.put("window_ms", rate.window().toMillis());
         ObjectNode totals = json.putObject("totals");
         totals.put("agents", inboxes.size());
+        totals.put("agents_with_errors", errors.size());
         totals.put("live_agents", live.size());
         totals.put("length", sum(InboxStats::length));
         totals.put("pending", sum(InboxStats::pending));
@@ -126,6 +151,12 @@ public record BusStatsSnapshot(
             agent.put("consumers", inbox.consumers().size());
             putCounters(agent.putObject("counters"), inbox.counters());
         }
+        ArrayNode failed = json.putArray("agent_errors");
+        errors.forEach((agent, error) -> {
+            ObjectNode object = failed.addObject();
+            object.put("agent", agent.value());
+            object.put("error", error);
+        });
         ArrayNode cards = json.putArray("live");
         for (AgentCard card : live) {
             ObjectNode object = cards.addObject();

@@ -127,6 +127,11 @@ public final class StatsCommand implements Callable<Integer> {
                 text.append("  ").append(String.format(Locale.ROOT, "%" + COLUMNS[i].length() + "s", row.get(i + 1)));
             }
         }
+        stats.errors()
+                .forEach((agent, error) -> text.append('\n')
+                        .append(agent.value())
+                        .append("  cannot be read: ")
+                        .append(error));
         text.append(String.format(
                 Locale.ROOT,
                 "%nrate  %.1f sent/s  %.1f acked/s  (over %d ms)",

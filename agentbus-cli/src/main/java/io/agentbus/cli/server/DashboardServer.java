@@ -26,6 +26,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -101,6 +102,11 @@ final class DashboardServer implements AutoCloseable {
         StatsSampler.Sample sample = sampler.latest();
         ObjectNode json = sample.snapshot().toJson(sample.rate());
         json.put("sample_error", sampler.lastFailure());
+        // A failed sample leaves the last one in place: its age says how stale the figures are.
+        json.put(
+                "sample_age_ms",
+                Duration.ofNanos(System.nanoTime() - sample.snapshot().nanoTime())
+                        .toMillis());
         sendJson(exchange, 200, json);
     }
 

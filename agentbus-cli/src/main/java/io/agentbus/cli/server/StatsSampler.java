@@ -58,6 +58,9 @@ final class StatsSampler implements AutoCloseable {
             gauges.update(next);
             latest = new Sample(next, MessageRate.between(latest.snapshot(), next));
             lastFailure = null;
+        } catch (IllegalStateException closed) {
+            // The bus closed under the sampler (SIGTERM closes it from a shutdown hook): the server is stopping.
+            log.debug("stats sample skipped: {}", closed.getMessage());
         } catch (RuntimeException e) {
             // Redis away: keep the last figures and try again next period; a thrown exception would end the schedule.
             if (lastFailure == null) {

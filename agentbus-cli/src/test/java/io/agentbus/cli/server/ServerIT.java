@@ -9,7 +9,10 @@ import io.agentbus.cli.AgentBusCommand;
 import io.agentbus.cli.CliRun;
 import io.agentbus.cli.ExitCodes;
 import io.agentbus.embedded.LocalRedis;
+import io.agentbus.protocol.KeySchema;
+import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RedisServerExtension;
+import io.agentbus.testkit.TestIds;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -268,6 +271,44 @@ class ServerIT {
             assertThat(agent.at("/counters/sent").asInt()).isEqualTo(4);
             assertThat(agent.at("/counters/deduplicated").asInt()).isEqualTo(1);
             assertThat(agent.get("dead_letters").asInt()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void oneAgentWithABrokenKeyNeverHidesTheOthersFromStatsOrTheServer(LocalRedis redis, RawRedis raw) {
+        try (RunningServer server = new RunningServer(redis, BusOptions.builder());
+                ScriptedTraffic traffic = new ScriptedTraffic(server.bus(), "healthy")) {
+            traffic.send(4, 2);
+            String broken = TestIds.freshName("broken");
+            server.bus()
+                    .sync()
+                    .send(io.agentbus.Envelope.builder()
+                            .from("cmo")
+                            .to(broken)
+                            .type("task")
+                            .payload("{}")
+                            .build());
+            raw.commands().del(KeySchema.counters(io.agentbus.AgentId.of(broken)));
+            raw.commands().set(KeySchema.counters(io.agentbus.AgentId.of(broken)), "not a hash");
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                JsonNode stats = server.getJson("/api/stats");
+                return agentOf(stats, traffic.agent.value()) != null
+                        && stats.get("agent_errors").size() == 1
+                        && stats.get("sample_age_ms").asLong() < 5_000;
+            });
+            CliRun table = CliRun.execute("--redis", redis.uri(), "stats");
+            CliRun json = CliRun.execute("--redis", redis.uri(), "stats", "--json");
+
+            assertThat(table.exitCode()).as(table.err()).isZero();
+            assertThat(table.out())
+                    .contains(traffic.agent.value() + " ")
+                    .contains(broken + "  cannot be read: ")
+                    .contains("WRONGTYPE");
+            JsonNode stats = RunningServer.json(json.out());
+            assertThat(agentOf(stats, traffic.agent.value())).isNotNull();
+            assertThat(stats.at("/agent_errors/0/agent").asText()).isEqualTo(broken);
+            assertThat(stats.at("/totals/agents_with_errors").asInt()).isEqualTo(1);
         }
     }
 
