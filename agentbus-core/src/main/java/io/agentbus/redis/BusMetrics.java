@@ -51,6 +51,9 @@ final class BusMetrics {
             perAgentCounter("messages.dead.lettered", "Messages moved to dead letters (expired ones excepted)");
     private final PerAgent<Counter> expired =
             perAgentCounter("messages.expired", "Messages that expired before they were handled");
+    private final PerAgent<Counter> groupRecreations = perAgentCounter(
+            "consumer.group.recreations",
+            "Consumer groups found gone (XGROUP DESTROY, a deleted key) and created again: a replay of what was retained");
     private final PerAgent<Timer> latency = perAgentTimer(
             "message.latency", "Time from the message's timestamp (its send) to the start of its handler");
     private final PerAgent<Timer> processing = perAgentTimer("message.processing.duration", "Time a handler took");
@@ -125,6 +128,10 @@ final class BusMetrics {
 
     void retried(AgentId agent) {
         retried.of(agent).increment();
+    }
+
+    void groupRecreated(AgentId agent) {
+        groupRecreations.of(agent).increment();
     }
 
     void deadLettered(AgentId agent) {

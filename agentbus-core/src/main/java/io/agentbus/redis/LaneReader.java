@@ -283,7 +283,7 @@ final class LaneReader implements Runnable {
     private void recreateGroups() {
         for (StreamFeed feed : byStream.values()) {
             try {
-                scripts.ensureConsumer(feed.stream(), consumer);
+                scripts.recreateConsumer(feed.stream(), consumer);
             } catch (AgentBusException e) {
                 log.warn("could not recreate the group of {}: {}", feed.key(), e.getMessage());
             }

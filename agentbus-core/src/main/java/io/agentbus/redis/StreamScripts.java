@@ -74,26 +74,7 @@ final class StreamScripts {
      * received anything (a blocked XREADGROUP does not register it on every server version).
      */
     void ensureConsumer(ConsumedStream stream, String consumer) {
-        try {
-            connection
-                    .sync()
-                    .xgroupCreate(
-                            XReadArgs.StreamOffset.from(stream.key(), stream.startId()),
-                            stream.group(),
-                            XGroupCreateArgs.Builder.mkstream());
-        } catch (RuntimeException e) {
-            if (RedisErrors.hasErrorCode(e, "OOM") && groupExists(stream)) {
-                // Redis refuses writes (maxmemory, noeviction): the group is there, and reading and acking
-                // are allowed, so this instance can still drain the backlog that would relieve it. The
-                // consumer is registered by its first read instead.
-                log.warn(
-                        "{} is out of memory: {} reads its existing group without registering first", stream, consumer);
-                return;
-            }
-            if (!RedisErrors.hasErrorCode(e, "BUSYGROUP")) {
-                throw RedisErrors.map(e, "create consumer group of " + stream);
-            }
-        }
+        createGroup(stream);
         try {
             connection.sync().xgroupCreateconsumer(stream.key(), Consumer.from(stream.group(), consumer));
         } catch (RuntimeException e) {
@@ -102,6 +83,55 @@ final class StreamScripts {
                 return;
             }
             throw RedisErrors.map(e, "register consumer " + consumer + " of " + stream);
+        }
+    }
+
+    /**
+     * Creates the group of a stream that was read before and whose group is gone ({@code NOGROUP}): the
+     * group was destroyed ({@code XGROUP DESTROY}) or the key deleted. The new group starts at the stream's
+     * first entry, so whatever the stream retains is delivered again, as attempt 1: that replay is told
+     * (a WARN naming how many entries, and {@code consumer_group_recreations_total}) rather than silent.
+     */
+    void recreateConsumer(ConsumedStream stream, String consumer) {
+        long retained = Await.result(
+                commands.xlen(stream.key()),
+                options.connection().commandTimeout().toMillis(),
+                "length of " + stream);
+        boolean created = createGroup(stream);
+        ensureConsumer(stream, consumer);
+        if (!created) {
+            return; // another instance created it again first, or it was never gone
+        }
+        metrics.groupRecreated(stream.subscriber());
+        log.warn(
+                "the group of {} was gone (XGROUP DESTROY, or the key deleted) and is created again from the first"
+                        + " entry: its {} retained entries are delivered again, as attempt 1",
+                stream,
+                retained);
+    }
+
+    /** Creates the stream's group if it has none; true if it created it. */
+    private boolean createGroup(ConsumedStream stream) {
+        try {
+            connection
+                    .sync()
+                    .xgroupCreate(
+                            XReadArgs.StreamOffset.from(stream.key(), stream.startId()),
+                            stream.group(),
+                            XGroupCreateArgs.Builder.mkstream());
+            return true;
+        } catch (RuntimeException e) {
+            if (RedisErrors.hasErrorCode(e, "OOM") && groupExists(stream)) {
+                // Redis refuses writes (maxmemory, noeviction): the group is there, and reading and acking
+                // are allowed, so this instance can still drain the backlog that would relieve it. The
+                // consumer is registered by its first read instead.
+                log.warn("{} is out of memory: its existing group is read without registering first", stream);
+                return false;
+            }
+            if (!RedisErrors.hasErrorCode(e, "BUSYGROUP")) {
+                throw RedisErrors.map(e, "create consumer group of " + stream);
+            }
+            return false;
         }
     }
 
