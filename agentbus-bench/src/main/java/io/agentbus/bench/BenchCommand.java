@@ -1,5 +1,6 @@
 package io.agentbus.bench;
 
+import io.agentbus.cli.ProgressLine;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
