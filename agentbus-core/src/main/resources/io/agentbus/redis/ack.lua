@@ -10,14 +10,26 @@
 -- (message_id from_agent to_agent message_type priority conversation_id correlation_id), '' for an
 -- absent one.
 -- Returns how many were acknowledged.
--- AUDITED_FIELDS comes from protocol.lua and audit(key, cap, event, fields, meta) from audit_record.lua,
--- both prepended by LuaScript.
+-- Fails, having written nothing, on arguments that do not add up or a key of the wrong type: the
+-- entries then stay pending, and their acks are tried again.
+-- AUDITED_FIELDS and check_types come from protocol.lua and audit(key, cap, event, fields, meta) from
+-- audit_record.lua, both prepended by LuaScript.
 local n = tonumber(ARGV[4])
+local audited = tonumber(ARGV[3]) > 0
+if n == nil or n < 1 or #ARGV ~= 4 + n + (audited and n * #AUDITED_FIELDS or 0) then
+  return redis.error_reply('ERR ack.lua: ' .. #ARGV .. ' arguments do not hold ' .. tostring(ARGV[4])
+    .. ' entries')
+end
+local wrong = check_types({[KEYS[1]] = 'stream', [KEYS[2]] = 'stream', [KEYS[3]] = 'hash'},
+  'the entries stay pending')
+if wrong then
+  return wrong
+end
 local acked = 0
 for i = 1, n do
   if redis.call('XACK', KEYS[1], ARGV[1], ARGV[4 + i]) == 1 then
     acked = acked + 1
-    if tonumber(ARGV[3]) > 0 then
+    if audited then
       local base = 4 + n + (i - 1) * #AUDITED_FIELDS
       local fields = {}
       for j = 1, #AUDITED_FIELDS do

@@ -8,7 +8,8 @@
 -- ARGV[9] audit cap (0: no audit)
 -- Returns the dead-letter entry id, or false when the entry was no longer pending (already settled).
 -- Fails, having written nothing, when a key holds the wrong type: the entry then stays pending.
--- audit(key, cap, event, fields, meta) comes from audit_record.lua, prepended by LuaScript.
+-- check_types comes from protocol.lua and audit(key, cap, event, fields, meta) from audit_record.lua,
+-- both prepended by LuaScript.
 --
 -- Redis does not roll back a script that fails half-way, so everything that can fail comes first:
 -- the checks, then the dead-letter XADD; the acknowledgement and the bookkeeping only after the
@@ -16,13 +17,10 @@
 if #redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1) == 0 then
   return false
 end
-local expected = {[KEYS[2]] = 'stream', [KEYS[3]] = 'hash', [KEYS[4]] = 'stream', [KEYS[5]] = 'hash'}
-for key, kind in pairs(expected) do
-  local actual = redis.call('TYPE', key)['ok']
-  if actual ~= 'none' and actual ~= kind then
-    return redis.error_reply('WRONGTYPE ' .. key .. ' is a ' .. actual .. ', not a ' .. kind
-      .. ': entry ' .. ARGV[2] .. ' of ' .. KEYS[1] .. ' stays pending')
-  end
+local wrong = check_types({[KEYS[2]] = 'stream', [KEYS[3]] = 'hash', [KEYS[4]] = 'stream', [KEYS[5]] = 'hash'},
+  'entry ' .. ARGV[2] .. ' of ' .. KEYS[1] .. ' stays pending')
+if wrong then
+  return wrong
 end
 local first_failed_at = redis.call('HGET', KEYS[3], ARGV[2]) or ARGV[7]
 local entry = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])

@@ -10,6 +10,13 @@
 -- KEYS[5] dead letters (agent:{id}:dlq)   KEYS[6] counters (agent:{id}:counters)
 -- ARGV[1] max to move   ARGV[2] now (ms since epoch, for dlq_failed_at)
 -- Returns {moved, ms until the next one is due (-1: none waiting), dead-lettered}.
+-- Fails, having written nothing, when a key holds the wrong type: the members stay in the delayed set.
+-- band_stream and check_types come from protocol.lua.
+local wrong = check_types({[KEYS[1]] = 'zset', [KEYS[2]] = 'stream', [KEYS[3]] = 'stream', [KEYS[4]] = 'stream',
+  [KEYS[5]] = 'stream', [KEYS[6]] = 'hash'}, 'the delayed messages stay in ' .. KEYS[1])
+if wrong then
+  return wrong
+end
 redis.replicate_commands()
 local now = redis.call('TIME')
 local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)

@@ -19,3 +19,16 @@ local function band_stream(priority, high, other, low)
   end
   return other
 end
+-- Redis does not roll back a script that fails half-way: a script that writes calls this before its
+-- first write, with each key it will write and the type it needs there ('none', absent, is fine: the
+-- write creates it). It returns an error reply naming the first key of another type, or nil.
+local function check_types(expected, consequence)
+  for key, kind in pairs(expected) do
+    local actual = redis.call('TYPE', key)['ok']
+    if actual ~= 'none' and actual ~= kind then
+      return redis.error_reply('WRONGTYPE ' .. key .. ' is a ' .. actual .. ', not a ' .. kind .. ': '
+        .. consequence)
+    end
+  end
+  return nil
+end

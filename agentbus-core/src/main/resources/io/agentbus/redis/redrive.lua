@@ -9,6 +9,13 @@
 -- Returns how many were moved.
 -- band_stream comes from protocol.lua and audit(key, cap, event, fields, meta) from audit_record.lua,
 -- both prepended by LuaScript.
+-- Fails, having written nothing, when a key holds the wrong type: the dead letters stay. A dead letter
+-- too wide to pass its fields as one command's arguments (over 1,000 fields) stays too, uncounted.
+local wrong = check_types({[KEYS[1]] = 'stream', [KEYS[2]] = 'stream', [KEYS[3]] = 'stream', [KEYS[4]] = 'stream',
+  [KEYS[5]] = 'stream', [KEYS[6]] = 'hash'}, 'the dead letters stay in ' .. KEYS[1])
+if wrong then
+  return wrong
+end
 local moved = 0
 for i = 2, #ARGV do
   local entry = redis.call('XRANGE', KEYS[1], ARGV[i], ARGV[i])
@@ -25,12 +32,14 @@ for i = 2, #ARGV do
         end
       end
     end
-    if #original > 0 then
-      local id = redis.call('XADD', target, '*', unpack(original))
-      audit(KEYS[5], ARGV[1], 'redriven', original, {'audit_stream', target, 'audit_entry_id', id})
+    if #original <= 2000 then
+      if #original > 0 then
+        local id = redis.call('XADD', target, '*', unpack(original))
+        audit(KEYS[5], ARGV[1], 'redriven', original, {'audit_stream', target, 'audit_entry_id', id})
+      end
+      redis.call('XDEL', KEYS[1], ARGV[i])
+      moved = moved + 1
     end
-    redis.call('XDEL', KEYS[1], ARGV[i])
-    moved = moved + 1
   end
 end
 if moved > 0 then

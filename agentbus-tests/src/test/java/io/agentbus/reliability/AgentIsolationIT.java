@@ -87,7 +87,8 @@ class AgentIsolationIT {
 
             await().atMost(Duration.ofSeconds(20)).until(() -> delays.size() == HEALTHY * PER_AGENT);
             await().atMost(Duration.ofSeconds(10))
-                    .until(() -> garbagePayloads.contains("{\"a\":1}") && deadLetters(raw, garbage) == 2);
+                    .until(() ->
+                            garbagePayloads.contains("{\"a\":1}") && ScriptFaultsIT.deadLetters(raw, garbage) == 2);
         }
 
         long p99 = ScenarioResult.percentile(delays, 99);
@@ -99,10 +100,5 @@ class AgentIsolationIT {
         // The broken agent's members wait in its delayed set, not lost, until its dead letters are repaired.
         assertThat(raw.commands().zcard(KeySchema.delayed(broken))).isEqualTo(2);
         assertThat(raw.commands().zcard(KeySchema.delayed(garbage))).isZero();
-    }
-
-    private static long deadLetters(RawRedis raw, AgentId agent) {
-        String key = KeySchema.deadLetters(agent);
-        return raw.commands().type(key).equals("stream") ? raw.commands().xlen(key) : 0;
     }
 }
