@@ -8,6 +8,7 @@ import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
 import io.agentbus.DeliveryOptions;
+import io.agentbus.InboxStats;
 import io.agentbus.Subscription;
 import io.agentbus.embedded.LocalRedis;
 import io.agentbus.protocol.KeySchema;
@@ -18,7 +19,6 @@ import io.lettuce.core.XGroupCreateArgs;
 import io.lettuce.core.XReadArgs;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
@@ -76,8 +76,8 @@ class SweepingIT {
                     delivery -> handled.add(delivery.envelope().messageId().value()));
 
             await().atMost(Duration.ofSeconds(15))
-                    .until(() -> !consumers(raw, inbox).contains("killed-idle")
-                            && !consumers(raw, inbox).contains("killed-holding")
+                    .until(() -> !consumers(bus, agent).contains("killed-idle")
+                            && !consumers(bus, agent).contains("killed-holding")
                             && raw.commands().zscore(KeySchema.instances(agent), "killed-idle") == null);
             await().atMost(Duration.ofSeconds(5))
                     .until(() -> raw.commands()
@@ -85,7 +85,7 @@ class SweepingIT {
                                     .getCount()
                             == 0);
 
-            Set<String> after = consumers(raw, inbox);
+            Set<String> after = consumers(bus, agent);
             long deadConsumersAfter =
                     after.stream().filter(name -> name.startsWith("killed-")).count();
             long staleInstancesAfter = raw.commands().zscore(KeySchema.instances(agent), "killed-idle") == null ? 0 : 1;
@@ -104,13 +104,10 @@ class SweepingIT {
         }
     }
 
-    private static Set<String> consumers(RawRedis raw, String inbox) {
-        List<Object> reply = raw.commands().xinfoConsumers(inbox, KeySchema.INBOX_GROUP);
-        return reply.stream()
-                .map(consumer -> {
-                    List<?> fields = (List<?>) consumer;
-                    return String.valueOf(fields.get(fields.indexOf("name") + 1));
-                })
+    /** The consumer names of the agent's inbox, as {@code bus.inbox(agent)} reports them over its bands. */
+    private static Set<String> consumers(AgentBus bus, AgentId agent) {
+        return bus.sync().inbox(agent).consumers().stream()
+                .map(InboxStats.ConsumerStats::name)
                 .collect(Collectors.toSet());
     }
 }
