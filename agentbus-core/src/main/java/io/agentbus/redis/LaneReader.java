@@ -262,18 +262,16 @@ final class LaneReader implements Runnable {
         for (StreamFeed feed : read) {
             String type = connection.sync().type(feed.key());
             if (!"stream".equals(type) && !"none".equals(type)) {
-                Backoff previous = unreadable.get(feed);
-                int failures = previous == null ? 1 : previous.failures() + 1;
-                long pause = backoff(failures);
-                unreadable.put(feed, new Backoff(failures, now + TimeUnit.MILLISECONDS.toNanos(pause)));
+                Backoff setAside = Backoff.after(unreadable.get(feed), now);
+                unreadable.put(feed, setAside);
                 log.error(
                         "{} is a {}, not a stream: left out of the reads of {} for {} ms ({} in a row);"
                                 + " the other streams go on",
                         feed.key(),
                         type,
                         consumer,
-                        pause,
-                        failures);
+                        setAside.pauseMillis(now),
+                        setAside.failures());
                 found = true;
             }
         }
@@ -352,7 +350,18 @@ final class LaneReader implements Runnable {
     }
 
     /** How long a part whose maintenance failed waits, and how many times in a row it failed. */
-    private record Backoff(int failures, long untilNanos) {}
+    private record Backoff(int failures, long untilNanos) {
+
+        /** The backoff after one more failure at {@code now}, following {@code previous} (or none). */
+        static Backoff after(Backoff previous, long now) {
+            int failures = previous == null ? 1 : previous.failures() + 1;
+            return new Backoff(failures, now + TimeUnit.MILLISECONDS.toNanos(backoff(failures)));
+        }
+
+        long pauseMillis(long now) {
+            return TimeUnit.NANOSECONDS.toMillis(untilNanos - now);
+        }
+    }
 
     /**
      * Runs the maintenance of one feed or upkeep, so that a failure of one (a key of the wrong type, a
@@ -378,18 +387,16 @@ final class LaneReader implements Runnable {
             if (!running || !isOwnFault(e)) {
                 throw e;
             }
-            int failures = failing == null ? 1 : failing.failures() + 1;
-            long pause = backoff(failures);
-            long until = now + TimeUnit.MILLISECONDS.toNanos(pause);
-            failingMaintenance.put(part, new Backoff(failures, until));
+            Backoff waiting = Backoff.after(failing, now);
+            failingMaintenance.put(part, waiting);
             log.error(
                     "maintenance of {} failed ({} in a row); it waits {} ms, the other streams of {} go on: {}",
                     part,
-                    failures,
-                    pause,
+                    waiting.failures(),
+                    waiting.pauseMillis(now),
                     consumer,
                     e.toString());
-            return until;
+            return waiting.untilNanos();
         }
     }
 
