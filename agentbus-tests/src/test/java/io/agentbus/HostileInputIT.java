@@ -13,6 +13,7 @@ import io.lettuce.core.Range;
 import io.lettuce.core.StreamMessage;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -124,6 +125,10 @@ class HostileInputIT {
                 .xrange(("agent:{" + victim.value() + "}:dlq").getBytes(StandardCharsets.UTF_8), Range.create("-", "+"))
                 .stream()
                 .map(HostileInputIT::lenientText)
+                // Handlers decode on several threads, so dead letters may be stored in any order;
+                // the id of the inbox entry each came from gives the order in which they were written.
+                .sorted(Comparator.comparing((Map<String, String> entry) -> entryIdPart(entry, 0))
+                        .thenComparing(entry -> entryIdPart(entry, 1)))
                 .collect(Collectors.toList());
         assertThat(deadLetters)
                 .extracting(entry -> entry.get("dlq_reason") + "/" + entry.get("dlq_field"))
@@ -174,6 +179,10 @@ class HostileInputIT {
 
     private static byte[] bytes(String text) {
         return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static long entryIdPart(Map<String, String> deadLetter, int part) {
+        return Long.parseLong(deadLetter.get("dlq_source_id").split("-")[part]);
     }
 
     private static Map<String, String> lenientText(StreamMessage<byte[], byte[]> entry) {
