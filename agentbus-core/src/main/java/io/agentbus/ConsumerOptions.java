@@ -14,8 +14,15 @@ import java.util.Objects;
  * @param prefetch          messages one subscription may hold that were read from its inbox and not yet
  *                          handled; the reader stops asking for more until handlers catch up. Default
  *                          {@link #DEFAULT_PREFETCH}
- * @param readBatchSize     entries asked for per inbox in one {@code XREADGROUP} call. Default
+ * @param readBatchSize     entries asked for per stream in one read. Default
  *                          {@link #DEFAULT_READ_BATCH_SIZE}
+ * @param maxReadBytes      about how many bytes one read of a stream takes: a read stops after the entry that
+ *                          crosses it. Default {@link #DEFAULT_MAX_READ_BYTES}
+ * @param maxQueuedBytes    about how many bytes one subscription may hold read and not yet handled; the
+ *                          reader stops asking for more above it, as it does at {@code prefetch}. With the
+ *                          read budget, what bounds a consumer's memory when entries are large (an entry
+ *                          larger than the payload limit plus its envelope is never read whole: it goes
+ *                          to dead letters as {@code too_large}). Default {@link #DEFAULT_MAX_QUEUED_BYTES}
  * @param readBlock         how long one blocking read waits for new entries before it looks again. Default
  *                          {@link #DEFAULT_READ_BLOCK}
  * @param shutdownTimeout   how long {@link AgentBus#close()} waits for running handlers. Default
@@ -33,6 +40,8 @@ public record ConsumerOptions(
         int handlerThreads,
         int prefetch,
         int readBatchSize,
+        int maxReadBytes,
+        int maxQueuedBytes,
         Duration readBlock,
         Duration shutdownTimeout,
         Retention inboxRetention,
@@ -43,8 +52,12 @@ public record ConsumerOptions(
     public static final int DEFAULT_HANDLER_THREADS = 16;
     /** Messages one subscription may hold read but not yet handled. */
     public static final int DEFAULT_PREFETCH = 256;
-    /** Entries asked for per inbox in one XREADGROUP call. */
+    /** Entries asked for per stream in one read. */
     public static final int DEFAULT_READ_BATCH_SIZE = 100;
+    /** About how many bytes one read of a stream takes: 8 MiB. */
+    public static final int DEFAULT_MAX_READ_BYTES = 8 * 1024 * 1024;
+    /** About how many bytes one subscription may hold read and not yet handled: 32 MiB. */
+    public static final int DEFAULT_MAX_QUEUED_BYTES = 32 * 1024 * 1024;
     /** How long one blocking read waits for new entries before it looks again. */
     public static final Duration DEFAULT_READ_BLOCK = Duration.ofSeconds(1);
     /** How long {@link AgentBus#close()} waits for running handlers. */
@@ -60,6 +73,8 @@ public record ConsumerOptions(
             DEFAULT_HANDLER_THREADS,
             DEFAULT_PREFETCH,
             DEFAULT_READ_BATCH_SIZE,
+            DEFAULT_MAX_READ_BYTES,
+            DEFAULT_MAX_QUEUED_BYTES,
             DEFAULT_READ_BLOCK,
             DEFAULT_SHUTDOWN_TIMEOUT,
             DEFAULT_INBOX_RETENTION,
@@ -71,6 +86,8 @@ public record ConsumerOptions(
         Require.atLeast("handlerThreads", handlerThreads, 1);
         Require.atLeast("prefetch", prefetch, 1);
         Require.atLeast("readBatchSize", readBatchSize, 1);
+        Require.atLeast("maxReadBytes", maxReadBytes, 1);
+        Require.atLeast("maxQueuedBytes", maxQueuedBytes, 1);
         Require.positive("readBlock", readBlock);
         Require.nonNegative("shutdownTimeout", shutdownTimeout);
         Objects.requireNonNull(inboxRetention, "inboxRetention");
@@ -106,6 +123,8 @@ public record ConsumerOptions(
         private int handlerThreads;
         private int prefetch;
         private int readBatchSize;
+        private int maxReadBytes;
+        private int maxQueuedBytes;
         private Duration readBlock;
         private Duration shutdownTimeout;
         private Retention inboxRetention;
@@ -116,6 +135,8 @@ public record ConsumerOptions(
             handlerThreads = from.handlerThreads();
             prefetch = from.prefetch();
             readBatchSize = from.readBatchSize();
+            maxReadBytes = from.maxReadBytes();
+            maxQueuedBytes = from.maxQueuedBytes();
             readBlock = from.readBlock();
             shutdownTimeout = from.shutdownTimeout();
             inboxRetention = from.inboxRetention();
@@ -138,6 +159,18 @@ public record ConsumerOptions(
         /** At least 1. Default {@value ConsumerOptions#DEFAULT_READ_BATCH_SIZE}. */
         public Builder readBatchSize(int readBatchSize) {
             this.readBatchSize = Require.atLeast("readBatchSize", readBatchSize, 1);
+            return this;
+        }
+
+        /** At least 1. Default {@value ConsumerOptions#DEFAULT_MAX_READ_BYTES} (8 MiB). */
+        public Builder maxReadBytes(int maxReadBytes) {
+            this.maxReadBytes = Require.atLeast("maxReadBytes", maxReadBytes, 1);
+            return this;
+        }
+
+        /** At least 1. Default {@value ConsumerOptions#DEFAULT_MAX_QUEUED_BYTES} (32 MiB). */
+        public Builder maxQueuedBytes(int maxQueuedBytes) {
+            this.maxQueuedBytes = Require.atLeast("maxQueuedBytes", maxQueuedBytes, 1);
             return this;
         }
 
@@ -179,6 +212,8 @@ public record ConsumerOptions(
                     handlerThreads,
                     prefetch,
                     readBatchSize,
+                    maxReadBytes,
+                    maxQueuedBytes,
                     readBlock,
                     shutdownTimeout,
                     inboxRetention,

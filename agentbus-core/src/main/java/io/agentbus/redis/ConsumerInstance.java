@@ -1,6 +1,7 @@
 package io.agentbus.redis;
 
 import io.agentbus.AgentId;
+import io.agentbus.ConsumerOptions;
 import io.agentbus.DeliveryOptions;
 import io.agentbus.Envelope;
 import io.agentbus.MessageHandler;
@@ -72,6 +73,11 @@ final class ConsumerInstance implements Subscription, StreamFeed.Intake {
             Comparator.comparingInt((ReadEntry entry) -> -entry.feed().stream().rank())
                     .thenComparingLong(ReadEntry::arrival));
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** Bytes of the entries queued and running: bounded by {@link ConsumerOptions#maxQueuedBytes()}, give or take one entry. */
+    private final AtomicLong queuedBytes = new AtomicLong();
+
+    private final long maxQueuedBytes;
+    private final long maxReadBytes;
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicBoolean closing = new AtomicBoolean();
     /** Completes when closing and no handler runs any more. */
@@ -81,7 +87,14 @@ final class ConsumerInstance implements Subscription, StreamFeed.Intake {
 
     /** An entry as read, not yet decoded: decoding happens on the handler thread, off the reader's path. */
     private record ReadEntry(
-            StreamFeed feed, String id, Map<String, byte[]> body, int deliveries, long readNanos, long arrival) {}
+            StreamFeed feed,
+            String id,
+            Map<String, byte[]> body,
+            String repeatedField,
+            int deliveries,
+            long bytes,
+            long readNanos,
+            long arrival) {}
 
     /**
      * A new instance; nothing is read until {@link #start()}.
@@ -109,6 +122,8 @@ final class ConsumerInstance implements Subscription, StreamFeed.Intake {
         this.visibilityNanos = delivery.visibilityTimeout().toNanos();
         this.prefetch = context.options().consumer().prefetch();
         this.readCount = Math.min(context.options().consumer().readBatchSize(), prefetch);
+        this.maxQueuedBytes = context.options().consumer().maxQueuedBytes();
+        this.maxReadBytes = Math.min(context.options().consumer().maxReadBytes(), maxQueuedBytes);
         for (ConsumedStream stream : streams) {
             feeds.add(newFeed(stream));
         }
@@ -161,21 +176,39 @@ final class ConsumerInstance implements Subscription, StreamFeed.Intake {
 
     @Override
     public boolean wantsMore() {
-        return !closing.get() && prefetch - inFlight.get() >= readCount;
+        return !closing.get() && prefetch - inFlight.get() >= readCount && queuedBytes.get() < maxQueuedBytes;
     }
 
     @Override
     public int room() {
-        return closing.get() ? 0 : Math.max(0, Math.min(readCount, prefetch - inFlight.get()));
+        if (closing.get() || queuedBytes.get() >= maxQueuedBytes) {
+            return 0;
+        }
+        return Math.max(0, Math.min(readCount, prefetch - inFlight.get()));
     }
 
     @Override
-    public boolean enqueue(StreamFeed feed, String entryId, Map<String, byte[]> body, int deliveries) {
+    public long readBytes() {
+        return Math.max(1, Math.min(maxReadBytes, maxQueuedBytes - queuedBytes.get()));
+    }
+
+    @Override
+    public boolean enqueue(StreamFeed feed, StreamScripts.TakenEntry entry) {
         if (closing.get()) {
             return false;
         }
+        long bytes = entry.bytes();
         inFlight.incrementAndGet();
-        queue.add(new ReadEntry(feed, entryId, body, deliveries, System.nanoTime(), arrivals.incrementAndGet()));
+        queuedBytes.addAndGet(bytes);
+        queue.add(new ReadEntry(
+                feed,
+                entry.id(),
+                entry.body(),
+                entry.repeatedField(),
+                entry.deliveries(),
+                bytes,
+                System.nanoTime(),
+                arrivals.incrementAndGet()));
         scheduleDrain();
         return true;
     }
@@ -208,6 +241,7 @@ final class ConsumerInstance implements Subscription, StreamFeed.Intake {
         ReadEntry next;
         while ((next = queue.poll()) != null) {
             inFlight.decrementAndGet();
+            queuedBytes.addAndGet(-next.bytes());
             notStarted.computeIfAbsent(next.feed(), feed -> new ArrayList<>()).add(next.id());
         }
         notStarted.forEach(StreamFeed::handBack);
@@ -268,6 +302,7 @@ final class ConsumerInstance implements Subscription, StreamFeed.Intake {
                 try {
                     process(next);
                 } finally {
+                    unqueued(next.bytes());
                     released();
                 }
             }
@@ -293,7 +328,8 @@ final class ConsumerInstance implements Subscription, StreamFeed.Intake {
                     feed.key());
             return;
         }
-        OutcomePolicy.Outcome outcome = policy.onRead(entry.body(), entry.deliveries(), Instant.now());
+        OutcomePolicy.Outcome outcome =
+                policy.onRead(entry.body(), entry.repeatedField(), entry.deliveries(), Instant.now());
         if (outcome instanceof OutcomePolicy.Handle handle) {
             Envelope envelope = handle.envelope();
             if (context.replies().test(envelope)) {
@@ -417,6 +453,14 @@ final class ConsumerInstance implements Subscription, StreamFeed.Intake {
                     entry.id(), deadLetter.reason(), deadLetter.field(), deadLetter.detail(), entry.deliveries());
         } else {
             throw new IllegalStateException("not a settling outcome: " + outcome);
+        }
+    }
+
+    /** An entry's bytes leave the queue; wakes the reader when that brings the queue under its byte budget. */
+    private void unqueued(long bytes) {
+        long left = queuedBytes.addAndGet(-bytes);
+        if (left < maxQueuedBytes && left + bytes >= maxQueuedBytes) {
+            reader.wakeUp();
         }
     }
 

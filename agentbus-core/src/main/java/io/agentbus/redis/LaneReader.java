@@ -2,18 +2,22 @@ package io.agentbus.redis;
 
 import io.agentbus.AgentBusException;
 import io.agentbus.BusOptions;
-import io.lettuce.core.Consumer;
 import io.lettuce.core.RedisException;
-import io.lettuce.core.StreamMessage;
 import io.lettuce.core.UnblockType;
-import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.codec.RedisCodec;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.output.ArrayOutput;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -22,14 +26,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One reader lane: reads many consumed streams (inbox bands, durable topics, swarm message streams)
- * of one consumer group, as one consumer, with one blocking {@code XREADGROUP} call on a connection
- * of its own.
+ * of one consumer group, as one consumer, on a connection of its own: while entries keep coming, each
+ * stream with {@code read.lua} (bounded by count and bytes, an entry too large to hold left for dead
+ * letters unread); when all are drained, with one blocking {@code XREADGROUP} over all of them.
  *
  * <p>Each round it first runs the maintenance that is due: each feed's reclaim and lease extension
  * ({@link StreamFeed#maintain}) and each instance's upkeep ({@link Upkeep}: presence heartbeat,
  * moving due delayed messages). Then it asks for {@code >} (never-delivered entries) of every stream
- * whose instance has room for a full batch ({@link StreamFeed#wantsMore()}), so prefetch bounds the
- * memory and the pending entries one process holds. It blocks at most {@link BusOptions#readBlock()},
+ * whose instance has room for a full batch and is under its byte budget ({@link StreamFeed#wantsMore()}),
+ * so prefetch and {@code maxQueuedBytes} bound the memory and the pending entries one process holds. It blocks at most {@link BusOptions#readBlock()},
  * and never past the next maintenance that is due; a change of what it should read (a new
  * subscription, a subscription with room again) wakes it earlier with {@code CLIENT UNBLOCK} sent on
  * the command connection. A wake-up that races with the start of the blocking read costs at most one
@@ -53,6 +58,9 @@ final class LaneReader implements Runnable {
     }
 
     private static final Logger log = LoggerFactory.getLogger(LaneReader.class);
+    /** Keys and names as text, values as bytes: a payload is decoded (and checked) on the handler's thread. */
+    static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
+
     private static final long MIN_BACKOFF_MILLIS = 100;
     private static final long MAX_BACKOFF_MILLIS = 5_000;
 
@@ -75,6 +83,8 @@ final class LaneReader implements Runnable {
     private volatile boolean running = true;
     private volatile boolean wakeRequested;
     private volatile boolean inBlockingRead;
+    /** Reader thread only: the last read found entries, so the next one reads without blocking. */
+    private boolean backlog;
 
     /**
      * Starts the lane's thread.
@@ -288,44 +298,86 @@ final class LaneReader implements Runnable {
         }
     }
 
+    /**
+     * One read of the eligible streams, higher priority bands first. While the last read found entries,
+     * each stream is read with {@code read.lua}, which stops at the instance's byte budget and never
+     * sends an entry too large to hold; when they are drained, one blocking {@code XREADGROUP} waits on
+     * all of them and takes at most one entry per stream, so even an entry that arrives while the lane
+     * waits is the only one of its stream read whole.
+     */
     private void readOnce(List<StreamFeed> eligible, long blockMillis) {
-        @SuppressWarnings("unchecked")
-        XReadArgs.StreamOffset<String>[] offsets = new XReadArgs.StreamOffset[eligible.size()];
-        int readCount = Integer.MAX_VALUE;
-        // Higher priority bands first: Redis answers in the order of the STREAMS arguments.
         eligible.sort(
                 Comparator.comparingInt((StreamFeed feed) -> -feed.stream().rank()));
-        for (int i = 0; i < offsets.length; i++) {
-            offsets[i] = XReadArgs.StreamOffset.lastConsumed(eligible.get(i).key());
-            readCount = Math.min(readCount, eligible.get(i).readCount());
+        backlog = backlog ? readAvailable(eligible) : awaitEntries(eligible, blockMillis);
+    }
+
+    /** Reads what each stream has, within its instance's count and byte budget; whether any had some. */
+    private boolean readAvailable(List<StreamFeed> eligible) {
+        List<CompletionStage<StreamScripts.Taken>> replies = new ArrayList<>(eligible.size());
+        for (StreamFeed feed : eligible) {
+            replies.add(scripts.read(connection, feed.stream(), consumer, feed.readCount(), feed.readBytes()));
         }
-        List<StreamMessage<String, byte[]>> entries;
+        boolean found = false;
+        RuntimeException failure = null;
+        // Every reply is taken, even after one failed: the others' entries are pending under us already.
+        for (int i = 0; i < replies.size(); i++) {
+            StreamFeed feed = eligible.get(i);
+            try {
+                StreamScripts.Taken taken = Await.result(
+                        replies.get(i), options.connection().commandTimeout().toMillis(), "read " + feed.key());
+                feed.take(taken);
+                found |= !taken.entries().isEmpty() || !taken.tooLarge().isEmpty();
+            } catch (RuntimeException e) {
+                failure = failure == null ? e : failure;
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        return found;
+    }
+
+    /** Blocks until an entry arrives on any of the streams, taking at most one per stream; whether one came. */
+    private boolean awaitEntries(List<StreamFeed> eligible, long blockMillis) {
+        CommandArgs<String, byte[]> args = new CommandArgs<>(CODEC)
+                .add("GROUP")
+                .add(group)
+                .add(consumer)
+                .add("COUNT")
+                .add(1)
+                .add("BLOCK")
+                .add(blockMillis)
+                .add("STREAMS");
+        eligible.forEach(feed -> args.addKey(feed.key()));
+        eligible.forEach(feed -> args.add(">"));
+        List<Object> reply;
         inBlockingRead = true;
         try {
             if (wakeRequested || !running) {
-                return;
+                return false;
             }
-            entries = connection
-                    .sync()
-                    .xreadgroup(
-                            Consumer.from(group, consumer),
-                            XReadArgs.Builder.count(readCount).block(blockMillis),
-                            offsets);
+            reply = connection.sync().dispatch(CommandType.XREADGROUP, new ArrayOutput<>(CODEC), args);
         } finally {
             inBlockingRead = false;
         }
-        for (StreamMessage<String, byte[]> entry : entries) {
-            StreamFeed feed = byStream.get(entry.getStream());
-            if (feed != null) {
-                feed.accept(entry.getId(), entry.getBody(), 1);
-            } else {
-                // Closed while the read was in flight: the entry stays pending under this consumer.
-                log.debug(
-                        "entry {} of {} read after its subscription closed; left pending",
-                        entry.getId(),
-                        entry.getStream());
+        boolean found = false;
+        for (Map.Entry<String, List<StreamScripts.TakenEntry>> stream :
+                StreamScripts.readReply(reply).entrySet()) {
+            StreamFeed feed = byStream.get(stream.getKey());
+            for (StreamScripts.TakenEntry entry : stream.getValue()) {
+                found = true;
+                if (feed == null) {
+                    // Closed while the read was in flight: the entry stays pending under this consumer.
+                    log.debug(
+                            "entry {} of {} read after its subscription closed; left pending",
+                            entry.id(),
+                            stream.getKey());
+                } else {
+                    feed.take(entry);
+                }
             }
         }
+        return found;
     }
 
     private void awaitWake(long millis) {

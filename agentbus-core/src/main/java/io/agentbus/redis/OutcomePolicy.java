@@ -59,8 +59,18 @@ final class OutcomePolicy {
         return delivery.maxAttempts();
     }
 
-    /** An entry as read, delivered {@code deliveries} times so far (this one included). */
-    Outcome onRead(Map<String, byte[]> body, int deliveries, Instant now) {
+    /**
+     * An entry as read, delivered {@code deliveries} times so far (this one included), with the first field
+     * name it has more than once, or null: such an entry is ambiguous, whichever value a reader kept.
+     */
+    Outcome onRead(Map<String, byte[]> body, String repeatedField, int deliveries, Instant now) {
+        if (repeatedField != null) {
+            String name = repeatedField.replaceAll("\\p{Cntrl}", "?"); // shown in logs: no forged lines
+            return new DeadLetter(
+                    DeadLetterReason.INVALID_FIELD,
+                    name,
+                    "the entry has field " + name + " more than once: which value is meant is ambiguous");
+        }
         EnvelopeCodec.Decoded decoded = EnvelopeCodec.decode(body, maxPayloadBytes);
         if (decoded instanceof EnvelopeCodec.Malformed malformed) {
             return new DeadLetter(malformed.reason(), malformed.field(), malformed.detail());

@@ -4,9 +4,6 @@ import io.agentbus.AgentId;
 import io.agentbus.DeliveryOptions;
 import io.agentbus.MessageHandler;
 import io.agentbus.protocol.KeySchema;
-import io.lettuce.core.codec.ByteArrayCodec;
-import io.lettuce.core.codec.RedisCodec;
-import io.lettuce.core.codec.StringCodec;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
@@ -32,8 +29,6 @@ import org.slf4j.LoggerFactory;
 final class ReaderLanes implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ReaderLanes.class);
-    private static final RedisCodec<String, byte[]> READ_CODEC =
-            RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
 
     private final Connections connections;
     private final ConsumerContext context;
@@ -83,7 +78,7 @@ final class ReaderLanes implements AutoCloseable {
                         name,
                         group,
                         consumerPrefix + "-" + name,
-                        connections.client().connect(READ_CODEC),
+                        connections.client().connect(LaneReader.CODEC),
                         connections.commands(),
                         context.scripts(),
                         context.options());

@@ -51,13 +51,16 @@ final class StreamFeed {
     /** Where a feed hands what it reads: the running instance, which bounds how much it may read. */
     interface Intake {
         /** Queues an entry read or reclaimed; false if closing (the feed hands it back). */
-        boolean enqueue(StreamFeed feed, String entryId, Map<String, byte[]> body, int deliveries);
+        boolean enqueue(StreamFeed feed, StreamScripts.TakenEntry entry);
 
-        /** Whether a full read batch fits under prefetch. */
+        /** Whether a full read batch fits under prefetch, and the queue is under its byte budget. */
         boolean wantsMore();
 
         /** How many entries one read asks for. */
         int readCount();
+
+        /** About how many bytes one read or reclaim step may take: what is left of the queue's budget, at most a read's. */
+        long readBytes();
 
         /** How many more entries fit under prefetch, at most a batch: what a reclaim step may take. */
         int room();
@@ -135,15 +138,46 @@ final class StreamFeed {
         return intake.readCount();
     }
 
+    long readBytes() {
+        return intake.readBytes();
+    }
+
+    /** Called by the reader thread with what a read or reclaim step took from this stream. */
+    void take(StreamScripts.Taken taken) {
+        taken.entries().forEach(this::take);
+        taken.tooLarge().forEach(entry -> deadLetterTooLarge(entry.id(), entry.deliveries(), entry.bytes()));
+    }
+
     /** Called by the reader thread for each entry read or reclaimed from this stream. */
-    void accept(String entryId, Map<String, byte[]> body, int deliveries) {
-        if (held.putIfAbsent(entryId, System.nanoTime()) != null) {
+    void take(StreamScripts.TakenEntry entry) {
+        if (entry.bytes() > scripts.largestEntryBytes()) {
+            deadLetterTooLarge(entry.id(), entry.deliveries(), entry.bytes()); // read whole by a blocking read
+            return;
+        }
+        if (held.putIfAbsent(entry.id(), System.nanoTime()) != null) {
             return; // reclaimed from ourselves while still held: the claim just renewed the lease
         }
-        if (!intake.enqueue(this, entryId, body, deliveries)) {
-            held.remove(entryId);
-            handBack(List.of(entryId)); // read in the instant the subscription began closing
+        if (!intake.enqueue(this, entry)) {
+            held.remove(entry.id());
+            handBack(List.of(entry.id())); // read in the instant the subscription began closing
         }
+    }
+
+    /** An entry larger than a reader may hold, which the scripts left pending under us unread: to dead letters. */
+    private void deadLetterTooLarge(String entryId, int deliveries, long bytes) {
+        log.warn(
+                "entry {} of {} has {} bytes, more than the {} a reader takes (the payload limit and its"
+                        + " envelope); moving it to dead letters unread",
+                entryId,
+                key(),
+                bytes,
+                scripts.largestEntryBytes());
+        deadLetter(
+                entryId,
+                DeadLetterReason.TOO_LARGE,
+                null,
+                "the entry has " + bytes + " bytes; a reader takes at most " + scripts.largestEntryBytes(),
+                deliveries);
     }
 
     /**
@@ -179,14 +213,21 @@ final class StreamFeed {
         // Reclaim takes whatever room there is, not only a full batch's: an instance kept busy by a
         // backlog must still pick up what a dead one left.
         StreamScripts.Claimed claimed = scripts.claim(
-                readConnection, stream, consumer, ownOnly, cursor, delivery.visibilityTimeout(), intake.room());
+                readConnection,
+                stream,
+                consumer,
+                ownOnly,
+                cursor,
+                delivery.visibilityTimeout(),
+                intake.room(),
+                intake.readBytes());
         if (claimed.deleted() > 0) {
             log.warn(
                     "{} pending entries of {} had been deleted or trimmed from the stream; removed from the PEL",
                     claimed.deleted(),
                     key());
         }
-        claimed.entries().forEach(entry -> accept(entry.id(), entry.body(), entry.deliveries()));
+        take(claimed.taken());
         boolean done = "0-0".equals(claimed.cursor());
         if (ownOnly) {
             recoverCursor = claimed.cursor();

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -33,9 +34,13 @@ import org.slf4j.LoggerFactory;
  * moving due delayed messages, releasing a consumer). Each multi-key step is one Lua script, so it is
  * atomic; the scripts' headers state their KEYS, ARGV and replies.
  *
- * <p>Everything runs on the shared command connection (none of it blocks), except {@link #claim},
- * which runs on the calling reader's own connection so that its bulky replies stay off the path of
- * sends and acks.
+ * <p>Everything runs on the shared command connection (none of it blocks), except {@link #claim}
+ * and {@link #read}, which run on the calling reader's own connection so that their bulky replies stay
+ * off the path of sends and acks.
+ *
+ * <p>Bytes bound what a reader takes, not only counts: {@link #read} and {@link #claim} stop at a byte
+ * budget, and an entry larger than {@link #largestEntryBytes()} is never sent to the JVM at all: they
+ * report its id and size, and it goes to dead letters ({@code too_large}) server-side.
  */
 final class StreamScripts {
 
@@ -48,6 +53,13 @@ final class StreamScripts {
     private static final LuaScript TRIM = LuaScript.load("trim.lua");
     private static final LuaScript MOVE_DUE = LuaScript.load("move_due.lua");
     private static final LuaScript CLAIM = LuaScript.load("claim.lua");
+    private static final LuaScript READ = LuaScript.load("read.lua");
+    /**
+     * What an entry may hold besides its payload (ids, type, timestamps, trace context) before a reader
+     * treats it as too large: generous, since every other field is short by the protocol's rules.
+     */
+    private static final int ENVELOPE_ALLOWANCE_BYTES = 64 * 1024;
+
     private static final int MOVE_BATCH = 100;
     /**
      * Publishes through one durable topic handle, or acks of one stream by one instance, between two
@@ -356,15 +368,66 @@ final class StreamScripts {
         });
     }
 
-    /** One step of a {@code claim.lua} walk: where to go on ({@code 0-0} when done) and what it claimed. */
-    record Claimed(String cursor, long deleted, List<ClaimedEntry> entries) {}
+    /**
+     * An entry read or claimed: its id, its delivery count (the attempt it is), its fields, and the first
+     * field name it has more than once (null if none), which makes it ambiguous: a map keeps one value.
+     */
+    record TakenEntry(String id, int deliveries, Map<String, byte[]> body, String repeatedField) {
 
-    record ClaimedEntry(String id, int deliveries, Map<String, byte[]> body) {}
+        /** Its size as a reader holds it: names and values. */
+        long bytes() {
+            long size = 0;
+            for (Map.Entry<String, byte[]> field : body.entrySet()) {
+                size += field.getKey().length() + field.getValue().length;
+            }
+            return size;
+        }
+    }
+
+    /** An entry read or claimed whose size is over {@link #largestEntryBytes()}: pending, not sent, for dead letters. */
+    record TooLarge(String id, int deliveries, long bytes) {}
+
+    /** What one read or claim step took. */
+    record Taken(List<TakenEntry> entries, List<TooLarge> tooLarge) {}
+
+    /** One step of a {@code claim.lua} walk: where to go on ({@code 0-0} when done) and what it claimed. */
+    record Claimed(String cursor, long deleted, Taken taken) {}
+
+    /**
+     * The largest entry a reader takes whole: the payload limit plus room for the other fields. A larger
+     * one cannot be a valid message of this bus, and holding it could exhaust the reader's heap.
+     */
+    long largestEntryBytes() {
+        return (long) options.send().maxPayloadBytes() + ENVELOPE_ALLOWANCE_BYTES;
+    }
+
+    /**
+     * Reads never-delivered entries of {@code stream} as {@code consumer} ({@code read.lua}), at most
+     * {@code count} and about {@code byteBudget} bytes (the entry that crosses the budget is the last),
+     * without blocking, on {@code readConnection} (the reader's own).
+     */
+    CompletionStage<Taken> read(
+            StatefulRedisConnection<String, byte[]> readConnection,
+            ConsumedStream stream,
+            String consumer,
+            int count,
+            long byteBudget) {
+        CompletionStage<List<Object>> reply = READ.run(
+                readConnection.async(),
+                ScriptOutputType.MULTI,
+                new String[] {stream.key()},
+                bytes(stream.group()),
+                bytes(consumer),
+                bytes(Integer.toString(count)),
+                bytes(Long.toString(Math.max(1, byteBudget))),
+                bytes(Long.toString(largestEntryBytes())));
+        return reply.thenApply(parts -> taken(parts.get(0), parts.get(1)));
+    }
 
     /**
      * Runs one step of a claim walk of {@code stream} on {@code readConnection} (the reader's own):
      * entries idle longer than {@code minIdle} ({@code ownOnly} false), or {@code consumer}'s own
-     * pending entries.
+     * pending entries; at most {@code count} and about {@code byteBudget} bytes.
      */
     Claimed claim(
             StatefulRedisConnection<String, byte[]> readConnection,
@@ -373,7 +436,8 @@ final class StreamScripts {
             boolean ownOnly,
             String cursor,
             Duration minIdle,
-            int count) {
+            int count,
+            long byteBudget) {
         List<Object> reply = Await.result(
                 CLAIM.<String, byte[], List<Object>>run(
                         readConnection.async(),
@@ -384,20 +448,67 @@ final class StreamScripts {
                         bytes(ownOnly ? "own" : "idle"),
                         bytes(cursor),
                         bytes(Integer.toString(count)),
-                        bytes(Long.toString(minIdle.toMillis()))),
+                        bytes(Long.toString(minIdle.toMillis())),
+                        bytes(Long.toString(Math.max(1, byteBudget))),
+                        bytes(Long.toString(largestEntryBytes()))),
                 options.connection().commandTimeout().toMillis(),
                 "claim pending entries of " + stream.key());
-        List<ClaimedEntry> entries = new ArrayList<>();
-        for (Object item : (List<?>) reply.get(2)) {
+        return new Claimed(text(reply.get(0)), (Long) reply.get(1), taken(reply.get(2), reply.get(3)));
+    }
+
+    /** The entries ({@code {id, deliveries, {field, value, ...}}}) and too large ones ({@code {id, deliveries, bytes}}) of a reply. */
+    private static Taken taken(Object entriesReply, Object tooLargeReply) {
+        List<TakenEntry> entries = new ArrayList<>();
+        for (Object item : (List<?>) entriesReply) {
             List<?> entry = (List<?>) item;
-            List<?> flat = (List<?>) entry.get(2);
-            Map<String, byte[]> body = new LinkedHashMap<>();
-            for (int i = 0; i + 1 < flat.size(); i += 2) {
-                body.put(text(flat.get(i)), (byte[]) flat.get(i + 1));
-            }
-            entries.add(new ClaimedEntry(text(entry.get(0)), ((Long) entry.get(1)).intValue(), body));
+            entries.add(entry(text(entry.get(0)), ((Long) entry.get(1)).intValue(), (List<?>) entry.get(2)));
         }
-        return new Claimed(text(reply.get(0)), (Long) reply.get(1), entries);
+        List<TooLarge> tooLarge = new ArrayList<>();
+        for (Object item : (List<?>) tooLargeReply) {
+            List<?> entry = (List<?>) item;
+            tooLarge.add(new TooLarge(text(entry.get(0)), ((Long) entry.get(1)).intValue(), (Long) entry.get(2)));
+        }
+        return new Taken(entries, tooLarge);
+    }
+
+    /**
+     * The entries of a raw {@code XREADGROUP} reply, by stream, with every field as sent (Lettuce's own
+     * parsing would keep one value of a repeated field). RESP2 answers {@code [[key, entries], ...]};
+     * RESP3 answers a map, which arrives as {@code [key, entries, key, entries, ...]}.
+     */
+    static Map<String, List<TakenEntry>> readReply(List<Object> reply) {
+        Map<String, List<TakenEntry>> byStream = new LinkedHashMap<>();
+        boolean resp3 = !reply.isEmpty() && reply.get(0) instanceof byte[];
+        List<?> pairs = resp3
+                ? reply
+                : reply.stream() // a timeout answers one null
+                        .filter(Objects::nonNull)
+                        .flatMap(pair -> ((List<?>) pair).stream())
+                        .toList();
+        for (int i = 0; i + 1 < pairs.size(); i += 2) {
+            List<TakenEntry> entries = new ArrayList<>();
+            for (Object item : (List<?>) pairs.get(i + 1)) {
+                List<?> entry = (List<?>) item;
+                if (entry.get(1) instanceof List<?> fields) { // null: deleted while pending
+                    entries.add(entry(text(entry.get(0)), 1, fields));
+                }
+            }
+            byStream.put(text(pairs.get(i)), entries);
+        }
+        return byStream;
+    }
+
+    /** An entry from its id, delivery count and {@code field, value, ...} list. */
+    private static TakenEntry entry(String id, int deliveries, List<?> flat) {
+        Map<String, byte[]> body = new LinkedHashMap<>();
+        String repeated = null;
+        for (int i = 0; i + 1 < flat.size(); i += 2) {
+            String name = text(flat.get(i));
+            if (body.put(name, (byte[]) flat.get(i + 1)) != null && repeated == null) {
+                repeated = name;
+            }
+        }
+        return new TakenEntry(id, deliveries, body, repeated);
     }
 
     private static byte[] bytes(String text) {

@@ -7,10 +7,15 @@
 -- and counted (6.2 keeps it in the PEL; 7.x XAUTOCLAIM removes it itself and lists it in a third
 -- reply element). For the others the delivery counter is set to previous + 1 (XCLAIM RETRYCOUNT,
 -- because JUSTID does not count), so the handler's attempt number is the PEL's delivery counter.
+-- Bytes bound a step as they bound a read (read.lua): an entry larger than ARGV[8] is claimed but only
+-- its id and size are returned, for the caller to dead-letter; the step stops after the entry that
+-- crosses the byte budget ARGV[7], and the entries it had claimed beyond that are left for the next
+-- step (idle mode: given back their idle time, and the cursor points at the first of them).
 -- KEYS[1] inbox stream
 -- ARGV[1] group  ARGV[2] consumer  ARGV[3] mode (idle|own)  ARGV[4] cursor ('0-0' to start)
--- ARGV[5] count  ARGV[6] min idle (ms, idle mode)
--- Returns {next cursor ('0-0' when the walk is done), deleted count, {{id, deliveries, {field, value, ...}}, ...}}.
+-- ARGV[5] count  ARGV[6] min idle (ms, idle mode)  ARGV[7] byte budget  ARGV[8] largest entry (bytes)
+-- Returns {next cursor ('0-0' when the walk is done), deleted count, {{id, deliveries, {field, value, ...}}, ...},
+--   {{id, deliveries, bytes}, ...} (the entries too large)}.
 local ids
 local next_cursor = '0-0'
 local deleted = 0
@@ -36,17 +41,43 @@ else
     next_cursor = ids[#ids]
   end
 end
+local budget = tonumber(ARGV[7])
+local largest = tonumber(ARGV[8])
 local entries = {}
-for _, id in ipairs(ids) do
-  local entry = redis.call('XRANGE', KEYS[1], id, id)
-  if #entry == 0 then
-    redis.call('XACK', KEYS[1], ARGV[1], id)
-    deleted = deleted + 1
+local too_large = {}
+local bytes = 0
+local resume_at
+for i, id in ipairs(ids) do
+  if bytes >= budget then
+    if ARGV[3] == 'idle' then
+      -- What XAUTOCLAIM took beyond the budget waits for the next step (its start is inclusive), idle
+      -- as it was found, so any instance may take it.
+      redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, id, 'IDLE', ARGV[6], 'JUSTID')
+      resume_at = resume_at or id
+    else
+      resume_at = ids[i - 1] -- XPENDING's start is exclusive: go on after the last one taken
+      break
+    end
   else
-    local pending = redis.call('XPENDING', KEYS[1], ARGV[1], id, id, 1)
-    local deliveries = pending[1][4] + 1
-    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, id, 'RETRYCOUNT', deliveries, 'JUSTID')
-    entries[#entries + 1] = {id, deliveries, entry[1][2]}
+    local entry = redis.call('XRANGE', KEYS[1], id, id)
+    if #entry == 0 then
+      redis.call('XACK', KEYS[1], ARGV[1], id)
+      deleted = deleted + 1
+    else
+      local pending = redis.call('XPENDING', KEYS[1], ARGV[1], id, id, 1)
+      local deliveries = pending[1][4] + 1
+      redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, id, 'RETRYCOUNT', deliveries, 'JUSTID')
+      local size = entry_bytes(entry[1][2])
+      if size > largest then
+        too_large[#too_large + 1] = {id, deliveries, size}
+      else
+        entries[#entries + 1] = {id, deliveries, entry[1][2]}
+        bytes = bytes + size
+      end
+    end
   end
 end
-return {next_cursor, deleted, entries}
+if resume_at then
+  next_cursor = resume_at
+end
+return {next_cursor, deleted, entries, too_large}

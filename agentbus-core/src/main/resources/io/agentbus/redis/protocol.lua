@@ -32,3 +32,11 @@ local function check_types(expected, consequence)
   end
   return nil
 end
+-- The size of a stream entry's fields ({field, value, ...}) in bytes: what a reader must hold for it.
+local function entry_bytes(fields)
+  local size = 0
+  for _, part in ipairs(fields) do
+    size = size + #part
+  end
+  return size
+end

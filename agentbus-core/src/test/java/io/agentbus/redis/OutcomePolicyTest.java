@@ -31,7 +31,7 @@ class OutcomePolicyTest {
     void validEntryIsHandedToTheHandler() {
         Envelope task = task().build();
 
-        OutcomePolicy.Outcome outcome = policy.onRead(body(task), 1, NOW);
+        OutcomePolicy.Outcome outcome = policy.onRead(body(task), null, 1, NOW);
 
         assertThat(outcome).isEqualTo(new OutcomePolicy.Handle(task));
     }
@@ -41,7 +41,7 @@ class OutcomePolicyTest {
         Map<String, byte[]> body = body(task().build());
         body.remove("message_type");
 
-        OutcomePolicy.Outcome outcome = policy.onRead(body, 1, NOW);
+        OutcomePolicy.Outcome outcome = policy.onRead(body, null, 1, NOW);
 
         assertThat(outcome).isInstanceOfSatisfying(OutcomePolicy.DeadLetter.class, deadLetter -> {
             assertThat(deadLetter.reason()).isEqualTo(DeadLetterReason.MISSING_FIELD);
@@ -51,7 +51,7 @@ class OutcomePolicyTest {
 
     @Test
     void entryDeliveredMoreThanMaxAttemptsGoesToDeadLettersWithoutRunningTheHandler() {
-        OutcomePolicy.Outcome outcome = policy.onRead(body(task().build()), 4, NOW);
+        OutcomePolicy.Outcome outcome = policy.onRead(body(task().build()), null, 4, NOW);
 
         assertThat(outcome).isInstanceOfSatisfying(OutcomePolicy.DeadLetter.class, deadLetter -> {
             assertThat(deadLetter.reason()).isEqualTo(DeadLetterReason.MAX_ATTEMPTS);
@@ -63,7 +63,7 @@ class OutcomePolicyTest {
     void expiredEntryGoesToDeadLettersByDefault() {
         Envelope expired = task().expiresAt(NOW.minusSeconds(1)).build();
 
-        OutcomePolicy.Outcome outcome = policy.onRead(body(expired), 1, NOW);
+        OutcomePolicy.Outcome outcome = policy.onRead(body(expired), null, 1, NOW);
 
         assertThat(outcome)
                 .isEqualTo(new OutcomePolicy.Expired(
@@ -81,7 +81,7 @@ class OutcomePolicyTest {
                 1 << 20);
         Envelope expired = task().expiresAt(NOW.minusSeconds(1)).build();
 
-        OutcomePolicy.Outcome outcome = dropping.onRead(body(expired), 1, NOW);
+        OutcomePolicy.Outcome outcome = dropping.onRead(body(expired), null, 1, NOW);
 
         assertThat(outcome).isEqualTo(new OutcomePolicy.Expired(expired, null));
     }

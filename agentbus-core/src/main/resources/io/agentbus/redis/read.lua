@@ -1,0 +1,38 @@
+-- Reads never-delivered entries of one stream for one consumer (XREADGROUP '>'), bounded by count and
+-- by bytes, and never sends the reader an entry too large to hold: such an entry is read into the
+-- PEL like any other, and only its id and size are returned, for the caller to dead-letter it with
+-- dead_letter.lua (which copies it server-side). Reading one entry at a time lets the script stop
+-- at the byte budget; the entry that crosses it is the last one returned, so a reply holds at most
+-- the budget plus one entry of at most ARGV[5] bytes.
+-- KEYS[1] stream
+-- ARGV[1] group  ARGV[2] consumer  ARGV[3] count  ARGV[4] byte budget  ARGV[5] largest entry (bytes)
+-- Returns {{{id, 1, {field, value, ...}}, ...}, {{id, 1, bytes}, ...}}: the entries read and those too large,
+-- each with its delivery count (1), in the shape claim.lua returns.
+local count = tonumber(ARGV[3])
+local budget = tonumber(ARGV[4])
+local largest = tonumber(ARGV[5])
+local read = {}
+local too_large = {}
+local bytes = 0
+for _ = 1, count do
+  local reply = redis.pcall('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', 1, 'STREAMS', KEYS[1], '>')
+  if type(reply) == 'table' and reply.err then
+    -- As is (NOGROUP, WRONGTYPE), so that the reader sees the same error code on Redis 6.2 and 7.x.
+    return redis.error_reply(reply.err)
+  end
+  if not reply then
+    break
+  end
+  local entry = reply[1][2][1]
+  local size = entry_bytes(entry[2])
+  if size > largest then
+    too_large[#too_large + 1] = {entry[1], 1, size}
+  else
+    read[#read + 1] = {entry[1], 1, entry[2]}
+    bytes = bytes + size
+    if bytes >= budget then
+      break
+    end
+  end
+end
+return {read, too_large}
