@@ -83,8 +83,11 @@ final class LaneReader implements Runnable {
     private volatile boolean running = true;
     private volatile boolean wakeRequested;
     private volatile boolean inBlockingRead;
-    /** Reader thread only: the last read found entries, so the next one reads without blocking. */
-    private boolean backlog;
+    /**
+     * Reader thread only: the last read found entries, so the next one reads without blocking. True at
+     * first, so that what waits when an instance starts is read within the byte budget.
+     */
+    private boolean backlog = true;
 
     /**
      * Starts the lane's thread.
