@@ -9,6 +9,7 @@ import io.agentbus.AgentId;
 import io.agentbus.Envelope;
 import io.agentbus.SendReceipt;
 import io.agentbus.embedded.LocalRedis;
+import io.agentbus.reliability.RecordingConsumerMain.Recorded;
 import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RedisServerExtension;
 import io.lettuce.core.Consumer;
@@ -151,8 +152,8 @@ class ConsumerKilledIT {
                     .forEach(pending ->
                             pendingAtEnd.add(messageIdByEntry.getOrDefault(pending.getId(), pending.getId())));
             long deadLetters = producer.deadLetters(agent).count();
-            List<Delivery> deliveries =
-                    raw.lrange(recordKey, 0, -1).stream().map(Delivery::parse).toList();
+            List<Recorded> deliveries =
+                    raw.lrange(recordKey, 0, -1).stream().map(Recorded::parse).toList();
             report(
                     messages,
                     kills,
@@ -177,15 +178,15 @@ class ConsumerKilledIT {
             long seed,
             Map<String, Long> sentAt,
             Map<String, String> messageIdByEntry,
-            List<Delivery> deliveries,
+            List<Recorded> deliveries,
             Set<String> pendingAtEnd,
             long deadLetters,
             List<Kill> done,
             Duration took) {
-        Map<String, List<Delivery>> byMessage = new HashMap<>();
+        Map<String, List<Recorded>> byMessage = new HashMap<>();
         long unexpected = 0;
         int maxDeliveryCount = 0;
-        for (Delivery delivery : deliveries) {
+        for (Recorded delivery : deliveries) {
             if (!sentAt.containsKey(delivery.messageId())
                     || delivery.atMillis() < sentAt.get(delivery.messageId()) - 1) {
                 unexpected++;
@@ -214,7 +215,7 @@ class ConsumerKilledIT {
                 Long redeliveredAt = byMessage.getOrDefault(id, List.of()).stream()
                         .filter(d ->
                                 d.atMillis() >= kill.atMillis() && !d.consumer().equals(kill.consumer()))
-                        .map(Delivery::atMillis)
+                        .map(Recorded::atMillis)
                         .min(Long::compare)
                         .orElse(null);
                 if (redeliveredAt == null || heldAgainBefore(done, k, entry, redeliveredAt)) {
@@ -290,13 +291,4 @@ class ConsumerKilledIT {
 
     /** An instance killed at {@code atMillis}, and the inbox entries pending under it right after. */
     record Kill(String consumer, long atMillis, List<String> heldEntries) {}
-
-    /** One record written by {@link RecordingConsumerMain}. */
-    record Delivery(String messageId, int attempt, String consumer, long atMillis) {
-
-        static Delivery parse(String record) {
-            String[] parts = record.split(" ");
-            return new Delivery(parts[0], Integer.parseInt(parts[1]), parts[2], Long.parseLong(parts[3]));
-        }
-    }
 }

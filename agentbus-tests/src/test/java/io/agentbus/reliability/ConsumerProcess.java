@@ -52,6 +52,10 @@ final class ConsumerProcess implements AutoCloseable {
         return consumer.isDone() && !consumer.isCompletedExceptionally() && process.isAlive();
     }
 
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
     long pid() {
         return process.pid();
     }
@@ -61,6 +65,23 @@ final class ConsumerProcess implements AutoCloseable {
         process.destroyForcibly();
         if (!process.waitFor(10, TimeUnit.SECONDS)) {
             throw new IllegalStateException("process " + process.pid() + " survived SIGKILL for 10 s");
+        }
+    }
+
+    /** SIGSTOP: the process freezes, connections open, as a long GC pause or a stopped container would. */
+    void suspend() throws IOException, InterruptedException {
+        signal("STOP");
+    }
+
+    /** SIGCONT after {@link #suspend()}. */
+    void resume() throws IOException, InterruptedException {
+        signal("CONT");
+    }
+
+    private void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).start();
+        if (kill.waitFor() != 0) {
+            throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
         }
     }
 

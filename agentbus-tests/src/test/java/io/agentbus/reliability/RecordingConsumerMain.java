@@ -9,6 +9,9 @@ import io.agentbus.Subscription;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * One instance of an agent in a JVM of its own, so that a test can kill it for real (SIGKILL: no
@@ -16,9 +19,11 @@ import java.time.Duration;
  * before the handler returns, as {@code RPUSH <key> "<message_id> <attempt> <consumer> <epoch_ms>"},
  * so the record survives the process.
  *
- * <p>Arguments: redis URI, agent id, record key, visibility timeout (ms), prefetch, read batch
- * size, work per message (ms). Prints {@code READY <consumer>} once subscribed. Exits when its
- * standard input closes, so that an instance never outlives the test JVM that started it.
+ * <p>Arguments: redis URI, agent id (or several, comma-separated: one subscription each, all on one
+ * bus, as a department's process), record key, visibility timeout (ms), prefetch, read batch size,
+ * work per message (ms). Prints {@code READY <consumer>} once subscribed (the consumers of every
+ * subscription, comma-separated). Exits when its standard input closes, so that an instance never
+ * outlives the test JVM that started it.
  */
 public final class RecordingConsumerMain {
 
@@ -26,7 +31,8 @@ public final class RecordingConsumerMain {
 
     public static void main(String[] args) throws Exception {
         String uri = args[0];
-        AgentId agent = AgentId.of(args[1]);
+        List<AgentId> agents =
+                Arrays.stream(args[1].split(",")).map(AgentId::of).toList();
         String recordKey = args[2];
         Duration visibility = Duration.ofMillis(Long.parseLong(args[3]));
         int prefetch = Integer.parseInt(args[4]);
@@ -44,22 +50,35 @@ public final class RecordingConsumerMain {
                         DeliveryOptions.builder().visibilityTimeout(visibility).build())
                 .build();
         AgentBus bus = AgentBus.connect(uri, options);
-        Subscription subscription = bus.subscribe(agent, delivery -> {
-            recorder.sync()
-                    .rpush(
-                            recordKey,
-                            delivery.envelope().messageId().value() + " " + delivery.attempt() + " "
-                                    + delivery.consumer() + " " + System.currentTimeMillis());
-            if (workMillis > 0) {
-                Thread.sleep(workMillis); // the handler's work
-            }
-        });
-        System.out.println("READY " + subscription.consumer());
+        List<String> consumers = new ArrayList<>();
+        for (AgentId agent : agents) {
+            Subscription subscription = bus.subscribe(agent, delivery -> {
+                recorder.sync()
+                        .rpush(
+                                recordKey,
+                                delivery.envelope().messageId().value() + " " + delivery.attempt() + " "
+                                        + delivery.consumer() + " " + System.currentTimeMillis());
+                if (workMillis > 0) {
+                    Thread.sleep(workMillis); // the handler's work
+                }
+            });
+            consumers.add(subscription.consumer());
+        }
+        System.out.println("READY " + String.join(",", consumers));
         System.out.flush();
 
         while (System.in.read() != -1) {
             // nothing to read: stdin only tells us when the parent is gone
         }
         Runtime.getRuntime().halt(3);
+    }
+
+    /** One record written by this consumer, read back by a test. */
+    record Recorded(String messageId, int attempt, String consumer, long atMillis) {
+
+        static Recorded parse(String record) {
+            String[] parts = record.split(" ");
+            return new Recorded(parts[0], Integer.parseInt(parts[1]), parts[2], Long.parseLong(parts[3]));
+        }
     }
 }

@@ -1,12 +1,14 @@
 package io.agentbus.reliability;
 
 import io.agentbus.AgentBus;
+import io.agentbus.AgentBusException;
 import io.agentbus.AgentId;
-import io.agentbus.BusUnavailableException;
 import io.agentbus.Envelope;
 import io.agentbus.MessageHandler;
 import io.agentbus.MessageId;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Queue;
@@ -21,7 +23,8 @@ import java.util.concurrent.atomic.LongAccumulator;
 
 /**
  * A producer at a fixed rate and a recording consumer, for fault tests: what was attempted, what the
- * bus acknowledged, what reached a handler, and how long callers were blocked.
+ * bus acknowledged, what reached a handler, and how long callers were blocked. With several
+ * recipients it sends to each in turn, and its acknowledged sends are a ledger: message id to recipient.
  */
 final class Traffic implements AutoCloseable {
 
@@ -32,11 +35,13 @@ final class Traffic implements AutoCloseable {
     }
 
     private final AgentBus bus;
-    private final AgentId to;
+    private final List<AgentId> recipients;
     private final OnFailure onFailure;
     private final ScheduledExecutorService producer = Executors.newSingleThreadScheduledExecutor();
     private final AtomicLong sequence = new AtomicLong();
-    private final Set<MessageId> attempted = ConcurrentHashMap.newKeySet();
+    private final Map<MessageId, AgentId> attempted = new ConcurrentHashMap<>();
+    private final Map<MessageId, Long> firstAttemptMillis = new ConcurrentHashMap<>();
+    private volatile boolean sending = true;
     private final Set<MessageId> acknowledged = ConcurrentHashMap.newKeySet();
     private final Map<MessageId, Integer> delivered = new ConcurrentHashMap<>();
     private final AtomicLong rejected = new AtomicLong();
@@ -45,8 +50,13 @@ final class Traffic implements AutoCloseable {
     private final LongAccumulator maxRejectNanos = new LongAccumulator(Math::max, 0);
 
     Traffic(AgentBus bus, AgentId to, OnFailure onFailure) {
+        this(bus, List.of(to), onFailure);
+    }
+
+    /** Sends to each of {@code recipients} in turn. */
+    Traffic(AgentBus bus, List<AgentId> recipients, OnFailure onFailure) {
         this.bus = bus;
-        this.to = to;
+        this.recipients = List.copyOf(recipients);
         this.onFailure = onFailure;
     }
 
@@ -66,14 +76,37 @@ final class Traffic implements AutoCloseable {
         producer.awaitTermination(10, TimeUnit.SECONDS);
     }
 
+    /**
+     * Starts no new message, waits until every message attempted so far is acknowledged (with
+     * {@link OnFailure#RETRY_SAME_ID}, failed sends go on being retried meanwhile), then stops.
+     *
+     * @return whether every attempted message was acknowledged within {@code timeout}
+     */
+    boolean finish(Duration timeout) throws InterruptedException {
+        sending = false;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (acknowledged.size() < attempted.size() && System.nanoTime() - deadline < 0) {
+            Thread.sleep(50);
+        }
+        boolean settled = acknowledged.size() == attempted.size();
+        stop();
+        return settled;
+    }
+
     private void sendNext() {
+        if (!sending) {
+            return;
+        }
+        long n = sequence.incrementAndGet();
+        AgentId to = recipients.get((int) (n % recipients.size()));
         Envelope message = Envelope.builder()
                 .from("producer")
                 .to(to)
                 .type("tick")
-                .payload(Map.of("n", sequence.incrementAndGet()))
+                .payload(Map.of("n", n))
                 .build();
-        attempted.add(message.messageId());
+        attempted.put(message.messageId(), to);
+        firstAttemptMillis.put(message.messageId(), System.currentTimeMillis());
         send(message);
     }
 
@@ -90,7 +123,7 @@ final class Traffic implements AutoCloseable {
                     failed(message);
                 }
             });
-        } catch (BusUnavailableException e) {
+        } catch (AgentBusException e) { // BusUnavailableException, or any other way the world failed
             maxBlockedNanos.accumulate(System.nanoTime() - started);
             maxRejectNanos.accumulate(System.nanoTime() - started);
             failed(message);
@@ -102,6 +135,18 @@ final class Traffic implements AutoCloseable {
         if (onFailure == OnFailure.RETRY_SAME_ID && !producer.isShutdown()) {
             producer.schedule(() -> send(message), 50, TimeUnit.MILLISECONDS);
         }
+    }
+
+    /** The ledger: every message whose send was acknowledged, and its recipient. */
+    Map<MessageId, AgentId> ledger() {
+        Map<MessageId, AgentId> ledger = new HashMap<>();
+        acknowledged.forEach(id -> ledger.put(id, attempted.get(id)));
+        return ledger;
+    }
+
+    /** When the producer first tried to send {@code id} (epoch ms), retries not counted. */
+    long firstAttemptMillis(MessageId id) {
+        return firstAttemptMillis.get(id);
     }
 
     long attempts() {
@@ -132,7 +177,9 @@ final class Traffic implements AutoCloseable {
 
     /** Deliveries of ids never attempted. */
     long unexpected() {
-        return delivered.keySet().stream().filter(id -> !attempted.contains(id)).count();
+        return delivered.keySet().stream()
+                .filter(id -> !attempted.containsKey(id))
+                .count();
     }
 
     /** Whether everything acknowledged has been delivered. */

@@ -72,7 +72,7 @@ class ZombieInstanceIT {
                                             .xpending(KeySchema.inbox(agent, 5), KeySchema.INBOX_GROUP)
                                             .getCount()
                                     == MESSAGES);
-            signal("STOP", zombie.pid());
+            zombie.suspend();
 
             bus.subscribe(
                     agent,
@@ -85,7 +85,7 @@ class ZombieInstanceIT {
                                             .getCount()
                                     == 0);
             long recordedBeforeResume = raw.commands().llen(records);
-            signal("CONT", zombie.pid());
+            zombie.resume();
             // Long enough for the zombie to work through its whole queue (300 ms a message) if it did.
             Thread.sleep(MESSAGES * 300 + 1_000);
 
@@ -108,10 +108,5 @@ class ZombieInstanceIT {
             assertThat(handledTwiceAfterResume).isZero();
             assertThat(auditAcked).isEqualTo(countersAcked).isEqualTo(MESSAGES);
         }
-    }
-
-    private static void signal(String name, long pid) throws Exception {
-        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid)).start();
-        assertThat(kill.waitFor()).isZero();
     }
 }
