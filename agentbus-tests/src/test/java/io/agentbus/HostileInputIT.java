@@ -10,6 +10,7 @@ import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RecordingHandler;
 import io.agentbus.testkit.RedisServerExtension;
 import io.lettuce.core.Range;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.StreamMessage;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -110,6 +111,15 @@ class HostileInputIT {
             xadd(inbox, with(valid(victim, "future"), "v", "2".getBytes(StandardCharsets.UTF_8)));
             xadd(inbox, with(valid(victim, "bad-sender"), "from_agent", "evil}{:".getBytes(StandardCharsets.UTF_8)));
             xadd(inbox, Map.of("just", "garbage".getBytes(StandardCharsets.UTF_8)));
+            // A field given twice: a reader that keeps one value (a map) would guess which one is meant.
+            raw.commands()
+                    .eval(
+                            "return redis.call('XADD', KEYS[1], '*', 'v', '1', 'message_id', 'twice', 'from_agent',"
+                                    + " 'cmo', 'to_agent', ARGV[1], 'message_type', 'task', 'payload', '{}',"
+                                    + " 'timestamp', '2025-11-03T10:30:00Z', 'priority', '5', 'priority', '9')",
+                            ScriptOutputType.VALUE,
+                            new String[] {inbox},
+                            victim.value());
             xadd(inbox, valid(victim, "after"));
 
             List<Delivery> delivered = handler.await(2, Duration.ofSeconds(10));
@@ -138,7 +148,8 @@ class HostileInputIT {
                         "invalid_encoding/payload",
                         "unsupported_version/v",
                         "invalid_field/from_agent",
-                        "missing_field/message_id");
+                        "missing_field/message_id",
+                        "invalid_field/priority");
         assertThat(deadLetters.get(0))
                 .containsEntry("message_id", "bad-json")
                 .containsKey("dlq_detail")
@@ -146,6 +157,9 @@ class HostileInputIT {
                 .containsKey("dlq_consumer")
                 .containsEntry("dlq_attempts", "1");
         assertThat(deadLetters.get(3).get("dlq_detail")).contains("version 2");
+        assertThat(deadLetters.get(6))
+                .containsEntry("message_id", "twice")
+                .hasEntrySatisfying("dlq_detail", detail -> assertThat(detail).contains("ambiguous"));
     }
 
     private static void xadd(String key, Map<String, byte[]> fields) {

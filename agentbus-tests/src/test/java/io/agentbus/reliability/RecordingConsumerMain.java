@@ -1,11 +1,12 @@
 package io.agentbus.reliability;
 
 import io.agentbus.AgentBus;
+import io.agentbus.AgentBusException;
 import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
 import io.agentbus.ConsumerOptions;
 import io.agentbus.DeliveryOptions;
-import io.agentbus.Subscription;
+import io.agentbus.MessageHandler;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
@@ -50,19 +51,28 @@ public final class RecordingConsumerMain {
                         DeliveryOptions.builder().visibilityTimeout(visibility).build())
                 .build();
         AgentBus bus = AgentBus.connect(uri, options);
+        MessageHandler recording = delivery -> {
+            recorder.sync()
+                    .rpush(
+                            recordKey,
+                            delivery.envelope().messageId().value() + " " + delivery.attempt() + " "
+                                    + delivery.consumer() + " " + System.currentTimeMillis());
+            if (workMillis > 0) {
+                Thread.sleep(workMillis); // the handler's work
+            }
+        };
         List<String> consumers = new ArrayList<>();
         for (AgentId agent : agents) {
-            Subscription subscription = bus.subscribe(agent, delivery -> {
-                recorder.sync()
-                        .rpush(
-                                recordKey,
-                                delivery.envelope().messageId().value() + " " + delivery.attempt() + " "
-                                        + delivery.consumer() + " " + System.currentTimeMillis());
-                if (workMillis > 0) {
-                    Thread.sleep(workMillis); // the handler's work
-                }
-            });
-            consumers.add(subscription.consumer());
+            try {
+                consumers.add(bus.subscribe(agent, recording).consumer());
+            } catch (AgentBusException e) {
+                // One agent's broken keys (an inbox that is not a stream) refuse its subscription alone:
+                // as a supervised service would, the others start and this one is tried again.
+                System.err.println("cannot subscribe " + agent + " yet, retrying: " + e.getMessage());
+                Thread retry = new Thread(() -> subscribeWhenPossible(bus, agent, recording), "subscribe-" + agent);
+                retry.setDaemon(true);
+                retry.start();
+            }
         }
         System.out.println("READY " + String.join(",", consumers));
         System.out.flush();
@@ -71,6 +81,21 @@ public final class RecordingConsumerMain {
             // nothing to read: stdin only tells us when the parent is gone
         }
         Runtime.getRuntime().halt(3);
+    }
+
+    private static void subscribeWhenPossible(AgentBus bus, AgentId agent, MessageHandler handler) {
+        while (true) {
+            try {
+                Thread.sleep(500);
+                bus.subscribe(agent, handler);
+                System.err.println("subscribed " + agent);
+                return;
+            } catch (AgentBusException e) {
+                // still broken: next round
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
     }
 
     /** One record written by this consumer, read back by a test. */
