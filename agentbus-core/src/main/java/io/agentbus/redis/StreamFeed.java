@@ -178,8 +178,12 @@ final class StreamFeed {
         String cursor = ownOnly ? recoverCursor : reclaimCursor;
         // Reclaim takes whatever room there is, not only a full batch's: an instance kept busy by a
         // backlog must still pick up what a dead one left.
-        StreamScripts.Claimed claimed = scripts.claim(
-                readConnection, stream, consumer, ownOnly, cursor, delivery.visibilityTimeout(), intake.room());
+        int room = intake.room();
+        if (room == 0) {
+            return true; // began closing since maintain looked: claim.lua refuses a count of 0
+        }
+        StreamScripts.Claimed claimed =
+                scripts.claim(readConnection, stream, consumer, ownOnly, cursor, delivery.visibilityTimeout(), room);
         if (claimed.deleted() > 0) {
             log.warn(
                     "{} pending entries of {} had been deleted or trimmed from the stream; removed from the PEL",
