@@ -212,6 +212,10 @@ final class StreamFeed {
         String cursor = ownOnly ? recoverCursor : reclaimCursor;
         // Reclaim takes whatever room there is, not only a full batch's: an instance kept busy by a
         // backlog must still pick up what a dead one left.
+        int room = intake.room();
+        if (room == 0) {
+            return true; // began closing or filled up since maintain looked: claim.lua refuses a count of 0
+        }
         StreamScripts.Claimed claimed = scripts.claim(
                 readConnection,
                 stream,
@@ -219,7 +223,7 @@ final class StreamFeed {
                 ownOnly,
                 cursor,
                 delivery.visibilityTimeout(),
-                intake.room(),
+                room,
                 intake.readBytes());
         if (claimed.deleted() > 0) {
             log.warn(

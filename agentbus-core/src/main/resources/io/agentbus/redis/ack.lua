@@ -14,6 +14,10 @@
 -- entries then stay pending, and their acks are tried again.
 -- AUDITED_FIELDS and check_types come from protocol.lua and audit(key, cap, event, fields, meta) from
 -- audit_record.lua, both prepended by LuaScript.
+local invalid = check_integers('ack.lua', {{'the audit cap (ARGV[3])', ARGV[3], 0}, {'n (ARGV[4])', ARGV[4], 1}})
+if invalid then
+  return invalid
+end
 local n = tonumber(ARGV[4])
 local audited = tonumber(ARGV[3]) > 0
 if n == nil or n < 1 or #ARGV ~= 4 + n + (audited and n * #AUDITED_FIELDS or 0) then

@@ -5,6 +5,10 @@ for _, name in ipairs(AUDITED_FIELDS) do
   AUDITED[name] = true
 end
 -- Appends an audit record: the audit_ fields, then the entry's identifying fields (not its payload).
+-- The record is bounded (the meta, then at most one value per audited field), so its unpack is too.
+-- A script calls it only after the step it records really happened, and checks before its first
+-- write that cap is an integer (check_integers) and key a stream or absent (check_types): a failure
+-- here, after that step, would leave the step done and the script failed.
 local function audit(key, cap, event, fields, meta)
   if tonumber(cap) <= 0 then
     return

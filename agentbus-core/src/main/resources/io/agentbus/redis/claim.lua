@@ -16,6 +16,21 @@
 -- ARGV[5] count  ARGV[6] min idle (ms, idle mode)  ARGV[7] byte budget  ARGV[8] largest entry (bytes)
 -- Returns {next cursor ('0-0' when the walk is done), deleted count, {{id, deliveries, {field, value, ...}}, ...},
 --   {{id, deliveries, bytes}, ...} (the entries too large)}.
+-- Fails, having written nothing, on a mode, cursor, count, min idle or byte limit it does not take, or an
+-- inbox key of another type (check_types of protocol.lua). It only acknowledges entries that are gone from
+-- the stream already; a failure after the XAUTOCLAIM leaves the claimed entries pending under this
+-- consumer, reclaimed again after the visibility timeout.
+if #ARGV ~= 8 or (ARGV[3] ~= 'idle' and ARGV[3] ~= 'own') or not string.match(ARGV[4], '^%d+%-%d+$') then
+  return redis.error_reply('ERR claim.lua: takes 8 arguments, a mode idle or own and a cursor id, was given '
+    .. #ARGV .. ' arguments, mode ' .. tostring(ARGV[3]) .. ', cursor ' .. tostring(ARGV[4])
+    .. '; nothing was written')
+end
+local wrong = check_integers('claim.lua', {{'the count (ARGV[5])', ARGV[5], 1}, {'the min idle (ARGV[6], ms)', ARGV[6], 0},
+    {'the byte budget (ARGV[7])', ARGV[7], 1}, {'the largest entry (ARGV[8], bytes)', ARGV[8], 1}})
+  or check_types({[KEYS[1]] = 'stream'}, 'nothing was claimed')
+if wrong then
+  return wrong
+end
 local ids
 local next_cursor = '0-0'
 local deleted = 0

@@ -14,6 +14,11 @@
 -- Redis does not roll back a script that fails half-way, so everything that can fail comes first:
 -- the checks, then the dead-letter XADD; the acknowledgement and the bookkeeping only after the
 -- message is stored.
+local invalid = check_integers('dead_letter.lua', {{'the attempts (ARGV[8])', ARGV[8], 0},
+  {'the audit cap (ARGV[9])', ARGV[9], 0}})
+if invalid then
+  return invalid
+end
 if #redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[2], ARGV[2], 1) == 0 then
   return false
 end
@@ -29,9 +34,8 @@ if #entry > 0 then
   fields = entry[1][2]
 end
 -- The original fields first, unchanged, so that a redrive can copy them back; the dlq_ fields last.
--- A command takes a bounded number of arguments (Lua's unpack stops near 8,000), so an entry wider
+-- A command takes a bounded number of arguments (MAX_FIELDS of protocol.lua), so an entry wider
 -- than MAX_FIELDS keeps its first fields as they are and the rest as one JSON array, dlq_overflow.
-local MAX_FIELDS = 1000
 local stored = {}
 local overflow = {}
 for i = 1, #fields, 2 do

@@ -50,7 +50,7 @@ for _, member in ipairs(due) do
   else
     ok = false
   end
-  if ok and #fields > 0 and #fields <= 2000 then
+  if ok and #fields > 0 and #fields <= 2 * MAX_FIELDS then
     redis.call('XADD', target, '*', unpack(fields))
   else
     redis.call('XADD', KEYS[5], '*', 'dlq_reason', 'invalid_field', 'dlq_field', 'delayed',

@@ -4,6 +4,19 @@
 -- KEYS[1] live index (agents:live, agent id -> expiry ms)   ARGV[1] agent id ('' to only sweep)
 -- ARGV[2] presence TTL (ms), counted on the server's clock
 -- Returns {1 if the agent just joined else 0, {ids that left}}.
+-- Fails, having written nothing, on a TTL that is not an integer >= 1 or an index of another type
+-- (check_types of protocol.lua). Redis does not roll back a script that fails half-way: a sweep that
+-- removed the expired agents and then failed would return no reply, and their leaves would never be
+-- announced; so the checks come first.
+if #ARGV ~= 2 then
+  return redis.error_reply('ERR presence.lua: takes an agent id and a TTL, was given ' .. #ARGV
+    .. ' arguments; nothing was written')
+end
+local wrong = check_integers('presence.lua', {{'the presence TTL (ARGV[2], ms)', ARGV[2], 1}})
+  or check_types({[KEYS[1]] = 'zset'}, 'no agent was marked live or swept')
+if wrong then
+  return wrong
+end
 redis.replicate_commands()
 local now = redis.call('TIME')
 local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)

@@ -8,6 +8,9 @@ local AUDITED_FIELDS = {'message_id', 'from_agent', 'to_agent', 'message_type', 
 -- LOW_BAND_HIGHEST to the low band, the others to the normal band.
 local HIGH_BAND_LOWEST = 7
 local LOW_BAND_HIGHEST = 3
+-- The most field/value pairs a script passes to one command (an XADD of an entry): Lua's unpack, and
+-- so a command's arguments, stops near 8,000 values. A wider entry is refused or stored otherwise.
+local MAX_FIELDS = 1000
 -- The stream a message of priority (its wire value) goes to: high or low by its band, else other (the
 -- normal band's stream, which the callers also take for an absent priority or one that is not a number).
 local function band_stream(priority, high, other, low)
@@ -39,4 +42,26 @@ local function entry_bytes(fields)
     size = size + #part
   end
   return size
+end
+-- Redis does not roll back a script that fails half-way, so a script also checks its numeric
+-- arguments before its first write: checks is a list of {what, value, lowest} (lowest nil: no
+-- bound). It returns an error reply naming the script, the argument and the value of the first that
+-- is not a decimal integer from its lowest, or nil.
+local function check_integers(script, checks)
+  for _, check in ipairs(checks) do
+    local what, value, lowest = check[1], check[2], check[3]
+    local number = nil
+    if type(value) == 'string' and string.match(value, '^%-?%d+$') then
+      number = tonumber(value)
+    end
+    if number == nil or (lowest ~= nil and number < lowest) then
+      local rule = 'an integer'
+      if lowest ~= nil then
+        rule = 'an integer >= ' .. lowest
+      end
+      return redis.error_reply('ERR ' .. script .. ': ' .. what .. ' must be ' .. rule .. ', was '
+        .. (value == nil and 'missing' or string.sub(tostring(value), 1, 100)) .. '; nothing was written')
+    end
+  end
+  return nil
 end

@@ -8,6 +8,13 @@
 -- ARGV[1] group  ARGV[2] consumer  ARGV[3] count  ARGV[4] byte budget  ARGV[5] largest entry (bytes)
 -- Returns {{{id, 1, {field, value, ...}}, ...}, {{id, 1, bytes}, ...}}: the entries read and those too large,
 -- each with its delivery count (1), in the shape claim.lua returns.
+-- Fails, having read nothing, on a count or byte limit it does not take, or a key of another type.
+local wrong = check_integers('read.lua', {{'the count (ARGV[3])', ARGV[3], 1}, {'the byte budget (ARGV[4])', ARGV[4], 1},
+    {'the largest entry (ARGV[5], bytes)', ARGV[5], 1}})
+  or check_types({[KEYS[1]] = 'stream'}, 'nothing was read')
+if wrong then
+  return wrong
+end
 local count = tonumber(ARGV[3])
 local budget = tonumber(ARGV[4])
 local largest = tonumber(ARGV[5])

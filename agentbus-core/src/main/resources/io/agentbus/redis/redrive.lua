@@ -11,6 +11,10 @@
 -- both prepended by LuaScript.
 -- Fails, having written nothing, when a key holds the wrong type: the dead letters stay. A dead letter
 -- too wide to pass its fields as one command's arguments (over 1,000 fields) stays too, uncounted.
+local invalid = check_integers('redrive.lua', {{'the audit cap (ARGV[1])', ARGV[1], 0}})
+if invalid then
+  return invalid
+end
 local wrong = check_types({[KEYS[1]] = 'stream', [KEYS[2]] = 'stream', [KEYS[3]] = 'stream', [KEYS[4]] = 'stream',
   [KEYS[5]] = 'stream', [KEYS[6]] = 'hash'}, 'the dead letters stay in ' .. KEYS[1])
 if wrong then
@@ -32,7 +36,7 @@ for i = 2, #ARGV do
         end
       end
     end
-    if #original <= 2000 then
+    if #original <= 2 * MAX_FIELDS then
       if #original > 0 then
         local id = redis.call('XADD', target, '*', unpack(original))
         audit(KEYS[5], ARGV[1], 'redriven', original, {'audit_stream', target, 'audit_entry_id', id})

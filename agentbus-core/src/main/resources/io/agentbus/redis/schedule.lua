@@ -5,6 +5,41 @@
 -- KEYS[3] counters (agent:{id}:counters): a scheduled message counts as sent when it is accepted
 -- ARGV[1] dedup window (ms)   ARGV[2] due time (ms since epoch)   ARGV[3] the entry's fields as a JSON object
 -- Returns {1, ''} when scheduled, {0, first entry id or 'delayed'} for a duplicate.
+-- Fails, having written nothing, on arguments that are not integers, fields that are not a JSON object
+-- of 1 to MAX_FIELDS string names (which move_due.lua would only dead-letter), or a key of the wrong
+-- type (check_types of protocol.lua). Redis does not roll back a script that fails half-way, so the
+-- checks come first, then the ZADD, and only then the dedup marker (a schedule whose ZADD failed is
+-- not taken for a duplicate when retried) and the counter.
+if #ARGV ~= 3 then
+  return redis.error_reply('ERR schedule.lua: takes 3 arguments, was given ' .. #ARGV .. '; nothing was written')
+end
+local wrong = check_integers('schedule.lua', {{'the dedup window (ARGV[1], ms)', ARGV[1], 1},
+  {'the due time (ARGV[2], ms)', ARGV[2], nil}})
+if wrong then
+  return wrong
+end
+local ok, decoded = pcall(cjson.decode, ARGV[3])
+local count = 0
+if ok and type(decoded) == 'table' then
+  for name in pairs(decoded) do
+    if type(name) ~= 'string' then
+      ok = false
+      break
+    end
+    count = count + 1
+  end
+else
+  ok = false
+end
+if not ok or count == 0 or count > MAX_FIELDS then
+  return redis.error_reply('ERR schedule.lua: the fields (ARGV[3]) must be a JSON object of 1 to ' .. MAX_FIELDS
+    .. ' fields, were: ' .. string.sub(ARGV[3], 1, 100) .. '; nothing was written')
+end
+wrong = check_types({[KEYS[1]] = 'zset', [KEYS[2]] = 'string', [KEYS[3]] = 'hash'},
+  'nothing was written, the send fails and can be retried')
+if wrong then
+  return wrong
+end
 local first = redis.call('GET', KEYS[2])
 if first then
   redis.call('HINCRBY', KEYS[3], 'deduplicated', 1)

@@ -18,6 +18,11 @@
 -- retention (trim.lua) keeps what the receivers have not received even before they ever ran.
 -- Returns {1, entry id} when stored, {0, first entry id} for a duplicate, {-1, ''} for no group,
 -- {-2, ''} when full.
+-- Fails, having written nothing, on numeric arguments that are not integers, fields that are not 1 to
+-- MAX_FIELDS pairs (protocol.lua) or a key of the wrong type (check_types of protocol.lua): the send
+-- fails and a retry is not taken for a duplicate. Redis does not roll back a script that fails
+-- half-way, so the checks come first, then the XADD, and only then the index, the dedup marker, the
+-- counter and the audit record, which record that the message is stored.
 local function has_group(name)
   if redis.call('EXISTS', KEYS[1]) == 0 then
     return false
@@ -31,6 +36,32 @@ local function has_group(name)
   end
   return false
 end
+local fields = 5
+if KEYS[5] then
+  fields = 7
+end
+local wrong = check_integers('send.lua', {{'the dedup window (ARGV[1], ms)', ARGV[1], 1},
+  {'the max length (ARGV[3])', ARGV[3], 0}, {'the audit cap (ARGV[4])', ARGV[4], 0}})
+if wrong then
+  return wrong
+end
+local values = #ARGV - fields + 1
+if values < 2 or values % 2 ~= 0 or values > 2 * MAX_FIELDS then
+  return redis.error_reply('ERR send.lua: an entry is 1 to ' .. MAX_FIELDS .. ' field/value pairs, these '
+    .. #ARGV .. ' arguments hold ' .. values .. ' values from ARGV[' .. fields .. ']; nothing was written')
+end
+local audited = tonumber(ARGV[4]) > 0
+local expected = {[KEYS[1]] = 'stream', [KEYS[2]] = 'string', [KEYS[4]] = 'hash'}
+if audited then
+  expected[KEYS[3]] = 'stream'
+end
+if KEYS[5] then
+  expected[KEYS[5]] = 'set'
+end
+wrong = check_types(expected, 'nothing was written, the send fails and can be retried')
+if wrong then
+  return wrong
+end
 local first = redis.call('GET', KEYS[2])
 if first then
   redis.call('HINCRBY', KEYS[4], 'deduplicated', 1)
@@ -39,22 +70,22 @@ end
 if ARGV[2] ~= '' and not has_group(ARGV[2]) then
   return {-1, ''}
 end
-local fields = 5
-if KEYS[5] then
-  redis.call('SADD', KEYS[5], ARGV[5])
-  if not has_group(ARGV[6]) then
-    redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[6], '0', 'MKSTREAM')
-  end
-  fields = 7
-end
 local max_length = tonumber(ARGV[3])
 if max_length > 0 and redis.call('XLEN', KEYS[1]) >= max_length then
   return {-2, ''}
 end
+-- The message first: what follows only records that it is stored. The dedup marker after the XADD, so
+-- that a send whose XADD failed is not taken for a duplicate when retried.
+if KEYS[5] and not has_group(ARGV[6]) then
+  redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[6], '0', 'MKSTREAM')
+end
 local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, fields))
+if KEYS[5] then
+  redis.call('SADD', KEYS[5], ARGV[5])
+end
 redis.call('SET', KEYS[2], id, 'PX', ARGV[1])
 redis.call('HINCRBY', KEYS[4], 'sent', 1)
-if tonumber(ARGV[4]) > 0 then
+if audited then
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'audit_event', 'sent', 'audit_stream', KEYS[1],
     'audit_entry_id', id, unpack(ARGV, fields))
 end

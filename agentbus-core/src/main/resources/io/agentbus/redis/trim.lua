@@ -8,12 +8,18 @@
 -- and a long backlog never makes it read (and block Redis for) tens of thousands of entries.
 -- KEYS[1] stream   ARGV[1] max length (0: none)   ARGV[2] max age in ms (0: none)
 -- Returns how many entries were removed.
+-- Fails, having removed nothing, on arguments that are not integers >= 0 or a key of another type.
 local BATCH = 1000
 local function before(a, b)  -- stream id a < b
   local a_ms, a_seq = string.match(a, '(%d+)-(%d+)')
   local b_ms, b_seq = string.match(b, '(%d+)-(%d+)')
   a_ms, a_seq, b_ms, b_seq = tonumber(a_ms), tonumber(a_seq), tonumber(b_ms), tonumber(b_seq)
   return a_ms < b_ms or (a_ms == b_ms and a_seq < b_seq)
+end
+local wrong = check_integers('trim.lua', {{'the max length (ARGV[1])', ARGV[1], 0},
+  {'the max age (ARGV[2], ms)', ARGV[2], 0}}) or check_types({[KEYS[1]] = 'stream'}, 'nothing was trimmed')
+if wrong then
+  return wrong
 end
 if redis.call('XLEN', KEYS[1]) == 0 then
   return 0
