@@ -104,7 +104,7 @@ final class ConsumerInstance implements Subscription, StreamFeed.Intake {
         this.reader = reader;
         this.onStopped = onStopped;
         this.upkeep = KeySchema.INBOX_GROUP.equals(reader.group())
-                ? new AgentUpkeep(context, agent, reader.consumer(), delivery.visibilityTimeout())
+                ? new AgentUpkeep(context, agent, reader.consumer(), delivery)
                 : null;
         this.visibilityNanos = delivery.visibilityTimeout().toNanos();
         this.prefetch = context.options().consumer().prefetch();
@@ -121,6 +121,13 @@ final class ConsumerInstance implements Subscription, StreamFeed.Intake {
     /** Registers the consumer on every stream and starts reading them on the lane. */
     void start() {
         feeds.forEach(feed -> context.scripts().ensureConsumer(feed.stream(), reader.consumer()));
+        if (upkeep != null && delivery.temporary()) {
+            // The streams just made expire before anything is read: a kill from now on leaves nothing for ever.
+            Await.result(
+                    context.scripts().expireTemporary(agent, delivery.expireAfter()),
+                    context.options().connection().commandTimeout().toMillis(),
+                    "expire the keys of temporary agent " + agent);
+        }
         feeds.forEach(reader::add);
         if (upkeep != null) {
             reader.add(upkeep);
@@ -220,6 +227,7 @@ final class ConsumerInstance implements Subscription, StreamFeed.Intake {
                 .thenCompose(released -> upkeep != null
                         ? context.presence().leave(agent, consumer())
                         : CompletableFuture.completedFuture(null))
+                .thenCompose(left -> upkeep != null ? upkeep.closed() : CompletableFuture.completedFuture(null))
                 .whenComplete((released, failure) -> closed.complete(null));
         checkIdle();
     }
