@@ -227,6 +227,9 @@ final class ConsumerInstance implements Subscription, StreamFeed.Intake {
                 .thenCompose(released -> upkeep != null
                         ? context.presence().leave(agent, consumer())
                         : CompletableFuture.completedFuture(null))
+                // Whether or not the leave went out (its broadcast fails on a bus that is closing): a
+                // temporary agent's keys go now rather than one TTL later.
+                .handle((left, failure) -> null)
                 .thenCompose(left -> upkeep != null ? upkeep.closed() : CompletableFuture.completedFuture(null))
                 .whenComplete((released, failure) -> closed.complete(null));
         checkIdle();
