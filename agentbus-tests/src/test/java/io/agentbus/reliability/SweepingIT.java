@@ -148,6 +148,9 @@ class SweepingIT {
                         .get(15, TimeUnit.SECONDS);
                 assertThat(raw.commands().pttl(KeySchema.inbox(closed, 5))).isPositive();
             }
+            assertThat(leftBehind(raw, closed))
+                    .as("deleted on close, not left to expire")
+                    .isZero();
             try (ConsumerProcess process = ConsumerProcess.start(
                     Path.of("target", "sweeping-temporary-requester.log"),
                     TemporaryRequesterMain.class,
