@@ -33,6 +33,7 @@ public final class DeliveryOptions {
     private final Backoff backoff;
     private final Duration maxLeaseExtension;
     private final OnExpiry onExpiry;
+    private final Duration expireAfter;
 
     private DeliveryOptions(Builder builder) {
         visibilityTimeout = builder.visibilityTimeout;
@@ -40,6 +41,7 @@ public final class DeliveryOptions {
         backoff = builder.backoff;
         maxLeaseExtension = builder.maxLeaseExtension;
         onExpiry = builder.onExpiry;
+        expireAfter = builder.expireAfter;
     }
 
     public static DeliveryOptions defaults() {
@@ -56,7 +58,8 @@ public final class DeliveryOptions {
                 .maxAttempts(maxAttempts)
                 .backoff(backoff)
                 .maxLeaseExtension(maxLeaseExtension)
-                .onExpiry(onExpiry);
+                .onExpiry(onExpiry)
+                .expireAfter(expireAfter);
     }
 
     /**
@@ -95,10 +98,28 @@ public final class DeliveryOptions {
         return onExpiry;
     }
 
+    /**
+     * Zero (the default): the agent is permanent. Positive: the agent is temporary, a reply-only
+     * requester such as the one {@code agentbus request} makes up: while an instance runs, its keys
+     * ({@code agent:{id}:*}: inbox bands, failure records, counters, instances, delayed, dead letters,
+     * card) are set to expire this long ahead, renewed at least every third of it; a subscription that
+     * closes deletes them at once, and an instance that is killed leaves them to expire. A temporary
+     * agent is not listed in {@code agents:known}. Its audit shard is the audit trail, and stays.
+     */
+    public Duration expireAfter() {
+        return expireAfter;
+    }
+
+    /** Whether {@link #expireAfter()} makes the agent temporary. */
+    public boolean temporary() {
+        return !expireAfter.isZero();
+    }
+
     @Override
     public String toString() {
         return "DeliveryOptions{visibilityTimeout=" + visibilityTimeout + ", maxAttempts=" + maxAttempts + ", backoff="
-                + backoff + ", maxLeaseExtension=" + maxLeaseExtension + ", onExpiry=" + onExpiry + '}';
+                + backoff + ", maxLeaseExtension=" + maxLeaseExtension + ", onExpiry=" + onExpiry + ", expireAfter="
+                + expireAfter + '}';
     }
 
     /** Builds {@link DeliveryOptions}. */
@@ -108,8 +129,19 @@ public final class DeliveryOptions {
         private Backoff backoff = DEFAULT_BACKOFF;
         private Duration maxLeaseExtension = DEFAULT_MAX_LEASE_EXTENSION;
         private OnExpiry onExpiry = OnExpiry.DEAD_LETTER;
+        private Duration expireAfter = Duration.ZERO;
 
         private Builder() {}
+
+        /** See {@link DeliveryOptions#expireAfter()}: zero for a permanent agent, else at least 100 ms. */
+        public Builder expireAfter(Duration expireAfter) {
+            Objects.requireNonNull(expireAfter, "expireAfter");
+            if (expireAfter.isNegative() || (!expireAfter.isZero() && expireAfter.toMillis() < 100)) {
+                throw new IllegalArgumentException("expireAfter must be 0 or >= 100ms, was " + expireAfter);
+            }
+            this.expireAfter = expireAfter;
+            return this;
+        }
 
         public Builder visibilityTimeout(Duration visibilityTimeout) {
             Objects.requireNonNull(visibilityTimeout, "visibilityTimeout");

@@ -170,6 +170,7 @@ class HelpTest {
         assertThat(run.out())
                 .contains("Default: 5s.")
                 .contains("cli-<8 hex digits>")
+                .contains("--requester-ttl")
                 .containsPattern("(?m)^\\s+3\\s+No reply within --timeout; the request may still be handled\\.$")
                 .containsPattern("(?m)^\\s+4\\s+No responders: AGENT never had a running instance");
     }

@@ -1,7 +1,10 @@
 package io.agentbus.redis;
 
 import io.agentbus.AgentId;
+import io.agentbus.DeliveryOptions;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -11,7 +14,13 @@ import org.slf4j.LoggerFactory;
  * The periodic duties of a running instance of an agent, on its lane's loop: the presence heartbeat,
  * moving the agent's due delayed messages into its inbox, and sweeping the consumers of instances that
  * ended without closing (idle for {@value #DEAD_AFTER_VISIBILITY_TIMEOUTS} visibility timeouts with
- * nothing pending).
+ * nothing pending); and, for a temporary agent ({@link DeliveryOptions#expireAfter()}), renewing the
+ * TTL of its keys right behind each heartbeat, on the same connection, so that the instances entry the
+ * heartbeat may create expires too.
+ *
+ * <p>Why a TTL and not a cleanup at close: an instance killed with SIGKILL never closes, and a temporary
+ * agent (a made-up requester id) has no later instance that could sweep after it. A closing instance
+ * still deletes the keys at once ({@link #closed}).
  */
 final class AgentUpkeep implements LaneReader.Upkeep {
 
@@ -26,20 +35,31 @@ final class AgentUpkeep implements LaneReader.Upkeep {
     private final AgentId agent;
     private final String consumer;
     private final Duration deadAfter;
+    /** Zero for a permanent agent. */
+    private final Duration expireAfter;
+
     private volatile boolean heartbeats = true;
     /** Reader thread only. */
     private long nextMoveNanos = System.nanoTime();
 
     private long nextHeartbeatNanos = System.nanoTime();
+    /** A temporary agent's TTL is renewed with the heartbeat, and at least every third of the TTL. */
+    private final long heartbeatNanos;
     /** Spread over the first half period: agents started together do not all sweep at once. */
     private long nextSweepNanos;
 
-    /** @param visibilityTimeout the instance's: a consumer idle many of them, holding nothing, is gone */
-    AgentUpkeep(ConsumerContext context, AgentId agent, String consumer, Duration visibilityTimeout) {
+    /**
+     * @param delivery the instance's: a consumer idle many visibility timeouts, holding nothing, is gone;
+     *     and whether the agent is temporary
+     */
+    AgentUpkeep(ConsumerContext context, AgentId agent, String consumer, DeliveryOptions delivery) {
         this.context = context;
         this.agent = agent;
         this.consumer = consumer;
-        this.deadAfter = visibilityTimeout.multipliedBy(DEAD_AFTER_VISIBILITY_TIMEOUTS);
+        this.deadAfter = delivery.visibilityTimeout().multipliedBy(DEAD_AFTER_VISIBILITY_TIMEOUTS);
+        this.expireAfter = delivery.expireAfter();
+        long heartbeat = context.options().consumer().presenceHeartbeat().toNanos();
+        this.heartbeatNanos = delivery.temporary() ? Math.min(heartbeat, expireAfter.toNanos() / 3) : heartbeat;
         this.nextSweepNanos = System.nanoTime() + ThreadLocalRandom.current().nextLong(deadAfter.toNanos() / 2 + 1);
     }
 
@@ -52,8 +72,14 @@ final class AgentUpkeep implements LaneReader.Upkeep {
     public long maintain(long now) {
         if (heartbeats && now - nextHeartbeatNanos >= 0) {
             context.presence().heartbeat(agent, consumer);
-            nextHeartbeatNanos =
-                    now + context.options().consumer().presenceHeartbeat().toNanos();
+            if (!expireAfter.isZero()) {
+                context.scripts().expireTemporary(agent, expireAfter).whenComplete((touched, failure) -> {
+                    if (failure != null) {
+                        log.warn("could not renew the TTL of temporary agent {}'s keys: {}", agent, failure.toString());
+                    }
+                });
+            }
+            nextHeartbeatNanos = now + heartbeatNanos;
         }
         if (now - nextMoveNanos >= 0) {
             long waitMillis = Await.result(
@@ -78,6 +104,17 @@ final class AgentUpkeep implements LaneReader.Upkeep {
             nextSweepNanos = now + deadAfter.toNanos() / 2;
         }
         return heartbeats ? Math.min(Math.min(nextMoveNanos, nextHeartbeatNanos), nextSweepNanos) : nextMoveNanos;
+    }
+
+    /**
+     * The instance closed: a temporary agent's keys go at once (a permanent agent keeps its inbox). Its
+     * instance was the only one (a temporary id is made up for one process), and a message still
+     * pending in its inbox was for it alone.
+     */
+    CompletionStage<?> closed() {
+        return expireAfter.isZero()
+                ? CompletableFuture.completedFuture(null)
+                : context.scripts().expireTemporary(agent, Duration.ZERO);
     }
 
     @Override

@@ -117,7 +117,7 @@ final class ConsumerInstance implements Subscription, StreamFeed.Intake {
         this.reader = reader;
         this.onStopped = onStopped;
         this.upkeep = KeySchema.INBOX_GROUP.equals(reader.group())
-                ? new AgentUpkeep(context, agent, reader.consumer(), delivery.visibilityTimeout())
+                ? new AgentUpkeep(context, agent, reader.consumer(), delivery)
                 : null;
         this.visibilityNanos = delivery.visibilityTimeout().toNanos();
         this.prefetch = context.options().consumer().prefetch();
@@ -136,6 +136,13 @@ final class ConsumerInstance implements Subscription, StreamFeed.Intake {
     /** Registers the consumer on every stream and starts reading them on the lane. */
     void start() {
         feeds.forEach(feed -> context.scripts().ensureConsumer(feed.stream(), reader.consumer()));
+        if (upkeep != null && delivery.temporary()) {
+            // The streams just made expire before anything is read: a kill from now on leaves nothing for ever.
+            Await.result(
+                    context.scripts().expireTemporary(agent, delivery.expireAfter()),
+                    context.options().connection().commandTimeout().toMillis(),
+                    "expire the keys of temporary agent " + agent);
+        }
         feeds.forEach(reader::add);
         if (upkeep != null) {
             reader.add(upkeep);
@@ -254,6 +261,10 @@ final class ConsumerInstance implements Subscription, StreamFeed.Intake {
                 .thenCompose(released -> upkeep != null
                         ? context.presence().leave(agent, consumer())
                         : CompletableFuture.completedFuture(null))
+                // Whether or not the leave went out (its broadcast fails on a bus that is closing): a
+                // temporary agent's keys go now rather than one TTL later.
+                .handle((left, failure) -> null)
+                .thenCompose(left -> upkeep != null ? upkeep.closed() : CompletableFuture.completedFuture(null))
                 .whenComplete((released, failure) -> closed.complete(null));
         checkIdle();
     }

@@ -85,7 +85,14 @@ final class RedisAgentBus implements AgentBus {
         this.requests = new Requests(sender, audit, options, threads);
         // The consumer side gets what it needs as values and functions, never the bus itself.
         ConsumerContext context = new ConsumerContext(
-                options, scripts, threads, connections.metrics(), tracing, registry, requests::takeReply, this::send);
+                options,
+                scripts,
+                threads,
+                connections.metrics(),
+                tracing,
+                registry,
+                requests::takeReply,
+                this::sendReply);
         this.lanes = new ReaderLanes(connections, context);
         this.swarms = new RedisSwarms(
                 connections.commands(),
@@ -110,6 +117,12 @@ final class RedisAgentBus implements AgentBus {
         return sender.send(Objects.requireNonNull(envelope, "envelope"));
     }
 
+    /** A handler's reply ({@link StreamDelivery#reply}): a send that does not list the requester. */
+    private CompletionStage<SendReceipt> sendReply(Envelope envelope) {
+        checkOpen();
+        return sender.sendReply(Objects.requireNonNull(envelope, "envelope"));
+    }
+
     @Override
     public CompletionStage<SendReceipt> send(Envelope envelope, Instant deliverAt) {
         checkOpen();
@@ -129,8 +142,12 @@ final class RedisAgentBus implements AgentBus {
     @Override
     public Subscription subscribe(AgentId agent, DeliveryOptions delivery, MessageHandler handler) {
         Objects.requireNonNull(agent, "agent");
+        Objects.requireNonNull(delivery, "delivery");
         checkOpen();
-        sender.know(agent);
+        if (!delivery.temporary()) {
+            // A temporary agent is not listed: its keys expire, and a listing would outlive them.
+            sender.know(agent);
+        }
         return lanes.start(agent, KeySchema.INBOX_GROUP, ConsumedStream.inboxBands(agent), delivery, handler);
     }
 

@@ -56,8 +56,18 @@ final class Sender {
 
     /** Sends to {@code envelope}'s recipient's inbox, in the band of its priority. */
     CompletionStage<SendReceipt> send(Envelope envelope) {
-        checkPayload(envelope);
         know(envelope.toAgent());
+        return sendReply(envelope);
+    }
+
+    /**
+     * Sends a handler's reply: as {@link #send}, but without indexing the recipient in
+     * {@link KeySchema#KNOWN_AGENTS}. A reply goes to a requester, which must run an instance of itself
+     * to request at all, and that subscription indexed it already, unless the requester is temporary
+     * ({@code DeliveryOptions.expireAfter}), which must not be listed: its keys expire.
+     */
+    CompletionStage<SendReceipt> sendReply(Envelope envelope) {
+        checkPayload(envelope);
         return whenLive(
                 envelope.toAgent(),
                 () -> append(

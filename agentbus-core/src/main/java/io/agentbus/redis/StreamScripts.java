@@ -50,6 +50,7 @@ final class StreamScripts {
     private static final LuaScript ACK = LuaScript.load("ack.lua", "audit_record.lua");
     private static final LuaScript EXTEND_LEASE = LuaScript.load("extend_lease.lua");
     private static final LuaScript RELEASE_CONSUMER = LuaScript.load("release_consumer.lua");
+    private static final LuaScript TEMPORARY_AGENT = LuaScript.load("temporary_agent.lua");
     private static final LuaScript TRIM = LuaScript.load("trim.lua");
     private static final LuaScript MOVE_DUE = LuaScript.load("move_due.lua");
     private static final LuaScript CLAIM = LuaScript.load("claim.lua");
@@ -326,6 +327,27 @@ final class StreamScripts {
             }
         }
         return removed;
+    }
+
+    /**
+     * Sets every key of the temporary {@code agent} to expire {@code ttl} ahead (temporary_agent.lua),
+     * or, with {@link Duration#ZERO}, deletes them; completes with how many keys it touched.
+     */
+    CompletionStage<Long> expireTemporary(AgentId agent, Duration ttl) {
+        List<String> keys = new ArrayList<>();
+        keys.add(KeySchema.counters(agent)); // first: the script creates it if absent
+        for (ConsumedStream band : ConsumedStream.inboxBands(agent)) {
+            keys.add(band.key());
+            keys.add(band.failures());
+        }
+        keys.add(KeySchema.instances(agent));
+        keys.add(KeySchema.delayed(agent));
+        keys.add(KeySchema.deadLetters(agent));
+        keys.add(KeySchema.card(agent));
+        return RedisErrors.mapped(
+                TEMPORARY_AGENT.run(
+                        commands, ScriptOutputType.INTEGER, keys.toArray(String[]::new), Long.toString(ttl.toMillis())),
+                (ttl.isZero() ? "delete the keys of " : "expire the keys of ") + agent);
     }
 
     CompletionStage<Long> releaseConsumer(ConsumedStream stream, String consumer) {

@@ -12,7 +12,10 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-/** A {@link RecordingConsumerMain} running in a JVM of its own, started, awaited and killed by a test. */
+/**
+ * A {@link RecordingConsumerMain} (or another main that prints {@code READY <name>}) running in a JVM of
+ * its own, started, awaited and killed by a test.
+ */
 final class ConsumerProcess implements AutoCloseable {
 
     private final Process process;
@@ -27,6 +30,11 @@ final class ConsumerProcess implements AutoCloseable {
 
     /** Starts one instance; its stderr (the bus's log) goes to {@code log}. */
     static ConsumerProcess start(Path log, String... args) throws IOException {
+        return start(log, RecordingConsumerMain.class, args);
+    }
+
+    /** Starts {@code main} (which prints {@code READY <name>} once ready); its stderr goes to {@code log}. */
+    static ConsumerProcess start(Path log, Class<?> main, String... args) throws IOException {
         Files.createDirectories(log.getParent());
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -36,7 +44,7 @@ final class ConsumerProcess implements AutoCloseable {
                 "-XX:TieredStopAtLevel=1",
                 "-cp",
                 System.getProperty("java.class.path"),
-                RecordingConsumerMain.class.getName()));
+                main.getName()));
         command.addAll(List.of(args));
         Process process =
                 new ProcessBuilder(command).redirectError(log.toFile()).start();

@@ -5,6 +5,7 @@ import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
 import io.agentbus.ConsumerOptions;
 import io.agentbus.Delivery;
+import io.agentbus.DeliveryOptions;
 import io.agentbus.Envelope;
 import io.agentbus.RecipientUnavailableException;
 import io.agentbus.RequestTimeoutException;
@@ -36,8 +37,9 @@ import picocli.CommandLine.Spec;
             "The request carries reply_to, the requester (--from), and the reply comes to the requester's"
                     + " inbox with the request's message_id as its correlation_id; so while it waits, this"
                     + " command runs one instance of the requester, reading one message at a time. The default"
-                    + " requester is a fresh id, cli-<8 hex digits>, whose inbox (holding the reply) stays in"
-                    + " Redis. Given an agent that other processes run, this command competes with them for its"
+                    + " requester is a fresh id, cli-<8 hex digits>, a temporary agent: its keys are deleted when"
+                    + " the command exits, and expire --requester-ttl after it was killed; it is not listed in"
+                    + " agents:known. Given an agent that other processes run, this command competes with them for its"
                     + " messages while it waits: one it reads that is not its reply is handed back unhandled,"
                     + " for a retry, which costs that message one delivery attempt.",
             "The responder answers with AgentBus.serve or Delivery.reply; the bus names the reply's type"
@@ -54,6 +56,7 @@ import picocli.CommandLine.Spec;
 public final class RequestCommand implements Callable<Integer> {
 
     static final String DEFAULT_TIMEOUT = "5s";
+    static final String DEFAULT_REQUESTER_TTL = "30s";
 
     @Mixin
     private BusConnection connection;
@@ -92,6 +95,16 @@ public final class RequestCommand implements Callable<Integer> {
             description = "How long to wait for the reply: " + DurationConverter.FORMS + ". Default: ${DEFAULT-VALUE}.")
     private Duration timeout;
 
+    @Option(
+            names = "--requester-ttl",
+            paramLabel = "DURATION",
+            defaultValue = DEFAULT_REQUESTER_TTL,
+            converter = DurationConverter.class,
+            description = "How long the keys of the default cli-<hex> requester outlive this command if it is killed"
+                    + " (renewed while it waits; deleted at once on a normal exit): " + DurationConverter.FORMS
+                    + ", at least 100ms. Not used with --from. Default: ${DEFAULT-VALUE}.")
+    private Duration requesterTtl;
+
     @Mixin
     private JsonOption json;
 
@@ -101,6 +114,11 @@ public final class RequestCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--timeout must be > 0, was 0");
         }
         AgentId requester = from != null ? AgentId.of(from) : freshRequester();
+        // A made-up requester is temporary: its keys expire (DeliveryOptions.expireAfter), so that a
+        // command killed with SIGKILL leaves nothing for ever; an agent named by --from is the caller's.
+        if (requesterTtl.toMillis() < 100) {
+            throw new IllegalArgumentException("--requester-ttl must be >= 100ms, was " + requesterTtl);
+        }
         // Built before connecting: a bad field is reported without touching Redis.
         Envelope request = Envelope.builder()
                 .from(requester)
@@ -114,8 +132,11 @@ public final class RequestCommand implements Callable<Integer> {
         BusOptions options = BusOptions.builder()
                 .consumer(ConsumerOptions.builder().prefetch(1).readBatchSize(1).build())
                 .build();
+        DeliveryOptions delivery = from != null
+                ? options.delivery()
+                : options.delivery().mutate().expireAfter(requesterTtl).build();
         try (AgentBus bus = connection.open(options)) {
-            bus.subscribe(requester, delivery -> handBack(delivery, err));
+            bus.subscribe(requester, delivery, message -> handBack(message, err));
             Envelope reply;
             try {
                 // Bounded: the bus fails the request with RequestTimeoutException after the timeout.

@@ -11,6 +11,8 @@ import io.agentbus.AgentId;
 import io.agentbus.cli.CliRun;
 import io.agentbus.cli.ExitCodes;
 import io.agentbus.embedded.LocalRedis;
+import io.agentbus.protocol.KeySchema;
+import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RedisServerExtension;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -132,7 +134,7 @@ class BroadcastCommandsIT {
     }
 
     @Test
-    void requestPrintsTheReplyOfAServedAgentAsJson(LocalRedis redis) throws Exception {
+    void requestPrintsTheReplyOfAServedAgentAsJson(LocalRedis redis, RawRedis raw) throws Exception {
         AgentId manager = freshAgent("content_manager");
         try (AgentBus bus = AgentBus.connect(redis.uri())) {
             bus.serve(
@@ -166,6 +168,11 @@ class BroadcastCommandsIT {
             assertThat(reply.get("payload"))
                     .isEqualTo(JSON.readTree("{\"verdict\":\"approved\",\"draft\":\"Launch day!\"}"));
             assertThat(reply.has("attempt")).isFalse();
+            // The made-up requester is temporary: deleted on exit, never listed.
+            String requester = reply.get("to_agent").asText();
+            assertThat(raw.commands().keys("agent:{" + requester + "}:*")).allMatch(key -> key.contains("}:dedup:"));
+            assertThat(raw.commands().sismember(KeySchema.KNOWN_AGENTS, requester))
+                    .isFalse();
         }
     }
 
