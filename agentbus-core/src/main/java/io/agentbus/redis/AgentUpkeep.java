@@ -69,6 +69,11 @@ final class AgentUpkeep implements LaneReader.Upkeep {
     }
 
     @Override
+    public AgentId agent() {
+        return agent;
+    }
+
+    @Override
     public long maintain(long now) {
         if (heartbeats && now - nextHeartbeatNanos >= 0) {
             context.presence().heartbeat(agent, consumer);

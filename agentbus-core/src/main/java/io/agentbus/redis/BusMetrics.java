@@ -54,6 +54,10 @@ final class BusMetrics {
     private final PerAgent<Counter> groupRecreations = perAgentCounter(
             "consumer.group.recreations",
             "Consumer groups found gone (XGROUP DESTROY, a deleted key) and created again: a replay of what was retained");
+    private final PerAgent<Counter> maintenanceFailures = perAgentCounter(
+            "agent.maintenance.failures",
+            "Reads and upkeep steps of the agent (reclaim, leases, heartbeat, delayed messages) that failed on its own"
+                    + " keys or data and backed off alone, the other agents going on");
     private final PerAgent<Timer> latency = perAgentTimer(
             "message.latency", "Time from the message's timestamp (its send) to the start of its handler");
     private final PerAgent<Timer> processing = perAgentTimer("message.processing.duration", "Time a handler took");
@@ -132,6 +136,10 @@ final class BusMetrics {
 
     void groupRecreated(AgentId agent) {
         groupRecreations.of(agent).increment();
+    }
+
+    void maintenanceFailed(AgentId agent) {
+        maintenanceFailures.of(agent).increment();
     }
 
     void deadLettered(AgentId agent) {

@@ -1,6 +1,7 @@
 package io.agentbus.redis;
 
 import io.agentbus.AgentBusException;
+import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.UnblockType;
@@ -46,9 +47,11 @@ import org.slf4j.LoggerFactory;
  */
 final class LaneReader implements Runnable {
 
-    /** Periodic work of a running instance that rides on its lane's loop. */
-    @FunctionalInterface
+    /** Periodic work of a running instance that rides on its lane's loop: a feed's, or an agent's. */
     interface Upkeep {
+        /** The agent (or subscriber group) whose work it is: the one a failure is counted against. */
+        AgentId agent();
+
         /**
          * Runs what is due at {@code now}.
          *
@@ -69,11 +72,12 @@ final class LaneReader implements Runnable {
     private final StatefulRedisConnection<String, byte[]> connection;
     private final RedisAsyncCommands<String, String> commands;
     private final StreamScripts scripts;
+    private final BusMetrics metrics;
     private final BusOptions options;
     private final Map<String, StreamFeed> byStream = new ConcurrentHashMap<>();
     private final Set<Upkeep> upkeep = ConcurrentHashMap.newKeySet();
     /** Reader thread only: the feeds and upkeep whose maintenance failed, and until when each waits. */
-    private final Map<Object, Backoff> failingMaintenance = new ConcurrentHashMap<>();
+    private final Map<Upkeep, Backoff> failingMaintenance = new ConcurrentHashMap<>();
     /** Reader thread only: streams left out of the reads because their key is not a stream any more. */
     private final Map<StreamFeed, Backoff> unreadable = new ConcurrentHashMap<>();
 
@@ -102,12 +106,14 @@ final class LaneReader implements Runnable {
             StatefulRedisConnection<String, byte[]> connection,
             RedisAsyncCommands<String, String> commands,
             StreamScripts scripts,
+            BusMetrics metrics,
             BusOptions options) {
         this.group = group;
         this.consumer = consumer;
         this.connection = connection;
         this.commands = commands;
         this.scripts = scripts;
+        this.metrics = metrics;
         this.options = options;
         connection.sync().clientSetname("agentbus-reader-" + name);
         this.clientId = connection.sync().clientId();
@@ -205,11 +211,11 @@ final class LaneReader implements Runnable {
                 long now = System.nanoTime();
                 long nextDue = now + options.consumer().readBlock().toNanos();
                 for (Upkeep task : upkeep) {
-                    long due = maintainAlone(task, task, now);
+                    long due = maintainAlone(task, now);
                     nextDue = due - nextDue < 0 ? due : nextDue;
                 }
                 for (StreamFeed feed : byStream.values()) {
-                    long due = maintainAlone(feed, feed::maintain, now);
+                    long due = maintainAlone(feed, now);
                     nextDue = due - nextDue < 0 ? due : nextDue;
                     Backoff setAside = unreadable.get(feed);
                     if (setAside != null && now - setAside.untilNanos() < 0) {
@@ -277,6 +283,7 @@ final class LaneReader implements Runnable {
             if (!"stream".equals(type) && !"none".equals(type)) {
                 Backoff setAside = Backoff.after(unreadable.get(feed), now);
                 unreadable.put(feed, setAside);
+                metrics.maintenanceFailed(feed.agent());
                 log.error(
                         "{} is a {}, not a stream: left out of the reads of {} for {} ms ({} in a row);"
                                 + " the other streams go on",
@@ -426,13 +433,13 @@ final class LaneReader implements Runnable {
      *
      * @return when it is next due, as a {@link System#nanoTime()} value
      */
-    private long maintainAlone(Object part, Upkeep maintenance, long now) {
+    private long maintainAlone(Upkeep part, long now) {
         Backoff failing = failingMaintenance.get(part);
         if (failing != null && now - failing.untilNanos() < 0) {
             return failing.untilNanos();
         }
         try {
-            long due = maintenance.maintain(now);
+            long due = part.maintain(now);
             if (failing != null) {
                 failingMaintenance.remove(part);
                 log.info("maintenance of {} works again after {} failures", part, failing.failures());
@@ -444,6 +451,7 @@ final class LaneReader implements Runnable {
             }
             Backoff waiting = Backoff.after(failing, now);
             failingMaintenance.put(part, waiting);
+            metrics.maintenanceFailed(part.agent());
             log.error(
                     "maintenance of {} failed ({} in a row); it waits {} ms, the other streams of {} go on: {}",
                     part,

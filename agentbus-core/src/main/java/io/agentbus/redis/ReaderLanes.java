@@ -81,6 +81,7 @@ final class ReaderLanes implements AutoCloseable {
                         connections.client().connect(LaneReader.CODEC),
                         connections.commands(),
                         context.scripts(),
+                        context.metrics(),
                         context.options());
                 connections.watch().watchReader(reader);
                 lanes.add(reader);

@@ -1,5 +1,6 @@
 package io.agentbus.redis;
 
+import io.agentbus.AgentId;
 import io.agentbus.DeliveryOptions;
 import io.agentbus.Envelope;
 import io.agentbus.Retention;
@@ -42,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * extended, until its XACK is sent. An inbox band is trimmed to the inbox retention every
  * {@link StreamScripts#TRIM_EVERY} acks.
  */
-final class StreamFeed {
+final class StreamFeed implements LaneReader.Upkeep {
 
     static final int ACK_BATCH = 100;
     private static final long ACK_DELAY_MILLIS = 5;
@@ -126,6 +127,11 @@ final class StreamFeed {
         return stream.key();
     }
 
+    @Override
+    public AgentId agent() {
+        return stream.subscriber();
+    }
+
     String consumer() {
         return consumer;
     }
@@ -185,7 +191,8 @@ final class StreamFeed {
      *
      * @return when this stream next needs maintenance, as a {@link System#nanoTime()} value
      */
-    long maintain(long now) {
+    @Override
+    public long maintain(long now) {
         if (now - nextExtendNanos >= 0) {
             extendHeldLeases(now);
             nextExtendNanos = now + extendEveryNanos;

@@ -6,12 +6,15 @@ import static org.awaitility.Awaitility.await;
 
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
+import io.agentbus.BusOptions;
 import io.agentbus.ConsumerOptions;
 import io.agentbus.Envelope;
 import io.agentbus.embedded.LocalRedis;
 import io.agentbus.protocol.KeySchema;
 import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RedisServerExtension;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -43,7 +46,9 @@ class AgentIsolationIT {
         Queue<Long> delays = new ConcurrentLinkedQueue<>();
         Queue<String> garbagePayloads = new ConcurrentLinkedQueue<>();
 
-        try (AgentBus bus = AgentBus.connect(redis.uri())) {
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        try (AgentBus bus = AgentBus.connect(
+                redis.uri(), BusOptions.builder().meterRegistry(meters).build())) {
             for (AgentId agent : healthy) {
                 bus.subscribe(
                         agent,
@@ -89,6 +94,17 @@ class AgentIsolationIT {
             await().atMost(Duration.ofSeconds(10))
                     .until(() ->
                             garbagePayloads.contains("{\"a\":1}") && ScriptFaultsIT.deadLetters(raw, garbage) == 2);
+            // Each broken agent's failures are counted against it, and against no healthy agent.
+            for (AgentId agent : List.of(broken, notAStream)) {
+                assertThat(maintenanceFailures(meters, agent))
+                        .as("failures of %s", agent)
+                        .isPositive();
+            }
+            for (AgentId agent : healthy) {
+                assertThat(maintenanceFailures(meters, agent))
+                        .as("failures of %s", agent)
+                        .isZero();
+            }
         }
 
         long p99 = ScenarioResult.percentile(delays, 99);
@@ -100,5 +116,12 @@ class AgentIsolationIT {
         // The broken agent's members wait in its delayed set, not lost, until its dead letters are repaired.
         assertThat(raw.commands().zcard(KeySchema.delayed(broken))).isEqualTo(2);
         assertThat(raw.commands().zcard(KeySchema.delayed(garbage))).isZero();
+    }
+
+    private static double maintenanceFailures(SimpleMeterRegistry meters, AgentId agent) {
+        Counter counter = meters.find("agent.maintenance.failures")
+                .tag("agent", agent.value())
+                .counter();
+        return counter == null ? 0 : counter.count();
     }
 }

@@ -288,6 +288,9 @@ class ServerIT {
                             .type("task")
                             .payload("{}")
                             .build());
+            String brokenTag = "{agent=\"" + broken + "\"}";
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> server.get("/metrics").body().contains("inbox_length" + brokenTag + " 1.0"));
             raw.commands().del(KeySchema.counters(io.agentbus.AgentId.of(broken)));
             raw.commands().set(KeySchema.counters(io.agentbus.AgentId.of(broken)), "not a hash");
 
@@ -309,6 +312,13 @@ class ServerIT {
             assertThat(agentOf(stats, traffic.agent.value())).isNotNull();
             assertThat(stats.at("/agent_errors/0/agent").asText()).isEqualTo(broken);
             assertThat(stats.at("/totals/agents_with_errors").asInt()).isEqualTo(1);
+            // Its gauges go rather than show its last figures for ever; it is flagged unreadable instead.
+            String exposition = server.get("/metrics").body();
+            assertThat(exposition)
+                    .doesNotContain("inbox_length" + brokenTag)
+                    .contains("agent_unreadable" + brokenTag + " 1.0")
+                    .contains("inbox_length{agent=\"" + traffic.agent.value() + "\"}")
+                    .containsPattern("(?m)^stats_sample_age_seconds [0-9.]+");
         }
     }
 
