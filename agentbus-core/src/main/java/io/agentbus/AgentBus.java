@@ -36,10 +36,12 @@ public interface AgentBus extends AutoCloseable {
     }
 
     /**
-     * Connects to Redis at {@code uri}: {@code redis://[user:password@]host[:port][/db]} or
-     * {@code rediss://} for TLS. {@code redis-sentinel://} and {@code redis-cluster://} URIs are
-     * parsed, and refused with a clear message until their support lands. Reads the server's version
-     * and refuses servers older than {@link RedisVersion#MINIMUM}.
+     * Connects to Redis at {@code uri}: {@code redis://[user:password@]host[:port][/db]},
+     * {@code rediss://} for TLS, or {@code redis-sentinel://[password@]h1:p1[,h2:p2…][/db]#master} for a
+     * Sentinel-managed master, which the bus follows through failovers (every connection asks the
+     * sentinels for the master when it reconnects). {@code redis-cluster://} URIs are parsed, and
+     * refused with a clear message until their support lands. Reads the server's version and refuses
+     * servers older than {@link RedisVersion#MINIMUM}.
      *
      * @throws BusUnavailableException if Redis cannot be reached within {@link ConnectionOptions#connectTimeout()}
      * @throws BusAuthException        if Redis refuses the credentials

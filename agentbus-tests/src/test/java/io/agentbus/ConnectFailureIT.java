@@ -53,6 +53,6 @@ class ConnectFailureIT {
                 .hasMessageContaining("use redis://, rediss://, redis-sentinel:// or redis-cluster://");
         assertThatThrownBy(() -> AgentBus.connect("redis-cluster://127.0.0.1:7000,127.0.0.1:7001"))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("cluster URIs are parsed but not supported yet");
+                .hasMessageContaining("redis-cluster:// URIs are parsed but not supported yet");
     }
 }

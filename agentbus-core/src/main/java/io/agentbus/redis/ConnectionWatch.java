@@ -2,15 +2,23 @@ package io.agentbus.redis;
 
 import io.agentbus.BusListener;
 import io.agentbus.ConnectionState;
+import io.lettuce.core.KillArgs;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.event.command.CommandFailedEvent;
+import io.lettuce.core.event.command.CommandListener;
 import io.lettuce.core.event.connection.ReconnectAttemptEvent;
 import io.lettuce.core.event.connection.ReconnectFailedEvent;
 import io.lettuce.core.resource.ClientResources;
 import java.net.SocketAddress;
 import java.time.Instant;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,16 +29,28 @@ import reactor.core.Disposable;
  * connection (which sends depend on) for {@link io.agentbus.AgentBus#connectionState()} and the
  * {@link BusListener}, the reconnects of reader connections, after which each reader recovers
  * its own pending entries, and of the pub/sub connection, after which every channel is subscribed again.
+ *
+ * <p>Behind Sentinel, Lettuce asks the sentinels for the master at every (re)connect, so a master that
+ * dies is followed. A master that was demoted while its connections stayed up (a partition that healed)
+ * answers writes with {@code READONLY}: on the first such reply every connection of the bus is closed
+ * by the server ({@code CLIENT KILL} of itself), so that each reconnects through the sentinels to the
+ * current master instead of retrying the same address.
  */
-final class ConnectionWatch implements RedisConnectionStateListener {
+final class ConnectionWatch implements RedisConnectionStateListener, CommandListener {
 
     private static final Logger log = LoggerFactory.getLogger(ConnectionWatch.class);
+    /** At most one reconnect of everything per second, however many commands meet READONLY meanwhile. */
+    private static final long MASTER_CHANGE_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final BusListener listener;
     private final BusMetrics metrics;
     private final AtomicLong reconnectAttempts = new AtomicLong();
     private final AtomicLong sendsInFlight = new AtomicLong();
     private final List<LaneReader> readers = new CopyOnWriteArrayList<>();
+    /** Every connection that connected once and is not closed: what a master change reconnects. */
+    private final Set<RedisChannelHandler<?, ?>> connections = ConcurrentHashMap.newKeySet();
+
+    private final AtomicLong lastMasterChangeNanos = new AtomicLong(System.nanoTime() - MASTER_CHANGE_PAUSE_NANOS);
     private volatile Broadcasts broadcasts;
     private final Disposable attemptEvents;
     private volatile Object commandConnection;
@@ -91,8 +111,39 @@ final class ConnectionWatch implements RedisConnectionStateListener {
         sendsInFlight.decrementAndGet();
     }
 
+    /** Sentinel only (registered as the client's command listener): a write reached a replica. */
+    @Override
+    public void commandFailed(CommandFailedEvent event) {
+        if (RedisErrors.hasErrorCode(event.getCause(), "READONLY")) {
+            masterChanged();
+        }
+    }
+
+    private void masterChanged() {
+        long last = lastMasterChangeNanos.get();
+        long now = System.nanoTime();
+        if (now - last < MASTER_CHANGE_PAUSE_NANOS || !lastMasterChangeNanos.compareAndSet(last, now)) {
+            return;
+        }
+        connections.removeIf(connection -> !connection.isOpen());
+        log.warn(
+                "a command met READONLY: the server it reached is a replica now; reconnecting {} connections"
+                        + " so that the sentinels name the current master",
+                connections.size());
+        for (RedisChannelHandler<?, ?> connection : connections) {
+            if (connection instanceof StatefulRedisConnection<?, ?> stateful) {
+                RedisAsyncCommands<?, ?> commands = stateful.async();
+                commands.clientId()
+                        .thenCompose(id ->
+                                commands.clientKill(KillArgs.Builder.id(id).skipme(false)))
+                        .exceptionally(failure -> null); // killed before its reply: what was wanted
+            }
+        }
+    }
+
     @Override
     public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
+        connections.add(connection);
         if (connection == commandConnection && status != ConnectionState.Status.CLOSED) {
             if (status == ConnectionState.Status.DISCONNECTED) {
                 log.info("reconnected to {} after {} attempts", address, reconnectAttempts.get());

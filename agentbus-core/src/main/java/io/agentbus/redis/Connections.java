@@ -7,12 +7,14 @@ import io.agentbus.Durability;
 import io.agentbus.protocol.RedisVersion;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.event.command.CommandListener;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.Delay;
@@ -108,7 +110,10 @@ final class Connections implements AutoCloseable {
         client.setOptions(clientOptions(options));
         BusMetrics metrics = new BusMetrics(options.meterRegistry());
         ConnectionWatch watch = new ConnectionWatch(options.listener(), resources, metrics);
-        client.addListener(watch);
+        client.addListener((RedisConnectionStateListener) watch);
+        if (uri.getSentinels() != null && !uri.getSentinels().isEmpty()) {
+            client.addListener((CommandListener) watch); // READONLY: the master changed under a live connection
+        }
         try {
             StatefulRedisConnection<String, String> connection = connectWithin(client, options, shownUri);
             watch.watchCommands(connection);

@@ -30,10 +30,9 @@ public final class RedisBackend {
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(owned, "owned");
         BusUri target = BusUri.parse(uri);
-        if (target.mode() != BusUri.Mode.STANDALONE) {
-            throw new IllegalArgumentException(target.mode().name().toLowerCase(java.util.Locale.ROOT)
-                    + " URIs are parsed but not supported yet by this version of agentbus: use redis:// or rediss://"
-                    + " (got " + BusUri.masked(uri) + ")");
+        if (target.mode() == BusUri.Mode.CLUSTER) {
+            throw new IllegalArgumentException("redis-cluster:// URIs are parsed but not supported yet by this version"
+                    + " of agentbus: use redis://, rediss:// or redis-sentinel:// (got " + BusUri.masked(uri) + ")");
         }
         return RedisAgentBus.connect(target.nodes().get(0), options, owned);
     }
