@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * agent (a made-up requester id) has no later instance that could sweep after it. A closing instance
  * still deletes the keys at once ({@link #closed}).
  */
-final class AgentUpkeep implements LaneReader.Upkeep {
+final class AgentUpkeep implements Upkeep {
 
     private static final Logger log = LoggerFactory.getLogger(AgentUpkeep.class);
 

@@ -1,7 +1,6 @@
 package io.agentbus.redis;
 
 import io.agentbus.AgentBusException;
-import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.UnblockType;
@@ -46,19 +45,6 @@ import org.slf4j.LoggerFactory;
  * created again.
  */
 final class LaneReader implements Runnable {
-
-    /** Periodic work of a running instance that rides on its lane's loop: a feed's, or an agent's. */
-    interface Upkeep {
-        /** The agent (or subscriber group) whose work it is: the one a failure is counted against. */
-        AgentId agent();
-
-        /**
-         * Runs what is due at {@code now}.
-         *
-         * @return when it is next due, as a {@link System#nanoTime()} value
-         */
-        long maintain(long now);
-    }
 
     private static final Logger log = LoggerFactory.getLogger(LaneReader.class);
     /** Keys and names as text, values as bytes: a payload is decoded (and checked) on the handler's thread. */

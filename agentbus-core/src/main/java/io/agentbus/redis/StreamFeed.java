@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * extended, until its XACK is sent. An inbox band is trimmed to the inbox retention every
  * {@link StreamScripts#TRIM_EVERY} acks.
  */
-final class StreamFeed implements LaneReader.Upkeep {
+final class StreamFeed implements Upkeep {
 
     static final int ACK_BATCH = 100;
     private static final long ACK_DELAY_MILLIS = 5;
