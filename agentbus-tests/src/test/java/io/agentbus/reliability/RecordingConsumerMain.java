@@ -22,7 +22,8 @@ import java.util.List;
  *
  * <p>Arguments: redis URI, agent id (or several, comma-separated: one subscription each, all on one
  * bus, as a department's process), record key, visibility timeout (ms), prefetch, read batch size,
- * work per message (ms). Prints {@code READY <consumer>} once subscribed (the consumers of every
+ * work per message (ms), and optionally the URI of the Redis the records go to (default: the bus's; a
+ * failover test keeps them apart, so that a record is not lost with the master it was written to). Prints {@code READY <consumer>} once subscribed (the consumers of every
  * subscription, comma-separated). Exits when its standard input closes, so that an instance never
  * outlives the test JVM that started it.
  */
@@ -40,7 +41,7 @@ public final class RecordingConsumerMain {
         int readBatchSize = Integer.parseInt(args[5]);
         long workMillis = Long.parseLong(args[6]);
 
-        RedisClient client = RedisClient.create(uri);
+        RedisClient client = RedisClient.create(args.length > 7 ? args[7] : uri);
         StatefulRedisConnection<String, String> recorder = client.connect();
         BusOptions options = BusOptions.builder()
                 .consumer(ConsumerOptions.builder()

@@ -48,6 +48,10 @@ final class Traffic implements AutoCloseable {
     private final LongAccumulator maxBlockedNanos = new LongAccumulator(Math::max, 0);
     private final Queue<Long> ackNanos = new ConcurrentLinkedQueue<>();
     private final LongAccumulator maxRejectNanos = new LongAccumulator(Math::max, 0);
+    private final Queue<Failure> failures = new ConcurrentLinkedQueue<>();
+
+    /** One failed send: when it failed ({@link System#nanoTime()}) and the exception's message chain. */
+    record Failure(long atNanos, String why) {}
 
     Traffic(AgentBus bus, AgentId to, OnFailure onFailure) {
         this(bus, List.of(to), onFailure);
@@ -120,17 +124,22 @@ final class Traffic implements AutoCloseable {
                     ackNanos.add(System.nanoTime());
                 } else {
                     maxRejectNanos.accumulate(System.nanoTime() - started);
-                    failed(message);
+                    failed(message, failure);
                 }
             });
         } catch (AgentBusException e) { // BusUnavailableException, or any other way the world failed
             maxBlockedNanos.accumulate(System.nanoTime() - started);
             maxRejectNanos.accumulate(System.nanoTime() - started);
-            failed(message);
+            failed(message, e);
         }
     }
 
-    private void failed(Envelope message) {
+    private void failed(Envelope message, Throwable failure) {
+        StringBuilder why = new StringBuilder();
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            why.append(cause).append(" / ");
+        }
+        failures.add(new Failure(System.nanoTime(), why.toString()));
         rejected.incrementAndGet();
         if (onFailure == OnFailure.RETRY_SAME_ID && !producer.isShutdown()) {
             producer.schedule(() -> send(message), 50, TimeUnit.MILLISECONDS);
@@ -194,6 +203,11 @@ final class Traffic implements AutoCloseable {
     /** How long the slowest failed send took to fail. */
     Duration maxRejectLatency() {
         return Duration.ofNanos(maxRejectNanos.get());
+    }
+
+    /** Every failed send so far, in order. */
+    List<Failure> failures() {
+        return List.copyOf(failures);
     }
 
     /** Sends acknowledged between two {@link System#nanoTime()} instants. */
