@@ -54,8 +54,7 @@ final class NodeAdmin implements AutoCloseable {
 
     /** As {@link #call}, with byte-array keys and values: keys of any content, e.g. for MIGRATE. */
     <T> T callBytes(LocalRedis node, Function<RedisCommands<byte[], byte[]>, T> commands) {
-        try (StatefulRedisConnection<byte[], byte[]> connection =
-                client.connect(ByteArrayCodec.INSTANCE, uri(node))) {
+        try (StatefulRedisConnection<byte[], byte[]> connection = client.connect(ByteArrayCodec.INSTANCE, uri(node))) {
             return commands.apply(connection.sync());
         }
     }
@@ -121,7 +120,8 @@ final class NodeAdmin implements AutoCloseable {
     /** Deletes a fixture's temporary directory; best effort, as a leftover only costs disk. */
     static void deleteRecursively(Path dir) {
         try (Stream<Path> paths = Files.walk(dir)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            paths.sorted(Comparator.reverseOrder())
+                    .forEach(path -> path.toFile().delete());
         } catch (IOException | UncheckedIOException e) {
             // best effort
         }

@@ -240,7 +240,8 @@ public final class RedisClusterNodes implements AutoCloseable {
                 }
                 owner = said;
             }
-            if (owner == null || !"master".equals(admin.info(owner, "replication").get("role"))) {
+            if (owner == null
+                    || !"master".equals(admin.info(owner, "replication").get("role"))) {
                 return false;
             }
             successor[0] = owner;
@@ -294,7 +295,10 @@ public final class RedisClusterNodes implements AutoCloseable {
         String fromId = nodeId(from);
         String toId = nodeId(to);
         Partitions view = view();
-        if (!owner(view, slot).map(RedisClusterNode::getNodeId).filter(fromId::equals).isPresent()) {
+        if (!owner(view, slot)
+                .map(RedisClusterNode::getNodeId)
+                .filter(fromId::equals)
+                .isPresent()) {
             throw new IllegalArgumentException("port " + from.port() + " does not serve slot " + slot);
         }
         RedisClusterNode target = view.getPartitionByNodeId(toId);
@@ -340,9 +344,12 @@ public final class RedisClusterNodes implements AutoCloseable {
 
     /** Waits until every running node reports {@code cluster_state:ok}. */
     public void awaitClusterOk(Duration timeout) {
-        NodeAdmin.await(timeout, "cluster_state:ok on every running node", () -> nodes.stream()
-                .filter(LocalRedis::isRunning)
-                .allMatch(node -> "ok".equals(clusterInfo(node).get("cluster_state"))));
+        NodeAdmin.await(
+                timeout,
+                "cluster_state:ok on every running node",
+                () -> nodes.stream()
+                        .filter(LocalRedis::isRunning)
+                        .allMatch(node -> "ok".equals(clusterInfo(node).get("cluster_state"))));
     }
 
     /** Kills every node and deletes its files. */
@@ -355,8 +362,8 @@ public final class RedisClusterNodes implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "RedisClusterNodes{" + nodes.stream().map(n -> Integer.toString(n.port())).collect(Collectors.joining(","))
-                + '}';
+        return "RedisClusterNodes{"
+                + nodes.stream().map(n -> Integer.toString(n.port())).collect(Collectors.joining(",")) + '}';
     }
 
     private void launch(Builder builder) throws IOException {
@@ -552,7 +559,7 @@ public final class RedisClusterNodes implements AutoCloseable {
             return this;
         }
 
-        /** {@code cluster-node-timeout}; default {@value #DEFAULT_NODE_TIMEOUT_MILLIS} ms. */
+        /** {@code cluster-node-timeout}; default {@value RedisClusterNodes#DEFAULT_NODE_TIMEOUT_MILLIS} ms. */
         public Builder nodeTimeout(Duration nodeTimeout) {
             this.nodeTimeout = positive(nodeTimeout, "nodeTimeout");
             return this;

@@ -246,8 +246,10 @@ public final class RedisSentinelGroup implements AutoCloseable {
             admin.call(replica, redis -> redis.replicaof(master.host(), master.port()));
         }
         for (LocalRedis replica : nodes.subList(1, nodes.size())) {
-            NodeAdmin.await(readyTimeout, "port " + replica.port() + " to sync with its master", () ->
-                    replicates(replica, master, 0));
+            NodeAdmin.await(
+                    readyTimeout,
+                    "port " + replica.port() + " to sync with its master",
+                    () -> replicates(replica, master, 0));
         }
         String config = String.join(
                 "\n",
@@ -285,8 +287,8 @@ public final class RedisSentinelGroup implements AutoCloseable {
                 return false;
             }
             return s.replicas(masterName).stream()
-                    .allMatch(replica -> "slave".equals(replica.get("flags"))
-                            && "ok".equals(replica.get("master-link-status")));
+                    .allMatch(replica ->
+                            "slave".equals(replica.get("flags")) && "ok".equals(replica.get("master-link-status")));
         });
     }
 
@@ -310,8 +312,9 @@ public final class RedisSentinelGroup implements AutoCloseable {
                 }
             }
         }
-        throw new IllegalStateException("sentinels name " + address + " as master of " + masterName
-                + ", not a node of this group: " + nodes.stream().map(LocalRedis::port).toList());
+        throw new IllegalStateException(
+                "sentinels name " + address + " as master of " + masterName + ", not a node of this group: "
+                        + nodes.stream().map(LocalRedis::port).toList());
     }
 
     /** Every data node: nothing on disk, full syncs streamed at once (7.0 would wait 5 s by default). */
@@ -346,7 +349,7 @@ public final class RedisSentinelGroup implements AutoCloseable {
             return this;
         }
 
-        /** Default {@value #DEFAULT_MASTER_NAME}. */
+        /** Default {@value RedisSentinelGroup#DEFAULT_MASTER_NAME}. */
         public Builder masterName(String masterName) {
             if (masterName == null || masterName.isBlank() || masterName.chars().anyMatch(Character::isWhitespace)) {
                 throw new IllegalArgumentException("masterName must be one word, was '" + masterName + "'");
@@ -355,13 +358,13 @@ public final class RedisSentinelGroup implements AutoCloseable {
             return this;
         }
 
-        /** Sentinel's {@code down-after-milliseconds}; default {@value #DEFAULT_DOWN_AFTER_MILLIS} ms. */
+        /** Sentinel's {@code down-after-milliseconds}; default {@value RedisSentinelGroup#DEFAULT_DOWN_AFTER_MILLIS} ms. */
         public Builder downAfter(Duration downAfter) {
             this.downAfter = positive(downAfter, "downAfter");
             return this;
         }
 
-        /** Sentinel's {@code failover-timeout}; default {@value #DEFAULT_FAILOVER_TIMEOUT_MILLIS} ms. */
+        /** Sentinel's {@code failover-timeout}; default {@value RedisSentinelGroup#DEFAULT_FAILOVER_TIMEOUT_MILLIS} ms. */
         public Builder failoverTimeout(Duration failoverTimeout) {
             this.failoverTimeout = positive(failoverTimeout, "failoverTimeout");
             return this;

@@ -8,6 +8,7 @@ import io.agentbus.testkit.RedisTopologyExtension;
 import io.lettuce.core.Consumer;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.StreamMessage;
+import io.lettuce.core.XGroupCreateArgs;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
@@ -100,12 +101,14 @@ class ClusterNodesIT {
                 .orElseThrow();
         inCluster(cluster, redis -> {
             redis.set(value, "intact");
-            redis.xgroupCreate(XReadArgs.StreamOffset.from(stream, "0"), "readers",
-                    io.lettuce.core.XGroupCreateArgs.Builder.mkstream());
+            redis.xgroupCreate(
+                    XReadArgs.StreamOffset.from(stream, "0"), "readers", XGroupCreateArgs.Builder.mkstream());
             redis.xadd(stream, Map.of("n", "1"));
             redis.xadd(stream, Map.of("n", "2"));
             // One entry delivered and not acknowledged: pending in the group.
-            redis.xreadgroup(Consumer.from("readers", "r1"), XReadArgs.Builder.count(1),
+            redis.xreadgroup(
+                    Consumer.from("readers", "r1"),
+                    XReadArgs.Builder.count(1),
                     XReadArgs.StreamOffset.lastConsumed(stream));
             return null;
         });
@@ -118,15 +121,17 @@ class ClusterNodesIT {
         assertThat(onTarget).isEqualTo("intact");
         Long pending = run(to, redis -> redis.xpending(stream, "readers").getCount());
         assertThat(pending).isEqualTo(1);
-        List<StreamMessage<String, String>> next = inCluster(cluster, redis -> redis.xreadgroup(
-                Consumer.from("readers", "r2"), XReadArgs.StreamOffset.lastConsumed(stream)));
+        List<StreamMessage<String, String>> next = inCluster(
+                cluster,
+                redis -> redis.xreadgroup(Consumer.from("readers", "r2"), XReadArgs.StreamOffset.lastConsumed(stream)));
         assertThat(next).extracting(message -> message.getBody().get("n")).containsExactly("2");
         Long left = run(from, redis -> redis.clusterCountKeysInSlot(slot));
         assertThat(left).isZero();
     }
 
     /** Commands through a new Lettuce cluster client, which learns the topology as it is now. */
-    static <T> T inCluster(RedisClusterNodes cluster, Function<RedisAdvancedClusterCommands<String, String>, T> commands) {
+    static <T> T inCluster(
+            RedisClusterNodes cluster, Function<RedisAdvancedClusterCommands<String, String>, T> commands) {
         RedisClusterClient client = RedisClusterClient.create(cluster.seedUris());
         try (StatefulRedisClusterConnection<String, String> connection = client.connect()) {
             return commands.apply(connection.sync());

@@ -8,10 +8,10 @@ import io.agentbus.testkit.RedisTopologyExtension;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Function;
-import io.lettuce.core.api.sync.RedisCommands;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -70,9 +70,7 @@ class SentinelGroupIT {
         assertThat(role(killed)).isEqualTo("slave");
         group.awaitReplicasInSync(Duration.ofSeconds(10));
         List<KeyValue<String, String>> copied = run(killed, redis -> redis.mget("before-failover", "after-failover"));
-        assertThat(copied)
-                .extracting(kv -> kv.getValueOrElse(null))
-                .containsExactly("kept", "written");
+        assertThat(copied).extracting(kv -> kv.getValueOrElse(null)).containsExactly("kept", "written");
         assertThat(group.replicas()).hasSize(2).contains(killed);
         System.out.printf(
                 "RESULT scenario=sentinel-fixture version=%s promotion_ms=%d demotion_ms=%d%n",
