@@ -65,6 +65,7 @@ public final class LocalRedis implements AutoCloseable {
     private final Path executable;
     private final RedisVersion version;
     private final List<String> extraArgs;
+    private final Path configFile;
     private final Path dataDir;
     private final boolean ownsDataDir;
     private final Duration startTimeout;
@@ -75,6 +76,7 @@ public final class LocalRedis implements AutoCloseable {
         executable = resolve(builder.binary);
         version = versionOf(executable);
         extraArgs = List.copyOf(builder.args);
+        configFile = builder.configFile;
         ownsDataDir = builder.dataDir == null;
         dataDir = ownsDataDir ? Files.createTempDirectory("agentbus-redis-") : builder.dataDir;
         startTimeout = builder.startTimeout;
@@ -194,8 +196,13 @@ public final class LocalRedis implements AutoCloseable {
     }
 
     private Process spawn(int onPort) throws IOException {
-        List<String> command = new ArrayList<>(List.of(
-                executable.toString(),
+        List<String> command = new ArrayList<>();
+        command.add(executable.toString());
+        if (configFile != null) {
+            // redis-server reads a config file only as its first argument.
+            command.add(configFile.toString());
+        }
+        command.addAll(List.of(
                 "--port",
                 Integer.toString(onPort),
                 "--bind",
@@ -363,6 +370,7 @@ public final class LocalRedis implements AutoCloseable {
         private Binary binary = Binary.AUTO;
         private int port;
         private final List<String> args = new ArrayList<>();
+        private Path configFile;
         private Path dataDir;
         private Duration startTimeout = DEFAULT_START_TIMEOUT;
 
@@ -391,6 +399,16 @@ public final class LocalRedis implements AutoCloseable {
 
         public Builder args(List<String> args) {
             this.args.addAll(args);
+            return this;
+        }
+
+        /**
+         * A config file passed to {@code redis-server} before every other argument, so the command-line
+         * arguments override it. Default: none. Sentinel mode ({@code args("--sentinel")}) needs one,
+         * writable, since a sentinel rewrites it with what it learns.
+         */
+        public Builder configFile(Path configFile) {
+            this.configFile = Objects.requireNonNull(configFile, "configFile");
             return this;
         }
 

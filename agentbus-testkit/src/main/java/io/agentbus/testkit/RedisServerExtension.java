@@ -29,7 +29,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * <p>The binary is {@code redis-server} from PATH when present, else the bundled Redis 6.2; configure
  * it, extra arguments or one server per test with {@link RedisServerConfig}. Never the machine's own
  * Redis on 6379: each class gets a server of its own, so tests cannot see each other's keys across
- * classes, and use fresh agent ids within a class.
+ * classes, and use fresh agent ids within a class. For Sentinel and Cluster deployments, see
+ * {@link RedisTopologyExtension}.
  */
 public final class RedisServerExtension implements BeforeAllCallback, BeforeEachCallback, ParameterResolver {
 
