@@ -217,6 +217,25 @@ final class Traffic implements AutoCloseable {
                 .count();
     }
 
+    /**
+     * The longest time between two acknowledgements in {@code [fromNanos, toNanos]}, the bounds counted
+     * as acknowledgements: how long senders saw the bus unavailable in that window.
+     */
+    Duration longestAckGap(long fromNanos, long toNanos) {
+        long[] inWindow = ackNanos.stream()
+                .mapToLong(Long::longValue)
+                .filter(at -> at - fromNanos >= 0 && toNanos - at >= 0)
+                .sorted()
+                .toArray();
+        long previous = fromNanos;
+        long longest = 0;
+        for (long at : inWindow) {
+            longest = Math.max(longest, at - previous);
+            previous = at;
+        }
+        return Duration.ofNanos(Math.max(longest, toNanos - previous));
+    }
+
     /** The first acknowledgement at or after {@code fromNanos}, if any. */
     OptionalLong firstAckAfter(long fromNanos) {
         return ackNanos.stream()
