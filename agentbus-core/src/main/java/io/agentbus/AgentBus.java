@@ -201,8 +201,15 @@ public interface AgentBus extends AutoCloseable {
      */
     java.util.List<String> serverWarnings();
 
-    /** The version of the Redis server, read when the bus connected. */
+    /**
+     * The Redis version of the server, read when the bus connected: what decides which commands it has.
+     * For Valkey, the Redis version it is compatible with ({@code redis_version}); {@link #serverSoftware()}
+     * says which server it really is.
+     */
     RedisVersion serverVersion();
+
+    /** The server as it names itself: {@code "Redis 7.0.15"}, {@code "Valkey 8.0.1"}. */
+    String serverSoftware();
 
     /** The Redis URI the bus is connected to, without its password. */
     String redisUri();

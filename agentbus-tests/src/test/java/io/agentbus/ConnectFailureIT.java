@@ -43,6 +43,7 @@ class ConnectFailureIT {
         assertThat(redis.port()).isEqualTo(port);
         try (AgentBus bus = AgentBus.connect(redis.uri())) {
             assertThat(bus.serverVersion()).isEqualTo(redis.version());
+            assertThat(bus.serverSoftware()).isEqualTo("Redis " + redis.version());
         }
     }
 

@@ -75,7 +75,7 @@ public final class BusConnection {
         }
         AgentBus bus = closedOnExit(AgentBus.embedded(options));
         PrintWriter err = command.commandLine().getErr();
-        err.printf("agentbus: embedded Redis %s at %s (stopped on exit)%n", bus.serverVersion(), bus.redisUri());
+        err.printf("agentbus: embedded %s at %s (stopped on exit)%n", bus.serverSoftware(), bus.redisUri());
         err.flush();
         return bus;
     }

@@ -47,6 +47,7 @@ final class Connections implements AutoCloseable {
     private final StatefulRedisConnection<String, String> commandConnection;
     private final StatefulRedisConnection<String, String> sendConnection;
     private final RedisVersion serverVersion;
+    private final String serverSoftware;
     private final List<String> serverWarnings;
     private final String shownUri;
     private final AutoCloseable owned;
@@ -59,6 +60,7 @@ final class Connections implements AutoCloseable {
             StatefulRedisConnection<String, String> commandConnection,
             StatefulRedisConnection<String, String> sendConnection,
             RedisVersion serverVersion,
+            String serverSoftware,
             List<String> serverWarnings,
             String shownUri,
             AutoCloseable owned) {
@@ -69,6 +71,7 @@ final class Connections implements AutoCloseable {
         this.commandConnection = commandConnection;
         this.sendConnection = sendConnection;
         this.serverVersion = serverVersion;
+        this.serverSoftware = serverSoftware;
         this.serverWarnings = serverWarnings;
         this.shownUri = shownUri;
         this.owned = owned;
@@ -117,11 +120,12 @@ final class Connections implements AutoCloseable {
         try {
             StatefulRedisConnection<String, String> connection = connectWithin(client, options, shownUri);
             watch.watchCommands(connection);
-            RedisVersion version =
-                    RedisVersion.parse(infoField(connection.sync().info("server"), "redis_version"));
+            String serverInfo = connection.sync().info("server");
+            RedisVersion version = RedisVersion.parse(infoField(serverInfo, "redis_version"));
+            String software = software(serverInfo, version);
             if (version.compareTo(RedisVersion.MINIMUM) < 0) {
-                throw new AgentBusException(
-                        "agentbus needs Redis " + RedisVersion.MINIMUM + " or newer; " + shownUri + " runs " + version);
+                throw new AgentBusException("agentbus needs Redis " + RedisVersion.MINIMUM + " or newer; " + shownUri
+                        + " runs " + software);
             }
             List<String> warnings = ServerCheck.verify(connection.sync(), options, shownUri);
             connection.sync().clientSetname("agentbus-commands");
@@ -131,12 +135,23 @@ final class Connections implements AutoCloseable {
                 sendConnection.sync().clientSetname("agentbus-durable-sends");
             }
             log.info(
-                    "connected to {} (Redis {}, durability {})",
+                    "connected to {} ({}{}, durability {})",
                     shownUri,
-                    version,
+                    software,
+                    software.startsWith("Redis ") ? "" : ", compatible with Redis " + version,
                     options.send().durability());
             return new Connections(
-                    resources, client, watch, metrics, connection, sendConnection, version, warnings, shownUri, owned);
+                    resources,
+                    client,
+                    watch,
+                    metrics,
+                    connection,
+                    sendConnection,
+                    version,
+                    software,
+                    warnings,
+                    shownUri,
+                    owned);
         } catch (RuntimeException e) {
             watch.close();
             metrics.close();
@@ -209,6 +224,17 @@ final class Connections implements AutoCloseable {
         }
     }
 
+    /**
+     * The server as it names itself: Valkey reports {@code server_name:valkey} and {@code valkey_version}
+     * beside a {@code redis_version} that is the Redis version it is compatible with.
+     */
+    private static String software(String serverInfo, RedisVersion redisVersion) {
+        if (serverInfo.contains("\nserver_name:valkey") || serverInfo.startsWith("server_name:valkey")) {
+            return "Valkey " + infoField(serverInfo, "valkey_version");
+        }
+        return "Redis " + redisVersion;
+    }
+
     private static String infoField(String info, String name) {
         for (String line : info.split("\r?\n")) {
             if (line.startsWith(name + ":")) {
@@ -246,6 +272,10 @@ final class Connections implements AutoCloseable {
 
     RedisVersion serverVersion() {
         return serverVersion;
+    }
+
+    String serverSoftware() {
+        return serverSoftware;
     }
 
     List<String> serverWarnings() {

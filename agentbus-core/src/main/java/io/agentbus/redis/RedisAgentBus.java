@@ -280,6 +280,11 @@ final class RedisAgentBus implements AgentBus {
     }
 
     @Override
+    public String serverSoftware() {
+        return connections.serverSoftware();
+    }
+
+    @Override
     public String redisUri() {
         return connections.shownUri();
     }

@@ -47,7 +47,9 @@ public final class LocalRedis implements AutoCloseable {
         /** {@code redis-server} from PATH; fails if there is none. */
         PATH,
         /** The binary inside the embedded-redis artifact (Redis 6.2), even when PATH has one. */
-        BUNDLED
+        BUNDLED,
+        /** {@code valkey-server} from PATH (Valkey, the Redis fork); fails if there is none. */
+        VALKEY
     }
 
     public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(10);
@@ -293,6 +295,13 @@ public final class LocalRedis implements AutoCloseable {
     }
 
     private static Path resolve(Binary binary) throws IOException {
+        if (binary == Binary.VALKEY) {
+            Path valkey = findOnPath("valkey-server");
+            if (valkey == null) {
+                throw new AgentBusException("no valkey-server on PATH (" + System.getenv("PATH") + ")");
+            }
+            return valkey;
+        }
         if (binary != Binary.BUNDLED) {
             Path onPath = findOnPath("redis-server");
             if (onPath != null) {
@@ -330,7 +339,7 @@ public final class LocalRedis implements AutoCloseable {
         try (InputStream out = probe.getInputStream()) {
             String text = new String(out.readAllBytes(), StandardCharsets.UTF_8);
             probe.waitFor(10, TimeUnit.SECONDS);
-            // "Redis server v=7.0.15 sha=..."
+            // "Redis server v=7.0.15 sha=...", or "Valkey server v=8.0.1 ..."
             int at = text.indexOf("v=");
             return RedisVersion.parse(at >= 0 ? text.substring(at + 2) : text);
         } catch (InterruptedException e) {
