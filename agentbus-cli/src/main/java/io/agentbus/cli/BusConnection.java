@@ -2,8 +2,11 @@ package io.agentbus.cli;
 
 import io.agentbus.AgentBus;
 import io.agentbus.BusOptions;
+import io.agentbus.embedded.LocalRedis;
+import io.agentbus.embedded.RedisSentinelGroup;
 import java.io.PrintWriter;
 import java.util.Optional;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -74,10 +77,90 @@ public final class BusConnection {
             return closedOnExit(AgentBus.connect(uri.get(), options));
         }
         AgentBus bus = closedOnExit(AgentBus.embedded(options));
-        PrintWriter err = command.commandLine().getErr();
-        err.printf("agentbus: embedded %s at %s (stopped on exit)%n", bus.serverSoftware(), bus.redisUri());
-        err.flush();
+        announce("embedded " + bus.serverSoftware() + " at " + bus.redisUri());
         return bus;
+    }
+
+    /**
+     * The Redis for a command that connects buses of its own ({@code demo}): the one {@link #redisUri()}
+     * names, else a local deployment of {@code topology} (standalone when empty), started now and
+     * announced on stderr. Closing it stops what it started; so do SIGTERM and Ctrl-C. Close the buses
+     * first.
+     *
+     * @throws IllegalArgumentException (exit 2) if a topology is asked for while a Redis is given: the
+     *     command would run on the given Redis, not on the deployment asked for; or if the topology is
+     *     {@link LocalTopology#CLUSTER}, which the bus does not support yet
+     */
+    public Redis redis(Optional<LocalTopology> topology) {
+        Optional<String> uri = redisUri();
+        if (uri.isPresent()) {
+            if (topology.isPresent()) {
+                throw new IllegalArgumentException("--topology " + topology.get() + " starts a local Redis, but "
+                        + (top().redisUri != null ? "--redis" : REDIS_URL_VARIABLE) + " names one to use: give"
+                        + " one of the two (with --redis the topology is the one of that Redis)");
+            }
+            return new Redis(uri.get(), null);
+        }
+        switch (topology.orElse(LocalTopology.STANDALONE)) {
+            case STANDALONE -> {
+                LocalRedis local = closedOnExit(LocalRedis.start());
+                announce("embedded Redis " + local.version() + " at " + local.uri());
+                return new Redis(local.uri(), local::close);
+            }
+            case SENTINEL -> {
+                RedisSentinelGroup group = closedOnExit(RedisSentinelGroup.start());
+                LocalRedis master = group.master();
+                announce("local Sentinel group of Redis " + group.version() + ": master " + address(master) + ", "
+                        + group.replicas().size() + " replicas "
+                        + group.replicas().stream().map(BusConnection::address).collect(Collectors.joining(","))
+                        + ", sentinels " + group.uri());
+                return new Redis(group.uri(), group::close);
+            }
+            default ->
+                throw new IllegalArgumentException("--topology cluster: Redis Cluster is not supported by"
+                        + " the bus yet; use --topology standalone or sentinel");
+        }
+    }
+
+    /**
+     * A Redis the buses of a command connect to, given ({@code --redis}) or started for the command;
+     * {@link #close()} stops what was started.
+     */
+    public static final class Redis implements AutoCloseable {
+        private final String uri;
+        private final Runnable stop;
+
+        private Redis(String uri, Runnable stop) {
+            this.uri = uri;
+            this.stop = stop;
+        }
+
+        public String uri() {
+            return uri;
+        }
+
+        /** A bus on this Redis, closed by SIGTERM and Ctrl-C too; the caller closes it before this. */
+        public AgentBus connect(BusOptions options) {
+            return closedOnExit(AgentBus.connect(uri, options));
+        }
+
+        @Override
+        public void close() {
+            if (stop != null) {
+                stop.run();
+            }
+        }
+    }
+
+    /** On stderr, what the command started, since its data vanishes when the command ends. */
+    private void announce(String started) {
+        PrintWriter err = command.commandLine().getErr();
+        err.printf("agentbus: %s (stopped on exit)%n", started);
+        err.flush();
+    }
+
+    private static String address(LocalRedis node) {
+        return node.host() + ":" + node.port();
     }
 
     /**
@@ -85,9 +168,17 @@ public final class BusConnection {
      * bus there too lets its running instances finish, settle, and remove their consumers and presence
      * instead of leaving them in Redis for ever. Closing twice is harmless.
      */
-    private static AgentBus closedOnExit(AgentBus bus) {
-        Runtime.getRuntime().addShutdownHook(new Thread(bus::close, "agentbus-close-on-exit"));
-        return bus;
+    private static <T extends AutoCloseable> T closedOnExit(T closeable) {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> closeQuietly(closeable), "agentbus-close-on-exit"));
+        return closeable;
+    }
+
+    private static void closeQuietly(AutoCloseable closeable) {
+        try {
+            closeable.close();
+        } catch (Exception e) {
+            // The JVM is exiting; a server that does not stop is killed with it.
+        }
     }
 
     private BusConnection top() {

@@ -37,8 +37,8 @@ class HelpTest {
                     "bench"
                 }),
                 Arguments.of("bench", new String[] {"agentbus-bench-all.jar", "--redis"}),
-                Arguments.of("demo", new String[] {"--messages", "--redis", "swarm"}),
-                Arguments.of("demo swarm", new String[] {"--redis"}),
+                Arguments.of("demo", new String[] {"--messages", "--topology", "--redis", "swarm"}),
+                Arguments.of("demo swarm", new String[] {"--topology", "--redis"}),
                 Arguments.of("send", new String[] {"--from", "--to", "--type", "--payload", "--priority", "--redis"}),
                 Arguments.of("receive", new String[] {"AGENT", "--count", "--timeout", "--json", "--redis"}),
                 Arguments.of("inbox", new String[] {"AGENT", "--json", "--redis"}),

@@ -1,5 +1,7 @@
 package io.agentbus.testkit;
 
+import io.agentbus.embedded.RedisClusterNodes;
+import io.agentbus.embedded.RedisSentinelGroup;
 import java.lang.reflect.AnnotatedElement;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;

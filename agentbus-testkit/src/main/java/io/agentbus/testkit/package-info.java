@@ -5,17 +5,14 @@
  * <ul>
  *   <li>{@link io.agentbus.testkit.RedisServerExtension}: one standalone server per test class (or per
  *       test), injected as a {@link io.agentbus.embedded.LocalRedis} or a {@link io.agentbus.testkit.RawRedis}.
- *   <li>{@link io.agentbus.testkit.RedisSentinelGroup}: one master, two replicas and three sentinels,
- *       for {@code redis-sentinel://} URIs: {@code killMaster()}, {@code awaitPromotion(timeout)},
- *       {@code restart(node)} (Sentinel demotes the old master), {@code awaitReplicasInSync(timeout)}.
- *   <li>{@link io.agentbus.testkit.RedisClusterNodes}: three masters and three replicas created with
- *       {@code redis-cli --cluster create}, for {@code redis-cluster://} URIs: {@code masterOf(key)},
- *       {@code killMaster(node)}, {@code awaitFailover(node, timeout)}, {@code restart(node)} and
- *       {@code migrateSlot(slot, from, to)} (SETSLOT IMPORTING/MIGRATING, MIGRATE, SETSLOT NODE).
- *   <li>{@link io.agentbus.testkit.RedisTopologyExtension}: starts either of the two per test class when
- *       a test asks for it as a parameter, configured by the same {@link io.agentbus.testkit.RedisServerConfig}
- *       (binary, arguments, per test). Both are also plain {@link java.lang.AutoCloseable}s for
- *       try-with-resources.
+ *   <li>{@link io.agentbus.testkit.RedisTopologyExtension}: starts a
+ *       {@link io.agentbus.embedded.RedisSentinelGroup} (one master, two replicas, three sentinels) or a
+ *       {@link io.agentbus.embedded.RedisClusterNodes} (three masters, three replicas) per test class when
+ *       a test asks for one as a parameter, configured by the same {@link io.agentbus.testkit.RedisServerConfig}
+ *       (binary, arguments, per test). The two fixtures live in agentbus-embedded, beside
+ *       {@code LocalRedis}, so that code other than tests (the CLI's demo) can start them; they are plain
+ *       {@link java.lang.AutoCloseable}s for try-with-resources, with kill, restart, promotion and
+ *       slot-migration helpers.
  *   <li>{@link io.agentbus.testkit.RedisProxy} (network faults), {@link io.agentbus.testkit.RecordingHandler},
  *       {@link io.agentbus.testkit.TestIds}, {@link io.agentbus.testkit.LoopbackPorts}.
  * </ul>

@@ -3,7 +3,7 @@ package io.agentbus.topology;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.agentbus.embedded.LocalRedis;
-import io.agentbus.testkit.RedisClusterNodes;
+import io.agentbus.embedded.RedisClusterNodes;
 import io.agentbus.testkit.RedisServerConfig;
 import org.junit.jupiter.api.BeforeEach;
 

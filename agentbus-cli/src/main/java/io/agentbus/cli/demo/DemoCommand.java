@@ -3,6 +3,7 @@ package io.agentbus.cli.demo;
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
 import io.agentbus.Backoff;
+import io.agentbus.BusOptions;
 import io.agentbus.DeliveryOptions;
 import io.agentbus.Envelope;
 import io.agentbus.MessageHandler;
@@ -144,6 +145,10 @@ public final class DemoCommand implements Callable<Integer> {
     @Mixin
     private BusConnection connection;
 
+    /** Read by {@code demo swarm} too, for {@code demo --topology sentinel swarm}. */
+    @Mixin
+    TopologyOption topology;
+
     @Spec
     private CommandSpec spec;
 
@@ -165,7 +170,8 @@ public final class DemoCommand implements Callable<Integer> {
         TaskAnnouncements announcements = new TaskAnnouncements();
         ReviewRequests reviews = new ReviewRequests();
         Escalation escalation = new Escalation();
-        try (AgentBus bus = connection.open()) {
+        try (BusConnection.Redis redis = connection.redis(topology.selected());
+                AgentBus bus = redis.connect(BusOptions.defaults())) {
             // On a shared Redis, what an earlier run left pending or dead-lettered stays; only ours counts.
             Map<AgentId, Long> pendingBefore = pendingByAgent(bus, department);
             Map<AgentId, Long> deadBefore = deadLettersByAgent(bus, department);

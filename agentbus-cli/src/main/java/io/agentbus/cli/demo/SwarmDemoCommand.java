@@ -11,7 +11,6 @@ import io.agentbus.Priority;
 import io.agentbus.broadcast.DurableTopic;
 import io.agentbus.cli.BusConnection;
 import io.agentbus.cli.ExitCodes;
-import io.agentbus.embedded.LocalRedis;
 import io.agentbus.swarm.SwarmMessenger;
 import io.agentbus.swarm.SwarmOptions;
 import io.agentbus.swarm.Swarms;
@@ -31,6 +30,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
@@ -83,6 +83,12 @@ final class SwarmDemoCommand implements Callable<Integer> {
     @Mixin
     private BusConnection connection;
 
+    @Mixin
+    private TopologyOption topology;
+
+    @ParentCommand
+    private DemoCommand demo;
+
     @Spec
     private CommandSpec spec;
 
@@ -100,17 +106,13 @@ final class SwarmDemoCommand implements Callable<Integer> {
         String loop = "cfn-" + run;
         List<String> swarms = List.of("research-" + run, "build-" + run);
         BusOptions options = BusOptions.builder().delivery(DemoCommand.DELIVERY).build();
-        // One server for every bus, as for separate processes: an embedded one unless --redis names one.
-        LocalRedis embedded = connection.redisUri().isEmpty() ? LocalRedis.start() : null;
-        String uri = connection.redisUri().orElseGet(() -> embedded.uri());
-        if (embedded != null) {
-            err.printf("agentbus: embedded Redis at %s (stopped on exit)%n", uri);
-        }
-        try (AgentBus agents = AgentBus.connect(uri, options)) {
+        // One server for every bus, as for separate processes: a local one unless --redis names one.
+        try (BusConnection.Redis redis = connection.redis(topology.selected().or(demo.topology::selected));
+                AgentBus agents = redis.connect(options)) {
             startSwarms(agents, loop, swarms);
             String crashedAt = PHASES.get(CRASH_AFTER);
             String checkpoint;
-            try (Coordinator first = new Coordinator(AgentBus.connect(uri, options), "coordinator-1", loop, swarms)) {
+            try (Coordinator first = new Coordinator(redis.connect(options), "coordinator-1", loop, swarms)) {
                 first.startHeartbeat();
                 first.bus.swarms().write(loop, 0, state(0, "none"));
                 for (int phase = 0; phase < CRASH_AFTER; phase++) {
@@ -121,7 +123,7 @@ final class SwarmDemoCommand implements Callable<Integer> {
             }
             err.printf("coordinator-1 crashed during %s; last checkpoint %s%n", crashedAt, checkpoint);
 
-            try (Coordinator second = new Coordinator(AgentBus.connect(uri, options), "coordinator-2", loop, swarms)) {
+            try (Coordinator second = new Coordinator(redis.connect(options), "coordinator-2", loop, swarms)) {
                 DemoCommand.await(
                         () -> second.bus
                                 .swarms()
@@ -163,10 +165,6 @@ final class SwarmDemoCommand implements Callable<Integer> {
                         && resumed.label().equals(checkpoint)
                         && resumeAt == CRASH_AFTER;
                 return ok ? ExitCodes.OK : ExitCodes.FAILED;
-            }
-        } finally {
-            if (embedded != null) {
-                embedded.close();
             }
         }
     }

@@ -1,6 +1,5 @@
-package io.agentbus.testkit;
+package io.agentbus.embedded;
 
-import io.agentbus.embedded.LocalRedis;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;

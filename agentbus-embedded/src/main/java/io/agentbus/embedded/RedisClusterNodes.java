@@ -1,7 +1,6 @@
-package io.agentbus.testkit;
+package io.agentbus.embedded;
 
 import io.agentbus.AgentBusException;
-import io.agentbus.embedded.LocalRedis;
 import io.agentbus.protocol.RedisVersion;
 import io.lettuce.core.MigrateArgs;
 import io.lettuce.core.RedisURI;
@@ -59,7 +58,7 @@ import org.slf4j.LoggerFactory;
  * <p>Ports are chosen below 22000 so that each node's cluster bus port ({@code port + 10000}, which
  * Redis 6.2 cannot configure) is free too. Runs on Redis 6.2 and 7 ({@link LocalRedis.Binary});
  * {@code redis-cli} comes from PATH, next to {@code redis-server}, whatever binary the nodes run.
- * Under JUnit, {@link RedisTopologyExtension} starts one per test class.
+ * Under JUnit, {@code io.agentbus.testkit.RedisTopologyExtension} starts one per test class.
  */
 public final class RedisClusterNodes implements AutoCloseable {
 

@@ -1,7 +1,6 @@
-package io.agentbus.testkit;
+package io.agentbus.embedded;
 
 import io.agentbus.AgentBusException;
-import io.agentbus.embedded.LocalRedis;
 import io.agentbus.protocol.RedisVersion;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -41,7 +40,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Runs on Redis 6.2 and 7 ({@link LocalRedis.Binary}); sentinels are {@code redis-server <conf>
  * --sentinel}, with their config files in a temporary directory deleted on close. Under JUnit,
- * {@link RedisTopologyExtension} starts one per test class.
+ * {@code io.agentbus.testkit.RedisTopologyExtension} starts one per test class.
  */
 public final class RedisSentinelGroup implements AutoCloseable {
 

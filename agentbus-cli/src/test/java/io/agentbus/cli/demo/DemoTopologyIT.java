@@ -1,0 +1,47 @@
+package io.agentbus.cli.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.agentbus.cli.CliRun;
+import io.agentbus.cli.ExitCodes;
+import org.junit.jupiter.api.Test;
+
+/** {@code demo --topology}: the demo on a local deployment it starts, or a clear refusal. */
+class DemoTopologyIT {
+
+    @Test
+    void sentinelRunsTheDemoOnALocalSentinelGroupAndLosesNothing() {
+        CliRun demo = CliRun.execute("demo", "--topology", "sentinel", "--messages", "300");
+
+        assertThat(demo.exitCode()).as(demo.err()).isZero();
+        assertThat(demo.err())
+                .containsPattern("(?m)^agentbus: local Sentinel group of Redis \\S+: master 127\\.0\\.0\\.1:\\d+,"
+                        + " 2 replicas \\S+, sentinels redis-sentinel://\\S+#mymaster \\(stopped on exit\\)$")
+                .contains("--redis redis-sentinel://");
+        assertThat(demo.out().lines())
+                .singleElement()
+                .satisfies(summary -> assertThat(summary)
+                        .startsWith("sent=300 delivered=300 ")
+                        .contains(" lost=0 "));
+    }
+
+    @Test
+    void clusterIsRefusedUntilTheBusSupportsIt() {
+        CliRun demo = CliRun.execute("demo", "--topology", "cluster");
+
+        assertThat(demo.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
+        assertThat(demo.err().lines())
+                .containsExactly("agentbus: --topology cluster: Redis Cluster is not supported by the bus yet;"
+                        + " use --topology standalone or sentinel");
+        assertThat(demo.out()).isEmpty();
+    }
+
+    @Test
+    void aTopologyWithAGivenRedisIsRefused() {
+        CliRun demo = CliRun.execute("demo", "--topology", "sentinel", "--redis", "redis://127.0.0.1:1");
+
+        assertThat(demo.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
+        assertThat(demo.err()).startsWith("agentbus: --topology sentinel starts a local Redis, but --redis names one");
+        assertThat(demo.out()).isEmpty();
+    }
+}
