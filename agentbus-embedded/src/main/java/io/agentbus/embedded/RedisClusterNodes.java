@@ -560,13 +560,13 @@ public final class RedisClusterNodes implements AutoCloseable {
 
         /** {@code cluster-node-timeout}; default {@value RedisClusterNodes#DEFAULT_NODE_TIMEOUT_MILLIS} ms. */
         public Builder nodeTimeout(Duration nodeTimeout) {
-            this.nodeTimeout = positive(nodeTimeout, "nodeTimeout");
+            this.nodeTimeout = NodeAdmin.positive(nodeTimeout, "nodeTimeout");
             return this;
         }
 
         /** How long {@code start()}, {@code restart} and {@code migrateSlot} wait to settle; default 30 s. */
         public Builder readyTimeout(Duration readyTimeout) {
-            this.readyTimeout = positive(readyTimeout, "readyTimeout");
+            this.readyTimeout = NodeAdmin.positive(readyTimeout, "readyTimeout");
             return this;
         }
 
@@ -587,14 +587,6 @@ public final class RedisClusterNodes implements AutoCloseable {
                 cluster.close();
                 throw new AgentBusException("could not start a cluster: " + e.getMessage(), e);
             }
-        }
-
-        private static Duration positive(Duration value, String name) {
-            Objects.requireNonNull(value, name);
-            if (value.isNegative() || value.isZero()) {
-                throw new IllegalArgumentException(name + " must be positive, was " + value);
-            }
-            return value;
         }
     }
 }

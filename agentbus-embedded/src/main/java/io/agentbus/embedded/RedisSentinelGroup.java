@@ -359,19 +359,19 @@ public final class RedisSentinelGroup implements AutoCloseable {
 
         /** Sentinel's {@code down-after-milliseconds}; default {@value RedisSentinelGroup#DEFAULT_DOWN_AFTER_MILLIS} ms. */
         public Builder downAfter(Duration downAfter) {
-            this.downAfter = positive(downAfter, "downAfter");
+            this.downAfter = NodeAdmin.positive(downAfter, "downAfter");
             return this;
         }
 
         /** Sentinel's {@code failover-timeout}; default {@value RedisSentinelGroup#DEFAULT_FAILOVER_TIMEOUT_MILLIS} ms. */
         public Builder failoverTimeout(Duration failoverTimeout) {
-            this.failoverTimeout = positive(failoverTimeout, "failoverTimeout");
+            this.failoverTimeout = NodeAdmin.positive(failoverTimeout, "failoverTimeout");
             return this;
         }
 
         /** How long {@code start()} and {@code restart} wait for the group to settle; default 30 s. */
         public Builder readyTimeout(Duration readyTimeout) {
-            this.readyTimeout = positive(readyTimeout, "readyTimeout");
+            this.readyTimeout = NodeAdmin.positive(readyTimeout, "readyTimeout");
             return this;
         }
 
@@ -392,14 +392,6 @@ public final class RedisSentinelGroup implements AutoCloseable {
                 group.close();
                 throw new AgentBusException("could not start a sentinel group: " + e.getMessage(), e);
             }
-        }
-
-        private static Duration positive(Duration value, String name) {
-            Objects.requireNonNull(value, name);
-            if (value.isNegative() || value.isZero()) {
-                throw new IllegalArgumentException(name + " must be positive, was " + value);
-            }
-            return value;
         }
     }
 }
