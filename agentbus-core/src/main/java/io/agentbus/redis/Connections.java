@@ -19,8 +19,8 @@ import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
-import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.event.command.CommandListener;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.Delay;
@@ -205,7 +205,8 @@ final class Connections implements AutoCloseable {
      * A new connection of {@code client} named {@code name} (on a standalone server; on a cluster every
      * connection is named {@code agentbus} by the seeds' URIs, see the class comment).
      */
-    private static <V> RedisLink<String, V> connect(AbstractRedisClient client, RedisCodec<String, V> codec, String name) {
+    private static <V> RedisLink<String, V> connect(
+            AbstractRedisClient client, RedisCodec<String, V> codec, String name) {
         if (client instanceof RedisClusterClient cluster) {
             RedisLink<String, V> link = RedisLink.of(cluster.connect(codec));
             try {

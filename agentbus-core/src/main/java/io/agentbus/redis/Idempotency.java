@@ -20,7 +20,10 @@ final class Idempotency {
     private Idempotency() {}
 
     static MessageHandler wrap(
-            RedisClusterAsyncCommands<String, String> commands, long timeoutMillis, MessageHandler handler, Duration window) {
+            RedisClusterAsyncCommands<String, String> commands,
+            long timeoutMillis,
+            MessageHandler handler,
+            Duration window) {
         Objects.requireNonNull(handler, "handler");
         if (window.isNegative() || window.isZero()) {
             throw new IllegalArgumentException("idempotency window must be > 0, was " + window);

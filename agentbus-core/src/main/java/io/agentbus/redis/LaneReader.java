@@ -83,6 +83,9 @@ final class LaneReader implements Runnable {
     private final boolean polls;
     /** Reader thread only, when polling: how long the next idle wait lasts. */
     private long pollMillis = MIN_POLL_MILLIS;
+    /** Reader thread only, when polling: when the next read of every stream is due. */
+    private long nextPollNanos = System.nanoTime();
+
     private final Thread thread;
     private volatile long clientId;
     private volatile boolean running = true;
@@ -333,17 +336,28 @@ final class LaneReader implements Runnable {
     }
 
     /**
-     * On a cluster: reads every eligible stream without blocking; when none had entries, waits the
-     * poll interval (never past the next maintenance), woken at once by {@link #wakeUp()}, and doubles
-     * the interval for the next idle round.
+     * On a cluster: when the poll is due (or something woke the lane), reads every eligible stream
+     * without blocking; then waits until the next poll or the next maintenance, whichever is first,
+     * woken at once by {@link #wakeUp()}. A round that found entries polls again at once; an idle one
+     * doubles the interval. Maintenance alone never triggers a poll: with many agents some upkeep is
+     * due every few milliseconds, and polling each time would read every stream that often.
      */
     private void poll(List<StreamFeed> eligible, long blockMillis) {
-        if (readAvailable(eligible)) {
-            pollMillis = MIN_POLL_MILLIS;
-            return;
+        long now = System.nanoTime();
+        if (now - nextPollNanos >= 0) {
+            if (readAvailable(eligible)) {
+                pollMillis = MIN_POLL_MILLIS;
+                return;
+            }
+            nextPollNanos = now + TimeUnit.MILLISECONDS.toNanos(pollMillis);
+            pollMillis = Math.min(pollMillis * 2, MAX_POLL_MILLIS);
         }
-        awaitWake(Math.min(pollMillis, blockMillis));
-        pollMillis = wakeRequested ? MIN_POLL_MILLIS : Math.min(pollMillis * 2, MAX_POLL_MILLIS);
+        long untilPoll = Math.max(1, TimeUnit.NANOSECONDS.toMillis(nextPollNanos - System.nanoTime()));
+        awaitWake(Math.min(untilPoll, blockMillis));
+        if (wakeRequested) {
+            pollMillis = MIN_POLL_MILLIS;
+            nextPollNanos = System.nanoTime();
+        }
     }
 
     /** Reads what each stream has, within its instance's count and byte budget; whether any had some. */

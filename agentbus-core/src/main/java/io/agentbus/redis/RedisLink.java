@@ -22,9 +22,7 @@ import java.util.List;
  * {@link #masters()}.
  */
 record RedisLink<K, V>(
-        StatefulConnection<K, V> connection,
-        RedisClusterAsyncCommands<K, V> async,
-        RedisClusterCommands<K, V> sync) {
+        StatefulConnection<K, V> connection, RedisClusterAsyncCommands<K, V> async, RedisClusterCommands<K, V> sync) {
 
     static <K, V> RedisLink<K, V> of(StatefulRedisConnection<K, V> connection) {
         return new RedisLink<>(connection, connection.async(), connection.sync());
@@ -67,7 +65,8 @@ record RedisLink<K, V>(
             if (node.is(RedisClusterNode.NodeFlag.UPSTREAM)) {
                 // By address, as Lettuce keys the connections it routes keyed commands on: by node id
                 // it would open a second connection to the same node.
-                masters.add(cluster.getConnection(node.getUri().getHost(), node.getUri().getPort())
+                masters.add(cluster.getConnection(
+                                node.getUri().getHost(), node.getUri().getPort())
                         .sync());
             }
         }

@@ -65,8 +65,9 @@ class ClusterMessagingIT {
                             >= 1000);
             for (AgentId agent : agents) {
                 await().atMost(WAIT).until(() -> bus.sync().inbox(agent).pending() == 0);
-                assertThat(handlers.get(agent).timesSeen()).hasSize(100).allSatisfy((id, times) -> assertThat(times)
-                        .isEqualTo(1));
+                assertThat(handlers.get(agent).timesSeen())
+                        .hasSize(100)
+                        .allSatisfy((id, times) -> assertThat(times).isEqualTo(1));
                 assertThat(bus.sync().inbox(agent).length()).isEqualTo(100);
             }
         }
@@ -125,9 +126,8 @@ class ClusterMessagingIT {
                 .orElseThrow();
         // The listener's bus is seeded with the nodes in the other order, so its pub/sub connection
         // is likely on another node than the publisher's: classic pub/sub reaches every node.
-        List<String> seeds = new ArrayList<>(List.of(cluster.uri()
-                .substring("redis-cluster://".length())
-                .split(",")));
+        List<String> seeds = new ArrayList<>(
+                List.of(cluster.uri().substring("redis-cluster://".length()).split(",")));
         java.util.Collections.reverse(seeds);
         String reversed = "redis-cluster://" + String.join(",", seeds);
         try (AgentBus bus = AgentBus.connect(cluster.uri());
