@@ -39,9 +39,11 @@ public interface AgentBus extends AutoCloseable {
      * Connects to Redis at {@code uri}: {@code redis://[user:password@]host[:port][/db]},
      * {@code rediss://} for TLS, or {@code redis-sentinel://[password@]h1:p1[,h2:p2…][/db]#master} for a
      * Sentinel-managed master, which the bus follows through failovers (every connection asks the
-     * sentinels for the master when it reconnects). {@code redis-cluster://} URIs are parsed, and
-     * refused with a clear message until their support lands. Reads the server's version and refuses
-     * servers older than {@link RedisVersion#MINIMUM}.
+     * sentinels for the master when it reconnects), or {@code redis-cluster://[user:password@]h1:p1[,h2:p2…]}
+     * for a Redis Cluster named by some of its nodes: each command goes to the master of its key's slot,
+     * the topology is refreshed periodically and on redirections, and an idle agent's inbox is polled
+     * (up to once a second) rather than waited on with a blocking read. Reads the server's version (on a
+     * cluster, every master's) and refuses servers older than {@link RedisVersion#MINIMUM}.
      *
      * @throws BusUnavailableException if Redis cannot be reached within {@link ConnectionOptions#connectTimeout()}
      * @throws BusAuthException        if Redis refuses the credentials

@@ -8,9 +8,7 @@ import io.agentbus.Subscription;
 import io.agentbus.broadcast.BroadcastHandler;
 import io.agentbus.broadcast.BroadcastStats;
 import io.agentbus.broadcast.PublishReceipt;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.async.RedisAsyncCommands;
-import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.util.LinkedHashMap;
@@ -23,6 +21,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,8 +45,8 @@ final class Broadcasts extends RedisPubSubAdapter<String, String> {
     static final String PUBLISHER = "publisher";
     static final String SEQUENCE = "sequence";
 
-    private final RedisClient client;
-    private final RedisAsyncCommands<String, String> commands;
+    private final Supplier<StatefulRedisPubSubConnection<String, String>> connector;
+    private final RedisClusterAsyncCommands<String, String> commands;
     private final Executor pool;
     private final String publisherId;
     private final BusMetrics metrics;
@@ -65,12 +64,12 @@ final class Broadcasts extends RedisPubSubAdapter<String, String> {
     private volatile StatefulRedisPubSubConnection<String, String> pubsub;
 
     Broadcasts(
-            RedisClient client,
-            RedisAsyncCommands<String, String> commands,
+            Supplier<StatefulRedisPubSubConnection<String, String>> connector,
+            RedisClusterAsyncCommands<String, String> commands,
             Executor pool,
             String publisherId,
             BusMetrics metrics) {
-        this.client = client;
+        this.connector = connector;
         this.metrics = metrics;
         this.commands = commands;
         this.pool = pool;
@@ -218,8 +217,7 @@ final class Broadcasts extends RedisPubSubAdapter<String, String> {
         }
         synchronized (this) {
             if (pubsub == null) {
-                StatefulRedisPubSubConnection<String, String> opened = client.connectPubSub(StringCodec.UTF8);
-                opened.sync().clientSetname("agentbus-pubsub");
+                StatefulRedisPubSubConnection<String, String> opened = connector.get();
                 opened.addListener(this);
                 pubsub = opened;
             }

@@ -77,6 +77,21 @@ record BusUri(Mode mode, List<RedisURI> nodes) {
         }
     }
 
+    /** What the bus names in messages and logs: the URI without its password (a cluster's seed list). */
+    String shown() {
+        if (mode != Mode.CLUSTER) {
+            return masked(nodes.get(0).toString());
+        }
+        StringBuilder shown = new StringBuilder(CLUSTER_SCHEME);
+        for (RedisURI node : nodes) {
+            shown.append(shown.length() > CLUSTER_SCHEME.length() ? "," : "")
+                    .append(node.getHost())
+                    .append(':')
+                    .append(node.getPort());
+        }
+        return shown.toString();
+    }
+
     /** The URI without its password, for messages and logs. */
     static String masked(String uri) {
         return uri.replaceAll("(://[^:/@]*:)[^@/]*@", "$1***@");

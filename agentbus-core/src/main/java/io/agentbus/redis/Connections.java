@@ -5,16 +5,22 @@ import io.agentbus.BusOptions;
 import io.agentbus.ConnectionOptions;
 import io.agentbus.Durability;
 import io.agentbus.protocol.RedisVersion;
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
+import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.event.command.CommandListener;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.Delay;
@@ -22,8 +28,10 @@ import io.lettuce.core.resource.NettyCustomizer;
 import io.netty.channel.Channel;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,11 +49,11 @@ final class Connections implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Connections.class);
 
     private final ClientResources resources;
-    private final RedisClient client;
+    private final AbstractRedisClient client;
     private final ConnectionWatch watch;
     private final BusMetrics metrics;
-    private final StatefulRedisConnection<String, String> commandConnection;
-    private final StatefulRedisConnection<String, String> sendConnection;
+    private final RedisLink<String, String> commandConnection;
+    private final RedisLink<String, String> sendConnection;
     private final RedisVersion serverVersion;
     private final String serverSoftware;
     private final List<String> serverWarnings;
@@ -54,11 +62,11 @@ final class Connections implements AutoCloseable {
 
     private Connections(
             ClientResources resources,
-            RedisClient client,
+            AbstractRedisClient client,
             ConnectionWatch watch,
             BusMetrics metrics,
-            StatefulRedisConnection<String, String> commandConnection,
-            StatefulRedisConnection<String, String> sendConnection,
+            RedisLink<String, String> commandConnection,
+            RedisLink<String, String> sendConnection,
             RedisVersion serverVersion,
             String serverSoftware,
             List<String> serverWarnings,
@@ -78,13 +86,21 @@ final class Connections implements AutoCloseable {
     }
 
     /**
-     * Connects to {@code uri} (waiting up to {@link BusOptions#connectWait()}), checks the server's
-     * version and settings, and opens the command connections. {@code owned} is closed last by
-     * {@link #close()}, for example the embedded Redis the bus was started with.
+     * Connects to {@code target} (waiting up to {@link BusOptions#connectWait()}), checks the server's
+     * version and settings (on a cluster, of every master), and opens the command connections.
+     * {@code owned} is closed last by {@link #close()}, for example the embedded Redis the bus was
+     * started with.
      */
-    static Connections open(RedisURI uri, BusOptions options, AutoCloseable owned) {
-        String shownUri = BusUri.masked(uri.toString());
-        uri.setTimeout(options.connection().commandTimeout());
+    static Connections open(BusUri target, BusOptions options, AutoCloseable owned) {
+        boolean cluster = target.mode() == BusUri.Mode.CLUSTER;
+        RedisURI uri = target.nodes().get(0);
+        String shownUri = target.shown();
+        for (RedisURI node : target.nodes()) {
+            node.setTimeout(options.connection().commandTimeout());
+            if (cluster) {
+                node.setClientName("agentbus");
+            }
+        }
         ClientResources resources = DefaultClientResources.builder()
                 .reconnectDelay(
                         options.connection()
@@ -109,34 +125,55 @@ final class Connections implements AutoCloseable {
                     }
                 })
                 .build();
-        RedisClient client = RedisClient.create(resources, uri);
-        client.setOptions(clientOptions(options));
+        AbstractRedisClient client;
+        if (cluster) {
+            RedisClusterClient clusterClient = RedisClusterClient.create(resources, target.nodes());
+            clusterClient.setOptions(clusterClientOptions(options));
+            client = clusterClient;
+        } else {
+            RedisClient redisClient = RedisClient.create(resources, uri);
+            redisClient.setOptions(clientOptions(options));
+            client = redisClient;
+        }
         BusMetrics metrics = new BusMetrics(options.meterRegistry());
         ConnectionWatch watch = new ConnectionWatch(options.listener(), resources, metrics);
         client.addListener((RedisConnectionStateListener) watch);
-        if (uri.getSentinels() != null && !uri.getSentinels().isEmpty()) {
+        if (target.mode() == BusUri.Mode.SENTINEL) {
             client.addListener((CommandListener) watch); // READONLY: the master changed under a live connection
         }
         try {
-            StatefulRedisConnection<String, String> connection = connectWithin(client, options, shownUri);
-            watch.watchCommands(connection);
-            String serverInfo = connection.sync().info("server");
-            RedisVersion version = RedisVersion.parse(infoField(serverInfo, "redis_version"));
-            String software = software(serverInfo, version);
+            RedisLink<String, String> connection =
+                    connectWithin(() -> connect(client, StringCodec.UTF8, "agentbus-commands"), options, shownUri);
+            watch.watchCommands(connection.connection());
+            List<RedisClusterCommands<String, String>> masters = connection.masters();
+            RedisVersion version = null;
+            String software = null;
+            List<String> warnings = new ArrayList<>();
+            for (RedisClusterCommands<String, String> master : masters) {
+                String serverInfo = master.info("server");
+                RedisVersion masterVersion = RedisVersion.parse(infoField(serverInfo, "redis_version"));
+                if (version == null || masterVersion.compareTo(version) < 0) {
+                    version = masterVersion;
+                    software = software(serverInfo, masterVersion);
+                }
+                for (String warning : ServerCheck.verify(master, options, shownUri)) {
+                    if (!warnings.contains(warning)) {
+                        warnings.add(warning);
+                    }
+                }
+            }
             if (version.compareTo(RedisVersion.MINIMUM) < 0) {
                 throw new AgentBusException("agentbus needs Redis " + RedisVersion.MINIMUM + " or newer; " + shownUri
                         + " runs " + software);
             }
-            List<String> warnings = ServerCheck.verify(connection.sync(), options, shownUri);
-            connection.sync().clientSetname("agentbus-commands");
-            StatefulRedisConnection<String, String> sendConnection = connection;
+            RedisLink<String, String> sendConnection = connection;
             if (options.send().durability().mode() == Durability.Mode.WAIT) {
-                sendConnection = client.connect(StringCodec.UTF8);
-                sendConnection.sync().clientSetname("agentbus-durable-sends");
+                sendConnection = connect(client, StringCodec.UTF8, "agentbus-durable-sends");
             }
             log.info(
-                    "connected to {} ({}{}, durability {})",
+                    "connected to {} ({}{}{}, durability {})",
                     shownUri,
+                    cluster ? masters.size() + " masters, " : "",
                     software,
                     software.startsWith("Redis ") ? "" : ", compatible with Redis " + version,
                     options.send().durability());
@@ -149,7 +186,7 @@ final class Connections implements AutoCloseable {
                     sendConnection,
                     version,
                     software,
-                    warnings,
+                    List.copyOf(warnings),
                     shownUri,
                     owned);
         } catch (RuntimeException e) {
@@ -163,6 +200,54 @@ final class Connections implements AutoCloseable {
                             + options.connection().connectTimeout());
         }
     }
+
+    /**
+     * A new connection of {@code client} named {@code name} (on a standalone server; on a cluster every
+     * connection is named {@code agentbus} by the seeds' URIs, see the class comment).
+     */
+    private static <V> RedisLink<String, V> connect(
+            AbstractRedisClient client, RedisCodec<String, V> codec, String name) {
+        if (client instanceof RedisClusterClient cluster) {
+            RedisLink<String, V> link = RedisLink.of(cluster.connect(codec));
+            try {
+                // Lettuce opens a node's connection on the first command for it, and with
+                // REJECT_COMMANDS (FAIL_FAST) rejects that command while it connects: open them now.
+                link.masters();
+            } catch (RuntimeException e) {
+                link.close();
+                throw e;
+            }
+            return link;
+        }
+        RedisLink<String, V> link = RedisLink.of(((RedisClient) client).connect(codec));
+        try {
+            link.sync().clientSetname(name);
+        } catch (RuntimeException e) {
+            link.close();
+            throw e;
+        }
+        return link;
+    }
+
+    /**
+     * The options of {@link #clientOptions} for a cluster, plus the topology refresh: periodic (every
+     * {@link #TOPOLOGY_REFRESH_PERIOD}) and adaptive (on {@code MOVED}, {@code ASK}, a failed reconnect
+     * and the other triggers Lettuce knows), so that slot moves and failovers are followed; a
+     * {@code MOVED} is followed by Lettuce at once in any case ({@code maxRedirects}).
+     */
+    private static ClusterClientOptions clusterClientOptions(BusOptions options) {
+        ClientOptions base = clientOptions(options);
+        return ClusterClientOptions.builder(base)
+                .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+                        .enablePeriodicRefresh(TOPOLOGY_REFRESH_PERIOD)
+                        .enableAllAdaptiveRefreshTriggers()
+                        .adaptiveRefreshTriggersTimeout(Duration.ofSeconds(5))
+                        .build())
+                .build();
+    }
+
+    /** How often the cluster's topology is read again while nothing triggered a refresh. */
+    static final Duration TOPOLOGY_REFRESH_PERIOD = Duration.ofSeconds(30);
 
     /**
      * Lettuce's options, each set on purpose (docs/OPERATIONS.md): a bounded request queue (its default
@@ -199,13 +284,12 @@ final class Connections implements AutoCloseable {
     }
 
     /** Connects, or keeps trying with backoff until {@link BusOptions#connectWait()} has passed. */
-    private static StatefulRedisConnection<String, String> connectWithin(
-            RedisClient client, BusOptions options, String shownUri) {
+    private static <T> T connectWithin(Supplier<T> connect, BusOptions options, String shownUri) {
         long deadline = System.nanoTime() + options.connection().connectWait().toNanos();
         long pauseMillis = options.connection().reconnectMinDelay().toMillis();
         while (true) {
             try {
-                return client.connect(StringCodec.UTF8);
+                return connect.get();
             } catch (RuntimeException e) {
                 if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pauseMillis) - deadline > 0) {
                     throw e;
@@ -244,10 +328,6 @@ final class Connections implements AutoCloseable {
         throw new AgentBusException("INFO server has no " + name);
     }
 
-    RedisClient client() {
-        return client;
-    }
-
     ConnectionWatch watch() {
         return watch;
     }
@@ -256,18 +336,41 @@ final class Connections implements AutoCloseable {
         return metrics;
     }
 
+    /** Whether the bus runs on a cluster ({@code redis-cluster://}). */
+    boolean isCluster() {
+        return client instanceof RedisClusterClient;
+    }
+
     /** The shared command connection: never a blocking command on it. */
-    StatefulRedisConnection<String, String> commandConnection() {
+    RedisLink<String, String> commandConnection() {
         return commandConnection;
     }
 
-    RedisAsyncCommands<String, String> commands() {
+    RedisClusterAsyncCommands<String, String> commands() {
         return commandConnection.async();
     }
 
     /** The connection sends go on: the command connection, or for WAIT durability one of its own. */
-    StatefulRedisConnection<String, String> sendConnection() {
+    RedisLink<String, String> sendConnection() {
         return sendConnection;
+    }
+
+    /** A new connection named {@code name} (on a standalone server), for a reader lane. */
+    <V> RedisLink<String, V> connect(RedisCodec<String, V> codec, String name) {
+        return connect(client, codec, name);
+    }
+
+    /**
+     * A new pub/sub connection named {@code agentbus-pubsub} (on a cluster, Lettuce's cluster pub/sub
+     * connection: a classic {@code SUBSCRIBE} on one node hears a {@code PUBLISH} made on any node).
+     */
+    StatefulRedisPubSubConnection<String, String> connectPubSub() {
+        if (client instanceof RedisClusterClient cluster) {
+            return cluster.connectPubSub(StringCodec.UTF8);
+        }
+        StatefulRedisPubSubConnection<String, String> opened = ((RedisClient) client).connectPubSub(StringCodec.UTF8);
+        opened.sync().clientSetname("agentbus-pubsub");
+        return opened;
     }
 
     RedisVersion serverVersion() {

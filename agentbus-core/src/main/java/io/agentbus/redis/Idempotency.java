@@ -3,7 +3,7 @@ package io.agentbus.redis;
 import io.agentbus.MessageHandler;
 import io.agentbus.protocol.KeySchema;
 import io.lettuce.core.SetArgs;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Duration;
 import java.util.Objects;
 import org.slf4j.Logger;
@@ -20,7 +20,10 @@ final class Idempotency {
     private Idempotency() {}
 
     static MessageHandler wrap(
-            RedisAsyncCommands<String, String> commands, long timeoutMillis, MessageHandler handler, Duration window) {
+            RedisClusterAsyncCommands<String, String> commands,
+            long timeoutMillis,
+            MessageHandler handler,
+            Duration window) {
         Objects.requireNonNull(handler, "handler");
         if (window.isNegative() || window.isZero()) {
             throw new IllegalArgumentException("idempotency window must be > 0, was " + window);

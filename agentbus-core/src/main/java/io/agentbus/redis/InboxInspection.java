@@ -4,7 +4,7 @@ import io.agentbus.AgentId;
 import io.agentbus.InboxStats;
 import io.agentbus.protocol.KeySchema;
 import io.agentbus.protocol.WireFields;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.models.stream.PendingMessages;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,7 +30,7 @@ final class InboxInspection {
             CompletableFuture<PendingMessages> pending,
             CompletableFuture<List<Object>> consumers) {}
 
-    static CompletionStage<InboxStats> of(RedisAsyncCommands<String, String> redis, AgentId agent) {
+    static CompletionStage<InboxStats> of(RedisClusterAsyncCommands<String, String> redis, AgentId agent) {
         List<Band> bands = new ArrayList<>();
         List<CompletableFuture<?>> all = new ArrayList<>();
         for (PriorityBand priorityBand : PriorityBand.values()) {

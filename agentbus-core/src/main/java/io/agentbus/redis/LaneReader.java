@@ -4,8 +4,7 @@ import io.agentbus.AgentBusException;
 import io.agentbus.BusOptions;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.UnblockType;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
@@ -40,6 +39,14 @@ import org.slf4j.LoggerFactory;
  * the command connection. A wake-up that races with the start of the blocking read costs at most one
  * read-block of delay, never a message.
  *
+ * <p>On a cluster the blocking read cannot be: one {@code XREADGROUP} naming the streams of agents
+ * in different slots fails with {@code CROSSSLOT}. There the lane polls instead: {@code read.lua}
+ * per stream (each routed to the master of its slot), and when a round finds nothing it waits
+ * {@link #MIN_POLL_MILLIS}, doubling while idle up to {@link #MAX_POLL_MILLIS}, back to the minimum
+ * as soon as a round finds entries or something wakes the lane. That costs one script call per
+ * stream per round while idle (docs/adr/0002-reading-on-a-cluster.md); a doorbell that wakes the poll
+ * is the next step.
+ *
  * <p>Redis errors never end the loop: it backs off (100 ms doubling to 5 s, with jitter) and reads
  * again; Lettuce reconnects underneath. A stream deleted while read ({@code NOGROUP}) gets its group
  * created again.
@@ -52,11 +59,15 @@ final class LaneReader implements Runnable {
 
     private static final long MIN_BACKOFF_MILLIS = 100;
     private static final long MAX_BACKOFF_MILLIS = 5_000;
+    /** The poll of an idle lane on a cluster: the first wait after a round that found nothing. */
+    static final long MIN_POLL_MILLIS = 50;
+    /** The poll of an idle lane on a cluster: the longest wait, reached after about five idle rounds. */
+    static final long MAX_POLL_MILLIS = 1_000;
 
     private final String group;
     private final String consumer;
-    private final StatefulRedisConnection<String, byte[]> connection;
-    private final RedisAsyncCommands<String, String> commands;
+    private final RedisLink<String, byte[]> connection;
+    private final RedisClusterAsyncCommands<String, String> commands;
     private final StreamScripts scripts;
     private final BusMetrics metrics;
     private final BusOptions options;
@@ -68,6 +79,13 @@ final class LaneReader implements Runnable {
     private final Map<StreamFeed, Backoff> unreadable = new ConcurrentHashMap<>();
 
     private final Object wakeSignal = new Object();
+    /** On a cluster: poll with non-blocking reads instead of one blocking read over every stream. */
+    private final boolean polls;
+    /** Reader thread only, when polling: how long the next idle wait lasts. */
+    private long pollMillis = MIN_POLL_MILLIS;
+    /** Reader thread only, when polling: when the next read of every stream is due. */
+    private long nextPollNanos = System.nanoTime();
+
     private final Thread thread;
     private volatile long clientId;
     private volatile boolean running = true;
@@ -82,15 +100,16 @@ final class LaneReader implements Runnable {
     /**
      * Starts the lane's thread.
      *
-     * @param connection the lane's own blocking-read connection, closed with the lane
+     * @param connection the lane's own blocking-read connection (named already), closed with the lane;
+     *                   on a cluster the lane polls on it instead of blocking
      * @param commands   the shared command connection, for {@code CLIENT UNBLOCK}
      */
     LaneReader(
             String name,
             String group,
             String consumer,
-            StatefulRedisConnection<String, byte[]> connection,
-            RedisAsyncCommands<String, String> commands,
+            RedisLink<String, byte[]> connection,
+            RedisClusterAsyncCommands<String, String> commands,
             StreamScripts scripts,
             BusMetrics metrics,
             BusOptions options) {
@@ -101,8 +120,8 @@ final class LaneReader implements Runnable {
         this.scripts = scripts;
         this.metrics = metrics;
         this.options = options;
-        connection.sync().clientSetname("agentbus-reader-" + name);
-        this.clientId = connection.sync().clientId();
+        this.polls = connection.isCluster();
+        this.clientId = polls ? 0 : connection.sync().clientId();
         this.thread = BusThreads.daemonThreads("agentbus-reader-" + name + "-").newThread(this);
         thread.start();
     }
@@ -115,8 +134,13 @@ final class LaneReader implements Runnable {
         return group;
     }
 
-    StatefulRedisConnection<String, byte[]> connection() {
+    RedisLink<String, byte[]> connection() {
         return connection;
+    }
+
+    /** Whether the lane polls (on a cluster) rather than blocking in one read over all its streams. */
+    boolean polls() {
+        return polls;
     }
 
     boolean serves(ConsumedStream stream) {
@@ -163,7 +187,7 @@ final class LaneReader implements Runnable {
     }
 
     boolean owns(Object lettuceConnection) {
-        return lettuceConnection == connection;
+        return lettuceConnection == connection.connection();
     }
 
     void stopReading() {
@@ -304,7 +328,36 @@ final class LaneReader implements Runnable {
     private void readOnce(List<StreamFeed> eligible, long blockMillis) {
         eligible.sort(
                 Comparator.comparingInt((StreamFeed feed) -> -feed.stream().rank()));
+        if (polls) {
+            poll(eligible, blockMillis);
+            return;
+        }
         backlog = backlog ? readAvailable(eligible) : awaitEntries(eligible, blockMillis);
+    }
+
+    /**
+     * On a cluster: when the poll is due (or something woke the lane), reads every eligible stream
+     * without blocking; then waits until the next poll or the next maintenance, whichever is first,
+     * woken at once by {@link #wakeUp()}. A round that found entries polls again at once; an idle one
+     * doubles the interval. Maintenance alone never triggers a poll: with many agents some upkeep is
+     * due every few milliseconds, and polling each time would read every stream that often.
+     */
+    private void poll(List<StreamFeed> eligible, long blockMillis) {
+        long now = System.nanoTime();
+        if (now - nextPollNanos >= 0) {
+            if (readAvailable(eligible)) {
+                pollMillis = MIN_POLL_MILLIS;
+                return;
+            }
+            nextPollNanos = now + TimeUnit.MILLISECONDS.toNanos(pollMillis);
+            pollMillis = Math.min(pollMillis * 2, MAX_POLL_MILLIS);
+        }
+        long untilPoll = Math.max(1, TimeUnit.NANOSECONDS.toMillis(nextPollNanos - System.nanoTime()));
+        awaitWake(Math.min(untilPoll, blockMillis));
+        if (wakeRequested) {
+            pollMillis = MIN_POLL_MILLIS;
+            nextPollNanos = System.nanoTime();
+        }
     }
 
     /** Reads what each stream has, within its instance's count and byte budget; whether any had some. */
@@ -390,6 +443,9 @@ final class LaneReader implements Runnable {
     }
 
     private void refreshClientId() {
+        if (polls) {
+            return;
+        }
         try {
             clientId = connection.sync().clientId();
         } catch (RedisException e) {

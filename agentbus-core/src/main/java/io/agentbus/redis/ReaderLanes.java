@@ -78,7 +78,7 @@ final class ReaderLanes implements AutoCloseable {
                         name,
                         group,
                         consumerPrefix + "-" + name,
-                        connections.client().connect(LaneReader.CODEC),
+                        connections.connect(LaneReader.CODEC, "agentbus-reader-" + name),
                         connections.commands(),
                         context.scripts(),
                         context.metrics(),

@@ -24,7 +24,6 @@ import io.agentbus.protocol.RedisVersion;
 import io.agentbus.registry.AgentRegistry;
 import io.agentbus.swarm.SwarmEvents;
 import io.agentbus.swarm.Swarms;
-import io.lettuce.core.RedisURI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -99,7 +98,7 @@ final class RedisAgentBus implements AgentBus {
                 options,
                 new RedisSwarmMessenger(sender, lanes, scripts, connections.commands(), threads, options));
         this.broadcasts = new Broadcasts(
-                connections.client(),
+                connections::connectPubSub,
                 connections.commands(),
                 threads.handlerPool(),
                 lanes.consumerPrefix(),
@@ -107,8 +106,8 @@ final class RedisAgentBus implements AgentBus {
         connections.watch().watchBroadcasts(broadcasts);
     }
 
-    static RedisAgentBus connect(RedisURI uri, BusOptions options, AutoCloseable owned) {
-        return new RedisAgentBus(options, Connections.open(uri, options, owned));
+    static RedisAgentBus connect(BusUri target, BusOptions options, AutoCloseable owned) {
+        return new RedisAgentBus(options, Connections.open(target, options, owned));
     }
 
     @Override

@@ -12,7 +12,7 @@ import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XAddArgs;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -35,11 +35,11 @@ final class RedisAuditTrail implements AuditTrail {
             Set.of(WireFields.FROM_AGENT, WireFields.TO_AGENT, WireFields.REPLY_TO);
 
     private final AgentBus bus;
-    private final RedisAsyncCommands<String, String> commands;
+    private final RedisClusterAsyncCommands<String, String> commands;
     private final BusOptions options;
 
     /** {@code bus} sends what a replay re-sends. */
-    RedisAuditTrail(AgentBus bus, RedisAsyncCommands<String, String> commands, BusOptions options) {
+    RedisAuditTrail(AgentBus bus, RedisClusterAsyncCommands<String, String> commands, BusOptions options) {
         this.bus = bus;
         this.commands = commands;
         this.options = options;

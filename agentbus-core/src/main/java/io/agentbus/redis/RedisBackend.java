@@ -30,11 +30,7 @@ public final class RedisBackend {
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(owned, "owned");
         BusUri target = BusUri.parse(uri);
-        if (target.mode() == BusUri.Mode.CLUSTER) {
-            throw new IllegalArgumentException("redis-cluster:// URIs are parsed but not supported yet by this version"
-                    + " of agentbus: use redis://, rediss:// or redis-sentinel:// (got " + BusUri.masked(uri) + ")");
-        }
-        return RedisAgentBus.connect(target.nodes().get(0), options, owned);
+        return RedisAgentBus.connect(target, options, owned);
     }
 
     /**

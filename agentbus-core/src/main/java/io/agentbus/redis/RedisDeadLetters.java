@@ -16,7 +16,7 @@ import io.lettuce.core.Range;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XTrimArgs;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -38,7 +38,7 @@ final class RedisDeadLetters implements DeadLetters {
     private static final Pattern ENTRY_ID = Pattern.compile("\\d+-\\d+");
     private static final int BATCH = 200;
 
-    private final RedisAsyncCommands<String, String> commands;
+    private final RedisClusterAsyncCommands<String, String> commands;
     private final StreamScripts scripts;
     private final BusOptions options;
     private final AgentId agent;
@@ -47,7 +47,7 @@ final class RedisDeadLetters implements DeadLetters {
 
     RedisDeadLetters(
             ConsumedStream source,
-            RedisAsyncCommands<String, String> commands,
+            RedisClusterAsyncCommands<String, String> commands,
             StreamScripts scripts,
             BusOptions options) {
         this.commands = commands;

@@ -11,7 +11,7 @@ import io.agentbus.Subscription;
 import io.agentbus.broadcast.DurableTopic;
 import io.agentbus.deadletter.DeadLetters;
 import io.agentbus.protocol.KeySchema;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
@@ -35,7 +35,7 @@ final class RedisDurableTopic implements DurableTopic {
     private final Sender sender;
     private final ReaderLanes lanes;
     private final StreamScripts scripts;
-    private final RedisAsyncCommands<String, String> commands;
+    private final RedisClusterAsyncCommands<String, String> commands;
     private final BusOptions options;
     private final AtomicLong publishes = new AtomicLong();
 
@@ -46,7 +46,7 @@ final class RedisDurableTopic implements DurableTopic {
             Sender sender,
             ReaderLanes lanes,
             StreamScripts scripts,
-            RedisAsyncCommands<String, String> commands,
+            RedisClusterAsyncCommands<String, String> commands,
             BusOptions options) {
         this.name = name;
         this.key = key;

@@ -11,7 +11,7 @@ import io.agentbus.registry.AgentCard;
 import io.agentbus.registry.AgentRegistry;
 import io.lettuce.core.Range;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -42,11 +42,11 @@ final class RedisRegistry implements AgentRegistry {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final AgentBus bus;
-    private final RedisAsyncCommands<String, String> redis;
+    private final RedisClusterAsyncCommands<String, String> redis;
     private final BusOptions options;
 
     /** {@code bus} carries the join and leave broadcasts. */
-    RedisRegistry(AgentBus bus, RedisAsyncCommands<String, String> redis, BusOptions options) {
+    RedisRegistry(AgentBus bus, RedisClusterAsyncCommands<String, String> redis, BusOptions options) {
         this.bus = bus;
         this.redis = redis;
         this.options = options;

@@ -12,7 +12,7 @@ import io.agentbus.swarm.SwarmMessenger;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.StreamMessage;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -43,7 +43,7 @@ final class RedisSwarmMessenger implements SwarmMessenger {
     private final Sender sender;
     private final ReaderLanes lanes;
     private final StreamScripts scripts;
-    private final RedisAsyncCommands<String, String> commands;
+    private final RedisClusterAsyncCommands<String, String> commands;
     private final BusThreads threads;
     private final BusOptions options;
     private final Retention history;
@@ -53,7 +53,7 @@ final class RedisSwarmMessenger implements SwarmMessenger {
             Sender sender,
             ReaderLanes lanes,
             StreamScripts scripts,
-            RedisAsyncCommands<String, String> commands,
+            RedisClusterAsyncCommands<String, String> commands,
             BusThreads threads,
             BusOptions options) {
         this.sender = sender;

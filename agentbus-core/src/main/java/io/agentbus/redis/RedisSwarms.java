@@ -13,7 +13,7 @@ import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XAddArgs;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -33,11 +33,11 @@ final class RedisSwarms implements Swarms {
     private static final LuaScript WRITE = LuaScript.load("swarm_write.lua");
     private static final int CHECKPOINTS_KEPT = 10;
 
-    private final RedisAsyncCommands<String, String> redis;
+    private final RedisClusterAsyncCommands<String, String> redis;
     private final BusOptions options;
     private final RedisSwarmMessenger messenger;
 
-    RedisSwarms(RedisAsyncCommands<String, String> redis, BusOptions options, RedisSwarmMessenger messenger) {
+    RedisSwarms(RedisClusterAsyncCommands<String, String> redis, BusOptions options, RedisSwarmMessenger messenger) {
         this.redis = redis;
         this.options = options;
         this.messenger = messenger;

@@ -15,7 +15,7 @@ import io.agentbus.SendReceipt;
 import io.agentbus.protocol.KeySchema;
 import io.agentbus.protocol.WireFields;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -37,7 +37,7 @@ final class Sender {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Connections connections;
-    private final RedisAsyncCommands<String, String> commands;
+    private final RedisClusterAsyncCommands<String, String> commands;
     private final StreamScripts scripts;
     private final BusOptions options;
     private final BusMetrics metrics;
@@ -184,7 +184,17 @@ final class Sender {
             args[i++] = field.getKey();
             args[i++] = field.getValue();
         }
-        RedisAsyncCommands<String, String> sender = connections.sendConnection().async();
+        Durability durability = options.send().durability();
+        // WAIT counts the replicas of the node it runs on: on a cluster, the master of the stream's slot,
+        // so the script goes there too, on that node's connection, with WAIT pipelined behind it.
+        RedisClusterAsyncCommands<String, String> sender;
+        try {
+            sender = durability.mode() == Durability.Mode.WAIT
+                    ? connections.sendConnection().onMasterOf(stream)
+                    : connections.sendConnection().async();
+        } catch (RuntimeException e) {
+            throw RedisErrors.map(e, "send " + envelope.messageId() + " to " + stream);
+        }
         ConnectionWatch watch = connections.watch();
         if (!watch.tryStartSend(options.connection().requestQueueSize())) {
             throw new BusUnavailableException(
@@ -211,7 +221,6 @@ final class Sender {
             countSend(envelope.toAgent(), envelope, outcome == 0);
             return new SendReceipt(envelope.messageId(), envelope.toAgent(), (String) reply.get(1), outcome == 0);
         });
-        Durability durability = options.send().durability();
         if (durability.mode() == Durability.Mode.WAIT) {
             // Pipelined right behind the script on the same connection, so WAIT covers its write.
             CompletionStage<Long> replicated = sender.waitForReplication(

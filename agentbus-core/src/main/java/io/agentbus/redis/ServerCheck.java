@@ -3,7 +3,7 @@ package io.agentbus.redis;
 import io.agentbus.AgentBusException;
 import io.agentbus.BusOptions;
 import io.agentbus.Durability;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +24,7 @@ final class ServerCheck {
     private ServerCheck() {}
 
     /** Returns the warnings (also logged); throws if the server must be refused. */
-    static List<String> verify(RedisCommands<String, String> redis, BusOptions options, String uri) {
+    static List<String> verify(RedisClusterCommands<String, String> redis, BusOptions options, String uri) {
         Map<String, String> config;
         try {
             // One pattern per call: CONFIG GET takes several parameters only since Redis 7.
@@ -73,7 +73,7 @@ final class ServerCheck {
     }
 
     private static String durabilityShortfall(
-            Map<String, String> config, Durability durability, RedisCommands<String, String> redis) {
+            Map<String, String> config, Durability durability, RedisClusterCommands<String, String> redis) {
         boolean aof = "yes".equals(config.get("appendonly"));
         String fsync = config.getOrDefault("appendfsync", "everysec");
         switch (durability.mode()) {

@@ -6,7 +6,6 @@ import io.agentbus.Envelope;
 import io.agentbus.Retention;
 import io.agentbus.deadletter.DeadLetterReason;
 import io.agentbus.protocol.KeySchema;
-import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -71,7 +70,7 @@ final class StreamFeed implements Upkeep {
     private final ScheduledExecutorService timer;
     private final Intake intake;
     private final ConsumedStream stream;
-    private final StatefulRedisConnection<String, byte[]> readConnection;
+    private final RedisLink<String, byte[]> readConnection;
     private final String consumer;
     private final DeliveryOptions delivery;
     private final Retention inboxRetention;
@@ -102,7 +101,7 @@ final class StreamFeed implements Upkeep {
             ConsumerContext context,
             Intake intake,
             ConsumedStream stream,
-            StatefulRedisConnection<String, byte[]> readConnection,
+            RedisLink<String, byte[]> readConnection,
             String consumer,
             DeliveryOptions delivery) {
         this.scripts = context.scripts();

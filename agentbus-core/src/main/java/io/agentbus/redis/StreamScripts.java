@@ -13,8 +13,7 @@ import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.XClaimArgs;
 import io.lettuce.core.XGroupCreateArgs;
 import io.lettuce.core.XReadArgs;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -68,13 +67,13 @@ final class StreamScripts {
      */
     static final int TRIM_EVERY = 1_000;
 
-    private final StatefulRedisConnection<String, String> connection;
-    private final RedisAsyncCommands<String, String> commands;
+    private final RedisLink<String, String> connection;
+    private final RedisClusterAsyncCommands<String, String> commands;
     private final BusOptions options;
     private final BusMetrics metrics;
     private final Set<String> knownAuditShards = ConcurrentHashMap.newKeySet();
 
-    StreamScripts(StatefulRedisConnection<String, String> connection, BusOptions options, BusMetrics metrics) {
+    StreamScripts(RedisLink<String, String> connection, BusOptions options, BusMetrics metrics) {
         this.connection = connection;
         this.commands = connection.async();
         this.options = options;
@@ -429,7 +428,7 @@ final class StreamScripts {
      * without blocking, on {@code readConnection} (the reader's own).
      */
     CompletionStage<Taken> read(
-            StatefulRedisConnection<String, byte[]> readConnection,
+            RedisLink<String, byte[]> readConnection,
             ConsumedStream stream,
             String consumer,
             int count,
@@ -452,7 +451,7 @@ final class StreamScripts {
      * pending entries; at most {@code count} and about {@code byteBudget} bytes.
      */
     Claimed claim(
-            StatefulRedisConnection<String, byte[]> readConnection,
+            RedisLink<String, byte[]> readConnection,
             ConsumedStream stream,
             String consumer,
             boolean ownOnly,
