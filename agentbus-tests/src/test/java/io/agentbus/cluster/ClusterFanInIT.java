@@ -8,7 +8,7 @@ import io.agentbus.AgentId;
 import io.agentbus.Envelope;
 import io.agentbus.SendReceipt;
 import io.agentbus.embedded.LocalRedis;
-import io.agentbus.testkit.RedisClusterNodes;
+import io.agentbus.embedded.RedisClusterNodes;
 import io.agentbus.testkit.RedisTopologyExtension;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
