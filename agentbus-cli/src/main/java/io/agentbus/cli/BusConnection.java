@@ -3,6 +3,7 @@ package io.agentbus.cli;
 import io.agentbus.AgentBus;
 import io.agentbus.BusOptions;
 import io.agentbus.embedded.LocalRedis;
+import io.agentbus.embedded.RedisClusterNodes;
 import io.agentbus.embedded.RedisSentinelGroup;
 import java.io.PrintWriter;
 import java.util.Optional;
@@ -89,8 +90,7 @@ public final class BusConnection {
      * first.
      *
      * @throws IllegalArgumentException (exit 2) if a topology is asked for while a Redis is given: the
-     *     command would run on the given Redis, not on the deployment asked for; or if the topology is
-     *     {@link LocalTopology#CLUSTER}, which the bus does not support yet
+     *     command would run on the given Redis, not on the deployment asked for
      */
     public Redis redis(Optional<LocalTopology> topology) {
         Optional<String> uri = redisUri();
@@ -117,9 +117,14 @@ public final class BusConnection {
                         + ", sentinels " + group.uri());
                 return new Redis(group.uri(), group::close);
             }
-            default ->
-                throw new IllegalArgumentException("--topology cluster: Redis Cluster is not supported by"
-                        + " the bus yet; use --topology standalone or sentinel");
+            case CLUSTER -> {
+                RedisClusterNodes cluster = closedOnExit(RedisClusterNodes.start());
+                announce("local cluster of Redis " + cluster.version() + ": masters "
+                        + cluster.masters().stream().map(BusConnection::address).collect(Collectors.joining(","))
+                        + ", one replica each, at " + cluster.uri());
+                return new Redis(cluster.uri(), cluster::close);
+            }
+            default -> throw new IllegalStateException("unknown topology " + topology);
         }
     }
 

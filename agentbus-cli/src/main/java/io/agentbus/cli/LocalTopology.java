@@ -15,10 +15,7 @@ public enum LocalTopology {
     STANDALONE,
     /** One master, two replicas and three sentinels ({@code io.agentbus.embedded.RedisSentinelGroup}). */
     SENTINEL,
-    /**
-     * Three masters and three replicas ({@code io.agentbus.embedded.RedisClusterNodes}); refused until
-     * the bus supports Redis Cluster.
-     */
+    /** Three masters and three replicas ({@code io.agentbus.embedded.RedisClusterNodes}). */
     CLUSTER;
 
     /** The values as typed on the command line: {@code standalone, sentinel, cluster}. */

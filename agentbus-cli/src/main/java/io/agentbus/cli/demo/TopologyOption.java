@@ -14,8 +14,9 @@ final class TopologyOption {
             description = {
                 "The Redis to start for the demo when neither --redis nor AGENTBUS_REDIS_URL names one:"
                         + " standalone (one redis-server), sentinel (a master, 2 replicas and 3 sentinels; the"
-                        + " demo connects with a redis-sentinel:// URI) or cluster (not supported by the bus yet:"
-                        + " exit 2). Every process runs on a free loopback port and is stopped when the demo ends."
+                        + " demo connects with a redis-sentinel:// URI) or cluster (3 masters with a replica each;"
+                        + " a redis-cluster:// URI). Every process runs on a free loopback port and is stopped when"
+                        + " the demo ends."
                         + " Default: standalone.",
                 "Refused (exit 2) together with a given Redis: the demo then runs on that Redis, whatever its"
                         + " topology, e.g. --redis redis-sentinel://h1:26379,h2:26379,h3:26379#mymaster."

@@ -26,14 +26,18 @@ class DemoTopologyIT {
     }
 
     @Test
-    void clusterIsRefusedUntilTheBusSupportsIt() {
-        CliRun demo = CliRun.execute("demo", "--topology", "cluster");
+    void clusterRunsTheDemoOnALocalClusterAndLosesNothing() {
+        CliRun demo = CliRun.execute("demo", "--topology", "cluster", "--messages", "300");
 
-        assertThat(demo.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
-        assertThat(demo.err().lines())
-                .containsExactly("agentbus: --topology cluster: Redis Cluster is not supported by the bus yet;"
-                        + " use --topology standalone or sentinel");
-        assertThat(demo.out()).isEmpty();
+        assertThat(demo.exitCode()).as(demo.err()).isZero();
+        assertThat(demo.err())
+                .containsPattern("(?m)^agentbus: local cluster of Redis \\S+: masters \\S+, one replica each, at"
+                        + " redis-cluster://\\S+ \\(stopped on exit\\)$");
+        assertThat(demo.out().lines())
+                .singleElement()
+                .satisfies(summary -> assertThat(summary)
+                        .startsWith("sent=300 delivered=300 ")
+                        .contains(" lost=0 "));
     }
 
     @Test
