@@ -13,31 +13,21 @@ class DemoTopologyIT {
     void sentinelRunsTheDemoOnALocalSentinelGroupAndLosesNothing() {
         CliRun demo = CliRun.execute("demo", "--topology", "sentinel", "--messages", "300");
 
-        assertThat(demo.exitCode()).as(demo.err()).isZero();
+        assertRanWithoutLoss(demo);
         assertThat(demo.err())
                 .containsPattern("(?m)^agentbus: local Sentinel group of Redis \\S+: master 127\\.0\\.0\\.1:\\d+,"
                         + " 2 replicas \\S+, sentinels redis-sentinel://\\S+#mymaster \\(stopped on exit\\)$")
                 .contains("--redis redis-sentinel://");
-        assertThat(demo.out().lines())
-                .singleElement()
-                .satisfies(summary -> assertThat(summary)
-                        .startsWith("sent=300 delivered=300 ")
-                        .contains(" lost=0 "));
     }
 
     @Test
     void clusterRunsTheDemoOnALocalClusterAndLosesNothing() {
         CliRun demo = CliRun.execute("demo", "--topology", "cluster", "--messages", "300");
 
-        assertThat(demo.exitCode()).as(demo.err()).isZero();
+        assertRanWithoutLoss(demo);
         assertThat(demo.err())
                 .containsPattern("(?m)^agentbus: local cluster of Redis \\S+: masters \\S+, one replica each, at"
                         + " redis-cluster://\\S+ \\(stopped on exit\\)$");
-        assertThat(demo.out().lines())
-                .singleElement()
-                .satisfies(summary -> assertThat(summary)
-                        .startsWith("sent=300 delivered=300 ")
-                        .contains(" lost=0 "));
     }
 
     @Test
@@ -47,5 +37,14 @@ class DemoTopologyIT {
         assertThat(demo.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
         assertThat(demo.err()).startsWith("agentbus: --topology sentinel starts a local Redis, but --redis names one");
         assertThat(demo.out()).isEmpty();
+    }
+
+    private static void assertRanWithoutLoss(CliRun demo) {
+        assertThat(demo.exitCode()).as(demo.err()).isZero();
+        assertThat(demo.out().lines())
+                .singleElement()
+                .satisfies(summary -> assertThat(summary)
+                        .startsWith("sent=300 delivered=300 ")
+                        .contains(" lost=0 "));
     }
 }
