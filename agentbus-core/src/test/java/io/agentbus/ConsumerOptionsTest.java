@@ -15,6 +15,8 @@ class ConsumerOptionsTest {
         assertThat(defaults.handlerThreads()).isEqualTo(16);
         assertThat(defaults.prefetch()).isEqualTo(256);
         assertThat(defaults.readBatchSize()).isEqualTo(100);
+        assertThat(defaults.maxReadBytes()).isEqualTo(8 * 1024 * 1024);
+        assertThat(defaults.maxQueuedBytes()).isEqualTo(32 * 1024 * 1024);
         assertThat(defaults.readBlock()).isEqualTo(Duration.ofSeconds(1));
         assertThat(defaults.shutdownTimeout()).isEqualTo(Duration.ofSeconds(10));
         assertThat(defaults.inboxRetention()).isEqualTo(Retention.maxLength(10_000));
@@ -29,6 +31,8 @@ class ConsumerOptionsTest {
                 .handlerThreads(1)
                 .prefetch(2)
                 .readBatchSize(3)
+                .maxReadBytes(30)
+                .maxQueuedBytes(300)
                 .readBlock(Duration.ofMillis(4))
                 .shutdownTimeout(Duration.ZERO)
                 .inboxRetention(Retention.maxAge(Duration.ofMinutes(6)))
@@ -48,6 +52,12 @@ class ConsumerOptionsTest {
         assertThatThrownBy(() -> builder.prefetch(0))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("prefetch must be >= 1, was 0");
+        assertThatThrownBy(() -> builder.maxReadBytes(0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("maxReadBytes must be >= 1, was 0");
+        assertThatThrownBy(() -> builder.maxQueuedBytes(-1))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("maxQueuedBytes must be >= 1, was -1");
         assertThatThrownBy(() -> builder.readBlock(Duration.ZERO))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("readBlock must be > 0, was PT0S");
