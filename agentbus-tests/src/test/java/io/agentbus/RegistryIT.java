@@ -77,4 +77,23 @@ class RegistryIT {
                     .until(() -> events.contains(new AgentRegistry.PresenceEvent(agent, false)));
         }
     }
+
+    @Test
+    void closingTheWholeBusTellsWatchersItsAgentsLeft(LocalRedis redis) throws Exception {
+        AgentId agent = freshAgent("closing");
+        List<AgentRegistry.PresenceEvent> events = new CopyOnWriteArrayList<>();
+        try (AgentBus observer = AgentBus.connect(redis.uri(), FAST_PRESENCE)) {
+            observer.registry().watch(events::add);
+            AgentBus worker = AgentBus.connect(redis.uri(), FAST_PRESENCE);
+            worker.subscribe(agent, RecordingHandler.acking());
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> events.contains(new AgentRegistry.PresenceEvent(agent, true)));
+
+            worker.close(); // its instances leave while the bus closes: their goodbye must still go out
+
+            assertThat(observer.registry().isLive(agent)).isFalse();
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> events.contains(new AgentRegistry.PresenceEvent(agent, false)));
+        }
+    }
 }

@@ -79,7 +79,7 @@ final class RedisAgentBus implements AgentBus {
         this.scripts = new StreamScripts(connections.commandConnection(), options, connections.metrics());
         Tracing tracing = detectTracing();
         this.sender = new Sender(connections, scripts, options, tracing);
-        this.registry = new RedisRegistry(this, connections.commands(), options);
+        this.registry = new RedisRegistry(this, this::publishPresence, connections.commands(), options);
         this.audit = new RedisAuditTrail(this, connections.commands(), options);
         this.requests = new Requests(sender, audit, options, threads);
         // The consumer side gets what it needs as values and functions, never the bus itself.
@@ -321,6 +321,11 @@ final class RedisAgentBus implements AgentBus {
         } catch (ClassNotFoundException | LinkageError absent) {
             return Tracing.PASS_THROUGH;
         }
+    }
+
+    /** A presence event, published even while the bus closes (its instances leave then): see RedisRegistry. */
+    private CompletionStage<PublishReceipt> publishPresence(String channel, Envelope event) {
+        return broadcasts.publish(channel, event);
     }
 
     private void checkOpen() {

@@ -23,6 +23,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,12 +43,23 @@ final class RedisRegistry implements AgentRegistry {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final AgentBus bus;
+    private final BiFunction<String, Envelope, CompletionStage<?>> publisher;
     private final RedisClusterAsyncCommands<String, String> redis;
     private final BusOptions options;
 
     /** {@code bus} carries the join and leave broadcasts. */
-    RedisRegistry(AgentBus bus, RedisClusterAsyncCommands<String, String> redis, BusOptions options) {
+    /**
+     * @param publisher publishes a presence event; the bus's broadcasts themselves rather than its public
+     *                  {@code publish}, which refuses once the bus is closing, exactly when its instances
+     *                  announce that they leave
+     */
+    RedisRegistry(
+            AgentBus bus,
+            BiFunction<String, Envelope, CompletionStage<?>> publisher,
+            RedisClusterAsyncCommands<String, String> redis,
+            BusOptions options) {
         this.bus = bus;
+        this.publisher = publisher;
         this.redis = redis;
         this.options = options;
     }
@@ -176,7 +188,7 @@ final class RedisRegistry implements AgentRegistry {
     }
 
     private void publish(AgentId agent, boolean joined) {
-        bus.publish(
+        publisher.apply(
                 KeySchema.PRESENCE_CHANNEL,
                 Envelope.builder()
                         .from("agentbus")
