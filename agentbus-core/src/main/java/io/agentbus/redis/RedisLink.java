@@ -44,7 +44,40 @@ record RedisLink<K, V>(
     }
 
     static <K, V> RedisLink<K, V> of(StatefulRedisClusterConnection<K, V> connection, RedisClusterClient client) {
-        return new RedisLink<>(connection, connection.async(), connection.sync(), client::refreshPartitionsAsync);
+        return new RedisLink<>(connection, connection.async(), connection.sync(), new CoalescedRefresh(client));
+    }
+
+    /**
+     * {@link RedisClusterClient#refreshPartitionsAsync()}, at most one at a time and at most one per
+     * {@link #MIN_INTERVAL_NANOS}: each refresh opens a connection to every node, and during a failover every
+     * send in flight asks for one (hundreds a second), which without this kept the event loop so busy that
+     * sends stayed stuck for seconds after the promotion (ClusterFailoverIT).
+     */
+    private static final class CoalescedRefresh implements Supplier<CompletionStage<Void>> {
+        private static final long MIN_INTERVAL_NANOS = 100_000_000L;
+
+        private final RedisClusterClient client;
+        private CompletableFuture<Void> current = CompletableFuture.completedFuture(null);
+        private long endedNanos = System.nanoTime() - MIN_INTERVAL_NANOS;
+
+        CoalescedRefresh(RedisClusterClient client) {
+            this.client = client;
+        }
+
+        @Override
+        public synchronized CompletionStage<Void> get() {
+            if (!current.isDone() || System.nanoTime() - endedNanos < MIN_INTERVAL_NANOS) {
+                return current;
+            }
+            CompletableFuture<Void> next = client.refreshPartitionsAsync().toCompletableFuture();
+            current = next;
+            next.whenComplete((done, failure) -> ended());
+            return next;
+        }
+
+        private synchronized void ended() {
+            endedNanos = System.nanoTime();
+        }
     }
 
     /** Reads the cluster's topology again now (nothing on a standalone server); completes when it is read. */
@@ -60,6 +93,15 @@ record RedisLink<K, V>(
      * connection is down, so a failover is likely). Not a timeout: the command may still be running.
      */
     static boolean ownerMayHaveChanged(Throwable failure) {
+        return ownerMayHaveChanged(failure, true);
+    }
+
+    /**
+     * As {@link #ownerMayHaveChanged(Throwable)}; without {@code connectionLoss}, only the server's replies
+     * count: a command routed through the cluster connection that meets {@code TRYAGAIN} or
+     * {@code CLUSTERDOWN} (Lettuce follows {@code MOVED} and {@code ASK} for it, not these).
+     */
+    static boolean ownerMayHaveChanged(Throwable failure, boolean connectionLoss) {
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
             if (cause instanceof RedisCommandExecutionException && cause.getMessage() != null) {
                 String message = cause.getMessage();
@@ -69,6 +111,9 @@ record RedisLink<K, V>(
                         || message.startsWith("CLUSTERDOWN")) {
                     return true;
                 }
+            }
+            if (!connectionLoss) {
+                continue;
             }
             if (cause instanceof RedisConnectionException) {
                 return true;

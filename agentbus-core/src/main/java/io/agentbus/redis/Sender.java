@@ -202,11 +202,7 @@ final class Sender {
                 };
         CompletionStage<Stored> stored;
         try {
-            stored = durability.mode() == Durability.Mode.WAIT
-                    ? storeAndWait(stream, keys, args, durability)
-                    : SEND.<String, String, List<Object>>run(
-                                    connections.sendConnection().async(), ScriptOutputType.MULTI, keys, args)
-                            .thenApply(reply -> new Stored(reply, -1));
+            stored = store(stream, keys, args, durability);
         } catch (RuntimeException e) {
             watch.sendEnded();
             throw RedisErrors.map(e, "send " + envelope.messageId() + " to " + stream);
@@ -240,7 +236,9 @@ final class Sender {
     private record Stored(List<Object> reply, long replicas) {}
 
     /**
-     * send.lua and WAIT behind it on the connection of the master of {@code stream}'s slot: WAIT counts the
+     * Runs send.lua, and with {@code wait:N} WAIT behind it.
+     *
+     * <p>With WAIT, both go to the connection of the master of {@code stream}'s slot: WAIT counts the
      * replicas of the node it runs on, so the script goes there too, with WAIT pipelined right behind it so
      * that it covers the script's write. On a cluster that connection is a node's own, on which Lettuce does
      * not follow redirections nor learn that the slot moved: after a failover it is the dead master's (every
@@ -251,16 +249,22 @@ final class Sender {
      * current owner, with a short backoff (a slot half migrated answers {@code ASK}/{@code TRYAGAIN} for a
      * few milliseconds), until the command timeout has passed. Sending again is safe: send.lua
      * stores a message id once.
+     *
+     * <p>Without WAIT the script is routed through the cluster connection, which follows {@code MOVED} and
+     * {@code ASK} itself but not {@code TRYAGAIN}: while a slot is half migrated (the stream moved, the new
+     * dedup key not yet there) send.lua's keys are on two nodes and each answers {@code TRYAGAIN}
+     * (ClusterMigrationIT: a few sends per migration reached the caller). Those are sent again the same way.
      */
-    private CompletionStage<Stored> storeAndWait(String stream, String[] keys, String[] args, Durability durability) {
+    private CompletionStage<Stored> store(String stream, String[] keys, String[] args, Durability durability) {
         RedisLink<String, String> link = connections.sendConnection();
         CompletableFuture<Stored> result = new CompletableFuture<>();
-        long deadline = System.nanoTime() + options.connection().commandTimeout().toNanos();
-        attemptStoreAndWait(link, stream, keys, args, durability, deadline, 0, result);
+        long deadline =
+                System.nanoTime() + options.connection().commandTimeout().toNanos();
+        attemptStore(link, stream, keys, args, durability, deadline, 0, result);
         return result;
     }
 
-    private void attemptStoreAndWait(
+    private void attemptStore(
             RedisLink<String, String> link,
             String stream,
             String[] keys,
@@ -271,11 +275,17 @@ final class Sender {
             CompletableFuture<Stored> result) {
         CompletionStage<Stored> stored;
         try {
-            RedisClusterAsyncCommands<String, String> owner = link.onMasterOf(stream);
-            CompletionStage<List<Object>> reply = SEND.<String, String, List<Object>>run(owner, ScriptOutputType.MULTI, keys, args);
-            CompletionStage<Long> replicated =
-                    owner.waitForReplication(durability.replicas(), durability.waitTimeout().toMillis());
-            stored = reply.thenCombine(replicated, Stored::new);
+            if (durability.mode() == Durability.Mode.WAIT) {
+                RedisClusterAsyncCommands<String, String> owner = link.onMasterOf(stream);
+                CompletionStage<List<Object>> reply =
+                        SEND.<String, String, List<Object>>run(owner, ScriptOutputType.MULTI, keys, args);
+                CompletionStage<Long> replicated = owner.waitForReplication(
+                        durability.replicas(), durability.waitTimeout().toMillis());
+                stored = reply.thenCombine(replicated, Stored::new);
+            } else {
+                stored = SEND.<String, String, List<Object>>run(link.async(), ScriptOutputType.MULTI, keys, args)
+                        .thenApply(reply -> new Stored(reply, -1));
+            }
         } catch (RuntimeException e) {
             stored = CompletableFuture.failedFuture(e);
         }
@@ -284,16 +294,17 @@ final class Sender {
                 result.complete(both);
                 return;
             }
-            long pauseMillis = Math.min(MAX_OWNER_RETRY_PAUSE_MILLIS, MIN_OWNER_RETRY_PAUSE_MILLIS << Math.min(attempt, 5));
+            long pauseMillis =
+                    Math.min(MAX_OWNER_RETRY_PAUSE_MILLIS, MIN_OWNER_RETRY_PAUSE_MILLIS << Math.min(attempt, 5));
             if (!link.isCluster()
-                    || !RedisLink.ownerMayHaveChanged(failure)
+                    || !RedisLink.ownerMayHaveChanged(failure, durability.mode() == Durability.Mode.WAIT)
                     || System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pauseMillis) - deadline > 0) {
                 result.completeExceptionally(failure);
                 return;
             }
             link.refreshTopology()
                     .whenComplete((refreshed, refreshFailure) -> CompletableFuture.runAsync(
-                            () -> attemptStoreAndWait(link, stream, keys, args, durability, deadline, attempt + 1, result),
+                            () -> attemptStore(link, stream, keys, args, durability, deadline, attempt + 1, result),
                             CompletableFuture.delayedExecutor(pauseMillis, TimeUnit.MILLISECONDS)));
         });
     }
