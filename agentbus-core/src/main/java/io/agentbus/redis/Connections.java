@@ -208,7 +208,7 @@ final class Connections implements AutoCloseable {
     private static <V> RedisLink<String, V> connect(
             AbstractRedisClient client, RedisCodec<String, V> codec, String name) {
         if (client instanceof RedisClusterClient cluster) {
-            RedisLink<String, V> link = RedisLink.of(cluster.connect(codec));
+            RedisLink<String, V> link = RedisLink.of(cluster.connect(codec), cluster);
             try {
                 // Lettuce opens a node's connection on the first command for it, and with
                 // REJECT_COMMANDS (FAIL_FAST) rejects that command while it connects: open them now.

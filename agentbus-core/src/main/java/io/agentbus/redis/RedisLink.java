@@ -1,7 +1,11 @@
 package io.agentbus.redis;
 
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisConnectionException;
+import io.lettuce.core.RedisException;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
@@ -9,6 +13,9 @@ import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 
 /**
  * One connection of the bus, the same to the code above it whether it reaches a standalone server
@@ -19,17 +26,107 @@ import java.util.List;
  * <p>On a cluster, every keyed command (every script: their keys share the hash tag of one agent,
  * topic or swarm) is routed by Lettuce to the master of its slot. What is not keyed and must reach a
  * given node ({@code WAIT}, {@code INFO}, {@code CONFIG GET}) goes through {@link #onMasterOf} or
- * {@link #masters()}.
+ * {@link #masters()}. Lettuce follows {@code MOVED} and {@code ASK} only for commands routed through the
+ * cluster connection, and learns a new topology only from those and from its reconnects: a command on a
+ * node's own connection gets the redirection as its reply, and the view {@link #onMasterOf} reads stays
+ * stale. {@link #refreshTopology()} and {@link #ownerMayHaveChanged} let such a caller re-resolve and retry.
  */
 record RedisLink<K, V>(
-        StatefulConnection<K, V> connection, RedisClusterAsyncCommands<K, V> async, RedisClusterCommands<K, V> sync) {
+        StatefulConnection<K, V> connection,
+        RedisClusterAsyncCommands<K, V> async,
+        RedisClusterCommands<K, V> sync,
+        Supplier<CompletionStage<Void>> topologyRefresh) {
+
+    private static final Supplier<CompletionStage<Void>> NO_TOPOLOGY = () -> CompletableFuture.completedFuture(null);
 
     static <K, V> RedisLink<K, V> of(StatefulRedisConnection<K, V> connection) {
-        return new RedisLink<>(connection, connection.async(), connection.sync());
+        return new RedisLink<>(connection, connection.async(), connection.sync(), NO_TOPOLOGY);
     }
 
-    static <K, V> RedisLink<K, V> of(StatefulRedisClusterConnection<K, V> connection) {
-        return new RedisLink<>(connection, connection.async(), connection.sync());
+    static <K, V> RedisLink<K, V> of(StatefulRedisClusterConnection<K, V> connection, RedisClusterClient client) {
+        return new RedisLink<>(connection, connection.async(), connection.sync(), new CoalescedRefresh(client));
+    }
+
+    /**
+     * {@link RedisClusterClient#refreshPartitionsAsync()}, at most one at a time and at most one per
+     * {@link #MIN_INTERVAL_NANOS}: each refresh opens a connection to every node, and during a failover every
+     * send in flight asks for one (hundreds a second), which without this kept the event loop so busy that
+     * sends stayed stuck for seconds after the promotion (ClusterFailoverIT).
+     */
+    private static final class CoalescedRefresh implements Supplier<CompletionStage<Void>> {
+        private static final long MIN_INTERVAL_NANOS = 100_000_000L;
+
+        private final RedisClusterClient client;
+        private CompletableFuture<Void> current = CompletableFuture.completedFuture(null);
+        private long endedNanos = System.nanoTime() - MIN_INTERVAL_NANOS;
+
+        CoalescedRefresh(RedisClusterClient client) {
+            this.client = client;
+        }
+
+        @Override
+        public synchronized CompletionStage<Void> get() {
+            if (!current.isDone() || System.nanoTime() - endedNanos < MIN_INTERVAL_NANOS) {
+                return current;
+            }
+            CompletableFuture<Void> next = client.refreshPartitionsAsync().toCompletableFuture();
+            current = next;
+            next.whenComplete((done, failure) -> ended());
+            return next;
+        }
+
+        private synchronized void ended() {
+            endedNanos = System.nanoTime();
+        }
+    }
+
+    /** Reads the cluster's topology again now (nothing on a standalone server); completes when it is read. */
+    CompletionStage<Void> refreshTopology() {
+        return topologyRefresh.get();
+    }
+
+    /**
+     * Whether {@code failure} of a command sent on a node's own connection ({@link #onMasterOf}) says that
+     * the slot's owner changed or is changing, so that the command is worth sending again once the topology
+     * is read again: a redirection ({@code MOVED}, {@code ASK}), a slot half migrated ({@code TRYAGAIN}),
+     * a cluster without an owner for a slot yet ({@code CLUSTERDOWN}), or a node that is gone (its
+     * connection is down, so a failover is likely). Not a timeout: the command may still be running.
+     */
+    static boolean ownerMayHaveChanged(Throwable failure) {
+        return ownerMayHaveChanged(failure, true);
+    }
+
+    /**
+     * As {@link #ownerMayHaveChanged(Throwable)}; without {@code connectionLoss}, only the server's replies
+     * count: a command routed through the cluster connection that meets {@code TRYAGAIN} or
+     * {@code CLUSTERDOWN} (Lettuce follows {@code MOVED} and {@code ASK} for it, not these).
+     */
+    static boolean ownerMayHaveChanged(Throwable failure, boolean connectionLoss) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof RedisCommandExecutionException && cause.getMessage() != null) {
+                String message = cause.getMessage();
+                if (message.startsWith("MOVED ")
+                        || message.startsWith("ASK ")
+                        || message.startsWith("TRYAGAIN")
+                        || message.startsWith("CLUSTERDOWN")) {
+                    return true;
+                }
+            }
+            if (!connectionLoss) {
+                continue;
+            }
+            if (cause instanceof RedisConnectionException) {
+                return true;
+            }
+            if (cause instanceof RedisException
+                    && cause.getMessage() != null
+                    && (cause.getMessage().startsWith("Currently not connected")
+                            || cause.getMessage().startsWith("Connection closed")
+                            || cause.getMessage().startsWith("Connection is closed"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     boolean isCluster() {

@@ -20,8 +20,10 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -185,16 +187,6 @@ final class Sender {
             args[i++] = field.getValue();
         }
         Durability durability = options.send().durability();
-        // WAIT counts the replicas of the node it runs on: on a cluster, the master of the stream's slot,
-        // so the script goes there too, on that node's connection, with WAIT pipelined behind it.
-        RedisClusterAsyncCommands<String, String> sender;
-        try {
-            sender = durability.mode() == Durability.Mode.WAIT
-                    ? connections.sendConnection().onMasterOf(stream)
-                    : connections.sendConnection().async();
-        } catch (RuntimeException e) {
-            throw RedisErrors.map(e, "send " + envelope.messageId() + " to " + stream);
-        }
         ConnectionWatch watch = connections.watch();
         if (!watch.tryStartSend(options.connection().requestQueueSize())) {
             throw new BusUnavailableException(
@@ -208,9 +200,16 @@ final class Sender {
                 : new String[] {
                     stream, dedupKey, scripts.auditShard(stream), KeySchema.counters(stream), receivers.index()
                 };
-        CompletionStage<List<Object>> stored = SEND.run(sender, ScriptOutputType.MULTI, keys, args);
+        CompletionStage<Stored> stored;
+        try {
+            stored = store(stream, keys, args, durability);
+        } catch (RuntimeException e) {
+            watch.sendEnded();
+            throw RedisErrors.map(e, "send " + envelope.messageId() + " to " + stream);
+        }
         stored.whenComplete((result, failure) -> watch.sendEnded());
-        CompletionStage<SendReceipt> receipt = stored.thenApply(reply -> {
+        CompletionStage<SendReceipt> receipt = stored.thenApply(both -> {
+            List<Object> reply = both.reply();
             long outcome = (Long) reply.get(0);
             if (outcome == -1) {
                 throw RecipientUnavailableException.noResponders(envelope.toAgent());
@@ -222,19 +221,96 @@ final class Sender {
             return new SendReceipt(envelope.messageId(), envelope.toAgent(), (String) reply.get(1), outcome == 0);
         });
         if (durability.mode() == Durability.Mode.WAIT) {
-            // Pipelined right behind the script on the same connection, so WAIT covers its write.
-            CompletionStage<Long> replicated = sender.waitForReplication(
-                    durability.replicas(), durability.waitTimeout().toMillis());
-            receipt = receipt.thenCombine(replicated, (stored1, confirmed) -> {
-                if (confirmed < durability.replicas()) {
-                    throw new NotReplicatedException(envelope.messageId(), durability.replicas(), confirmed);
+            receipt = receipt.thenCombine(stored, (sent, both) -> {
+                if (both.replicas() < durability.replicas()) {
+                    throw new NotReplicatedException(envelope.messageId(), durability.replicas(), both.replicas());
                 }
-                return stored1;
+                return sent;
             });
         }
         return RedisErrors.mapped(receipt, "send " + envelope.messageId() + " to " + stream)
                 .whenComplete((sent, failure) -> sending.ended(failure));
     }
+
+    /** send.lua's reply, and how many replicas WAIT counted (-1 without WAIT). */
+    private record Stored(List<Object> reply, long replicas) {}
+
+    /**
+     * Runs send.lua, and with {@code wait:N} WAIT behind it.
+     *
+     * <p>With WAIT, both go to the connection of the master of {@code stream}'s slot: WAIT counts the
+     * replicas of the node it runs on, so the script goes there too, with WAIT pipelined right behind it so
+     * that it covers the script's write. On a cluster that connection is a node's own, on which Lettuce does
+     * not follow redirections nor learn that the slot moved: after a failover it is the dead master's (every
+     * command "not connected"), after a slot migration the old owner's (every command {@code MOVED}), and the
+     * topology view stays stale until the next periodic refresh (30 s), so without this every durable send to
+     * the slot failed meanwhile and the caller saw the redirection. So when the owner may have changed
+     * ({@link RedisLink#ownerMayHaveChanged}), the topology is read again and the send retried on the
+     * current owner, with a short backoff (a slot half migrated answers {@code ASK}/{@code TRYAGAIN} for a
+     * few milliseconds), until the command timeout has passed. Sending again is safe: send.lua
+     * stores a message id once.
+     *
+     * <p>Without WAIT the script is routed through the cluster connection, which follows {@code MOVED} and
+     * {@code ASK} itself but not {@code TRYAGAIN}: while a slot is half migrated (the stream moved, the new
+     * dedup key not yet there) send.lua's keys are on two nodes and each answers {@code TRYAGAIN}
+     * (ClusterMigrationIT: a few sends per migration reached the caller). Those are sent again the same way.
+     */
+    private CompletionStage<Stored> store(String stream, String[] keys, String[] args, Durability durability) {
+        RedisLink<String, String> link = connections.sendConnection();
+        CompletableFuture<Stored> result = new CompletableFuture<>();
+        long deadline =
+                System.nanoTime() + options.connection().commandTimeout().toNanos();
+        attemptStore(link, stream, keys, args, durability, deadline, 0, result);
+        return result;
+    }
+
+    private void attemptStore(
+            RedisLink<String, String> link,
+            String stream,
+            String[] keys,
+            String[] args,
+            Durability durability,
+            long deadline,
+            int attempt,
+            CompletableFuture<Stored> result) {
+        CompletionStage<Stored> stored;
+        try {
+            if (durability.mode() == Durability.Mode.WAIT) {
+                RedisClusterAsyncCommands<String, String> owner = link.onMasterOf(stream);
+                CompletionStage<List<Object>> reply =
+                        SEND.<String, String, List<Object>>run(owner, ScriptOutputType.MULTI, keys, args);
+                CompletionStage<Long> replicated = owner.waitForReplication(
+                        durability.replicas(), durability.waitTimeout().toMillis());
+                stored = reply.thenCombine(replicated, Stored::new);
+            } else {
+                stored = SEND.<String, String, List<Object>>run(link.async(), ScriptOutputType.MULTI, keys, args)
+                        .thenApply(reply -> new Stored(reply, -1));
+            }
+        } catch (RuntimeException e) {
+            stored = CompletableFuture.failedFuture(e);
+        }
+        stored.whenComplete((both, failure) -> {
+            if (failure == null) {
+                result.complete(both);
+                return;
+            }
+            long pauseMillis =
+                    Math.min(MAX_OWNER_RETRY_PAUSE_MILLIS, MIN_OWNER_RETRY_PAUSE_MILLIS << Math.min(attempt, 5));
+            if (!link.isCluster()
+                    || !RedisLink.ownerMayHaveChanged(failure, durability.mode() == Durability.Mode.WAIT)
+                    || System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pauseMillis) - deadline > 0) {
+                result.completeExceptionally(failure);
+                return;
+            }
+            link.refreshTopology()
+                    .whenComplete((refreshed, refreshFailure) -> CompletableFuture.runAsync(
+                            () -> attemptStore(link, stream, keys, args, durability, deadline, attempt + 1, result),
+                            CompletableFuture.delayedExecutor(pauseMillis, TimeUnit.MILLISECONDS)));
+        });
+    }
+
+    private static final long MIN_OWNER_RETRY_PAUSE_MILLIS = 10;
+    private static final long MAX_OWNER_RETRY_PAUSE_MILLIS = 500;
 
     private void countSend(AgentId to, Envelope envelope, boolean duplicate) {
         if (duplicate) {
