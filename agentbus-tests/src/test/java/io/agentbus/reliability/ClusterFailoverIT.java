@@ -8,11 +8,9 @@ import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
 import io.agentbus.Durability;
-import io.agentbus.MessageId;
 import io.agentbus.SendOptions;
 import io.agentbus.embedded.LocalRedis;
 import io.agentbus.embedded.RedisClusterNodes;
-import io.agentbus.protocol.KeySchema;
 import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RedisServerExtension;
 import io.agentbus.testkit.RedisTopologyExtension;
@@ -21,12 +19,10 @@ import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
@@ -137,12 +133,13 @@ class ClusterFailoverIT {
                     .as("every attempted send acknowledged in the end")
                     .isTrue();
 
-            Set<String> ledger = ids(traffic.ledger().keySet());
-            awaitQuietly(
-                    Duration.ofSeconds(60), () -> recorded(records, recordKey).containsAll(ledger));
+            Set<String> ledger = FailoverChecks.ids(traffic.ledger().keySet());
+            FailoverChecks.awaitQuietly(
+                    Duration.ofSeconds(60),
+                    () -> FailoverChecks.recorded(records, recordKey).containsAll(ledger));
             boolean drained = awaitDrained(cluster, agents);
             boolean consumersAlive = consumers.stream().allMatch(ConsumerProcess::isAlive);
-            Set<String> handled = recorded(records, recordKey);
+            Set<String> handled = FailoverChecks.recorded(records, recordKey);
             long lost = ledger.stream().filter(id -> !handled.contains(id)).count();
             List<Traffic.Failure> redirections = traffic.failures().stream()
                     .filter(failure -> REDIRECTION.matcher(failure.why()).find())
@@ -188,50 +185,11 @@ class ClusterFailoverIT {
         return "{" + agent.value() + "}";
     }
 
-    private static void awaitQuietly(Duration atMost, Callable<Boolean> condition) {
-        try {
-            await().atMost(atMost).until(condition);
-        } catch (ConditionTimeoutException e) {
-            // what did not come is measured by the caller
-        }
-    }
-
-    private static Set<String> ids(Set<MessageId> ledger) {
-        Set<String> ids = new HashSet<>();
-        ledger.forEach(id -> ids.add(id.value()));
-        return ids;
-    }
-
-    private static Set<String> recorded(RawRedis records, String recordKey) {
-        Set<String> ids = new HashSet<>();
-        for (String record : records.commands().lrange(recordKey, 0, -1)) {
-            ids.add(RecordingConsumerMain.Recorded.parse(record).messageId());
-        }
-        return ids;
-    }
-
     /** Whether, on the masters that serve the agents now, nothing is pending in any band within 30 s. */
     static boolean awaitDrained(RedisClusterNodes cluster, List<AgentId> agents) {
         RedisClusterClient client = RedisClusterClient.create(cluster.seedUris());
         try (StatefulRedisClusterConnection<String, String> masters = client.connect()) {
-            await().atMost(Duration.ofSeconds(30)).until(() -> {
-                for (AgentId agent : agents) {
-                    for (int priority : new int[] {1, 5, 9}) {
-                        String band = KeySchema.inbox(agent, priority);
-                        if (masters.sync().exists(band) > 0
-                                && masters.sync()
-                                                .xpending(band, KeySchema.INBOX_GROUP)
-                                                .getCount()
-                                        > 0) {
-                            return false;
-                        }
-                    }
-                }
-                return true;
-            });
-            return true;
-        } catch (ConditionTimeoutException e) {
-            return false;
+            return FailoverChecks.awaitDrained(masters.sync(), agents);
         } finally {
             client.shutdown();
         }

@@ -12,7 +12,6 @@ import io.agentbus.MessageId;
 import io.agentbus.SendOptions;
 import io.agentbus.embedded.LocalRedis;
 import io.agentbus.embedded.RedisSentinelGroup;
-import io.agentbus.protocol.KeySchema;
 import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RedisServerExtension;
 import io.agentbus.testkit.RedisTopologyExtension;
@@ -21,11 +20,8 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.Callable;
-import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -123,13 +119,16 @@ class SentinelFailoverIT {
 
             Set<MessageId> ledger = traffic.ledger().keySet();
             // Without WAIT some acknowledged sends may be gone with the master: wait for all, measure what came.
-            awaitQuietly(
-                    Duration.ofSeconds(60), () -> recorded(records, recordKey).containsAll(ids(ledger)));
+            FailoverChecks.awaitQuietly(
+                    Duration.ofSeconds(60),
+                    () -> FailoverChecks.recorded(records, recordKey).containsAll(FailoverChecks.ids(ledger)));
             boolean drained = awaitDrained(group, agents);
             boolean consumersAlive = consumers.stream().allMatch(ConsumerProcess::isAlive);
 
-            Set<String> handled = recorded(records, recordKey);
-            long lost = ids(ledger).stream().filter(id -> !handled.contains(id)).count();
+            Set<String> handled = FailoverChecks.recorded(records, recordKey);
+            long lost = FailoverChecks.ids(ledger).stream()
+                    .filter(id -> !handled.contains(id))
+                    .count();
             ScenarioResult.print(
                     "sentinel-failover",
                     "durability",
@@ -158,50 +157,11 @@ class SentinelFailoverIT {
         }
     }
 
-    private static void awaitQuietly(Duration atMost, Callable<Boolean> condition) {
-        try {
-            await().atMost(atMost).until(condition);
-        } catch (ConditionTimeoutException e) {
-            // what did not come is measured by the caller
-        }
-    }
-
-    private static Set<String> ids(Set<MessageId> ledger) {
-        Set<String> ids = new HashSet<>();
-        ledger.forEach(id -> ids.add(id.value()));
-        return ids;
-    }
-
-    private static Set<String> recorded(RawRedis records, String recordKey) {
-        Set<String> ids = new HashSet<>();
-        for (String record : records.commands().lrange(recordKey, 0, -1)) {
-            ids.add(RecordingConsumerMain.Recorded.parse(record).messageId());
-        }
-        return ids;
-    }
-
-    /** Whether, on the current master, nothing is pending in any band of the agents within 30 s. */
+    /** Whether, on the current master (asked of the sentinels), nothing is pending in any band within 30 s. */
     private static boolean awaitDrained(RedisSentinelGroup group, List<AgentId> agents) {
         RedisClient client = RedisClient.create(group.uri());
         try (StatefulRedisConnection<String, String> master = client.connect()) {
-            await().atMost(Duration.ofSeconds(30)).until(() -> {
-                for (AgentId agent : agents) {
-                    for (int priority : new int[] {1, 5, 9}) {
-                        String band = KeySchema.inbox(agent, priority);
-                        if (master.sync().exists(band) > 0
-                                && master.sync()
-                                                .xpending(band, KeySchema.INBOX_GROUP)
-                                                .getCount()
-                                        > 0) {
-                            return false;
-                        }
-                    }
-                }
-                return true;
-            });
-            return true;
-        } catch (ConditionTimeoutException e) {
-            return false;
+            return FailoverChecks.awaitDrained(master.sync(), agents);
         } finally {
             client.shutdown();
         }
