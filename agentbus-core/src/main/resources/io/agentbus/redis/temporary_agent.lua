@@ -5,14 +5,20 @@
 -- keys share the agent's hash tag, so this is one atomic step even on a cluster.
 -- KEYS: the agent's keys (agent:{id}:...), the counters hash first   ARGV[1] TTL (ms), 0 to delete
 -- Returns how many keys it expired or deleted.
-local ttl = tonumber(ARGV[1])
-if ttl == nil or ttl < 0 then
-  return redis.error_reply('ERR temporary_agent.lua: TTL ' .. tostring(ARGV[1]) .. ' is not a number >= 0')
+-- Fails, having written nothing, without keys, on a TTL that is not an integer (PEXPIRE would refuse it
+-- after the counters were created, leaving them for ever), or on counters of another type.
+if #KEYS == 0 then
+  return redis.error_reply('ERR temporary_agent.lua: takes the agent\'s keys, was given none; nothing was written')
 end
+local wrong = check_integers('temporary_agent.lua', {{'the TTL (ARGV[1], ms)', ARGV[1], 0}})
+if wrong then
+  return wrong
+end
+local ttl = tonumber(ARGV[1])
 if ttl == 0 then
   return redis.call('DEL', unpack(KEYS))
 end
-local wrong = check_types({[KEYS[1]] = 'hash'}, 'its keys are not given a TTL')
+wrong = check_types({[KEYS[1]] = 'hash'}, 'its keys are not given a TTL')
 if wrong then
   return wrong
 end

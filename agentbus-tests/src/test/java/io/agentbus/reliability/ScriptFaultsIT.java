@@ -444,6 +444,38 @@ class ScriptFaultsIT {
         refused(raw, "extend_lease.lua", untouched, keys, new String[] {group, "c1", "1-1"}, wrongType);
         refused(raw, "release_consumer.lua", untouched, keys, new String[] {group, "c1"}, wrongType);
         refused(raw, "presence.lua", untouched, keys, new String[] {"a", "1000"}, wrongType);
+        // A temporary agent's counters of another type: nothing gets a TTL, nothing is created.
+        String counters = freshName("temporary-counters");
+        raw.commands().set(counters, SPOILED);
+        String inbox = freshName("temporary-inbox");
+        raw.commands().xadd(inbox, Map.of("kept", "yes"));
+        refused(
+                raw,
+                "temporary_agent.lua",
+                () -> raw.commands().pttl(counters) == -1 && raw.commands().pttl(inbox) == -1,
+                new String[] {counters, inbox},
+                new String[] {"1000"},
+                "WRONGTYPE " + counters);
+    }
+
+    /** A TTL that PEXPIRE would refuse, after the counters were created, is refused before them. */
+    @Test
+    void aTemporaryAgentRefusesATtlBeforeCreatingItsCounters(RawRedis raw) {
+        String counters = freshName("temporary-counters");
+        String inbox = freshName("temporary-inbox");
+        raw.commands().xadd(inbox, Map.of("kept", "yes"));
+        BooleanSupplier nothingCreated =
+                () -> raw.commands().exists(counters) == 0 && raw.commands().pttl(inbox) == -1;
+
+        refused(
+                raw,
+                "temporary_agent.lua",
+                nothingCreated,
+                new String[] {counters, inbox},
+                new String[] {"1.5"},
+                "TTL",
+                "nothing was written");
+        refused(raw, "temporary_agent.lua", nothingCreated, new String[] {counters, inbox}, new String[] {"-1"}, "TTL");
     }
 
     @Test
