@@ -16,7 +16,6 @@ import io.agentbus.testkit.RedisServerExtension;
 import io.agentbus.testkit.RedisTopologyExtension;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,21 +63,8 @@ class ClusterFailoverIT {
         long longestUnavailableMillis = 0;
         try (AgentBus bus = AgentBus.connect(cluster.uri(), options);
                 Traffic traffic = new Traffic(bus, agents, Traffic.OnFailure.RETRY_SAME_ID)) {
-            for (int process = 0; process < 2; process++) {
-                consumers.add(ConsumerProcess.start(
-                        Path.of("target", "cluster-failover", "consumer-" + process + ".log"),
-                        cluster.uri(),
-                        first.value() + "," + second.value(),
-                        recordKey,
-                        Long.toString(VISIBILITY.toMillis()),
-                        "64",
-                        "32",
-                        "0",
-                        recordsServer.uri()));
-            }
-            for (ConsumerProcess consumer : consumers) {
-                consumer.awaitReady(Duration.ofSeconds(60));
-            }
+            consumers.addAll(FailoverChecks.startConsumers(
+                    "cluster-failover", cluster.uri(), agents, recordKey, VISIBILITY, recordsServer.uri()));
             traffic.start(RATE);
             for (int cycle = 0; cycle < CYCLES; cycle++) {
                 Thread.sleep(3_000);

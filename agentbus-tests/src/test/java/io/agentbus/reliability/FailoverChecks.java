@@ -7,11 +7,14 @@ import io.agentbus.MessageId;
 import io.agentbus.protocol.KeySchema;
 import io.agentbus.testkit.RawRedis;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import org.awaitility.core.ConditionTimeoutException;
 
 /**
@@ -21,6 +24,38 @@ import org.awaitility.core.ConditionTimeoutException;
 final class FailoverChecks {
 
     private FailoverChecks() {}
+
+    /**
+     * Two consumer JVMs, each running every one of {@code agents} on {@code busUri}, recording what they
+     * handle under {@code recordKey} in the Redis at {@code recordsUri}, ready when this returns.
+     */
+    static List<ConsumerProcess> startConsumers(
+            String scenario,
+            String busUri,
+            List<AgentId> agents,
+            String recordKey,
+            Duration visibility,
+            String recordsUri)
+            throws Exception {
+        List<ConsumerProcess> consumers = new ArrayList<>();
+        String agentIds = agents.stream().map(AgentId::value).collect(Collectors.joining(","));
+        for (int process = 0; process < 2; process++) {
+            consumers.add(ConsumerProcess.start(
+                    Path.of("target", scenario, "consumer-" + process + ".log"),
+                    busUri,
+                    agentIds,
+                    recordKey,
+                    Long.toString(visibility.toMillis()),
+                    "64",
+                    "32",
+                    "0",
+                    recordsUri));
+        }
+        for (ConsumerProcess consumer : consumers) {
+            consumer.awaitReady(Duration.ofSeconds(60));
+        }
+        return consumers;
+    }
 
     /** Waits for {@code condition} at most {@code atMost}; what did not come is measured by the caller. */
     static void awaitQuietly(Duration atMost, Callable<Boolean> condition) {

@@ -17,7 +17,6 @@ import io.agentbus.testkit.RedisServerExtension;
 import io.agentbus.testkit.RedisTopologyExtension;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -78,21 +77,8 @@ class SentinelFailoverIT {
         long readonlyAfterPromotion = 0;
         try (AgentBus bus = AgentBus.connect(group.uri(), options);
                 Traffic traffic = new Traffic(bus, agents, Traffic.OnFailure.RETRY_SAME_ID)) {
-            for (int process = 0; process < 2; process++) {
-                consumers.add(ConsumerProcess.start(
-                        Path.of("target", "sentinel-failover", "consumer-" + process + ".log"),
-                        group.uri(),
-                        agents.get(0).value() + "," + agents.get(1).value(),
-                        recordKey,
-                        Long.toString(VISIBILITY.toMillis()),
-                        "64",
-                        "32",
-                        "0",
-                        recordsServer.uri()));
-            }
-            for (ConsumerProcess consumer : consumers) {
-                consumer.awaitReady(Duration.ofSeconds(60));
-            }
+            consumers.addAll(FailoverChecks.startConsumers(
+                    "sentinel-failover", group.uri(), agents, recordKey, VISIBILITY, recordsServer.uri()));
             traffic.start(RATE);
             for (int cycle = 0; cycle < CYCLES; cycle++) {
                 Thread.sleep(3_000);
