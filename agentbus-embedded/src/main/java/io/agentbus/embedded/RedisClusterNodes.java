@@ -253,7 +253,8 @@ public final class RedisClusterNodes implements AutoCloseable {
     /**
      * Starts a killed or stopped node again on its port and waits, up to the ready timeout, until it is
      * back in the cluster: {@code cluster_state:ok} on it, no running node flagging it as failing, and
-     * linked to its master if it came back as a replica (a former master whose slots were taken over).
+     * either a master that the other nodes see serving slots, or a replica linked to its master (a former
+     * master whose slots were taken over).
      *
      * @return {@code node}
      */
@@ -264,16 +265,22 @@ public final class RedisClusterNodes implements AutoCloseable {
             if (!"ok".equals(clusterInfo(node).get("cluster_state"))) {
                 return false;
             }
+            boolean servesSlots = false;
             for (LocalRedis other : nodes) {
                 if (other.isRunning()) {
                     RedisClusterNode seen = parse(other).getPartitionByNodeId(id);
                     if (seen == null || seen.is(NodeFlag.FAIL) || seen.is(NodeFlag.EVENTUAL_FAIL)) {
                         return false;
                     }
+                    servesSlots |= other != node && !seen.getSlots().isEmpty();
                 }
             }
+            // A former master whose slots were taken over first comes back as a master of nothing (Redis
+            // 6.2 stays so longer): it has rejoined only once it is a replica, linked to its master.
             Map<String, String> replication = admin.info(node, "replication");
-            return "master".equals(replication.get("role")) || "up".equals(replication.get("master_link_status"));
+            return "master".equals(replication.get("role"))
+                    ? servesSlots
+                    : "up".equals(replication.get("master_link_status"));
         });
         return node;
     }
