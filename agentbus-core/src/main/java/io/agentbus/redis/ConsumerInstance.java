@@ -44,8 +44,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Concurrency. The lane's reader thread calls {@link #enqueue} (through a feed); at most one drain
  * task at a time runs handlers ({@link #draining}), which keeps the handler single-threaded.
- * {@link #inFlight} counts read-but-unfinished messages; the reader asks for more only while a full
- * batch fits under prefetch, and the drain wakes it when room opens.
+ * {@link #inFlight} counts read-but-unfinished messages; the reader asks for more only while
+ * {@link #refillAt} fit under prefetch, and the drain wakes it when room opens.
  */
 final class ConsumerInstance implements Subscription, StreamFeed.Intake {
 
@@ -67,6 +67,13 @@ final class ConsumerInstance implements Subscription, StreamFeed.Intake {
     private final long visibilityNanos;
     private final int prefetch;
     private final int readCount;
+    /**
+     * How many must fit under prefetch before the reader asks for more: a full batch, so that reads
+     * are not one entry each, but at most half of prefetch, so that an instance whose prefetch is about
+     * one batch refills before it runs dry (a blocking read that took one entry is followed at once).
+     */
+    private final int refillAt;
+
     private final AtomicLong arrivals = new AtomicLong();
     private final PriorityBlockingQueue<ReadEntry> queue = new PriorityBlockingQueue<>(
             64,
@@ -122,6 +129,7 @@ final class ConsumerInstance implements Subscription, StreamFeed.Intake {
         this.visibilityNanos = delivery.visibilityTimeout().toNanos();
         this.prefetch = context.options().consumer().prefetch();
         this.readCount = Math.min(context.options().consumer().readBatchSize(), prefetch);
+        this.refillAt = Math.min(readCount, (prefetch + 1) / 2);
         this.maxQueuedBytes = context.options().consumer().maxQueuedBytes();
         this.maxReadBytes = Math.min(context.options().consumer().maxReadBytes(), maxQueuedBytes);
         for (ConsumedStream stream : streams) {
@@ -177,13 +185,8 @@ final class ConsumerInstance implements Subscription, StreamFeed.Intake {
     }
 
     @Override
-    public int readCount() {
-        return readCount;
-    }
-
-    @Override
     public boolean wantsMore() {
-        return !closing.get() && prefetch - inFlight.get() >= readCount && queuedBytes.get() < maxQueuedBytes;
+        return !closing.get() && prefetch - inFlight.get() >= refillAt && queuedBytes.get() < maxQueuedBytes;
     }
 
     @Override
@@ -475,10 +478,10 @@ final class ConsumerInstance implements Subscription, StreamFeed.Intake {
         }
     }
 
-    /** One message fewer in flight; wakes the reader when a full batch fits again. */
+    /** One message fewer in flight; wakes the reader when it may read again. */
     private void released() {
         int left = inFlight.decrementAndGet();
-        if (prefetch - left == readCount) {
+        if (prefetch - left == refillAt) {
             reader.wakeUp();
         }
     }

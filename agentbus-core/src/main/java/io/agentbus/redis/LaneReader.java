@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * <p>Each round it first runs the maintenance that is due: each feed's reclaim and lease extension
  * ({@link StreamFeed#maintain}) and each instance's upkeep ({@link Upkeep}: presence heartbeat,
  * moving due delayed messages). Then it asks for {@code >} (never-delivered entries) of every stream
- * whose instance has room for a full batch and is under its byte budget ({@link StreamFeed#wantsMore()}),
+ * whose instance has room to read again and is under its byte budget ({@link StreamFeed#wantsMore()}),
  * so prefetch and {@code maxQueuedBytes} bound the memory and the pending entries one process holds. It blocks at most {@link BusOptions#readBlock()},
  * and never past the next maintenance that is due; a change of what it should read (a new
  * subscription, a subscription with room again) wakes it earlier with {@code CLIENT UNBLOCK} sent on
@@ -364,7 +364,9 @@ final class LaneReader implements Runnable {
     private boolean readAvailable(List<StreamFeed> eligible) {
         List<CompletionStage<StreamScripts.Taken>> replies = new ArrayList<>(eligible.size());
         for (StreamFeed feed : eligible) {
-            replies.add(scripts.read(connection, feed.stream(), consumer, feed.readCount(), feed.readBytes()));
+            // At least one: an instance that began closing since it was found eligible hands it back.
+            int count = Math.max(1, feed.room());
+            replies.add(scripts.read(connection, feed.stream(), consumer, count, feed.readBytes()));
         }
         boolean found = false;
         RuntimeException failure = null;

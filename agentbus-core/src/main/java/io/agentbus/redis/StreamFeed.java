@@ -53,16 +53,13 @@ final class StreamFeed implements Upkeep {
         /** Queues an entry read or reclaimed; false if closing (the feed hands it back). */
         boolean enqueue(StreamFeed feed, StreamScripts.TakenEntry entry);
 
-        /** Whether a full read batch fits under prefetch, and the queue is under its byte budget. */
+        /** Whether enough fits under prefetch to read again, and the queue is under its byte budget. */
         boolean wantsMore();
-
-        /** How many entries one read asks for. */
-        int readCount();
 
         /** About how many bytes one read or reclaim step may take: what is left of the queue's budget, at most a read's. */
         long readBytes();
 
-        /** How many more entries fit under prefetch, at most a batch: what a reclaim step may take. */
+        /** How many more entries fit under prefetch, at most a batch: what a read or a reclaim step may take. */
         int room();
     }
 
@@ -139,8 +136,8 @@ final class StreamFeed implements Upkeep {
         return intake.wantsMore();
     }
 
-    int readCount() {
-        return intake.readCount();
+    int room() {
+        return intake.room();
     }
 
     long readBytes() {
