@@ -64,7 +64,11 @@ public record ConnectionOptions(
             DEFAULT_REQUEST_QUEUE_SIZE,
             false);
 
-    /** What a send does while Redis is unreachable. */
+    /**
+     * What a send does while Redis is unreachable. On a cluster, a send to slots whose master is
+     * unreachable is tried again (the topology read again each time) until {@link #commandTimeout()}, as
+     * a replica may take them over meanwhile; only then does it fail.
+     */
     public enum DisconnectedSends {
         /** Fail at once with {@link BusUnavailableException}: the caller decides (retry with the same id). */
         FAIL_FAST,

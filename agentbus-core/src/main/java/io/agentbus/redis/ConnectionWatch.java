@@ -7,14 +7,21 @@ import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
+import io.lettuce.core.event.Event;
 import io.lettuce.core.event.command.CommandFailedEvent;
 import io.lettuce.core.event.command.CommandListener;
+import io.lettuce.core.event.connection.ConnectionActivatedEvent;
 import io.lettuce.core.event.connection.ReconnectAttemptEvent;
 import io.lettuce.core.event.connection.ReconnectFailedEvent;
 import io.lettuce.core.resource.ClientResources;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -35,6 +42,13 @@ import reactor.core.Disposable;
  * answers writes with {@code READONLY}: on the first such reply every connection of the bus is closed
  * by the server ({@code CLIENT KILL} of itself), so that each reconnects through the sentinels to the
  * current master instead of retrying the same address.
+ *
+ * <p>On a cluster the command connection is a set of node connections that Lettuce opens and closes as
+ * the topology changes, so its state is the nodes': the bus is disconnected while a master that holds
+ * slots cannot be reached (a node is unreachable from a reconnect attempt to it until a connection to it
+ * is active again), and connected again once each such node is back or its replica took its slots over.
+ * When a node is reached again every reader walks its own pending entries, as after a reconnect on one
+ * server: a read that ran on the node while its reply was lost left entries pending under the reader.
  */
 final class ConnectionWatch implements RedisConnectionStateListener, CommandListener {
 
@@ -52,34 +66,81 @@ final class ConnectionWatch implements RedisConnectionStateListener, CommandList
 
     private final AtomicLong lastMasterChangeNanos = new AtomicLong(System.nanoTime() - MASTER_CHANGE_PAUSE_NANOS);
     private volatile Broadcasts broadcasts;
-    private final Disposable attemptEvents;
+    private final Disposable connectionEvents;
     private volatile Object commandConnection;
+    /** Nodes (host:port) a connection is trying to reach again; on a cluster only. */
+    private final Set<String> unreachableNodes = ConcurrentHashMap.newKeySet();
     private volatile ConnectionState.Status status = ConnectionState.Status.CONNECTED;
     private volatile Instant since = Instant.now();
 
     ConnectionWatch(BusListener listener, ClientResources resources, BusMetrics metrics) {
         this.listener = listener;
         this.metrics = metrics;
-        this.attemptEvents = resources
+        this.connectionEvents = resources
                 .eventBus()
                 .get()
-                .filter(event -> event instanceof ReconnectAttemptEvent || event instanceof ReconnectFailedEvent)
-                .subscribe(event -> {
-                    if (event instanceof ReconnectFailedEvent) {
-                        metrics.connectionError();
-                        return;
-                    }
-                    metrics.reconnectionAttempt();
-                    if (status == ConnectionState.Status.DISCONNECTED) {
-                        reconnectAttempts.incrementAndGet();
-                        publish();
-                    }
-                });
+                .filter(event -> event instanceof ReconnectAttemptEvent
+                        || event instanceof ReconnectFailedEvent
+                        || event instanceof ConnectionActivatedEvent
+                        || event instanceof ClusterTopologyChangedEvent)
+                .subscribe(this::connectionEvent);
         metrics.watchConnection(this::state);
     }
 
     void watchCommands(Object connection) {
         commandConnection = connection;
+    }
+
+    private void connectionEvent(Event event) {
+        if (event instanceof ReconnectFailedEvent) {
+            metrics.connectionError();
+            return;
+        }
+        if (commandConnection instanceof StatefulRedisClusterConnection<?, ?> cluster) {
+            clusterEvent(cluster, event);
+        }
+        if (event instanceof ReconnectAttemptEvent) {
+            metrics.reconnectionAttempt();
+            if (status == ConnectionState.Status.DISCONNECTED) {
+                reconnectAttempts.incrementAndGet();
+                publish();
+            }
+        }
+    }
+
+    /** On a cluster: follows which nodes are unreachable, and whether one of them is a master with slots. */
+    private synchronized void clusterEvent(StatefulRedisClusterConnection<?, ?> cluster, Event event) {
+        if (status == ConnectionState.Status.CLOSED) {
+            return;
+        }
+        if (event instanceof ReconnectAttemptEvent attempt) {
+            unreachableNodes.add(node(attempt.remoteAddress()));
+        } else if (event instanceof ConnectionActivatedEvent activated
+                && unreachableNodes.remove(node(activated.remoteAddress()))) {
+            log.info("reached cluster node {} again", node(activated.remoteAddress()));
+            readers.forEach(LaneReader::reconnected);
+        }
+        List<String> lostMasters = cluster.getPartitions().stream()
+                .filter(node -> node.is(RedisClusterNode.NodeFlag.UPSTREAM) && !node.hasNoSlots())
+                .map(node -> node.getUri().getHost() + ":" + node.getUri().getPort())
+                .filter(unreachableNodes::contains)
+                .toList();
+        if (!lostMasters.isEmpty() && status == ConnectionState.Status.CONNECTED) {
+            log.warn("lost the connection to cluster master {}: commands for its slots wait until it is back"
+                    + " or a replica takes them over", String.join(", ", lostMasters));
+            metrics.connectionError();
+            change(ConnectionState.Status.DISCONNECTED);
+        } else if (lostMasters.isEmpty() && status == ConnectionState.Status.DISCONNECTED) {
+            log.info("every cluster master that holds slots is reachable again");
+            change(ConnectionState.Status.CONNECTED);
+        }
+    }
+
+    /** host:port as the topology names a node (the host as the connection was given it, not resolved). */
+    private static String node(SocketAddress address) {
+        return address instanceof InetSocketAddress inet
+                ? inet.getHostString() + ":" + inet.getPort()
+                : Objects.toString(address);
     }
 
     void watchReader(LaneReader reader) {
@@ -182,7 +243,7 @@ final class ConnectionWatch implements RedisConnectionStateListener, CommandList
 
     void close() {
         change(ConnectionState.Status.CLOSED);
-        attemptEvents.dispose();
+        connectionEvents.dispose();
     }
 
     private void change(ConnectionState.Status next) {

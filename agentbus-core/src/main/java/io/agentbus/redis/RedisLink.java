@@ -86,22 +86,15 @@ record RedisLink<K, V>(
     }
 
     /**
-     * Whether {@code failure} of a command sent on a node's own connection ({@link #onMasterOf}) says that
-     * the slot's owner changed or is changing, so that the command is worth sending again once the topology
-     * is read again: a redirection ({@code MOVED}, {@code ASK}), a slot half migrated ({@code TRYAGAIN}),
-     * a cluster without an owner for a slot yet ({@code CLUSTERDOWN}), or a node that is gone (its
-     * connection is down, so a failover is likely). Not a timeout: the command may still be running.
+     * Whether {@code failure} of a command on a cluster says that the slot's owner changed or is changing,
+     * so that the command is worth sending again once the topology is read again: a redirection
+     * ({@code MOVED}, {@code ASK}; Lettuce follows them on the cluster connection, not on a node's own,
+     * {@link #onMasterOf}), a slot half migrated ({@code TRYAGAIN}), a cluster without an owner for a slot
+     * yet ({@code CLUSTERDOWN}), or a node that is gone or not yet reached (its connection is down, so a
+     * failover is likely; and the first command to a master just promoted is refused while Lettuce connects
+     * to it). Not a timeout: the command may still be running.
      */
     static boolean ownerMayHaveChanged(Throwable failure) {
-        return ownerMayHaveChanged(failure, true);
-    }
-
-    /**
-     * As {@link #ownerMayHaveChanged(Throwable)}; without {@code connectionLoss}, only the server's replies
-     * count: a command routed through the cluster connection that meets {@code TRYAGAIN} or
-     * {@code CLUSTERDOWN} (Lettuce follows {@code MOVED} and {@code ASK} for it, not these).
-     */
-    static boolean ownerMayHaveChanged(Throwable failure, boolean connectionLoss) {
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
             if (cause instanceof RedisCommandExecutionException && cause.getMessage() != null) {
                 String message = cause.getMessage();
@@ -111,9 +104,6 @@ record RedisLink<K, V>(
                         || message.startsWith("CLUSTERDOWN")) {
                     return true;
                 }
-            }
-            if (!connectionLoss) {
-                continue;
             }
             if (cause instanceof RedisConnectionException) {
                 return true;

@@ -253,7 +253,11 @@ final class Sender {
      * <p>Without WAIT the script is routed through the cluster connection, which follows {@code MOVED} and
      * {@code ASK} itself but not {@code TRYAGAIN}: while a slot is half migrated (the stream moved, the new
      * dedup key not yet there) send.lua's keys are on two nodes and each answers {@code TRYAGAIN}
-     * (ClusterMigrationIT: a few sends per migration reached the caller). Those are sent again the same way.
+     * (ClusterMigrationIT: a few sends per migration reached the caller). Nor does it wait for a node: a
+     * send to the slots of a master that died is refused at once, and so is the first send to the replica
+     * that took them over while Lettuce connects to it (ClusterConnectionStateIT). Those are sent again the
+     * same way, so on a cluster a send rides through a failover that ends within the command timeout,
+     * whatever {@link io.agentbus.ConnectionOptions#disconnectedSends()} says.
      */
     private CompletionStage<Stored> store(String stream, String[] keys, String[] args, Durability durability) {
         RedisLink<String, String> link = connections.sendConnection();
@@ -297,7 +301,7 @@ final class Sender {
             long pauseMillis =
                     Math.min(MAX_OWNER_RETRY_PAUSE_MILLIS, MIN_OWNER_RETRY_PAUSE_MILLIS << Math.min(attempt, 5));
             if (!link.isCluster()
-                    || !RedisLink.ownerMayHaveChanged(failure, durability.mode() == Durability.Mode.WAIT)
+                    || !RedisLink.ownerMayHaveChanged(failure)
                     || System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pauseMillis) - deadline > 0) {
                 result.completeExceptionally(failure);
                 return;
