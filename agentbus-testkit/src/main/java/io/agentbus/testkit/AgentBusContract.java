@@ -27,6 +27,7 @@ import io.agentbus.audit.AuditQuery;
 import io.agentbus.broadcast.DurableTopic;
 import io.agentbus.deadletter.DeadLetter;
 import io.agentbus.deadletter.DeadLetterReason;
+import io.agentbus.deadletter.DeadLetters;
 import io.agentbus.registry.AgentCard;
 import io.agentbus.registry.AgentRegistry;
 import io.agentbus.swarm.StateConflictException;
@@ -42,6 +43,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -223,6 +225,57 @@ public abstract class AgentBusContract {
     }
 
     @Test
+    public void retryInRedeliversAfterTheDelayAsTheNextAttempt() {
+        AgentId patient = freshAgent("patient");
+        Duration delay = Duration.ofMillis(300);
+        AgentBus bus = bus(quickRetries());
+        List<Integer> attempts = new CopyOnWriteArrayList<>();
+        List<Instant> seenAt = new CopyOnWriteArrayList<>();
+        bus.subscribe(patient, delivery -> {
+            attempts.add(delivery.attempt());
+            seenAt.add(Instant.now());
+            if (delivery.attempt() == 1) {
+                delivery.retryIn(delay);
+            }
+        });
+
+        bus.sync().send(task(patient, "not now"));
+
+        await().atMost(WAIT)
+                .until(() -> attempts.size() == 2 && bus.sync().inbox(patient).pending() == 0);
+        assertThat(attempts).containsExactly(1, 2);
+        // Idle time is counted in whole milliseconds on the server's clock: allow that rounding.
+        assertThat(Duration.between(seenAt.get(0), seenAt.get(1))).isGreaterThanOrEqualTo(delay.minusMillis(5));
+        assertThat(bus.deadLetters(patient).count()).isZero();
+    }
+
+    @Test
+    public void ackWhenAcksOnceTheWorkCompletesAndRetriesWhenItFails() {
+        AgentId async = freshAgent("async");
+        AgentBus bus = bus(quickRetries());
+        List<CompletableFuture<Void>> work = new CopyOnWriteArrayList<>();
+        bus.subscribe(async, delivery -> {
+            CompletableFuture<Void> step = new CompletableFuture<>();
+            work.add(step);
+            delivery.ackWhen(step);
+        });
+        bus.sync().send(task(async, "call the model"));
+        await().atMost(WAIT).until(() -> work.size() == 1);
+        assertThat(bus.sync().inbox(async).pending())
+                .as("the handler returned, its work is not done")
+                .isEqualTo(1);
+
+        work.get(0).completeExceptionally(new IllegalStateException("the model timed out"));
+        await().atMost(WAIT).until(() -> work.size() == 2);
+        work.get(1).complete(null);
+
+        await().atMost(WAIT).until(() -> bus.sync().inbox(async).pending() == 0);
+        assertThat(bus.sync().inbox(async).counters().acked()).isEqualTo(1);
+        assertThat(bus.sync().inbox(async).counters().retried()).isEqualTo(1);
+        assertThat(bus.deadLetters(async).count()).isZero();
+    }
+
+    @Test
     public void aMessageFailingEveryAttemptIsDeadLetteredWithItsReasonAndAttempts() {
         AgentId doomed = freshAgent("doomed");
         AgentBus bus = bus(quickRetries());
@@ -301,6 +354,44 @@ public abstract class AgentBusContract {
         assertThat(bus.deadLetters(picky).count()).isZero();
         await().atMost(WAIT).until(() -> bus.sync().inbox(picky).pending() == 0);
         assertThat(bus.sync().inbox(picky).counters().redriven()).isEqualTo(1);
+    }
+
+    @Test
+    public void deadLettersAreListedRedrivenAllAtOnceAndPurged() throws Exception {
+        AgentId picky = freshAgent("picky");
+        AgentBus bus = bus(quickRetries());
+        AtomicBoolean refusing = new AtomicBoolean(true);
+        RecordingHandler accepted = RecordingHandler.acking();
+        bus.subscribe(picky, delivery -> {
+            if (refusing.get()) {
+                delivery.deadLetter("not yet");
+            } else {
+                accepted.handle(delivery);
+            }
+        });
+        List<MessageId> sent = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            sent.add(bus.sync().send(task(picky, "n" + i)).messageId());
+        }
+        DeadLetters deadLetters = bus.deadLetters(picky);
+        await().atMost(WAIT).until(() -> deadLetters.count() == 3);
+        assertThat(deadLetters.list(10))
+                .extracting(dead -> dead.envelope().orElseThrow().messageId())
+                .containsExactlyElementsOf(sent);
+
+        refusing.set(false);
+        List<Long> progress = new CopyOnWriteArrayList<>();
+        long redriven = deadLetters.redriveAll(progress::add);
+
+        assertThat(redriven).isEqualTo(3);
+        assertThat(progress).isNotEmpty().last().isEqualTo(3L);
+        assertThat(ids(accepted.await(3, WAIT))).containsExactlyInAnyOrderElementsOf(sent);
+        assertThat(deadLetters.count()).isZero();
+        refusing.set(true);
+        bus.sync().send(task(picky, "refused again"));
+        await().atMost(WAIT).until(() -> deadLetters.count() == 1);
+        assertThat(deadLetters.purge()).isEqualTo(1);
+        assertThat(deadLetters.list(10)).isEmpty();
     }
 
     // Deduplication
@@ -465,6 +556,41 @@ public abstract class AgentBusContract {
     }
 
     @Test
+    public void anEscalationClimbsTheChainPastSilentAndEscalatingLevelsToTheFirstRealReply() throws Exception {
+        AgentId requester = freshAgent("specialist_lead");
+        AgentId silent = freshAgent("specialist");
+        AgentId manager = freshAgent("manager");
+        AgentId executive = freshAgent("executive");
+        AgentBus bus = bus();
+        bus.subscribe(requester, RecordingHandler.acking());
+        bus.serve(silent, request -> null);
+        bus.serve(manager, request -> Map.of("escalate", true));
+        RecordingHandler executiveSaw = RecordingHandler.acking();
+        bus.serve(executive, request -> {
+            executiveSaw.handle(request);
+            return Map.of("decision", "approved");
+        });
+        Envelope question = Envelope.builder()
+                .from(requester)
+                .to(silent)
+                .type("budget_request")
+                .payload("{}")
+                .build();
+
+        // Long enough per level for a polled (cluster) inbox to answer; the silent level costs it once.
+        Envelope reply = bus.sync().escalate(question, List.of(silent, manager, executive), Duration.ofSeconds(3));
+
+        assertThat(reply.fromAgent()).isEqualTo(executive);
+        assertThat(reply.payload()).contains("approved");
+        Envelope atTheTop = executiveSaw.await(1, WAIT).get(0).envelope();
+        assertThat(atTheTop.messageId()).isNotEqualTo(question.messageId());
+        assertThat(atTheTop.extensions().get("escalation_path")).contains(silent.value(), manager.value());
+        await().atMost(WAIT)
+                .until(() -> bus.audit().tail(AuditQuery.all().agent(manager), 10).stream()
+                        .anyMatch(entry -> entry.event().equals("decision")));
+    }
+
+    @Test
     public void aRequestNobodyAnswersTimesOutTyped() {
         AgentId requester = freshAgent("cmo");
         AgentId silent = freshAgent("silent");
@@ -559,6 +685,73 @@ public abstract class AgentBusContract {
                         .get(WAIT.toMillis(), TimeUnit.MILLISECONDS)
                         .duplicate())
                 .isTrue();
+    }
+
+    @Test
+    public void instancesOfOneSubscriberGroupCompeteForATopicsMessages() throws Exception {
+        BusOptions oneAtATime = BusOptions.builder()
+                .consumer(ConsumerOptions.builder().prefetch(1).readBatchSize(1).build())
+                .build();
+        String name = freshName("briefs");
+        AgentId writers = freshAgent("writers");
+        DurableTopic first = bus(oneAtATime).topic(name);
+        DurableTopic second = bus(oneAtATime).topic(name);
+        CountDownLatch bothWorking = new CountDownLatch(2);
+        AtomicBoolean overlapped = new AtomicBoolean();
+        RecordingHandler one = RecordingHandler.acking();
+        RecordingHandler two = RecordingHandler.acking();
+        first.subscribe(writers, DurableTopic.StartFrom.NOW, holdFirstUntilBoth(bothWorking, overlapped, one));
+        second.subscribe(writers, DurableTopic.StartFrom.NOW, holdFirstUntilBoth(bothWorking, overlapped, two));
+
+        Set<MessageId> published = publish(first, 20);
+
+        await().atMost(WAIT)
+                .until(() -> one.deliveries().size() + two.deliveries().size() >= 20);
+        assertThat(overlapped).as("both instances held a message at once").isTrue();
+        List<MessageId> received = new ArrayList<>(ids(one.deliveries()));
+        received.addAll(ids(two.deliveries()));
+        assertThat(received).containsExactlyInAnyOrderElementsOf(published);
+    }
+
+    @Test
+    public void aNewSubscriberGroupStartsFromNowOrFromTheOldestMessage() throws Exception {
+        DurableTopic topic = bus().topic(freshName("archive"));
+        Set<MessageId> before = publish(topic, 3);
+        RecordingHandler fromNow = RecordingHandler.acking();
+        RecordingHandler fromOldest = RecordingHandler.acking();
+        topic.subscribe(freshAgent("late"), DurableTopic.StartFrom.NOW, fromNow);
+        topic.subscribe(freshAgent("archivist"), DurableTopic.StartFrom.OLDEST, fromOldest);
+
+        Set<MessageId> after = publish(topic, 2);
+
+        Set<MessageId> all = new HashSet<>(before);
+        all.addAll(after);
+        assertThat(ids(fromOldest.await(5, WAIT))).containsExactlyInAnyOrderElementsOf(all);
+        assertThat(ids(fromNow.await(2, WAIT))).containsExactlyInAnyOrderElementsOf(after);
+    }
+
+    @Test
+    public void aSubscriberGroupsFailuresAreDeadLetteredAndRedrivenLikeAnInbox() throws Exception {
+        DurableTopic topic = bus(quickRetries()).topic(freshName("approvals"));
+        AgentId legal = freshAgent("legal");
+        AtomicBoolean refusing = new AtomicBoolean(true);
+        RecordingHandler accepted = RecordingHandler.acking();
+        topic.subscribe(legal, DurableTopic.StartFrom.NOW, delivery -> {
+            if (refusing.get()) {
+                throw new NonRetryableException("not our jurisdiction");
+            }
+            accepted.handle(delivery);
+        });
+
+        MessageId id = publish(topic, 1).iterator().next();
+
+        await().atMost(WAIT).until(() -> topic.deadLetters(legal).count() == 1);
+        DeadLetter dead = topic.deadLetters(legal).find(id.value()).orElseThrow();
+        assertThat(dead.reason()).isEqualTo(DeadLetterReason.NON_RETRYABLE);
+        assertThat(dead.detail()).contains("not our jurisdiction");
+        refusing.set(false);
+        assertThat(topic.deadLetters(legal).redrive(List.of(dead.id()))).isEqualTo(1);
+        assertThat(ids(accepted.await(1, WAIT))).containsExactly(id);
     }
 
     // Registry and presence
@@ -660,6 +853,41 @@ public abstract class AgentBusContract {
                 .containsExactly("sent", "dead_lettered");
     }
 
+    @Test
+    public void aReplayReRunsAConversationInASandboxWithoutTouchingProduction() {
+        AgentId writer = freshAgent("copywriter");
+        AgentId reviewer = freshAgent("reviewer");
+        String conversation = freshName("campaign");
+        AgentBus bus = bus();
+        for (int draft = 1; draft <= 3; draft++) {
+            bus.sync()
+                    .send(Envelope.builder()
+                            .from(writer)
+                            .to(reviewer)
+                            .type("review_request")
+                            .payload(Map.of("draft", draft))
+                            .conversationId(conversation)
+                            .build());
+        }
+        long productionLength = bus.sync().inbox(reviewer).length();
+
+        int replayed = bus.audit().replay(conversation, "sandbox");
+
+        List<String> rerun = new CopyOnWriteArrayList<>();
+        bus.subscribe(
+                AgentId.of("sandbox." + reviewer.value()),
+                delivery -> rerun.add(delivery.envelope().payload() + " from "
+                        + delivery.envelope().fromAgent()));
+        await().atMost(WAIT).until(() -> rerun.size() >= 3);
+        assertThat(replayed).isEqualTo(3);
+        assertThat(rerun)
+                .containsExactly(
+                        "{\"draft\":1} from sandbox." + writer.value(),
+                        "{\"draft\":2} from sandbox." + writer.value(),
+                        "{\"draft\":3} from sandbox." + writer.value());
+        assertThat(bus.sync().inbox(reviewer).length()).isEqualTo(productionLength);
+    }
+
     // Swarms
 
     @Test
@@ -754,6 +982,28 @@ public abstract class AgentBusContract {
 
         await().atMost(WAIT).until(() -> heard.size() >= 2);
         assertThat(heard).containsExactly("agent.joined", "agent.left");
+    }
+
+    @Test
+    public void aDurableSwarmEventTypeReachesASubscriberGroupThatWasOffline() throws Exception {
+        String swarm = freshName("cfn");
+        AgentId build = freshAgent("build");
+        SwarmEvents events = bus().swarmEvents(swarm);
+        DurableTopic phases = events.durable("phase.transition");
+        phases.subscribe(build, DurableTopic.StartFrom.NOW, RecordingHandler.acking())
+                .close();
+
+        SwarmEvents.Outcome outcome = events.publish("phase.transition", event("phase.transition"))
+                .toCompletableFuture()
+                .get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        RecordingHandler returning = RecordingHandler.acking();
+        phases.subscribe(build, DurableTopic.StartFrom.NOW, returning);
+
+        assertThat(outcome).isEqualTo(SwarmEvents.Outcome.PUBLISHED);
+        assertThat(returning.await(1, WAIT))
+                .singleElement()
+                .satisfies(delivery ->
+                        assertThat(delivery.envelope().messageType()).isEqualTo("phase.transition"));
     }
 
     // Helpers
