@@ -13,6 +13,8 @@
  *       {@code LocalRedis}, so that code other than tests (the CLI's demo) can start them; they are plain
  *       {@link java.lang.AutoCloseable}s for try-with-resources, with kill, restart, promotion and
  *       slot-migration helpers.
+ *   <li>{@link io.agentbus.testkit.AgentBusContract}: what every bus must do, through the public API only;
+ *       a subclass supplies the bus (standalone, Sentinel, Cluster, in memory) and inherits the tests.
  *   <li>{@link io.agentbus.testkit.RedisProxy} (network faults), {@link io.agentbus.testkit.RecordingHandler},
  *       {@link io.agentbus.testkit.TestIds}, {@link io.agentbus.testkit.LoopbackPorts}.
  * </ul>
