@@ -35,6 +35,14 @@ import org.slf4j.LoggerFactory;
  * after a reconnect, and so does this class, explicitly ({@link #resubscribe()}), so a listening
  * never silently ends. Handlers run on the handler pool, serially per listening, never on the
  * Netty thread that received the message. PUBLISH goes on the command connection (it never blocks).
+ *
+ * <p>On a cluster, classic pub/sub (not sharded: {@code SPUBLISH} would reach only the subscribers
+ * of the channel's slot's master and its replicas) is forwarded by the cluster bus to every node, so
+ * a listening hears a {@code PUBLISH} whichever node its pub/sub connection (Lettuce's cluster pub/sub
+ * connection: one node, chosen by Lettuce) and the publisher's command (routed by Lettuce to the
+ * master of the channel's slot) are on ({@code ClusterBroadcastIT}). But {@code PUBLISH} then replies
+ * with the subscribers of that node only: a reply of 0 does not mean that nobody heard, so it is not
+ * counted as {@code unheard} there.
  */
 final class Broadcasts extends RedisPubSubAdapter<String, String> {
 
@@ -50,6 +58,7 @@ final class Broadcasts extends RedisPubSubAdapter<String, String> {
     private final Executor pool;
     private final String publisherId;
     private final BusMetrics metrics;
+    private final boolean publishCountsEverySubscriber;
     private final Map<String, AtomicLong> sequences = new ConcurrentHashMap<>();
     private final Map<String, List<Listening>> listenings = new ConcurrentHashMap<>();
     private final LongAdder published = new LongAdder();
@@ -68,8 +77,10 @@ final class Broadcasts extends RedisPubSubAdapter<String, String> {
             RedisClusterAsyncCommands<String, String> commands,
             Executor pool,
             String publisherId,
-            BusMetrics metrics) {
+            BusMetrics metrics,
+            boolean cluster) {
         this.connector = connector;
+        this.publishCountsEverySubscriber = !cluster;
         this.metrics = metrics;
         this.commands = commands;
         this.pool = pool;
@@ -92,8 +103,9 @@ final class Broadcasts extends RedisPubSubAdapter<String, String> {
         return RedisErrors.mapped(
                 commands.publish(channel, json).thenApply(receivers -> {
                     published.increment();
-                    metrics.broadcastPublished(channel, receivers);
-                    if (receivers == 0) {
+                    boolean unheardForSure = receivers == 0 && publishCountsEverySubscriber;
+                    metrics.broadcastPublished(channel, receivers, unheardForSure);
+                    if (unheardForSure) {
                         unheard.increment();
                     }
                     return new PublishReceipt(message.messageId(), channel, sequence, receivers);

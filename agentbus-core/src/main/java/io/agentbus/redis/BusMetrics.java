@@ -153,8 +153,11 @@ final class BusMetrics {
 
     // ---- broadcast ----
 
-    /** A publish on {@code channel} reached {@code receivers} subscribers (0: nobody listened, a loss). */
-    void broadcastPublished(String channel, long receivers) {
+    /**
+     * A publish on {@code channel} reached {@code receivers} subscribers ({@code PUBLISH}'s reply: on a
+     * cluster, those of the node that ran it only); {@code unheard}: nobody listened, a loss.
+     */
+    void broadcastPublished(String channel, long receivers, boolean unheard) {
         String tag = bounded("channel", channel);
         channelCounter("channel.messages", "Broadcast messages published or received per channel", tag, "published")
                 .increment();
@@ -170,7 +173,7 @@ final class BusMetrics {
                     return value;
                 })
                 .set(receivers);
-        if (receivers == 0) {
+        if (unheard) {
             channelCounter("pubsub.unheard.publishes", "Publishes that no subscriber received", tag, null)
                     .increment();
         }

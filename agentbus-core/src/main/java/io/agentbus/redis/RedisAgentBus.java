@@ -102,7 +102,8 @@ final class RedisAgentBus implements AgentBus {
                 connections.commands(),
                 threads.handlerPool(),
                 lanes.consumerPrefix(),
-                connections.metrics());
+                connections.metrics(),
+                connections.isCluster());
         connections.watch().watchBroadcasts(broadcasts);
     }
 

@@ -55,13 +55,16 @@ final class RedisAuditTrail implements AuditTrail {
         fields.put(WireFields.FROM_AGENT, agent.value());
         fields.putAll(details);
         String tag = agent.value();
-        commands.sadd(KeySchema.AUDIT_SHARDS, tag);
         long cap = Math.max(1, options.auditCap());
+        // The shard is listed before the record is written, and a failure of either fails the decision:
+        // a record written but not listed (the index is on another master of a cluster) would never be read,
+        // and a caller that tries again after a failed listing writes the record once.
         return RedisErrors.mapped(
-                commands.xadd(
-                        KeySchema.auditDecisions(tag),
-                        XAddArgs.Builder.maxlen(cap).approximateTrimming(),
-                        fields),
+                commands.sadd(KeySchema.AUDIT_SHARDS, tag)
+                        .thenCompose(listed -> commands.xadd(
+                                KeySchema.auditDecisions(tag),
+                                XAddArgs.Builder.maxlen(cap).approximateTrimming(),
+                                fields)),
                 "record a decision of " + agent);
     }
 

@@ -25,6 +25,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The send path: payload check, admission (at most {@link BusOptions#requestQueueSize()} sends
@@ -37,6 +39,8 @@ final class Sender {
     private static final LuaScript SEND = LuaScript.load("send.lua");
     private static final LuaScript SCHEDULE = LuaScript.load("schedule.lua");
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static final Logger log = LoggerFactory.getLogger(Sender.class);
 
     private final Connections connections;
     private final RedisClusterAsyncCommands<String, String> commands;
@@ -324,10 +328,25 @@ final class Sender {
         }
     }
 
-    /** Indexes {@code agent} in {@link KeySchema#KNOWN_AGENTS} once per process (fire and forget: only listings read it). */
+    /**
+     * Indexes {@code agent} in {@link KeySchema#KNOWN_AGENTS} once per process. The send does not wait for
+     * it (only listings read the index), but a failed SADD is forgotten, so the next send to the agent
+     * writes it again: on a cluster the index lives on another master than the agent's keys, and a SADD
+     * lost while that master fails over used to hide the agent from {@code stats} and the dashboard for
+     * the life of the process.
+     */
     void know(AgentId agent) {
         if (knownAgents.add(agent)) {
-            commands.sadd(KeySchema.KNOWN_AGENTS, agent.value());
+            commands.sadd(KeySchema.KNOWN_AGENTS, agent.value()).whenComplete((added, failure) -> {
+                if (failure != null) {
+                    knownAgents.remove(agent);
+                    log.warn(
+                            "could not list {} in {}; the next send to it tries again: {}",
+                            agent,
+                            KeySchema.KNOWN_AGENTS,
+                            failure.toString());
+                }
+            });
         }
     }
 

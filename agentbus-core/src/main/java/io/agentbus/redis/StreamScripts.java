@@ -261,11 +261,22 @@ final class StreamScripts {
     /**
      * The audit shard of a stream's records, in the stream's slot. The first use of a shard by this
      * process adds its tag to the shard index (once, not per message), so that reads can merge shards.
+     * A failed SADD is forgotten, so the next use writes it again: on a cluster the index lives on
+     * another master than the shard, and one lost SADD would hide the shard from every read.
      */
     String auditShard(String streamKey) {
         String tag = KeySchema.hashTag(streamKey);
         if (options.auditCap() > 0 && knownAuditShards.add(tag)) {
-            commands.sadd(KeySchema.AUDIT_SHARDS, tag);
+            commands.sadd(KeySchema.AUDIT_SHARDS, tag).whenComplete((added, failure) -> {
+                if (failure != null) {
+                    knownAuditShards.remove(tag);
+                    log.warn(
+                            "could not list audit shard {} in {}; its next record tries again: {}",
+                            tag,
+                            KeySchema.AUDIT_SHARDS,
+                            failure.toString());
+                }
+            });
         }
         return KeySchema.auditMessages(tag);
     }

@@ -10,16 +10,19 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
  * A {@link RecordingConsumerMain} (or another main that prints {@code READY <name>}) running in a JVM of
- * its own, started, awaited and killed by a test.
+ * its own, started, awaited and killed by a test. Public for the tests of other packages (the cluster
+ * broadcast test starts a listener JVM with it); what the process prints after {@code READY} is kept.
  */
-final class ConsumerProcess implements AutoCloseable {
+public final class ConsumerProcess implements AutoCloseable {
 
     private final Process process;
     private final CompletableFuture<String> consumer = new CompletableFuture<>();
+    private final List<String> output = new CopyOnWriteArrayList<>();
 
     private ConsumerProcess(Process process) {
         this.process = process;
@@ -34,7 +37,7 @@ final class ConsumerProcess implements AutoCloseable {
     }
 
     /** Starts {@code main} (which prints {@code READY <name>} once ready); its stderr goes to {@code log}. */
-    static ConsumerProcess start(Path log, Class<?> main, String... args) throws IOException {
+    public static ConsumerProcess start(Path log, Class<?> main, String... args) throws IOException {
         Files.createDirectories(log.getParent());
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -93,6 +96,11 @@ final class ConsumerProcess implements AutoCloseable {
         }
     }
 
+    /** The lines the process printed on stdout after {@code READY}, so far (safe to read while it prints). */
+    public List<String> output() {
+        return output;
+    }
+
     @Override
     public void close() throws InterruptedException {
         if (process.isAlive()) {
@@ -101,7 +109,7 @@ final class ConsumerProcess implements AutoCloseable {
     }
 
     /** Waits for READY; fails with the process's exit status if it died first. */
-    String awaitReady(Duration timeout) throws Exception {
+    public String awaitReady(Duration timeout) throws Exception {
         return consumer.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
@@ -112,6 +120,8 @@ final class ConsumerProcess implements AutoCloseable {
             while ((line = lines.readLine()) != null) {
                 if (line.startsWith("READY ")) {
                     consumer.complete(line.substring("READY ".length()).trim());
+                } else if (consumer.isDone()) {
+                    output.add(line);
                 }
             }
         } catch (IOException e) {

@@ -24,6 +24,8 @@ import picocli.CommandLine.Spec;
                     + " receivers is what Redis counts: the connections that got the message, one per listening"
                     + " bus (a process), however many agents listen through it. With receivers=0 nobody"
                     + " listened and the message is gone: stderr says so, and the exit code is still 0."
+                    + " On a cluster (redis-cluster://) receivers counts only the buses listening through the node"
+                    + " that ran the PUBLISH (the cluster forwards it to the others), so 0 proves nothing there."
                     + " sequence is the publisher's counter on the channel, from which listeners count what they"
                     + " missed; every run of this command is a new publisher, so it prints 1."
         },
@@ -88,7 +90,9 @@ public final class PublishCommand implements Callable<Integer> {
         Envelope message =
                 Envelope.builder().from(from).to(to).type(type).payload(payload).build();
         PublishReceipt receipt;
+        boolean cluster;
         try (AgentBus bus = connection.open()) {
+            cluster = bus.redisUri().startsWith("redis-cluster://");
             // Bounded by the bus's command timeout. SyncAgentBus has no publish, so unwrapped here.
             receipt = bus.publish(channel, message).toCompletableFuture().join();
         } catch (CompletionException e) {
@@ -99,7 +103,8 @@ public final class PublishCommand implements Callable<Integer> {
                 .printf(
                         "receivers=%d sequence=%d message_id=%s%n",
                         receipt.receivers(), receipt.sequence(), receipt.messageId());
-        if (receipt.receivers() == 0) {
+        // On a cluster PUBLISH counts the subscribers of the node that ran it only: 0 is no loss there.
+        if (receipt.receivers() == 0 && !cluster) {
             spec.commandLine()
                     .getErr()
                     .println("agentbus: nobody listened on " + channel + "; the broadcast is gone (nothing stores it)");
