@@ -7,9 +7,12 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,6 +40,10 @@ import redis.embedded.core.ExecutableProvider;
  * last, so they override those defaults. It can be stopped, killed with SIGKILL and started again on
  * the same port and data directory, which is what fault tests need. Every server still running when
  * the JVM exits is killed.
+ *
+ * <p>It listens on {@value #DEFAULT_HOST} unless {@link Builder#host} names another loopback address
+ * (Linux answers on all of 127.0.0.0/8), which lets a test tell servers apart by address: to cut the
+ * traffic between some of them while a client on {@value #DEFAULT_HOST} still reaches each.
  */
 public final class LocalRedis implements AutoCloseable {
 
@@ -55,7 +62,9 @@ public final class LocalRedis implements AutoCloseable {
     public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(10);
 
     private static final Logger log = LoggerFactory.getLogger(LocalRedis.class);
-    private static final String HOST = "127.0.0.1";
+    /** The address a server listens on unless {@link Builder#host} says otherwise. */
+    public static final String DEFAULT_HOST = "127.0.0.1";
+
     private static final int PORT_ATTEMPTS = 5;
     private static final Set<LocalRedis> RUNNING = ConcurrentHashMap.newKeySet();
 
@@ -71,6 +80,7 @@ public final class LocalRedis implements AutoCloseable {
     private final Path dataDir;
     private final boolean ownsDataDir;
     private final Duration startTimeout;
+    private final String host;
     private volatile int port;
     private volatile Process process;
 
@@ -82,6 +92,7 @@ public final class LocalRedis implements AutoCloseable {
         ownsDataDir = builder.dataDir == null;
         dataDir = ownsDataDir ? Files.createTempDirectory("agentbus-redis-") : builder.dataDir;
         startTimeout = builder.startTimeout;
+        host = builder.host;
         port = builder.port;
     }
 
@@ -95,11 +106,12 @@ public final class LocalRedis implements AutoCloseable {
     }
 
     public String uri() {
-        return "redis://" + HOST + ":" + port;
+        return "redis://" + host + ":" + port;
     }
 
+    /** The loopback address the server listens on; {@value #DEFAULT_HOST} by default. */
     public String host() {
-        return HOST;
+        return host;
     }
 
     public int port() {
@@ -175,7 +187,7 @@ public final class LocalRedis implements AutoCloseable {
     private synchronized void launch() {
         boolean choosePort = port == 0;
         for (int attempt = 1; ; attempt++) {
-            int candidate = choosePort ? freePort() : port;
+            int candidate = choosePort ? freePort(host) : port;
             try {
                 process = spawn(candidate);
                 port = candidate;
@@ -208,7 +220,7 @@ public final class LocalRedis implements AutoCloseable {
                 "--port",
                 Integer.toString(onPort),
                 "--bind",
-                HOST,
+                host,
                 "--dir",
                 dataDir.toString(),
                 "--logfile",
@@ -219,6 +231,15 @@ public final class LocalRedis implements AutoCloseable {
                 "",
                 "--appendonly",
                 "no"));
+        if (!host.equals(DEFAULT_HOST)) {
+            // Protected mode admits clients from 127.0.0.1 only, not from the other loopback addresses.
+            command.addAll(List.of("--protected-mode", "no"));
+            if (version.atLeast(7, 0)) {
+                // Replication and sentinel links leave from this address too (6.2 does so by itself: from
+                // its first bind address), so that another server sees this one's address, not 127.0.0.1.
+                command.addAll(List.of("--bind-source-addr", host));
+            }
+        }
         command.addAll(extraArgs);
         return new ProcessBuilder(command)
                 .redirectErrorStream(true)
@@ -235,7 +256,7 @@ public final class LocalRedis implements AutoCloseable {
                 throw new IOException("redis-server exited with status " + process.exitValue());
             }
             try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress(HOST, port), 200);
+                socket.connect(new InetSocketAddress(host, port), 200);
                 socket.setSoTimeout(1000);
                 OutputStream out = socket.getOutputStream();
                 out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
@@ -348,8 +369,8 @@ public final class LocalRedis implements AutoCloseable {
         }
     }
 
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getByName(HOST))) {
+    private static int freePort(String host) {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(host))) {
             return socket.getLocalPort();
         } catch (IOException e) {
             throw new AgentBusException("no free loopback port: " + e.getMessage(), e);
@@ -377,6 +398,7 @@ public final class LocalRedis implements AutoCloseable {
     /** Settings of a {@link LocalRedis}. */
     public static final class Builder {
         private Binary binary = Binary.AUTO;
+        private String host = DEFAULT_HOST;
         private int port;
         private final List<String> args = new ArrayList<>();
         private Path configFile;
@@ -388,6 +410,31 @@ public final class LocalRedis implements AutoCloseable {
         /** Default {@link Binary#AUTO}. */
         public Builder binary(Binary binary) {
             this.binary = Objects.requireNonNull(binary, "binary");
+            return this;
+        }
+
+        /**
+         * An IPv4 loopback address to listen on, such as {@code 127.42.0.1}; default {@value LocalRedis#DEFAULT_HOST}.
+         * Any other address also turns protected mode off (it admits 127.0.0.1 alone) and, on Redis 7 and
+         * later, sets {@code bind-source-addr} to it, so that the connections the server opens (a replica
+         * to its master, a sentinel to what it monitors) come from it.
+         */
+        public Builder host(String host) {
+            Objects.requireNonNull(host, "host");
+            boolean loopback;
+            try {
+                InetAddress address = InetAddress.getByName(host);
+                loopback = address instanceof Inet4Address
+                        && address.isLoopbackAddress()
+                        && address.getHostAddress().equals(host);
+            } catch (UnknownHostException e) {
+                loopback = false;
+            }
+            if (!loopback) {
+                throw new IllegalArgumentException(
+                        "host must be an IPv4 loopback address (127.x.y.z), was '" + host + "'");
+            }
+            this.host = host;
             return this;
         }
 

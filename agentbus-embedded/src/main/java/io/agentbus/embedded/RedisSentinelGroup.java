@@ -38,6 +38,10 @@ import org.slf4j.LoggerFactory;
  * master, until Sentinel turns it into a replica (about ten seconds: Sentinel waits to be sure of what
  * it sees). Every process is killed on {@link #close()} and when the JVM exits.
  *
+ * <p>Every process listens on {@value LocalRedis#DEFAULT_HOST} unless {@link Builder#nodeHosts} and
+ * {@link Builder#sentinelHosts} give each its own loopback address, which a test needs to cut the
+ * traffic between some of them (a partition) while it still reaches all.
+ *
  * <p>Runs on Redis 6.2 and 7 ({@link LocalRedis.Binary}); sentinels are {@code redis-server <conf>
  * --sentinel}, with their config files in a temporary directory deleted on close. Under JUnit,
  * {@code io.agentbus.testkit.RedisTopologyExtension} starts one per test class.
@@ -84,7 +88,7 @@ public final class RedisSentinelGroup implements AutoCloseable {
         return masterName;
     }
 
-    /** The Lettuce form: {@code redis-sentinel://127.0.0.1:p1,127.0.0.1:p2,127.0.0.1:p3#mymaster}. */
+    /** The Lettuce form: {@code redis-sentinel://127.0.0.1:p1,127.0.0.1:p2,127.0.0.1:p3#mymaster}, with the sentinels' hosts. */
     public String uri() {
         return "redis-sentinel://"
                 + sentinels.stream().map(s -> s.host() + ":" + s.port()).collect(Collectors.joining(","))
@@ -234,6 +238,7 @@ public final class RedisSentinelGroup implements AutoCloseable {
         for (int i = 0; i < 1 + REPLICAS; i++) {
             nodes.add(LocalRedis.builder()
                     .binary(builder.binary)
+                    .host(builder.nodeHosts.get(i))
                     .dataDir(Files.createDirectory(dir.resolve("node-" + i)))
                     .args(DATA_NODE_ARGS)
                     .args(builder.args)
@@ -262,6 +267,7 @@ public final class RedisSentinelGroup implements AutoCloseable {
             Path conf = Files.writeString(sentinelDir.resolve("sentinel.conf"), config, StandardCharsets.UTF_8);
             sentinels.add(LocalRedis.builder()
                     .binary(builder.binary)
+                    .host(builder.sentinelHosts.get(i))
                     .dataDir(sentinelDir)
                     .configFile(conf)
                     .args("--sentinel")
@@ -294,6 +300,7 @@ public final class RedisSentinelGroup implements AutoCloseable {
     private boolean replicates(LocalRedis replica, LocalRedis master, long offset) {
         Map<String, String> info = admin.info(replica, "replication");
         return "slave".equals(info.get("role"))
+                && master.host().equals(info.get("master_host"))
                 && Integer.toString(master.port()).equals(info.get("master_port"))
                 && "up".equals(info.get("master_link_status"))
                 && Long.parseLong(info.getOrDefault("slave_repl_offset", "-1")) >= offset;
@@ -306,7 +313,7 @@ public final class RedisSentinelGroup implements AutoCloseable {
     private LocalRedis node(SocketAddress address) {
         if (address instanceof InetSocketAddress inet) {
             for (LocalRedis node : nodes) {
-                if (node.port() == inet.getPort()) {
+                if (node.port() == inet.getPort() && node.host().equals(inet.getHostString())) {
                     return node;
                 }
             }
@@ -328,8 +335,34 @@ public final class RedisSentinelGroup implements AutoCloseable {
         private Duration downAfter = Duration.ofMillis(DEFAULT_DOWN_AFTER_MILLIS);
         private Duration failoverTimeout = Duration.ofMillis(DEFAULT_FAILOVER_TIMEOUT_MILLIS);
         private Duration readyTimeout = DEFAULT_READY_TIMEOUT;
+        private List<String> nodeHosts =
+                List.of(LocalRedis.DEFAULT_HOST, LocalRedis.DEFAULT_HOST, LocalRedis.DEFAULT_HOST);
+        private List<String> sentinelHosts =
+                List.of(LocalRedis.DEFAULT_HOST, LocalRedis.DEFAULT_HOST, LocalRedis.DEFAULT_HOST);
 
         private Builder() {}
+
+        /**
+         * The loopback addresses of the three data nodes, the first master ({@link LocalRedis.Builder#host});
+         * default {@value LocalRedis#DEFAULT_HOST} for each.
+         */
+        public Builder nodeHosts(String... hosts) {
+            this.nodeHosts = three(hosts, "nodeHosts");
+            return this;
+        }
+
+        /** The loopback addresses of the three sentinels; default {@value LocalRedis#DEFAULT_HOST} for each. */
+        public Builder sentinelHosts(String... hosts) {
+            this.sentinelHosts = three(hosts, "sentinelHosts");
+            return this;
+        }
+
+        private static List<String> three(String[] hosts, String name) {
+            if (hosts.length != 3) {
+                throw new IllegalArgumentException(name + " must name 3 addresses, was " + List.of(hosts));
+            }
+            return List.of(hosts);
+        }
 
         /** Default {@link LocalRedis.Binary#AUTO}; {@code BUNDLED} runs the whole group on Redis 6.2. */
         public Builder binary(LocalRedis.Binary binary) {
