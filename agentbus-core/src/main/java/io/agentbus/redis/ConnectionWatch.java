@@ -70,6 +70,7 @@ final class ConnectionWatch implements RedisConnectionStateListener, CommandList
     private volatile Object commandConnection;
     /** Nodes (host:port) a connection is trying to reach again; on a cluster only. */
     private final Set<String> unreachableNodes = ConcurrentHashMap.newKeySet();
+
     private volatile ConnectionState.Status status = ConnectionState.Status.CONNECTED;
     private volatile Instant since = Instant.now();
 
@@ -126,8 +127,10 @@ final class ConnectionWatch implements RedisConnectionStateListener, CommandList
                 .filter(unreachableNodes::contains)
                 .toList();
         if (!lostMasters.isEmpty() && status == ConnectionState.Status.CONNECTED) {
-            log.warn("lost the connection to cluster master {}: commands for its slots wait until it is back"
-                    + " or a replica takes them over", String.join(", ", lostMasters));
+            log.warn(
+                    "lost the connection to cluster master {}: commands for its slots wait until it is back"
+                            + " or a replica takes them over",
+                    String.join(", ", lostMasters));
             metrics.connectionError();
             change(ConnectionState.Status.DISCONNECTED);
         } else if (lostMasters.isEmpty() && status == ConnectionState.Status.DISCONNECTED) {

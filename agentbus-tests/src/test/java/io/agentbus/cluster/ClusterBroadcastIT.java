@@ -9,6 +9,7 @@ import io.agentbus.embedded.LocalRedis;
 import io.agentbus.embedded.RedisClusterNodes;
 import io.agentbus.reliability.ConsumerProcess;
 import io.agentbus.testkit.RawRedis;
+import io.agentbus.testkit.RedisServerConfig;
 import io.agentbus.testkit.RedisTopologyExtension;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,9 +33,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * JVM, each seeded with a single cluster node (a different one each, one of them a replica), hear every
  * broadcast a third bus, seeded with yet another node, publishes on two channels (one listened to by
  * name, one by pattern). Classic {@code PUBLISH} is forwarded by the cluster bus to every node, so the
- * node a listener's pub/sub connection is on does not matter; sharded pub/sub would not be.
+ * node a listener's pub/sub connection is on does not matter; sharded pub/sub would not be. And when
+ * the node a listener's pub/sub connection is on dies, the listener hears broadcasts again once the
+ * connection is on another node.
  */
 @ExtendWith(RedisTopologyExtension.class)
+@RedisServerConfig(perTest = true)
 class ClusterBroadcastIT {
 
     private static final String SCENARIO = "cluster-broadcast";
@@ -112,6 +116,65 @@ class ClusterBroadcastIT {
             assertThat(listener.broadcastStats().gaps()).isZero();
             // Most PUBLISH replies are 0 here (the listeners are on other nodes): no loss on a cluster.
             assertThat(publisher.broadcastStats().unheard()).isZero();
+        }
+    }
+
+    @Test
+    void aListenerWhosePubSubNodeDiesHearsBroadcastsAgain(RedisClusterNodes cluster) throws Exception {
+        String channel = CHANNELS.get(0);
+        List<String> heard = new CopyOnWriteArrayList<>();
+        try (AgentBus listener = AgentBus.connect(cluster.uri());
+                AgentBus publisher = AgentBus.connect(cluster.uri())) {
+            listener.listen(channel, (on, message) -> heard.add("HEARD " + on + " " + message.messageId()));
+            LocalRedis pubsubNode = cluster.nodes().stream()
+                    .filter(node -> pubsubClients(List.of(node)).get(address(node)) > 0)
+                    .findFirst()
+                    .orElseThrow();
+            boolean wasMaster = cluster.masters().contains(pubsubNode);
+            long killedNanos = System.nanoTime();
+            if (wasMaster) {
+                cluster.awaitFailover(cluster.killMaster(pubsubNode), Duration.ofSeconds(30));
+            } else {
+                pubsubNode.kill();
+            }
+
+            // Publish until the listener hears one again: then it is subscribed on another node.
+            Set<String> probes = new java.util.HashSet<>();
+            Awaitility.await()
+                    .atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(100))
+                    .until(() -> {
+                        probes.add(publisher
+                                .sync()
+                                .publish(channel, event("probe", 0))
+                                .messageId()
+                                .value());
+                        return heard.stream()
+                                .anyMatch(line -> probes.contains(line.substring(line.lastIndexOf(' ') + 1)));
+                    });
+            long recoveryMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedNanos);
+
+            List<String> after = new ArrayList<>();
+            for (int i = 0; i < PER_CHANNEL; i++) {
+                after.add(publisher
+                        .sync()
+                        .publish(channel, event("tick", i))
+                        .messageId()
+                        .value());
+            }
+            Set<String> fence = Set.of(publisher
+                    .sync()
+                    .publish(channel, event(FENCE, 0))
+                    .messageId()
+                    .value());
+            awaitQuietly(() -> heardAll(heard, fence));
+            Set<String> heardIds = heard.stream()
+                    .map(line -> line.substring(line.lastIndexOf(' ') + 1))
+                    .collect(Collectors.toSet());
+            long missed = after.stream().filter(id -> !heardIds.contains(id)).count();
+            System.out.println("RESULT scenario=" + SCENARIO + "-node-loss killed=" + (wasMaster ? "master" : "replica")
+                    + " recovery_ms=" + recoveryMillis + " sent_after=" + after.size() + " missed_after=" + missed);
+            assertThat(missed).isZero();
         }
     }
 
