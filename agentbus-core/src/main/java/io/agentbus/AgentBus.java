@@ -220,8 +220,9 @@ public interface AgentBus extends AutoCloseable {
     SyncAgentBus sync();
 
     /**
-     * Stops reading, lets running handlers finish within {@link ConsumerOptions#shutdownTimeout()},
-     * acknowledges what finished and closes the connections. Idempotent; throws nothing checked.
+     * Stops reading, lets running handlers finish within {@link ConsumerOptions#shutdownTimeout()} (they
+     * may still send meanwhile: a reply, a message to the next agent), acknowledges what finished, then
+     * refuses every call and closes the connections. Idempotent; throws nothing checked.
      */
     @Override
     void close();

@@ -9,6 +9,7 @@ import io.agentbus.cli.commands.PublishCommand;
 import io.agentbus.cli.commands.ReceiveCommand;
 import io.agentbus.cli.commands.RequestCommand;
 import io.agentbus.cli.commands.SendCommand;
+import io.agentbus.cli.commands.ServeCommand;
 import io.agentbus.cli.commands.StatsCommand;
 import io.agentbus.cli.commands.SwarmCommand;
 import io.agentbus.cli.commands.WatchCommand;
@@ -44,6 +45,7 @@ import picocli.CommandLine.Spec;
             AgentsCommand.class,
             SwarmCommand.class,
             StatsCommand.class,
+            ServeCommand.class,
             ServerCommand.class,
             BenchCommand.class
         })

@@ -69,7 +69,14 @@ final class RedisAgentBus implements AgentBus {
     private final RedisAuditTrail audit;
     private final RedisSwarms swarms;
     private final Map<String, RedisSwarmEvents> swarmEvents = new ConcurrentHashMap<>();
-    private final AtomicBoolean closed = new AtomicBoolean();
+    /** Set first by {@link #close()}, which runs once. */
+    private final AtomicBoolean closing = new AtomicBoolean();
+    /**
+     * Set by {@link #close()} once every instance stopped: until then the handlers it lets finish may
+     * still send (a request's reply, a message to the next agent), as their work needs.
+     */
+    private volatile boolean closed;
+
     private final SyncAgentBus sync = SyncAgentBus.of(this);
 
     private RedisAgentBus(BusOptions options, Connections connections) {
@@ -300,10 +307,11 @@ final class RedisAgentBus implements AgentBus {
      */
     @Override
     public void close() {
-        if (!closed.compareAndSet(false, true)) {
+        if (!closing.compareAndSet(false, true)) {
             return;
         }
         lanes.close();
+        closed = true;
         threads.close();
         requests.close();
         broadcasts.close();
@@ -330,7 +338,7 @@ final class RedisAgentBus implements AgentBus {
     }
 
     private void checkOpen() {
-        if (closed.get()) {
+        if (closed) {
             throw new IllegalStateException("bus on " + connections.shownUri() + " is closed");
         }
     }

@@ -160,13 +160,7 @@ interface RetriesAndDeadLettersContract extends ContractBuses {
         AgentBus bus = bus(quickRetries());
         AtomicBoolean refusing = new AtomicBoolean(true);
         RecordingHandler accepted = RecordingHandler.acking();
-        bus.subscribe(picky, delivery -> {
-            if (refusing.get()) {
-                delivery.deadLetter("not yet");
-            } else {
-                accepted.handle(delivery);
-            }
-        });
+        subscribeRefusingWhile(bus, picky, refusing, accepted);
         Envelope message = task(picky, "try again later");
         bus.sync().send(message);
         DeadLetter dead = awaitDeadLetter(bus, picky, message.messageId());
@@ -189,13 +183,7 @@ interface RetriesAndDeadLettersContract extends ContractBuses {
         AgentBus bus = bus(quickRetries());
         AtomicBoolean refusing = new AtomicBoolean(true);
         RecordingHandler accepted = RecordingHandler.acking();
-        bus.subscribe(picky, delivery -> {
-            if (refusing.get()) {
-                delivery.deadLetter("not yet");
-            } else {
-                accepted.handle(delivery);
-            }
-        });
+        subscribeRefusingWhile(bus, picky, refusing, accepted);
         List<MessageId> sent = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             sent.add(bus.sync().send(task(picky, "n" + i)).messageId());
@@ -219,5 +207,17 @@ interface RetriesAndDeadLettersContract extends ContractBuses {
         await().atMost(WAIT).until(() -> deadLetters.count() == 1);
         assertThat(deadLetters.purge()).isEqualTo(1);
         assertThat(deadLetters.list(10)).isEmpty();
+    }
+
+    /** Subscribes {@code agent}: each delivery is dead-lettered while {@code refusing}, then handed to {@code accepted}. */
+    private static void subscribeRefusingWhile(
+            AgentBus bus, AgentId agent, AtomicBoolean refusing, RecordingHandler accepted) {
+        bus.subscribe(agent, delivery -> {
+            if (refusing.get()) {
+                delivery.deadLetter("not yet");
+            } else {
+                accepted.handle(delivery);
+            }
+        });
     }
 }

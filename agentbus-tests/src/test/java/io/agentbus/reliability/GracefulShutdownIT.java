@@ -242,6 +242,55 @@ class GracefulShutdownIT {
         }
     }
 
+    /**
+     * A handler that is running when the bus closes finishes its work, sending included: close() lets it
+     * run, so a request's reply or a message to the next agent goes out and the message is acknowledged.
+     * (Found failing: close() refused every send at once, so the reply of a request answered during
+     * shutdown failed with "bus is closed" and the request was retried by another instance.)
+     */
+    @Test
+    void aHandlerRunningWhileTheBusClosesStillSends(LocalRedis redis) throws Exception {
+        AgentId worker = freshAgent("closing-worker");
+        AgentId next = freshAgent("next");
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AgentBus bus = AgentBus.connect(redis.uri(), OPTIONS);
+        bus.subscribe(worker, delivery -> {
+            started.countDown();
+            awaitIgnoringInterrupts(release);
+            bus.sync()
+                    .send(Envelope.builder()
+                            .from(worker)
+                            .to(next)
+                            .type("handoff")
+                            .payload(delivery.envelope().payload())
+                            .build());
+        });
+        bus.sync()
+                .send(Envelope.builder()
+                        .from("dispatcher")
+                        .to(worker)
+                        .type("task")
+                        .payload("{\"n\":1}")
+                        .build());
+        assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+
+        CompletableFuture<Void> closing = CompletableFuture.runAsync(bus::close);
+        Thread.sleep(200); // close() is waiting for the handler now
+        release.countDown();
+        closing.get(10, TimeUnit.SECONDS);
+
+        try (AgentBus inspector = AgentBus.connect(redis.uri())) {
+            assertThat(inspector.sync().inbox(next).length())
+                    .as("the handoff sent during close")
+                    .isEqualTo(1);
+            assertThat(inspector.sync().inbox(worker).pending())
+                    .as("the task, acknowledged")
+                    .isZero();
+            assertThat(inspector.deadLetters(worker).count()).isZero();
+        }
+    }
+
     private static void awaitIgnoringInterrupts(CountDownLatch latch) {
         while (true) {
             try {
