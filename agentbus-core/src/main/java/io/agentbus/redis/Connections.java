@@ -57,6 +57,7 @@ final class Connections implements AutoCloseable {
     private final RedisVersion serverVersion;
     private final String serverSoftware;
     private final List<String> serverWarnings;
+    private final PermissionCheck permissions;
     private final String shownUri;
     private final AutoCloseable owned;
 
@@ -70,6 +71,7 @@ final class Connections implements AutoCloseable {
             RedisVersion serverVersion,
             String serverSoftware,
             List<String> serverWarnings,
+            PermissionCheck permissions,
             String shownUri,
             AutoCloseable owned) {
         this.resources = resources;
@@ -81,6 +83,7 @@ final class Connections implements AutoCloseable {
         this.serverVersion = serverVersion;
         this.serverSoftware = serverSoftware;
         this.serverWarnings = serverWarnings;
+        this.permissions = permissions;
         this.shownUri = shownUri;
         this.owned = owned;
     }
@@ -150,17 +153,29 @@ final class Connections implements AutoCloseable {
             String software = null;
             List<String> warnings = new ArrayList<>();
             for (RedisClusterCommands<String, String> master : masters) {
-                String serverInfo = master.info("server");
-                RedisVersion masterVersion = RedisVersion.parse(infoField(serverInfo, "redis_version"));
-                if (version == null || masterVersion.compareTo(version) < 0) {
-                    version = masterVersion;
-                    software = software(serverInfo, masterVersion);
+                ServerIdentity identity = ServerIdentity.read(master);
+                if (version == null || identity.version().compareTo(version) < 0) {
+                    version = identity.version();
+                    software = identity.software();
                 }
                 for (String warning : ServerCheck.verify(master, options, shownUri)) {
                     if (!warnings.contains(warning)) {
                         warnings.add(warning);
                     }
                 }
+            }
+            PermissionCheck permissions = PermissionCheck.run(
+                    connection.async(),
+                    () -> openPubSub(client),
+                    PermissionCheck.user(uri),
+                    options.send().durability().mode() == Durability.Mode.WAIT,
+                    options.connection().commandTimeout().toMillis());
+            for (String warning : permissions.warnings()) {
+                log.warn("{}", warning);
+                warnings.add(warning);
+            }
+            if (permissions.refusal() != null) {
+                throw permissions.refusal();
             }
             if (version.compareTo(RedisVersion.MINIMUM) < 0) {
                 throw new AgentBusException("agentbus needs Redis " + RedisVersion.MINIMUM + " or newer; " + shownUri
@@ -187,6 +202,7 @@ final class Connections implements AutoCloseable {
                     version,
                     software,
                     List.copyOf(warnings),
+                    permissions,
                     shownUri,
                     owned);
         } catch (RuntimeException e) {
@@ -308,26 +324,6 @@ final class Connections implements AutoCloseable {
         }
     }
 
-    /**
-     * The server as it names itself: Valkey reports {@code server_name:valkey} and {@code valkey_version}
-     * beside a {@code redis_version} that is the Redis version it is compatible with.
-     */
-    private static String software(String serverInfo, RedisVersion redisVersion) {
-        if (serverInfo.contains("\nserver_name:valkey") || serverInfo.startsWith("server_name:valkey")) {
-            return "Valkey " + infoField(serverInfo, "valkey_version");
-        }
-        return "Redis " + redisVersion;
-    }
-
-    private static String infoField(String info, String name) {
-        for (String line : info.split("\r?\n")) {
-            if (line.startsWith(name + ":")) {
-                return line.substring(name.length() + 1).trim();
-            }
-        }
-        throw new AgentBusException("INFO server has no " + name);
-    }
-
     ConnectionWatch watch() {
         return watch;
     }
@@ -365,6 +361,10 @@ final class Connections implements AutoCloseable {
      * connection: a classic {@code SUBSCRIBE} on one node hears a {@code PUBLISH} made on any node).
      */
     StatefulRedisPubSubConnection<String, String> connectPubSub() {
+        return openPubSub(client);
+    }
+
+    private static StatefulRedisPubSubConnection<String, String> openPubSub(AbstractRedisClient client) {
         if (client instanceof RedisClusterClient cluster) {
             return cluster.connectPubSub(StringCodec.UTF8);
         }
@@ -379,6 +379,11 @@ final class Connections implements AutoCloseable {
 
     String serverSoftware() {
         return serverSoftware;
+    }
+
+    /** What the ACL user may not do, as the start-up check found it. */
+    PermissionCheck permissions() {
+        return permissions;
     }
 
     List<String> serverWarnings() {

@@ -63,6 +63,8 @@ final class ReaderLanes implements AutoCloseable {
             MessageHandler handler) {
         Objects.requireNonNull(delivery, "delivery");
         Objects.requireNonNull(handler, "handler");
+        // Before any group is created or entry read: the start-up check found what the ACL refuses.
+        connections.permissions().requireConsuming("subscribe " + subscriber);
         synchronized (this) {
             if (closed) {
                 throw new IllegalStateException("bus is closed");

@@ -3,6 +3,7 @@ package io.agentbus.redis;
 import io.agentbus.AgentBusException;
 import io.agentbus.BusOptions;
 import io.agentbus.Durability;
+import io.lettuce.core.RedisException;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +17,10 @@ import org.slf4j.LoggerFactory;
  * ({@link BusOptions#durability()}): a mismatch is a warning, or a refusal with
  * {@link BusOptions#strictDurability()}. An evicting memory policy is refused unless allowed:
  * an eviction deletes whole inboxes.
+ *
+ * <p>{@code CONFIG GET} and {@code INFO} are {@code @dangerous}: a least-privilege ACL user
+ * (docs/SECURITY.md) may not run them, and then the check is a warning that says what went unverified,
+ * never a refusal (unless strict durability asks for the proof).
  */
 final class ServerCheck {
 
@@ -31,7 +36,10 @@ final class ServerCheck {
             config = redis.configGet("append*");
             config.putAll(redis.configGet("maxmemory*"));
         } catch (RuntimeException e) {
-            String problem = "cannot read the configuration of " + uri + " (" + e.getMessage() + "): durability "
+            String cause = RedisErrors.hasErrorCode(e, "NOPERM")
+                    ? "the ACL user may not run CONFIG GET (@admin @dangerous; docs/SECURITY.md)"
+                    : e.getMessage();
+            String problem = "cannot read the configuration of " + uri + " (" + cause + "): durability "
                     + options.send().durability() + " and the eviction policy are not verified";
             return report(
                     List.of(problem),
@@ -85,7 +93,12 @@ final class ServerCheck {
                 }
                 return "always".equals(fsync) ? null : "appendfsync is " + fsync + ", not always";
             case WAIT:
-                long replicas = connectedReplicas(redis.info("replication"));
+                long replicas;
+                try {
+                    replicas = connectedReplicas(redis.info("replication"));
+                } catch (RedisException e) {
+                    return "its replicas cannot be counted (INFO replication: " + e.getMessage() + ")";
+                }
                 return replicas >= durability.replicas()
                         ? null
                         : "it has " + replicas + " connected replicas, fewer than " + durability.replicas();
