@@ -30,8 +30,8 @@ import org.slf4j.LoggerFactory;
  * least-privilege user of docs/SECURITY.md may not run it for itself, and it does not exist before
  * Redis 7. A probe is the command itself, sent so that Redis checks the ACL (which it does before
  * running a command, right after the arity) and then refuses or does nothing: against a throwaway
- * string key {@code agent:{agentbus-acl-probe}:probe} (set first, with a one-minute expiry, deleted
- * last) a stream, hash, set or sorted-set command fails with {@code WRONGTYPE}; the others get an
+ * string key {@code agent:{agentbus-acl-probe}:probe:<random>} (set first, with a one-minute expiry,
+ * deleted last) a stream, hash, set or sorted-set command fails with {@code WRONGTYPE}; the others get an
  * argument that fails before any write ({@code ZADD key notanumber}) or a key that does not exist. A
  * {@code NOPERM} reply means refused; any other reply or error means allowed. Each key family of
  * docs/PROTOCOL.md is probed for read ({@code EXISTS}) and write ({@code DEL} of a throwaway key), the
@@ -68,7 +68,13 @@ final class PermissionCheck {
     }
 
     static final String PROBE_TAG = "agentbus-acl-probe";
-    static final String PROBE_KEY = "agent:{" + PROBE_TAG + "}:probe";
+    /**
+     * The throwaway keys' prefix; each check adds a random suffix, so that two processes starting at
+     * once never probe one key: a check that met a key another had just deleted would create it with
+     * its HSET or SADD probe, and nothing would expire it.
+     */
+    static final String PROBE_KEY_PREFIX = "agent:{" + PROBE_TAG + "}:probe:";
+
     private static final String PROBE_CHANNEL = "events:" + PROBE_TAG;
 
     private final Map<Feature, Set<String>> missing;
@@ -95,7 +101,10 @@ final class PermissionCheck {
             boolean waitDurability,
             long timeoutMillis) {
         Map<Feature, Set<String>> missing = new EnumMap<>(Feature.class);
-        List<Probe> probes = probes(waitDurability);
+        String probeKey = PROBE_KEY_PREFIX
+                + Long.toHexString(
+                        java.util.concurrent.ThreadLocalRandom.current().nextLong());
+        List<Probe> probes = probes(waitDurability, probeKey);
         List<CompletionStage<List<Object>>> replies = new ArrayList<>(probes.size());
         for (Probe probe : probes) {
             replies.add(redis.dispatch(probe.type(), new NestedMultiOutput<>(StringCodec.UTF8), probe.args()));
@@ -212,8 +221,7 @@ final class PermissionCheck {
     private record Probe(
             Feature feature, String name, String keyPattern, CommandType type, CommandArgs<String, String> args) {}
 
-    private static List<Probe> probes(boolean waitDurability) {
-        String key = PROBE_KEY;
+    private static List<Probe> probes(boolean waitDurability, String key) {
         List<Probe> probes = new ArrayList<>();
         // First: the throwaway string key the other probes of the agent family meet as WRONGTYPE.
         probes.add(probe(Feature.SENDING, "SET", "agent:*", CommandType.SET, key, "probe", "PX", "60000"));
@@ -335,7 +343,7 @@ final class PermissionCheck {
             args.addKey(key);
         }
         for (String arg : rest) {
-            if (arg.equals(PROBE_KEY)) {
+            if (arg.startsWith(PROBE_KEY_PREFIX)) {
                 args.addKey(arg); // routes the probe to the key's slot on a cluster
             } else {
                 args.add(arg);
