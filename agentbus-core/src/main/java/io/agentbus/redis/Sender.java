@@ -48,6 +48,7 @@ final class Sender {
     private final BusOptions options;
     private final BusMetrics metrics;
     private final Tracing tracing;
+    private final MessageSignatures signatures;
     /** Agents this bus has added to {@link KeySchema#KNOWN_AGENTS}: one SADD per agent per process. */
     private final Set<AgentId> knownAgents = ConcurrentHashMap.newKeySet();
 
@@ -58,6 +59,7 @@ final class Sender {
         this.options = options;
         this.metrics = connections.metrics();
         this.tracing = tracing;
+        this.signatures = new MessageSignatures(options.signing());
     }
 
     /** Sends to {@code envelope}'s recipient's inbox, in the band of its priority. */
@@ -110,9 +112,12 @@ final class Sender {
         Envelope envelope = sending.envelope();
         String fields;
         try {
-            fields = JSON.writeValueAsString(EnvelopeCodec.encode(envelope));
+            fields = JSON.writeValueAsString(signatures.sign(EnvelopeCodec.encode(envelope), envelope.fromAgent()));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("a map of strings is always JSON", e);
+        } catch (RuntimeException e) {
+            sending.ended(e);
+            throw e;
         }
         CompletionStage<List<Object>> scheduled = SCHEDULE.run(
                 commands,
@@ -174,7 +179,13 @@ final class Sender {
             Receivers receivers) {
         Tracing.Sending sending = tracing.sending(untraced);
         Envelope envelope = sending.envelope();
-        Map<String, String> fields = EnvelopeCodec.encode(envelope);
+        Map<String, String> fields;
+        try {
+            fields = signatures.sign(EnvelopeCodec.encode(envelope), envelope.fromAgent());
+        } catch (RuntimeException e) {
+            sending.ended(e);
+            throw e;
+        }
         int first = receivers == null ? 4 : 6;
         String[] args = new String[first + fields.size() * 2];
         args[0] = Long.toString(options.send().dedupWindow().toMillis());
