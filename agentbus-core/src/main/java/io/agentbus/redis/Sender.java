@@ -64,6 +64,7 @@ final class Sender {
 
     /** Sends to {@code envelope}'s recipient's inbox, in the band of its priority. */
     CompletionStage<SendReceipt> send(Envelope envelope) {
+        checkPayload(envelope); // before know(): a refused send writes nothing, the index included
         know(envelope.toAgent());
         return sendReply(envelope);
     }
@@ -75,7 +76,7 @@ final class Sender {
      * ({@code DeliveryOptions.expireAfter}), which must not be listed: its keys expire.
      */
     CompletionStage<SendReceipt> sendReply(Envelope envelope) {
-        checkPayload(envelope);
+        checkPayload(envelope); // before the presence lookup of whenLive
         return whenLive(
                 envelope.toAgent(),
                 () -> append(
@@ -92,6 +93,7 @@ final class Sender {
      * recipient's inbox has no consumer group (it never had a running instance).
      */
     CompletionStage<SendReceipt> sendRequest(Envelope request) {
+        checkPayload(request);
         AgentId to = request.toAgent();
         return whenLive(
                 to,
@@ -177,6 +179,7 @@ final class Sender {
             String requiredGroup,
             long maxLength,
             Receivers receivers) {
+        checkPayload(untraced); // every path to send.lua: topic publishes and swarm messages too
         Tracing.Sending sending = tracing.sending(untraced);
         Envelope envelope = sending.envelope();
         Map<String, String> fields;
@@ -328,6 +331,29 @@ final class Sender {
         });
     }
 
+    /** The length of {@code text} in UTF-8 bytes (a lone surrogate counts as the 1 byte '?' it encodes to). */
+    static long utf8Length(String text) {
+        long bytes = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x80) {
+                bytes++;
+            } else if (c < 0x800) {
+                bytes += 2;
+            } else if (Character.isHighSurrogate(c)
+                    && i + 1 < text.length()
+                    && Character.isLowSurrogate(text.charAt(i + 1))) {
+                bytes += 4;
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                bytes++;
+            } else {
+                bytes += 3;
+            }
+        }
+        return bytes;
+    }
+
     private static final long MIN_OWNER_RETRY_PAUSE_MILLIS = 10;
     private static final long MAX_OWNER_RETRY_PAUSE_MILLIS = 500;
 
@@ -361,8 +387,12 @@ final class Sender {
         }
     }
 
+    /**
+     * Refuses, before any Redis call, a payload over {@code maxPayloadBytes}; counts its UTF-8 bytes without
+     * encoding it, since a send passes here more than once.
+     */
     void checkPayload(Envelope envelope) {
-        int payloadBytes = envelope.payloadBytes();
+        long payloadBytes = utf8Length(envelope.payload());
         if (payloadBytes > options.send().maxPayloadBytes()) {
             throw new InvalidEnvelopeException(
                     WireFields.PAYLOAD,
