@@ -11,7 +11,7 @@ import java.util.Objects;
  * <p>With {@code sign}, every message this bus writes to a stream (sends, requests, replies, scheduled
  * messages, durable topics, swarm messages) gets the fields {@code kid} and {@code sig}, made with the key
  * {@link SigningKeys#signingKey} gives for its {@code from_agent}; a send from an agent without one fails
- * with {@link IllegalStateException} before any Redis call. With {@code requireSigned}, every entry this
+ * with {@link IllegalStateException} before the message is written. With {@code requireSigned}, every entry this
  * bus's subscriptions read must carry a valid signature by a key its {@code from_agent} owns, and a
  * timestamp no older than {@code maxAge} and no further ahead than {@code maxClockSkew}; any other entry goes
  * to dead letters with reason {@code bad_signature}, counted by the meter {@code messages.bad.signatures},
