@@ -13,8 +13,8 @@ import java.util.Objects;
  * {@link ConnectionOptions} (timeouts, reconnects, sends while disconnected), {@link SendOptions}
  * (payload size, dedup, inbox cap, durability, fail-fast rules), {@link DeliveryOptions} (per
  * subscription: attempts, visibility timeout, backoff), {@link ConsumerOptions} (bus-wide reading,
- * handler threads, inbox retention, presence) and {@link SwarmOptions}. Observability settings are
- * plain fields.
+ * handler threads, inbox retention, presence), {@link SwarmOptions} and {@link SigningOptions} (signed
+ * envelopes, off by default). Observability settings are plain fields.
  *
  * <pre>{@code
  * BusOptions options = BusOptions.builder()
@@ -32,6 +32,8 @@ import java.util.Objects;
  * @param consumer      default {@link ConsumerOptions#defaults()}; its {@code inboxRetention} must keep fewer
  *                      entries than {@code send.maxInboxLength}
  * @param swarm         default {@link SwarmOptions#defaults()}
+ * @param signing       signed envelopes; default {@link SigningOptions#defaults()} (off). Its {@code maxAge} may not
+ *                      exceed {@code send.dedupWindow} while it requires signatures
  * @param auditCap      records each audit shard ({@code audit:messages:{agent}}) keeps (approximately: trimmed
  *                      with {@code MAXLEN ~}); {@code 0} turns the audit trail of sends and outcomes off. Default
  *                      {@link #DEFAULT_AUDIT_CAP}
@@ -46,6 +48,7 @@ public record BusOptions(
         DeliveryOptions delivery,
         ConsumerOptions consumer,
         SwarmOptions swarm,
+        SigningOptions signing,
         long auditCap,
         BusListener listener,
         MeterRegistry meterRegistry) {
@@ -59,6 +62,7 @@ public record BusOptions(
             DeliveryOptions.defaults(),
             ConsumerOptions.defaults(),
             SwarmOptions.defaults(),
+            SigningOptions.defaults(),
             DEFAULT_AUDIT_CAP,
             BusListener.NONE,
             Metrics.globalRegistry);
@@ -70,6 +74,7 @@ public record BusOptions(
         Objects.requireNonNull(delivery, "delivery");
         Objects.requireNonNull(consumer, "consumer");
         Objects.requireNonNull(swarm, "swarm");
+        Objects.requireNonNull(signing, "signing");
         Require.atLeast("auditCap", auditCap, 0);
         Objects.requireNonNull(listener, "listener");
         Objects.requireNonNull(meterRegistry, "meterRegistry");
@@ -77,6 +82,11 @@ public record BusOptions(
         if (send.maxInboxLength() > 0 && kept >= send.maxInboxLength()) {
             throw new IllegalArgumentException("inboxRetention keeps " + kept
                     + " entries, which must be fewer than maxInboxLength " + send.maxInboxLength());
+        }
+        if (signing.requireSigned() && signing.maxAge().compareTo(send.dedupWindow()) > 0) {
+            // a replay older than the dedup window is stored again by send.lua; only maxAge refuses it then
+            throw new IllegalArgumentException(
+                    "signing maxAge " + signing.maxAge() + " must not exceed the dedup window " + send.dedupWindow());
         }
     }
 
@@ -362,6 +372,7 @@ public record BusOptions(
         private DeliveryOptions delivery;
         private ConsumerOptions.Builder consumer;
         private SwarmOptions.Builder swarm;
+        private SigningOptions signing;
         private long auditCap;
         private BusListener listener;
         private MeterRegistry meterRegistry;
@@ -372,6 +383,7 @@ public record BusOptions(
             delivery = from.delivery();
             consumer = from.consumer().mutate();
             swarm = from.swarm().mutate();
+            signing = from.signing();
             auditCap = from.auditCap();
             listener = from.listener();
             meterRegistry = from.meterRegistry();
@@ -407,6 +419,12 @@ public record BusOptions(
             return this;
         }
 
+        /** Signed envelopes. Default {@link SigningOptions#defaults()}: off. */
+        public Builder signing(SigningOptions signing) {
+            this.signing = Objects.requireNonNull(signing, "signing");
+            return this;
+        }
+
         /** {@code 0} turns the audit trail of sends and outcomes off. Default {@value BusOptions#DEFAULT_AUDIT_CAP}. */
         public Builder auditCap(long auditCap) {
             this.auditCap = Require.atLeast("auditCap", auditCap, 0);
@@ -427,7 +445,8 @@ public record BusOptions(
 
         /**
          * @throws IllegalArgumentException if the consumer's {@code inboxRetention} keeps as many entries
-         *                                  as the send's {@code maxInboxLength} or more
+         *                                  as the send's {@code maxInboxLength} or more, or if signatures are
+         *                                  required with a {@code maxAge} longer than the dedup window
          */
         public BusOptions build() {
             return new BusOptions(
@@ -436,6 +455,7 @@ public record BusOptions(
                     delivery,
                     consumer.build(),
                     swarm.build(),
+                    signing,
                     auditCap,
                     listener,
                     meterRegistry);

@@ -25,7 +25,13 @@ public enum DeadLetterReason {
     /** The handler called {@link Delivery#deadLetter(String)}. */
     REJECTED("rejected"),
     /** Its {@code expires_at} passed before it was handled. */
-    EXPIRED("expired");
+    EXPIRED("expired"),
+    /**
+     * The consumer requires signed envelopes and this one has no valid signature: unsigned, a bad
+     * {@code sig}, a {@code kid} unknown or not owned by its {@code from_agent}, or a timestamp outside the
+     * window ({@code io.agentbus.SigningOptions}).
+     */
+    BAD_SIGNATURE("bad_signature");
 
     private final String code;
 

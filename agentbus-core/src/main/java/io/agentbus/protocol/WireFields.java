@@ -35,6 +35,15 @@ public final class WireFields {
 
     public static final String TRACESTATE = "tracestate";
 
+    /**
+     * The HMAC-SHA256 signature of a signed message, standard base64 (docs/PROTOCOL.md, signed envelopes):
+     * an extension field, not covered by the signature itself.
+     */
+    public static final String SIG = "sig";
+
+    /** The id of the key that made {@link #SIG}: one of {@code from_agent}'s keys; covered by the signature. */
+    public static final String KID = "kid";
+
     /** The fields protocol version 1 defines; an extension may not use them. */
     public static final Set<String> ENVELOPE_FIELDS = Set.of(
             V,

@@ -51,6 +51,9 @@ final class BusMetrics {
             perAgentCounter("messages.dead.lettered", "Messages moved to dead letters (expired ones excepted)");
     private final PerAgent<Counter> expired =
             perAgentCounter("messages.expired", "Messages that expired before they were handled");
+    private final PerAgent<Counter> badSignatures = perAgentCounter(
+            "messages.bad.signatures",
+            "Entries refused for want of a valid signature (SigningOptions.requireSigned) and moved to dead letters");
     private final PerAgent<Counter> groupRecreations = perAgentCounter(
             "consumer.group.recreations",
             "Consumer groups found gone (XGROUP DESTROY, a deleted key) and created again: a replay of what was retained");
@@ -144,6 +147,11 @@ final class BusMetrics {
 
     void deadLettered(AgentId agent) {
         deadLettered.of(agent).increment();
+    }
+
+    /** Moved to dead letters as {@code bad_signature} (also counted as dead-lettered). */
+    void badSignature(AgentId agent) {
+        badSignatures.of(agent).increment();
     }
 
     /** Expired before handling, whether moved to dead letters or dropped. */

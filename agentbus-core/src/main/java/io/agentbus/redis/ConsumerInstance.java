@@ -120,7 +120,12 @@ final class ConsumerInstance implements Subscription, StreamFeed.Intake {
         this.agent = agent;
         this.handler = handler;
         this.delivery = delivery;
-        this.policy = new OutcomePolicy(delivery, context.options().send().maxPayloadBytes());
+        this.policy = new OutcomePolicy(
+                delivery,
+                context.options().send().maxPayloadBytes(),
+                context.options().signing().requireSigned()
+                        ? new MessageSignatures(context.options().signing())
+                        : null);
         this.reader = reader;
         this.onStopped = onStopped;
         this.upkeep = KeySchema.INBOX_GROUP.equals(reader.group())

@@ -13,7 +13,7 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * The at-least-once rules, apart from Redis: what becomes of an entry once read (decode it, refuse
- * it after too many deliveries, expire it, or hand it to the handler), and what becomes of it once
+ * it without a valid signature when signatures are required, refuse it after too many deliveries, expire it, or hand it to the handler), and what becomes of it once
  * its handler has run (ack, ack when asynchronous work completes, retry after the backoff, or dead
  * letters: the last attempt, {@link NonRetryableException}, an explicit {@code deadLetter}).
  *
@@ -49,10 +49,17 @@ final class OutcomePolicy {
 
     private final DeliveryOptions delivery;
     private final int maxPayloadBytes;
+    /** The signature rules, or null when entries are not checked. */
+    private final MessageSignatures signatures;
 
     OutcomePolicy(DeliveryOptions delivery, int maxPayloadBytes) {
+        this(delivery, maxPayloadBytes, null);
+    }
+
+    OutcomePolicy(DeliveryOptions delivery, int maxPayloadBytes, MessageSignatures signatures) {
         this.delivery = delivery;
         this.maxPayloadBytes = maxPayloadBytes;
+        this.signatures = signatures;
     }
 
     int maxAttempts() {
@@ -76,6 +83,11 @@ final class OutcomePolicy {
             return new DeadLetter(malformed.reason(), malformed.field(), malformed.detail());
         }
         Envelope envelope = ((EnvelopeCodec.Valid) decoded).envelope();
+        EnvelopeCodec.Malformed unsigned = signatures == null ? null : signatures.check(body, envelope, now);
+        if (unsigned != null) {
+            // before anything reads the envelope: expiry would hand it to listeners
+            return new DeadLetter(unsigned.reason(), unsigned.field(), unsigned.detail());
+        }
         if (deliveries > delivery.maxAttempts()) {
             return new DeadLetter(
                     DeadLetterReason.MAX_ATTEMPTS,

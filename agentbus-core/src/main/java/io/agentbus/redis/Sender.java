@@ -48,6 +48,7 @@ final class Sender {
     private final BusOptions options;
     private final BusMetrics metrics;
     private final Tracing tracing;
+    private final MessageSignatures signatures;
     /** Agents this bus has added to {@link KeySchema#KNOWN_AGENTS}: one SADD per agent per process. */
     private final Set<AgentId> knownAgents = ConcurrentHashMap.newKeySet();
 
@@ -58,10 +59,12 @@ final class Sender {
         this.options = options;
         this.metrics = connections.metrics();
         this.tracing = tracing;
+        this.signatures = new MessageSignatures(options.signing());
     }
 
     /** Sends to {@code envelope}'s recipient's inbox, in the band of its priority. */
     CompletionStage<SendReceipt> send(Envelope envelope) {
+        checkPayload(envelope); // before know(): a refused send writes nothing, the index included
         know(envelope.toAgent());
         return sendReply(envelope);
     }
@@ -73,7 +76,7 @@ final class Sender {
      * ({@code DeliveryOptions.expireAfter}), which must not be listed: its keys expire.
      */
     CompletionStage<SendReceipt> sendReply(Envelope envelope) {
-        checkPayload(envelope);
+        checkPayload(envelope); // before the presence lookup of whenLive
         return whenLive(
                 envelope.toAgent(),
                 () -> append(
@@ -90,6 +93,7 @@ final class Sender {
      * recipient's inbox has no consumer group (it never had a running instance).
      */
     CompletionStage<SendReceipt> sendRequest(Envelope request) {
+        checkPayload(request);
         AgentId to = request.toAgent();
         return whenLive(
                 to,
@@ -110,9 +114,12 @@ final class Sender {
         Envelope envelope = sending.envelope();
         String fields;
         try {
-            fields = JSON.writeValueAsString(EnvelopeCodec.encode(envelope));
+            fields = JSON.writeValueAsString(signatures.sign(EnvelopeCodec.encode(envelope), envelope.fromAgent()));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("a map of strings is always JSON", e);
+        } catch (RuntimeException e) {
+            sending.ended(e);
+            throw e;
         }
         CompletionStage<List<Object>> scheduled = SCHEDULE.run(
                 commands,
@@ -172,9 +179,16 @@ final class Sender {
             String requiredGroup,
             long maxLength,
             Receivers receivers) {
+        checkPayload(untraced); // every path to send.lua: topic publishes and swarm messages too
         Tracing.Sending sending = tracing.sending(untraced);
         Envelope envelope = sending.envelope();
-        Map<String, String> fields = EnvelopeCodec.encode(envelope);
+        Map<String, String> fields;
+        try {
+            fields = signatures.sign(EnvelopeCodec.encode(envelope), envelope.fromAgent());
+        } catch (RuntimeException e) {
+            sending.ended(e);
+            throw e;
+        }
         int first = receivers == null ? 4 : 6;
         String[] args = new String[first + fields.size() * 2];
         args[0] = Long.toString(options.send().dedupWindow().toMillis());
@@ -317,6 +331,29 @@ final class Sender {
         });
     }
 
+    /** The length of {@code text} in UTF-8 bytes (a lone surrogate counts as the 1 byte '?' it encodes to). */
+    static long utf8Length(String text) {
+        long bytes = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x80) {
+                bytes++;
+            } else if (c < 0x800) {
+                bytes += 2;
+            } else if (Character.isHighSurrogate(c)
+                    && i + 1 < text.length()
+                    && Character.isLowSurrogate(text.charAt(i + 1))) {
+                bytes += 4;
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                bytes++;
+            } else {
+                bytes += 3;
+            }
+        }
+        return bytes;
+    }
+
     private static final long MIN_OWNER_RETRY_PAUSE_MILLIS = 10;
     private static final long MAX_OWNER_RETRY_PAUSE_MILLIS = 500;
 
@@ -350,8 +387,12 @@ final class Sender {
         }
     }
 
+    /**
+     * Refuses, before any Redis call, a payload over {@code maxPayloadBytes}; counts its UTF-8 bytes without
+     * encoding it, since a send passes here more than once.
+     */
     void checkPayload(Envelope envelope) {
-        int payloadBytes = envelope.payloadBytes();
+        long payloadBytes = utf8Length(envelope.payload());
         if (payloadBytes > options.send().maxPayloadBytes()) {
             throw new InvalidEnvelopeException(
                     WireFields.PAYLOAD,

@@ -188,6 +188,9 @@ final class StreamScripts {
             if (deadLetterId != null && reason != DeadLetterReason.EXPIRED) {
                 metrics.deadLettered(stream.subscriber()); // an expired one is counted as expired
             }
+            if (deadLetterId != null && reason == DeadLetterReason.BAD_SIGNATURE) {
+                metrics.badSignature(stream.subscriber());
+            }
             return deadLetterId;
         });
     }
