@@ -36,7 +36,7 @@ import picocli.CommandLine.Spec;
                     + " ignored: the bench starts its own servers.",
             "Writes results.json (every figure, with machine, JDK, Redis version and commit), results.md"
                     + " (tables with ratios to raw Lettuce and to the best peer) and bench.png to --out."
-                    + " The full run takes 10-15 minutes on 2 cores; --quick under a minute.",
+                    + " The full run takes about 20 minutes on 2 cores; --quick about a minute.",
             "Compare systems within one run: absolute figures move with whatever else the machine does."
         },
         exitCodeListHeading = "Exit codes:%n",
