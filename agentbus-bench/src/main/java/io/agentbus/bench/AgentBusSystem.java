@@ -20,7 +20,7 @@ import java.util.function.Supplier;
 
 /**
  * agentbus itself, with its default {@link io.agentbus.BusOptions}, through its public API only: {@code send}
- * and {@code subscribe}; {@code publish} and {@code listen} (broadcast); a {@link DurableTopic} with one
+ * and {@code subscribe}, on one server and (the cluster scenario) on a {@code redis-cluster://} URI; {@code publish} and {@code listen} (broadcast); a {@link DurableTopic} with one
  * group per subscriber; {@code request} from a subscribed requester and {@code serve}.
  */
 final class AgentBusSystem implements BenchSystem {
@@ -69,7 +69,16 @@ final class AgentBusSystem implements BenchSystem {
 
     @Override
     public Rig open(LocalRedis redis, List<String> agents, Sink sink) {
-        AgentBus bus = AgentBus.connect(redis.uri(), options.get());
+        return openAt(redis.uri(), agents, sink);
+    }
+
+    @Override
+    public Rig openCluster(String clusterUri, List<String> agents, Sink sink) {
+        return openAt(clusterUri, agents, sink);
+    }
+
+    private Rig openAt(String uri, List<String> agents, Sink sink) {
+        AgentBus bus = AgentBus.connect(uri, options.get());
         List<AgentId> ids = new ArrayList<>();
         List<Subscription> subscriptions = new ArrayList<>();
         for (String agent : agents) {

@@ -122,6 +122,11 @@ public final class Bench {
                         child.get("failures"), new TypeReference<List<Map<String, String>>>() {}));
             }
         }
+        if (settings.scenarios().contains(Scenario.CLUSTER)) {
+            settings.cluster()
+                    .ifPresent(uri -> notes.add("cluster: the cluster half ran on the cluster given by --redis, "
+                            + uri.replaceAll("(://[^:/@]*:)[^@/]*@", "$1***@") + ", not on one the bench started"));
+        }
         if (settings.scenarios().size() < Scenario.values().length) {
             notes.add("scenarios run: "
                     + settings.scenarios().stream().map(Scenario::id).collect(Collectors.joining(", ")));
@@ -213,10 +218,15 @@ public final class Bench {
         status = prefix;
         inProcess = running;
         try {
-            SystemRun run = new SystemRun(Systems.adapter(system), Plan.of(settings.quick()), running, line -> {
-                log.println(line);
-                log.flush();
-            });
+            SystemRun run = new SystemRun(
+                    Systems.adapter(system),
+                    Plan.of(settings.quick()),
+                    running,
+                    line -> {
+                        log.println(line);
+                        log.flush();
+                    },
+                    settings.cluster());
             run.run(scenarios);
             results.addAll(run.results());
             failures.addAll(run.failures());
@@ -267,7 +277,10 @@ public final class Bench {
                 + String.join(" ", command.subList(command.size() - 4, command.size())));
         log.flush();
         long childStart = System.nanoTime();
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().remove(SystemMain.CLUSTER_ENV);
+        settings.cluster().ifPresent(uri -> builder.environment().put(SystemMain.CLUSTER_ENV, uri));
+        Process process = builder.start();
         try (BufferedReader lines =
                 new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
@@ -295,7 +308,7 @@ public final class Bench {
 
     /**
      * Runs the bench without the agentbus command: {@code [--quick] [--out DIR] [--systems a,b] [--jfr]
-     * [SCENARIO…]}. Prints the tables to stdout.
+     * [--redis redis-cluster://…] [SCENARIO…]}. Prints the tables to stdout.
      */
     public static void main(String[] args) throws Exception {
         List<Scenario> scenarios = new ArrayList<>();
@@ -303,8 +316,12 @@ public final class Bench {
         boolean quick = false;
         boolean jfr = false;
         Path out = Path.of(BenchSettings.DEFAULT_OUT);
+        java.util.Optional<String> cluster = java.util.Optional.empty();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
+                case "--redis" ->
+                    cluster = java.util.Optional.of(args[++i])
+                            .filter(uri -> uri.startsWith(BenchSettings.CLUSTER_SCHEME));
                 case "--quick" -> quick = true;
                 case "--jfr" -> jfr = true;
                 case "--out" -> out = Path.of(args[++i]);
@@ -312,7 +329,7 @@ public final class Bench {
                 default -> scenarios.add(Scenario.of(args[i]));
             }
         }
-        Bench bench = new Bench(new BenchSettings(scenarios, quick, out, systems, jfr));
+        Bench bench = new Bench(new BenchSettings(scenarios, quick, out, systems, jfr, cluster));
         BenchReport report = bench.run();
         System.out.println(Files.readString(report.tableFile()));
         report.failures().forEach(failure -> System.err.println("failed: " + failure));

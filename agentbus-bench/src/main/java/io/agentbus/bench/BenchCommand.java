@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -30,10 +31,12 @@ import picocli.CommandLine.Spec;
             "Measure agentbus side by side with raw Lettuce, Redisson, Spring Data Redis, Jedis, the seed's"
                     + " LPUSH/BRPOP design and redis-benchmark, each system in a JVM of its own and each"
                     + " measurement on a fresh private redis-server (same binary, no persistence, loopback)."
-                    + " --redis is ignored: the bench starts its own servers.",
+                    + " The cluster scenario also starts a loopback Redis Cluster (3 masters, 3 replicas; needs"
+                    + " redis-cli on PATH) unless --redis names a redis-cluster:// URI; any other --redis is"
+                    + " ignored: the bench starts its own servers.",
             "Writes results.json (every figure, with machine, JDK, Redis version and commit), results.md"
                     + " (tables with ratios to raw Lettuce and to the best peer) and bench.png to --out."
-                    + " The full run takes 10-15 minutes on 2 cores; --quick under a minute.",
+                    + " The full run takes about 20 minutes on 2 cores; --quick about a minute.",
             "Compare systems within one run: absolute figures move with whatever else the machine does."
         },
         exitCodeListHeading = "Exit codes:%n",
@@ -63,13 +66,16 @@ public final class BenchCommand implements Callable<Integer> {
             arity = "0..*",
             description = "Scenarios to run: direct-throughput, direct-latency, fan-in, payload-size, broadcast"
                     + " (pub/sub to 1, 10, 100 subscribers), durable-topic (1, 10, 100 subscriber groups),"
-                    + " request-reply (1, 10, 100 round trips in flight). Default: all.")
+                    + " request-reply (1, 10, 100 round trips in flight), cluster (direct throughput to 1,000"
+                    + " agents on one server and on a 3-master cluster, with connections and messages per"
+                    + " master; agentbus only). Default: all.")
     private List<String> scenarios = new ArrayList<>();
 
     @Option(
             names = "--quick",
             description = "A CI-sized run (under a minute): fewer messages, 2 s of latency at"
-                    + " 1,000 msg/s only, fan-in at 1 and 10 agents, broadcast and durable-topic at 10 subscribers, request-reply at 10 in flight."
+                    + " 1,000 msg/s only, fan-in at 1 and 10 agents, broadcast and durable-topic at 10 subscribers, request-reply at 10 in flight,"
+                    + " cluster at 100 agents."
                     + " Its figures are for checking the harness, not for quoting.")
     private boolean quick;
 
@@ -96,10 +102,12 @@ public final class BenchCommand implements Callable<Integer> {
             names = "--redis",
             paramLabel = "URI",
             description = {
-                "Ignored: the bench starts its own servers. Accepted, before or after bench, because every"
-                        + " agentbus command takes it."
+                "A redis-cluster://[user:password@]host:port,... URI: the cluster scenario measures its cluster"
+                        + " half there (with fresh agent ids, whose keys it leaves behind) instead of starting a"
+                        + " cluster. Any other URI is ignored: the bench starts its own servers. Accepted, before"
+                        + " or after bench, because every agentbus command takes it."
             })
-    private String ignoredRedisUri;
+    private String redisUri;
 
     /**
      * Runs the bench with the arguments that follow {@code agentbus bench} (a {@code --redis URI} may be
@@ -124,7 +132,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         List<Scenario> selected = scenarios.stream().map(Scenario::of).toList();
-        Bench bench = new Bench(new BenchSettings(selected, quick, out, systems, jfr));
+        Optional<String> cluster =
+                Optional.ofNullable(redisUri).filter(uri -> uri.startsWith(BenchSettings.CLUSTER_SCHEME));
+        Bench bench = new Bench(new BenchSettings(selected, quick, out, systems, jfr, cluster));
         PrintWriter err = spec.commandLine().getErr();
         BenchReport report;
         ProgressLine progress = new ProgressLine(err, bench::status, PROGRESS_PERIOD);

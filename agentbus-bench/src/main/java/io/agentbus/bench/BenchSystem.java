@@ -29,6 +29,14 @@ interface BenchSystem {
     Rig open(LocalRedis redis, List<String> agents, Sink sink) throws Exception;
 
     /**
+     * {@link Scenario#CLUSTER}: as {@link #open}, on the Redis Cluster at {@code clusterUri}
+     * ({@code redis-cluster://host:port,…}).
+     */
+    default Rig openCluster(String clusterUri, List<String> agents, Sink sink) throws Exception {
+        throw new UnsupportedOperationException(name() + " does not run " + Scenario.CLUSTER);
+    }
+
+    /**
      * {@link Scenario#BROADCAST}: {@code subscribers} listeners of one pub/sub channel in this process, each
      * handing every broadcast's payload to {@code sink}; {@link Rig#send} publishes once, whatever its agent.
      */

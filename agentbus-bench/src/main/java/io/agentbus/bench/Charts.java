@@ -30,7 +30,8 @@ import org.jfree.data.xy.XYSeriesCollection;
 /**
  * Draws the run as one PNG with JFreeChart: direct-throughput per system, the latency percentile curves
  * at each open-loop rate (log scale), fan-in, broadcast and durable-topic throughput against the number
- * of agents or subscribers, and the request-reply p99 against the round trips in flight.
+ * of agents or subscribers, the request-reply p99 against the round trips in flight, and the cluster
+ * scenario's throughput on one server and on a cluster.
  */
 final class Charts {
 
@@ -90,6 +91,7 @@ final class Charts {
                         "ms (log)",
                         true)
                 .ifPresent(charts::add);
+        cluster(results).ifPresent(charts::add);
         if (charts.isEmpty()) {
             throw new IllegalArgumentException("nothing to draw: no results of any scenario");
         }
@@ -148,6 +150,39 @@ final class Charts {
         renderer.setBarPainter(new org.jfree.chart.renderer.category.StandardBarPainter());
         plot.setRenderer(renderer);
         plot.getDomainAxis().setMaximumCategoryLabelLines(2);
+        style(chart);
+        return java.util.Optional.of(chart);
+    }
+
+    /** The cluster scenario: throughput of each system on one server and on the cluster, side by side. */
+    private static java.util.Optional<JFreeChart> cluster(List<Result> results) {
+        DefaultCategoryDataset data = new DefaultCategoryDataset();
+        results.stream()
+                .filter(r ->
+                        r.scenario().equals(Scenario.CLUSTER.id()) && r.metric().equals(Result.MSGS_PER_S))
+                .forEach(r -> data.addValue(
+                        r.value(), r.system(), r.params().get("topology") + " (" + r.param("masters") + " masters)"));
+        if (data.getColumnCount() == 0) {
+            return java.util.Optional.empty();
+        }
+        JFreeChart chart = ChartFactory.createBarChart(
+                "cluster: direct throughput, many agents",
+                null,
+                "messages per second",
+                data,
+                PlotOrientation.VERTICAL,
+                true,
+                false,
+                false);
+        CategoryPlot plot = chart.getCategoryPlot();
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        BarRenderer renderer = (BarRenderer) plot.getRenderer();
+        renderer.setShadowVisible(false);
+        renderer.setBarPainter(new org.jfree.chart.renderer.category.StandardBarPainter());
+        for (int i = 0; i < data.getRowCount(); i++) {
+            renderer.setSeriesPaint(i, COLORS.getOrDefault((String) data.getRowKey(i), Color.GRAY));
+        }
         style(chart);
         return java.util.Optional.of(chart);
     }

@@ -1,11 +1,23 @@
 package io.agentbus.bench;
 
 import io.agentbus.embedded.LocalRedis;
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisFuture;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisStreamAsyncCommands;
+import io.lettuce.core.api.sync.RedisServerCommands;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.SlotHash;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -24,19 +36,58 @@ import org.HdrHistogram.Recorder;
  * fixed intended times whatever the system does, and each handler records now − intended time, so a
  * stall is charged to every message it delayed: no coordinated omission).
  *
- * <p>The probe is a Lettuce connection of the harness's own to the same server: it sees the pending
- * entries lists and counts connections with CLIENT LIST (less itself).
+ * <p>The probe is a Lettuce connection of the harness's own to the same server, or a cluster connection
+ * to the same cluster, named {@value #PROBE_NAME}: it sees the pending entries lists, counts connections
+ * with CLIENT LIST (less itself) and, on a cluster, which master stores which stream.
  */
 final class Harness implements AutoCloseable {
 
-    private final RedisClient client;
-    private final StatefulRedisConnection<String, String> probe;
+    /** The probe's client name, which CLIENT LIST shows and {@link #processConnections()} leaves out. */
+    static final String PROBE_NAME = "agentbus-bench-probe";
+
+    private final AbstractRedisClient client;
+    private final StatefulConnection<String, String> probe;
+    private final RedisStreamAsyncCommands<String, String> streamCommands;
+    /** {@code host:port} of the server; empty on a cluster. */
+    private final String address;
+
     private final Status status;
 
     Harness(LocalRedis redis, Status status) {
-        this.client = RedisClient.create(redis.uri());
-        this.probe = client.connect();
+        RedisClient standalone = RedisClient.create(redis.uri());
+        StatefulRedisConnection<String, String> connection = standalone.connect();
+        connection.sync().clientSetname(PROBE_NAME);
+        this.client = standalone;
+        this.probe = connection;
+        this.streamCommands = connection.async();
+        this.address = redis.host() + ":" + redis.port();
         this.status = status;
+    }
+
+    private Harness(RedisClusterClient cluster, StatefulRedisClusterConnection<String, String> probe, Status status) {
+        this.client = cluster;
+        this.probe = probe;
+        this.streamCommands = probe.async();
+        this.address = "";
+        this.status = status;
+    }
+
+    /** A harness whose probe is a cluster connection to {@code seeds}' cluster; its node connections are named too. */
+    static Harness onCluster(List<RedisURI> seeds, Status status) {
+        List<RedisURI> named = seeds.stream()
+                .map(seed -> {
+                    RedisURI copy = RedisURI.builder(seed).build();
+                    copy.setClientName(PROBE_NAME);
+                    return copy;
+                })
+                .toList();
+        RedisClusterClient cluster = RedisClusterClient.create(named);
+        try {
+            return new Harness(cluster, cluster.connect(), status);
+        } catch (RuntimeException e) {
+            cluster.shutdown();
+            throw e;
+        }
     }
 
     /** Messages handled (every delivery, in one-to-many runs) per second, and how long the run took. */
@@ -203,7 +254,7 @@ final class Harness implements AutoCloseable {
         while (true) {
             List<RedisFuture<List<Object>>> groups = new ArrayList<>(streams.size());
             for (String stream : streams) {
-                groups.add(probe.async().xinfoGroups(stream));
+                groups.add(streamCommands.xinfoGroups(stream));
             }
             long pending = 0;
             for (RedisFuture<List<Object>> info : groups) {
@@ -231,10 +282,77 @@ final class Harness implements AutoCloseable {
         throw new IllegalStateException("XINFO GROUPS entry without pending: " + group);
     }
 
-    /** Connections the server holds now, less the probe's own. */
+    /** Connections the server holds now, less the probe's own; on a server that only the bench uses. */
     long connections() {
-        String list = probe.sync().clientList();
+        String list = nodes().get(0).clientList();
         return list.lines().filter(line -> !line.isBlank()).count() - 1;
+    }
+
+    /**
+     * The connections this process holds, summed over every node (masters and replicas), less the
+     * probe's: CLIENT LIST entries whose client port is a socket of this JVM ({@link ProcessSockets}),
+     * so neither replication links nor other processes' clients count. Where the JVM's sockets cannot be
+     * read (no {@code /proc}), every entry but the replication links ({@code flags} with S or M) counts.
+     */
+    long processConnections() {
+        Set<Integer> own = ProcessSockets.localPorts();
+        long count = 0;
+        for (RedisServerCommands<String, String> node : nodes()) {
+            for (String line : node.clientList().split("\n")) {
+                Map<String, String> fields = ProcessSockets.fields(line);
+                if (fields.isEmpty() || PROBE_NAME.equals(fields.get("name"))) {
+                    continue;
+                }
+                boolean ours = own.isEmpty()
+                        ? !fields.getOrDefault("flags", "").matches(".*[SM].*")
+                        : own.contains(ProcessSockets.port(fields.getOrDefault("addr", "")));
+                if (ours) {
+                    count++;
+                }
+            }
+        }
+        return count;
+    }
+
+    /** How many of {@code streams} and of their entries one master ({@code host:port}) stores. */
+    record Shard(String master, int streams, long entries) {}
+
+    /** Per master, in the order of their addresses: the streams of {@code keys} it stores and their entries (XLEN). */
+    List<Shard> spread(List<String> keys) throws Exception {
+        Map<String, List<RedisFuture<Long>>> lengths = new TreeMap<>();
+        for (String key : keys) {
+            lengths.computeIfAbsent(masterOf(key), master -> new ArrayList<>()).add(streamCommands.xlen(key));
+        }
+        List<Shard> shards = new ArrayList<>();
+        for (Map.Entry<String, List<RedisFuture<Long>>> master : lengths.entrySet()) {
+            long entries = 0;
+            for (RedisFuture<Long> length : master.getValue()) {
+                entries += length.get(10, TimeUnit.SECONDS);
+            }
+            shards.add(new Shard(master.getKey(), master.getValue().size(), entries));
+        }
+        return shards;
+    }
+
+    /** {@code host:port} of the master storing {@code key}: the server itself, or its slot's master. */
+    private String masterOf(String key) {
+        if (probe instanceof StatefulRedisClusterConnection<String, String> cluster) {
+            RedisClusterNode master = cluster.getPartitions().getPartitionBySlot(SlotHash.getSlot(key));
+            return master.getUri().getHost() + ":" + master.getUri().getPort();
+        }
+        return address;
+    }
+
+    /** Every node's server commands: the server, or each node of the cluster the probe knows. */
+    private List<RedisServerCommands<String, String>> nodes() {
+        if (probe instanceof StatefulRedisClusterConnection<String, String> cluster) {
+            List<RedisServerCommands<String, String>> nodes = new ArrayList<>();
+            for (RedisClusterNode node : cluster.getPartitions()) {
+                nodes.add(cluster.getConnection(node.getNodeId()).sync());
+            }
+            return nodes;
+        }
+        return List.of(((StatefulRedisConnection<String, String>) probe).sync());
     }
 
     /**
@@ -243,11 +361,14 @@ final class Harness implements AutoCloseable {
      */
     List<String> slowCommands() {
         List<String> lines = new ArrayList<>();
-        for (Object entry : probe.sync().slowlogGet(20)) {
-            List<?> fields = (List<?>) entry;
-            String command = String.valueOf(fields.get(3));
-            lines.add(fields.get(2) + " µs at " + fields.get(1) + ": "
-                    + (command.length() > 120 ? command.substring(0, 120) + "…" : command));
+        List<RedisServerCommands<String, String>> nodes = nodes();
+        for (int i = 0; i < nodes.size(); i++) {
+            for (Object entry : nodes.get(i).slowlogGet(20)) {
+                List<?> fields = (List<?>) entry;
+                String command = String.valueOf(fields.get(3));
+                lines.add((nodes.size() > 1 ? "node " + (i + 1) + ": " : "") + fields.get(2) + " µs at " + fields.get(1)
+                        + ": " + (command.length() > 120 ? command.substring(0, 120) + "…" : command));
+            }
         }
         return lines;
     }

@@ -35,9 +35,10 @@ final class LettuceRawSystem implements BenchSystem {
         return NAME;
     }
 
+    /** Every scenario but {@link Scenario#CLUSTER}, which only agentbus runs (docs/BENCHMARKS.md). */
     @Override
     public Set<Scenario> scenarios() {
-        return EnumSet.allOf(Scenario.class);
+        return EnumSet.complementOf(EnumSet.of(Scenario.CLUSTER));
     }
 
     /** The high, normal and low band streams of an agent's inbox, in the order agentbus reads them. */

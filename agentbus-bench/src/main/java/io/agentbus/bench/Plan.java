@@ -11,7 +11,8 @@ import java.util.List;
  * @param directRounds          direct-throughput rounds: each round runs every system once, one after the
  *                              other, each in a fresh JVM; the median of a system's rounds is reported
  * @param directWarmup          direct-throughput messages sent in each JVM before its measured run
- * @param throughputRuns        fan-in runs after the warm-up, in one JVM; the median is reported
+ * @param throughputRuns        fan-in (and cluster, per topology) runs after the warm-up, in one JVM; the
+ *                              median is reported
  * @param throughputWarmup      messages sent before measuring, in the other scenarios
  * @param inFlight              sends a producer keeps in flight, every system alike
  * @param latencyRates          open-loop rates, messages per second
@@ -29,6 +30,9 @@ import java.util.List;
  * @param concurrencies         request-reply round trips kept in flight
  * @param roundTrips            request-reply round trips measured at each concurrency, after a fifth as many
  *                              to warm up
+ * @param clusterAgents         agents of the cluster scenario, on one server and on the cluster alike
+ * @param clusterMessages       cluster messages measured per run, spread evenly over the agents
+ * @param clusterWarmup         cluster messages sent on each topology before its measured runs
  */
 record Plan(
         int throughputMessages,
@@ -49,7 +53,10 @@ record Plan(
         List<Integer> subscribers,
         int fanOutDeliveries,
         List<Integer> concurrencies,
-        int roundTrips) {
+        int roundTrips,
+        int clusterAgents,
+        int clusterMessages,
+        int clusterWarmup) {
 
     static final int PAYLOAD_BYTES = 256;
 
@@ -73,6 +80,9 @@ record Plan(
                 List.of(1, 10, 100),
                 100_000,
                 List.of(1, 10, 100),
+                10_000,
+                1_000,
+                40_000,
                 10_000);
     }
 
@@ -96,6 +106,9 @@ record Plan(
                 List.of(10),
                 4_000,
                 List.of(10),
+                500,
+                100,
+                2_000,
                 500);
     }
 

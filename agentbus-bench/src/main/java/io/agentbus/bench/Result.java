@@ -9,7 +9,7 @@ import java.util.Objects;
  * @param system   {@code agentbus}, {@code lettuce-raw}, {@code redisson}, …
  * @param scenario a {@link Scenario#id()}
  * @param metric   {@code msgs_per_s}, {@code mb_per_s}, {@code p50_ms}, {@code p90_ms}, {@code p99_ms},
- *                 {@code p999_ms}, {@code max_ms} or {@code connections}
+ *                 {@code p999_ms}, {@code max_ms}, {@code connections} or {@code stored_messages}
  * @param value    the figure
  * @param params   what distinguishes the measurement: rate, agents, payload bytes, messages, …
  */
@@ -23,6 +23,8 @@ public record Result(String system, String scenario, String metric, double value
     public static final String P999_MS = "p999_ms";
     public static final String MAX_MS = "max_ms";
     public static final String CONNECTIONS = "connections";
+    /** Entries one master stores in the agents' inbox streams (the cluster scenario's spread); param {@code master}. */
+    public static final String STORED_MESSAGES = "stored_messages";
 
     public Result {
         Objects.requireNonNull(system, "system");

@@ -18,7 +18,12 @@ public enum Scenario {
     /** A stream topic read by 1, 10, 100 subscriber groups, acked; deliveries per second, all groups. */
     DURABLE_TOPIC("durable-topic"),
     /** 1, 10, 100 concurrent request → reply round trips; round trips per second and their percentiles. */
-    REQUEST_REPLY("request-reply");
+    REQUEST_REPLY("request-reply"),
+    /**
+     * Direct throughput to 1,000 agents on one server and on a 3-master cluster; messages per second, the
+     * Redis connections the process holds (all nodes) and how many messages each master stored.
+     */
+    CLUSTER("cluster");
 
     private final String id;
 

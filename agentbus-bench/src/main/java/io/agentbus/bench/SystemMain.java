@@ -12,11 +12,13 @@ import java.util.Map;
  * Runs one system's scenarios in a JVM of its own, so that no system inherits another's JIT profile,
  * heap or threads: {@code SystemMain <system> <quick|full> <scenario,…> <out.json>}. Prints its status as
  * {@code @@ <status>} lines on stdout for the parent's progress display and writes the results and
- * failures to {@code out.json}.
+ * failures to {@code out.json}. The cluster scenario's {@code redis-cluster://} URI, if the user gave one,
+ * comes in the environment variable {@value #CLUSTER_ENV}, so that no password shows in bench.log or ps.
  */
 public final class SystemMain {
 
     static final String STATUS_PREFIX = "@@ ";
+    static final String CLUSTER_ENV = "AGENTBUS_BENCH_CLUSTER";
 
     private SystemMain() {}
 
@@ -44,7 +46,12 @@ public final class SystemMain {
         reporter.setDaemon(true);
         reporter.start();
 
-        SystemRun run = new SystemRun(Systems.adapter(system), plan, status, System.err::println);
+        SystemRun run = new SystemRun(
+                Systems.adapter(system),
+                plan,
+                status,
+                System.err::println,
+                java.util.Optional.ofNullable(System.getenv(CLUSTER_ENV)).filter(uri -> !uri.isBlank()));
         run.run(scenarios);
         List<Result> results = new ArrayList<>(run.results());
         List<Map<String, String>> failures = new ArrayList<>(run.failures());

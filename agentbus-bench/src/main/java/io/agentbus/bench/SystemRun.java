@@ -27,15 +27,25 @@ final class SystemRun {
     private final Plan plan;
     private final Status status;
     private final java.util.function.Consumer<String> log;
+    private final java.util.Optional<String> cluster;
     private final List<Result> results = new ArrayList<>();
     private final List<Map<String, String>> failures = new ArrayList<>();
 
-    /** {@code log} gets a line per measurement for bench.log: where the time went, the server's slow commands. */
-    SystemRun(BenchSystem system, Plan plan, Status status, java.util.function.Consumer<String> log) {
+    /**
+     * {@code log} gets a line per measurement for bench.log: where the time went, the server's slow commands.
+     * {@code cluster} is the {@code redis-cluster://} URI of the cluster scenario, if the user gave one.
+     */
+    SystemRun(
+            BenchSystem system,
+            Plan plan,
+            Status status,
+            java.util.function.Consumer<String> log,
+            java.util.Optional<String> cluster) {
         this.system = system;
         this.plan = plan;
         this.status = status;
         this.log = log;
+        this.cluster = cluster;
     }
 
     List<Result> results() {
@@ -60,6 +70,7 @@ final class SystemRun {
                     case BROADCAST -> fanOut(Scenario.BROADCAST, true, system::openBroadcast);
                     case DURABLE_TOPIC -> fanOut(Scenario.DURABLE_TOPIC, false, system::openDurableTopic);
                     case REQUEST_REPLY -> requestReply();
+                    case CLUSTER -> new ClusterScenario(system, plan, status, log, cluster, results).run();
                 }
             } catch (Exception | AssertionError e) {
                 failures.add(failure(system.name(), scenario, e));
@@ -262,7 +273,7 @@ final class SystemRun {
     }
 
     /** The median run: a burst of another process's work on this shared machine moves one run, not the figure. */
-    private static Harness.Throughput median(List<Harness.Throughput> runs) {
+    static Harness.Throughput median(List<Harness.Throughput> runs) {
         List<Harness.Throughput> sorted = new ArrayList<>(runs);
         sorted.sort(java.util.Comparator.comparingDouble(Harness.Throughput::perSecond));
         return sorted.get(sorted.size() / 2);

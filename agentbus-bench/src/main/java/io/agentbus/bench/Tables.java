@@ -34,6 +34,7 @@ final class Tables {
         fanOut(Scenario.BROADCAST, "ephemeral pub/sub, N subscribers of one channel in one process");
         fanOut(Scenario.DURABLE_TOPIC, "one stream, N subscriber groups of one instance each in one process, acked");
         requestReply();
+        cluster();
         redisBenchmark();
         targets();
         return out.toString();
@@ -316,6 +317,86 @@ final class Tables {
                         .append(" | ")
                         .append(ratio(p99, peer))
                         .append(peer.map(p -> " (" + p.system() + ")").orElse(""))
+                        .append(" |\n");
+            }
+        }
+        out.append('\n');
+    }
+
+    /**
+     * cluster: each system's throughput on one server and on the cluster, the ratio cluster/standalone,
+     * the connections the process held on all nodes; then how many messages each master stored.
+     */
+    private void cluster() {
+        String scenario = Scenario.CLUSTER.id();
+        List<Result> rows =
+                select(r -> r.scenario().equals(scenario) && r.metric().equals(Result.MSGS_PER_S));
+        if (rows.isEmpty()) {
+            return;
+        }
+        long agents = rows.stream().mapToLong(r -> r.param("agents")).max().orElse(-1);
+        out.append("### cluster (")
+                .append(number(agents))
+                .append(" agents in one process, direct throughput, 256 B, 1 producer, one server vs a cluster")
+                .append(runs(rows))
+                .append(")\n\n");
+        out.append(
+                        "| system | topology | masters | msgs/s | × standalone | Redis connections (this process, all nodes) |\n")
+                .append("|---|---|---:|---:|---:|---:|\n");
+        for (Result row : rows) {
+            Object topology = row.params().get("topology");
+            Optional<Result> standalone = select(r -> r.scenario().equals(scenario)
+                            && r.metric().equals(Result.MSGS_PER_S)
+                            && r.system().equals(row.system())
+                            && ClusterScenario.STANDALONE.equals(r.params().get("topology")))
+                    .stream()
+                    .findFirst();
+            String connections = select(r -> r.scenario().equals(scenario)
+                            && r.metric().equals(Result.CONNECTIONS)
+                            && r.system().equals(row.system())
+                            && String.valueOf(topology)
+                                    .equals(String.valueOf(r.params().get("topology"))))
+                    .stream()
+                    .findFirst()
+                    .map(r -> number(r.value()))
+                    .orElse("–");
+            out.append("| ")
+                    .append(row.system())
+                    .append(" | ")
+                    .append(topology)
+                    .append(" | ")
+                    .append(number(row.param("masters")))
+                    .append(" | ")
+                    .append(number(row.value()))
+                    .append(" | ")
+                    .append(ratio(row, standalone))
+                    .append(" | ")
+                    .append(connections)
+                    .append(" |\n");
+        }
+        List<Result> stored = select(r -> r.scenario().equals(scenario)
+                && r.metric().equals(Result.STORED_MESSAGES)
+                && ClusterScenario.CLUSTER.equals(r.params().get("topology")));
+        if (!stored.isEmpty()) {
+            out.append("\n| system | master | node | agents (inbox streams) | messages stored | share |\n")
+                    .append("|---|---:|---|---:|---:|---:|\n");
+            for (Result shard : stored) {
+                double total = stored.stream()
+                        .filter(r -> r.system().equals(shard.system()))
+                        .mapToDouble(Result::value)
+                        .sum();
+                out.append("| ")
+                        .append(shard.system())
+                        .append(" | ")
+                        .append(shard.param("master"))
+                        .append(" | ")
+                        .append(shard.params().get("node"))
+                        .append(" | ")
+                        .append(number(shard.param("streams")))
+                        .append(" | ")
+                        .append(number(shard.value()))
+                        .append(" | ")
+                        .append(total > 0 ? String.format(Locale.ROOT, "%.1f %%", 100 * shard.value() / total) : "–")
                         .append(" |\n");
             }
         }

@@ -19,7 +19,8 @@ class BenchCommandTest {
         assertThat(exitCode).isZero();
         assertThat(out.toString())
                 .startsWith("Usage: agentbus bench ")
-                .contains("SCENARIO", "--quick", "--out", "--systems", "--jfr", "--redis")
+                .contains(
+                        "SCENARIO", "--quick", "--out", "--systems", "--jfr", "--redis", "cluster", "redis-cluster://")
                 .containsPattern("(?m)^\\s+2\\s+Invalid input: unknown scenario or system\\.$");
         assertThat(err.toString()).isEmpty();
     }

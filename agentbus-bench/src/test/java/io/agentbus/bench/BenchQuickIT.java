@@ -48,7 +48,8 @@ class BenchQuickIT {
                             Result.P99_MS,
                             Result.P999_MS,
                             Result.MAX_MS,
-                            Result.CONNECTIONS);
+                            Result.CONNECTIONS,
+                            Result.STORED_MESSAGES);
             assertThat(result.get("params").isObject()).isTrue();
             if (!(result.get("value").isNumber() && result.get("value").asDouble() > 0)) {
                 nonPositive.add(result.toString());
@@ -79,9 +80,19 @@ class BenchQuickIT {
                 .filteredOn(result -> result.get("scenario").asText().equals(Scenario.REQUEST_REPLY.id()))
                 .isNotEmpty()
                 .allMatch(result -> result.get("params").get("concurrency").asInt() > 0);
+        assertThat(json.get("results"))
+                .filteredOn(result -> result.get("scenario").asText().equals(Scenario.CLUSTER.id())
+                        && result.get("metric").asText().equals(Result.MSGS_PER_S))
+                .extracting(result -> result.get("params").get("topology").asText())
+                .containsExactly(ClusterScenario.STANDALONE, ClusterScenario.CLUSTER);
+        assertThat(json.get("results"))
+                .filteredOn(result -> result.get("scenario").asText().equals(Scenario.CLUSTER.id())
+                        && result.get("metric").asText().equals(Result.STORED_MESSAGES)
+                        && result.get("params").get("topology").asText().equals(ClusterScenario.CLUSTER))
+                .hasSize(3);
         byte[] png = Files.readAllBytes(report.chartFile());
         assertThat(png).startsWith(0x89, 'P', 'N', 'G');
         assertThat(Files.readString(report.tableFile()))
-                .contains("| agentbus |", "### broadcast", "### durable-topic", "### request-reply");
+                .contains("| agentbus |", "### broadcast", "### durable-topic", "### request-reply", "### cluster");
     }
 }
