@@ -35,7 +35,8 @@ import java.util.Optional;
  * @param passwordFile              a file whose first line is the Redis password, read again at every connect and
  *                                  reconnect, so that it need not be in the URI (nor in a command line) and a
  *                                  rotated password is picked up; it replaces the URI's password, the user stays
- *                                  the URI's. Default: none, the URI's password
+ *                                  the URI's ({@code redis://alice@host} names user {@code alice} here, not a
+ *                                  password). Default: none, the URI's password
  */
 public record ConnectionOptions(
         Duration connectTimeout,

@@ -71,7 +71,7 @@ final class TransportSecurity {
             }
             Optional<Path> passwordFile = options.passwordFile();
             if (passwordFile.isPresent()) {
-                node.setCredentialsProvider(new PasswordFile(user(node).orElse(null), passwordFile.get()));
+                node.setCredentialsProvider(new PasswordFile(userBeside(node).orElse(null), passwordFile.get()));
             }
         }
         if (anySsl && tls.verifyPeer() != PeerVerification.FULL) {
@@ -116,20 +116,46 @@ final class TransportSecurity {
         return ssl.build();
     }
 
+    /**
+     * The user of a node whose password comes from a file: the URI's user, or the user information of a
+     * URI without a colon ({@code redis://alice@host}), which Lettuce reads as a password but which,
+     * beside a password file, can only name the user.
+     */
+    private static Optional<String> userBeside(RedisURI node) {
+        Optional<String> user = user(node);
+        if (user.isPresent()) {
+            return user;
+        }
+        RedisCredentials credentials = credentials(node);
+        return credentials != null && credentials.hasPassword() && credentials.getPassword().length > 0
+                ? Optional.of(new String(credentials.getPassword()))
+                : Optional.empty();
+    }
+
     /** The user a node's URI names, if any; never its password. */
     static Optional<String> user(RedisURI node) {
         if (node.getCredentialsProvider() instanceof PasswordFile file) {
             return Optional.ofNullable(file.user);
         }
-        if (node.getCredentialsProvider() instanceof RedisCredentialsProvider.ImmediateRedisCredentialsProvider now) {
-            RedisCredentials credentials = now.resolveCredentialsNow();
-            if (credentials != null
-                    && credentials.hasUsername()
-                    && !credentials.getUsername().isEmpty()) {
-                return Optional.of(credentials.getUsername());
-            }
+        RedisCredentials credentials = credentials(node);
+        if (credentials != null
+                && credentials.hasUsername()
+                && !credentials.getUsername().isEmpty()) {
+            return Optional.of(credentials.getUsername());
         }
         return Optional.empty();
+    }
+
+    /** The credentials of a URI as Lettuce parsed them (static ones: resolved at once). */
+    private static RedisCredentials credentials(RedisURI node) {
+        RedisCredentialsProvider provider = node.getCredentialsProvider();
+        if (provider == null) {
+            return null;
+        }
+        if (provider instanceof RedisCredentialsProvider.ImmediateRedisCredentialsProvider now) {
+            return now.resolveCredentialsNow();
+        }
+        return provider.resolveCredentials().toFuture().join();
     }
 
     /** Fails at once, naming the setting, rather than at every reconnect deep inside a handshake. */
