@@ -36,8 +36,9 @@ public final class BusConnection {
             names = "--redis",
             paramLabel = "URI",
             description = {
-                "Redis to use, e.g. redis://localhost:6379, rediss://user:password@host:6380/0, or a"
-                        + " Sentinel-managed master: redis-sentinel://h1:26379,h2:26379,h3:26379#mymaster, or a cluster's"
+                "Redis to use, e.g. redis://localhost:6379, rediss://user@host:6380/0 (the password from"
+                        + " --password-file or " + ConnectionSecurity.PASSWORD_VARIABLE + ", out of the command line;"
+                        + " rediss://user:password@host:6380/0 works too), or a Sentinel-managed master: redis-sentinel://h1:26379,h2:26379,h3:26379#mymaster, or a cluster's"
                         + " seed nodes: redis-cluster://h1:7000,h2:7001,h3:7002.",
                 "Default: the environment variable " + REDIS_URL_VARIABLE + "; without it, a private redis-server"
                         + " on a free loopback port, started for this command and stopped when it exits."

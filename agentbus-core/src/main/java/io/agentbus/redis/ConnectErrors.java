@@ -16,12 +16,16 @@ import io.agentbus.TlsToPlaintextPortException;
 import io.agentbus.UserRejectedException;
 import io.agentbus.WrongPasswordException;
 import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.protocol.RedisProtocolException;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.security.cert.CertPathValidatorException;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
@@ -97,16 +101,52 @@ final class ConnectErrors {
                             + " running, and on this port?)",
                     failure);
         }
+        if (find(failure, RedisProtocolException.class) != null) {
+            return new AgentBusException(
+                    prefix + address + " answered with something that is not the Redis protocol (an HTTP server, a"
+                            + " proxy?): "
+                            + find(failure, RedisProtocolException.class).getMessage(),
+                    failure);
+        }
         if (node.isSsl()) {
             AgentBusException tls = tlsFailure(failure, node, prefix, address);
             if (tls != null) {
                 return tls;
             }
+            // A plaintext Redis reads a TLS hello as the start of an inline command and waits for its end:
+            // the handshake times out.
+            if (speaksPlaintextRedis(node, options)) {
+                return new TlsToPlaintextPortException(
+                        prefix + address + " speaks plaintext, not TLS: use the server's tls-port, or redis:// where"
+                                + " plaintext is acceptable",
+                        failure);
+            }
         } else if (speaksTls(node, options)) {
             return new PlaintextToTlsPortException(
                     prefix + address + " speaks TLS but the URI is plaintext: use rediss://", failure);
         }
+        if (find(failure, RedisCommandTimeoutException.class) != null) {
+            return new ConnectTimeoutException(
+                    prefix + address + " accepted the connection but did not answer within " + options.connectTimeout()
+                            + " (connectTimeout)",
+                    failure);
+        }
         return null;
+    }
+
+    /** Whether the port answers a plaintext {@code PING} as Redis does ({@code +PONG} or an error line). */
+    private static boolean speaksPlaintextRedis(RedisURI node, ConnectionOptions options) {
+        try (Socket socket = new Socket()) {
+            int millis = (int) Math.min(options.connectTimeout().toMillis(), 2_000);
+            socket.connect(new InetSocketAddress(node.getHost(), node.getPort()), millis);
+            socket.setSoTimeout(millis);
+            socket.getOutputStream().write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            int first = socket.getInputStream().read();
+            return first == '+' || first == '-';
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static AgentBusException tlsFailure(Throwable failure, RedisURI node, String prefix, String address) {

@@ -10,9 +10,11 @@ import io.agentbus.CertificateNotTrustedException;
 import io.agentbus.ClientCertificateRequiredException;
 import io.agentbus.ConnectionOptions;
 import io.agentbus.ConnectionRefusedException;
+import io.agentbus.HostNotFoundException;
 import io.agentbus.HostnameMismatchException;
 import io.agentbus.PlaintextToTlsPortException;
 import io.agentbus.TlsOptions;
+import io.agentbus.TlsToPlaintextPortException;
 import io.agentbus.UserRejectedException;
 import io.agentbus.WrongPasswordException;
 import io.agentbus.cli.AgentBusCommand;
@@ -192,6 +194,29 @@ class AuthErrorsIT {
             assertThat(codes).hasSize(cases.size());
             System.out.println("RESULT scenario=auth-errors cases=" + cases.size() + " distinct="
                     + Math.min(types.size(), codes.size()));
+        }
+    }
+
+    @Test
+    void tlsToAPlaintextPortAndAnUnknownHostAreNamedToo() throws Exception {
+        TestCertificates certificates = TestCertificates.create(dir);
+        try (TlsRedis server = TlsRedis.start(certificates, "no")) {
+            BusOptions tls = BusOptions.builder()
+                    .connection(ConnectionOptions.builder()
+                            .connectTimeout(Duration.ofSeconds(1))
+                            .tls(TlsOptions.builder()
+                                    .caFile(certificates.caCert)
+                                    .build())
+                            .build())
+                    .build();
+
+            assertThatThrownBy(() -> AgentBus.connect("rediss://127.0.0.1:" + server.redis.port(), tls))
+                    .isExactlyInstanceOf(TlsToPlaintextPortException.class)
+                    .hasMessageContaining("speaks plaintext, not TLS");
+            assertThatThrownBy(() -> AgentBus.connect("redis://no-such-host.invalid:6379"))
+                    .isExactlyInstanceOf(HostNotFoundException.class)
+                    .hasMessageContaining("host 'no-such-host.invalid' not found")
+                    .hasMessageNotContaining("<unresolved>");
         }
     }
 

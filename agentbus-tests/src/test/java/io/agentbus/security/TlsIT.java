@@ -39,7 +39,10 @@ class TlsIT {
     @Test
     void busSpeaksTlsWithAPrivateCaAndMutualTlsAndFollowsARotatedCertificate() throws Exception {
         TestCertificates certificates = TestCertificates.create(dir);
-        try (TlsRedis server = TlsRedis.start(certificates, "no").requirePassword(PASSWORD);
+        try (TlsRedis server = TlsRedis.start(
+                                // 127.0.0.2 too: an address the certificate does not name, for serverName.
+                                certificates, "no", "--bind", "127.0.0.1", "127.0.0.2", "--protected-mode", "no")
+                        .requirePassword(PASSWORD);
                 TlsRedis mutual = TlsRedis.start(certificates, "yes").requirePassword(PASSWORD)) {
             // The bus trusts a copy of the CA that the rotation replaces.
             Path trusted = Files.copy(certificates.caCert, dir.resolve("trusted-ca.pem"));
@@ -61,6 +64,10 @@ class TlsIT {
                                     .keyStore(certificates.clientKeyStore("store-pass"))
                                     .keyPassword("store-pass")
                                     .build());
+            boolean serverNameOk = roundTrip(
+                    server,
+                    server.tlsUri(":" + PASSWORD, "127.0.0.2"),
+                    caOnly.mutate().serverName("localhost").build());
             assertThatThrownBy(() -> AgentBus.connect(server.plainUri(":" + PASSWORD), options(caOnly)))
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("is plaintext: use rediss://");
@@ -73,6 +80,7 @@ class TlsIT {
 
             assertThat(caOk).isTrue();
             assertThat(mtlsOk).isTrue();
+            assertThat(serverNameOk).isTrue();
             assertThat(plaintextFallbacks).isZero();
             assertThat(tlsConnections).isPositive();
             assertThat(recoveryMs).isLessThanOrEqualTo(10_000);
