@@ -37,7 +37,7 @@ public interface AgentBus extends AutoCloseable {
 
     /**
      * Connects to Redis at {@code uri}: {@code redis://[user:password@]host[:port][/db]},
-     * {@code rediss://} for TLS, or {@code redis-sentinel://[password@]h1:p1[,h2:p2…][/db]#master} for a
+     * {@code rediss://} for TLS ({@link TlsOptions}: CA, client certificate, verification), or {@code redis-sentinel://[password@]h1:p1[,h2:p2…][/db]#master} for a
      * Sentinel-managed master, which the bus follows through failovers (every connection asks the
      * sentinels for the master when it reconnects), or {@code redis-cluster://[user:password@]h1:p1[,h2:p2…]}
      * for a Redis Cluster named by some of its nodes: each command goes to the master of its key's slot,
@@ -45,9 +45,17 @@ public interface AgentBus extends AutoCloseable {
      * (up to once a second) rather than waited on with a blocking read. Reads the server's version (on a
      * cluster, every master's) and refuses servers older than {@link RedisVersion#MINIMUM}.
      *
-     * @throws BusUnavailableException if Redis cannot be reached within {@link ConnectionOptions#connectTimeout()}
-     * @throws BusAuthException        if Redis refuses the credentials
-     * @throws IllegalArgumentException if the URI cannot be parsed
+     * @throws BusUnavailableException if Redis cannot be reached: {@link ConnectionRefusedException},
+     *                                  {@link ConnectTimeoutException} (within
+     *                                  {@link ConnectionOptions#connectTimeout()}), {@link HostNotFoundException}
+     * @throws BusAuthException        if Redis refuses the credentials: {@link WrongPasswordException},
+     *                                  {@link UserRejectedException}, {@link AuthRequiredException}
+     * @throws BusTlsException         if the TLS handshake fails: {@link CertificateNotTrustedException},
+     *                                  {@link HostnameMismatchException}, {@link ClientCertificateRequiredException},
+     *                                  {@link PlaintextToTlsPortException}, {@link TlsToPlaintextPortException}
+     * @throws IllegalArgumentException if the URI cannot be parsed, TLS options are set for a plaintext URI, the
+     *                                  URI's {@code verifyPeer} is weaker than {@link TlsOptions#verifyPeer()}, or
+     *                                  a TLS or password file cannot be read
      */
     static AgentBus connect(String uri, BusOptions options) {
         return RedisBackend.connect(uri, options, () -> {});

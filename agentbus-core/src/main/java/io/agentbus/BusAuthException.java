@@ -1,6 +1,10 @@
 package io.agentbus;
 
-/** Redis refused the credentials or the command ({@code NOAUTH}, {@code WRONGPASS}, {@code NOPERM}). */
+/**
+ * Redis refused the credentials or the command ({@code NOAUTH}, {@code WRONGPASS}, {@code NOPERM}). At
+ * connect, one of its subclasses says which: {@link WrongPasswordException}, {@link UserRejectedException},
+ * {@link AuthRequiredException}. Its message names the user, never the password.
+ */
 public class BusAuthException extends AgentBusException {
 
     public BusAuthException(String message, Throwable cause) {

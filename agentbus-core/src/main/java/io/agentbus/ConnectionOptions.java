@@ -1,7 +1,9 @@
 package io.agentbus;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * How a bus connects to Redis and behaves while Redis is slow or away: timeouts, reconnect backoff,
@@ -28,6 +30,13 @@ import java.util.Objects;
  * @param allowEvictingMemoryPolicy run even on a server whose {@code maxmemory-policy} may evict keys without
  *                                  a TTL ({@code allkeys-*}): an eviction deletes whole inboxes. Default
  *                                  {@code false}: such a server is refused
+ * @param tls                       how a {@code rediss://} server is trusted and which client certificate is shown;
+ *                                  default {@link TlsOptions#defaults()} (the JVM's trust store, full verification)
+ * @param passwordFile              a file whose first line is the Redis password, read again at every connect and
+ *                                  reconnect, so that it need not be in the URI (nor in a command line) and a
+ *                                  rotated password is picked up; it replaces the URI's password, the user stays
+ *                                  the URI's ({@code redis://alice@host} names user {@code alice} here, not a
+ *                                  password). Default: none, the URI's password
  */
 public record ConnectionOptions(
         Duration connectTimeout,
@@ -37,7 +46,9 @@ public record ConnectionOptions(
         Duration reconnectMaxDelay,
         DisconnectedSends disconnectedSends,
         int requestQueueSize,
-        boolean allowEvictingMemoryPolicy) {
+        boolean allowEvictingMemoryPolicy,
+        TlsOptions tls,
+        Optional<Path> passwordFile) {
 
     /** How long connecting to Redis may take before {@link BusUnavailableException}. */
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
@@ -62,7 +73,9 @@ public record ConnectionOptions(
             DEFAULT_RECONNECT_MAX_DELAY,
             DEFAULT_DISCONNECTED_SENDS,
             DEFAULT_REQUEST_QUEUE_SIZE,
-            false);
+            false,
+            TlsOptions.defaults(),
+            Optional.empty());
 
     /**
      * What a send does while Redis is unreachable. On a cluster, a send to slots whose master is
@@ -88,6 +101,8 @@ public record ConnectionOptions(
         Require.range("reconnectMinDelay", reconnectMinDelay, "reconnectMaxDelay", reconnectMaxDelay);
         Objects.requireNonNull(disconnectedSends, "disconnectedSends");
         Require.atLeast("requestQueueSize", requestQueueSize, 1);
+        Objects.requireNonNull(tls, "tls");
+        Objects.requireNonNull(passwordFile, "passwordFile");
     }
 
     /** Every setting at its {@code DEFAULT_*}. */
@@ -115,6 +130,8 @@ public record ConnectionOptions(
         private DisconnectedSends disconnectedSends;
         private int requestQueueSize;
         private boolean allowEvictingMemoryPolicy;
+        private TlsOptions tls;
+        private Optional<Path> passwordFile;
 
         private Builder(ConnectionOptions from) {
             connectTimeout = from.connectTimeout();
@@ -125,6 +142,8 @@ public record ConnectionOptions(
             disconnectedSends = from.disconnectedSends();
             requestQueueSize = from.requestQueueSize();
             allowEvictingMemoryPolicy = from.allowEvictingMemoryPolicy();
+            tls = from.tls();
+            passwordFile = from.passwordFile();
         }
 
         /** Positive. Default {@link ConnectionOptions#DEFAULT_CONNECT_TIMEOUT} (5 s). */
@@ -178,6 +197,21 @@ public record ConnectionOptions(
             return this;
         }
 
+        /** TLS settings of a {@code rediss://} server. Default {@link TlsOptions#defaults()}. */
+        public Builder tls(TlsOptions tls) {
+            this.tls = Objects.requireNonNull(tls, "tls");
+            return this;
+        }
+
+        /**
+         * Read the password from the first line of this file at every connect, instead of from the URI.
+         * Default: none.
+         */
+        public Builder passwordFile(Path passwordFile) {
+            this.passwordFile = Optional.of(Objects.requireNonNull(passwordFile, "passwordFile"));
+            return this;
+        }
+
         public ConnectionOptions build() {
             return new ConnectionOptions(
                     connectTimeout,
@@ -187,7 +221,9 @@ public record ConnectionOptions(
                     reconnectMaxDelay,
                     disconnectedSends,
                     requestQueueSize,
-                    allowEvictingMemoryPolicy);
+                    allowEvictingMemoryPolicy,
+                    tls,
+                    passwordFile);
         }
     }
 }

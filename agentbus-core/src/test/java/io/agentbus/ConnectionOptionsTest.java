@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.agentbus.ConnectionOptions.DisconnectedSends;
 import java.time.Duration;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class ConnectionOptionsTest {
@@ -48,7 +49,9 @@ class ConnectionOptionsTest {
                         Duration.ofMillis(20),
                         DisconnectedSends.BUFFER,
                         8,
-                        true));
+                        true,
+                        TlsOptions.defaults(),
+                        Optional.empty()));
         assertThat(original.requestQueueSize()).isEqualTo(7);
     }
 
@@ -83,7 +86,9 @@ class ConnectionOptionsTest {
                         Duration.ofSeconds(1),
                         DisconnectedSends.FAIL_FAST,
                         -1,
-                        false))
+                        false,
+                        TlsOptions.defaults(),
+                        Optional.empty()))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("requestQueueSize must be >= 1, was -1");
     }

@@ -32,6 +32,23 @@ import picocli.CommandLine.Spec;
         // The description of --json per command (JsonOption).
         resourceBundle = "io.agentbus.cli.help",
         description = "Talk to the agents of a multi-agent system over Redis.",
+        // Every command's help names code 1 and points here for the codes of a failed connect.
+        exitCodeListHeading = "Exit codes of a failed connect (any command):%n",
+        exitCodeList = {
+            ExitCodes.WRONG_PASSWORD + ":Redis refused the password (WRONGPASS).",
+            ExitCodes.USER_REJECTED + ":Redis refused the user: unknown, disabled or wrong password (WRONGPASS).",
+            ExitCodes.PASSWORD_REQUIRED + ":Redis requires a password and none was given (NOAUTH).",
+            ExitCodes.PERMISSION_DENIED + ":The user may not run a command the bus connects with (NOPERM).",
+            ExitCodes.TLS_UNTRUSTED + ":TLS: the server's certificate is not signed by a trusted CA (--tls-ca).",
+            ExitCodes.TLS_HOSTNAME_MISMATCH + ":TLS: the certificate does not name the host (--tls-server-name).",
+            ExitCodes.TLS_CLIENT_CERT_REQUIRED + ":TLS: the server requires a client certificate (--tls-cert).",
+            ExitCodes.PLAINTEXT_TO_TLS_PORT + ":redis:// to a port that speaks TLS: use rediss://.",
+            ExitCodes.TLS_TO_PLAINTEXT_PORT + ":rediss:// to a port that speaks plaintext.",
+            ExitCodes.TLS_FAILED + ":TLS handshake failed for another reason.",
+            ExitCodes.CONNECTION_REFUSED + ":Connection refused: nothing listens at the host and port.",
+            ExitCodes.CONNECT_TIMEOUT + ":No answer within the connect timeout.",
+            ExitCodes.HOST_NOT_FOUND + ":The host name does not resolve (DNS)."
+        },
         subcommands = {
             DemoCommand.class,
             SendCommand.class,

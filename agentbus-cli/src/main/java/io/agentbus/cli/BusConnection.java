@@ -2,10 +2,12 @@ package io.agentbus.cli;
 
 import io.agentbus.AgentBus;
 import io.agentbus.BusOptions;
+import io.agentbus.TlsOptions;
 import io.agentbus.embedded.LocalRedis;
 import io.agentbus.embedded.RedisClusterNodes;
 import io.agentbus.embedded.RedisSentinelGroup;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Model.CommandSpec;
@@ -13,9 +15,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * The global {@code --redis} option and the bus it names, mixed into every command ({@code @Mixin}), so
- * that {@code --redis URI} is accepted before or after any command and subcommand. Wherever it is given,
- * the value is kept by the top-level command's instance; the last one given wins.
+ * The global {@code --redis} option, the TLS and credential options, and the bus they name, mixed into
+ * every command ({@code @Mixin}), so that {@code --redis URI} is accepted before or after any command and
+ * subcommand. Wherever it is given, the value is kept by the top-level command's instance; the last one
+ * given wins. The TLS and credential settings are turned into bus options by {@link ConnectionSecurity}.
  */
 public final class BusConnection {
 
@@ -27,12 +30,15 @@ public final class BusConnection {
 
     private String redisUri;
 
+    private final ConnectionSecurity security = new ConnectionSecurity(System.getenv());
+
     @Option(
             names = "--redis",
             paramLabel = "URI",
             description = {
-                "Redis to use, e.g. redis://localhost:6379, rediss://user:password@host:6380/0, or a"
-                        + " Sentinel-managed master: redis-sentinel://h1:26379,h2:26379,h3:26379#mymaster, or a cluster's"
+                "Redis to use, e.g. redis://localhost:6379, rediss://user@host:6380/0 (the password from"
+                        + " --password-file or " + ConnectionSecurity.PASSWORD_VARIABLE + ", out of the command line;"
+                        + " rediss://user:password@host:6380/0 works too), or a Sentinel-managed master: redis-sentinel://h1:26379,h2:26379,h3:26379#mymaster, or a cluster's"
                         + " seed nodes: redis-cluster://h1:7000,h2:7001,h3:7002.",
                 "Default: the environment variable " + REDIS_URL_VARIABLE + "; without it, a private redis-server"
                         + " on a free loopback port, started for this command and stopped when it exits."
@@ -41,6 +47,82 @@ public final class BusConnection {
         // Not a default value: picocli would apply it to the instance of every command on the line,
         // overwriting a --redis given before the subcommand; the environment is read in redisUri().
         top().redisUri = uri;
+    }
+
+    @Option(
+            names = "--password-file",
+            paramLabel = "FILE",
+            description = "Read the Redis password from the first line of FILE (again at every reconnect), instead of"
+                    + " from the URI, so that it is not in the command line. Default: the environment variable "
+                    + ConnectionSecurity.PASSWORD_VARIABLE + ", else the URI's password.")
+    void setPasswordFile(Path file) {
+        top().security.passwordFile = file;
+    }
+
+    @Option(
+            names = "--tls-ca",
+            paramLabel = "FILE",
+            description = "PEM bundle of the CA certificates that may sign the server's certificate (rediss:// only)."
+                    + " Default: the environment variable " + ConnectionSecurity.TLS_CA_VARIABLE + ", else the JVM's"
+                    + " trusted CAs.")
+    void setTlsCa(Path file) {
+        top().security.tlsCa = file;
+    }
+
+    @Option(
+            names = "--tls-cert",
+            paramLabel = "FILE",
+            description = "PEM client certificate (chain) for mutual TLS; needs --tls-key. Default: the environment"
+                    + " variable " + ConnectionSecurity.TLS_CERT_VARIABLE + ", else none.")
+    void setTlsCert(Path file) {
+        top().security.tlsCert = file;
+    }
+
+    @Option(
+            names = "--tls-key",
+            paramLabel = "FILE",
+            description = "PEM (PKCS#8, unencrypted) private key of --tls-cert. Default: the environment variable "
+                    + ConnectionSecurity.TLS_KEY_VARIABLE + ", else none.")
+    void setTlsKey(Path file) {
+        top().security.tlsKey = file;
+    }
+
+    @Option(
+            names = "--tls-keystore",
+            paramLabel = "FILE",
+            description = "PKCS#12 key store with the client key and certificate, instead of --tls-cert and --tls-key;"
+                    + " its password from --tls-keystore-password-file or the environment variable "
+                    + ConnectionSecurity.TLS_KEYSTORE_PASSWORD_VARIABLE + ".")
+    void setTlsKeyStore(Path file) {
+        top().security.tlsKeyStore = file;
+    }
+
+    @Option(
+            names = "--tls-keystore-password-file",
+            paramLabel = "FILE",
+            description = "Read the password of --tls-keystore from the first line of FILE.")
+    void setTlsKeyStorePasswordFile(Path file) {
+        top().security.tlsKeyStorePasswordFile = file;
+    }
+
+    @Option(
+            names = "--tls-verify",
+            paramLabel = "MODE",
+            description = "How the server's certificate is checked: FULL (trusted CA and the host's name), CA (trusted"
+                    + " CA, any name: anyone with a certificate of that CA can pose as the server) or NONE (nothing:"
+                    + " for throwaway tests only). CA and NONE log a warning. Default: FULL. A URI's ?verifyPeer= may"
+                    + " not ask for less than this.")
+    void setTlsVerify(TlsOptions.PeerVerification mode) {
+        top().security.tlsVerify = mode;
+    }
+
+    @Option(
+            names = "--tls-server-name",
+            paramLabel = "NAME",
+            description = "Host name to send as SNI and to accept in the server's certificate instead of the URI's host"
+                    + " (a tunnel, a load balancer). Default: the URI's host.")
+    void setTlsServerName(String name) {
+        top().security.tlsServerName = name;
     }
 
     /**
@@ -76,7 +158,8 @@ public final class BusConnection {
     public AgentBus open(BusOptions options) {
         Optional<String> uri = redisUri();
         if (uri.isPresent()) {
-            return closedOnExit(AgentBus.connect(uri.get(), options));
+            ConnectionSecurity security = top().security;
+            return closedOnExit(AgentBus.connect(security.withPassword(uri.get()), security.applyTo(options)));
         }
         AgentBus bus = closedOnExit(AgentBus.embedded(options));
         announce("embedded " + bus.serverSoftware() + " at " + bus.redisUri());
@@ -100,13 +183,13 @@ public final class BusConnection {
                         + (top().redisUri != null ? "--redis" : REDIS_URL_VARIABLE) + " names one to use: give"
                         + " one of the two (with --redis the topology is the one of that Redis)");
             }
-            return new Redis(uri.get(), null);
+            return new Redis(uri.get(), null, top().security);
         }
         switch (topology.orElse(LocalTopology.STANDALONE)) {
             case STANDALONE -> {
                 LocalRedis local = closedOnExit(LocalRedis.start());
                 announce("embedded Redis " + local.version() + " at " + local.uri());
-                return new Redis(local.uri(), local::close);
+                return new Redis(local.uri(), local::close, null);
             }
             case SENTINEL -> {
                 RedisSentinelGroup group = closedOnExit(RedisSentinelGroup.start());
@@ -115,14 +198,14 @@ public final class BusConnection {
                         + group.replicas().size() + " replicas "
                         + group.replicas().stream().map(BusConnection::address).collect(Collectors.joining(","))
                         + ", sentinels " + group.uri());
-                return new Redis(group.uri(), group::close);
+                return new Redis(group.uri(), group::close, null);
             }
             case CLUSTER -> {
                 RedisClusterNodes cluster = closedOnExit(RedisClusterNodes.start());
                 announce("local cluster of Redis " + cluster.version() + ": masters "
                         + cluster.masters().stream().map(BusConnection::address).collect(Collectors.joining(","))
                         + ", one replica each, at " + cluster.uri());
-                return new Redis(cluster.uri(), cluster::close);
+                return new Redis(cluster.uri(), cluster::close, null);
             }
             default -> throw new IllegalStateException("unknown topology " + topology);
         }
@@ -135,10 +218,12 @@ public final class BusConnection {
     public static final class Redis implements AutoCloseable {
         private final String uri;
         private final Runnable stop;
+        private final ConnectionSecurity security;
 
-        private Redis(String uri, Runnable stop) {
+        private Redis(String uri, Runnable stop, ConnectionSecurity security) {
             this.uri = uri;
             this.stop = stop;
+            this.security = security;
         }
 
         public String uri() {
@@ -147,7 +232,10 @@ public final class BusConnection {
 
         /** A bus on this Redis, closed by SIGTERM and Ctrl-C too; the caller closes it before this. */
         public AgentBus connect(BusOptions options) {
-            return closedOnExit(AgentBus.connect(uri, options));
+            if (security == null) {
+                return closedOnExit(AgentBus.connect(uri, options));
+            }
+            return closedOnExit(AgentBus.connect(security.withPassword(uri), security.applyTo(options)));
         }
 
         @Override

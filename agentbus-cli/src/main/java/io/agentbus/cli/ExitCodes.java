@@ -11,7 +11,10 @@ public final class ExitCodes {
     /** The command did what it was asked. */
     public static final int OK = 0;
 
-    /** Redis was unreachable or the bus failed; for {@code demo} and {@code demo swarm}, also a failed check. */
+    /**
+     * The bus failed, or Redis became unreachable after the connect; for {@code demo} and {@code demo swarm},
+     * also a failed check. A failed connect exits with the code of its cause, {@code 10} to {@code 22} below.
+     */
     public static final int FAILED = 1;
 
     /**
@@ -33,6 +36,45 @@ public final class ExitCodes {
      */
     public static final int NOT_FOUND = 4;
 
+    /** Redis refused the password of the default user ({@code WRONGPASS}). */
+    public static final int WRONG_PASSWORD = 10;
+
+    /** Redis refused the user the URI names: unknown, disabled, or a wrong password ({@code WRONGPASS}). */
+    public static final int USER_REJECTED = 11;
+
+    /** Redis requires a password and none was given ({@code NOAUTH}). */
+    public static final int PASSWORD_REQUIRED = 12;
+
+    /** Redis refused a command the bus connects with ({@code NOPERM}). */
+    public static final int PERMISSION_DENIED = 13;
+
+    /** TLS: the server's certificate is not signed by a trusted CA ({@code --tls-ca}). */
+    public static final int TLS_UNTRUSTED = 14;
+
+    /** TLS: the server's certificate does not name the host ({@code --tls-server-name}). */
+    public static final int TLS_HOSTNAME_MISMATCH = 15;
+
+    /** TLS: the server requires a client certificate it trusts ({@code --tls-cert}, {@code --tls-key}). */
+    public static final int TLS_CLIENT_CERT_REQUIRED = 16;
+
+    /** A {@code redis://} (plaintext) URI names a port that speaks TLS: use {@code rediss://}. */
+    public static final int PLAINTEXT_TO_TLS_PORT = 17;
+
+    /** A {@code rediss://} (TLS) URI names a port that speaks plaintext. */
+    public static final int TLS_TO_PLAINTEXT_PORT = 18;
+
+    /** TLS: the handshake failed for another reason (protocols, ciphers, an unreadable key). */
+    public static final int TLS_FAILED = 19;
+
+    /** Connection refused: nothing listens at the URI's host and port. */
+    public static final int CONNECTION_REFUSED = 20;
+
+    /** No answer within the connect timeout. */
+    public static final int CONNECT_TIMEOUT = 21;
+
+    /** The URI's host name does not resolve (DNS). */
+    public static final int HOST_NOT_FOUND = 22;
+
     /** {@code server} stopped by Ctrl-C (SIGINT) after a clean shutdown; the JVM sets it (128 + signal 2). */
     public static final int INTERRUPTED = 130;
 
@@ -40,7 +82,8 @@ public final class ExitCodes {
     public static final int TERMINATED = 143;
 
     /** The {@link #FAILED} line of {@code exitCodeList} in the help of every command that uses a bus. */
-    public static final String FAILED_HELP = FAILED + ":Redis unreachable, or the bus failed.";
+    public static final String FAILED_HELP =
+            FAILED + ":Redis unreachable, or the bus failed. A failed connect exits 10-22: see agentbus --help.";
 
     /** The {@link #INVALID_INPUT} line of {@code exitCodeList} in the help of most commands. */
     public static final String INVALID_INPUT_HELP =

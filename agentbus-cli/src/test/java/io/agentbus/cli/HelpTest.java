@@ -19,6 +19,18 @@ class HelpTest {
         return Stream.of(
                 Arguments.of("", new String[] {
                     "--redis",
+                    "--password-file",
+                    "--tls-ca",
+                    "--tls-cert",
+                    "--tls-key",
+                    "--tls-keystore",
+                    "--tls-keystore-password-file",
+                    "--tls-verify",
+                    "--tls-server-name",
+                    "AGENTBUS_REDIS_PASSWORD",
+                    "AGENTBUS_TLS_CA",
+                    "AGENTBUS_TLS_CERT",
+                    "AGENTBUS_TLS_KEY",
                     "--help",
                     "--version",
                     "demo",
@@ -88,6 +100,17 @@ class HelpTest {
         assertThat(run.exitCode()).isZero();
         assertThat(run.out()).startsWith(("Usage: agentbus " + command).trim()).contains(Arrays.asList(options));
         assertThat(run.err()).isEmpty();
+    }
+
+    @Test
+    void topLevelHelpListsTheExitCodeOfEachCauseOfAFailedConnect() {
+        CliRun run = CliRun.execute("--help");
+
+        assertThat(run.out())
+                .contains("Exit codes of a failed connect")
+                .containsPattern("(?m)^\\s+" + ExitCodes.WRONG_PASSWORD + "\\s+Redis refused the password")
+                .containsPattern("(?m)^\\s+" + ExitCodes.TLS_UNTRUSTED + "\\s+TLS: the server's certificate")
+                .containsPattern("(?m)^\\s+" + ExitCodes.HOST_NOT_FOUND + "\\s+The host name does not resolve");
     }
 
     @Test

@@ -4,6 +4,8 @@ import io.lettuce.core.RedisURI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Where the bus connects: the parsed form of a {@code redis://}, {@code rediss://},
@@ -92,8 +94,21 @@ record BusUri(Mode mode, List<RedisURI> nodes) {
         return shown.toString();
     }
 
-    /** The URI without its password, for messages and logs. */
+    /**
+     * The URI without its password, for messages and logs: a fixed {@code ***} whatever the password's
+     * length (Lettuce's own {@code toString} writes one {@code *} per character, which tells the length).
+     */
     static String masked(String uri) {
-        return uri.replaceAll("(://[^:/@]*:)[^@/]*@", "$1***@");
+        Matcher userInfo = USER_INFO.matcher(uri);
+        if (!userInfo.find()) {
+            return uri;
+        }
+        String credentials = userInfo.group(2);
+        int colon = credentials.indexOf(':');
+        String shown = colon < 0 ? "***" : credentials.substring(0, colon) + ":***";
+        return uri.substring(0, userInfo.start(2)) + shown + uri.substring(userInfo.end(2));
     }
+
+    /** {@code scheme://} then the user information up to the last {@code @} before the host's path. */
+    private static final Pattern USER_INFO = Pattern.compile("^([a-zA-Z][a-zA-Z0-9+.-]*://)([^/?#]*)@");
 }

@@ -2,6 +2,7 @@ package io.agentbus.redis;
 
 import io.agentbus.AgentBusException;
 import io.agentbus.BusOptions;
+import io.agentbus.BusUnavailableException;
 import io.agentbus.ConnectionOptions;
 import io.agentbus.Durability;
 import io.agentbus.protocol.RedisVersion;
@@ -98,6 +99,7 @@ final class Connections implements AutoCloseable {
         boolean cluster = target.mode() == BusUri.Mode.CLUSTER;
         RedisURI uri = target.nodes().get(0);
         String shownUri = target.shown();
+        TransportSecurity.apply(target, options.connection(), shownUri);
         for (RedisURI node : target.nodes()) {
             node.setTimeout(options.connection().commandTimeout());
             if (cluster) {
@@ -146,7 +148,7 @@ final class Connections implements AutoCloseable {
         }
         try {
             RedisLink<String, String> connection =
-                    connectWithin(() -> connect(client, StringCodec.UTF8, "agentbus-commands"), options, shownUri);
+                    connectWithin(() -> connect(client, StringCodec.UTF8, "agentbus-commands"), options, uri, shownUri);
             watch.watchCommands(connection.connection());
             List<RedisClusterCommands<String, String>> masters = connection.masters();
             RedisVersion version = null;
@@ -282,7 +284,11 @@ final class Connections implements AutoCloseable {
                         options.connection().disconnectedSends() == ConnectionOptions.DisconnectedSends.FAIL_FAST
                                 ? ClientOptions.DisconnectedBehavior.REJECT_COMMANDS
                                 : ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
+                // Off, so that a TLS handshake or AUTH that fails on reconnect (a certificate or password
+                // rotated on the server first) is retried with backoff until the new files are in place;
+                // on, Lettuce would stop reconnecting for good (TransportSecurity).
                 .suspendReconnectOnProtocolFailure(false)
+                .sslOptions(TransportSecurity.sslOptions(options.connection().tls()))
                 .socketOptions(SocketOptions.builder()
                         .connectTimeout(options.connection().connectTimeout())
                         .keepAlive(SocketOptions.KeepAliveOptions.builder()
@@ -299,23 +305,34 @@ final class Connections implements AutoCloseable {
                 .build();
     }
 
-    /** Connects, or keeps trying with backoff until {@link BusOptions#connectWait()} has passed. */
-    private static <T> T connectWithin(Supplier<T> connect, BusOptions options, String shownUri) {
+    /**
+     * Connects, or keeps trying with backoff until {@link BusOptions#connectWait()} has passed while the
+     * server is unreachable; a failure that waiting cannot mend (credentials, TLS) ends it at once. Each
+     * failure is thrown as the exception that names its cause ({@link ConnectErrors}).
+     */
+    private static <T> T connectWithin(Supplier<T> connect, BusOptions options, RedisURI node, String shownUri) {
         long deadline = System.nanoTime() + options.connection().connectWait().toNanos();
         long pauseMillis = options.connection().reconnectMinDelay().toMillis();
         while (true) {
             try {
                 return connect.get();
             } catch (RuntimeException e) {
-                if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pauseMillis) - deadline > 0) {
-                    throw e;
+                AgentBusException named = ConnectErrors.map(e, node, options.connection(), shownUri);
+                RuntimeException failure = named != null ? named : e;
+                boolean mayMend = named == null || named instanceof BusUnavailableException;
+                if (!mayMend || System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pauseMillis) - deadline > 0) {
+                    throw failure;
                 }
-                log.info("{} is not reachable yet ({}); trying again in {} ms", shownUri, e.getMessage(), pauseMillis);
+                log.info(
+                        "{} is not reachable yet ({}); trying again in {} ms",
+                        shownUri,
+                        failure.getMessage(),
+                        pauseMillis);
                 try {
                     Thread.sleep(pauseMillis);
                 } catch (InterruptedException interrupted) {
                     Thread.currentThread().interrupt();
-                    throw e;
+                    throw failure;
                 }
                 pauseMillis = Math.min(
                         pauseMillis * 2,

@@ -40,6 +40,16 @@ class BusUriTest {
     }
 
     @Test
+    void theMaskNeverTellsThePasswordsLength() {
+        assertThat(BusUri.masked("redis://:secret@host:6379")).isEqualTo("redis://:***@host:6379");
+        assertThat(BusUri.masked("redis://a-much-longer-secret@host")).isEqualTo("redis://***@host");
+        assertThat(BusUri.parse("redis://:secret@host:6379").shown()).isEqualTo("redis://***@host");
+        assertThat(BusUri.parse("rediss://bob:a-much-longer-secret@host:6380/2").shown())
+                .isEqualTo("rediss://bob:***@host:6380/2");
+        assertThat(BusUri.masked("redis://host:6379")).isEqualTo("redis://host:6379");
+    }
+
+    @Test
     void aPortThatIsNotANumberIsRefusedNamingIt() {
         assertThatThrownBy(() -> BusUri.parse("redis://127.0.0.1:abc"))
                 .isInstanceOf(IllegalArgumentException.class)

@@ -10,6 +10,7 @@ import io.agentbus.AgentId;
 import io.agentbus.Envelope;
 import io.agentbus.InboxStats;
 import io.agentbus.cli.CliRun;
+import io.agentbus.cli.ExitCodes;
 import io.agentbus.embedded.LocalRedis;
 import io.agentbus.testkit.RedisServerExtension;
 import java.io.ByteArrayInputStream;
@@ -175,9 +176,9 @@ class SendReceiveIT {
 
         // A refused connection must not wait out the connect timeout (5 s).
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
-        assertThat(send.exitCode()).isEqualTo(1);
+        assertThat(send.exitCode()).isEqualTo(ExitCodes.CONNECTION_REFUSED);
         assertThat(send.err())
-                .startsWith("agentbus: cannot connect to redis://127.0.0.1:1")
+                .startsWith("agentbus: cannot connect to redis://127.0.0.1:1: connection refused by 127.0.0.1:1")
                 .doesNotContain("\tat ");
         assertThat(send.out()).isEmpty();
     }
