@@ -446,15 +446,20 @@ public final class RedisClusterNodes implements AutoCloseable {
                 return false;
             }
             Partitions view = parse(node);
-            long masters = view.stream()
+            List<String> masters = view.stream()
                     .filter(n -> n.is(NodeFlag.UPSTREAM) && !n.hasNoSlots())
-                    .count();
-            long replicas = view.stream()
+                    .map(RedisClusterNode::getNodeId)
+                    .toList();
+            // Each master with its own replica, as this node sees them: a view in which a replica is not
+            // yet attached, or two follow one master, is not the steady cluster that replicasOf describes.
+            Map<String, Long> replicasPerMaster = view.stream()
                     .filter(n -> n.is(NodeFlag.REPLICA) && n.getSlaveOf() != null)
-                    .count();
+                    .collect(Collectors.groupingBy(RedisClusterNode::getSlaveOf, Collectors.counting()));
             boolean failing = view.stream()
                     .anyMatch(n -> n.is(NodeFlag.FAIL) || n.is(NodeFlag.EVENTUAL_FAIL) || n.is(NodeFlag.HANDSHAKE));
-            if (masters != MASTERS || replicas != NODES - MASTERS || failing) {
+            boolean paired = masters.stream()
+                    .allMatch(master -> replicasPerMaster.getOrDefault(master, 0L) == (NODES - MASTERS) / MASTERS);
+            if (masters.size() != MASTERS || !paired || failing) {
                 return false;
             }
             Map<String, String> replication = admin.info(node, "replication");
