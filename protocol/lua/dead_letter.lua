@@ -14,6 +14,7 @@
 -- Redis does not roll back a script that fails half-way, so everything that can fail comes first:
 -- the checks, then the dead-letter XADD; the acknowledgement and the bookkeeping only after the
 -- message is stored.
+-- Minimum server: Redis 5.0 for its commands (XPENDING, XRANGE, XADD, XACK, cjson); the bus requires 6.2.
 local invalid = check_integers('dead_letter.lua', {{'the attempts (ARGV[8])', ARGV[8], 0},
   {'the audit cap (ARGV[9])', ARGV[9], 0}})
 if invalid then
