@@ -11,6 +11,7 @@
 -- both prepended by LuaScript.
 -- Fails, having written nothing, when a key holds the wrong type: the dead letters stay. A dead letter
 -- too wide to pass its fields as one command's arguments (over 1,000 fields) stays too, uncounted.
+-- Minimum server: Redis 5.0 for its commands (XRANGE, XADD, XDEL); the bus requires 6.2.
 local invalid = check_integers('redrive.lua', {{'the audit cap (ARGV[1])', ARGV[1], 0}})
 if invalid then
   return invalid

@@ -9,6 +9,7 @@
 -- KEYS[1] stream   ARGV[1] max length (0: none)   ARGV[2] max age in ms (0: none)
 -- Returns how many entries were removed.
 -- Fails, having removed nothing, on arguments that are not integers >= 0 or a key of another type.
+-- Minimum server: Redis 6.2 (XTRIM MINID); TIME before writes needs effects replication (5.0+).
 local BATCH = 1000
 local function before(a, b)  -- stream id a < b
   local a_ms, a_seq = string.match(a, '(%d+)-(%d+)')

@@ -14,6 +14,7 @@
 -- entries then stay pending, and their acks are tried again.
 -- AUDITED_FIELDS and check_types come from protocol.lua and audit(key, cap, event, fields, meta) from
 -- audit_record.lua, both prepended by LuaScript.
+-- Minimum server: Redis 5.0 for its commands (XACK, HINCRBY, XADD MAXLEN ~); the bus requires 6.2.
 local invalid = check_integers('ack.lua', {{'the audit cap (ARGV[3])', ARGV[3], 0}, {'n (ARGV[4])', ARGV[4], 1}})
 if invalid then
   return invalid

@@ -2,6 +2,11 @@
 -- this file to every script, since Redis 6.2 scripts cannot include one another; ProtocolLuaTest
 -- fails when these values and their Java copies (WireFields, PriorityBand) disagree.
 -- The fields an audit record copies from a message, in the order ack.lua takes their values.
+-- KEYS, ARGV: none of its own: it defines AUDITED_FIELDS, HIGH_BAND_LOWEST, LOW_BAND_HIGHEST, MAX_FIELDS
+-- and the functions band_stream, check_types, entry_bytes and check_integers, used by the script after it.
+-- Returns nothing; check_types and check_integers return an error reply (WRONGTYPE ..., ERR <script>: ...)
+-- for the caller to return before its first write, or nil.
+-- Minimum server: any with TYPE and Lua scripting; the bus requires 6.2 (RedisVersion).
 local AUDITED_FIELDS = {'message_id', 'from_agent', 'to_agent', 'message_type', 'priority', 'conversation_id',
   'correlation_id'}
 -- The inbox bands: priorities from HIGH_BAND_LOWEST up go to the high band, those up to

@@ -8,6 +8,7 @@
 -- (check_types of protocol.lua). Redis does not roll back a script that fails half-way: a sweep that
 -- removed the expired agents and then failed would return no reply, and their leaves would never be
 -- announced; so the checks come first.
+-- Minimum server: Redis 6.2 (ZADD GT); TIME before writes needs effects replication (5.0+).
 if #ARGV ~= 2 then
   return redis.error_reply('ERR presence.lua: takes an agent id and a TTL, was given ' .. #ARGV
     .. ' arguments; nothing was written')

@@ -12,6 +12,8 @@
 -- Returns {moved, ms until the next one is due (-1: none waiting), dead-lettered}.
 -- Fails, having written nothing, when a key holds the wrong type: the members stay in the delayed set.
 -- band_stream and check_types come from protocol.lua.
+-- Minimum server: Redis 5.0 (TIME before writes needs effects replication, the default from 5.0;
+-- ZRANGEBYSCORE LIMIT, XADD, cjson); the bus requires 6.2.
 local wrong = check_types({[KEYS[1]] = 'zset', [KEYS[2]] = 'stream', [KEYS[3]] = 'stream', [KEYS[4]] = 'stream',
   [KEYS[5]] = 'stream', [KEYS[6]] = 'hash'}, 'the delayed messages stay in ' .. KEYS[1])
 if wrong then

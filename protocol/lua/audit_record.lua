@@ -1,5 +1,11 @@
 -- Shared by the scripts that record audit entries (ack, retry_later, dead_letter, redrive): LuaScript
 -- prepends this file to them, after protocol.lua, since Redis 6.2 scripts cannot include one another.
+-- KEYS, ARGV: none of its own; it defines audit(key, cap, event, fields, meta), which its including
+-- script calls with its audit shard key, its audit cap ARGV, the event name ('acked', 'retried',
+-- 'dead_lettered', 'redriven'), the entry's {field, value, ...} and {name, value, ...} of audit_ metadata.
+-- Returns nothing; writes nothing when cap <= 0.
+-- Errors: those of its XADD (WRONGTYPE), which the caller's checks exclude beforehand.
+-- Minimum server: Redis 5.0 (XADD MAXLEN ~); the bus requires 6.2.
 local AUDITED = {}
 for _, name in ipairs(AUDITED_FIELDS) do
   AUDITED[name] = true

@@ -10,6 +10,7 @@
 -- Fails, having written nothing, when a key holds the wrong type: the entry then stays pending.
 -- check_types comes from protocol.lua and audit(key, cap, event, fields, meta) from audit_record.lua,
 -- both prepended by LuaScript.
+-- Minimum server: Redis 5.0 for its commands (XPENDING, XRANGE, XADD, XACK, cjson); the bus requires 6.2.
 --
 -- Redis does not roll back a script that fails half-way, so everything that can fail comes first:
 -- the checks, then the dead-letter XADD; the acknowledgement and the bookkeeping only after the

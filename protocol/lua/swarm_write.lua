@@ -6,6 +6,7 @@
 -- Fails, having written nothing, on arguments that are missing or not integers (a TTL < 1 would make
 -- the EXPIRE after the write delete the state), a key of another type (check_types of protocol.lua),
 -- or a stored version that is not an integer: Redis does not roll back a script that fails half-way.
+-- Minimum server: any with hashes and EXPIRE; the bus requires 6.2.
 if #ARGV ~= 3 then
   return redis.error_reply('ERR swarm_write.lua: takes a version, the JSON and a TTL, was given ' .. #ARGV
     .. ' arguments; nothing was written')

@@ -23,6 +23,8 @@
 -- fails and a retry is not taken for a duplicate. Redis does not roll back a script that fails
 -- half-way, so the checks come first, then the XADD, and only then the index, the dedup marker, the
 -- counter and the audit record, which record that the message is stored.
+-- Minimum server: Redis 5.0 for its commands (XADD, XINFO GROUPS, XGROUP CREATE MKSTREAM, SET PX);
+-- the bus requires 6.2.
 local function has_group(name)
   if redis.call('EXISTS', KEYS[1]) == 0 then
     return false

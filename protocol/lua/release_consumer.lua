@@ -5,6 +5,7 @@
 -- Returns 1 if deleted, 0 if kept.
 -- Fails, having written nothing, on other arguments or an inbox key of another type (check_types of
 -- protocol.lua). Its one write comes after the check that nothing is pending.
+-- Minimum server: Redis 5.0 (XPENDING with a consumer, XGROUP DELCONSUMER); the bus requires 6.2.
 if #ARGV ~= 2 then
   return redis.error_reply('ERR release_consumer.lua: takes a group and a consumer, was given ' .. #ARGV
     .. ' arguments; nothing was written')

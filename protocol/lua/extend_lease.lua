@@ -7,6 +7,7 @@
 -- (check_types of protocol.lua). The ids are claimed CHUNK at a time, never unpacked all at once
 -- (Lua's unpack stops near 8,000 values); nothing here acknowledges, so a failure can only leave a
 -- lease unextended, to be reclaimed after the visibility timeout.
+-- Minimum server: Redis 5.0 for its commands (XPENDING, XCLAIM IDLE JUSTID); the bus requires 6.2.
 local CHUNK = 500
 if #ARGV < 2 then
   return redis.error_reply('ERR extend_lease.lua: takes a group, a consumer and entry ids, was given '

@@ -13,6 +13,7 @@
 -- comes first, and the failure record, counter and audit record only after it.
 -- check_integers and check_types come from protocol.lua and audit(key, cap, event, fields, meta) from
 -- audit_record.lua, both prepended by LuaScript.
+-- Minimum server: Redis 5.0 for its commands (XPENDING, XCLAIM IDLE JUSTID, HSETNX); the bus requires 6.2.
 if #ARGV ~= 8 then
   return redis.error_reply('ERR retry_later.lua: takes 8 arguments, was given ' .. #ARGV
     .. '; nothing was written')

@@ -10,6 +10,7 @@
 -- type (check_types of protocol.lua). Redis does not roll back a script that fails half-way, so the
 -- checks come first, then the ZADD, and only then the dedup marker (a schedule whose ZADD failed is
 -- not taken for a duplicate when retried) and the counter.
+-- Minimum server: Redis 5.0 for its commands (ZADD, SET PX, cjson); the bus requires 6.2.
 if #ARGV ~= 3 then
   return redis.error_reply('ERR schedule.lua: takes 3 arguments, was given ' .. #ARGV .. '; nothing was written')
 end

@@ -7,6 +7,7 @@
 -- Returns how many keys it expired or deleted.
 -- Fails, having written nothing, without keys, on a TTL that is not an integer (PEXPIRE would refuse it
 -- after the counters were created, leaving them for ever), or on counters of another type.
+-- Minimum server: any with PEXPIRE; the bus requires 6.2.
 if #KEYS == 0 then
   return redis.error_reply('ERR temporary_agent.lua: takes the agent\'s keys, was given none; nothing was written')
 end

@@ -9,6 +9,7 @@
 -- Returns {{{id, 1, {field, value, ...}}, ...}, {{id, 1, bytes}, ...}}: the entries read and those too large,
 -- each with its delivery count (1), in the shape claim.lua returns.
 -- Fails, having read nothing, on a count or byte limit it does not take, or a key of another type.
+-- Minimum server: Redis 5.0 for its commands (XREADGROUP without BLOCK in a script); the bus requires 6.2.
 local wrong = check_integers('read.lua', {{'the count (ARGV[3])', ARGV[3], 1}, {'the byte budget (ARGV[4])', ARGV[4], 1},
     {'the largest entry (ARGV[5], bytes)', ARGV[5], 1}})
   or check_types({[KEYS[1]] = 'stream'}, 'nothing was read')

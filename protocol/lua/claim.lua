@@ -20,6 +20,7 @@
 -- inbox key of another type (check_types of protocol.lua). It only acknowledges entries that are gone from
 -- the stream already; a failure after the XAUTOCLAIM leaves the claimed entries pending under this
 -- consumer, reclaimed again after the visibility timeout.
+-- Minimum server: Redis 6.2 (XAUTOCLAIM; XPENDING with a consumer and XCLAIM RETRYCOUNT are older).
 if #ARGV ~= 8 or (ARGV[3] ~= 'idle' and ARGV[3] ~= 'own') or not string.match(ARGV[4], '^%d+%-%d+$') then
   return redis.error_reply('ERR claim.lua: takes 8 arguments, a mode idle or own and a cursor id, was given '
     .. #ARGV .. ' arguments, mode ' .. tostring(ARGV[3]) .. ', cursor ' .. tostring(ARGV[4])
