@@ -37,7 +37,8 @@ import picocli.CommandLine.Spec;
                     + " (type <request type>.reply), then acknowledge it.",
             "This is one more instance of AGENT: it competes with the agent's other running instances, and"
                     + " reads one message at a time. It runs until --count requests are answered, --timeout"
-                    + " passes, or it is interrupted (Ctrl-C), and then finishes the request in hand.",
+                    + " passes, or it is interrupted (Ctrl-C), and then finishes the request in hand. Once it"
+                    + " answers, it says so on stderr (serving AGENT …).",
             "A request without reply_to is answered to its sender (from_agent)."
         },
         exitCodeListHeading = "Exit codes:%n",
@@ -117,6 +118,10 @@ public final class ServeCommand implements Callable<Integer> {
         };
         try (AgentBus bus = connection.open(options)) {
             self.complete(bus.serve(id, responder));
+            // On stderr, once requests reach this instance: what a test or a script waits for.
+            PrintWriter err = spec.commandLine().getErr();
+            err.println("serving " + id + (answer.echo ? " (echo)" : " (fixed reply)") + until());
+            err.flush();
             // Ctrl-C or SIGTERM: BusConnection's exit hook closes the bus, finishing the request in hand.
             if (timeoutSeconds == null) {
                 done.await();
@@ -125,6 +130,14 @@ public final class ServeCommand implements Callable<Integer> {
             }
         }
         return answered.get() > 0 ? ExitCodes.OK : ExitCodes.INCOMPLETE;
+    }
+
+    private String until() {
+        if (count == null && timeoutSeconds == null) {
+            return " until interrupted";
+        }
+        return (count != null ? " for " + count + " request(s)" : "")
+                + (timeoutSeconds != null ? " for at most " + timeoutSeconds + " s" : "");
     }
 
     /** The --reply payload, checked before connecting: a bad one is reported without touching Redis. */

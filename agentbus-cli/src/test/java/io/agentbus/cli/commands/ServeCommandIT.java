@@ -2,6 +2,7 @@ package io.agentbus.cli.commands;
 
 import static io.agentbus.testkit.TestIds.freshName;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -32,6 +33,7 @@ class ServeCommandIT {
         String responder = freshName("echo");
         CliRun.Background serve =
                 CliRun.inBackground("serve", responder, "--echo", "--count", "1", "--json", "--redis", redis.uri());
+        awaitServing(serve);
 
         CliRun request = CliRun.execute(
                 "request",
@@ -61,6 +63,7 @@ class ServeCommandIT {
         String responder = freshName("approver");
         CliRun.Background serve = CliRun.inBackground(
                 "serve", responder, "--reply", "{\"verdict\":\"approved\"}", "--count", "2", "--redis", redis.uri());
+        awaitServing(serve);
 
         String requesterId = freshName("requester");
         try (AgentBus requester = AgentBus.connect(redis.uri())) {
@@ -113,5 +116,13 @@ class ServeCommandIT {
 
         assertThat(serve.exitCode()).isEqualTo(ExitCodes.INCOMPLETE);
         assertThat(serve.out()).isEmpty();
+    }
+
+    /** Until the responder says it answers (a request sent before would find no responders). */
+    private static void awaitServing(CliRun.Background serve) {
+        await().atMost(WAIT)
+                .until(() ->
+                        serve.errSoFar().contains("serving ") || serve.run().isDone());
+        assertThat(serve.run().isDone()).as(serve.errSoFar()).isFalse();
     }
 }
