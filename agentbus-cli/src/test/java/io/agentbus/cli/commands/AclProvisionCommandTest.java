@@ -37,6 +37,18 @@ class AclProvisionCommandTest {
     }
 
     @Test
+    void printsTheRuleThatDocsSecurityShows() throws Exception {
+        String documented = Files.readAllLines(Path.of("..", "docs", "SECURITY.md")).stream()
+                .filter(line -> line.startsWith("ACL SETUSER agent-worker-1 "))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("docs/SECURITY.md shows no per-agent rule"));
+
+        CliRun run = CliRun.execute("acl", "provision", "worker-1");
+
+        assertThat(run.out().strip()).isEqualTo(documented);
+    }
+
+    @Test
     void refusesToApplyWithoutARedisOrAPasswordFile(@TempDir Path dir) {
         CliRun noRedis = CliRun.execute(
                 "acl",
