@@ -51,7 +51,7 @@ import picocli.CommandLine.Spec;
                     + " agents:live and publishes no presence events.",
             "The rule carries the password's SHA-256 (#<hex>), never the password. Needs Redis 7.0+ (key"
                     + " permissions %%RW~, ACL DRYRUN); refused on 6.2. --apply runs ACL SETUSER on a"
-                    + " standalone Redis (on a cluster, run the printed line on every master), then checks"
+                    + " standalone Redis (on a cluster, run the printed line on every node), then checks"
                     + " the user with ACL DRYRUN."
         },
         exitCodeListHeading = "Exit codes:%n",
@@ -103,6 +103,11 @@ public final class AclProvisionCommand implements Callable<Integer> {
         if (apply && passwordFile == null) {
             throw new IllegalArgumentException("--apply needs --password-file FILE: the password is read from it,"
                     + " or generated into it when it does not exist; it is never printed");
+        }
+        if (uri.isPresent() && uri.get().startsWith("redis-cluster://")) {
+            // ACL users are per node: a user created on one master is unknown to the others.
+            throw new IllegalArgumentException("acl provision speaks to one server: on a cluster, print the rule"
+                    + " (without --redis) and run it on every master and replica");
         }
         PrintWriter out = spec.commandLine().getOut();
         if (uri.isEmpty()) {

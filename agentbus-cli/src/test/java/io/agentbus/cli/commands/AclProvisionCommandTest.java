@@ -49,7 +49,7 @@ class AclProvisionCommandTest {
     }
 
     @Test
-    void refusesToApplyWithoutARedisOrAPasswordFile(@TempDir Path dir) {
+    void refusesToApplyWithoutARedisOrAPasswordFileOrOnACluster(@TempDir Path dir) {
         CliRun noRedis = CliRun.execute(
                 "acl",
                 "provision",
@@ -64,5 +64,9 @@ class AclProvisionCommandTest {
         assertThat(noFile.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
         assertThat(noFile.err()).contains("--apply needs --password-file");
         assertThat(Files.exists(dir.resolve("p"))).isFalse();
+
+        CliRun cluster = CliRun.execute("acl", "provision", "w", "--redis", "redis-cluster://127.0.0.1:1");
+        assertThat(cluster.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
+        assertThat(cluster.err()).contains("on a cluster, print the rule");
     }
 }
