@@ -1,5 +1,6 @@
 package io.agentbus.cli;
 
+import io.agentbus.cli.commands.AclCommand;
 import io.agentbus.cli.commands.AgentsCommand;
 import io.agentbus.cli.commands.AuditCommand;
 import io.agentbus.cli.commands.BenchCommand;
@@ -62,6 +63,7 @@ import picocli.CommandLine.Spec;
             AgentsCommand.class,
             SwarmCommand.class,
             StatsCommand.class,
+            AclCommand.class,
             ServeCommand.class,
             ServerCommand.class,
             BenchCommand.class

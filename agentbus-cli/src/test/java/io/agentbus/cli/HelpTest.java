@@ -45,6 +45,7 @@ class HelpTest {
                     "agents",
                     "swarm",
                     "stats",
+                    "acl",
                     "server",
                     "bench"
                 }),
@@ -82,6 +83,8 @@ class HelpTest {
                 Arguments.of("publish", new String[] {"CHANNEL", "--type", "--payload", "--from", "--to", "--redis"}),
                 Arguments.of("watch", new String[] {"PATTERN", "--count", "--timeout", "--json", "--redis"}),
                 Arguments.of("stats", new String[] {"--json", "--redis"}),
+                Arguments.of("acl", new String[] {"provision", "--redis"}),
+                Arguments.of("acl provision", new String[] {"AGENT", "--apply", "--password-file", "--redis"}),
                 Arguments.of("server", new String[] {
                     "--port", "--bind", "/metrics", "/api/stats", "/api/tail", "/api/dlq/AGENT/redrive", "--redis"
                 }),

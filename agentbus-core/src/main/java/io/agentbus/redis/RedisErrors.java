@@ -60,6 +60,16 @@ final class RedisErrors {
         return false;
     }
 
+    /** Whether {@code failure} or one of its causes is an ACL refusal: a NOPERM reply, or the bus's mapping of one. */
+    static boolean isPermissionDenied(Throwable failure) {
+        for (Throwable error = failure; error != null; error = error.getCause()) {
+            if (error instanceof io.agentbus.BusPermissionException) {
+                return true;
+            }
+        }
+        return hasErrorCode(failure, "NOPERM");
+    }
+
     /** Lettuce's own refusals while disconnected or overloaded: the command never reached Redis. */
     private static boolean isUnavailable(String message) {
         return message != null

@@ -46,6 +46,11 @@ final class RedisRegistry implements AgentRegistry {
     private final BiFunction<String, Envelope, CompletionStage<?>> publisher;
     private final RedisClusterAsyncCommands<String, String> redis;
     private final BusOptions options;
+    /**
+     * The ACL refused the live index (a per-agent user, docs/SECURITY.md): heartbeats keep only the
+     * agent's own instances key, so that a refusal every few seconds does not fill ACL LOG.
+     */
+    private volatile boolean presenceRefused;
 
     /** {@code bus} carries the join and leave broadcasts. */
     /**
@@ -145,6 +150,9 @@ final class RedisRegistry implements AgentRegistry {
         // Entries of instances that stopped heartbeating (killed, never closed) go, so the set stays the live ones.
         redis.zremrangebyscore(KeySchema.instances(agent), Range.create(Double.NEGATIVE_INFINITY, (double) now));
         redis.zadd(KeySchema.instances(agent), (double) (now + ttl), consumer);
+        if (presenceRefused) {
+            return java.util.concurrent.CompletableFuture.completedFuture(null);
+        }
         return announce(
                 PRESENCE.run(
                         redis,
@@ -161,7 +169,7 @@ final class RedisRegistry implements AgentRegistry {
         return redis.zrem(instances, consumer)
                 .thenCompose(removed -> redis.zcount(
                         instances, Range.create((double) System.currentTimeMillis(), Double.POSITIVE_INFINITY)))
-                .thenCompose(stillRunning -> stillRunning > 0
+                .thenCompose(stillRunning -> stillRunning > 0 || presenceRefused
                         ? java.util.concurrent.CompletableFuture.completedFuture(0L)
                         : redis.zrem(KeySchema.LIVE_AGENTS, agent.value()).thenApply(gone -> {
                             if (gone > 0) {
@@ -181,7 +189,16 @@ final class RedisRegistry implements AgentRegistry {
                     }
                 })
                 .whenComplete((done, failure) -> {
-                    if (failure != null) {
+                    if (failure != null && RedisErrors.isPermissionDenied(failure)) {
+                        // A per-agent ACL user (docs/SECURITY.md) may not write the shared live index.
+                        presenceRefused = true;
+                        log.warn(
+                                "the ACL user may not write {}: {} is not shown live (its instances still"
+                                        + " heartbeat in {}), and this process does not try again",
+                                KeySchema.LIVE_AGENTS,
+                                agent,
+                                KeySchema.instances(agent));
+                    } else if (failure != null) {
                         log.warn("heartbeat of {} failed: {}", agent, failure.toString());
                     }
                 });

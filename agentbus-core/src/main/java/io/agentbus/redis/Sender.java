@@ -375,7 +375,14 @@ final class Sender {
     void know(AgentId agent) {
         if (knownAgents.add(agent)) {
             commands.sadd(KeySchema.KNOWN_AGENTS, agent.value()).whenComplete((added, failure) -> {
-                if (failure != null) {
+                if (failure != null && RedisErrors.isPermissionDenied(failure)) {
+                    // A per-agent ACL user (docs/SECURITY.md): whoever sends to the agent indexes it.
+                    log.warn(
+                            "the ACL user may not write {}: {} is left to be indexed by its senders, and this"
+                                    + " process does not try again",
+                            KeySchema.KNOWN_AGENTS,
+                            agent);
+                } else if (failure != null) {
                     knownAgents.remove(agent);
                     log.warn(
                             "could not list {} in {}; the next send to it tries again: {}",

@@ -265,13 +265,22 @@ final class StreamScripts {
      * The audit shard of a stream's records, in the stream's slot. The first use of a shard by this
      * process adds its tag to the shard index (once, not per message), so that reads can merge shards.
      * A failed SADD is forgotten, so the next use writes it again: on a cluster the index lives on
-     * another master than the shard, and one lost SADD would hide the shard from every read.
+     * another master than the shard, and one lost SADD would hide the shard from every read. A SADD the
+     * ACL refuses is not tried again (a per-agent user: its senders index the shard).
      */
     String auditShard(String streamKey) {
         String tag = KeySchema.hashTag(streamKey);
         if (options.auditCap() > 0 && knownAuditShards.add(tag)) {
             commands.sadd(KeySchema.AUDIT_SHARDS, tag).whenComplete((added, failure) -> {
-                if (failure != null) {
+                if (failure != null && RedisErrors.isPermissionDenied(failure)) {
+                    // A per-agent ACL user (docs/SECURITY.md) may not write the shared index: whoever sends
+                    // to the agent indexes its shard. Trying on every record would only fill ACL LOG.
+                    log.warn(
+                            "the ACL user may not write {}: audit shard {} is left to be indexed by its senders,"
+                                    + " and this process does not try again",
+                            KeySchema.AUDIT_SHARDS,
+                            tag);
+                } else if (failure != null) {
                     knownAuditShards.remove(tag);
                     log.warn(
                             "could not list audit shard {} in {}; its next record tries again: {}",
