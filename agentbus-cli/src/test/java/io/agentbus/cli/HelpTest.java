@@ -84,7 +84,7 @@ class HelpTest {
                 Arguments.of("watch", new String[] {"PATTERN", "--count", "--timeout", "--json", "--redis"}),
                 Arguments.of("stats", new String[] {"--json", "--redis"}),
                 Arguments.of("acl", new String[] {"provision", "--redis"}),
-                Arguments.of("acl provision", new String[] {"AGENT", "--apply", "--password-file", "--redis"}),
+                Arguments.of("acl provision", new String[] {"AGENT", "--apply", "--user-password-file", "--redis"}),
                 Arguments.of("server", new String[] {
                     "--port", "--bind", "/metrics", "/api/stats", "/api/tail", "/api/dlq/AGENT/redrive", "--redis"
                 }),

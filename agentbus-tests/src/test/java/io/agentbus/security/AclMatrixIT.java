@@ -293,7 +293,7 @@ class AclMatrixIT {
                         "provision",
                         agent.value(),
                         "--apply",
-                        "--password-file",
+                        "--user-password-file",
                         passwordFile.toString(),
                         "--redis",
                         redis.uri());

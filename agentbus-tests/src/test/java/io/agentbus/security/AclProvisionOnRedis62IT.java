@@ -36,7 +36,7 @@ class AclProvisionOnRedis62IT {
                         "provision",
                         "a",
                         "--apply",
-                        "--password-file",
+                        "--user-password-file",
                         passwordFile.toString(),
                         "--redis",
                         redis.uri());

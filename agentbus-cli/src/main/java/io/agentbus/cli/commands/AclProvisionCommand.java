@@ -60,7 +60,7 @@ import picocli.CommandLine.Spec;
             ExitCodes.FAILED_HELP,
             ExitCodes.INVALID_INPUT
                     + ":Invalid input: bad agent id, unreadable password file, Redis older than 7.0, --apply"
-                    + " without --redis or --password-file."
+                    + " without --redis or --user-password-file."
         })
 public final class AclProvisionCommand implements Callable<Integer> {
 
@@ -82,7 +82,7 @@ public final class AclProvisionCommand implements Callable<Integer> {
     private boolean apply;
 
     @Option(
-            names = "--password-file",
+            names = "--user-password-file",
             paramLabel = "FILE",
             description = {
                 "The user's password: the file's first line. With --apply, a FILE that does not exist is"
@@ -101,7 +101,7 @@ public final class AclProvisionCommand implements Callable<Integer> {
                     + BusConnection.REDIS_URL_VARIABLE);
         }
         if (apply && passwordFile == null) {
-            throw new IllegalArgumentException("--apply needs --password-file FILE: the password is read from it,"
+            throw new IllegalArgumentException("--apply needs --user-password-file FILE: the password is read from it,"
                     + " or generated into it when it does not exist; it is never printed");
         }
         if (uri.isPresent() && uri.get().startsWith("redis-cluster://")) {
@@ -189,11 +189,11 @@ public final class AclProvisionCommand implements Callable<Integer> {
         try {
             List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
             if (lines.isEmpty() || lines.get(0).isBlank()) {
-                throw new IllegalArgumentException("--password-file " + file + " is empty");
+                throw new IllegalArgumentException("--user-password-file " + file + " is empty");
             }
             return lines.get(0).strip();
         } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read --password-file " + file + ": " + e, e);
+            throw new IllegalArgumentException("cannot read --user-password-file " + file + ": " + e, e);
         }
     }
 
@@ -216,7 +216,7 @@ public final class AclProvisionCommand implements Callable<Integer> {
         } catch (FileAlreadyExistsException e) {
             return readPassword(file);
         } catch (IOException e) {
-            throw new IllegalArgumentException("cannot write --password-file " + file + ": " + e, e);
+            throw new IllegalArgumentException("cannot write --user-password-file " + file + ": " + e, e);
         }
     }
 }

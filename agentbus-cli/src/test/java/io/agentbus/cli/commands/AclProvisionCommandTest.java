@@ -16,7 +16,7 @@ class AclProvisionCommandTest {
     void printsTheRuleWithThePasswordsHashNeverThePassword(@TempDir Path dir) throws Exception {
         Path passwordFile = Files.writeString(dir.resolve("pw"), "correct horse battery staple\n");
 
-        CliRun run = CliRun.execute("acl", "provision", "worker-1", "--password-file", passwordFile.toString());
+        CliRun run = CliRun.execute("acl", "provision", "worker-1", "--user-password-file", passwordFile.toString());
 
         assertThat(run.exitCode()).isEqualTo(ExitCodes.OK);
         assertThat(run.out())
@@ -55,14 +55,14 @@ class AclProvisionCommandTest {
                 "provision",
                 "w",
                 "--apply",
-                "--password-file",
+                "--user-password-file",
                 dir.resolve("p").toString());
         CliRun noFile = CliRun.execute("acl", "provision", "w", "--apply", "--redis", "redis://127.0.0.1:1");
 
         assertThat(noRedis.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
         assertThat(noRedis.err()).contains("--apply needs the Redis");
         assertThat(noFile.exitCode()).isEqualTo(ExitCodes.INVALID_INPUT);
-        assertThat(noFile.err()).contains("--apply needs --password-file");
+        assertThat(noFile.err()).contains("--apply needs --user-password-file");
         assertThat(Files.exists(dir.resolve("p"))).isFalse();
 
         CliRun cluster = CliRun.execute("acl", "provision", "w", "--redis", "redis-cluster://127.0.0.1:1");
