@@ -3,7 +3,7 @@ package io.agentbus.bench;
 import java.util.List;
 
 /**
- * How much work each scenario does: the full run (about 10–15 minutes on 2 cores) or the CI-sized
+ * How much work each scenario does: the full run (about 20 minutes on 2 cores) or the CI-sized
  * {@code --quick} run (under a minute). Every measured run is preceded by a warm-up of the same kind on
  * the same rig.
  *

@@ -128,8 +128,8 @@ final class ConnectionWatch implements RedisConnectionStateListener, CommandList
                 .toList();
         if (!lostMasters.isEmpty() && status == ConnectionState.Status.CONNECTED) {
             log.warn(
-                    "lost the connection to cluster master {}: commands for its slots wait until it is back"
-                            + " or a replica takes them over",
+                    "lost the connection to cluster master {}: commands for its slots fail until it is back or a"
+                            + " replica takes them over (sends are tried again within the command timeout)",
                     String.join(", ", lostMasters));
             metrics.connectionError();
             change(ConnectionState.Status.DISCONNECTED);
