@@ -1,3 +1,4 @@
+-- Prepend: protocol.lua audit_record.lua
 -- Acknowledges handled entries and records each in the audit shard of the stream's slot, in one
 -- script: the audit trail costs no extra round trip. The client passes each entry's audited fields
 -- (it holds the decoded message), so the script never reads the entries back.

@@ -1,3 +1,4 @@
+-- Prepend: protocol.lua
 -- Claims pending entries of an inbox for this consumer, one COUNT at a time, in one of two modes:
 --   idle: entries idle longer than the visibility timeout, of any consumer (their consumer died,
 --         hung, or asked for a delayed retry), walking XAUTOCLAIM's cursor;

@@ -1,3 +1,4 @@
+-- Prepend: protocol.lua audit_record.lua
 -- Moves an inbox entry to the agent's dead letters, atomically: the dead-letter entry is written,
 -- the inbox entry acknowledged and its failure record removed, or none of it happens.
 -- KEYS[1] inbox stream (agent:{id}:inbox)   KEYS[2] dead letters (agent:{id}:dlq)

@@ -1,3 +1,4 @@
+-- Prepend: protocol.lua
 -- Resets the idle time of entries this consumer still owns, so that the reclaim of other instances
 -- leaves them alone while a live handler works on them. An entry another consumer has reclaimed
 -- meanwhile is not taken back (that would hand one message to two handlers at once).

@@ -1,3 +1,4 @@
+-- Prepend: protocol.lua
 -- Moves the messages of a delayed set that are due (by the server's clock) into the inbox, each in
 -- the same step as its removal from the set: several instances may run this at once, and a message
 -- is moved exactly once. At most ARGV[1] per call.

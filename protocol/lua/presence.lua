@@ -1,3 +1,4 @@
+-- Prepend: protocol.lua
 -- Keeps the live-agents index: marks an agent live until an expiry, and sweeps agents whose last
 -- heartbeat expired. Any running bus runs it with its heartbeats, so leaves are noticed without a
 -- separate cron.

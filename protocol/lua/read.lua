@@ -1,3 +1,4 @@
+-- Prepend: protocol.lua
 -- Reads never-delivered entries of one stream for one consumer (XREADGROUP '>'), bounded by count and
 -- by bytes, and never sends the reader an entry too large to hold: such an entry is read into the
 -- PEL like any other, and only its id and size are returned, for the caller to dead-letter it with

@@ -1,3 +1,4 @@
+-- Prepend: protocol.lua audit_record.lua
 -- Moves dead letters back into the inbox as new entries, each atomically: the original fields are
 -- appended to the inbox (the dlq_ fields dropped) and the dead letter deleted. A new entry starts
 -- with a delivery counter of 1.

@@ -1,3 +1,4 @@
+-- Prepend: protocol.lua
 -- Deletes a consumer from an inbox's group when it holds no pending entry, so that a cleanly
 -- stopped instance does not linger in XINFO CONSUMERS. A consumer with pending entries is kept:
 -- XGROUP DELCONSUMER would drop those entries from the PEL, and they would never be redelivered.

@@ -1,3 +1,4 @@
+-- Prepend: protocol.lua audit_record.lua
 -- Schedules a failed delivery for another attempt after a delay, without a second queue: the entry
 -- stays pending under this consumer with its idle time set to (visibility - delay), so the normal
 -- reclaim (XAUTOCLAIM with min-idle = visibility) delivers it again once the delay has passed.

@@ -1,3 +1,4 @@
+-- Prepend: protocol.lua
 -- Schedules a message for delivery into an inbox at a later time, once per message id within the
 -- dedup window: the message waits in the agent's delayed set (a sorted set scored by due time, in
 -- the agent's hash slot, so it survives restarts with the server's persistence).

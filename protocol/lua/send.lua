@@ -1,3 +1,4 @@
+-- Prepend: protocol.lua store_messages.lua
 -- Appends a message to an inbox once per message id within the dedup window: the marker and the
 -- XADD happen together, so a retried send (or Lettuce replaying a buffered XADD after a reconnect)
 -- stores one entry.
@@ -18,6 +19,8 @@
 -- retention (trim.lua) keeps what the receivers have not received even before they ever ran.
 -- Returns {1, entry id} when stored, {0, first entry id} for a duplicate, {-1, ''} for no group,
 -- {-2, ''} when full.
+-- The step itself is store_messages.lua's, which LuaScript prepends (after protocol.lua); the Java bus
+-- sends many messages in one call with send_batch.lua, the same step.
 -- Fails, having written nothing, on numeric arguments that are not integers, fields that are not 1 to
 -- MAX_FIELDS pairs (protocol.lua) or a key of the wrong type (check_types of protocol.lua): the send
 -- fails and a retry is not taken for a duplicate. Redis does not roll back a script that fails
@@ -25,19 +28,6 @@
 -- counter and the audit record, which record that the message is stored.
 -- Minimum server: Redis 5.0 for its commands (XADD, XINFO GROUPS, XGROUP CREATE MKSTREAM, SET PX);
 -- the bus requires 6.2.
-local function has_group(name)
-  if redis.call('EXISTS', KEYS[1]) == 0 then
-    return false
-  end
-  for _, group in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
-    for i = 1, #group, 2 do
-      if group[i] == 'name' and group[i + 1] == name then
-        return true
-      end
-    end
-  end
-  return false
-end
 local fields = 5
 if KEYS[5] then
   fields = 7
@@ -52,43 +42,10 @@ if values < 2 or values % 2 ~= 0 or values > 2 * MAX_FIELDS then
   return redis.error_reply('ERR send.lua: an entry is 1 to ' .. MAX_FIELDS .. ' field/value pairs, these '
     .. #ARGV .. ' arguments hold ' .. values .. ' values from ARGV[' .. fields .. ']; nothing was written')
 end
-local audited = tonumber(ARGV[4]) > 0
-local expected = {[KEYS[1]] = 'stream', [KEYS[2]] = 'string', [KEYS[4]] = 'hash'}
-if audited then
-  expected[KEYS[3]] = 'stream'
+local reply = store_messages({{stream = KEYS[1], dedup = KEYS[2], audit = KEYS[3], counters = KEYS[4],
+  senders = KEYS[5], group = ARGV[2], max_length = tonumber(ARGV[3]), sender = ARGV[5] or '',
+  receivers = ARGV[6] or '', first = fields, last = #ARGV}}, ARGV[1], ARGV[4])[1]
+if reply[1] == -3 then
+  return redis.error_reply(reply[2])
 end
-if KEYS[5] then
-  expected[KEYS[5]] = 'set'
-end
-wrong = check_types(expected, 'nothing was written, the send fails and can be retried')
-if wrong then
-  return wrong
-end
-local first = redis.call('GET', KEYS[2])
-if first then
-  redis.call('HINCRBY', KEYS[4], 'deduplicated', 1)
-  return {0, first}
-end
-if ARGV[2] ~= '' and not has_group(ARGV[2]) then
-  return {-1, ''}
-end
-local max_length = tonumber(ARGV[3])
-if max_length > 0 and redis.call('XLEN', KEYS[1]) >= max_length then
-  return {-2, ''}
-end
--- The message first: what follows only records that it is stored. The dedup marker after the XADD, so
--- that a send whose XADD failed is not taken for a duplicate when retried.
-if KEYS[5] and not has_group(ARGV[6]) then
-  redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[6], '0', 'MKSTREAM')
-end
-local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, fields))
-if KEYS[5] then
-  redis.call('SADD', KEYS[5], ARGV[5])
-end
-redis.call('SET', KEYS[2], id, 'PX', ARGV[1])
-redis.call('HINCRBY', KEYS[4], 'sent', 1)
-if audited then
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'audit_event', 'sent', 'audit_stream', KEYS[1],
-    'audit_entry_id', id, unpack(ARGV, fields))
-end
-return {1, id}
+return reply

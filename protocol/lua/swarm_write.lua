@@ -1,3 +1,4 @@
+-- Prepend: protocol.lua
 -- Writes a swarm's state if its version is still the expected one (optimistic concurrency), and
 -- renews its TTL. A stale write changes nothing and reports the current version.
 -- KEYS[1] state hash (swarm:{id}:state)

@@ -1,3 +1,4 @@
+-- Prepend: protocol.lua
 -- Keeps the keys of a temporary agent (DeliveryOptions.expireAfter, e.g. the cli-<hex> requester of
 -- `agentbus request`) bounded in time: with a TTL, every key of the agent that exists is set to expire
 -- that far ahead, and its counters are created if absent so that the ack of its reply, written later,

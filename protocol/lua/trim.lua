@@ -1,3 +1,4 @@
+-- Prepend: protocol.lua
 -- Trims a stream (a durable topic, or an inbox's handled entries) by length and/or age without
 -- removing an entry that any consumer group has not received yet (after its last-delivered-id) or
 -- still holds pending (its lowest pending id).

@@ -3,15 +3,13 @@ package io.agentbus.bench;
 import io.agentbus.BusOptions;
 import io.agentbus.SendOptions;
 import io.agentbus.protocol.KeySchema;
+import io.agentbus.protocol.ProtocolScripts;
 import io.agentbus.protocol.WireFields;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -34,31 +32,8 @@ final class LettuceRawScripts {
 
     LettuceRawScripts(StatefulRedisConnection<String, String> commands) {
         this.async = commands.async();
-        this.sendSha = commands.sync().scriptLoad(script("send.lua"));
-        this.ackSha = commands.sync().scriptLoad(script("audit_record.lua", "ack.lua"));
-    }
-
-    /**
-     * One of agentbus's scripts as agentbus runs it: protocol.lua (the facts every script shares), then
-     * {@code files} in order, read from the agentbus-core jar.
-     */
-    static String script(String... files) {
-        StringBuilder source = new StringBuilder(read("protocol.lua"));
-        for (String file : files) {
-            source.append(read(file));
-        }
-        return source.toString();
-    }
-
-    private static String read(String name) {
-        try (InputStream in = LettuceRawScripts.class.getResourceAsStream("/io/agentbus/redis/" + name)) {
-            if (in == null) {
-                throw new IllegalStateException(name + " not found in agentbus-core");
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
+        this.sendSha = commands.sync().scriptLoad(ProtocolScripts.source("send.lua"));
+        this.ackSha = commands.sync().scriptLoad(ProtocolScripts.source("ack.lua"));
     }
 
     /**

@@ -5,6 +5,7 @@ import io.agentbus.Envelope;
 import io.agentbus.SendOptions;
 import io.agentbus.embedded.LocalRedis;
 import io.agentbus.protocol.KeySchema;
+import io.agentbus.protocol.ProtocolScripts;
 import io.agentbus.protocol.WireFields;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -216,7 +217,7 @@ final class RedisBenchmark {
     private static String loadSendScript(LocalRedis redis) {
         RedisClient client = RedisClient.create(redis.uri());
         try (StatefulRedisConnection<String, String> connection = client.connect()) {
-            return connection.sync().scriptLoad(LettuceRawScripts.script("send.lua"));
+            return connection.sync().scriptLoad(ProtocolScripts.source("send.lua"));
         } finally {
             client.shutdown();
         }

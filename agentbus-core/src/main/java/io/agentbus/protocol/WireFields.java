@@ -66,6 +66,12 @@ public final class WireFields {
     public static final List<String> AUDITED_FIELDS =
             List.of(MESSAGE_ID, FROM_AGENT, TO_AGENT, MESSAGE_TYPE, PRIORITY, CONVERSATION_ID, CORRELATION_ID);
 
+    /**
+     * The most fields one stream entry may have (MAX_FIELDS of protocol.lua): what a script can pass to one
+     * XADD. A message with more is refused before it is sent.
+     */
+    public static final int MAX_FIELDS = 1000;
+
     /** What starts the name of every field an audit record adds to the message's own. */
     public static final String AUDIT_PREFIX = "audit_";
 

@@ -1,12 +1,10 @@
 package io.agentbus.redis;
 
 import io.agentbus.BusPermissionException;
+import io.agentbus.protocol.ProtocolScripts;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -35,35 +33,9 @@ final class LuaScript {
         this.sha = sha1(source);
     }
 
-    /**
-     * The protocol facts the scripts share with the Java code (audited fields, priority band limits),
-     * prepended to every script: Redis 6.2 has no way for one script to include another.
-     */
-    static final String PROTOCOL = "protocol.lua";
-
-    /** Loads {@code name} from this package's resources, after {@link #PROTOCOL}. */
+    /** Loads script {@code name} as it is run ({@link ProtocolScripts#source}). */
     static LuaScript load(String name) {
-        return new LuaScript(name, read(PROTOCOL) + read(name));
-    }
-
-    /**
-     * Loads {@code name} with {@code preamble} (a file of shared local functions) prepended, after
-     * {@link #PROTOCOL}, so that the sharing happens here, once.
-     */
-    static LuaScript load(String name, String preamble) {
-        return new LuaScript(name, read(PROTOCOL) + read(preamble) + read(name));
-    }
-
-    /** The text of resource {@code name} of this package. */
-    static String read(String name) {
-        try (InputStream in = LuaScript.class.getResourceAsStream(name)) {
-            if (in == null) {
-                throw new IllegalStateException("missing script resource " + name);
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read script " + name, e);
-        }
+        return new LuaScript(name, ProtocolScripts.source(name));
     }
 
     @SafeVarargs

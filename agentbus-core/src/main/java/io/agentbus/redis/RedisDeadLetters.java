@@ -33,7 +33,7 @@ import java.util.regex.Pattern;
  */
 final class RedisDeadLetters implements DeadLetters {
 
-    private static final LuaScript REDRIVE = LuaScript.load("redrive.lua", "audit_record.lua");
+    private static final LuaScript REDRIVE = LuaScript.load("redrive.lua");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern ENTRY_ID = Pattern.compile("\\d+-\\d+");
     private static final int BATCH = 200;

@@ -14,6 +14,7 @@ import io.agentbus.RecipientUnavailableException;
 import io.agentbus.SendReceipt;
 import io.agentbus.protocol.KeySchema;
 import io.agentbus.protocol.WireFields;
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Instant;
@@ -30,13 +31,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The send path: payload check, admission (at most {@link BusOptions#requestQueueSize()} sends
- * waiting for Redis), the optional live-recipient check, {@code send.lua} (dedup, cap, append, audit,
- * counters in one script), {@code schedule.lua} for delayed sends, and {@code WAIT} for
- * {@link Durability.Mode#WAIT}.
+ * waiting for Redis), the optional live-recipient check, {@code send_batch.lua} (dedup, cap, append,
+ * audit, counters in one script, for every send that queued behind the call in flight: {@link SendBatches}),
+ * {@code schedule.lua} for delayed sends, and {@code WAIT} for {@link Durability.Mode#WAIT}.
  */
 final class Sender {
 
-    private static final LuaScript SEND = LuaScript.load("send.lua");
+    private static final LuaScript SEND_BATCH = LuaScript.load("send_batch.lua");
     private static final LuaScript SCHEDULE = LuaScript.load("schedule.lua");
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -49,6 +50,7 @@ final class Sender {
     private final BusMetrics metrics;
     private final Tracing tracing;
     private final MessageSignatures signatures;
+    private final SendBatches batches;
     /** Agents this bus has added to {@link KeySchema#KNOWN_AGENTS}: one SADD per agent per process. */
     private final Set<AgentId> knownAgents = ConcurrentHashMap.newKeySet();
 
@@ -60,6 +62,11 @@ final class Sender {
         this.metrics = connections.metrics();
         this.tracing = tracing;
         this.signatures = new MessageSignatures(options.signing());
+        this.batches = new SendBatches(
+                this::store,
+                connections.sendConnection().isCluster(),
+                options.send().dedupWindow().toMillis(),
+                options.auditCap());
     }
 
     /** Sends to {@code envelope}'s recipient's inbox, in the band of its priority. */
@@ -189,20 +196,14 @@ final class Sender {
             sending.ended(e);
             throw e;
         }
-        int first = receivers == null ? 4 : 6;
-        String[] args = new String[first + fields.size() * 2];
-        args[0] = Long.toString(options.send().dedupWindow().toMillis());
-        args[1] = requiredGroup;
-        args[2] = Long.toString(maxLength);
-        args[3] = Long.toString(options.auditCap());
-        if (receivers != null) {
-            args[4] = receivers.sender();
-            args[5] = receivers.group();
-        }
-        int i = first;
-        for (Map.Entry<String, String> field : fields.entrySet()) {
-            args[i++] = field.getKey();
-            args[i++] = field.getValue();
+        if (fields.size() > WireFields.MAX_FIELDS) {
+            // Refused here, alone: in a batch it would fail the other messages of the call too.
+            InvalidEnvelopeException refused = new InvalidEnvelopeException(
+                    "extensions",
+                    Integer.toString(envelope.extensions().size()),
+                    "a message has at most " + WireFields.MAX_FIELDS + " fields, this one " + fields.size());
+            sending.ended(refused);
+            throw refused;
         }
         Durability durability = options.send().durability();
         ConnectionWatch watch = connections.watch();
@@ -213,22 +214,29 @@ final class Sender {
                             + " sends are already waiting for Redis (requestQueueSize)",
                     null);
         }
-        String[] keys = receivers == null
-                ? new String[] {stream, dedupKey, scripts.auditShard(stream), KeySchema.counters(stream)}
-                : new String[] {
-                    stream, dedupKey, scripts.auditShard(stream), KeySchema.counters(stream), receivers.index()
-                };
-        CompletionStage<Stored> stored;
-        try {
-            stored = store(stream, keys, args, durability);
-        } catch (RuntimeException e) {
-            watch.sendEnded();
-            throw RedisErrors.map(e, "send " + envelope.messageId() + " to " + stream);
+        long bytes = 0;
+        for (Map.Entry<String, String> field : fields.entrySet()) {
+            bytes += field.getKey().length() + field.getValue().length();
         }
+        CompletionStage<SendBatches.Reply> stored = batches.submit(new SendBatches.Message(
+                stream,
+                dedupKey,
+                scripts.auditShard(stream),
+                KeySchema.counters(stream),
+                receivers == null ? null : receivers.index(),
+                requiredGroup,
+                maxLength,
+                receivers == null ? "" : receivers.sender(),
+                receivers == null ? "" : receivers.group(),
+                fields,
+                bytes,
+                new CompletableFuture<>()));
         stored.whenComplete((result, failure) -> watch.sendEnded());
-        CompletionStage<SendReceipt> receipt = stored.thenApply(both -> {
-            List<Object> reply = both.reply();
-            long outcome = (Long) reply.get(0);
+        CompletionStage<SendReceipt> receipt = stored.thenApply(reply -> {
+            long outcome = reply.outcome();
+            if (outcome == -3) {
+                throw new RedisCommandExecutionException(reply.value());
+            }
             if (outcome == -1) {
                 throw RecipientUnavailableException.noResponders(envelope.toAgent());
             }
@@ -236,25 +244,17 @@ final class Sender {
                 throw new InboxFullException(envelope.toAgent(), maxLength);
             }
             countSend(envelope.toAgent(), envelope, outcome == 0);
-            return new SendReceipt(envelope.messageId(), envelope.toAgent(), (String) reply.get(1), outcome == 0);
+            if (durability.mode() == Durability.Mode.WAIT && reply.replicas() < durability.replicas()) {
+                throw new NotReplicatedException(envelope.messageId(), durability.replicas(), reply.replicas());
+            }
+            return new SendReceipt(envelope.messageId(), envelope.toAgent(), reply.value(), outcome == 0);
         });
-        if (durability.mode() == Durability.Mode.WAIT) {
-            receipt = receipt.thenCombine(stored, (sent, both) -> {
-                if (both.replicas() < durability.replicas()) {
-                    throw new NotReplicatedException(envelope.messageId(), durability.replicas(), both.replicas());
-                }
-                return sent;
-            });
-        }
         return RedisErrors.mapped(receipt, "send " + envelope.messageId() + " to " + stream)
                 .whenComplete((sent, failure) -> sending.ended(failure));
     }
 
-    /** send.lua's reply, and how many replicas WAIT counted (-1 without WAIT). */
-    private record Stored(List<Object> reply, long replicas) {}
-
     /**
-     * Runs send.lua, and with {@code wait:N} WAIT behind it.
+     * Runs one batch of sends (send_batch.lua, {@link SendBatches}), and with {@code wait:N} WAIT behind it.
      *
      * <p>With WAIT, both go to the connection of the master of {@code stream}'s slot: WAIT counts the
      * replicas of the node it runs on, so the script goes there too, with WAIT pipelined right behind it so
@@ -265,21 +265,22 @@ final class Sender {
      * the slot failed meanwhile and the caller saw the redirection. So when the owner may have changed
      * ({@link RedisLink#ownerMayHaveChanged}), the topology is read again and the send retried on the
      * current owner, with a short backoff (a slot half migrated answers {@code ASK}/{@code TRYAGAIN} for a
-     * few milliseconds), until the command timeout has passed. Sending again is safe: send.lua
+     * few milliseconds), until the command timeout has passed. Sending again is safe: send_batch.lua
      * stores a message id once.
      *
      * <p>Without WAIT the script is routed through the cluster connection, which follows {@code MOVED} and
      * {@code ASK} itself but not {@code TRYAGAIN}: while a slot is half migrated (the stream moved, the new
-     * dedup key not yet there) send.lua's keys are on two nodes and each answers {@code TRYAGAIN}
+     * dedup key not yet there) the batch's keys are on two nodes and each answers {@code TRYAGAIN}
      * (ClusterMigrationIT: a few sends per migration reached the caller). Nor does it wait for a node: a
      * send to the slots of a master that died is refused at once, and so is the first send to the replica
      * that took them over while Lettuce connects to it (ClusterConnectionStateIT). Those are sent again the
      * same way, so on a cluster a send rides through a failover that ends within the command timeout,
      * whatever {@link io.agentbus.ConnectionOptions#disconnectedSends()} says.
      */
-    private CompletionStage<Stored> store(String stream, String[] keys, String[] args, Durability durability) {
+    private CompletionStage<SendBatches.Stored> store(String stream, String[] keys, String[] args) {
         RedisLink<String, String> link = connections.sendConnection();
-        CompletableFuture<Stored> result = new CompletableFuture<>();
+        Durability durability = options.send().durability();
+        CompletableFuture<SendBatches.Stored> result = new CompletableFuture<>();
         long deadline =
                 System.nanoTime() + options.connection().commandTimeout().toNanos();
         attemptStore(link, stream, keys, args, durability, deadline, 0, result);
@@ -294,19 +295,20 @@ final class Sender {
             Durability durability,
             long deadline,
             int attempt,
-            CompletableFuture<Stored> result) {
-        CompletionStage<Stored> stored;
+            CompletableFuture<SendBatches.Stored> result) {
+        CompletionStage<SendBatches.Stored> stored;
         try {
             if (durability.mode() == Durability.Mode.WAIT) {
                 RedisClusterAsyncCommands<String, String> owner = link.onMasterOf(stream);
                 CompletionStage<List<Object>> reply =
-                        SEND.<String, String, List<Object>>run(owner, ScriptOutputType.MULTI, keys, args);
+                        SEND_BATCH.<String, String, List<Object>>run(owner, ScriptOutputType.MULTI, keys, args);
                 CompletionStage<Long> replicated = owner.waitForReplication(
                         durability.replicas(), durability.waitTimeout().toMillis());
-                stored = reply.thenCombine(replicated, Stored::new);
+                stored = reply.thenCombine(replicated, SendBatches.Stored::new);
             } else {
-                stored = SEND.<String, String, List<Object>>run(link.async(), ScriptOutputType.MULTI, keys, args)
-                        .thenApply(reply -> new Stored(reply, -1));
+                stored = SEND_BATCH
+                        .<String, String, List<Object>>run(link.async(), ScriptOutputType.MULTI, keys, args)
+                        .thenApply(reply -> new SendBatches.Stored(reply, -1));
             }
         } catch (RuntimeException e) {
             stored = CompletableFuture.failedFuture(e);

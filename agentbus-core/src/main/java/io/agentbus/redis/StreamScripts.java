@@ -44,9 +44,9 @@ import org.slf4j.LoggerFactory;
 final class StreamScripts {
 
     private static final Logger log = LoggerFactory.getLogger(StreamScripts.class);
-    private static final LuaScript DEAD_LETTER = LuaScript.load("dead_letter.lua", "audit_record.lua");
-    private static final LuaScript RETRY_LATER = LuaScript.load("retry_later.lua", "audit_record.lua");
-    private static final LuaScript ACK = LuaScript.load("ack.lua", "audit_record.lua");
+    private static final LuaScript DEAD_LETTER = LuaScript.load("dead_letter.lua");
+    private static final LuaScript RETRY_LATER = LuaScript.load("retry_later.lua");
+    private static final LuaScript ACK = LuaScript.load("ack.lua");
     private static final LuaScript EXTEND_LEASE = LuaScript.load("extend_lease.lua");
     private static final LuaScript RELEASE_CONSUMER = LuaScript.load("release_consumer.lua");
     private static final LuaScript TEMPORARY_AGENT = LuaScript.load("temporary_agent.lua");

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.agentbus.Envelope;
 import io.agentbus.InboxStats;
 import io.agentbus.Priority;
+import io.agentbus.protocol.ProtocolScripts;
 import io.agentbus.protocol.WireFields;
 import java.io.IOException;
 import java.lang.reflect.Field;
@@ -39,6 +40,31 @@ class ProtocolLuaTest {
 
         assertThat(table.find()).as("AUDITED_FIELDS in protocol.lua").isTrue();
         assertThat(quoted(table.group(1))).isEqualTo(WireFields.AUDITED_FIELDS);
+    }
+
+    @Test
+    void everyScriptThatIsRunNamesWhatIsPrependedToItAndTheRestArePrependedByOne() {
+        Set<String> preambles = Set.of("protocol.lua", "audit_record.lua", "store_messages.lua");
+        Set<String> prepended = new TreeSet<>();
+        scripts().forEach((name, text) -> {
+            if (preambles.contains(name)) {
+                assertThat(text).as(name + " is prepended, not run").doesNotStartWith(ProtocolScripts.PREPEND);
+                return;
+            }
+            String first = text.lines().findFirst().orElseThrow();
+            assertThat(first).as("first line of " + name).startsWith(ProtocolScripts.PREPEND + " protocol.lua");
+            prepended.addAll(Arrays.asList(
+                    first.substring(ProtocolScripts.PREPEND.length()).trim().split(" ")));
+            assertThat(ProtocolScripts.source(name))
+                    .startsWith(ProtocolScripts.file("protocol.lua"))
+                    .endsWith(text);
+        });
+        assertThat(prepended).containsExactlyInAnyOrderElementsOf(preambles);
+    }
+
+    @Test
+    void fieldLimitOfTheScriptsIsThatOfWireFields() {
+        assertThat(luaInteger("MAX_FIELDS")).isEqualTo(WireFields.MAX_FIELDS);
     }
 
     @Test
@@ -136,7 +162,7 @@ class ProtocolLuaTest {
     }
 
     private static String protocolLua() {
-        return LuaScript.read(LuaScript.PROTOCOL);
+        return ProtocolScripts.file("protocol.lua");
     }
 
     private static int luaInteger(String name) {
@@ -148,10 +174,10 @@ class ProtocolLuaTest {
     /** Every script but protocol.lua, by file name. */
     private static Map<String, String> scripts() {
         try (Stream<Path> files = Files.list(
-                Path.of(LuaScript.class.getResource(LuaScript.PROTOCOL).toURI()).getParent())) {
+                Path.of(LuaScript.class.getResource("protocol.lua").toURI()).getParent())) {
             return files.map(file -> file.getFileName().toString())
-                    .filter(name -> name.endsWith(".lua") && !name.equals(LuaScript.PROTOCOL))
-                    .collect(Collectors.toMap(name -> name, LuaScript::read));
+                    .filter(name -> name.endsWith(".lua") && !name.equals("protocol.lua"))
+                    .collect(Collectors.toMap(name -> name, ProtocolScripts::file));
         } catch (IOException | URISyntaxException e) {
             throw new IllegalStateException(e);
         }

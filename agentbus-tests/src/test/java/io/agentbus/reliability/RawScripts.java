@@ -2,33 +2,27 @@ package io.agentbus.reliability;
 
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.agentbus.protocol.ProtocolScripts;
 import io.agentbus.testkit.RawRedis;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.ScriptOutputType;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 
 /**
- * Runs the protocol's Lua scripts on a raw connection as the bus sends them (protocol.lua, then
- * audit_record.lua where it applies, then the script: docs/PROTOCOL.md section 11), with the keys and
+ * Runs the protocol's Lua scripts on a raw connection as the bus sends them (the files the script's first
+ * line names, then the script: {@link ProtocolScripts#source}), with the keys and
  * arguments an agent in another language, or an attacker, would pass; and tells whether a failed run
  * wrote anything.
  */
 final class RawScripts {
 
-    private static final String PACKAGE = "io/agentbus/redis/";
-    private static final Set<String> AUDITING = Set.of("ack.lua", "retry_later.lua", "dead_letter.lua", "redrive.lua");
-
     private RawScripts() {}
 
     static <T> T run(RawRedis raw, String script, ScriptOutputType type, String[] keys, String... args) {
-        return raw.commands().eval(source(script), type, keys, args);
+        return raw.commands().eval(ProtocolScripts.source(script), type, keys, args);
     }
 
     /** Runs {@code script}, which must fail with an error reply; returns the error's text. */
@@ -52,21 +46,5 @@ final class RawScripts {
             dumps.put(key, dump == null ? null : Base64.getEncoder().encodeToString(dump));
         }
         return dumps;
-    }
-
-    private static String source(String script) {
-        String preamble = AUDITING.contains(script) ? read("audit_record.lua") : "";
-        return read("protocol.lua") + preamble + read(script);
-    }
-
-    private static String read(String name) {
-        try (InputStream in = RawScripts.class.getClassLoader().getResourceAsStream(PACKAGE + name)) {
-            if (in == null) {
-                throw new IllegalStateException("no script " + PACKAGE + name + " on the class path");
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -15,6 +15,7 @@ import io.agentbus.DeliveryOptions;
 import io.agentbus.Envelope;
 import io.agentbus.MessageId;
 import io.agentbus.NonRetryableException;
+import io.agentbus.SendReceipt;
 import io.agentbus.deadletter.DeadLetter;
 import io.agentbus.deadletter.DeadLetters;
 import io.agentbus.embedded.LocalRedis;
@@ -30,11 +31,14 @@ import io.lettuce.core.XGroupCreateArgs;
 import io.lettuce.core.XReadArgs;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
@@ -201,7 +205,8 @@ class ScriptFaultsIT {
                 String inbox = KeySchema.inbox(agent, 5);
                 String key = fault.getValue().apply(message);
                 spoil(raw, key, fault.getKey().equals("audit") ? "stream" : fault.getKey());
-                SCRIPTS.add("send.lua");
+                SCRIPTS.add("send_batch.lua"); // what the bus runs, here with one message
+                SCRIPTS.add("store_messages.lua");
                 INJECTED.incrementAndGet();
 
                 assertThatThrownBy(() -> bus.sync().send(message))
@@ -219,6 +224,113 @@ class ScriptFaultsIT {
                 assertThat(stored(raw, inbox)).isEqualTo(1);
             }
         }
+    }
+
+    @Test
+    void oneAgentsSpoiledKeyFailsOnlyItsOwnSendsInABatchThatCarriesOtherAgentsMessages(LocalRedis redis, RawRedis raw) {
+        AgentId spoiled = freshAgent("batch-spoiled");
+        AgentId healthy = freshAgent("batch-healthy");
+        spoil(raw, KeySchema.counters(spoiled), "hash");
+        INJECTED.incrementAndGet();
+        SCRIPTS.add("send_batch.lua");
+        try (AgentBus bus = AgentBus.connect(redis.uri(), QUICK_RECLAIM)) {
+            // Sent at once: all but the first queue behind the call in flight and go as batches that mix the two.
+            List<Envelope> refused = new ArrayList<>();
+            List<CompletableFuture<SendReceipt>> toSpoiled = new ArrayList<>();
+            List<CompletableFuture<SendReceipt>> toHealthy = new ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                refused.add(poison(spoiled));
+                toSpoiled.add(bus.send(refused.get(i)).toCompletableFuture());
+                toHealthy.add(bus.send(poison(healthy)).toCompletableFuture());
+            }
+
+            for (CompletableFuture<SendReceipt> send : toHealthy) {
+                assertThat(send.join().duplicate()).isFalse();
+            }
+            for (CompletableFuture<SendReceipt> send : toSpoiled) {
+                assertThatThrownBy(send::join)
+                        .hasCauseInstanceOf(AgentBusException.class)
+                        .hasMessageContaining("WRONGTYPE " + KeySchema.counters(spoiled));
+            }
+            for (Envelope message : refused) {
+                assertThat(raw.commands().exists(KeySchema.dedup(spoiled, message.messageId())))
+                        .as("no dedup marker of a message that was not stored")
+                        .isZero();
+            }
+        }
+        assertThat(stored(raw, KeySchema.inbox(healthy, 5))).isEqualTo(200);
+        assertThat(raw.commands().hget(KeySchema.counters(healthy), "sent")).isEqualTo("200");
+        assertThat(stored(raw, KeySchema.inbox(spoiled, 5))).isZero();
+    }
+
+    @Test
+    void aBatchCallThatDoesNotAddUpIsRefusedWhole(RawRedis raw) {
+        AgentId agent = freshAgent("hostile-batch");
+        String inbox = KeySchema.inbox(agent, 5);
+        String[] keys = {
+            inbox,
+            KeySchema.dedup(agent, MessageId.of("b-1")),
+            KeySchema.auditMessages(agent.value()),
+            KeySchema.counters(agent)
+        };
+        BooleanSupplier nothingStored = () -> stored(raw, inbox) == 0;
+        String[] header = {"1", "2", "3", "4", "0", "", "0", "", "", "1"};
+        String[] message = concat(header, new String[] {"message_id", "b-1"});
+
+        refused(
+                raw,
+                "send_batch.lua",
+                nothingStored,
+                keys,
+                concat(new String[] {"0", "100", "1"}, message),
+                "dedup window");
+        refused(
+                raw,
+                "send_batch.lua",
+                nothingStored,
+                keys,
+                concat(new String[] {"60000", "100", "2"}, message),
+                "message 2 has no header");
+        refused(
+                raw,
+                "send_batch.lua",
+                nothingStored,
+                keys,
+                concat(new String[] {"60000", "100", "1"}, message, new String[] {"extra"}),
+                "1 values follow");
+        String[] badIndex = message.clone();
+        badIndex[3] = "9";
+        refused(
+                raw,
+                "send_batch.lua",
+                nothingStored,
+                keys,
+                concat(new String[] {"60000", "100", "1"}, badIndex),
+                "counters key index 9");
+        String[] tooMany = message.clone();
+        tooMany[9] = "2";
+        refused(
+                raw,
+                "send_batch.lua",
+                nothingStored,
+                keys,
+                concat(new String[] {"60000", "100", "1"}, tooMany),
+                "field/value pairs");
+
+        List<Object> reply = RawScripts.run(
+                raw,
+                "send_batch.lua",
+                ScriptOutputType.MULTI,
+                keys,
+                concat(new String[] {"60000", "100", "2"}, message, message));
+        assertThat(reply)
+                .as("the second copy of b-1 in one batch is a duplicate of the first")
+                .containsExactly(1L, reply.get(1), 0L, reply.get(1));
+        assertThat(stored(raw, inbox)).isEqualTo(1);
+    }
+
+    private static String[] concat(String[]... parts) {
+        return Arrays.stream(parts).flatMap(Arrays::stream).toArray(String[]::new);
     }
 
     @Test

@@ -1,0 +1,185 @@
+package io.agentbus.redis;
+
+import io.lettuce.core.cluster.SlotHash;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Group commit of sends (docs/adr/0002): a send goes to Redis at once when no call is in flight for its
+ * server (on a cluster, its slot); the sends that arrive while one is go together, as one
+ * {@code send_batch.lua} call, when it returns. No timer: a lone send never waits, and under load the
+ * cost of calling a script is paid once per batch, not once per message. A batch holds at most
+ * {@link #MAX_MESSAGES} messages and {@link #MAX_BYTES} bytes of fields (one larger message goes alone),
+ * and never crosses slots, so every key of one call is on one node.
+ */
+final class SendBatches {
+
+    /** The most messages of one call: enough to pay the call's cost once per hundred, small enough not to block Redis. */
+    static final int MAX_MESSAGES = 100;
+
+    /** The most field bytes of one call, unless one message alone is larger. */
+    static final long MAX_BYTES = 1 << 20;
+
+    /** What send_batch.lua says of one message: its outcome (1, 0, -1, -2, -3) and the value that goes with it. */
+    record Reply(long outcome, String value, long replicas) {}
+
+    /** One message to send: its keys, its send.lua-style settings and its fields. */
+    record Message(
+            String stream,
+            String dedup,
+            String audit,
+            String counters,
+            String senders,
+            String requiredGroup,
+            long maxLength,
+            String sender,
+            String receivers,
+            Map<String, String> fields,
+            long bytes,
+            CompletableFuture<Reply> reply) {}
+
+    /** Runs one call: send_batch.lua with {@code keys} and {@code args} on the node of {@code stream}. */
+    interface Store {
+        CompletionStage<Stored> store(String stream, String[] keys, String[] args);
+    }
+
+    /** send_batch.lua's flat reply, and how many replicas WAIT counted (-1 without WAIT). */
+    record Stored(List<Object> reply, long replicas) {}
+
+    private final Store store;
+    private final boolean cluster;
+    private final long dedupWindowMillis;
+    private final long auditCap;
+    private final Map<Integer, Lane> lanes = new ConcurrentHashMap<>();
+
+    SendBatches(Store store, boolean cluster, long dedupWindowMillis, long auditCap) {
+        this.store = store;
+        this.cluster = cluster;
+        this.dedupWindowMillis = dedupWindowMillis;
+        this.auditCap = auditCap;
+    }
+
+    /** Sends {@code message} now, or with the batch that follows the call in flight for its slot. */
+    CompletionStage<Reply> submit(Message message) {
+        int slot = cluster ? SlotHash.getSlot(message.stream()) : 0;
+        Lane lane = lanes.computeIfAbsent(slot, s -> new Lane());
+        List<Message> batch = lane.offer(message);
+        if (batch != null) {
+            dispatch(lane, batch);
+        }
+        return message.reply();
+    }
+
+    private void dispatch(Lane lane, List<Message> batch) {
+        CompletionStage<Stored> stored;
+        try {
+            Call call = Call.of(batch, dedupWindowMillis, auditCap);
+            stored = store.store(batch.get(0).stream(), call.keys(), call.args());
+        } catch (RuntimeException e) {
+            stored = CompletableFuture.failedFuture(e);
+        }
+        stored.whenComplete((both, failure) -> {
+            // The next batch goes first: the replies below run callers' code.
+            List<Message> next = lane.next();
+            if (next != null) {
+                dispatch(lane, next);
+            }
+            settle(batch, both, failure);
+        });
+    }
+
+    private static void settle(List<Message> batch, Stored both, Throwable failure) {
+        if (failure == null && (both.reply() == null || both.reply().size() != 2 * batch.size())) {
+            failure = new IllegalStateException(
+                    "send_batch.lua answered " + both.reply() + " for " + batch.size() + " messages");
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            CompletableFuture<Reply> reply = batch.get(i).reply();
+            if (failure != null) {
+                reply.completeExceptionally(failure);
+            } else {
+                Object value = both.reply().get(2 * i + 1);
+                reply.complete(new Reply(
+                        (Long) both.reply().get(2 * i), value == null ? "" : value.toString(), both.replicas()));
+            }
+        }
+    }
+
+    /** The sends of one slot: those waiting, and whether a call is in flight. */
+    private static final class Lane {
+        private final ArrayDeque<Message> waiting = new ArrayDeque<>();
+        private boolean inFlight;
+
+        /** Queues {@code message}; the batch to send now when no call was in flight, else null. */
+        synchronized List<Message> offer(Message message) {
+            waiting.add(message);
+            if (inFlight) {
+                return null;
+            }
+            inFlight = true;
+            return take();
+        }
+
+        /** The call in flight returned: the next batch to send, or null (and none in flight) when none waits. */
+        synchronized List<Message> next() {
+            if (waiting.isEmpty()) {
+                inFlight = false;
+                return null;
+            }
+            return take();
+        }
+
+        private List<Message> take() {
+            List<Message> batch = new ArrayList<>(Math.min(waiting.size(), MAX_MESSAGES));
+            long bytes = 0;
+            while (!waiting.isEmpty() && batch.size() < MAX_MESSAGES) {
+                Message head = waiting.peek();
+                if (!batch.isEmpty() && bytes + head.bytes() > MAX_BYTES) {
+                    break;
+                }
+                bytes += head.bytes();
+                batch.add(waiting.poll());
+            }
+            return batch;
+        }
+    }
+
+    /** The KEYS and ARGV of send_batch.lua for a batch: each key once, messages referring to it by index. */
+    record Call(String[] keys, String[] args) {
+
+        static Call of(List<Message> batch, long dedupWindowMillis, long auditCap) {
+            Map<String, Integer> keys = new LinkedHashMap<>();
+            List<String> args = new ArrayList<>(3 + batch.size() * 26);
+            args.add(Long.toString(dedupWindowMillis));
+            args.add(Long.toString(auditCap));
+            args.add(Integer.toString(batch.size()));
+            for (Message message : batch) {
+                args.add(index(keys, message.stream()));
+                args.add(index(keys, message.dedup()));
+                args.add(index(keys, message.audit()));
+                args.add(index(keys, message.counters()));
+                args.add(message.senders() == null ? "0" : index(keys, message.senders()));
+                args.add(message.requiredGroup());
+                args.add(Long.toString(message.maxLength()));
+                args.add(message.sender());
+                args.add(message.receivers());
+                args.add(Integer.toString(message.fields().size()));
+                for (Map.Entry<String, String> field : message.fields().entrySet()) {
+                    args.add(field.getKey());
+                    args.add(field.getValue());
+                }
+            }
+            return new Call(keys.keySet().toArray(String[]::new), args.toArray(String[]::new));
+        }
+
+        private static String index(Map<String, Integer> keys, String key) {
+            return Integer.toString(keys.computeIfAbsent(key, k -> keys.size() + 1));
+        }
+    }
+}
