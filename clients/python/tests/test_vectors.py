@@ -57,11 +57,13 @@ class ScriptSourceTest(unittest.TestCase):
             with self.subTest(path.name):
                 self.assertEqual(path.read_bytes(), read_lua(path.name).encode("utf-8"))
 
-    def test_a_script_runs_after_protocol_lua_and_audit_record_lua_where_it_records(self):
+    def test_a_script_runs_after_the_files_its_first_line_names(self):
         protocol, audit = read_lua("protocol.lua"), read_lua("audit_record.lua")
 
         self.assertEqual(protocol + audit + read_lua("ack.lua"), LuaScript("ack.lua").source)
-        self.assertEqual(protocol + read_lua("send.lua"), LuaScript("send.lua").source)
+        self.assertEqual(protocol + read_lua("store_messages.lua") + read_lua("send.lua"),
+                         LuaScript("send.lua").source)
+        self.assertEqual(protocol + read_lua("trim.lua"), LuaScript("trim.lua").source)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The protocol's Lua scripts, loaded from the repository's protocol/lua/ (the single source; this
 package reaches it through its ``protocol`` symlink) and run as the Java library runs them:
-``protocol.lua``, then ``audit_record.lua`` where it applies, then the script (PROTOCOL.md section 11),
-by SHA1 with ``EVALSHA`` and sent in full only on ``NOSCRIPT`` (a restarted server)."""
+the files the script's first line names (``-- Prepend: protocol.lua audit_record.lua``), then the
+script (PROTOCOL.md section 11), by SHA1 with ``EVALSHA`` and sent in full only on ``NOSCRIPT`` (a restarted server)."""
 
 import hashlib
 from pathlib import Path
@@ -11,8 +11,8 @@ from redis.exceptions import NoScriptError
 
 LUA_DIR = Path(__file__).resolve().parent / "protocol" / "lua"
 
-#: The scripts that record audit entries take audit_record.lua's ``audit`` function.
-_AUDITED = frozenset({"ack.lua", "retry_later.lua", "dead_letter.lua", "redrive.lua"})
+#: What starts the first line of every script that is run: the files to prepend, in order.
+PREPEND = "-- Prepend:"
 
 
 def read_lua(name: str) -> str:
@@ -25,8 +25,11 @@ class LuaScript:
 
     def __init__(self, name: str):
         self.name = name
-        parts = ["protocol.lua"] + (["audit_record.lua"] if name in _AUDITED else []) + [name]
-        self.source = "".join(read_lua(part) for part in parts)
+        script = read_lua(name)
+        first = script.split("\n", 1)[0]
+        if not first.startswith(PREPEND):
+            raise ValueError(f"{name} does not start with a '{PREPEND} <files>' line")
+        self.source = "".join(read_lua(part) for part in first[len(PREPEND):].split()) + script
         self.sha = hashlib.sha1(self.source.encode("utf-8")).hexdigest()
 
     async def run(self, redis, keys: Sequence[str], args: Sequence[Union[str, bytes, int]]):
