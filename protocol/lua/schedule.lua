@@ -1,4 +1,4 @@
--- Prepend: protocol.lua
+-- Prepend: protocol.lua store_messages.lua
 -- Schedules a message for delivery into an inbox at a later time, once per message id within the
 -- dedup window: the message waits in the agent's delayed set (a sorted set scored by due time, in
 -- the agent's hash slot, so it survives restarts with the server's persistence).
@@ -11,6 +11,7 @@
 -- type (check_types of protocol.lua). Redis does not roll back a script that fails half-way, so the
 -- checks come first, then the ZADD, and only then the dedup marker (a schedule whose ZADD failed is
 -- not taken for a duplicate when retried) and the counter.
+-- The step is store_messages.lua's (prepended), which send_batch.lua runs for delayed messages too.
 -- Minimum server: Redis 5.0 for its commands (ZADD, SET PX, cjson); the bus requires 6.2.
 if #ARGV ~= 3 then
   return redis.error_reply('ERR schedule.lua: takes 3 arguments, was given ' .. #ARGV .. '; nothing was written')
@@ -37,17 +38,9 @@ if not ok or count == 0 or count > MAX_FIELDS then
   return redis.error_reply('ERR schedule.lua: the fields (ARGV[3]) must be a JSON object of 1 to ' .. MAX_FIELDS
     .. ' fields, were: ' .. string.sub(ARGV[3], 1, 100) .. '; nothing was written')
 end
-wrong = check_types({[KEYS[1]] = 'zset', [KEYS[2]] = 'string', [KEYS[3]] = 'hash'},
-  'nothing was written, the send fails and can be retried')
-if wrong then
-  return wrong
+local reply = store_messages({{stream = KEYS[1], dedup = KEYS[2], counters = KEYS[3], group = '',
+  max_length = 0, due = ARGV[2], member = ARGV[3]}}, ARGV[1], 0)[1]
+if reply[1] == -3 then
+  return redis.error_reply(reply[2])
 end
-local first = redis.call('GET', KEYS[2])
-if first then
-  redis.call('HINCRBY', KEYS[3], 'deduplicated', 1)
-  return {0, first}
-end
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
-redis.call('SET', KEYS[2], 'delayed', 'PX', ARGV[1])
-redis.call('HINCRBY', KEYS[3], 'sent', 1)
-return {1, ''}
+return reply

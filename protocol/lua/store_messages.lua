@@ -4,12 +4,15 @@
 -- another.
 -- KEYS, ARGV: none of its own. It defines store_messages(messages, window, cap), which its including
 -- script calls with its messages, each a table {stream, dedup, audit, counters, senders, group,
--- max_length, sender, receivers, first, last}: the keys of the message (senders: the receiving swarm's
--- index, or nil), the consumer group the stream must have ('' for none), the stream's cap (0 for
--- none), the sending swarm and the receivers' group to set up with a swarm message ('' for none), and
--- the ARGV indexes of its field/value pairs; window is the dedup window in ms, cap the audit cap (0:
--- no audit).
--- Returns one reply per message, in order: {1, entry id} stored, {0, first entry id} a duplicate,
+-- max_length, sender, receivers, first, last, due, member}: the keys of the message (audit: its shard,
+-- or nil for none; senders: the receiving swarm's index, or nil), the consumer group the stream must
+-- have ('' for none), the stream's cap (0 for none), the sending swarm and the receivers' group to set
+-- up with a swarm message ('' for none), and the ARGV indexes of its field/value pairs; window is the
+-- dedup window in ms, cap the audit cap (0: no audit).
+-- A delayed message (schedule.lua's step) has a due time (ms) and its fields as one JSON object
+-- (member); its stream is the agent's delayed sorted set (agent:{id}:delayed), where it waits for
+-- move_due.lua; it has no group, cap or audit record, and its dedup marker holds 'delayed'.
+-- Returns one reply per message, in order: {1, entry id} stored ({1, ''} delayed), {0, first entry id} a duplicate,
 -- {-1, ''} the stream has no such group, {-2, ''} full, {-3, 'WRONGTYPE <key> ...'} a key of the
 -- message holds another type (nothing of that message was written; the other messages are sent).
 -- The including script checks the numbers and field counts before calling it.
@@ -34,8 +37,8 @@ local function store_messages(messages, window, cap)
   -- right (checked), the stream's length, whether it has a group, what to add to each counter.
   local checked, lengths, groups, counts = {}, {}, {}, {}
   local function wrong_type(message)
-    local expected = {[message.stream] = 'stream', [message.counters] = 'hash'}
-    if audited then
+    local expected = {[message.stream] = message.due and 'zset' or 'stream', [message.counters] = 'hash'}
+    if audited and message.audit then
       expected[message.audit] = 'stream'
     end
     if message.senders then
@@ -87,6 +90,12 @@ local function store_messages(messages, window, cap)
     elseif first then
       count(message.counters, 'deduplicated')
       replies[#replies + 1] = {0, first}
+    elseif message.due then
+      -- Waiting in the delayed set first, then marked and counted, as a message in a stream.
+      redis.call('ZADD', message.stream, message.due, message.member)
+      redis.call('SET', message.dedup, 'delayed', 'PX', window)
+      count(message.counters, 'sent')
+      replies[#replies + 1] = {1, ''}
     elseif message.group ~= '' and not group_exists(message.stream, message.group) then
       replies[#replies + 1] = {-1, ''}
     elseif message.max_length > 0 and length(message.stream) >= message.max_length then
@@ -107,7 +116,7 @@ local function store_messages(messages, window, cap)
       end
       redis.call('SET', message.dedup, id, 'PX', window)
       count(message.counters, 'sent')
-      if audited then
+      if audited and message.audit then
         redis.call('XADD', message.audit, 'MAXLEN', '~', cap, '*', 'audit_event', 'sent', 'audit_stream',
           message.stream, 'audit_entry_id', id, unpack(ARGV, message.first, message.last))
       end

@@ -29,7 +29,11 @@ final class SendBatches {
     /** What send_batch.lua says of one message: its outcome (1, 0, -1, -2, -3) and the value that goes with it. */
     record Reply(long outcome, String value, long replicas) {}
 
-    /** One message to send: its keys, its send.lua-style settings and its fields. */
+    /**
+     * One message to send: its keys ({@code audit} and {@code senders} null for none), its send.lua-style
+     * settings, its due time for a delayed message ({@code stream} is then the agent's delayed set; null
+     * otherwise) and its fields.
+     */
     record Message(
             String stream,
             String dedup,
@@ -40,9 +44,42 @@ final class SendBatches {
             long maxLength,
             String sender,
             String receivers,
+            Long dueMillis,
             Map<String, String> fields,
             long bytes,
-            CompletableFuture<Reply> reply) {}
+            CompletableFuture<Reply> reply) {
+
+        /** A message for {@code stream}, or a delayed one, as built from its fields. */
+        static Message of(
+                String stream,
+                String dedup,
+                String audit,
+                String counters,
+                Sender.Receivers receivers,
+                String requiredGroup,
+                long maxLength,
+                Long dueMillis,
+                Map<String, String> fields) {
+            long bytes = 0;
+            for (Map.Entry<String, String> field : fields.entrySet()) {
+                bytes += field.getKey().length() + field.getValue().length();
+            }
+            return new Message(
+                    stream,
+                    dedup,
+                    audit,
+                    counters,
+                    receivers == null ? null : receivers.index(),
+                    requiredGroup,
+                    maxLength,
+                    receivers == null ? "" : receivers.sender(),
+                    receivers == null ? "" : receivers.group(),
+                    dueMillis,
+                    fields,
+                    bytes,
+                    new CompletableFuture<>());
+        }
+    }
 
     /** Runs one call: send_batch.lua with {@code keys} and {@code args} on the node of {@code stream}. */
     interface Store {
@@ -155,20 +192,21 @@ final class SendBatches {
 
         static Call of(List<Message> batch, long dedupWindowMillis, long auditCap) {
             Map<String, Integer> keys = new LinkedHashMap<>();
-            List<String> args = new ArrayList<>(3 + batch.size() * 26);
+            List<String> args = new ArrayList<>(3 + batch.size() * 27);
             args.add(Long.toString(dedupWindowMillis));
             args.add(Long.toString(auditCap));
             args.add(Integer.toString(batch.size()));
             for (Message message : batch) {
                 args.add(index(keys, message.stream()));
                 args.add(index(keys, message.dedup()));
-                args.add(index(keys, message.audit()));
+                args.add(message.audit() == null ? "0" : index(keys, message.audit()));
                 args.add(index(keys, message.counters()));
                 args.add(message.senders() == null ? "0" : index(keys, message.senders()));
                 args.add(message.requiredGroup());
                 args.add(Long.toString(message.maxLength()));
                 args.add(message.sender());
                 args.add(message.receivers());
+                args.add(message.dueMillis() == null ? "" : Long.toString(message.dueMillis()));
                 args.add(Integer.toString(message.fields().size()));
                 for (Map.Entry<String, String> field : message.fields().entrySet()) {
                     args.add(field.getKey());

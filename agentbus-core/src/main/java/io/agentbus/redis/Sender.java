@@ -1,7 +1,5 @@
 package io.agentbus.redis;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
 import io.agentbus.BusUnavailableException;
@@ -25,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,14 +31,12 @@ import org.slf4j.LoggerFactory;
 /**
  * The send path: payload check, admission (at most {@link BusOptions#requestQueueSize()} sends
  * waiting for Redis), the optional live-recipient check, {@code send_batch.lua} (dedup, cap, append,
- * audit, counters in one script, for every send that queued behind the call in flight: {@link SendBatches}),
- * {@code schedule.lua} for delayed sends, and {@code WAIT} for {@link Durability.Mode#WAIT}.
+ * audit, counters in one script, for every send that queued behind the call in flight: {@link SendBatches};
+ * delayed sends too, as schedule.lua would store them), and {@code WAIT} for {@link Durability.Mode#WAIT}.
  */
 final class Sender {
 
     private static final LuaScript SEND_BATCH = LuaScript.load("send_batch.lua");
-    private static final LuaScript SCHEDULE = LuaScript.load("schedule.lua");
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private static final Logger log = LoggerFactory.getLogger(Sender.class);
 
@@ -63,7 +60,7 @@ final class Sender {
         this.tracing = tracing;
         this.signatures = new MessageSignatures(options.signing());
         this.batches = new SendBatches(
-                this::store,
+                this::call,
                 connections.sendConnection().isCluster(),
                 options.send().dedupWindow().toMillis(),
                 options.auditCap());
@@ -113,44 +110,27 @@ final class Sender {
                         null));
     }
 
-    /** Schedules {@code untraced} for delivery at {@code deliverAt} (schedule.lua; move_due.lua moves it). */
+    /**
+     * Schedules {@code untraced} for delivery at {@code deliverAt}: into the recipient's delayed set, which
+     * move_due.lua empties into the inbox (schedule.lua's step, in a send_batch.lua call).
+     */
     CompletionStage<SendReceipt> send(Envelope untraced, Instant deliverAt) {
         checkPayload(untraced);
         know(untraced.toAgent());
-        Tracing.Sending sending = tracing.sending(untraced);
-        Envelope envelope = sending.envelope();
-        String fields;
-        try {
-            fields = JSON.writeValueAsString(signatures.sign(EnvelopeCodec.encode(envelope), envelope.fromAgent()));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a map of strings is always JSON", e);
-        } catch (RuntimeException e) {
-            sending.ended(e);
-            throw e;
-        }
-        CompletionStage<List<Object>> scheduled = SCHEDULE.run(
-                commands,
-                ScriptOutputType.MULTI,
-                new String[] {
-                    KeySchema.delayed(envelope.toAgent()),
-                    KeySchema.dedup(envelope.toAgent(), envelope.messageId()),
-                    KeySchema.counters(envelope.toAgent())
-                },
-                Long.toString(options.send().dedupWindow().toMillis()),
-                Long.toString(deliverAt.toEpochMilli()),
-                fields);
-        return RedisErrors.mapped(
-                        scheduled.thenApply(reply -> {
-                            boolean duplicate = (Long) reply.get(0) == 0;
-                            countSend(envelope.toAgent(), envelope, duplicate);
-                            return new SendReceipt(
-                                    envelope.messageId(),
-                                    envelope.toAgent(),
-                                    duplicate ? (String) reply.get(1) : "",
-                                    duplicate);
-                        }),
-                        "schedule " + envelope.messageId() + " for " + envelope.toAgent() + " at " + deliverAt)
-                .whenComplete((scheduledReceipt, failure) -> sending.ended(failure));
+        AgentId to = untraced.toAgent();
+        return store(
+                untraced,
+                fields -> SendBatches.Message.of(
+                        KeySchema.delayed(to),
+                        KeySchema.dedup(to, untraced.messageId()),
+                        null,
+                        KeySchema.counters(to),
+                        null,
+                        "",
+                        0,
+                        deliverAt.toEpochMilli(),
+                        fields),
+                "schedule " + untraced.messageId() + " for " + to + " at " + deliverAt);
     }
 
     /** Runs {@code step}, first checking the recipient is live if {@link BusOptions#requireLiveRecipient()}. */
@@ -187,6 +167,28 @@ final class Sender {
             long maxLength,
             Receivers receivers) {
         checkPayload(untraced); // every path to send.lua: topic publishes and swarm messages too
+        return store(
+                untraced,
+                fields -> SendBatches.Message.of(
+                        stream,
+                        dedupKey,
+                        scripts.auditShard(stream),
+                        KeySchema.counters(stream),
+                        receivers,
+                        requiredGroup,
+                        maxLength,
+                        null,
+                        fields),
+                "send " + untraced.messageId() + " to " + stream);
+    }
+
+    /**
+     * Stores one message with the next batch of its server ({@link SendBatches}): traces and signs it,
+     * refuses it when {@link BusOptions#requestQueueSize()} sends already wait for Redis, and turns the
+     * script's reply for it into its receipt or its typed failure ({@code what} names the step in errors).
+     */
+    private CompletionStage<SendReceipt> store(
+            Envelope untraced, Function<Map<String, String>, SendBatches.Message> message, String what) {
         Tracing.Sending sending = tracing.sending(untraced);
         Envelope envelope = sending.envelope();
         Map<String, String> fields;
@@ -205,52 +207,35 @@ final class Sender {
             sending.ended(refused);
             throw refused;
         }
-        Durability durability = options.send().durability();
         ConnectionWatch watch = connections.watch();
         if (!watch.tryStartSend(options.connection().requestQueueSize())) {
             throw new BusUnavailableException(
-                    "send " + envelope.messageId() + " refused: "
-                            + options.connection().requestQueueSize()
+                    what + " refused: " + options.connection().requestQueueSize()
                             + " sends are already waiting for Redis (requestQueueSize)",
                     null);
         }
-        long bytes = 0;
-        for (Map.Entry<String, String> field : fields.entrySet()) {
-            bytes += field.getKey().length() + field.getValue().length();
-        }
-        CompletionStage<SendBatches.Reply> stored = batches.submit(new SendBatches.Message(
-                stream,
-                dedupKey,
-                scripts.auditShard(stream),
-                KeySchema.counters(stream),
-                receivers == null ? null : receivers.index(),
-                requiredGroup,
-                maxLength,
-                receivers == null ? "" : receivers.sender(),
-                receivers == null ? "" : receivers.group(),
-                fields,
-                bytes,
-                new CompletableFuture<>()));
-        stored.whenComplete((result, failure) -> watch.sendEnded());
-        CompletionStage<SendReceipt> receipt = stored.thenApply(reply -> {
-            long outcome = reply.outcome();
-            if (outcome == -3) {
-                throw new RedisCommandExecutionException(reply.value());
+        SendBatches.Message stored = message.apply(fields);
+        CompletionStage<SendBatches.Reply> reply = batches.submit(stored);
+        reply.whenComplete((result, failure) -> watch.sendEnded());
+        Durability durability = options.send().durability();
+        CompletionStage<SendReceipt> receipt = reply.thenApply(outcome -> {
+            if (outcome.outcome() == -3) {
+                throw new RedisCommandExecutionException(outcome.value());
             }
-            if (outcome == -1) {
+            if (outcome.outcome() == -1) {
                 throw RecipientUnavailableException.noResponders(envelope.toAgent());
             }
-            if (outcome == -2) {
-                throw new InboxFullException(envelope.toAgent(), maxLength);
+            if (outcome.outcome() == -2) {
+                throw new InboxFullException(envelope.toAgent(), stored.maxLength());
             }
-            countSend(envelope.toAgent(), envelope, outcome == 0);
-            if (durability.mode() == Durability.Mode.WAIT && reply.replicas() < durability.replicas()) {
-                throw new NotReplicatedException(envelope.messageId(), durability.replicas(), reply.replicas());
+            boolean duplicate = outcome.outcome() == 0;
+            countSend(envelope.toAgent(), envelope, duplicate);
+            if (durability.mode() == Durability.Mode.WAIT && outcome.replicas() < durability.replicas()) {
+                throw new NotReplicatedException(envelope.messageId(), durability.replicas(), outcome.replicas());
             }
-            return new SendReceipt(envelope.messageId(), envelope.toAgent(), reply.value(), outcome == 0);
+            return new SendReceipt(envelope.messageId(), envelope.toAgent(), outcome.value(), duplicate);
         });
-        return RedisErrors.mapped(receipt, "send " + envelope.messageId() + " to " + stream)
-                .whenComplete((sent, failure) -> sending.ended(failure));
+        return RedisErrors.mapped(receipt, what).whenComplete((sent, failure) -> sending.ended(failure));
     }
 
     /**
@@ -277,7 +262,7 @@ final class Sender {
      * same way, so on a cluster a send rides through a failover that ends within the command timeout,
      * whatever {@link io.agentbus.ConnectionOptions#disconnectedSends()} says.
      */
-    private CompletionStage<SendBatches.Stored> store(String stream, String[] keys, String[] args) {
+    private CompletionStage<SendBatches.Stored> call(String stream, String[] keys, String[] args) {
         RedisLink<String, String> link = connections.sendConnection();
         Durability durability = options.send().durability();
         CompletableFuture<SendBatches.Stored> result = new CompletableFuture<>();

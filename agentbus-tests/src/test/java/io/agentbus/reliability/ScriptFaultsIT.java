@@ -274,7 +274,7 @@ class ScriptFaultsIT {
             KeySchema.counters(agent)
         };
         BooleanSupplier nothingStored = () -> stored(raw, inbox) == 0;
-        String[] header = {"1", "2", "3", "4", "0", "", "0", "", "", "1"};
+        String[] header = {"1", "2", "3", "4", "0", "", "0", "", "", "", "1"};
         String[] message = concat(header, new String[] {"message_id", "b-1"});
 
         refused(
@@ -308,7 +308,7 @@ class ScriptFaultsIT {
                 concat(new String[] {"60000", "100", "1"}, badIndex),
                 "counters key index 9");
         String[] tooMany = message.clone();
-        tooMany[9] = "2";
+        tooMany[10] = "2";
         refused(
                 raw,
                 "send_batch.lua",
@@ -347,7 +347,7 @@ class ScriptFaultsIT {
                 String delayed = KeySchema.delayed(agent);
                 String key = fault.getValue().apply(message);
                 spoil(raw, key, fault.getKey());
-                SCRIPTS.add("schedule.lua");
+                SCRIPTS.add("send_batch.lua"); // what the bus runs for a delayed send: schedule.lua's step
                 INJECTED.incrementAndGet();
 
                 assertThatThrownBy(() -> bus.sync().send(message, Duration.ofHours(1)))
