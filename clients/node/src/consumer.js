@@ -137,6 +137,7 @@ export class StreamConsumer {
       if (!this.closing) this.log(`read connection of ${this.consumer}: ${error.message}`);
     });
     await this.reader.connect();
+    this.readerId = await this.reader.sendCommand(['CLIENT', 'ID']);
     if (this.agent) {
       await this.#heartbeat();
       this.#every(this.heartbeatMs, () => this.#heartbeat());
@@ -186,14 +187,17 @@ export class StreamConsumer {
           await sleep(Math.min(this.readBlockMs, 200));
           continue;
         }
+        // Not past the next reclaim: a retry's delay may end before the block would.
+        const blockMs = Math.max(1, Math.min(this.readBlockMs, Math.ceil(this.nextReclaimAt - Date.now())));
+        this.reading = true;
         const reading = this.reader.sendCommand(['XREADGROUP', 'GROUP', this.group, this.consumer,
-          'COUNT', String(this.readBatch), 'BLOCK', String(this.readBlockMs),
+          'COUNT', String(this.readBatch), 'BLOCK', String(blockMs),
           'STREAMS', ...streams.map((s) => s.key), ...streams.map(() => '>')], { returnBuffers: true });
         if (first) {
           first = false;
           ready();
         }
-        const reply = await reading;
+        const reply = await reading.finally(() => { this.reading = false; });
         if (!reply) continue;
         // Handle by band order (the order of STREAMS), whatever order the reply lists them in.
         const order = streams.map((s) => s.key);
@@ -419,6 +423,10 @@ export class StreamConsumer {
     if (this.closing) return;
     this.closing = true;
     this.timers.forEach((timer) => clearTimeout(timer));
+    if (this.reading) {
+      // Ends the blocked read now, as if it had timed out: it delivers nothing, so nothing is left unseen.
+      await this.commands.sendCommand(['CLIENT', 'UNBLOCK', String(this.readerId), 'TIMEOUT']).catch(() => {});
+    }
     const finished = await withTimeout(this.done ?? Promise.resolve(), shutdownTimeoutMs);
     if (!finished) this.log(`${this.consumer}: a handler did not finish within ${shutdownTimeoutMs} ms; its entry stays pending`);
     try {

@@ -3,6 +3,7 @@
 // InterSwarmMessenger (section 14a, durable messages on message:<from>:{<to>} streams read by the
 // receiving swarm's group `swarm`, with a bounded history). Both interoperate with Java's
 // io.agentbus.swarm (SwarmEvents, SwarmMessenger).
+import { randomUUID } from 'node:crypto';
 import { AgentBus } from './bus.js';
 import { parsePriority, checkAgentId, checkMessageType, InvalidEnvelopeError, readEntry, encodeMessage } from './wire.js';
 import { script } from './scripts.js';
@@ -48,24 +49,26 @@ export class SwarmEventBus {
   /**
    * Publishes an event of eventType with data (a JSON object) on event:{swarm}:<eventType>. Over the
    * rate limit, priorities 1-7 are deferred (published in order as the rate allows) and 8-9 go at once.
-   * Resolves with {outcome: 'published', receivers} or, deferred, {outcome: 'deferred'} at once.
+   * Resolves with {outcome: 'published', id, receivers} or, deferred, {outcome: 'deferred', id} at once
+   * (id: the event's message id).
    */
   async publish(eventType, data = {}, priority = 'normal') {
     await this.connect();
     const event = {
       from: this.source, to: this.swarmId, type: checkMessageType(eventType), payload: data, priority: seedPriority(priority),
+      messageId: randomUUID(),
     };
     const channel = keys.swarmEvent(this.swarmId, eventType);
     this.#refill();
     if (event.priority >= BYPASS_PRIORITY || (this.deferredQueue.length === 0 && this.tokens >= 1)) {
       if (event.priority < BYPASS_PRIORITY) this.tokens -= 1;
       const { receivers } = await this.bus.publish(channel, event);
-      return { outcome: 'published', receivers };
+      return { outcome: 'published', id: event.messageId, receivers };
     }
     this.deferredQueue.push({ channel, event });
     this.deferredCount++;
     this.#drainLater();
-    return { outcome: 'deferred' };
+    return { outcome: 'deferred', id: event.messageId };
   }
 
   /** Events deferred by the rate limit so far. */
