@@ -101,7 +101,7 @@ public final class InMemoryAgentBus implements AgentBus {
     private final AtomicInteger consumerNumbers = new AtomicInteger();
     private final SyncAgentBus sync = SyncAgentBus.of(this);
     private final Instant connectedAt;
-    private volatile boolean closing;
+    private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile boolean closed;
     private volatile Instant closedAt;
 
@@ -585,10 +585,9 @@ public final class InMemoryAgentBus implements AgentBus {
      */
     @Override
     public void close() {
-        if (closing) {
+        if (!closing.compareAndSet(false, true)) {
             return;
         }
-        closing = true;
         listenings.forEach(Subscription::close);
         consumers.forEach(MemoryConsumer::close);
         closed = true;

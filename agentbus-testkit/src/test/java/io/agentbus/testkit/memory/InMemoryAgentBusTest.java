@@ -57,6 +57,33 @@ class InMemoryAgentBusTest {
                 .build();
     }
 
+    /** The README's example ("Testing your agents without Redis"), as it is printed there. */
+    @Test
+    void theReadmeExampleRuns() {
+        TestClock clock = TestClock.startingNow();
+        try (InMemoryAgentBus bus = InMemoryAgentBus.builder().clock(clock).build()) {
+            List<String> reminders = new CopyOnWriteArrayList<>();
+            bus.subscribe(
+                    AgentId.of("assistant"),
+                    delivery -> reminders.add(delivery.envelope().payload()));
+            bus.sync()
+                    .send(
+                            Envelope.builder()
+                                    .from("cmo")
+                                    .to("assistant")
+                                    .type("reminder")
+                                    .payload("{\"text\":\"launch review\"}")
+                                    .build(),
+                            Duration.ofHours(1));
+
+            bus.awaitIdle(Duration.ofSeconds(5)); // nothing yet: the reminder is due in an hour
+            assertThat(reminders).isEmpty();
+            clock.advance(Duration.ofHours(1));
+            bus.awaitIdle(Duration.ofSeconds(5)); // now it was handled and acknowledged
+            assertThat(reminders).containsExactly("{\"text\":\"launch review\"}");
+        }
+    }
+
     @Test
     void aDelayedMessageWaitsForTheTestClock() throws Exception {
         InMemoryAgentBus bus = bus(BusOptions.defaults());
