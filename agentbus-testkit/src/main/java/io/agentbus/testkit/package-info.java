@@ -15,6 +15,9 @@
  *       slot-migration helpers.
  *   <li>{@link io.agentbus.testkit.AgentBusContract}: what every bus must do, through the public API only;
  *       a subclass supplies the bus (standalone, Sentinel, Cluster, in memory) and inherits the tests.
+ *   <li>{@link io.agentbus.testkit.memory.InMemoryAgentBus}: the bus without Redis, for fast unit tests of
+ *       agents, with {@link io.agentbus.testkit.memory.TestClock} and {@code awaitIdle}; it passes the
+ *       contract ({@link io.agentbus.testkit.memory.InMemoryContract}).
  *   <li>{@link io.agentbus.testkit.RedisProxy} (network faults), {@link io.agentbus.testkit.RecordingHandler},
  *       {@link io.agentbus.testkit.TestIds}, {@link io.agentbus.testkit.LoopbackPorts}.
  * </ul>

@@ -1,0 +1,4 @@
+package io.agentbus.testkit.memory;
+
+/** The contract on in-memory buses: no Redis, a plain unit test. */
+class InMemoryContractTest extends InMemoryContract {}
