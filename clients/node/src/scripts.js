@@ -1,6 +1,6 @@
 // The protocol's Lua scripts, loaded from the repository's protocol/lua/ (the single source every
-// implementation runs; docs/PROTOCOL.md section 11): each is run as protocol.lua, then
-// audit_record.lua where it records audit entries, then the script itself, by its SHA1 (EVALSHA),
+// implementation runs; docs/PROTOCOL.md section 11): each is run after the files its first line
+// names (`-- Prepend: protocol.lua audit_record.lua`), by its SHA1 (EVALSHA),
 // sent in full only when the server does not know it yet (NOSCRIPT, e.g. after a restart).
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -15,19 +15,25 @@ const directory = CANDIDATE_DIRECTORIES.find((url) => existsSync(new URL('protoc
 /** The directory the scripts are read from. */
 export const LUA_DIRECTORY = fileURLToPath(directory);
 
-/** The scripts that record audit entries, which run with audit_record.lua prepended. */
-const AUDITING = new Set(['ack.lua', 'retry_later.lua', 'dead_letter.lua', 'redrive.lua']);
+/** What starts the first line of every script that is run: the files to prepend to it, in order. */
+const PREPEND = '-- Prepend:';
 
 /** The text of one file of protocol/lua/, as it is on disk. */
 export function readLuaFile(name) {
   return readFileSync(new URL(name, directory), 'utf8');
 }
 
-/** A script of the protocol as it is run: protocol.lua [+ audit_record.lua] + the script. */
+/** A script of the protocol as it is run: the files its first line names, then the script. */
 export class LuaScript {
   constructor(name) {
     this.name = name;
-    this.source = readLuaFile('protocol.lua') + (AUDITING.has(name) ? readLuaFile('audit_record.lua') : '') + readLuaFile(name);
+    const script = readLuaFile(name);
+    const first = script.split('\n', 1)[0];
+    if (!first.startsWith(PREPEND)) {
+      throw new Error(`${name} does not start with a '${PREPEND} <files>' line`);
+    }
+    const prepended = first.slice(PREPEND.length).trim().split(/\s+/);
+    this.source = prepended.map(readLuaFile).join('') + script;
     this.sha = createHash('sha1').update(this.source, 'utf8').digest('hex');
   }
 

@@ -28,7 +28,7 @@ test('the vectors command gives every case of entries.json its expected verdict'
   });
 });
 
-test('the scripts are the repository files byte for byte, run as protocol.lua + audit_record.lua + the script', () => {
+test('the scripts are the repository files byte for byte, run after the files their first line names', () => {
   const directory = `${repositoryProtocol}lua/`;
   const files = readdirSync(directory).filter((name) => name.endsWith('.lua'));
 
@@ -37,7 +37,9 @@ test('the scripts are the repository files byte for byte, run as protocol.lua + 
   const protocol = readFileSync(`${directory}protocol.lua`, 'utf8');
   const audit = readFileSync(`${directory}audit_record.lua`, 'utf8');
   assert.equal(script('ack.lua').source, protocol + audit + readFileSync(`${directory}ack.lua`, 'utf8'));
-  assert.equal(script('send.lua').source, protocol + readFileSync(`${directory}send.lua`, 'utf8'));
+  const store = readFileSync(`${directory}store_messages.lua`, 'utf8');
+  assert.equal(script('send.lua').source, protocol + store + readFileSync(`${directory}send.lua`, 'utf8'));
+  assert.equal(script('trim.lua').source, protocol + readFileSync(`${directory}trim.lua`, 'utf8'));
 });
 
 test('a message is refused before sending when a field breaks its rule, naming the field', () => {
