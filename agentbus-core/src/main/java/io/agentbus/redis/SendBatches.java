@@ -49,13 +49,15 @@ final class SendBatches {
             long bytes,
             CompletableFuture<Reply> reply) {
 
-        /** A message for {@code stream}, or a delayed one, as built from its fields. */
+        /** A message for {@code stream}, or a delayed one, as built from its fields ('' for no sender, receivers). */
         static Message of(
                 String stream,
                 String dedup,
                 String audit,
                 String counters,
-                Sender.Receivers receivers,
+                String senders,
+                String sender,
+                String receivers,
                 String requiredGroup,
                 long maxLength,
                 Long dueMillis,
@@ -69,11 +71,11 @@ final class SendBatches {
                     dedup,
                     audit,
                     counters,
-                    receivers == null ? null : receivers.index(),
+                    senders,
                     requiredGroup,
                     maxLength,
-                    receivers == null ? "" : receivers.sender(),
-                    receivers == null ? "" : receivers.group(),
+                    sender,
+                    receivers,
                     dueMillis,
                     fields,
                     bytes,
