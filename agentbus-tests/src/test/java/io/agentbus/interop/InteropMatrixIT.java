@@ -109,20 +109,28 @@ class InteropMatrixIT {
                 }
                 for (Scenario scenario : SCENARIOS) {
                     String name = first.language() + "→" + second.language() + " " + scenario.name();
-                    tests.add(DynamicTest.dynamicTest(name, () -> counted(scenario, first, second)));
+                    tests.add(DynamicTest.dynamicTest(name, () -> counted(name, scenario, first, second)));
                 }
             }
         }
         return tests.stream();
     }
 
-    private static void counted(Scenario scenario, LanguagePeer first, LanguagePeer second) throws Exception {
+    /**
+     * Runs one scenario in one direction and counts it. Its outcome goes to stderr as {@code NOTE interop
+     * <direction> <scenario> passed|failed <seconds>}, and a failure names them, since the build's report
+     * numbers dynamic tests rather than naming them.
+     */
+    private static void counted(String name, Scenario scenario, LanguagePeer first, LanguagePeer second) {
+        long start = System.nanoTime();
         try {
             scenario.body().run(first, second);
             PASSED.incrementAndGet();
+            System.err.printf("NOTE interop %s passed %.1f s%n", name, (System.nanoTime() - start) / 1e9);
         } catch (Exception | AssertionError e) {
             FAILED.incrementAndGet();
-            throw e;
+            System.err.printf("NOTE interop %s failed %.1f s%n", name, (System.nanoTime() - start) / 1e9);
+            throw new AssertionError(name + ": " + e.getMessage(), e);
         }
     }
 
