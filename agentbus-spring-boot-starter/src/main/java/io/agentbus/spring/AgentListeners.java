@@ -92,6 +92,7 @@ final class AgentListeners implements BeanPostProcessor, SmartLifecycle, Environ
 
     @Override
     public synchronized void stop() {
+        log.info("closing {} @AgentListener subscriptions", running.size());
         List<Thread> closing = new ArrayList<>();
         for (Subscription subscription : running) {
             Thread closer = new Thread(subscription::close, "agentbus-close-" + subscription.consumer());
@@ -110,6 +111,7 @@ final class AgentListeners implements BeanPostProcessor, SmartLifecycle, Environ
             }
         }
         running.clear();
+        log.info("@AgentListener subscriptions closed");
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
