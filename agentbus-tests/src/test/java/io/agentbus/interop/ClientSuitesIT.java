@@ -7,6 +7,7 @@ import io.agentbus.testkit.RedisServerExtension;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,6 +55,25 @@ class ClientSuitesIT {
         int exitCode = runSuite(InteropTools.clientsDir().resolve("node"), redis, "npm", "test");
 
         assertThat(exitCode).as("npm test (clients/node) exit code").isZero();
+    }
+
+    @Test
+    void clientsAreVersionedWithTheJavaArtifacts() throws Exception {
+        // 0.1.0-SNAPSHOT is 0.1.0.dev0 for Python (PEP 440) and 0.1.0-snapshot for npm (semver, lower case).
+        String maven = System.getProperty("agentbus.version");
+        String release = maven.replace("-SNAPSHOT", "");
+        boolean snapshot = maven.endsWith("-SNAPSHOT");
+        Path clients = InteropTools.clientsDir();
+
+        String pyproject = Files.readString(clients.resolve("python/pyproject.toml"));
+        String packageJson = Files.readString(clients.resolve("node/package.json"));
+        String init = Files.readString(clients.resolve("python/src/agentbus/__init__.py"));
+
+        String python = snapshot ? release + ".dev0" : release;
+        String node = snapshot ? release + "-snapshot" : release;
+        assertThat(pyproject).as("clients/python/pyproject.toml").contains("version = \"" + python + "\"");
+        assertThat(init).as("clients/python/src/agentbus/__init__.py").contains("__version__ = \"" + python + "\"");
+        assertThat(packageJson).as("clients/node/package.json").contains("\"version\": \"" + node + "\"");
     }
 
     /** Runs a suite to its end; its RESULT lines go to stdout, everything it printed to stderr. */
