@@ -38,8 +38,8 @@ if not ok or count == 0 or count > MAX_FIELDS then
   return redis.error_reply('ERR schedule.lua: the fields (ARGV[3]) must be a JSON object of 1 to ' .. MAX_FIELDS
     .. ' fields, were: ' .. string.sub(ARGV[3], 1, 100) .. '; nothing was written')
 end
-local reply = store_messages({{stream = KEYS[1], dedup = KEYS[2], counters = KEYS[3], group = '',
-  max_length = 0, due = ARGV[2], member = ARGV[3]}}, ARGV[1], 0)[1]
+local reply = store_messages({{to = {stream = KEYS[1], counters = KEYS[3], group = '', max_length = 0},
+  dedup = KEYS[2], due = ARGV[2], member = ARGV[3]}}, ARGV[1], 0)[1]
 if reply[1] == -3 then
   return redis.error_reply(reply[2])
 end

@@ -42,9 +42,9 @@ if values < 2 or values % 2 ~= 0 or values > 2 * MAX_FIELDS then
   return redis.error_reply('ERR send.lua: an entry is 1 to ' .. MAX_FIELDS .. ' field/value pairs, these '
     .. #ARGV .. ' arguments hold ' .. values .. ' values from ARGV[' .. fields .. ']; nothing was written')
 end
-local reply = store_messages({{stream = KEYS[1], dedup = KEYS[2], audit = KEYS[3], counters = KEYS[4],
-  senders = KEYS[5], group = ARGV[2], max_length = tonumber(ARGV[3]), sender = ARGV[5] or '',
-  receivers = ARGV[6] or '', first = fields, last = #ARGV}}, ARGV[1], ARGV[4])[1]
+local reply = store_messages({{to = {stream = KEYS[1], audit = KEYS[3], counters = KEYS[4], senders = KEYS[5],
+  group = ARGV[2], max_length = tonumber(ARGV[3]), sender = ARGV[5] or '', receivers = ARGV[6] or ''},
+  dedup = KEYS[2], first = fields, last = #ARGV}}, ARGV[1], ARGV[4])[1]
 if reply[1] == -3 then
   return redis.error_reply(reply[2])
 end

@@ -1,23 +1,24 @@
--- The send step, shared by send.lua (one message: the form a client in any language calls) and
--- send_batch.lua (many: the Java bus's group commit, the sends that queued behind the call in flight):
--- LuaScript prepends this file to both, after protocol.lua, since Redis 6.2 scripts cannot include one
--- another.
+-- The send step, shared by send.lua and schedule.lua (one message: the forms a client in any language
+-- calls) and send_batch.lua (many: the Java bus's group commit, the sends that queued behind the call
+-- in flight): prepended to them after protocol.lua, since Redis 6.2 scripts cannot include one another.
 -- KEYS, ARGV: none of its own. It defines store_messages(messages, window, cap), which its including
--- script calls with its messages, each a table {stream, dedup, audit, counters, senders, group,
--- max_length, sender, receivers, first, last, due, member}: the keys of the message (audit: its shard,
--- or nil for none; senders: the receiving swarm's index, or nil), the consumer group the stream must
--- have ('' for none), the stream's cap (0 for none), the sending swarm and the receivers' group to set
--- up with a swarm message ('' for none), and the ARGV indexes of its field/value pairs; window is the
--- dedup window in ms, cap the audit cap (0: no audit).
--- A delayed message (schedule.lua's step) has a due time (ms) and its fields as one JSON object
--- (member); its stream is the agent's delayed sorted set (agent:{id}:delayed), where it waits for
--- move_due.lua; it has no group, cap or audit record, and its dedup marker holds 'delayed'.
--- Returns one reply per message, in order: {1, entry id} stored ({1, ''} delayed), {0, first entry id} a duplicate,
--- {-1, ''} the stream has no such group, {-2, ''} full, {-3, 'WRONGTYPE <key> ...'} a key of the
--- message holds another type (nothing of that message was written; the other messages are sent).
+-- script calls with its messages, each a table {to, dedup, first, last, due, member}: its destination,
+-- its dedup marker key, the ARGV indexes of its field/value pairs, and for a delayed message its due
+-- time (ms) and its fields as one JSON object (member). A destination is a table {stream, audit,
+-- counters, senders, group, max_length, sender, receivers}, shared by the messages that go to the same
+-- place alike, so that what is learnt of it is asked once per call: its stream (a delayed message's is
+-- the agent's delayed sorted set, agent:{id}:delayed, where it waits for move_due.lua), its audit shard
+-- (nil for none), counters, the receiving swarm's senders index (nil unless a swarm message), the
+-- consumer group the stream must have ('' for none), the stream's cap (0 for none), and the sending
+-- swarm and the receivers' group to set up with a swarm message ('' for none). window is the dedup
+-- window in ms, cap the audit cap (0: no audit). A delayed message has no group, cap or audit record,
+-- and its dedup marker holds 'delayed'.
+-- Returns one reply per message, in order: {1, entry id} stored ({1, ''} delayed), {0, first entry
+-- id} a duplicate, {-1, ''} the stream has no such group, {-2, ''} full, {-3, 'WRONGTYPE <key> ...'} a
+-- key of the message holds another type (nothing of that message was written; the others are sent).
 -- The including script checks the numbers and field counts before calling it.
--- Minimum server: Redis 5.0 for its commands (XADD, XINFO GROUPS, XGROUP CREATE MKSTREAM, SET PX);
--- the bus requires 6.2.
+-- Minimum server: Redis 5.0 for its commands (XADD, XINFO GROUPS, XGROUP CREATE MKSTREAM, SET PX,
+-- ZADD); the bus requires 6.2.
 local function has_group(stream, name)
   if redis.call('EXISTS', stream) == 0 then
     return false
@@ -31,102 +32,104 @@ local function has_group(stream, name)
   end
   return false
 end
+-- The first key of the destination that holds another type than it needs, as the error, or false.
+local function wrong_type(to, audited, delayed)
+  local expected = {[to.stream] = delayed and 'zset' or 'stream', [to.counters] = 'hash'}
+  if audited and to.audit and not delayed then
+    expected[to.audit] = 'stream'
+  end
+  if to.senders then
+    expected[to.senders] = 'set'
+  end
+  for key, kind in pairs(expected) do
+    local actual = redis.call('TYPE', key)['ok']
+    if actual ~= 'none' and actual ~= kind then
+      return 'WRONGTYPE ' .. key .. ' is a ' .. actual .. ', not a ' .. kind
+        .. ': nothing was written, the send fails and can be retried'
+    end
+  end
+  return false
+end
 local function store_messages(messages, window, cap)
   local audited = tonumber(cap) > 0
-  -- What the batch learnt of a key, asked once per call however many messages share it: its type is
-  -- right (checked), the stream's length, whether it has a group, what to add to each counter.
-  local checked, lengths, groups, counts = {}, {}, {}, {}
-  local function wrong_type(message)
-    local expected = {[message.stream] = message.due and 'zset' or 'stream', [message.counters] = 'hash'}
-    if audited and message.audit then
-      expected[message.audit] = 'stream'
-    end
-    if message.senders then
-      expected[message.senders] = 'set'
-    end
-    for key, kind in pairs(expected) do
-      if not checked[key] then
-        local actual = redis.call('TYPE', key)['ok']
-        if actual ~= 'none' and actual ~= kind then
-          return 'WRONGTYPE ' .. key .. ' is a ' .. actual .. ', not a ' .. kind
-            .. ': nothing was written, the send fails and can be retried'
-        end
-        checked[key] = true
-      end
-    end
-    return nil
-  end
-  local function group_exists(stream, name)
-    local known = stream .. '\n' .. name
-    if groups[known] == nil then
-      groups[known] = has_group(stream, name)
-    end
-    return groups[known]
-  end
-  local function length(stream)
-    if lengths[stream] == nil then
-      lengths[stream] = redis.call('XLEN', stream)
-    end
-    return lengths[stream]
-  end
-  local function count(key, counter)
-    counts[key] = counts[key] or {}
-    counts[key][counter] = (counts[key][counter] or 0) + 1
-  end
   local replies = {}
-  for _, message in ipairs(messages) do
-    local wrong = wrong_type(message)
-    -- The dedup marker is a string per message id: GET answers for its type, without a TYPE call.
+  for i, message in ipairs(messages) do
+    local to = message.to
+    -- What is learnt of a destination (its keys' types, its group, its length) is kept on it.
+    if to.wrong == nil then
+      to.wrong = wrong_type(to, audited, message.due)
+    end
     local first = nil
-    if not wrong then
+    if not to.wrong then
+      -- The dedup marker is a string per message id: GET answers for its type, without a TYPE call.
       first = redis.pcall('GET', message.dedup)
       if type(first) == 'table' and first['err'] then
-        wrong = 'WRONGTYPE ' .. message.dedup .. ' is not a string: nothing was written, the send fails and'
-          .. ' can be retried'
+        replies[i] = {-3, 'WRONGTYPE ' .. message.dedup .. ' is not a string: nothing was written, the send'
+          .. ' fails and can be retried'}
       end
+    else
+      replies[i] = {-3, to.wrong}
     end
-    if wrong then
-      replies[#replies + 1] = {-3, wrong}
+    if replies[i] then
+      -- refused above
     elseif first then
-      count(message.counters, 'deduplicated')
-      replies[#replies + 1] = {0, first}
+      to.deduplicated = (to.deduplicated or 0) + 1
+      replies[i] = {0, first}
     elseif message.due then
       -- Waiting in the delayed set first, then marked and counted, as a message in a stream.
-      redis.call('ZADD', message.stream, message.due, message.member)
+      redis.call('ZADD', to.stream, message.due, message.member)
       redis.call('SET', message.dedup, 'delayed', 'PX', window)
-      count(message.counters, 'sent')
-      replies[#replies + 1] = {1, ''}
-    elseif message.group ~= '' and not group_exists(message.stream, message.group) then
-      replies[#replies + 1] = {-1, ''}
-    elseif message.max_length > 0 and length(message.stream) >= message.max_length then
-      replies[#replies + 1] = {-2, ''}
+      to.sent = (to.sent or 0) + 1
+      replies[i] = {1, ''}
     else
-      -- The message first: what follows only records that it is stored. The dedup marker after the
-      -- XADD, so that a send whose XADD failed is not taken for a duplicate when retried.
-      if message.senders and not group_exists(message.stream, message.receivers) then
-        redis.call('XGROUP', 'CREATE', message.stream, message.receivers, '0', 'MKSTREAM')
-        groups[message.stream .. '\n' .. message.receivers] = true
+      if to.group ~= '' and to.has_group == nil then
+        to.has_group = has_group(to.stream, to.group)
       end
-      local id = redis.call('XADD', message.stream, '*', unpack(ARGV, message.first, message.last))
-      if lengths[message.stream] then
-        lengths[message.stream] = lengths[message.stream] + 1
+      if to.max_length > 0 and to.length == nil then
+        to.length = redis.call('XLEN', to.stream)
       end
-      if message.senders then
-        redis.call('SADD', message.senders, message.sender)
+      if to.group ~= '' and not to.has_group then
+        replies[i] = {-1, ''}
+      elseif to.max_length > 0 and to.length >= to.max_length then
+        replies[i] = {-2, ''}
+      else
+        -- The message first: what follows only records that it is stored. The dedup marker after the
+        -- XADD, so that a send whose XADD failed is not taken for a duplicate when retried.
+        if to.senders and not to.receivers_ready then
+          if not has_group(to.stream, to.receivers) then
+            redis.call('XGROUP', 'CREATE', to.stream, to.receivers, '0', 'MKSTREAM')
+          end
+          to.receivers_ready = true
+        end
+        local id = redis.call('XADD', to.stream, '*', unpack(ARGV, message.first, message.last))
+        if to.length then
+          to.length = to.length + 1
+        end
+        if to.senders then
+          redis.call('SADD', to.senders, to.sender)
+        end
+        redis.call('SET', message.dedup, id, 'PX', window)
+        to.sent = (to.sent or 0) + 1
+        if audited and to.audit then
+          redis.call('XADD', to.audit, 'MAXLEN', '~', cap, '*', 'audit_event', 'sent', 'audit_stream', to.stream,
+            'audit_entry_id', id, unpack(ARGV, message.first, message.last))
+        end
+        replies[i] = {1, id}
       end
-      redis.call('SET', message.dedup, id, 'PX', window)
-      count(message.counters, 'sent')
-      if audited and message.audit then
-        redis.call('XADD', message.audit, 'MAXLEN', '~', cap, '*', 'audit_event', 'sent', 'audit_stream',
-          message.stream, 'audit_entry_id', id, unpack(ARGV, message.first, message.last))
-      end
-      replies[#replies + 1] = {1, id}
     end
   end
-  -- The counters last, once per key for the whole call: they record what was stored above.
-  for key, counters in pairs(counts) do
-    for counter, n in pairs(counters) do
-      redis.call('HINCRBY', key, counter, n)
+  -- The counters last, once per destination for the whole call: they record what was stored above.
+  local counted = {}
+  for _, message in ipairs(messages) do
+    local to = message.to
+    if not counted[to] then
+      counted[to] = true
+      if to.sent then
+        redis.call('HINCRBY', to.counters, 'sent', to.sent)
+      end
+      if to.deduplicated then
+        redis.call('HINCRBY', to.counters, 'deduplicated', to.deduplicated)
+      end
     end
   end
   return replies

@@ -16,6 +16,10 @@ after(async () => {
 });
 
 /** Starts a driver command; ready() resolves on its `ready` line, result() with {code, lines, stderr}. */
+// A listener started first waits while the commands under test start one Node process each: seconds
+// on a loaded CI machine, more than the driver's default timeout of 10 s.
+const LISTEN_MS = '60000';
+
 function start(...args) {
   const child = spawn(process.execPath, [driver, ...args, ...(args[0] === 'vectors' ? [] : ['--redis', redis.url])]);
   let stdout = '';
@@ -63,7 +67,7 @@ test('receive --fail-always retries, dead-letters after --max-attempts, and dlq-
 });
 
 test('request gets the echo of serve, and times out with exit 3 when nobody serves', async () => {
-  const server = start('serve', 'echoer', '--echo', '--count', '1');
+  const server = start('serve', 'echoer', '--echo', '--count', '1', '--timeout-ms', LISTEN_MS);
   await server.ready();
 
   const reply = await run('request', '--from', 'asker', '--to', 'echoer', '--type', 'ping', '--payload', '{"n":7}');
@@ -79,10 +83,10 @@ test('request gets the echo of serve, and times out with exit 3 when nobody serv
 });
 
 test('listen, topic-subscribe, swarm-listen and messenger-receive get what the matching commands send', async () => {
-  const listener = start('listen', 'events:content:*', '--count', '1');
-  const subscriber = start('topic-subscribe', 'news', '--group', 'readers', '--count', '1');
-  const swarmListener = start('swarm-listen', 's9', 'agent.*', '--count', '1');
-  const receiver = start('messenger-receive', 'build', '--count', '1');
+  const listener = start('listen', 'events:content:*', '--count', '1', '--timeout-ms', LISTEN_MS);
+  const subscriber = start('topic-subscribe', 'news', '--group', 'readers', '--count', '1', '--timeout-ms', LISTEN_MS);
+  const swarmListener = start('swarm-listen', 's9', 'agent.*', '--count', '1', '--timeout-ms', LISTEN_MS);
+  const receiver = start('messenger-receive', 'build', '--count', '1', '--timeout-ms', LISTEN_MS);
   await Promise.all([listener.ready(), subscriber.ready(), swarmListener.ready(), receiver.ready()]);
 
   const published = await run('publish', 'events:content:created', '--type', 'content.created', '--payload', '{"t":1}');

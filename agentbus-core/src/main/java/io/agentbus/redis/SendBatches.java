@@ -30,56 +30,39 @@ final class SendBatches {
     record Reply(long outcome, String value, long replicas) {}
 
     /**
-     * One message to send: its keys ({@code audit} and {@code senders} null for none), its send.lua-style
-     * settings, its due time for a delayed message ({@code stream} is then the agent's delayed set; null
-     * otherwise) and its fields.
+     * Where a message goes, what the messages to one place share and send_batch.lua asks once per call:
+     * its stream (for a delayed message, the agent's delayed set), audit shard and senders index (null for
+     * none), counters, the group the stream must have, its cap, and the swarm sender and receivers' group
+     * ('' for none).
      */
-    record Message(
+    record Destination(
             String stream,
-            String dedup,
             String audit,
             String counters,
             String senders,
             String requiredGroup,
             long maxLength,
             String sender,
-            String receivers,
+            String receivers) {}
+
+    /**
+     * One message to send: its destination, dedup marker, due time for a delayed message (null otherwise),
+     * fields, their size in bytes, and the reply to complete.
+     */
+    record Message(
+            Destination to,
+            String dedup,
             Long dueMillis,
             Map<String, String> fields,
             long bytes,
             CompletableFuture<Reply> reply) {
 
-        /** A message for {@code stream}, or a delayed one, as built from its fields ('' for no sender, receivers). */
-        static Message of(
-                String stream,
-                String dedup,
-                String audit,
-                String counters,
-                String senders,
-                String sender,
-                String receivers,
-                String requiredGroup,
-                long maxLength,
-                Long dueMillis,
-                Map<String, String> fields) {
+        static Message of(Destination to, String dedup, Long dueMillis, Map<String, String> fields) {
             long bytes = 0;
             for (Map.Entry<String, String> field : fields.entrySet()) {
                 bytes += field.getKey().length() + field.getValue().length();
             }
-            return new Message(
-                    stream,
-                    dedup,
-                    audit,
-                    counters,
-                    senders,
-                    requiredGroup,
-                    maxLength,
-                    sender,
-                    receivers,
-                    dueMillis,
-                    fields,
-                    bytes,
-                    new CompletableFuture<>());
+            return new Message(to, dedup, dueMillis, fields, bytes, new CompletableFuture<>());
         }
     }
 
@@ -106,7 +89,7 @@ final class SendBatches {
 
     /** Sends {@code message} now, or with the batch that follows the call in flight for its slot. */
     CompletionStage<Reply> submit(Message message) {
-        int slot = cluster ? SlotHash.getSlot(message.stream()) : 0;
+        int slot = cluster ? SlotHash.getSlot(message.to().stream()) : 0;
         Lane lane = lanes.computeIfAbsent(slot, s -> new Lane());
         List<Message> batch = lane.offer(message);
         if (batch != null) {
@@ -119,7 +102,7 @@ final class SendBatches {
         CompletionStage<Stored> stored;
         try {
             Call call = Call.of(batch, dedupWindowMillis, auditCap);
-            stored = store.store(batch.get(0).stream(), call.keys(), call.args());
+            stored = store.store(batch.get(0).to().stream(), call.keys(), call.args());
         } catch (RuntimeException e) {
             stored = CompletableFuture.failedFuture(e);
         }
@@ -189,25 +172,36 @@ final class SendBatches {
         }
     }
 
-    /** The KEYS and ARGV of send_batch.lua for a batch: each key once, messages referring to it by index. */
+    /**
+     * The KEYS and ARGV of send_batch.lua for a batch: each key once, and each destination once, which the
+     * messages refer to by index.
+     */
     record Call(String[] keys, String[] args) {
 
         static Call of(List<Message> batch, long dedupWindowMillis, long auditCap) {
             Map<String, Integer> keys = new LinkedHashMap<>();
-            List<String> args = new ArrayList<>(3 + batch.size() * 27);
+            Map<Destination, Integer> destinations = new LinkedHashMap<>();
+            for (Message message : batch) {
+                destinations.computeIfAbsent(message.to(), to -> destinations.size() + 1);
+            }
+            List<String> args = new ArrayList<>(4 + destinations.size() * 8 + batch.size() * 20);
             args.add(Long.toString(dedupWindowMillis));
             args.add(Long.toString(auditCap));
+            args.add(Integer.toString(destinations.size()));
+            for (Destination to : destinations.keySet()) {
+                args.add(index(keys, to.stream()));
+                args.add(to.audit() == null ? "0" : index(keys, to.audit()));
+                args.add(index(keys, to.counters()));
+                args.add(to.senders() == null ? "0" : index(keys, to.senders()));
+                args.add(to.requiredGroup());
+                args.add(Long.toString(to.maxLength()));
+                args.add(to.sender());
+                args.add(to.receivers());
+            }
             args.add(Integer.toString(batch.size()));
             for (Message message : batch) {
-                args.add(index(keys, message.stream()));
+                args.add(Integer.toString(destinations.get(message.to())));
                 args.add(index(keys, message.dedup()));
-                args.add(message.audit() == null ? "0" : index(keys, message.audit()));
-                args.add(index(keys, message.counters()));
-                args.add(message.senders() == null ? "0" : index(keys, message.senders()));
-                args.add(message.requiredGroup());
-                args.add(Long.toString(message.maxLength()));
-                args.add(message.sender());
-                args.add(message.receivers());
                 args.add(message.dueMillis() == null ? "" : Long.toString(message.dueMillis()));
                 args.add(Integer.toString(message.fields().size()));
                 for (Map.Entry<String, String> field : message.fields().entrySet()) {

@@ -121,15 +121,9 @@ final class Sender {
         return store(
                 untraced,
                 fields -> SendBatches.Message.of(
-                        KeySchema.delayed(to),
+                        new SendBatches.Destination(
+                                KeySchema.delayed(to), null, KeySchema.counters(to), null, "", 0, "", ""),
                         KeySchema.dedup(to, untraced.messageId()),
-                        null,
-                        KeySchema.counters(to),
-                        null,
-                        "",
-                        "",
-                        "",
-                        0,
                         deliverAt.toEpochMilli(),
                         fields),
                 "schedule " + untraced.messageId() + " for " + to + " at " + deliverAt);
@@ -172,15 +166,16 @@ final class Sender {
         return store(
                 untraced,
                 fields -> SendBatches.Message.of(
-                        stream,
+                        new SendBatches.Destination(
+                                stream,
+                                scripts.auditShard(stream),
+                                KeySchema.counters(stream),
+                                receivers == null ? null : receivers.index(),
+                                requiredGroup,
+                                maxLength,
+                                receivers == null ? "" : receivers.sender(),
+                                receivers == null ? "" : receivers.group()),
                         dedupKey,
-                        scripts.auditShard(stream),
-                        KeySchema.counters(stream),
-                        receivers == null ? null : receivers.index(),
-                        receivers == null ? "" : receivers.sender(),
-                        receivers == null ? "" : receivers.group(),
-                        requiredGroup,
-                        maxLength,
                         null,
                         fields),
                 "send " + untraced.messageId() + " to " + stream);
@@ -230,7 +225,7 @@ final class Sender {
                 throw RecipientUnavailableException.noResponders(envelope.toAgent());
             }
             if (outcome.outcome() == -2) {
-                throw new InboxFullException(envelope.toAgent(), stored.maxLength());
+                throw new InboxFullException(envelope.toAgent(), stored.to().maxLength());
             }
             boolean duplicate = outcome.outcome() == 0;
             countSend(envelope.toAgent(), envelope, duplicate);

@@ -122,13 +122,13 @@ class ProtocolLuaTest {
 
     @Test
     void countersTheScriptsIncrementAreThoseInboxStatsReads() {
-        // Directly, or (store_messages.lua) through count(), which sums them into one HINCRBY per call.
-        Pattern increment = Pattern.compile("'HINCRBY', KEYS\\[\\d+], '([a-z_]+)'|count\\([a-z.]+, '([a-z_]+)'\\)");
+        // Of a key in KEYS or (store_messages.lua) of a destination's counters key.
+        Pattern increment = Pattern.compile("'HINCRBY', (?:KEYS\\[\\d+]|to\\.counters), '([a-z_]+)'");
         Set<String> incremented = new TreeSet<>();
         for (String script : scripts().values()) {
             Matcher matcher = increment.matcher(script);
             while (matcher.find()) {
-                incremented.add(matcher.group(1) != null ? matcher.group(1) : matcher.group(2));
+                incremented.add(matcher.group(1));
             }
         }
         // dead_letter.lua increments 'dead_lettered' or 'expired' through a variable

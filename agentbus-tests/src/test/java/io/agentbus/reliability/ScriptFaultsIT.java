@@ -274,55 +274,45 @@ class ScriptFaultsIT {
             KeySchema.counters(agent)
         };
         BooleanSupplier nothingStored = () -> stored(raw, inbox) == 0;
-        String[] header = {"1", "2", "3", "4", "0", "", "0", "", "", "", "1"};
-        String[] message = concat(header, new String[] {"message_id", "b-1"});
+        // One destination (stream, audit shard, counters by KEYS index; no senders index, group, cap or swarm).
+        String[] destination = {"1", "3", "4", "0", "", "0", "", ""};
+        String[] message = {"1", "2", "", "1", "message_id", "b-1"};
+        String[] oneMessage = concat(new String[] {"60000", "100", "1"}, destination, new String[] {"1"}, message);
 
+        String[] noWindow = oneMessage.clone();
+        noWindow[0] = "0";
+        refused(raw, "send_batch.lua", nothingStored, keys, noWindow, "dedup window");
+        String[] twoCounted = oneMessage.clone();
+        twoCounted[11] = "2";
+        refused(raw, "send_batch.lua", nothingStored, keys, twoCounted, "message 2 has no header");
         refused(
                 raw,
                 "send_batch.lua",
                 nothingStored,
                 keys,
-                concat(new String[] {"0", "100", "1"}, message),
-                "dedup window");
-        refused(
-                raw,
-                "send_batch.lua",
-                nothingStored,
-                keys,
-                concat(new String[] {"60000", "100", "2"}, message),
-                "message 2 has no header");
-        refused(
-                raw,
-                "send_batch.lua",
-                nothingStored,
-                keys,
-                concat(new String[] {"60000", "100", "1"}, message, new String[] {"extra"}),
+                concat(oneMessage, new String[] {"extra"}),
                 "1 values follow");
-        String[] badIndex = message.clone();
-        badIndex[3] = "9";
-        refused(
-                raw,
-                "send_batch.lua",
-                nothingStored,
-                keys,
-                concat(new String[] {"60000", "100", "1"}, badIndex),
-                "counters key index 9");
-        String[] tooMany = message.clone();
-        tooMany[10] = "2";
-        refused(
-                raw,
-                "send_batch.lua",
-                nothingStored,
-                keys,
-                concat(new String[] {"60000", "100", "1"}, tooMany),
-                "field/value pairs");
+        String[] badKey = oneMessage.clone();
+        badKey[5] = "9";
+        refused(raw, "send_batch.lua", nothingStored, keys, badKey, "counters key index 9");
+        String[] badDestination = oneMessage.clone();
+        badDestination[12] = "2";
+        refused(raw, "send_batch.lua", nothingStored, keys, badDestination, "destination 2");
+        String[] tooMany = oneMessage.clone();
+        tooMany[15] = "2";
+        refused(raw, "send_batch.lua", nothingStored, keys, tooMany, "field/value pairs");
+        String[] delayedToo =
+                concat(new String[] {"60000", "100", "1"}, destination, new String[] {"2"}, message, new String[] {
+                    "1", "2", "1700000000000", "1", "message_id", "b-2"
+                });
+        refused(raw, "send_batch.lua", nothingStored, keys, delayedToo, "all delayed or none");
 
         List<Object> reply = RawScripts.run(
                 raw,
                 "send_batch.lua",
                 ScriptOutputType.MULTI,
                 keys,
-                concat(new String[] {"60000", "100", "2"}, message, message));
+                concat(new String[] {"60000", "100", "1"}, destination, new String[] {"2"}, message, message));
         assertThat(reply)
                 .as("the second copy of b-1 in one batch is a duplicate of the first")
                 .containsExactly(1L, reply.get(1), 0L, reply.get(1));
