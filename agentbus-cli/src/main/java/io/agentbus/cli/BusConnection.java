@@ -6,9 +6,18 @@ import io.agentbus.TlsOptions;
 import io.agentbus.embedded.LocalRedis;
 import io.agentbus.embedded.RedisClusterNodes;
 import io.agentbus.embedded.RedisSentinelGroup;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -30,6 +39,8 @@ public final class BusConnection {
 
     private String redisUri;
 
+    private boolean embedded;
+
     private final ConnectionSecurity security = new ConnectionSecurity(System.getenv());
 
     @Option(
@@ -40,13 +51,26 @@ public final class BusConnection {
                         + " --password-file or " + ConnectionSecurity.PASSWORD_VARIABLE + ", out of the command line;"
                         + " rediss://user:password@host:6380/0 works too), or a Sentinel-managed master: redis-sentinel://h1:26379,h2:26379,h3:26379#mymaster, or a cluster's"
                         + " seed nodes: redis-cluster://h1:7000,h2:7001,h3:7002.",
-                "Default: the environment variable " + REDIS_URL_VARIABLE + "; without it, a private redis-server"
-                        + " on a free loopback port, started for this command and stopped when it exits."
+                "Default: the environment variable " + REDIS_URL_VARIABLE + "; without it, the commands that send"
+                        + " or receive start a private redis-server on a free loopback port, stopped when the command"
+                        + " exits, and the operator commands (stats, inbox, dlq, audit, agents, swarm, server)"
+                        + " refuse to run (exit " + ExitCodes.REDIS_NOT_GIVEN + ") unless --embedded is given."
             })
     void setRedisUri(String uri) {
         // Not a default value: picocli would apply it to the instance of every command on the line,
         // overwriting a --redis given before the subcommand; the environment is read in redisUri().
         top().redisUri = uri;
+    }
+
+    @Option(
+            names = "--embedded",
+            description = "Run on a private redis-server on a free loopback port, started for this command and stopped,"
+                    + " with its data, when it exits; instead of " + REDIS_URL_VARIABLE
+                    + ", and cannot go with --redis."
+                    + " The operator commands (stats, inbox, dlq, audit, agents, swarm, server) need it to run"
+                    + " without a given Redis: they would answer from an empty bus.")
+    void setEmbedded(boolean embedded) {
+        top().embedded = embedded;
     }
 
     @Option(
@@ -132,6 +156,13 @@ public final class BusConnection {
      *     embedded Redis would accept messages and lose them at exit, so that is a usage error (exit 2)
      */
     public Optional<String> redisUri() {
+        if (top().embedded) {
+            if (top().redisUri != null) {
+                throw new IllegalArgumentException(
+                        "--embedded starts a private Redis, but --redis names one to use:" + " give one of the two");
+            }
+            return Optional.empty();
+        }
         String uri = top().redisUri;
         String source = "--redis";
         if (uri == null) {
@@ -164,6 +195,85 @@ public final class BusConnection {
         AgentBus bus = closedOnExit(AgentBus.embedded(options));
         announce("embedded " + bus.serverSoftware() + " at " + bus.redisUri());
         return bus;
+    }
+
+    /** {@link #openExisting(BusOptions)} with {@link BusOptions#defaults()}. */
+    public AgentBus openExisting() {
+        return openExisting(BusOptions.defaults());
+    }
+
+    /**
+     * Opens the bus that {@link #redisUri()} names, for an operator command: one that reads or manages a
+     * bus that exists ({@code stats}, {@code inbox}, {@code dlq}, ...); see {@link #requireExisting()}.
+     */
+    public AgentBus openExisting(BusOptions options) {
+        requireExisting();
+        return open(options);
+    }
+
+    /**
+     * Checks, before an operator command does anything, that it will look at a bus that exists: without a
+     * Redis given it would answer from a private, empty one (0 dead letters, exit 0, during an incident),
+     * so that needs {@code --embedded}.
+     *
+     * @throws CommandFailure ({@link ExitCodes#REDIS_NOT_GIVEN}) if no Redis is given and not {@code --embedded}
+     */
+    public void requireExisting() {
+        if (redisUri().isEmpty() && !top().embedded) {
+            throw new CommandFailure(
+                    ExitCodes.REDIS_NOT_GIVEN,
+                    command.qualifiedName().substring("agentbus ".length())
+                            + " looks at an existing bus: give --redis URI or set " + REDIS_URL_VARIABLE
+                            + " (--embedded for a private, empty Redis started for this command)");
+        }
+    }
+
+    /**
+     * Runs {@code read} on a plain Lettuce connection to the Redis that {@link #redisUri()} names (a
+     * standalone server, a Sentinel-managed master, or a cluster), for what the bus's API does not read
+     * ({@code inbox peek}), and closes it. Open the bus first: it reports a failed connect with its exit code.
+     *
+     * @throws IllegalArgumentException if no Redis is given, or options only the bus applies are
+     *     ({@code --tls-ca}, {@code --password-file}, ...)
+     */
+    public <T> T readDirectly(Function<RedisClusterCommands<String, String>, T> read) {
+        String given = redisUri()
+                .orElseThrow(() -> new IllegalArgumentException(
+                        command.qualifiedName() + " reads Redis directly: give --redis URI or " + REDIS_URL_VARIABLE));
+        List<String> unsupported = top().security.beyondUri();
+        if (!unsupported.isEmpty()) {
+            throw new IllegalArgumentException(command.qualifiedName() + " reads Redis directly, with what the URI says"
+                    + " (rediss:// with the JVM's trusted CAs, the password in it or in "
+                    + ConnectionSecurity.PASSWORD_VARIABLE + "); it cannot use " + String.join(", ", unsupported));
+        }
+        String uri = top().security.withPassword(given);
+        String cluster = "redis-cluster://";
+        if (uri.startsWith(cluster)) {
+            RedisClusterClient client = RedisClusterClient.create(seeds(uri.substring(cluster.length())));
+            try (StatefulRedisClusterConnection<String, String> connection = client.connect()) {
+                return read.apply(connection.sync());
+            } finally {
+                client.shutdown();
+            }
+        }
+        RedisClient client = RedisClient.create(uri);
+        try (StatefulRedisConnection<String, String> connection = client.connect()) {
+            return read.apply(connection.sync());
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    /** The nodes of {@code [user:password@]h1:p1,h2:p2...}, each with the credentials. */
+    private static List<RedisURI> seeds(String authorityAndRest) {
+        int at = authorityAndRest.lastIndexOf('@');
+        String credentials = at < 0 ? "" : authorityAndRest.substring(0, at + 1);
+        String hosts = authorityAndRest.substring(at + 1).split("[/?#]", 2)[0];
+        List<RedisURI> seeds = new ArrayList<>();
+        for (String host : hosts.split(",")) {
+            seeds.add(RedisURI.create("redis://" + credentials + host));
+        }
+        return seeds;
     }
 
     /**

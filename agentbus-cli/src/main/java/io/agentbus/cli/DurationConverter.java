@@ -55,6 +55,27 @@ public final class DurationConverter implements CommandLine.ITypeConverter<Durat
         return duration;
     }
 
+    /**
+     * The durations of an option that took a whole number of seconds before it took durations
+     * ({@code receive --timeout}, {@code serve --timeout}): a bare number is still seconds, anything else
+     * is read as by {@link DurationConverter}.
+     */
+    public static final class SecondsByDefault implements CommandLine.ITypeConverter<Duration> {
+
+        /** For the help of such options. */
+        public static final String FORMS = DurationConverter.FORMS + "; a bare number is seconds";
+
+        private static final Pattern SECONDS = Pattern.compile("\\d{1,18}");
+
+        @Override
+        public Duration convert(String text) {
+            String value = text.strip();
+            return SECONDS.matcher(value).matches()
+                    ? new DurationConverter().convert(value + "s")
+                    : new DurationConverter().convert(text);
+        }
+    }
+
     private static CommandLine.TypeConversionException invalid(String text) {
         return new CommandLine.TypeConversionException("'" + text + "' is not a duration: use " + FORMS);
     }

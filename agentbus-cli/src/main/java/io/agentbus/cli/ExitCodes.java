@@ -31,10 +31,20 @@ public final class ExitCodes {
     public static final int INCOMPLETE = 3;
 
     /**
-     * What the command names does not exist: a dead letter ({@code dlq show}, {@code dlq redrive}), a swarm
-     * ({@code swarm show}), or for {@code request} any instance of the agent that could respond.
+     * What the command names does not exist: an agent (the read-only {@code inbox}, {@code inbox peek},
+     * {@code dlq list}: never sent to or subscribed, with nothing in Redis), a dead letter ({@code dlq show},
+     * {@code dlq redrive}), a swarm ({@code swarm show}), or for {@code request} any instance of the agent
+     * that could respond.
      */
     public static final int NOT_FOUND = 4;
+
+    /**
+     * An operator command (one that reads or manages an existing bus: {@code stats}, {@code inbox},
+     * {@code dlq}, {@code audit}, {@code agents}, {@code swarm}, {@code server}) was given no Redis: neither
+     * {@code --redis} nor {@code AGENTBUS_REDIS_URL}. It refuses to answer from a private, empty Redis
+     * unless {@code --embedded} asks for one.
+     */
+    public static final int REDIS_NOT_GIVEN = 5;
 
     /** Redis refused the password of the default user ({@code WRONGPASS}). */
     public static final int WRONG_PASSWORD = 10;
@@ -88,6 +98,14 @@ public final class ExitCodes {
     /** The {@link #INVALID_INPUT} line of {@code exitCodeList} in the help of most commands. */
     public static final String INVALID_INPUT_HELP =
             INVALID_INPUT + ":Invalid input: bad option, agent id, payload, priority or URI.";
+
+    /** The {@link #REDIS_NOT_GIVEN} line of {@code exitCodeList} in the help of every operator command. */
+    public static final String REDIS_NOT_GIVEN_HELP =
+            REDIS_NOT_GIVEN + ":No Redis given: --redis or AGENTBUS_REDIS_URL (--embedded: a private, empty one).";
+
+    /** The {@link #NOT_FOUND} line of {@code exitCodeList} in the help of the read-only commands that name an agent. */
+    public static final String UNKNOWN_AGENT_HELP =
+            NOT_FOUND + ":No such agent: never sent to or subscribed, and nothing of it in Redis.";
 
     private ExitCodes() {}
 }

@@ -22,7 +22,8 @@ import picocli.CommandLine.ParseResult;
  * Turns the failures a user can cause or meet into one line on stderr, {@code agentbus: <message>},
  * and an exit code: {@link ExitCodes#INVALID_INPUT} for input the bus rejects (the same code picocli
  * gives a usage error), a code of its own for each cause of a failed connect (credentials, TLS, refused,
- * timeout, DNS), {@link ExitCodes#FAILED} for a bus that failed otherwise. Anything else is a bug and keeps
+ * timeout, DNS), {@link ExitCodes#FAILED} for a bus that failed otherwise, and its own code for a
+ * {@link CommandFailure}. Anything else is a bug and keeps
  * its stack trace.
  */
 final class ExpectedFailures implements CommandLine.IExecutionExceptionHandler {
@@ -31,7 +32,9 @@ final class ExpectedFailures implements CommandLine.IExecutionExceptionHandler {
     public int handleExecutionException(Exception failure, CommandLine command, ParseResult parseResult)
             throws Exception {
         int exitCode;
-        if (failure instanceof InvalidEnvelopeException || failure instanceof IllegalArgumentException) {
+        if (failure instanceof CommandFailure commandFailure) {
+            exitCode = commandFailure.exitCode();
+        } else if (failure instanceof InvalidEnvelopeException || failure instanceof IllegalArgumentException) {
             exitCode = ExitCodes.INVALID_INPUT;
         } else if (failure instanceof AgentBusException known) {
             exitCode = exitCode(known);

@@ -53,4 +53,18 @@ class DurationConverterTest {
                 .isInstanceOf(CommandLine.TypeConversionException.class)
                 .hasMessage("'999999999999d' is too long a duration");
     }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource({"10, PT10S", "0, PT0S", "500ms, PT0.5S", "15m, PT15M", "PT5S, PT5S"})
+    void secondsByDefaultReadsABareNumberAsSecondsAndTheRestAsDurations(String text, String expected) {
+        assertThat(new DurationConverter.SecondsByDefault().convert(text)).isEqualTo(Duration.parse(expected));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"-1", "1.5", "ten", ""})
+    void secondsByDefaultRejectsWhatIsNeither(String text) {
+        assertThatThrownBy(() -> new DurationConverter.SecondsByDefault().convert(text))
+                .isInstanceOf(CommandLine.TypeConversionException.class)
+                .hasMessageContaining("is not a duration");
+    }
 }

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class HelpTest {
 
@@ -52,14 +53,17 @@ class HelpTest {
                 Arguments.of("bench", new String[] {"agentbus-bench-all.jar", "--redis"}),
                 Arguments.of("demo", new String[] {"--messages", "--topology", "--redis", "swarm"}),
                 Arguments.of("demo swarm", new String[] {"--topology", "--redis"}),
-                Arguments.of("send", new String[] {"--from", "--to", "--type", "--payload", "--priority", "--redis"}),
+                Arguments.of(
+                        "send",
+                        new String[] {"--from", "--to", "--type", "--payload", "--priority", "--json", "--redis"}),
                 Arguments.of("receive", new String[] {"AGENT", "--count", "--timeout", "--json", "--redis"}),
-                Arguments.of("inbox", new String[] {"AGENT", "--json", "--redis"}),
+                Arguments.of("inbox", new String[] {"AGENT", "peek", "--json", "--redis", "--embedded"}),
+                Arguments.of("inbox peek", new String[] {"AGENT", "-n", "--oldest", "--newest", "--json", "--redis"}),
                 Arguments.of("dlq", new String[] {"list", "show", "redrive", "purge", "--redis"}),
                 Arguments.of("dlq list", new String[] {"AGENT", "--limit", "--json", "--redis"}),
-                Arguments.of("dlq show", new String[] {"AGENT", "ID", "--redis"}),
-                Arguments.of("dlq redrive", new String[] {"AGENT", "ID", "--all", "--redis"}),
-                Arguments.of("dlq purge", new String[] {"AGENT", "--older-than", "--redis"}),
+                Arguments.of("dlq show", new String[] {"AGENT", "ID", "--json", "--redis"}),
+                Arguments.of("dlq redrive", new String[] {"AGENT", "ID", "--all", "--json", "--redis"}),
+                Arguments.of("dlq purge", new String[] {"AGENT", "--older-than", "--json", "--redis"}),
                 Arguments.of("audit", new String[] {"tail", "replay", "--redis"}),
                 Arguments.of("audit tail", new String[] {
                     "--agent",
@@ -77,10 +81,12 @@ class HelpTest {
                 Arguments.of("agents", new String[] {"--capability", "--json", "watch", "--redis"}),
                 Arguments.of("agents watch", new String[] {"--count", "--timeout", "--redis"}),
                 Arguments.of("swarm", new String[] {"list", "show", "recover", "--redis"}),
-                Arguments.of("swarm list", new String[] {"--redis"}),
-                Arguments.of("swarm show", new String[] {"ID", "--redis"}),
+                Arguments.of("swarm list", new String[] {"--json", "--redis"}),
+                Arguments.of("swarm show", new String[] {"ID", "--json", "--redis"}),
                 Arguments.of("swarm recover", new String[] {"ID", "--coordinator", "--ttl", "--redis"}),
-                Arguments.of("publish", new String[] {"CHANNEL", "--type", "--payload", "--from", "--to", "--redis"}),
+                Arguments.of(
+                        "publish",
+                        new String[] {"CHANNEL", "--type", "--payload", "--from", "--to", "--json", "--redis"}),
                 Arguments.of("watch", new String[] {"PATTERN", "--count", "--timeout", "--json", "--redis"}),
                 Arguments.of("stats", new String[] {"--json", "--redis"}),
                 Arguments.of("acl", new String[] {"provision", "--redis"}),
@@ -143,7 +149,8 @@ class HelpTest {
 
         assertThat(run.out())
                 .contains("Stop after N messages. Default: 1.")
-                .contains("Default: 10.")
+                .contains("Default: 10s.")
+                .contains("a bare number is seconds")
                 .containsPattern("(?m)^\\s+3\\s+The timeout passed and no message came\\.$");
     }
 
@@ -212,6 +219,41 @@ class HelpTest {
                         "inbox_oldest_pending_age_seconds");
         assertThat(run.out())
                 .containsPattern("(?m)^\\s+" + ExitCodes.INCOMPLETE + "\\s+Cannot listen on --bind:--port");
+    }
+
+    @ParameterizedTest(name = "agentbus {0} --help")
+    @ValueSource(
+            strings = {
+                "stats",
+                "inbox",
+                "inbox peek",
+                "dlq list",
+                "dlq show",
+                "dlq redrive",
+                "dlq purge",
+                "audit tail",
+                "audit replay",
+                "agents",
+                "agents watch",
+                "swarm list",
+                "swarm show",
+                "swarm recover",
+                "server"
+            })
+    void everyOperatorCommandsHelpListsTheExitCodeOfNoRedisGiven(String command) {
+        CliRun run = CliRun.execute((command + " --help").split(" "));
+
+        assertThat(run.out())
+                .containsPattern(
+                        "(?m)^\\s+" + ExitCodes.REDIS_NOT_GIVEN + "\\s+No Redis given: --redis or AGENTBUS_REDIS_URL");
+    }
+
+    @ParameterizedTest(name = "agentbus {0} --help")
+    @ValueSource(strings = {"inbox", "inbox peek", "dlq list"})
+    void readOnlyCommandsThatNameAnAgentListTheExitCodeOfAnUnknownAgent(String command) {
+        CliRun run = CliRun.execute((command + " --help").split(" "));
+
+        assertThat(run.out()).containsPattern("(?m)^\\s+" + ExitCodes.NOT_FOUND + "\\s+No such agent");
     }
 
     @Test

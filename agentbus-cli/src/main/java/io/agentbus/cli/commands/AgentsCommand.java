@@ -38,6 +38,7 @@ import picocli.CommandLine.Spec;
         exitCodeList = {
             ExitCodes.OK + ":Listed (also when there is none).",
             ExitCodes.FAILED_HELP,
+            ExitCodes.REDIS_NOT_GIVEN_HELP,
             ExitCodes.INVALID_INPUT_HELP
         })
 public final class AgentsCommand implements Callable<Integer> {
@@ -59,7 +60,7 @@ public final class AgentsCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         List<AgentCard> cards;
-        try (AgentBus bus = connection.open()) {
+        try (AgentBus bus = connection.openExisting()) {
             AgentRegistry registry = bus.registry();
             cards = capability == null ? registry.live() : registry.withCapability(capability);
         }
@@ -103,7 +104,7 @@ public final class AgentsCommand implements Callable<Integer> {
                         + " stopped or expired): \"joined <id>\" or \"left <id>\", until interrupted."
             },
             exitCodeListHeading = "Exit codes:%n",
-            exitCodeList = {ExitCodes.OK + ":Stopped.", ExitCodes.FAILED_HELP})
+            exitCodeList = {ExitCodes.OK + ":Stopped.", ExitCodes.FAILED_HELP, ExitCodes.REDIS_NOT_GIVEN_HELP})
     static final class Watch implements Callable<Integer> {
 
         @Mixin
@@ -126,7 +127,7 @@ public final class AgentsCommand implements Callable<Integer> {
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
             CountDownLatch done = new CountDownLatch(count == null ? Integer.MAX_VALUE : count);
-            try (AgentBus bus = connection.open();
+            try (AgentBus bus = connection.openExisting();
                     AutoCloseable watching = bus.registry().watch(event -> {
                         synchronized (out) {
                             out.println((event.joined() ? "joined " : "left ") + event.agent());

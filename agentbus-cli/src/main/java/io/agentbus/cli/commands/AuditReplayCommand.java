@@ -24,6 +24,7 @@ import picocli.CommandLine.Spec;
         exitCodeList = {
             ExitCodes.OK + ":Replayed (also when nothing matched).",
             ExitCodes.FAILED_HELP,
+            ExitCodes.REDIS_NOT_GIVEN_HELP,
             ExitCodes.INVALID_INPUT_HELP
         })
 final class AuditReplayCommand implements Callable<Integer> {
@@ -47,7 +48,7 @@ final class AuditReplayCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         int replayed;
-        try (AgentBus bus = connection.open()) {
+        try (AgentBus bus = connection.openExisting()) {
             replayed = bus.audit().replay(conversation, namespace);
         }
         spec.commandLine().getOut().println("replayed=" + replayed);

@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -35,6 +36,7 @@ import picocli.CommandLine.Spec;
         exitCodeList = {
             ExitCodes.OK + ":Printed (also when there is none).",
             ExitCodes.FAILED_HELP,
+            ExitCodes.REDIS_NOT_GIVEN_HELP,
             ExitCodes.INVALID_INPUT_HELP
         })
 final class AuditTailCommand implements Callable<Integer> {
@@ -66,7 +68,8 @@ final class AuditTailCommand implements Callable<Integer> {
     @Option(
             names = "--since",
             paramLabel = "TIME",
-            description = "Only records at or after TIME (ISO-8601, e.g. 2025-11-03T10:30:00Z).")
+            description = "Only records at or after TIME: an ISO-8601 UTC time, e.g. 2025-11-03T10:30:00Z, or a"
+                    + " duration meaning that long ago, e.g. 15m: " + DurationConverter.FORMS + ".")
     private String since;
 
     @Option(
@@ -96,7 +99,7 @@ final class AuditTailCommand implements Callable<Integer> {
         }
         AuditQuery query = query();
         PrintWriter out = spec.commandLine().getOut();
-        try (AgentBus bus = connection.open()) {
+        try (AgentBus bus = connection.openExisting()) {
             List<AuditEntry> records = bus.audit().tail(query, limit);
             AuditCursor seen = new AuditCursor();
             print(out, records, seen);
@@ -126,14 +129,23 @@ final class AuditTailCommand implements Callable<Integer> {
             query = query.type(type);
         }
         if (since != null) {
-            try {
-                query = query.since(Instant.parse(since));
-            } catch (DateTimeParseException e) {
-                throw new IllegalArgumentException(
-                        "--since must be an ISO-8601 UTC time such as 2025-11-03T10:30:00Z, was '" + since + "'");
-            }
+            query = query.since(sinceInstant());
         }
         return query;
+    }
+
+    /** {@code --since} as a time: given as one, or a duration ago. */
+    private Instant sinceInstant() {
+        try {
+            return Instant.parse(since.strip());
+        } catch (DateTimeParseException notATime) {
+            try {
+                return Instant.now().minus(new DurationConverter().convert(since));
+            } catch (CommandLine.TypeConversionException notADuration) {
+                throw new IllegalArgumentException("--since must be an ISO-8601 UTC time such as 2025-11-03T10:30:00Z"
+                        + " or a duration ago such as 15m (" + DurationConverter.FORMS + "), was '" + since + "'");
+            }
+        }
     }
 
     /** Prints records and moves the cursor past them. */

@@ -2,6 +2,7 @@ package io.agentbus.cli.commands;
 
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
+import io.agentbus.cli.AgentLookup;
 import io.agentbus.cli.BusConnection;
 import io.agentbus.cli.DeadLetterFormat;
 import io.agentbus.cli.ExitCodes;
@@ -32,7 +33,9 @@ import picocli.CommandLine.Spec;
         exitCodeList = {
             ExitCodes.OK + ":Listed (also when there is none).",
             ExitCodes.FAILED_HELP,
-            ExitCodes.INVALID_INPUT_HELP
+            ExitCodes.REDIS_NOT_GIVEN_HELP,
+            ExitCodes.INVALID_INPUT_HELP,
+            ExitCodes.UNKNOWN_AGENT_HELP
         })
 final class DlqListCommand implements Callable<Integer> {
 
@@ -65,9 +68,12 @@ final class DlqListCommand implements Callable<Integer> {
         }
         long total;
         List<DeadLetter> listed;
-        try (AgentBus bus = connection.open()) {
+        try (AgentBus bus = connection.openExisting()) {
             DeadLetters deadLetters = bus.deadLetters(id);
             total = deadLetters.count();
+            if (total == 0) {
+                AgentLookup.require(bus, id); // a typo must not read as "0 dead letters"
+            }
             listed = total == 0 ? List.of() : deadLetters.list(limit);
         }
         PrintWriter out = spec.commandLine().getOut();

@@ -5,6 +5,7 @@ import io.agentbus.AgentId;
 import io.agentbus.cli.BusConnection;
 import io.agentbus.cli.DurationConverter;
 import io.agentbus.cli.ExitCodes;
+import io.agentbus.cli.JsonOption;
 import io.agentbus.deadletter.DeadLetters;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -27,6 +28,7 @@ import picocli.CommandLine.Spec;
         exitCodeList = {
             ExitCodes.OK + ":Purged (also when there was nothing to purge).",
             ExitCodes.FAILED_HELP,
+            ExitCodes.REDIS_NOT_GIVEN_HELP,
             ExitCodes.INVALID_INPUT + ":Invalid input: a bad DURATION, option or agent id."
         })
 final class DlqPurgeCommand implements Callable<Integer> {
@@ -47,15 +49,18 @@ final class DlqPurgeCommand implements Callable<Integer> {
             description = "Only dead letters older than this: " + DurationConverter.FORMS + ".")
     private Duration olderThan;
 
+    @Mixin
+    private JsonOption json;
+
     @Override
     public Integer call() {
         AgentId agentId = AgentId.of(agent);
         long purged;
-        try (AgentBus bus = connection.open()) {
+        try (AgentBus bus = connection.openExisting()) {
             DeadLetters deadLetters = bus.deadLetters(agentId);
             purged = olderThan == null ? deadLetters.purge() : deadLetters.purgeOlderThan(olderThan);
         }
-        spec.commandLine().getOut().println("purged=" + purged);
+        spec.commandLine().getOut().println(json.requested() ? "{\"purged\":" + purged + "}" : "purged=" + purged);
         spec.commandLine().getOut().flush();
         return ExitCodes.OK;
     }

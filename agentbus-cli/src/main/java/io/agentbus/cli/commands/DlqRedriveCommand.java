@@ -1,9 +1,12 @@
 package io.agentbus.cli.commands;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
 import io.agentbus.cli.BusConnection;
 import io.agentbus.cli.ExitCodes;
+import io.agentbus.cli.JsonOption;
 import io.agentbus.cli.ProgressLine;
 import io.agentbus.cli.Redriven;
 import io.agentbus.deadletter.DeadLetters;
@@ -37,10 +40,13 @@ import picocli.CommandLine.Spec;
         exitCodeList = {
             ExitCodes.OK + ":Redriven (with --all, also when there was nothing to redrive).",
             ExitCodes.FAILED_HELP,
+            ExitCodes.REDIS_NOT_GIVEN_HELP,
             ExitCodes.INVALID_INPUT + ":Invalid input: neither IDs nor --all, or both; a bad option or agent id.",
             ExitCodes.NOT_FOUND + ":Some IDs are not dead letters of AGENT; the others were redriven."
         })
 final class DlqRedriveCommand implements Callable<Integer> {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private static final Duration PROGRESS_PERIOD = Duration.ofMillis(250);
 
@@ -62,6 +68,9 @@ final class DlqRedriveCommand implements Callable<Integer> {
     @Option(names = "--all", description = "Redrive every dead letter of AGENT.")
     private boolean all;
 
+    @Mixin
+    private JsonOption json;
+
     @Override
     public Integer call() {
         if (all == !ids.isEmpty()) {
@@ -70,7 +79,7 @@ final class DlqRedriveCommand implements Callable<Integer> {
                     all ? "Give the IDs to redrive or --all, not both" : "Give the IDs to redrive, or --all");
         }
         AgentId agentId = AgentId.of(agent);
-        try (AgentBus bus = connection.open()) {
+        try (AgentBus bus = connection.openExisting()) {
             DeadLetters deadLetters = bus.deadLetters(agentId);
             return all ? redriveAll(deadLetters) : redriveIds(deadLetters);
         }
@@ -86,7 +95,7 @@ final class DlqRedriveCommand implements Callable<Integer> {
             redriven = deadLetters.redriveAll(moved::set);
             moved.set(redriven);
         }
-        printRedriven(redriven);
+        printRedriven(redriven, List.of());
         return ExitCodes.OK;
     }
 
@@ -98,12 +107,18 @@ final class DlqRedriveCommand implements Callable<Integer> {
                     + String.join(", ", result.missing()));
             err.flush();
         }
-        printRedriven(result.count());
+        printRedriven(result.count(), result.missing());
         return result.missing().isEmpty() ? ExitCodes.OK : ExitCodes.NOT_FOUND;
     }
 
-    private void printRedriven(long redriven) {
-        spec.commandLine().getOut().println("redriven=" + redriven);
+    private void printRedriven(long redriven, List<String> missing) {
+        if (json.requested()) {
+            ObjectNode line = MAPPER.createObjectNode().put("redriven", redriven);
+            missing.forEach(line.putArray("missing")::add);
+            spec.commandLine().getOut().println(line);
+        } else {
+            spec.commandLine().getOut().println("redriven=" + redriven);
+        }
         spec.commandLine().getOut().flush();
     }
 

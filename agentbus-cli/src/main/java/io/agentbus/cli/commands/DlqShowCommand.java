@@ -5,6 +5,7 @@ import io.agentbus.AgentId;
 import io.agentbus.cli.BusConnection;
 import io.agentbus.cli.DeadLetterFormat;
 import io.agentbus.cli.ExitCodes;
+import io.agentbus.cli.JsonOption;
 import io.agentbus.deadletter.DeadLetter;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -27,6 +28,7 @@ import picocli.CommandLine.Spec;
         exitCodeList = {
             ExitCodes.OK + ":Shown.",
             ExitCodes.FAILED_HELP,
+            ExitCodes.REDIS_NOT_GIVEN_HELP,
             ExitCodes.INVALID_INPUT_HELP,
             ExitCodes.NOT_FOUND + ":AGENT has no such dead letter."
         })
@@ -47,11 +49,14 @@ final class DlqShowCommand implements Callable<Integer> {
             description = "A dead-letter entry id (as dlq list prints it) or a message_id.")
     private String id;
 
+    @Mixin
+    private JsonOption json;
+
     @Override
     public Integer call() {
         AgentId agentId = AgentId.of(agent);
         Optional<DeadLetter> found;
-        try (AgentBus bus = connection.open()) {
+        try (AgentBus bus = connection.openExisting()) {
             found = bus.deadLetters(agentId).find(id);
         }
         if (found.isEmpty()) {
@@ -61,7 +66,9 @@ final class DlqShowCommand implements Callable<Integer> {
             spec.commandLine().getErr().flush();
             return ExitCodes.NOT_FOUND;
         }
-        spec.commandLine().getOut().println(DeadLetterFormat.full(found.get()));
+        spec.commandLine()
+                .getOut()
+                .println(json.requested() ? DeadLetterFormat.json(found.get()) : DeadLetterFormat.full(found.get()));
         spec.commandLine().getOut().flush();
         return ExitCodes.OK;
     }

@@ -6,18 +6,24 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
 import io.agentbus.InboxStats;
+import io.agentbus.cli.AgentLookup;
 import io.agentbus.cli.BusConnection;
 import io.agentbus.cli.ExitCodes;
+import io.agentbus.cli.HumanDuration;
 import io.agentbus.cli.JsonOption;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code agentbus inbox}: the figures of one agent's inbox, read without taking any message. */
+/**
+ * {@code agentbus inbox}: the figures of one agent's inbox, read without taking any message; {@code inbox
+ * peek} shows the messages themselves.
+ */
 @Command(
         name = "inbox",
         mixinStandardHelpOptions = true,
@@ -25,10 +31,18 @@ import picocli.CommandLine.Spec;
             "Show AGENT's inbox: entries, pending (delivered, not yet acknowledged), the consumers"
                     + " (running or crashed instances) with their pending entries and idle time, the age of"
                     + " the oldest pending entry, whether the consumer group exists (AGENT subscribed"
-                    + " at least once), and how many dead letters and delayed messages AGENT has."
+                    + " at least once), and how many dead letters and delayed messages AGENT has.",
+            "inbox peek AGENT shows the messages (for an agent named peek: inbox -- peek)."
         },
+        subcommands = InboxPeekCommand.class,
         exitCodeListHeading = "Exit codes:%n",
-        exitCodeList = {ExitCodes.OK + ":Shown.", ExitCodes.FAILED_HELP, ExitCodes.INVALID_INPUT_HELP})
+        exitCodeList = {
+            ExitCodes.OK + ":Shown.",
+            ExitCodes.FAILED_HELP,
+            ExitCodes.INVALID_INPUT_HELP,
+            ExitCodes.UNKNOWN_AGENT_HELP,
+            ExitCodes.REDIS_NOT_GIVEN_HELP
+        })
 public final class InboxCommand implements Callable<Integer> {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -39,7 +53,8 @@ public final class InboxCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "AGENT", description = "The agent id whose inbox to show.")
+    // Optional for picocli, so that "inbox peek AGENT" parses; required by call().
+    @Parameters(index = "0", arity = "0..1", paramLabel = "AGENT", description = "The agent id whose inbox to show.")
     private String agent;
 
     @Mixin
@@ -47,10 +62,14 @@ public final class InboxCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (agent == null) {
+            throw new ParameterException(spec.commandLine(), "Missing required parameter: 'AGENT'");
+        }
         AgentId id = AgentId.of(agent);
         InboxStats stats;
-        try (AgentBus bus = connection.open()) {
+        try (AgentBus bus = connection.openExisting()) {
             stats = bus.sync().inbox(id);
+            AgentLookup.require(bus, id, stats);
         }
         PrintWriter out = spec.commandLine().getOut();
         out.println(json.requested() ? asJson(stats) : asText(stats));
@@ -70,7 +89,7 @@ public final class InboxCommand implements Callable<Integer> {
                 .append('\n')
                 .append("  oldest pending  ")
                 .append(stats.oldestPendingAge()
-                        .map(age -> age.toMillis() + " ms ago")
+                        .map(age -> HumanDuration.format(age) + " ago")
                         .orElse("-"))
                 .append('\n')
                 .append("  group exists    ")
@@ -90,8 +109,7 @@ public final class InboxCommand implements Callable<Integer> {
                     .append("  pending ")
                     .append(consumer.pending())
                     .append("  idle ")
-                    .append(consumer.idle().toMillis())
-                    .append(" ms");
+                    .append(HumanDuration.format(consumer.idle()));
         }
         return text.toString();
     }

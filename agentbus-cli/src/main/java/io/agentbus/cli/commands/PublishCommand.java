@@ -1,10 +1,12 @@
 package io.agentbus.cli.commands;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agentbus.AgentBus;
 import io.agentbus.Envelope;
 import io.agentbus.broadcast.PublishReceipt;
 import io.agentbus.cli.BusConnection;
 import io.agentbus.cli.ExitCodes;
+import io.agentbus.cli.JsonOption;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionException;
 import picocli.CommandLine.Command;
@@ -36,6 +38,8 @@ import picocli.CommandLine.Spec;
             ExitCodes.INVALID_INPUT_HELP
         })
 public final class PublishCommand implements Callable<Integer> {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
 
     /** The sender ({@code from_agent}) of a broadcast published without {@code --from}. */
     public static final String DEFAULT_FROM = "cli";
@@ -84,6 +88,9 @@ public final class PublishCommand implements Callable<Integer> {
                     + " Default: ${DEFAULT-VALUE}.")
     private String to;
 
+    @Mixin
+    private JsonOption json;
+
     @Override
     public Integer call() {
         // Built before connecting: a bad field is reported without touching Redis.
@@ -98,11 +105,20 @@ public final class PublishCommand implements Callable<Integer> {
         } catch (CompletionException e) {
             throw e.getCause() instanceof RuntimeException cause ? cause : e;
         }
-        spec.commandLine()
-                .getOut()
-                .printf(
-                        "receivers=%d sequence=%d message_id=%s%n",
-                        receipt.receivers(), receipt.sequence(), receipt.messageId());
+        if (json.requested()) {
+            spec.commandLine()
+                    .getOut()
+                    .println(MAPPER.createObjectNode()
+                            .put("receivers", receipt.receivers())
+                            .put("sequence", receipt.sequence())
+                            .put("message_id", receipt.messageId().value()));
+        } else {
+            spec.commandLine()
+                    .getOut()
+                    .printf(
+                            "receivers=%d sequence=%d message_id=%s%n",
+                            receipt.receivers(), receipt.sequence(), receipt.messageId());
+        }
         // On a cluster PUBLISH counts the subscribers of the node that ran it only: 0 is no loss there.
         if (receipt.receivers() == 0 && !cluster) {
             spec.commandLine()

@@ -5,10 +5,13 @@ import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
 import io.agentbus.ConsumerOptions;
 import io.agentbus.Subscription;
+import io.agentbus.cli.AgentLookup;
 import io.agentbus.cli.BusConnection;
+import io.agentbus.cli.DurationConverter;
 import io.agentbus.cli.ExitCodes;
 import io.agentbus.cli.JsonOption;
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -32,7 +35,10 @@ import picocli.CommandLine.Spec;
             "Receive messages as AGENT: print each one, then acknowledge it.",
             "This is one more instance of AGENT: it competes with the agent's other running instances for"
                     + " the messages of its inbox, and reads one message at a time, so it never takes more"
-                    + " than it prints."
+                    + " than it prints.",
+            "An AGENT that does not exist yet (never sent to or subscribed) may be a new one: receive waits for"
+                    + " the first message to it without creating anything, so that a mistyped name leaves no"
+                    + " agent behind; it subscribes (and so joins agents:known) once a message was sent to it."
         },
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {
@@ -42,6 +48,9 @@ import picocli.CommandLine.Spec;
             ExitCodes.INCOMPLETE + ":The timeout passed and no message came."
         })
 public final class ReceiveCommand implements Callable<Integer> {
+
+    /** How often a receive for an agent that does not exist yet looks again. */
+    private static final Duration AGENT_POLL = Duration.ofMillis(200);
 
     @Mixin
     private BusConnection connection;
@@ -61,11 +70,12 @@ public final class ReceiveCommand implements Callable<Integer> {
 
     @Option(
             names = "--timeout",
-            paramLabel = "SECONDS",
-            defaultValue = "10",
-            description =
-                    "Stop after this many seconds, with the messages received by then." + " Default: ${DEFAULT-VALUE}.")
-    private long timeoutSeconds;
+            paramLabel = "DURATION",
+            defaultValue = "10s",
+            converter = DurationConverter.SecondsByDefault.class,
+            description = "Stop after this long, with the messages received by then: "
+                    + DurationConverter.SecondsByDefault.FORMS + ". Default: ${DEFAULT-VALUE}.")
+    private Duration timeout;
 
     @Mixin
     private JsonOption json;
@@ -76,9 +86,6 @@ public final class ReceiveCommand implements Callable<Integer> {
         if (count < 1) {
             throw new IllegalArgumentException("--count must be >= 1, was " + count);
         }
-        if (timeoutSeconds < 0) {
-            throw new IllegalArgumentException("--timeout must be >= 0, was " + timeoutSeconds);
-        }
         DeliveryFormat format = json.requested() ? DeliveryFormat.JSON : DeliveryFormat.HUMAN;
         PrintWriter out = spec.commandLine().getOut();
         // One message read at a time: whatever is read is printed, nothing is held back unacknowledged.
@@ -88,7 +95,11 @@ public final class ReceiveCommand implements Callable<Integer> {
         AtomicInteger received = new AtomicInteger();
         CountDownLatch done = new CountDownLatch(1);
         CompletableFuture<Subscription> self = new CompletableFuture<>();
+        long deadline = System.nanoTime() + timeout.toNanos();
         try (AgentBus bus = connection.open(options)) {
+            if (!awaitAgent(bus, id, deadline)) {
+                return ExitCodes.INCOMPLETE;
+            }
             self.complete(bus.subscribe(id, delivery -> {
                 out.println(format.format(delivery));
                 out.flush();
@@ -98,9 +109,31 @@ public final class ReceiveCommand implements Callable<Integer> {
                     done.countDown();
                 }
             }));
-            done.await(timeoutSeconds, TimeUnit.SECONDS);
+            done.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         }
         // Counted after close: a message being handled when the timeout passed was printed and acked too.
         return received.get() > 0 ? ExitCodes.OK : ExitCodes.INCOMPLETE;
+    }
+
+    /**
+     * Waits until {@code agent} exists, reading only: subscribing would create its inbox group and index
+     * it in agents:known for ever. A message sent to it makes it exist (the send indexes it).
+     *
+     * @return false if the deadline passed first
+     */
+    private boolean awaitAgent(AgentBus bus, AgentId agent, long deadline) throws InterruptedException {
+        if (AgentLookup.exists(bus, agent)) {
+            return true;
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        err.println("agentbus: no agent " + agent + " yet; waiting for a message to it, creating nothing until then");
+        err.flush();
+        while (System.nanoTime() - deadline < 0) {
+            Thread.sleep(Math.min(AGENT_POLL.toMillis(), Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
+            if (AgentLookup.exists(bus, agent)) {
+                return true;
+            }
+        }
+        return false;
     }
 }

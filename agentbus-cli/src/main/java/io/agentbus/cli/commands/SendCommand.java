@@ -1,10 +1,12 @@
 package io.agentbus.cli.commands;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agentbus.AgentBus;
 import io.agentbus.Envelope;
 import io.agentbus.SendReceipt;
 import io.agentbus.cli.BusConnection;
 import io.agentbus.cli.ExitCodes;
+import io.agentbus.cli.JsonOption;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,6 +31,8 @@ import picocli.CommandLine.Spec;
             ExitCodes.INVALID_INPUT_HELP
         })
 public final class SendCommand implements Callable<Integer> {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
 
     @Mixin
     private BusConnection connection;
@@ -95,6 +99,9 @@ public final class SendCommand implements Callable<Integer> {
                     + " Default: ${DEFAULT-VALUE}.")
     private String priority;
 
+    @Mixin
+    private JsonOption json;
+
     @Override
     public Integer call() {
         // Built before connecting: a bad field is reported without touching Redis.
@@ -110,7 +117,17 @@ public final class SendCommand implements Callable<Integer> {
         Envelope envelope = builder.build();
         try (AgentBus bus = connection.open()) {
             SendReceipt receipt = bus.sync().send(envelope);
-            spec.commandLine().getOut().println(receipt.messageId());
+            spec.commandLine()
+                    .getOut()
+                    .println(
+                            json.requested()
+                                    ? MAPPER.createObjectNode()
+                                            .put(
+                                                    "message_id",
+                                                    receipt.messageId().value())
+                                            .put("entry_id", receipt.entryId())
+                                            .put("duplicate", receipt.duplicate())
+                                    : receipt.messageId());
             if (receipt.duplicate()) {
                 spec.commandLine()
                         .getErr()

@@ -8,9 +8,12 @@ import io.agentbus.Envelope;
 import io.agentbus.RequestHandler;
 import io.agentbus.Subscription;
 import io.agentbus.cli.BusConnection;
+import io.agentbus.cli.DurationConverter;
 import io.agentbus.cli.ExitCodes;
+import io.agentbus.cli.HumanDuration;
 import io.agentbus.cli.JsonOption;
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -81,9 +84,10 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(
             names = "--timeout",
-            paramLabel = "SECONDS",
-            description = "Stop after this many seconds. Default: no limit.")
-    private Long timeoutSeconds;
+            paramLabel = "DURATION",
+            converter = DurationConverter.SecondsByDefault.class,
+            description = "Stop after this long: " + DurationConverter.SecondsByDefault.FORMS + ". Default: no limit.")
+    private Duration timeout;
 
     @Mixin
     private JsonOption json;
@@ -93,9 +97,6 @@ public final class ServeCommand implements Callable<Integer> {
         AgentId id = AgentId.of(agent);
         if (count != null && count < 1) {
             throw new IllegalArgumentException("--count must be >= 1, was " + count);
-        }
-        if (timeoutSeconds != null && timeoutSeconds < 0) {
-            throw new IllegalArgumentException("--timeout must be >= 0, was " + timeoutSeconds);
         }
         String fixed = answer.echo ? null : checkedReply(answer.reply);
         DeliveryFormat format = json.requested() ? DeliveryFormat.JSON : DeliveryFormat.HUMAN;
@@ -123,21 +124,21 @@ public final class ServeCommand implements Callable<Integer> {
             err.println("serving " + id + (answer.echo ? " (echo)" : " (fixed reply)") + until());
             err.flush();
             // Ctrl-C or SIGTERM: BusConnection's exit hook closes the bus, finishing the request in hand.
-            if (timeoutSeconds == null) {
+            if (timeout == null) {
                 done.await();
             } else {
-                done.await(timeoutSeconds, TimeUnit.SECONDS);
+                done.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
             }
         }
         return answered.get() > 0 ? ExitCodes.OK : ExitCodes.INCOMPLETE;
     }
 
     private String until() {
-        if (count == null && timeoutSeconds == null) {
+        if (count == null && timeout == null) {
             return " until interrupted";
         }
         return (count != null ? " for " + count + " request(s)" : "")
-                + (timeoutSeconds != null ? " for at most " + timeoutSeconds + " s" : "");
+                + (timeout != null ? " for at most " + HumanDuration.format(timeout) : "");
     }
 
     /** The --reply payload, checked before connecting: a bad one is reported without touching Redis. */

@@ -6,6 +6,7 @@ import io.agentbus.InboxStats;
 import io.agentbus.cli.BusConnection;
 import io.agentbus.cli.BusStatsSnapshot;
 import io.agentbus.cli.ExitCodes;
+import io.agentbus.cli.HumanDuration;
 import io.agentbus.cli.JsonOption;
 import io.agentbus.cli.MessageRate;
 import io.agentbus.swarm.Swarms;
@@ -28,7 +29,7 @@ import picocli.CommandLine.Spec;
         description = {
             "Print the figures of the whole bus, as the dashboard of agentbus server shows them: one row per known"
                     + " agent (ever sent to or subscribed) with its inbox (length, pending, age of the oldest"
-                    + " pending in ms, dead letters, delayed, consumers) and its counters (sent, acked, retried,"
+                    + " pending such as 5s or 1m30s, dead letters, delayed, consumers) and its counters (sent, acked, retried,"
                     + " dead_lettered, expired, redriven, deduplicated), the totals, the message rate, the live"
                     + " agents and the swarms.",
             "The counters are kept in Redis by every process, so they cover the whole bus. The rate (messages"
@@ -39,6 +40,7 @@ import picocli.CommandLine.Spec;
         exitCodeList = {
             ExitCodes.OK + ":Printed (also when there is no agent).",
             ExitCodes.FAILED_HELP,
+            ExitCodes.REDIS_NOT_GIVEN_HELP,
             ExitCodes.INVALID_INPUT_HELP
         })
 public final class StatsCommand implements Callable<Integer> {
@@ -47,7 +49,7 @@ public final class StatsCommand implements Callable<Integer> {
         "live",
         "length",
         "pending",
-        "oldest_ms",
+        "oldest_pending",
         "dead",
         "delayed",
         "consumers",
@@ -73,7 +75,7 @@ public final class StatsCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         BusStatsSnapshot first;
         BusStatsSnapshot second;
-        try (AgentBus bus = connection.open()) {
+        try (AgentBus bus = connection.openExisting()) {
             first = BusStatsSnapshot.take(bus);
             Thread.sleep(BusStatsSnapshot.SAMPLE_PERIOD_MS);
             second = BusStatsSnapshot.take(bus);
@@ -94,9 +96,7 @@ public final class StatsCommand implements Callable<Integer> {
                     live.contains(inbox.agent()) ? "yes" : "no",
                     inbox.length(),
                     inbox.pending(),
-                    inbox.oldestPendingAge()
-                            .map(age -> Long.toString(age.toMillis()))
-                            .orElse("-"),
+                    inbox.oldestPendingAge().map(HumanDuration::format).orElse("-"),
                     inbox.deadLetters(),
                     inbox.delayed(),
                     inbox.consumers().size(),
@@ -134,10 +134,10 @@ public final class StatsCommand implements Callable<Integer> {
                         .append(error));
         text.append(String.format(
                 Locale.ROOT,
-                "%nrate  %.1f sent/s  %.1f acked/s  (over %d ms)",
+                "%nrate  %.1f sent/s  %.1f acked/s  (over %s)",
                 rate.sentPerSecond(),
                 rate.ackedPerSecond(),
-                rate.window().toMillis()));
+                HumanDuration.format(rate.window())));
         text.append("\nlive agents (")
                 .append(stats.live().size())
                 .append("): ")
@@ -156,7 +156,7 @@ public final class StatsCommand implements Callable<Integer> {
             String live,
             long length,
             long pending,
-            String oldestMs,
+            String oldestPending,
             long dead,
             long delayed,
             int consumers,
@@ -166,7 +166,7 @@ public final class StatsCommand implements Callable<Integer> {
                 live,
                 Long.toString(length),
                 Long.toString(pending),
-                oldestMs,
+                oldestPending,
                 Long.toString(dead),
                 Long.toString(delayed),
                 Integer.toString(consumers),

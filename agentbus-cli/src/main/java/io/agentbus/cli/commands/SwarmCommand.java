@@ -1,10 +1,17 @@
 package io.agentbus.cli.commands;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import io.agentbus.AgentBus;
 import io.agentbus.cli.BusConnection;
 import io.agentbus.cli.CommandGroup;
 import io.agentbus.cli.DurationConverter;
 import io.agentbus.cli.ExitCodes;
+import io.agentbus.cli.JsonOption;
 import io.agentbus.swarm.Swarms;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -29,6 +36,8 @@ public final class SwarmCommand extends CommandGroup {
 
     static final String DEFAULT_COORDINATOR_TTL = "30s";
 
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
     static String line(Swarms.Info info) {
         return info.swarm() + " "
                 + (info.interrupted()
@@ -40,11 +49,51 @@ public final class SwarmCommand extends CommandGroup {
                 + info.lastCheckpoint().map(c -> c.label() + "@" + c.at()).orElse("-");
     }
 
+    /** The JSON of a swarm's line: swarm, interrupted, coordinator, version, last_checkpoint {label, version, at}. */
+    static ObjectNode json(Swarms.Info info) {
+        ObjectNode json = MAPPER.createObjectNode();
+        json.put("swarm", info.swarm());
+        json.put("interrupted", info.interrupted());
+        json.put("coordinator", info.coordinator().orElse(null));
+        json.put("version", info.state().map(Swarms.State::version).orElse(null));
+        info.lastCheckpoint()
+                .ifPresentOrElse(
+                        checkpoint -> json.set("last_checkpoint", checkpoint(checkpoint, false)),
+                        () -> json.putNull("last_checkpoint"));
+        return json;
+    }
+
+    private static ObjectNode checkpoint(Swarms.Checkpoint checkpoint, boolean withState) {
+        ObjectNode json = MAPPER.createObjectNode();
+        json.put("label", checkpoint.label());
+        json.put("version", checkpoint.version());
+        json.put("at", checkpoint.at().toString());
+        if (withState) {
+            json.set("state", stateJson(checkpoint.json()));
+        }
+        return json;
+    }
+
+    /** The state as JSON if it is, else as text: a state is whatever JSON the swarm wrote. */
+    private static JsonNode stateJson(String state) {
+        try {
+            return MAPPER.readTree(state);
+        } catch (JsonProcessingException e) {
+            return TextNode.valueOf(state);
+        }
+    }
+
     @Command(
             name = "list",
             mixinStandardHelpOptions = true,
             description = {
                 "One line per swarm: <id> active coordinator=<c>|interrupted version=<v> last_checkpoint=<label>@<time>"
+            },
+            exitCodeListHeading = "Exit codes:%n",
+            exitCodeList = {
+                ExitCodes.OK + ":Listed (also when there is none).",
+                ExitCodes.FAILED_HELP,
+                ExitCodes.REDIS_NOT_GIVEN_HELP
             })
     static final class ListSwarms implements Callable<Integer> {
         @Mixin
@@ -53,11 +102,14 @@ public final class SwarmCommand extends CommandGroup {
         @Spec
         private CommandSpec spec;
 
+        @Mixin
+        private JsonOption json;
+
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
-            try (AgentBus bus = connection.open()) {
-                bus.swarms().list().forEach(info -> out.println(line(info)));
+            try (AgentBus bus = connection.openExisting()) {
+                bus.swarms().list().forEach(info -> out.println(json.requested() ? json(info) : line(info)));
             }
             out.flush();
             return ExitCodes.OK;
@@ -69,7 +121,12 @@ public final class SwarmCommand extends CommandGroup {
             mixinStandardHelpOptions = true,
             description = {"The swarm's line as in list, its state JSON and its checkpoints, newest first."},
             exitCodeListHeading = "Exit codes:%n",
-            exitCodeList = {ExitCodes.OK + ":Shown.", ExitCodes.NOT_FOUND + ":No such swarm.", ExitCodes.FAILED_HELP})
+            exitCodeList = {
+                ExitCodes.OK + ":Shown.",
+                ExitCodes.NOT_FOUND + ":No such swarm.",
+                ExitCodes.FAILED_HELP,
+                ExitCodes.REDIS_NOT_GIVEN_HELP
+            })
     static final class Show implements Callable<Integer> {
         @Mixin
         private BusConnection connection;
@@ -80,14 +137,31 @@ public final class SwarmCommand extends CommandGroup {
         @Parameters(index = "0", paramLabel = "ID", description = "The swarm.")
         private String id;
 
+        @Mixin
+        private JsonOption json;
+
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
-            try (AgentBus bus = connection.open()) {
+            try (AgentBus bus = connection.openExisting()) {
                 var info = bus.swarms().show(id);
                 if (info.isEmpty()) {
                     spec.commandLine().getErr().println("agentbus: no swarm " + id);
                     return ExitCodes.NOT_FOUND;
+                }
+                if (json.requested()) {
+                    ObjectNode shown = json(info.get());
+                    shown.set(
+                            "state",
+                            info.get()
+                                    .state()
+                                    .map(state -> stateJson(state.json()))
+                                    .orElse(null));
+                    ArrayNode checkpoints = shown.putArray("checkpoints");
+                    bus.swarms().checkpoints(id).forEach(checkpoint -> checkpoints.add(checkpoint(checkpoint, true)));
+                    out.println(shown);
+                    out.flush();
+                    return ExitCodes.OK;
                 }
                 out.println(line(info.get()));
                 info.get().state().ifPresent(state -> out.println("state " + state.json()));
@@ -112,7 +186,8 @@ public final class SwarmCommand extends CommandGroup {
             exitCodeList = {
                 ExitCodes.OK + ":Recovered.",
                 ExitCodes.INVALID_INPUT + ":Not interrupted, no checkpoint, or no such swarm.",
-                ExitCodes.FAILED_HELP
+                ExitCodes.FAILED_HELP,
+                ExitCodes.REDIS_NOT_GIVEN_HELP
             })
     static final class Recover implements Callable<Integer> {
         @Mixin
@@ -142,7 +217,7 @@ public final class SwarmCommand extends CommandGroup {
 
         @Override
         public Integer call() {
-            try (AgentBus bus = connection.open()) {
+            try (AgentBus bus = connection.openExisting()) {
                 Swarms.Checkpoint resumed;
                 try {
                     resumed = bus.swarms().recover(id, coordinator, ttl);

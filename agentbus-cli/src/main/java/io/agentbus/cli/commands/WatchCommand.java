@@ -5,6 +5,7 @@ import io.agentbus.Envelope;
 import io.agentbus.cli.BusConnection;
 import io.agentbus.cli.DurationConverter;
 import io.agentbus.cli.ExitCodes;
+import io.agentbus.cli.HumanDuration;
 import io.agentbus.cli.JsonOption;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -136,6 +137,6 @@ public final class WatchCommand implements Callable<Integer> {
             return " until Ctrl-C";
         }
         return " until " + (count != null ? count + " messages" : "") + (count != null && timeout != null ? " or " : "")
-                + (timeout != null ? timeout.toMillis() + " ms passed" : "");
+                + (timeout != null ? HumanDuration.format(timeout) + " passed" : "");
     }
 }

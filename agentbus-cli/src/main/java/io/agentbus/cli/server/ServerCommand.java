@@ -44,6 +44,7 @@ import picocli.CommandLine.Spec;
             ExitCodes.INTERRUPTED + ":Stopped by Ctrl-C (SIGINT) after a clean shutdown: the JVM reports the signal.",
             ExitCodes.TERMINATED + ":Stopped by SIGTERM, likewise.",
             ExitCodes.FAILED_HELP,
+            ExitCodes.REDIS_NOT_GIVEN_HELP,
             ExitCodes.INVALID_INPUT_HELP,
             ExitCodes.INCOMPLETE + ":Cannot listen on --bind:--port (in use, or not an address of this machine)."
         })
@@ -83,6 +84,7 @@ public final class ServerCommand implements Callable<Integer> {
         if (port < 0 || port > 65_535) {
             throw new IllegalArgumentException("--port must be 0..65535, was " + port);
         }
+        connection.requireExisting(); // before the port is taken
         PrintWriter err = spec.commandLine().getErr();
         HttpServer http;
         try {
@@ -105,7 +107,7 @@ public final class ServerCommand implements Callable<Integer> {
                 "agentbus-server-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        try (AgentBus bus = connection.open(
+        try (AgentBus bus = connection.openExisting(
                         BusOptions.builder().meterRegistry(registry).build());
                 DashboardServer server = new DashboardServer(http, bus, registry)) {
             String base = "http://" + bind + ":" + server.address().getPort();

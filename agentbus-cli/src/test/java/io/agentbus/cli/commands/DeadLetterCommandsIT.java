@@ -138,7 +138,11 @@ class DeadLetterCommandsIT {
 
     @Test
     void listOfAnAgentWithoutDeadLettersPrintsNothingAndExitsZero(LocalRedis redis) {
-        CliRun list = CliRun.execute("dlq", "list", freshName("dlq-agent"), "--redis", redis.uri());
+        String agent = freshName("dlq-agent");
+        CliRun.execute(
+                "send", "--from", "cmo", "--to", agent, "--type", "t", "--payload", "{}", "--redis", redis.uri());
+
+        CliRun list = CliRun.execute("dlq", "list", agent, "--redis", redis.uri());
 
         assertThat(list.exitCode()).isZero();
         assertThat(list.out()).isEmpty();

@@ -4,6 +4,7 @@ import static io.agentbus.testkit.TestIds.freshAgent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
 import io.agentbus.cli.AgentBusCommand;
 import io.agentbus.cli.ExitCodes;
@@ -28,6 +29,10 @@ class SignalExitIT {
     void sigtermClosesTheBusSoTheInstanceLeavesNoConsumerBehind(LocalRedis redis, RawRedis raw) throws Exception {
         AgentId agent = freshAgent("terminated");
         String inbox = KeySchema.inbox(agent, 5);
+        // receive waits, creating nothing, for an agent that does not exist yet: make it exist.
+        try (AgentBus bus = AgentBus.connect(redis.uri())) {
+            bus.subscribe(agent, delivery -> {}).close();
+        }
         Process receive = new ProcessBuilder(
                         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                         "-cp",
