@@ -139,8 +139,10 @@ public interface AgentBus extends AutoCloseable {
      * a decision in the audit trail. Completes with the first real reply, or fails with the last
      * level's {@link RequestTimeoutException}.
      */
-    CompletionStage<Envelope> escalate(
-            Envelope request, java.util.List<AgentId> chain, java.time.Duration deadlinePerLevel);
+    default CompletionStage<Envelope> escalate(
+            Envelope request, java.util.List<AgentId> chain, java.time.Duration deadlinePerLevel) {
+        return Escalation.escalate(this, request, chain, deadlinePerLevel);
+    }
 
     /** Starts an instance of {@code agent} that answers each message with what {@code handler} returns. */
     Subscription serve(AgentId agent, RequestHandler handler);

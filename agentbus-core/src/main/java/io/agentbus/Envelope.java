@@ -90,6 +90,25 @@ public record Envelope(
         return new Builder(this);
     }
 
+    /**
+     * A builder of the reply to this message from {@code from} (docs/PROTOCOL.md section 7): to its
+     * {@code reply_to}, or its sender; correlated by this message's id; in its conversation; carrying its
+     * trace context, so that the reply continues the request's trace (with OpenTelemetry, the reply's send
+     * span replaces it). The caller adds the type and payload.
+     */
+    public Builder replyBuilder(AgentId from) {
+        Builder reply = builder().from(from).to(replyTo.orElse(fromAgent)).correlationId(messageId.value());
+        conversationId.ifPresent(reply::conversationId);
+        traceparent().ifPresent(parent -> {
+            try {
+                reply.traceContext(parent, tracestate().orElse(null));
+            } catch (InvalidEnvelopeException malformed) {
+                // a sender's malformed trace context is ignored, as the W3C rules say
+            }
+        });
+        return reply;
+    }
+
     /** Whether the message has expired at {@code now}. */
     public boolean isExpiredAt(Instant now) {
         return expiresAt.isPresent() && !now.isBefore(expiresAt.get());

@@ -165,13 +165,6 @@ final class RedisAgentBus implements AgentBus {
         return requests.request(request, timeout);
     }
 
-    @Override
-    public CompletionStage<Envelope> escalate(Envelope request, List<AgentId> chain, Duration deadlinePerLevel) {
-        checkOpen();
-        checkRequester(request);
-        return requests.escalate(request, chain, deadlinePerLevel);
-    }
-
     /** A reply comes to the requester's inbox: this bus must run an instance of it. */
     private void checkRequester(Envelope request) {
         AgentId requester = Objects.requireNonNull(request, "request").fromAgent();
@@ -183,7 +176,7 @@ final class RedisAgentBus implements AgentBus {
 
     @Override
     public Subscription serve(AgentId agent, RequestHandler handler) {
-        return subscribe(agent, Requests.serving(handler));
+        return subscribe(agent, handler.asMessageHandler());
     }
 
     @Override

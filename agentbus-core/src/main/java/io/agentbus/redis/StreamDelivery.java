@@ -3,7 +3,6 @@ package io.agentbus.redis;
 import io.agentbus.AgentId;
 import io.agentbus.Delivery;
 import io.agentbus.Envelope;
-import io.agentbus.InvalidEnvelopeException;
 import io.agentbus.SendReceipt;
 import java.time.Duration;
 import java.time.Instant;
@@ -105,30 +104,14 @@ final class StreamDelivery implements Delivery {
 
     @Override
     public CompletionStage<SendReceipt> reply(String type, String payload) {
-        return sender.apply(replyTo(type).payload(payload).build());
+        return sender.apply(
+                envelope.replyBuilder(agent).type(type).payload(payload).build());
     }
 
     @Override
     public CompletionStage<SendReceipt> reply(String type, Map<String, ?> payload) {
-        return sender.apply(replyTo(type).payload(payload).build());
-    }
-
-    private Envelope.Builder replyTo(String type) {
-        Envelope.Builder reply = Envelope.builder()
-                .from(agent)
-                .to(envelope.replyTo().orElse(envelope.fromAgent()))
-                .type(type)
-                .correlationId(envelope.messageId().value());
-        envelope.conversationId().ifPresent(reply::conversationId);
-        // The reply continues the request's trace; with OpenTelemetry its send span replaces this.
-        envelope.traceparent().ifPresent(traceparent -> {
-            try {
-                reply.traceContext(traceparent, envelope.tracestate().orElse(null));
-            } catch (InvalidEnvelopeException malformed) {
-                // a sender's malformed trace context is ignored, as the W3C rules say
-            }
-        });
-        return reply;
+        return sender.apply(
+                envelope.replyBuilder(agent).type(type).payload(payload).build());
     }
 
     @Override

@@ -350,13 +350,6 @@ public final class InMemoryAgentBus implements AgentBus {
         return requests.request(request, timeout);
     }
 
-    @Override
-    public CompletionStage<Envelope> escalate(Envelope request, List<AgentId> chain, Duration deadlinePerLevel) {
-        checkOpen();
-        checkRequester(request);
-        return requests.escalate(request, chain, deadlinePerLevel);
-    }
-
     private void checkRequester(Envelope request) {
         AgentId requester = Objects.requireNonNull(request, "request").fromAgent();
         if (consumers.stream().noneMatch(consumer -> consumer.consumesInboxOf(requester))) {
@@ -375,7 +368,7 @@ public final class InMemoryAgentBus implements AgentBus {
 
     @Override
     public Subscription serve(AgentId agent, RequestHandler handler) {
-        return subscribe(agent, MemoryRequests.serving(handler));
+        return subscribe(agent, handler.asMessageHandler());
     }
 
     @Override

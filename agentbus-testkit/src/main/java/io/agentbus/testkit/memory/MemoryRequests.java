@@ -1,25 +1,17 @@
 package io.agentbus.testkit.memory;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agentbus.AgentBusException;
 import io.agentbus.AgentId;
 import io.agentbus.Envelope;
-import io.agentbus.MessageHandler;
 import io.agentbus.RecipientUnavailableException;
-import io.agentbus.RequestHandler;
 import io.agentbus.RequestTimeoutException;
-import io.agentbus.protocol.WireFields;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -112,73 +104,6 @@ final class MemoryRequests {
                                 io.agentbus.MessageId.of(id), awaited.to(), awaited.timeout())));
             }
         });
-    }
-
-    CompletionStage<Envelope> escalate(Envelope request, List<AgentId> chain, Duration deadlinePerLevel) {
-        if (chain.isEmpty()) {
-            throw new IllegalArgumentException("an escalation chain needs at least one level");
-        }
-        return escalateFrom(request, chain, 0, deadlinePerLevel, new ArrayList<>());
-    }
-
-    private CompletionStage<Envelope> escalateFrom(
-            Envelope request, List<AgentId> chain, int level, Duration deadline, List<String> path) {
-        AgentId to = chain.get(level);
-        path.add(to.value());
-        Envelope attempt = request.toBuilder()
-                .messageId(request.messageId().value() + ".e" + level)
-                .to(to)
-                .extension("escalation_path", String.join(">", path))
-                .build();
-        return request(attempt, deadline)
-                .handle((reply, failure) -> {
-                    Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-                            ? failure.getCause()
-                            : failure;
-                    boolean timedOutHere = cause instanceof RequestTimeoutException;
-                    boolean askedToEscalate = cause == null && wantsEscalation(reply);
-                    if (level == chain.size() - 1 || (!askedToEscalate && !timedOutHere)) {
-                        return cause == null
-                                ? CompletableFuture.completedFuture(reply)
-                                : CompletableFuture.<Envelope>failedFuture(cause);
-                    }
-                    Map<String, String> details = new LinkedHashMap<>();
-                    details.put("escalation_path", String.join(">", path));
-                    details.put("next", chain.get(level + 1).value());
-                    details.put("why", timedOutHere ? "no reply within " + deadline : "asked to escalate");
-                    details.put(WireFields.MESSAGE_ID, request.messageId().value());
-                    request.conversationId().ifPresent(id -> details.put(WireFields.CONVERSATION_ID, id));
-                    bus.audit().decision(to, "escalate", details);
-                    return escalateFrom(request, chain, level + 1, deadline, path);
-                })
-                .thenCompose(next -> next);
-    }
-
-    private static boolean wantsEscalation(Envelope reply) {
-        try {
-            return JSON.readTree(reply.payload()).path("escalate").asBoolean(false);
-        } catch (JsonProcessingException e) {
-            return false;
-        }
-    }
-
-    /** The handler that answers with {@code handler}'s result and acks the request once the reply is stored. */
-    static MessageHandler serving(RequestHandler handler) {
-        Objects.requireNonNull(handler, "handler");
-        return delivery -> {
-            Object result = handler.handle(delivery);
-            String type = delivery.envelope().messageType() + ".reply";
-            if (result instanceof String json) {
-                delivery.ackWhen(delivery.reply(type, json));
-            } else if (result instanceof Map<?, ?> map) {
-                @SuppressWarnings("unchecked")
-                Map<String, ?> fields = (Map<String, ?>) map;
-                delivery.ackWhen(delivery.reply(type, fields));
-            } else if (result != null) {
-                throw new IllegalArgumentException("a RequestHandler returns a Map, JSON object text or null, not "
-                        + result.getClass().getName());
-            }
-        };
     }
 
     // The circuit per destination
