@@ -107,7 +107,8 @@ public final class ServerCommand implements Callable<Integer> {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         try (AgentBus bus = connection.open(
                         BusOptions.builder().meterRegistry(registry).build());
-                DashboardServer server = new DashboardServer(http, bus, registry)) {
+                DashboardServer server = new DashboardServer(
+                        http, bus, registry, connection.redisUri().orElse(bus.redisUri()))) {
             String base = "http://" + bind + ":" + server.address().getPort();
             err.println("agentbus server: dashboard " + base + "/  metrics " + base + "/metrics  (Ctrl-C stops)");
             err.flush();
