@@ -1,5 +1,6 @@
 package io.agentbus.cli.server;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -9,6 +10,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.agentbus.AgentBus;
 import io.agentbus.AgentBusException;
 import io.agentbus.AgentId;
+import io.agentbus.InboxStats;
 import io.agentbus.InvalidEnvelopeException;
 import io.agentbus.audit.AuditEntry;
 import io.agentbus.audit.AuditQuery;
@@ -29,9 +31,13 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,7 +48,12 @@ import org.slf4j.LoggerFactory;
  *     {@link RedisGauges};</li>
  * <li>{@code GET /api/stats}: the latest {@link StatsSampler} sample as {@link BusStatsSnapshot#toJson};</li>
  * <li>{@code GET /api/tail[?after=CURSOR]}: the newest audit records, or those after an {@link AuditCursor};</li>
- * <li>{@code GET /api/dlq/AGENT}, {@code POST /api/dlq/AGENT/redrive}: dead letters, and their redrive;</li>
+ * <li>{@code GET /api/dlq/AGENT}, {@code POST /api/dlq/AGENT/redrive}, {@code POST /api/dlq/AGENT/purge}: dead
+ *     letters, their redrive and their purge;</li>
+ * <li>{@code GET /api/history[?agent=AGENT]}: the last hour of rates and depths, {@link StatsHistory};</li>
+ * <li>{@code GET /api/agents/AGENT}: the agent's figures and consumers; {@code GET /api/agents/AGENT/messages}
+ *     and {@code GET /api/agents/AGENT/pending}: its entries and pending entries, read without consuming
+ *     ({@link InboxBrowser});</li>
  * <li>{@code GET /}: the dashboard, static files from the jar that poll the JSON API.</li>
  * </ul>
  * It does not own the bus or the registry; {@link #close} stops serving and sampling.
@@ -57,24 +68,40 @@ final class DashboardServer implements AutoCloseable {
     /** What registry.scrape() writes: the Prometheus text format 0.0.4, which every Prometheus version reads. */
     private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 
-    private static final Map<String, String> STATIC =
-            Map.of("/", "index.html", "/dashboard.js", "dashboard.js", "/dashboard.css", "dashboard.css");
+    static final int PEEK_DEFAULT = 10;
+    private static final Map<String, String> STATIC = Map.of(
+            "/", "index.html",
+            "/dashboard.js", "dashboard.js",
+            "/charts.js", "charts.js",
+            "/agent.js", "agent.js",
+            "/dashboard.css", "dashboard.css");
 
     private final HttpServer http;
     private final AgentBus bus;
     private final PrometheusMeterRegistry registry;
     private final StatsSampler sampler;
     private final ExecutorService workers;
+    private final StatsHistory history = new StatsHistory();
+    private final ScheduledExecutorService historyRecorder = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "agentbus-history");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private final InboxBrowser inboxBrowser;
 
     /**
      * Serves on {@code http}, which the caller created (bound) so that a port in use fails before a bus is
-     * opened; takes the first stats sample before it returns.
+     * opened; takes the first stats sample before it returns. {@code redisUri} is the bus's Redis, for the reads
+     * the bus's API has no call for ({@link InboxBrowser}).
      */
-    DashboardServer(HttpServer http, AgentBus bus, PrometheusMeterRegistry registry) {
+    DashboardServer(HttpServer http, AgentBus bus, PrometheusMeterRegistry registry, String redisUri) {
         this.http = http;
         this.bus = bus;
         this.registry = registry;
         this.sampler = new StatsSampler(bus, new RedisGauges(registry));
+        this.inboxBrowser = new InboxBrowser(redisUri);
+        long period = StatsHistory.RESOLUTION.toMillis();
+        historyRecorder.scheduleAtFixedRate(this::recordHistory, 0, period, TimeUnit.MILLISECONDS);
         // A few threads, so that one slow Redis read (a large DLQ) does not hold up the metrics scrape.
         this.workers = Executors.newFixedThreadPool(4, runnable -> {
             Thread thread = new Thread(runnable, "agentbus-http");
@@ -86,6 +113,8 @@ final class DashboardServer implements AutoCloseable {
         http.createContext("/api/stats", exchange -> handle(exchange, "GET", this::stats));
         http.createContext("/api/tail", exchange -> handle(exchange, "GET", this::tail));
         http.createContext("/api/dlq/", this::deadLetters);
+        http.createContext("/api/history", exchange -> handle(exchange, "GET", this::history));
+        http.createContext("/api/agents/", exchange -> handle(exchange, "GET", this::agent));
         http.createContext("/", exchange -> handle(exchange, "GET", this::staticFile));
         http.start();
     }
@@ -124,17 +153,22 @@ final class DashboardServer implements AutoCloseable {
         sendJson(exchange, 200, json);
     }
 
-    /** {@code GET /api/dlq/AGENT} lists; {@code POST /api/dlq/AGENT/redrive} redrives. */
+    /**
+     * {@code GET /api/dlq/AGENT} lists; {@code POST /api/dlq/AGENT/redrive} redrives; {@code POST
+     * /api/dlq/AGENT/purge} purges.
+     */
     private void deadLetters(HttpExchange exchange) throws IOException {
         String rest = exchange.getRequestURI().getPath().substring("/api/dlq/".length());
-        boolean redrive = rest.endsWith("/redrive");
-        String agent = redrive ? rest.substring(0, rest.length() - "/redrive".length()) : rest;
-        handle(exchange, redrive ? "POST" : "GET", ex -> {
+        int slash = rest.indexOf('/');
+        String agent = slash < 0 ? rest : rest.substring(0, slash);
+        String action = slash < 0 ? "" : rest.substring(slash + 1);
+        handle(exchange, action.isEmpty() ? "GET" : "POST", ex -> {
             DeadLetters deadLetters = bus.deadLetters(AgentId.of(agent));
-            if (redrive) {
-                redrive(ex, deadLetters);
-            } else {
-                listDeadLetters(ex, deadLetters);
+            switch (action) {
+                case "" -> listDeadLetters(ex, deadLetters);
+                case "redrive" -> redrive(ex, deadLetters);
+                case "purge" -> purge(ex, deadLetters);
+                default -> sendJson(ex, 404, error("no such action: " + action + "; use redrive or purge"));
             }
         });
     }
@@ -153,17 +187,7 @@ final class DashboardServer implements AutoCloseable {
 
     /** Body {@code {"ids": [...]}} (entry ids or message_ids), or {@code {"all": true}}. */
     private void redrive(HttpExchange exchange, DeadLetters deadLetters) throws IOException {
-        // Only JSON bodies: a browser must ask (CORS preflight, which this server never grants) before it may
-        // POST JSON from another site's page, so no web page can redrive dead letters behind the user's back.
-        String contentType = exchange.getRequestHeaders().getFirst("Content-Type");
-        if (contentType == null || !contentType.startsWith("application/json")) {
-            throw new IllegalArgumentException(
-                    "POST a JSON body ({\"ids\": [...]} or {\"all\": true})" + " with Content-Type application/json");
-        }
-        JsonNode body;
-        try (InputStream in = exchange.getRequestBody()) {
-            body = MAPPER.readTree(in);
-        }
+        JsonNode body = jsonBody(exchange, "{\"ids\": [...]} or {\"all\": true}");
         ObjectNode json = MAPPER.createObjectNode();
         if (body != null && body.path("all").asBoolean(false)) {
             json.put("redriven", deadLetters.redriveAll(moved -> {}));
@@ -180,6 +204,170 @@ final class DashboardServer implements AutoCloseable {
             throw new IllegalArgumentException("give {\"ids\": [...]} or {\"all\": true}");
         }
         sendJson(exchange, 200, json);
+    }
+
+    /** Body {@code {"all": true}}, or {@code {"older_than_ms": N}} for those that failed more than N ms ago. */
+    private void purge(HttpExchange exchange, DeadLetters deadLetters) throws IOException {
+        JsonNode body = jsonBody(exchange, "{\"all\": true} or {\"older_than_ms\": N}");
+        long purged;
+        if (body != null && body.path("all").asBoolean(false)) {
+            purged = deadLetters.purge();
+        } else if (body != null && body.path("older_than_ms").canConvertToLong()) {
+            long olderThan = body.path("older_than_ms").asLong();
+            if (olderThan < 0) {
+                throw new IllegalArgumentException("older_than_ms must be >= 0, was " + olderThan);
+            }
+            purged = deadLetters.purgeOlderThan(Duration.ofMillis(olderThan));
+        } else {
+            throw new IllegalArgumentException("give {\"all\": true} or {\"older_than_ms\": N}");
+        }
+        sendJson(exchange, 200, MAPPER.createObjectNode().put("purged", purged));
+    }
+
+    /**
+     * The JSON body of a POST that changes the bus. Only JSON bodies: a browser must ask (CORS preflight, which
+     * this server never grants) before it may POST JSON from another site's page, so no web page can redrive or
+     * purge dead letters behind the user's back.
+     */
+    private static JsonNode jsonBody(HttpExchange exchange, String expected) throws IOException {
+        String contentType = exchange.getRequestHeaders().getFirst("Content-Type");
+        if (contentType == null || !contentType.startsWith("application/json")) {
+            throw new IllegalArgumentException(
+                    "POST a JSON body (" + expected + ") with Content-Type application/json");
+        }
+        try (InputStream in = exchange.getRequestBody()) {
+            return MAPPER.readTree(in);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("the body is not JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    /** Every {@link StatsHistory#RESOLUTION}: a point from the latest sample, or a gap while sampling fails. */
+    private void recordHistory() {
+        try {
+            StatsSampler.Sample sample = sampler.latest();
+            boolean fresh = sampler.lastFailure() == null;
+            history.record(
+                    System.currentTimeMillis(),
+                    fresh ? Optional.of(sample.snapshot().toJson(sample.rate())) : Optional.empty(),
+                    sample.snapshot().nanoTime());
+        } catch (RuntimeException e) {
+            // A thrown exception would end the schedule, and with it the history.
+            log.warn("history point skipped: {}", e.toString());
+        }
+    }
+
+    /** {@code GET /api/history[?agent=AGENT]}: the bus's history, or the agent's. */
+    private void history(HttpExchange exchange) throws IOException {
+        String agent = queryParameter(exchange, "agent");
+        Optional<String> which = agent == null || agent.isEmpty()
+                ? Optional.empty()
+                : Optional.of(AgentId.of(agent).value());
+        Optional<ObjectNode> json = history.toJson(which);
+        if (json.isEmpty()) {
+            sendJson(exchange, 404, error("no history of agent " + agent + ": not a known agent (agents:known)"));
+            return;
+        }
+        sendJson(exchange, 200, json.get());
+    }
+
+    /** {@code GET /api/agents/AGENT[/messages|/pending]}. */
+    private void agent(HttpExchange exchange) throws IOException {
+        String rest = exchange.getRequestURI().getPath().substring("/api/agents/".length());
+        int slash = rest.indexOf('/');
+        AgentId agent = AgentId.of(slash < 0 ? rest : rest.substring(0, slash));
+        String what = slash < 0 ? "" : rest.substring(slash + 1);
+        StatsSampler.Sample sample = sampler.latest();
+        Optional<InboxStats> inbox = sample.snapshot().inboxes().stream()
+                .filter(stats -> stats.agent().equals(agent))
+                .findFirst();
+        if (inbox.isEmpty()) {
+            // Read-only: an unknown agent is reported, never created by reading its keys.
+            sendJson(exchange, 404, error("no such agent: " + agent + " (not in agents:known)"));
+            return;
+        }
+        switch (what) {
+            case "" -> agentSummary(exchange, sample, inbox.get());
+            case "messages" -> peek(exchange, agent);
+            case "pending" -> pendingEntries(exchange, agent);
+            default ->
+                sendJson(
+                        exchange,
+                        404,
+                        error("no such page: " + exchange.getRequestURI().getPath()));
+        }
+    }
+
+    /**
+     * The agent's object of {@code /api/stats} (so it has whatever that JSON has) with its consumers and their
+     * idle times, and how fresh the sample is.
+     */
+    private void agentSummary(HttpExchange exchange, StatsSampler.Sample sample, InboxStats inbox) throws IOException {
+        ObjectNode json = MAPPER.createObjectNode();
+        for (JsonNode agent : sample.snapshot().toJson(sample.rate()).path("agents")) {
+            if (agent.path("agent").asText().equals(inbox.agent().value())) {
+                json.set("agent", agent);
+            }
+        }
+        ArrayNode consumers = json.putArray("consumers");
+        for (InboxStats.ConsumerStats consumer : inbox.consumers()) {
+            consumers
+                    .addObject()
+                    .put("name", consumer.name())
+                    .put("pending", consumer.pending())
+                    .put("idle_ms", consumer.idle().toMillis());
+        }
+        json.put("sample_error", sampler.lastFailure());
+        json.put(
+                "sample_age_ms",
+                Duration.ofNanos(System.nanoTime() - sample.snapshot().nanoTime())
+                        .toMillis());
+        sendJson(exchange, 200, json);
+    }
+
+    /** {@code ?from=oldest|newest&n=N}: entries of the inbox, read without consuming them. */
+    private void peek(HttpExchange exchange, AgentId agent) throws IOException {
+        String from = queryParameter(exchange, "from");
+        InboxBrowser.End end;
+        if (from == null || from.equals("newest")) {
+            end = InboxBrowser.End.NEWEST;
+        } else if (from.equals("oldest")) {
+            end = InboxBrowser.End.OLDEST;
+        } else {
+            throw new IllegalArgumentException("from must be oldest or newest, was " + from);
+        }
+        int n = count(exchange, PEEK_DEFAULT);
+        ObjectNode json = MAPPER.createObjectNode();
+        json.put("agent", agent.value());
+        json.put("from", end.name().toLowerCase(Locale.ROOT));
+        json.set("messages", inboxBrowser.peek(agent, end, n));
+        sendJson(exchange, 200, json);
+    }
+
+    /** {@code [?n=N]}: up to N pending entries of each band, with their owner and idle time. */
+    private void pendingEntries(HttpExchange exchange, AgentId agent) throws IOException {
+        ObjectNode json = MAPPER.createObjectNode();
+        json.put("agent", agent.value());
+        json.set("pending", inboxBrowser.pending(agent, count(exchange, InboxBrowser.MAX_ENTRIES)));
+        sendJson(exchange, 200, json);
+    }
+
+    /** The {@code n} query parameter: 1 to {@link InboxBrowser#MAX_ENTRIES}, {@code otherwise} when absent. */
+    private static int count(HttpExchange exchange, int otherwise) {
+        String n = queryParameter(exchange, "n");
+        if (n == null || n.isEmpty()) {
+            return otherwise;
+        }
+        try {
+            int count = Integer.parseInt(n);
+            if (count >= 1 && count <= InboxBrowser.MAX_ENTRIES) {
+                return count;
+            }
+        } catch (NumberFormatException notANumber) {
+            // reported below
+        }
+        throw new IllegalArgumentException(
+                "n must be a whole number from 1 to " + InboxBrowser.MAX_ENTRIES + ", was " + n);
     }
 
     private void staticFile(HttpExchange exchange) throws IOException {
@@ -263,7 +451,9 @@ final class DashboardServer implements AutoCloseable {
     @Override
     public void close() {
         http.stop(1); // lets exchanges in progress finish for up to a second
+        historyRecorder.shutdownNow();
         sampler.close();
+        inboxBrowser.close();
         workers.shutdownNow();
     }
 }

@@ -25,8 +25,9 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = {
             "Serve the bus over HTTP until Ctrl-C or SIGTERM.",
-            "GET / is the live dashboard: message rate, per-agent inbox length, pending, oldest pending age and dead"
-                    + " letters, live agents, swarms, a tail of the traffic, and dead letters with a redrive button.",
+            "GET / is the live dashboard: message rate, charts of the last hour, the agents table (sortable,"
+                    + " filterable), live agents, swarms, a tail of the traffic; /#/agent/AGENT is one agent's page:"
+                    + " consumers, pending entries, a peek at its messages, dead letters with redrive and purge.",
             "GET /metrics is the Prometheus text exposition: the meters of this server's bus, and gauges of what Redis"
                     + " holds, refreshed every second: inbox_length, inbox_pending, inbox_dead_letters and"
                     + " inbox_oldest_pending_age_seconds per agent, and agents_live.",
@@ -34,7 +35,12 @@ import picocli.CommandLine.Spec;
             "GET /api/tail gives the newest audit records and a cursor; /api/tail?after=CURSOR those after it.",
             "GET /api/dlq/AGENT gives AGENT's oldest " + DashboardServer.DLQ_LIMIT + " dead letters and their count;"
                     + " POST /api/dlq/AGENT/redrive with {\"ids\": [...]} or {\"all\": true} (Content-Type"
-                    + " application/json) redrives them.",
+                    + " application/json) redrives them; POST /api/dlq/AGENT/purge with {\"all\": true} or"
+                    + " {\"older_than_ms\": N} purges them.",
+            "GET /api/history[?agent=AGENT] gives the last hour kept by the server (one point per 5 s) of the"
+                    + " rates, backlog, pending and dead letters of the bus or of AGENT.",
+            "GET /api/agents/AGENT gives AGENT's figures and consumers; /api/agents/AGENT/messages?from=oldest|newest"
+                    + "&n=N its entries, read without consuming them; /api/agents/AGENT/pending its pending entries.",
             "Figures read from Redis (counters, inbox gauges) cover every process on the bus; meters such as"
                     + " message_latency_seconds cover this server's own bus only: scrape each process that runs"
                     + " agents (docs/OPERATIONS.md, Monitoring)."
@@ -109,7 +115,8 @@ public final class ServerCommand implements Callable<Integer> {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         try (AgentBus bus = connection.openExisting(
                         BusOptions.builder().meterRegistry(registry).build());
-                DashboardServer server = new DashboardServer(http, bus, registry)) {
+                DashboardServer server = new DashboardServer(
+                        http, bus, registry, connection.redisUri().orElse(bus.redisUri()))) {
             String base = "http://" + bind + ":" + server.address().getPort();
             err.println("agentbus server: dashboard " + base + "/  metrics " + base + "/metrics  (Ctrl-C stops)");
             err.flush();

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.agentbus.AgentId;
 import io.agentbus.BusOptions;
+import io.agentbus.Envelope;
 import io.agentbus.cli.AgentBusCommand;
 import io.agentbus.cli.CliRun;
 import io.agentbus.cli.ExitCodes;
@@ -24,6 +26,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.StreamSupport;
@@ -186,8 +189,84 @@ class ServerIT {
             assertThat(page.body())
                     .contains("id=\"agents\"", "src=\"/dashboard.js\"")
                     .doesNotContain("https://");
-            assertThat(script.body()).contains("/api/stats", "/api/tail", "/api/dlq/");
+            assertThat(script.body()).contains("/api/stats", "/api/tail", "/api/history");
+            assertThat(server.get("/agent.js").body()).contains("/api/agents/", "/api/dlq/");
+            assertThat(server.get("/charts.js").statusCode()).isEqualTo(200);
             assertThat(server.get("/nothing-here").statusCode()).isEqualTo(404);
+        }
+    }
+
+    @Test
+    void agentApiPeeksAndListsPendingWithoutConsumingAndRefusesBadInput(LocalRedis redis) {
+        try (RunningServer server = new RunningServer(redis, BusOptions.builder())) {
+            AgentId agent = AgentId.of("peeked-" + System.nanoTime());
+            for (int i = 1; i <= 3; i++) {
+                server.bus()
+                        .sync()
+                        .send(Envelope.builder()
+                                .from("api_test")
+                                .to(agent)
+                                .type("task")
+                                .payload(Map.of("n", i))
+                                .build());
+            }
+            String base = "/api/agents/" + agent;
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.get(base).statusCode() == 200);
+
+            JsonNode oldest = server.getJson(base + "/messages?from=oldest&n=2");
+            JsonNode newest = server.getJson(base + "/messages");
+            JsonNode pending = server.getJson(base + "/pending");
+
+            assertThat(oldest.path("messages")).hasSize(2);
+            assertThat(oldest.at("/messages/0/payload/n").asInt()).isEqualTo(1);
+            assertThat(oldest.at("/messages/0/unread").asBoolean()).isTrue();
+            assertThat(newest.path("messages")).hasSize(3);
+            assertThat(newest.at("/messages/0/payload/n").asInt()).isEqualTo(3);
+            assertThat(pending.path("pending")).isEmpty();
+            assertThat(server.bus().sync().inbox(agent).groupExists())
+                    .as("reading delivered nothing")
+                    .isFalse();
+            assertThat(server.get(base + "/messages?from=middle").statusCode()).isEqualTo(400);
+            assertThat(server.get(base + "/messages?n=0").statusCode()).isEqualTo(400);
+            assertThat(server.get(base + "/messages?n=101").statusCode()).isEqualTo(400);
+            assertThat(server.get(base + "/messages?n=ten").statusCode()).isEqualTo(400);
+            assertThat(server.get(base + "/elsewhere").statusCode()).isEqualTo(404);
+            assertThat(server.get("/api/agents/not%20an%20id/messages").statusCode())
+                    .isEqualTo(400);
+            assertThat(server.get("/api/agents/nobody-here/messages").statusCode())
+                    .isEqualTo(404);
+            assertThat(server.bus().registry().known()).doesNotContain(AgentId.of("nobody-here"));
+            assertThat(server.get("/api/history?agent=nobody-here").statusCode())
+                    .isEqualTo(404);
+            assertThat(server.getJson("/api/history").path("series").has("sent_per_second"))
+                    .isTrue();
+        }
+    }
+
+    @Test
+    void purgeApiDeletesDeadLettersOnlyForAJsonBody(LocalRedis redis) {
+        try (RunningServer server = new RunningServer(redis, BusOptions.builder());
+                ScriptedTraffic traffic = new ScriptedTraffic(server.bus(), "purge")) {
+            traffic.send(4, 2);
+            String path = "/api/dlq/" + traffic.agent;
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> server.getJson(path).path("count").asInt() == 2);
+
+            HttpResponse<String> form = server.post(path + "/purge", "application/x-www-form-urlencoded", "all=true");
+            HttpResponse<String> notJson = server.post(path + "/purge", "application/json", "all");
+            HttpResponse<String> nothingAsked = server.post(path + "/purge", "application/json", "{}");
+            int countAfterRefusals = server.getJson(path).path("count").asInt();
+            HttpResponse<String> purged = server.post(path + "/purge", "application/json", "{\"all\": true}");
+
+            assertThat(form.statusCode()).isEqualTo(400);
+            assertThat(notJson.statusCode()).isEqualTo(400);
+            assertThat(nothingAsked.statusCode()).isEqualTo(400);
+            assertThat(countAfterRefusals).isEqualTo(2);
+            assertThat(purged.statusCode()).isEqualTo(200);
+            assertThat(RunningServer.json(purged.body()).path("purged").asInt()).isEqualTo(2);
+            assertThat(server.getJson(path).path("count").asInt()).isZero();
+            assertThat(server.post(path + "/shred", "application/json", "{}").statusCode())
+                    .isEqualTo(404);
         }
     }
 

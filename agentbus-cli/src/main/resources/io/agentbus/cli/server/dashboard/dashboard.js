@@ -1,24 +1,30 @@
-// The agentbus dashboard: polls the JSON API of agentbus server every second and writes the figures into
-// elements with stable ids and data attributes (tests read them). Text goes in with textContent only, so
-// an agent id or payload can never inject markup.
+// The agentbus dashboard: polls the JSON API of agentbus server and writes the figures into elements with
+// stable ids and data attributes (tests read them). Text goes in with textContent only, so an agent id or
+// payload can never inject markup. Two views on one page, chosen by the URL's hash: the overview (#/) and
+// one agent (#/agent/<id>, agent.js), so a link to an agent can be shared and survives a reload.
 "use strict";
 
 const POLL_MS = 1000;
+const HISTORY_POLL_MS = 5000;
 const TAIL_KEEP = 200;
-const CHART_POINTS = 120;
-const AGENT_FIELDS = ["live", "length", "pending", "oldest_pending_age_ms", "dead_letters", "delayed", "consumers",
-  "sent", "acked", "retried", "dead_lettered", "expired", "redriven"];
+// Figures older than this are marked stale even without an error (the sampler runs every second).
+const STALE_AFTER_MS = 5000;
+const AGENT_FIELDS = ["status", "live", "unread", "oldest_unread_age_ms", "pending", "oldest_pending_age_ms", "length",
+  "dead_letters", "delayed", "consumers", "sent", "acked", "retried", "dead_lettered", "expired", "redriven"];
+// Colour only for problems: a busy healthy agent (pending work, status ok) stays uncoloured.
+const STATUS_SEVERITY = {backlog: "red", stuck: "red", failing: "amber"};
 
-const rateHistory = [];
 let tailCursor = null;
 let updates = 0;
+let latestAgents = [];
+const agentSort = {field: "agent", descending: false};
 
 function $(id) { return document.getElementById(id); }
 
 function setFigure(id, value, text) {
   const element = $(id);
-  element.dataset.value = String(value);
-  element.textContent = text === undefined ? String(value) : text;
+  element.dataset.value = value === undefined || value === null ? "" : String(value);
+  element.textContent = text === undefined ? (value === undefined || value === null ? "–" : String(value)) : text;
 }
 
 function cell(text, field) {
@@ -29,8 +35,16 @@ function cell(text, field) {
 }
 
 function age(ms) {
-  if (ms === null) { return "–"; }
-  return ms < 1000 ? ms + " ms" : ms < 120000 ? (ms / 1000).toFixed(1) + " s" : Math.round(ms / 60000) + " min";
+  if (ms === null || ms === undefined) { return "–"; }
+  return ms < 1000 ? ms + " ms" : ms < 120000 ? (ms / 1000).toFixed(1) + " s"
+    : ms < 7200000 ? Math.round(ms / 60000) + " min" : (ms / 3600000).toFixed(1) + " h";
+}
+
+function agentLink(id) {
+  const link = document.createElement("a");
+  link.href = "#/agent/" + encodeURIComponent(id);
+  link.textContent = id;
+  return link;
 }
 
 async function getJson(url, options) {
@@ -38,6 +52,37 @@ async function getJson(url, options) {
   const body = await response.json();
   if (!response.ok) { throw new Error(body.error || response.statusText); }
   return body;
+}
+
+function postJson(url, body) {
+  return getJson(url, {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)});
+}
+
+// Asks before a redrive or a purge, in a modal <dialog>; resolves true on Confirm.
+function confirmAction(text, confirmLabel) {
+  const dialog = $("confirm");
+  $("confirm-text").textContent = text;
+  $("confirm-ok").textContent = confirmLabel;
+  return new Promise(resolve => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), {once: true});
+    dialog.returnValue = "";
+    dialog.showModal();
+  });
+}
+
+// Marks the page stale (banner, greyed figures) while the server serves its last good sample, or is unreachable.
+function showFreshness(stats, unreachable) {
+  const banner = $("stale-banner");
+  let why = null;
+  if (unreachable) {
+    why = "The dashboard server is unreachable (" + unreachable + "): the figures below are the last ones it served.";
+  } else if (stats.sample_error || stats.sample_age_ms > STALE_AFTER_MS) {
+    why = "Redis cannot be read" + (stats.sample_error ? " (" + stats.sample_error + ")" : "")
+      + ": the figures below are " + age(stats.sample_age_ms) + " old, from " + new Date(stats.at).toLocaleTimeString() + ".";
+  }
+  document.body.dataset.stale = String(why !== null);
+  banner.hidden = why === null;
+  banner.textContent = why || "";
 }
 
 function renderStats(stats) {
@@ -51,37 +96,70 @@ function renderStats(stats) {
   setFigure("total-length", totals.length);
   setFigure("total-pending", totals.pending);
   setFigure("total-dead-letters", totals.dead_letters);
-  renderAgents(stats.agents);
+  latestAgents = stats.agents;
+  renderAgents();
   renderList("live-agents", stats.live, card => card.id,
     card => card.id + (card.role ? " · " + card.role : "") + (card.capabilities.length ? " [" + card.capabilities.join(", ") + "]" : ""));
   renderList("swarms", stats.swarms, swarm => swarm.swarm,
     swarm => swarm.swarm + (swarm.interrupted ? " · interrupted" : " · coordinator " + swarm.coordinator) + " · v" + swarm.version);
-  renderDlqChoices(stats.agents.map(agent => agent.agent));
-  rateHistory.push([stats.rate.sent_per_second, stats.rate.acked_per_second]);
-  if (rateHistory.length > CHART_POINTS) { rateHistory.shift(); }
-  drawChart();
   $("stats-at").dataset.at = stats.at;
   $("stats-at").textContent = "sampled " + new Date(stats.at).toLocaleTimeString();
 }
 
-function renderAgents(agents) {
-  const body = document.querySelector("#agents tbody");
-  const rows = agents.map(agent => {
-    const tr = document.createElement("tr");
-    tr.dataset.agent = agent.agent;
-    tr.appendChild(cell(agent.agent, "agent"));
-    const values = Object.assign({}, agent, agent.counters);
-    for (const field of AGENT_FIELDS) {
-      const value = values[field];
-      const text = field === "live" ? (value ? "yes" : "no") : field === "oldest_pending_age_ms" ? age(value) : String(value);
-      const td = cell(text, field);
-      td.dataset.value = value === null ? "" : String(value);
-      if ((field === "dead_letters" || field === "pending") && value > 0) { td.classList.add("nonzero"); }
-      tr.appendChild(td);
-    }
-    return tr;
+function agentValues(agent) {
+  return Object.assign({}, agent, agent.counters);
+}
+
+function sortValue(values, field) {
+  const value = values[field];
+  if (value === undefined || value === null) { return -Infinity; }
+  return typeof value === "boolean" ? Number(value) : value;
+}
+
+function renderAgents() {
+  const filter = $("agent-filter").value.trim().toLowerCase();
+  const shown = latestAgents.map(agentValues)
+    .filter(values => !filter || values.agent.toLowerCase().includes(filter)
+      || String(values.status || "").toLowerCase().includes(filter));
+  const direction = agentSort.descending ? -1 : 1;
+  shown.sort((a, b) => {
+    const x = sortValue(a, agentSort.field);
+    const y = sortValue(b, agentSort.field);
+    const order = typeof x === "string" && typeof y === "string" ? x.localeCompare(y) : x < y ? -1 : x > y ? 1 : 0;
+    return order * direction || a.agent.localeCompare(b.agent);
   });
-  body.replaceChildren(...rows);
+  $("agents-shown").textContent = filter ? shown.length + " of " + latestAgents.length : "";
+  document.querySelectorAll("#agents th[data-sort]").forEach(th => {
+    th.setAttribute("aria-sort", th.dataset.sort !== agentSort.field ? "none"
+      : agentSort.descending ? "descending" : "ascending");
+  });
+  document.querySelector("#agents tbody").replaceChildren(...shown.map(agentRow));
+}
+
+function agentRow(values) {
+  const tr = document.createElement("tr");
+  tr.dataset.agent = values.agent;
+  const severity = STATUS_SEVERITY[values.status];
+  if (severity) { tr.dataset.severity = severity; }
+  const name = cell("", "agent");
+  name.appendChild(agentLink(values.agent));
+  tr.appendChild(name);
+  for (const field of AGENT_FIELDS) {
+    const value = values[field];
+    const td = cell(formatField(field, value), field);
+    td.dataset.value = value === undefined || value === null ? "" : String(value);
+    if (field === "status" && value) { td.dataset.status = value; }
+    if (field === "dead_letters" && value > 0) { td.classList.add("attention"); }
+    tr.appendChild(td);
+  }
+  return tr;
+}
+
+function formatField(field, value) {
+  if (value === undefined || value === null) { return "–"; }
+  if (field === "live") { return value ? "yes" : "no"; }
+  if (field.endsWith("_age_ms")) { return age(value); }
+  return String(value);
 }
 
 function renderList(id, items, key, text) {
@@ -93,31 +171,6 @@ function renderList(id, items, key, text) {
   }));
 }
 
-function renderDlqChoices(agentIds) {
-  const select = $("dlq-agent");
-  const present = new Set(Array.from(select.options).map(option => option.value));
-  for (const id of agentIds) {
-    if (!present.has(id)) { select.add(new Option(id, id)); }
-  }
-}
-
-function drawChart() {
-  const canvas = $("rate-chart");
-  const context = canvas.getContext("2d");
-  context.clearRect(0, 0, canvas.width, canvas.height);
-  const max = Math.max(1, ...rateHistory.flat());
-  [["#3b6fd8", 0], ["#2e9d5b", 1]].forEach(([color, index]) => {
-    context.strokeStyle = color;
-    context.beginPath();
-    rateHistory.forEach((point, i) => {
-      const x = canvas.width * i / (CHART_POINTS - 1);
-      const y = canvas.height - 2 - (canvas.height - 4) * point[index] / max;
-      if (i === 0) { context.moveTo(x, y); } else { context.lineTo(x, y); }
-    });
-    context.stroke();
-  });
-}
-
 async function pollStats() {
   const status = $("status");
   try {
@@ -127,9 +180,11 @@ async function pollStats() {
     status.dataset.updates = String(updates);
     status.dataset.error = stats.sample_error || "";
     status.textContent = stats.sample_error ? "Redis: " + stats.sample_error : "live";
+    showFreshness(stats, null);
   } catch (error) {
     status.dataset.error = String(error.message || error);
-    status.textContent = "server unreachable: " + status.dataset.error;
+    status.textContent = "server unreachable";
+    showFreshness(null, status.dataset.error);
   }
 }
 
@@ -153,47 +208,15 @@ async function pollTail() {
   }
 }
 
-async function pollDeadLetters() {
-  const agent = $("dlq-agent").value;
-  $("dlq-redrive-all").disabled = !agent;
-  if (!agent) { return; }
+async function pollOverviewHistory() {
+  if ($("overview").hidden) { return; }
   try {
-    const dlq = await getJson("/api/dlq/" + encodeURIComponent(agent));
-    if (dlq.agent !== $("dlq-agent").value) { return; } // the choice changed meanwhile
-    setFigure("dlq-count", dlq.count, dlq.count + (dlq.count === 1 ? " dead letter" : " dead letters"));
-    $("dlq-redrive-all").disabled = dlq.count === 0;
-    $("dlq-list").tBodies[0].replaceChildren(...dlq.dead_letters.map(dead => {
-      const tr = document.createElement("tr");
-      tr.dataset.id = dead.id;
-      [dead.last_failed_at, dead.reason, String(dead.attempts), dead.message_id || "-", dead.message_type || "-"]
-        .forEach(text => tr.appendChild(cell(text)));
-      const button = document.createElement("button");
-      button.type = "button";
-      button.className = "dlq-redrive";
-      button.dataset.id = dead.id;
-      button.textContent = "Redrive";
-      button.addEventListener("click", () => redrive({ids: [dead.id]}));
-      const td = cell("");
-      td.appendChild(button);
-      tr.appendChild(td);
-      return tr;
-    }));
+    const history = await getJson("/api/history");
+    drawHistoryChart($("chart-rates"), history, RATE_SERIES, "messages / s");
+    drawHistoryChart($("chart-depth"), history, DEPTH_SERIES, "messages");
   } catch (error) {
-    $("dlq-result").textContent = String(error.message || error);
+    // Charts keep their last drawing; the banner says why.
   }
-}
-
-async function redrive(body) {
-  const agent = $("dlq-agent").value;
-  try {
-    const result = await getJson("/api/dlq/" + encodeURIComponent(agent) + "/redrive",
-      {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)});
-    $("dlq-result").dataset.redriven = String(result.redriven);
-    $("dlq-result").textContent = "redriven " + result.redriven;
-  } catch (error) {
-    $("dlq-result").textContent = "redrive failed: " + (error.message || error);
-  }
-  pollDeadLetters();
 }
 
 function every(ms, task) {
@@ -202,11 +225,29 @@ function every(ms, task) {
   run();
 }
 
-$("dlq-agent").addEventListener("change", () => {
-  $("dlq-result").textContent = "";
-  pollDeadLetters();
+// #/agent/<id> opens the agent's page; anything else the overview.
+function route() {
+  const match = /^#\/agent\/([^/]+)$/.exec(location.hash);
+  const agent = match ? decodeURIComponent(match[1]) : null;
+  $("overview").hidden = agent !== null;
+  $("agent-page").hidden = agent === null;
+  openAgent(agent);
+  if (agent === null) { pollOverviewHistory(); }
+}
+
+document.querySelectorAll("#agents th[data-sort]").forEach(th => th.addEventListener("click", () => {
+  agentSort.descending = agentSort.field === th.dataset.sort ? !agentSort.descending : false;
+  agentSort.field = th.dataset.sort;
+  renderAgents();
+}));
+$("agent-filter").addEventListener("input", renderAgents);
+window.addEventListener("hashchange", route);
+window.addEventListener("resize", pollOverviewHistory);
+
+// After every script has loaded (agent.js defines openAgent).
+window.addEventListener("load", () => {
+  route();
+  every(POLL_MS, pollStats);
+  every(POLL_MS, pollTail);
+  every(HISTORY_POLL_MS, pollOverviewHistory);
 });
-$("dlq-redrive-all").addEventListener("click", () => redrive({all: true}));
-every(POLL_MS, pollStats);
-every(POLL_MS, pollTail);
-every(POLL_MS, pollDeadLetters);
