@@ -33,6 +33,13 @@ import java.util.List;
  * @param clusterAgents         agents of the cluster scenario, on one server and on the cluster alike
  * @param clusterMessages       cluster messages measured per run, spread evenly over the agents
  * @param clusterWarmup         cluster messages sent on each topology before its measured runs
+ * @param backlogMessages       messages queued before backlog-drain's consumer starts
+ * @param backlogWarmup         messages of the warm-up drain, on a server and rig of its own, before the
+ *                              measured one
+ * @param departmentProcesses   processes (JVMs) of the department scenario
+ * @param departmentAgents      agents in each of those processes
+ * @param departmentSeconds     length of the department's measured run
+ * @param departmentWarmupSeconds department traffic right before the measured run, same rigs, not counted
  */
 record Plan(
         int throughputMessages,
@@ -56,7 +63,13 @@ record Plan(
         int roundTrips,
         int clusterAgents,
         int clusterMessages,
-        int clusterWarmup) {
+        int clusterWarmup,
+        int backlogMessages,
+        int backlogWarmup,
+        int departmentProcesses,
+        int departmentAgents,
+        int departmentSeconds,
+        int departmentWarmupSeconds) {
 
     static final int PAYLOAD_BYTES = 256;
 
@@ -83,7 +96,13 @@ record Plan(
                 10_000,
                 1_000,
                 40_000,
-                10_000);
+                10_000,
+                100_000,
+                20_000,
+                3,
+                5,
+                20,
+                5);
     }
 
     static Plan quick() {
@@ -109,7 +128,13 @@ record Plan(
                 500,
                 100,
                 2_000,
-                500);
+                500,
+                10_000,
+                2_000,
+                3,
+                5,
+                5,
+                1);
     }
 
     static Plan of(boolean quick) {

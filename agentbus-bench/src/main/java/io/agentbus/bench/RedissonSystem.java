@@ -44,6 +44,7 @@ final class RedissonSystem implements BenchSystem {
                 Scenario.DIRECT_THROUGHPUT,
                 Scenario.DIRECT_LATENCY,
                 Scenario.PAYLOAD_SIZE,
+                Scenario.BACKLOG_DRAIN,
                 Scenario.BROADCAST,
                 Scenario.DURABLE_TOPIC,
                 Scenario.REQUEST_REPLY);
@@ -62,6 +63,13 @@ final class RedissonSystem implements BenchSystem {
 
     @Override
     public Rig open(LocalRedis redis, List<String> agents, Sink sink) {
+        Backlog rig = openBacklog(redis, agents, sink);
+        rig.startConsumers();
+        return rig;
+    }
+
+    @Override
+    public Backlog openBacklog(LocalRedis redis, List<String> agents, Sink sink) {
         Config config = config(redis);
         config.setCodec(StringCodec.INSTANCE);
         RedissonClient client = Redisson.create(config);
@@ -76,28 +84,22 @@ final class RedissonSystem implements BenchSystem {
                     StreamCreateGroupArgs.name(GROUP).id(StreamMessageId.ALL).makeStream());
             streams.add(stream);
             keys.add(key);
-            Thread consumer = new Thread(
-                    () -> {
-                        StreamReadGroupArgs read =
-                                StreamReadGroupArgs.neverDelivered().count(100).timeout(Duration.ofMillis(100));
-                        while (running.get()) {
-                            Map<StreamMessageId, Map<String, String>> batch =
-                                    stream.readGroup(GROUP, "redisson-1", read);
-                            if (batch.isEmpty()) {
-                                continue;
-                            }
-                            batch.values().forEach(fields -> sink.accept(fields.get(WireFields.PAYLOAD)));
-                            stream.ack(GROUP, batch.keySet().toArray(StreamMessageId[]::new));
-                        }
-                    },
-                    "redisson-consumer-" + agent);
-            consumer.start();
-            consumers.add(consumer);
         }
-        return new Rig() {
+        return new Backlog() {
             @Override
             public CompletionStage<?> send(int agent, String payload) {
                 return streams.get(agent).addAsync(StreamAddArgs.entries(Payloads.fields(agents.get(agent), payload)));
+            }
+
+            @Override
+            public void startConsumers() {
+                for (int i = 0; i < agents.size(); i++) {
+                    RStream<String, String> stream = streams.get(i);
+                    Thread consumer =
+                            new Thread(() -> consume(stream, running, sink), "redisson-consumer-" + agents.get(i));
+                    consumer.start();
+                    consumers.add(consumer);
+                }
             }
 
             @Override
@@ -114,6 +116,20 @@ final class RedissonSystem implements BenchSystem {
                 client.shutdown(0, 5, TimeUnit.SECONDS);
             }
         };
+    }
+
+    /** The consumer loop of one stream: a batch of up to 100 new entries, each handled, then one ack of them all. */
+    private static void consume(RStream<String, String> stream, AtomicBoolean running, Sink sink) {
+        StreamReadGroupArgs read =
+                StreamReadGroupArgs.neverDelivered().count(100).timeout(Duration.ofMillis(100));
+        while (running.get()) {
+            Map<StreamMessageId, Map<String, String>> batch = stream.readGroup(GROUP, "redisson-1", read);
+            if (batch.isEmpty()) {
+                continue;
+            }
+            batch.values().forEach(fields -> sink.accept(fields.get(WireFields.PAYLOAD)));
+            stream.ack(GROUP, batch.keySet().toArray(StreamMessageId[]::new));
+        }
     }
 
     @Override
