@@ -17,24 +17,50 @@ import org.HdrHistogram.Recorder;
 
 /**
  * One process of the department scenario ({@link DepartmentScenario}), in a JVM of its own:
- * {@code DepartmentMain <system> <redis-uri> <process> <processes> <agents-per-process> <window> <warm-up-s> <s>}.
- * It runs its agents' consumers and one sender thread, and talks with the coordinator in lines: on stdout
+ * {@code DepartmentMain <system> <redis-uri> <process> <processes> <agents-per-process> <window> <rate> <warm-up-s>
+ * <s>}. It runs its agents' consumers and one sender thread, and talks with the coordinator in lines: on stdout
  * {@value #PREFIX} followed by {@code READY}, {@code SENT n0 n1 …} (messages it sent to each process's agents),
- * {@code DRAINED}, {@code RESULT <handled in the measured run> <HdrHistogram, compressed, Base64>} or
- * {@code ERROR <what>}; on stdin {@code GO <start>}, {@code DRAIN <messages to expect>} and {@code CLOSE}.
+ * {@code DRAINED}, {@code RESULT <handled> <histogram> <handled> <histogram>} (the fixed-rate run, then the
+ * as-fast-as-handled run; HdrHistograms compressed, in Base64) or {@code ERROR <what>}; on stdin
+ * {@code GO <start>}, {@code DRAIN <messages to expect>} and {@code CLOSE}.
  *
  * <p>Agent {@code a} of the department sends its n-th message to agent {@code (a + 1 + n mod (N − 1)) mod N}:
- * to each other agent in turn. The sender takes this process's agents in turn and sends as fast as the
- * department handles it, keeping at most {@code window} messages sent by this process beyond those handled by
- * it: traffic is symmetric, so this bounds what is in transit instead of letting a backlog grow. Each payload
- * carries its send time; the handler records handler start − send time during the measured run only. Times
- * are on one clock for all processes ({@link Payloads#ORIGIN_PROPERTY}).
+ * to each other agent in turn; the sender takes this process's agents in turn. From {@code start} (one clock
+ * for all processes, {@link Payloads#ORIGIN_PROPERTY}) it sends
+ * <ol>
+ *   <li>as fast as handled for the warm-up: at most {@code window} messages sent by this process beyond those
+ *       handled by it (traffic is symmetric, so this bounds what is in transit instead of letting a backlog
+ *       grow);
+ *   <li>at its share of the fixed total {@code rate}, open loop, each payload stamped with its intended send
+ *       time: {@value #SETTLE_SECONDS} s unrecorded, in which the warm-up's messages in transit are handled,
+ *       then the measured run;
+ *   <li>as fast as handled again, each payload stamped with its send time, for the second measured run.
+ * </ol>
+ * In each measured run the handler records handler start − stamp of every message it handles.
  */
 public final class DepartmentMain {
 
     static final String PREFIX = "@department ";
+    /** Fixed-rate traffic before its measured run, to let the warm-up's messages in transit be handled. */
+    static final int SETTLE_SECONDS = 2;
 
-    private DepartmentMain() {}
+    private final BenchSystem.Member member;
+    private final Sink sink;
+    private final int process;
+    private final int processes;
+    private final int perProcess;
+    private final long[] sentTo;
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private long sent;
+
+    private DepartmentMain(BenchSystem.Member member, Sink sink, int process, int processes, int perProcess) {
+        this.member = member;
+        this.sink = sink;
+        this.process = process;
+        this.processes = processes;
+        this.perProcess = perProcess;
+        this.sentTo = new long[processes];
+    }
 
     public static void main(String[] args) throws Exception {
         PrintStream out = System.out;
@@ -57,9 +83,9 @@ public final class DepartmentMain {
         int processes = Integer.parseInt(args[3]);
         int perProcess = Integer.parseInt(args[4]);
         int window = Integer.parseInt(args[5]);
-        long warmup = TimeUnit.SECONDS.toNanos(Long.parseLong(args[6]));
-        long measured = TimeUnit.SECONDS.toNanos(Long.parseLong(args[7]));
-        int agents = processes * perProcess;
+        int rate = Integer.parseInt(args[6]);
+        long warmup = TimeUnit.SECONDS.toNanos(Long.parseLong(args[7]));
+        long measured = TimeUnit.SECONDS.toNanos(Long.parseLong(args[8]));
         List<String> members = new ArrayList<>();
         for (int i = 0; i < perProcess; i++) {
             members.add(DepartmentScenario.agent(process * perProcess + i));
@@ -69,64 +95,109 @@ public final class DepartmentMain {
         BenchSystem.Member member = system.openDepartment(redisUri, members, sink);
         String result;
         try {
+            DepartmentMain sender = new DepartmentMain(member, sink, process, processes, perProcess);
             say(out, "READY");
             long start = Long.parseLong(await(in, "GO"));
-            long measureFrom = start + warmup;
-            long end = measureFrom + measured;
-            long[] sentTo = new long[processes];
-            AtomicReference<Throwable> failure = new AtomicReference<>();
-            Recorder recorder = new Recorder(3);
-            long handledAtStart = -1;
-            long sent = 0;
+            long rateFrom = start + warmup;
+            long rateMeasured = rateFrom + TimeUnit.SECONDS.toNanos(SETTLE_SECONDS);
+            long fastMeasured = rateMeasured + measured;
+            long end = fastMeasured + measured;
             waitUntil(start);
-            for (long now = Payloads.now(); now < end; now = Payloads.now()) {
-                if (handledAtStart < 0 && now >= measureFrom) {
-                    handledAtStart = sink.handled();
-                    sink.expect(Integer.MAX_VALUE, recorder);
-                }
-                if (sent - sink.handled() >= window) {
-                    LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(20));
-                    continue;
-                }
-                int from = process * perProcess + (int) (sent % perProcess);
-                long turn = sent / perProcess;
-                int to = (int) ((from + 1 + turn % (agents - 1)) % agents);
-                member.send(
-                                DepartmentScenario.agent(from),
-                                DepartmentScenario.agent(to),
-                                Payloads.stamped(Payloads.now(), Plan.PAYLOAD_BYTES))
-                        .whenComplete((ok, error) -> {
-                            if (error != null) {
-                                failure.compareAndSet(null, error);
-                            }
-                        });
-                sentTo[to / perProcess]++;
-                sent++;
-                if (failure.get() != null) {
-                    throw new IllegalStateException("send failed: " + failure.get(), failure.get());
-                }
-            }
-            sink.expect(0, null);
-            long handledInRun = sink.handled() - handledAtStart;
-            Histogram latencies = recorder.getIntervalHistogram();
+            sender.asFastAsHandled(rateFrom, window);
+            sender.atRate(rateFrom, rateMeasured, rate);
+            Measured atRate = sender.measure(() -> sender.atRate(rateMeasured, fastMeasured, rate));
+            Measured asFast = sender.measure(() -> sender.asFastAsHandled(end, window));
             StringBuilder counts = new StringBuilder("SENT");
-            for (long count : sentTo) {
+            for (long count : sender.sentTo) {
                 counts.append(' ').append(count);
             }
             say(out, counts.toString());
 
             long expected = Long.parseLong(await(in, "DRAIN"));
             awaitHandled(sink, expected);
-            if (failure.get() != null) {
-                throw new IllegalStateException("send failed: " + failure.get(), failure.get());
-            }
+            sender.checkSends();
             say(out, "DRAINED");
             await(in, "CLOSE");
-            result = "RESULT " + handledInRun + " " + encode(latencies);
+            result = "RESULT " + atRate + " " + asFast;
         } finally {
             member.close();
         }
         say(out, result);
+    }
+
+    /** What one measured run handled in this process, and the latencies; as text, as RESULT carries it. */
+    private record Measured(long handled, Histogram latencies) {
+        @Override
+        public String toString() {
+            return handled + " " + encode(latencies);
+        }
+    }
+
+    private interface Run {
+        void run() throws Exception;
+    }
+
+    /** Runs {@code run} with the handler recording latencies; what was handled meanwhile, and the histogram. */
+    private Measured measure(Run run) throws Exception {
+        Recorder recorder = new Recorder(3);
+        long before = sink.handled();
+        sink.expect(Integer.MAX_VALUE, recorder);
+        run.run();
+        sink.expect(0, null);
+        return new Measured(sink.handled() - before, recorder.getIntervalHistogram());
+    }
+
+    /** Sends until {@code until}, never more than {@code window} messages beyond what this process handled. */
+    private void asFastAsHandled(long until, int window) {
+        for (long now = Payloads.now(); now < until; now = Payloads.now()) {
+            if (sent - sink.handled() >= window) {
+                LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(20));
+                continue;
+            }
+            send(now);
+        }
+    }
+
+    /**
+     * Sends this process's share of {@code rate} messages a second from {@code from} until {@code until}, each at
+     * its intended time, whatever the system does: the processes' sends interleave evenly.
+     */
+    private void atRate(long from, long until, int rate) {
+        double period = 1e9 / rate;
+        for (long k = 0; ; k++) {
+            long intended = from + Math.round((k * processes + process) * period);
+            if (intended >= until) {
+                return;
+            }
+            waitUntil(intended);
+            send(intended);
+        }
+    }
+
+    /** Sends the next message of this process's agents in turn, stamped {@code stamp}. */
+    private void send(long stamp) {
+        int agents = processes * perProcess;
+        int from = process * perProcess + (int) (sent % perProcess);
+        long turn = sent / perProcess;
+        int to = (int) ((from + 1 + turn % (agents - 1)) % agents);
+        member.send(
+                        DepartmentScenario.agent(from),
+                        DepartmentScenario.agent(to),
+                        Payloads.stamped(stamp, Plan.PAYLOAD_BYTES))
+                .whenComplete((ok, error) -> {
+                    if (error != null) {
+                        failure.compareAndSet(null, error);
+                    }
+                });
+        sentTo[to / perProcess]++;
+        sent++;
+        checkSends();
+    }
+
+    private void checkSends() {
+        if (failure.get() != null) {
+            throw new IllegalStateException("send failed: " + failure.get(), failure.get());
+        }
     }
 
     /** Waits until {@code sink} handled exactly {@code expected} messages; more is a duplicate delivery. */

@@ -21,13 +21,15 @@ import org.HdrHistogram.Histogram;
 
 /**
  * {@link Scenario#DEPARTMENT}: {@link Plan#departmentProcesses()} processes of {@link Plan#departmentAgents()}
- * agents each on one fresh {@code redis-server}, every agent sending to every other in turn, as fast as the
- * department handles it ({@link DepartmentMain} says how each process sends). Each process is a JVM of its
- * own, started here, as a team would run its agents. They start sending together, warm up for
- * {@link Plan#departmentWarmupSeconds()}, then are measured for {@link Plan#departmentSeconds()}: messages
- * handled per second in all processes, and the percentiles of handler start − send time of every message
- * handled in that time. After the run each process must handle exactly what was sent to it, and no entry may
- * stay pending, or the scenario fails.
+ * agents each on one fresh {@code redis-server}, every agent sending to every other in turn
+ * ({@link DepartmentMain} says how each process sends). Each process is a JVM of its own, started here, as a
+ * team would run its agents. They start together, warm up for {@link Plan#departmentWarmupSeconds()}, then are
+ * measured twice for {@link Plan#departmentSeconds()}: at a fixed total rate ({@link Plan#departmentRate()},
+ * open loop: the latencies of a department under a steady load) and as fast as the department handles (its
+ * capacity; the latencies then mostly say how long a message queues behind the others in transit). Reported
+ * for each: messages handled per second in all processes, and the percentiles of handler start − (intended)
+ * send time. After the runs each process must handle exactly what was sent to it, and no entry may stay
+ * pending, or the scenario fails.
  */
 final class DepartmentScenario {
 
@@ -45,6 +47,11 @@ final class DepartmentScenario {
         this.log = log;
         this.results = results;
     }
+
+    /** The {@code load} param of the fixed-rate run. */
+    static final String AT_RATE = "rate";
+    /** The {@code load} param of the as-fast-as-handled run. */
+    static final String AS_FAST = "max";
 
     /** The name of the department's agent number {@code index}; process {@code p} runs a contiguous range. */
     static String agent(int index) {
@@ -67,11 +74,16 @@ final class DepartmentScenario {
             }
             long start = Payloads.now() + TimeUnit.MILLISECONDS.toNanos(200);
             children.forEach(child -> child.tell("GO " + start));
-            status.phase("department: " + plan.departmentWarmupSeconds() + " s warm-up, then "
+            status.phase("department: " + plan.departmentWarmupSeconds() + " s warm-up, then 2 × "
                     + plan.departmentSeconds() + " s measured");
             long[] sentTo = new long[processes];
             for (Child child : children) {
-                String[] counts = child.expect("SENT", plan.departmentWarmupSeconds() + plan.departmentSeconds() + 60L)
+                String[] counts = child.expect(
+                                "SENT",
+                                plan.departmentWarmupSeconds()
+                                        + DepartmentMain.SETTLE_SECONDS
+                                        + 2L * plan.departmentSeconds()
+                                        + 60)
                         .split(" ");
                 for (int p = 0; p < processes; p++) {
                     sentTo[p] += Long.parseLong(counts[p]);
@@ -92,12 +104,14 @@ final class DepartmentScenario {
             long connections = harness.connections();
             status.phase("department: closing");
             children.forEach(child -> child.tell("CLOSE"));
-            long handled = 0;
-            Histogram latencies = new Histogram(3);
+            long[] handled = new long[2];
+            Histogram[] latencies = {new Histogram(3), new Histogram(3)};
             for (Child child : children) {
                 String[] result = child.expect("RESULT", 60).split(" ");
-                handled += Long.parseLong(result[0]);
-                latencies.add(DepartmentMain.decode(result[1]));
+                for (int run = 0; run < 2; run++) {
+                    handled[run] += Long.parseLong(result[2 * run]);
+                    latencies[run].add(DepartmentMain.decode(result[2 * run + 1]));
+                }
             }
             for (Child child : children) {
                 child.awaitExit();
@@ -105,19 +119,26 @@ final class DepartmentScenario {
             harness.slowCommands().forEach(line -> log.accept(system.name() + ": slow on the server: " + line));
             log.accept(String.format(
                     Locale.ROOT,
-                    "%s: department, %d messages sent in all, %d handled in the measured %d s",
+                    "%s: department, %d messages sent in all; handled in the measured %d s: %d at the fixed rate,"
+                            + " %d as fast as handled",
                     system.name(),
                     java.util.Arrays.stream(sentTo).sum(),
-                    handled,
-                    plan.departmentSeconds()));
-            report(agents, handled, latencies, connections);
+                    plan.departmentSeconds(),
+                    handled[0],
+                    handled[1]));
+            report(agents, AT_RATE, handled[0], latencies[0], connections);
+            report(agents, AS_FAST, handled[1], latencies[1], connections);
         } finally {
             children.forEach(Child::destroy);
         }
     }
 
-    private void report(int agents, long handled, Histogram latencies, long connections) {
+    private void report(int agents, String load, long handled, Histogram latencies, long connections) {
         Map<String, Object> params = new LinkedHashMap<>();
+        params.put("load", load);
+        if (load.equals(AT_RATE)) {
+            params.put("rate", plan.departmentRate());
+        }
         params.put("agents", agents);
         params.put("processes", plan.departmentProcesses());
         params.put("seconds", plan.departmentSeconds());
@@ -164,6 +185,7 @@ final class DepartmentScenario {
                     Integer.toString(plan.departmentProcesses()),
                     Integer.toString(plan.departmentAgents()),
                     Integer.toString(plan.inFlight()),
+                    Integer.toString(plan.departmentRate()),
                     Integer.toString(plan.departmentWarmupSeconds()),
                     Integer.toString(plan.departmentSeconds())));
             // Its log (stderr) goes where this process's goes: bench.log for a system's own JVM.

@@ -16,7 +16,7 @@ final class PlainRatios {
      * The params that say which point of a scenario a figure is of; the others say how it was measured (messages,
      * runs, the redis-benchmark command, …) and may differ between systems at the same point.
      */
-    static final List<String> POINT = List.of("rate", "agents", "payload_bytes", "subscribers", "concurrency");
+    static final List<String> POINT = List.of("rate", "agents", "payload_bytes", "subscribers", "concurrency", "load");
 
     private PlainRatios() {}
 

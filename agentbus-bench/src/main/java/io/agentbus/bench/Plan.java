@@ -38,8 +38,10 @@ import java.util.List;
  *                              measured one
  * @param departmentProcesses   processes (JVMs) of the department scenario
  * @param departmentAgents      agents in each of those processes
- * @param departmentSeconds     length of the department's measured run
- * @param departmentWarmupSeconds department traffic right before the measured run, same rigs, not counted
+ * @param departmentRate        total messages per second of the department's fixed-rate run
+ * @param departmentSeconds     length of each of the department's two measured runs (fixed rate, as fast as
+ *                              handled)
+ * @param departmentWarmupSeconds department traffic as fast as handled before them, same processes, not counted
  */
 record Plan(
         int throughputMessages,
@@ -68,6 +70,7 @@ record Plan(
         int backlogWarmup,
         int departmentProcesses,
         int departmentAgents,
+        int departmentRate,
         int departmentSeconds,
         int departmentWarmupSeconds) {
 
@@ -101,6 +104,7 @@ record Plan(
                 20_000,
                 3,
                 5,
+                1_000,
                 20,
                 5);
     }
@@ -133,6 +137,7 @@ record Plan(
                 2_000,
                 3,
                 5,
+                1_000,
                 5,
                 1);
     }

@@ -269,7 +269,10 @@ final class Tables {
         out.append('\n');
     }
 
-    /** department: messages handled per second across its processes, the latency percentiles, the connections. */
+    /**
+     * department: per system, the fixed-rate run and the as-fast-as-handled run, each with the messages handled
+     * per second across its processes, the latency percentiles and the connections, against lettuce-plain.
+     */
     private void department() {
         String scenario = Scenario.DEPARTMENT.id();
         List<Result> rows =
@@ -282,36 +285,52 @@ final class Tables {
                 .append(number(first.param("agents")))
                 .append(" agents in ")
                 .append(number(first.param("processes")))
-                .append(" processes, each sending 256 B to every other in turn as fast as they are handled, ")
+                .append(" processes, each sending 256 B to every other in turn; ")
                 .append(number(first.param("seconds")))
-                .append(" s measured; handler start − send time, ms)\n\n");
-        out.append("| system | msgs/s | p50 | p90 | p99 | p99.9 | max | Redis connections | msgs/s × lettuce-plain |"
-                        + " p99 × lettuce-plain |\n")
-                .append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                .append(" s at a fixed total rate, then ")
+                .append(number(first.param("seconds")))
+                .append(" s as fast as handled; handler start − (intended) send time, ms)\n\n");
+        out.append(
+                        "| system | load | msgs/s | p50 | p90 | p99 | p99.9 | max | Redis connections | msgs/s × lettuce-plain |"
+                                + " p99 × lettuce-plain |\n")
+                .append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Result row : rows) {
-            out.append("| ").append(row.system()).append(" | ").append(number(row.value()));
+            Object load = row.params().get("load");
+            java.util.function.Function<String, Optional<Result>> of =
+                    metric -> select(r -> r.scenario().equals(scenario)
+                                    && r.system().equals(row.system())
+                                    && r.metric().equals(metric)
+                                    && String.valueOf(load)
+                                            .equals(String.valueOf(r.params().get("load"))))
+                            .stream()
+                            .findFirst();
+            out.append("| ")
+                    .append(row.system())
+                    .append(" | ")
+                    .append(
+                            DepartmentScenario.AT_RATE.equals(load)
+                                    ? number(row.param("rate")) + " msg/s"
+                                    : "as fast as handled")
+                    .append(" | ")
+                    .append(number(row.value()));
             for (String metric : List.of(Result.P50_MS, Result.P90_MS, Result.P99_MS, Result.P999_MS, Result.MAX_MS)) {
                 out.append(" | ")
-                        .append(figure(scenario, row.system(), metric)
-                                .map(r -> millis(r.value()))
-                                .orElse("–"));
+                        .append(of.apply(metric).map(r -> millis(r.value())).orElse("–"));
             }
             out.append(" | ")
-                    .append(figure(scenario, row.system(), Result.CONNECTIONS)
+                    .append(of.apply(Result.CONNECTIONS)
                             .map(r -> number(r.value()))
                             .orElse("–"))
                     .append(" | ")
                     .append(plain(row))
                     .append(" | ")
-                    .append(figure(scenario, row.system(), Result.P99_MS)
-                            .map(Tables::plain)
-                            .orElse("–"))
+                    .append(of.apply(Result.P99_MS).map(Tables::plain).orElse("–"))
                     .append(" |\n");
         }
         out.append('\n');
     }
 
-    /** The one figure of {@code metric} that {@code system} has in a scenario without points (backlog, department). */
+    /** The one figure of {@code metric} that {@code system} has in backlog-drain. */
     private Optional<Result> figure(String scenario, String system, String metric) {
         return select(r -> r.scenario().equals(scenario)
                         && r.system().equals(system)

@@ -109,8 +109,13 @@ class BenchQuickIT {
         assertThat(json.get("results"))
                 .filteredOn(result -> result.get("scenario").asText().equals(Scenario.DEPARTMENT.id())
                         && result.get("metric").asText().equals(Result.MSGS_PER_S))
-                .extracting(result -> result.get("system").asText())
-                .containsExactlyInAnyOrder(AgentBusSystem.NAME, LettucePlainSystem.NAME);
+                .extracting(result -> result.get("system").asText() + " "
+                        + result.get("params").get("load").asText())
+                .containsExactlyInAnyOrder(
+                        AgentBusSystem.NAME + " " + DepartmentScenario.AT_RATE,
+                        AgentBusSystem.NAME + " " + DepartmentScenario.AS_FAST,
+                        LettucePlainSystem.NAME + " " + DepartmentScenario.AT_RATE,
+                        LettucePlainSystem.NAME + " " + DepartmentScenario.AS_FAST);
         assertThat(json.get("results"))
                 .filteredOn(result -> result.get("scenario").asText().equals(Scenario.DEPARTMENT.id()))
                 .allMatch(result -> result.get("params").get("agents").asInt() == 15
