@@ -19,21 +19,21 @@ import org.HdrHistogram.Recorder;
  * One process of the department scenario ({@link DepartmentScenario}), in a JVM of its own:
  * {@code DepartmentMain <system> <redis-uri> <process> <processes> <agents-per-process> <window> <rate> <warm-up-s>
  * <s>}. It runs its agents' consumers and one sender thread, and talks with the coordinator in lines: on stdout
- * {@value #PREFIX} followed by {@code READY}, {@code SENT n0 n1 …} (messages it sent to each process's agents),
- * {@code DRAINED}, {@code RESULT <handled> <histogram> <handled> <histogram>} (the fixed-rate run, then the
- * as-fast-as-handled run; HdrHistograms compressed, in Base64) or {@code ERROR <what>}; on stdin
- * {@code GO <start>}, {@code DRAIN <messages to expect>} and {@code CLOSE}.
+ * {@value #PREFIX} followed by {@code READY}, {@code SENT n0 n1 …} (messages it sent so far to each process's
+ * agents), {@code DRAINED}, {@code RESULT <handled> <histogram> <handled> <histogram>} (the fixed-rate run, then
+ * the as-fast-as-handled run; HdrHistograms compressed, in Base64) or {@code ERROR <what>}; on stdin
+ * {@code GO <start>}, {@code DRAIN <messages sent to this process so far>} and {@code CLOSE}. The lines go
+ * READY, GO, SENT, DRAIN, DRAINED (the warm-up), GO, SENT, DRAIN, DRAINED (the measured runs), CLOSE, RESULT.
  *
  * <p>Agent {@code a} of the department sends its n-th message to agent {@code (a + 1 + n mod (N − 1)) mod N}:
- * to each other agent in turn; the sender takes this process's agents in turn. From {@code start} (one clock
- * for all processes, {@link Payloads#ORIGIN_PROPERTY}) it sends
+ * to each other agent in turn; the sender takes this process's agents in turn. Times are on one clock for all
+ * processes ({@link Payloads#ORIGIN_PROPERTY}). It sends
  * <ol>
  *   <li>as fast as handled for the warm-up: at most {@code window} messages sent by this process beyond those
  *       handled by it (traffic is symmetric, so this bounds what is in transit instead of letting a backlog
- *       grow);
+ *       grow); then every process waits until all it was sent is handled, so no backlog reaches the next run;
  *   <li>at its share of the fixed total {@code rate}, open loop, each payload stamped with its intended send
- *       time: {@value #SETTLE_SECONDS} s unrecorded, in which the warm-up's messages in transit are handled,
- *       then the measured run;
+ *       time, for the first measured run;
  *   <li>as fast as handled again, each payload stamped with its send time, for the second measured run.
  * </ol>
  * In each measured run the handler records handler start − stamp of every message it handles.
@@ -41,8 +41,6 @@ import org.HdrHistogram.Recorder;
 public final class DepartmentMain {
 
     static final String PREFIX = "@department ";
-    /** Fixed-rate traffic before its measured run, to let the warm-up's messages in transit be handled. */
-    static final int SETTLE_SECONDS = 2;
 
     private final BenchSystem.Member member;
     private final Sink sink;
@@ -97,32 +95,38 @@ public final class DepartmentMain {
         try {
             DepartmentMain sender = new DepartmentMain(member, sink, process, processes, perProcess);
             say(out, "READY");
-            long start = Long.parseLong(await(in, "GO"));
-            long rateFrom = start + warmup;
-            long rateMeasured = rateFrom + TimeUnit.SECONDS.toNanos(SETTLE_SECONDS);
-            long fastMeasured = rateMeasured + measured;
-            long end = fastMeasured + measured;
-            waitUntil(start);
-            sender.asFastAsHandled(rateFrom, window);
-            sender.atRate(rateFrom, rateMeasured, rate);
-            Measured atRate = sender.measure(() -> sender.atRate(rateMeasured, fastMeasured, rate));
-            Measured asFast = sender.measure(() -> sender.asFastAsHandled(end, window));
-            StringBuilder counts = new StringBuilder("SENT");
-            for (long count : sender.sentTo) {
-                counts.append(' ').append(count);
-            }
-            say(out, counts.toString());
+            long warmupFrom = Long.parseLong(await(in, "GO"));
+            waitUntil(warmupFrom);
+            sender.asFastAsHandled(warmupFrom + warmup, window);
+            sender.drain(out, in);
 
-            long expected = Long.parseLong(await(in, "DRAIN"));
-            awaitHandled(sink, expected);
-            sender.checkSends();
-            say(out, "DRAINED");
+            long rateFrom = Long.parseLong(await(in, "GO"));
+            long fastFrom = rateFrom + measured;
+            waitUntil(rateFrom);
+            Measured atRate = sender.measure(() -> sender.atRate(rateFrom, fastFrom, rate));
+            Measured asFast = sender.measure(() -> sender.asFastAsHandled(fastFrom + measured, window));
+            sender.drain(out, in);
             await(in, "CLOSE");
             result = "RESULT " + atRate + " " + asFast;
         } finally {
             member.close();
         }
         say(out, result);
+    }
+
+    /**
+     * Tells the coordinator how many messages this process sent to each process so far ({@code SENT}), then
+     * waits until it handled all those the coordinator says were sent to it ({@code DRAIN}), and says so.
+     */
+    private void drain(PrintStream out, BufferedReader in) throws Exception {
+        StringBuilder counts = new StringBuilder("SENT");
+        for (long count : sentTo) {
+            counts.append(' ').append(count);
+        }
+        say(out, counts.toString());
+        awaitHandled(sink, Long.parseLong(await(in, "DRAIN")));
+        checkSends();
+        say(out, "DRAINED");
     }
 
     /** What one measured run handled in this process, and the latencies; as text, as RESULT carries it. */

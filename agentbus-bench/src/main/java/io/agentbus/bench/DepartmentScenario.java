@@ -72,30 +72,13 @@ final class DepartmentScenario {
             for (Child child : children) {
                 child.expect("READY", 120);
             }
-            long start = Payloads.now() + TimeUnit.MILLISECONDS.toNanos(200);
-            children.forEach(child -> child.tell("GO " + start));
-            status.phase("department: " + plan.departmentWarmupSeconds() + " s warm-up, then 2 × "
-                    + plan.departmentSeconds() + " s measured");
-            long[] sentTo = new long[processes];
-            for (Child child : children) {
-                String[] counts = child.expect(
-                                "SENT",
-                                plan.departmentWarmupSeconds()
-                                        + DepartmentMain.SETTLE_SECONDS
-                                        + 2L * plan.departmentSeconds()
-                                        + 60)
-                        .split(" ");
-                for (int p = 0; p < processes; p++) {
-                    sentTo[p] += Long.parseLong(counts[p]);
-                }
-            }
-            status.phase("department: draining");
-            for (Child child : children) {
-                child.tell("DRAIN " + sentTo[child.process]);
-            }
-            for (Child child : children) {
-                child.expect("DRAINED", 90);
-            }
+            status.phase("department: " + plan.departmentWarmupSeconds() + " s warm-up");
+            go(children);
+            drain(children, plan.departmentWarmupSeconds());
+            status.phase("department: " + plan.departmentSeconds() + " s at " + plan.departmentRate() + " msg/s, then "
+                    + plan.departmentSeconds() + " s as fast as handled");
+            go(children);
+            long sent = drain(children, 2L * plan.departmentSeconds());
             List<String> inboxes = new ArrayList<>();
             for (int i = 0; i < agents; i++) {
                 inboxes.add(Payloads.inbox(agent(i)));
@@ -122,7 +105,7 @@ final class DepartmentScenario {
                     "%s: department, %d messages sent in all; handled in the measured %d s: %d at the fixed rate,"
                             + " %d as fast as handled",
                     system.name(),
-                    java.util.Arrays.stream(sentTo).sum(),
+                    sent,
                     plan.departmentSeconds(),
                     handled[0],
                     handled[1]));
@@ -131,6 +114,33 @@ final class DepartmentScenario {
         } finally {
             children.forEach(Child::destroy);
         }
+    }
+
+    /** Tells every process to start sending together, a moment from now. */
+    private static void go(List<Child> children) {
+        long start = Payloads.now() + TimeUnit.MILLISECONDS.toNanos(200);
+        children.forEach(child -> child.tell("GO " + start));
+    }
+
+    /**
+     * Waits for every process to stop sending (within {@code seconds} and a margin), tells each how many messages
+     * were sent to it so far and waits until each handled them; returns how many were sent in all.
+     */
+    private long drain(List<Child> children, long seconds) throws Exception {
+        long[] sentTo = new long[children.size()];
+        for (Child child : children) {
+            String[] counts = child.expect("SENT", seconds + 60).split(" ");
+            for (int p = 0; p < children.size(); p++) {
+                sentTo[p] += Long.parseLong(counts[p]);
+            }
+        }
+        for (Child child : children) {
+            child.tell("DRAIN " + sentTo[child.process]);
+        }
+        for (Child child : children) {
+            child.expect("DRAINED", 90);
+        }
+        return java.util.Arrays.stream(sentTo).sum();
     }
 
     private void report(int agents, String load, long handled, Histogram latencies, long connections) {
