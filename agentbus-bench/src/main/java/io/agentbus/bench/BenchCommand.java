@@ -39,7 +39,7 @@ import picocli.CommandLine.Spec;
                     + " and commit), results.md (tables with ratios to lettuce-plain, the plain design every ratio is"
                     + " taken against, to lettuce-raw, which runs agentbus's own scripts, and to the best peer) and"
                     + " bench.png to --out."
-                    + " The full run takes about 20 minutes on 2 cores; --quick about a minute.",
+                    + " The full run takes about 25 minutes on 2 cores; --quick about 2 minutes.",
             "Compare systems within one run: absolute figures move with whatever else the machine does."
         },
         exitCodeListHeading = "Exit codes:%n",
@@ -69,8 +69,8 @@ public final class BenchCommand implements Callable<Integer> {
             arity = "0..*",
             description = "Scenarios to run: direct-throughput, direct-latency, fan-in, payload-size, backlog-drain"
                     + " (100,000 messages queued with no consumer, then one consumer started: drain rate and time to"
-                    + " empty), department (15 agents in 3 processes sending to each other as fast as they are"
-                    + " handled: msg/s and latency), broadcast"
+                    + " empty), department (15 agents in 3 processes sending to each other, at 1,000 msg/s and"
+                    + " as fast as they are handled: msg/s and latency), broadcast"
                     + " (pub/sub to 1, 10, 100 subscribers), durable-topic (1, 10, 100 subscriber groups),"
                     + " request-reply (1, 10, 100 round trips in flight), cluster (direct throughput to 1,000"
                     + " agents on one server and on a 3-master cluster, with connections and messages per"
@@ -79,8 +79,8 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(
             names = "--quick",
-            description = "A CI-sized run (under a minute): fewer messages, 2 s of latency at"
-                    + " 1,000 msg/s only, fan-in at 1 and 10 agents, a backlog of 10,000, a department of 5 s,"
+            description = "A CI-sized run (about 2 minutes): fewer messages, 2 s of latency at"
+                    + " 1,000 msg/s only, fan-in at 1 and 10 agents, a backlog of 10,000, department runs of 5 s,"
                     + " broadcast and durable-topic at 10 subscribers, request-reply at 10 in flight,"
                     + " cluster at 100 agents."
                     + " Its figures are for checking the harness, not for quoting.")

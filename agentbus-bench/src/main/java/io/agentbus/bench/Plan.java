@@ -3,8 +3,8 @@ package io.agentbus.bench;
 import java.util.List;
 
 /**
- * How much work each scenario does: the full run (about 20 minutes on 2 cores) or the CI-sized
- * {@code --quick} run (under a minute). Every measured run is preceded by a warm-up of the same kind on
+ * How much work each scenario does: the full run (about 25 minutes on 2 cores) or the CI-sized
+ * {@code --quick} run (about 2 minutes). Every measured run is preceded by a warm-up of the same kind on
  * the same rig.
  *
  * @param throughputMessages    direct-throughput messages measured per run
