@@ -5,6 +5,7 @@ import io.agentbus.protocol.WireFields;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -25,7 +26,7 @@ import org.redisson.config.Config;
  * Redisson's RStream as its docs show it: {@code addAsync} to produce, a consumer loop of
  * {@code readGroup(group, consumer, neverDelivered().count(100).timeout(…))} and one {@code ack} of the
  * batch's ids. {@link StringCodec}, so the stream holds the same bytes as everyone's (Redisson's default
- * codec is Kryo). Default pool and timeouts otherwise. Broadcast, durable topics and request/reply are
+ * codec is Kryo). Default pool and timeouts otherwise; in a department, one client per process. Broadcast, durable topics and request/reply are
  * {@link RedissonTopics}.
  */
 final class RedissonSystem implements BenchSystem {
@@ -45,6 +46,7 @@ final class RedissonSystem implements BenchSystem {
                 Scenario.DIRECT_LATENCY,
                 Scenario.PAYLOAD_SIZE,
                 Scenario.BACKLOG_DRAIN,
+                Scenario.DEPARTMENT,
                 Scenario.BROADCAST,
                 Scenario.DURABLE_TOPIC,
                 Scenario.REQUEST_REPLY);
@@ -56,8 +58,12 @@ final class RedissonSystem implements BenchSystem {
      * nothing about throughput.
      */
     static Config config(LocalRedis redis) {
+        return config(redis.uri());
+    }
+
+    private static Config config(String redisUri) {
         Config config = new Config();
-        config.useSingleServer().setAddress(redis.uri()).setTimeout(10_000);
+        config.useSingleServer().setAddress(redisUri).setTimeout(10_000);
         return config;
     }
 
@@ -105,6 +111,42 @@ final class RedissonSystem implements BenchSystem {
             @Override
             public List<String> ackedStreams() {
                 return keys;
+            }
+
+            @Override
+            public void close() throws InterruptedException {
+                running.set(false);
+                for (Thread consumer : consumers) {
+                    consumer.join(5_000);
+                }
+                client.shutdown(0, 5, TimeUnit.SECONDS);
+            }
+        };
+    }
+
+    /** One client per process; per member an RStream with its group and a consumer thread, as {@link #open}. */
+    @Override
+    public Member openDepartment(String redisUri, List<String> members, Sink sink) {
+        Config config = config(redisUri);
+        config.setCodec(StringCodec.INSTANCE);
+        RedissonClient client = Redisson.create(config);
+        AtomicBoolean running = new AtomicBoolean(true);
+        List<Thread> consumers = new ArrayList<>();
+        for (String agent : members) {
+            RStream<String, String> stream = client.getStream(Payloads.inbox(agent), StringCodec.INSTANCE);
+            stream.createGroup(
+                    StreamCreateGroupArgs.name(GROUP).id(StreamMessageId.ALL).makeStream());
+            Thread consumer = new Thread(() -> consume(stream, running, sink), "redisson-consumer-" + agent);
+            consumer.start();
+            consumers.add(consumer);
+        }
+        Map<String, RStream<String, String>> streams = new HashMap<>();
+        return new Member() {
+            @Override
+            public CompletionStage<?> send(String from, String to, String payload) {
+                return streams.computeIfAbsent(
+                                to, agent -> client.getStream(Payloads.inbox(agent), StringCodec.INSTANCE))
+                        .addAsync(StreamAddArgs.entries(Payloads.fields(from, to, payload)));
             }
 
             @Override

@@ -19,8 +19,9 @@ public enum Scenario {
      */
     BACKLOG_DRAIN("backlog-drain"),
     /**
-     * 15 agents in 3 processes (JVMs) of 5, each sending to the other 14 in turn as fast as the department
-     * handles it; messages handled per second across all, and percentiles of handler start − send time.
+     * 15 agents in 3 processes (JVMs) of 5, each sending to the other 14 in turn, at a fixed total rate and as
+     * fast as the department handles it; messages handled per second across all, and percentiles of handler
+     * start − (intended) send time.
      */
     DEPARTMENT("department"),
     /** Ephemeral pub/sub to 1, 10, 100 subscribers in one process; deliveries per second, all subscribers. */

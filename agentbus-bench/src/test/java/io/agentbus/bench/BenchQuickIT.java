@@ -115,7 +115,9 @@ class BenchQuickIT {
                         AgentBusSystem.NAME + " " + DepartmentScenario.AT_RATE,
                         AgentBusSystem.NAME + " " + DepartmentScenario.AS_FAST,
                         LettucePlainSystem.NAME + " " + DepartmentScenario.AT_RATE,
-                        LettucePlainSystem.NAME + " " + DepartmentScenario.AS_FAST);
+                        LettucePlainSystem.NAME + " " + DepartmentScenario.AS_FAST,
+                        RedissonSystem.NAME + " " + DepartmentScenario.AT_RATE,
+                        RedissonSystem.NAME + " " + DepartmentScenario.AS_FAST);
         assertThat(json.get("results"))
                 .filteredOn(result -> result.get("scenario").asText().equals(Scenario.DEPARTMENT.id()))
                 .allMatch(result -> result.get("params").get("agents").asInt() == 15
