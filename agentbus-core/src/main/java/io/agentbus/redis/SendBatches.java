@@ -66,12 +66,12 @@ final class SendBatches {
         }
     }
 
-    /** Runs one call: send_batch.lua with {@code keys} and {@code args} on the node of {@code stream}. */
+    /** Runs one call on the node of {@code stream}. */
     interface Store {
-        CompletionStage<Stored> store(String stream, String[] keys, String[] args);
+        CompletionStage<Stored> store(String stream, Call call);
     }
 
-    /** send_batch.lua's flat reply, and how many replicas WAIT counted (-1 without WAIT). */
+    /** The call's flat reply (two values per message), and how many replicas WAIT counted (-1 without WAIT). */
     record Stored(List<Object> reply, long replicas) {}
 
     private final Store store;
@@ -102,7 +102,7 @@ final class SendBatches {
         CompletionStage<Stored> stored;
         try {
             Call call = Call.of(batch, dedupWindowMillis, auditCap);
-            stored = store.store(batch.get(0).to().stream(), call.keys(), call.args());
+            stored = store.store(batch.get(0).to().stream(), call);
         } catch (RuntimeException e) {
             stored = CompletableFuture.failedFuture(e);
         }
@@ -173,12 +173,21 @@ final class SendBatches {
     }
 
     /**
-     * The KEYS and ARGV of send_batch.lua for a batch: each key once, and each destination once, which the
-     * messages refer to by index.
+     * One script call for a batch: send_batch.lua, with each key once and each destination once, which the
+     * messages refer to by index; or, for a lone message that is not delayed, send.lua, which Redis runs
+     * for less (a script's arguments are parsed in Lua: send_batch.lua's general form costs a lone
+     * message about a third more server time, docs/adr/0004).
      */
-    record Call(String[] keys, String[] args) {
+    record Call(LuaScript script, String[] keys, String[] args) {
+
+        static final LuaScript SEND = LuaScript.load("send.lua");
+        static final LuaScript SEND_BATCH = LuaScript.load("send_batch.lua");
 
         static Call of(List<Message> batch, long dedupWindowMillis, long auditCap) {
+            Message lone = batch.get(0);
+            if (batch.size() == 1 && lone.dueMillis() == null && lone.to().audit() != null) {
+                return alone(lone, dedupWindowMillis, auditCap);
+            }
             Map<String, Integer> keys = new LinkedHashMap<>();
             Map<Destination, Integer> destinations = new LinkedHashMap<>();
             for (Message message : batch) {
@@ -209,7 +218,29 @@ final class SendBatches {
                     args.add(field.getValue());
                 }
             }
-            return new Call(keys.keySet().toArray(String[]::new), args.toArray(String[]::new));
+            return new Call(SEND_BATCH, keys.keySet().toArray(String[]::new), args.toArray(String[]::new));
+        }
+
+        /** send.lua's KEYS and ARGV for one message (docs/PROTOCOL.md section 4). */
+        private static Call alone(Message message, long dedupWindowMillis, long auditCap) {
+            Destination to = message.to();
+            List<String> keys = new ArrayList<>(List.of(to.stream(), message.dedup(), to.audit(), to.counters()));
+            List<String> args = new ArrayList<>(6 + 2 * message.fields().size());
+            args.addAll(List.of(
+                    Long.toString(dedupWindowMillis),
+                    to.requiredGroup(),
+                    Long.toString(to.maxLength()),
+                    Long.toString(auditCap)));
+            if (to.senders() != null) {
+                keys.add(to.senders());
+                args.add(to.sender());
+                args.add(to.receivers());
+            }
+            for (Map.Entry<String, String> field : message.fields().entrySet()) {
+                args.add(field.getKey());
+                args.add(field.getValue());
+            }
+            return new Call(SEND, keys.toArray(String[]::new), args.toArray(String[]::new));
         }
 
         private static String index(Map<String, Integer> keys, String key) {

@@ -36,8 +36,6 @@ import org.slf4j.LoggerFactory;
  */
 final class Sender {
 
-    private static final LuaScript SEND_BATCH = LuaScript.load("send_batch.lua");
-
     private static final Logger log = LoggerFactory.getLogger(Sender.class);
 
     private final Connections connections;
@@ -238,7 +236,7 @@ final class Sender {
     }
 
     /**
-     * Runs one batch of sends (send_batch.lua, {@link SendBatches}), and with {@code wait:N} WAIT behind it.
+     * Runs one batch of sends ({@link SendBatches.Call}), and with {@code wait:N} WAIT behind it.
      *
      * <p>With WAIT, both go to the connection of the master of {@code stream}'s slot: WAIT counts the
      * replicas of the node it runs on, so the script goes there too, with WAIT pipelined right behind it so
@@ -261,21 +259,20 @@ final class Sender {
      * same way, so on a cluster a send rides through a failover that ends within the command timeout,
      * whatever {@link io.agentbus.ConnectionOptions#disconnectedSends()} says.
      */
-    private CompletionStage<SendBatches.Stored> call(String stream, String[] keys, String[] args) {
+    private CompletionStage<SendBatches.Stored> call(String stream, SendBatches.Call call) {
         RedisLink<String, String> link = connections.sendConnection();
         Durability durability = options.send().durability();
         CompletableFuture<SendBatches.Stored> result = new CompletableFuture<>();
         long deadline =
                 System.nanoTime() + options.connection().commandTimeout().toNanos();
-        attemptStore(link, stream, keys, args, durability, deadline, 0, result);
+        attemptStore(link, stream, call, durability, deadline, 0, result);
         return result;
     }
 
     private void attemptStore(
             RedisLink<String, String> link,
             String stream,
-            String[] keys,
-            String[] args,
+            SendBatches.Call call,
             Durability durability,
             long deadline,
             int attempt,
@@ -284,14 +281,15 @@ final class Sender {
         try {
             if (durability.mode() == Durability.Mode.WAIT) {
                 RedisClusterAsyncCommands<String, String> owner = link.onMasterOf(stream);
-                CompletionStage<List<Object>> reply =
-                        SEND_BATCH.<String, String, List<Object>>run(owner, ScriptOutputType.MULTI, keys, args);
+                CompletionStage<List<Object>> reply = call.script()
+                        .<String, String, List<Object>>run(owner, ScriptOutputType.MULTI, call.keys(), call.args());
                 CompletionStage<Long> replicated = owner.waitForReplication(
                         durability.replicas(), durability.waitTimeout().toMillis());
                 stored = reply.thenCombine(replicated, SendBatches.Stored::new);
             } else {
-                stored = SEND_BATCH
-                        .<String, String, List<Object>>run(link.async(), ScriptOutputType.MULTI, keys, args)
+                stored = call.script()
+                        .<String, String, List<Object>>run(
+                                link.async(), ScriptOutputType.MULTI, call.keys(), call.args())
                         .thenApply(reply -> new SendBatches.Stored(reply, -1));
             }
         } catch (RuntimeException e) {
@@ -312,7 +310,7 @@ final class Sender {
             }
             link.refreshTopology()
                     .whenComplete((refreshed, refreshFailure) -> CompletableFuture.runAsync(
-                            () -> attemptStore(link, stream, keys, args, durability, deadline, attempt + 1, result),
+                            () -> attemptStore(link, stream, call, durability, deadline, attempt + 1, result),
                             CompletableFuture.delayedExecutor(pauseMillis, TimeUnit.MILLISECONDS)));
         });
     }
