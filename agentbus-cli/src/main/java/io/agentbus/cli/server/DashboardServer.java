@@ -69,12 +69,14 @@ final class DashboardServer implements AutoCloseable {
     /**
      * Serves on {@code http}, which the caller created (bound) so that a port in use fails before a bus is
      * opened; takes the first stats sample before it returns.
+     *
+     * @param forgetConsumersAfter how long a dead consumer holding nothing stays listed ({@link StatsSampler})
      */
-    DashboardServer(HttpServer http, AgentBus bus, PrometheusMeterRegistry registry) {
+    DashboardServer(HttpServer http, AgentBus bus, PrometheusMeterRegistry registry, Duration forgetConsumersAfter) {
         this.http = http;
         this.bus = bus;
         this.registry = registry;
-        this.sampler = new StatsSampler(bus, new RedisGauges(registry));
+        this.sampler = new StatsSampler(bus, new RedisGauges(registry), forgetConsumersAfter);
         // A few threads, so that one slow Redis read (a large DLQ) does not hold up the metrics scrape.
         this.workers = Executors.newFixedThreadPool(4, runnable -> {
             Thread thread = new Thread(runnable, "agentbus-http");
@@ -100,7 +102,7 @@ final class DashboardServer implements AutoCloseable {
 
     private void stats(HttpExchange exchange) throws IOException {
         StatsSampler.Sample sample = sampler.latest();
-        ObjectNode json = sample.snapshot().toJson(sample.rate());
+        ObjectNode json = sample.snapshot().toJson(sample.rate(), sample.failing());
         json.put("sample_error", sampler.lastFailure());
         // A failed sample leaves the last one in place: its age says how stale the figures are.
         json.put(
