@@ -93,12 +93,19 @@ final class DashboardServer implements AutoCloseable {
      * Serves on {@code http}, which the caller created (bound) so that a port in use fails before a bus is
      * opened; takes the first stats sample before it returns. {@code redisUri} is the bus's Redis, for the reads
      * the bus's API has no call for ({@link InboxBrowser}).
+     *
+     * @param forgetConsumersAfter how long a dead consumer holding nothing stays listed ({@link StatsSampler})
      */
-    DashboardServer(HttpServer http, AgentBus bus, PrometheusMeterRegistry registry, String redisUri) {
+    DashboardServer(
+            HttpServer http,
+            AgentBus bus,
+            PrometheusMeterRegistry registry,
+            String redisUri,
+            Duration forgetConsumersAfter) {
         this.http = http;
         this.bus = bus;
         this.registry = registry;
-        this.sampler = new StatsSampler(bus, new RedisGauges(registry));
+        this.sampler = new StatsSampler(bus, new RedisGauges(registry), forgetConsumersAfter);
         this.inboxBrowser = new InboxBrowser(redisUri);
         long period = StatsHistory.RESOLUTION.toMillis();
         historyRecorder.scheduleAtFixedRate(this::recordHistory, 0, period, TimeUnit.MILLISECONDS);
@@ -129,7 +136,7 @@ final class DashboardServer implements AutoCloseable {
 
     private void stats(HttpExchange exchange) throws IOException {
         StatsSampler.Sample sample = sampler.latest();
-        ObjectNode json = sample.snapshot().toJson(sample.rate());
+        ObjectNode json = sample.snapshot().toJson(sample.rate(), sample.failing());
         json.put("sample_error", sampler.lastFailure());
         // A failed sample leaves the last one in place: its age says how stale the figures are.
         json.put(
@@ -249,7 +256,7 @@ final class DashboardServer implements AutoCloseable {
             boolean fresh = sampler.lastFailure() == null;
             history.record(
                     System.currentTimeMillis(),
-                    fresh ? Optional.of(sample.snapshot().toJson(sample.rate())) : Optional.empty(),
+                    fresh ? Optional.of(sample.snapshot().toJson(sample.rate(), sample.failing())) : Optional.empty(),
                     sample.snapshot().nanoTime());
         } catch (RuntimeException e) {
             // A thrown exception would end the schedule, and with it the history.
@@ -304,7 +311,7 @@ final class DashboardServer implements AutoCloseable {
      */
     private void agentSummary(HttpExchange exchange, StatsSampler.Sample sample, InboxStats inbox) throws IOException {
         ObjectNode json = MAPPER.createObjectNode();
-        for (JsonNode agent : sample.snapshot().toJson(sample.rate()).path("agents")) {
+        for (JsonNode agent : sample.snapshot().toJson(sample.rate(), sample.failing()).path("agents")) {
             if (agent.path("agent").asText().equals(inbox.agent().value())) {
                 json.set("agent", agent);
             }

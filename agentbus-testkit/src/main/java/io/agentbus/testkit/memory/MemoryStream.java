@@ -124,6 +124,14 @@ final class MemoryStream {
         }
     }
 
+    /** The entries {@code group} has not delivered yet, oldest first; all of them while it does not exist. */
+    Iterable<Entry> unread(String group) {
+        Group state = groups.get(group);
+        return state == null
+                ? entries.values()
+                : entries.tailMap(state.lastDelivered, false).values();
+    }
+
     long pending(String group) {
         Group state = groups.get(group);
         return state == null ? 0 : state.pending.size();
