@@ -87,7 +87,7 @@ final class RedisAgentBus implements AgentBus {
         this.threads = new BusThreads(options.consumer().handlerThreads());
         this.scripts = new StreamScripts(connections.commandConnection(), options, connections.metrics());
         Tracing tracing = detectTracing();
-        this.sender = new Sender(connections, scripts, options, tracing);
+        this.sender = new Sender(connections, scripts, options, tracing, threads.timer());
         this.registry = new RedisRegistry(this, this::publishPresence, connections.commands(), options);
         this.audit = new RedisAuditTrail(this, connections.commands(), options);
         this.requests = new Requests(sender, audit, options, threads);

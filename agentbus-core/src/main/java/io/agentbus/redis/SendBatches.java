@@ -1,6 +1,8 @@
 package io.agentbus.redis;
 
+import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.cluster.SlotHash;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -9,6 +11,9 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Group commit of sends (docs/adr/0002): a send goes to Redis at once when no call is in flight for its
@@ -17,6 +22,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * cost of calling a script is paid once per batch, not once per message. A batch holds at most
  * {@link #MAX_MESSAGES} messages and {@link #MAX_BYTES} bytes of fields (one larger message goes alone),
  * and never crosses slots, so every key of one call is on one node.
+ *
+ * <p>No send waits past its timeout for a call ahead of it: while Redis does not answer (a half-open
+ * connection), the sends queued behind the call in flight would each wait for that call's timeout and then
+ * their own. So a batch fails, with a timeout, once its oldest send has waited the send timeout since it
+ * was made, whether or not Redis answered (NetworkFaultsIT); the lane then goes on with the next.
  */
 final class SendBatches {
 
@@ -55,6 +65,7 @@ final class SendBatches {
             Long dueMillis,
             Map<String, String> fields,
             long bytes,
+            long madeNanos,
             CompletableFuture<Reply> reply) {
 
         static Message of(Destination to, String dedup, Long dueMillis, Map<String, String> fields) {
@@ -62,7 +73,7 @@ final class SendBatches {
             for (Map.Entry<String, String> field : fields.entrySet()) {
                 bytes += field.getKey().length() + field.getValue().length();
             }
-            return new Message(to, dedup, dueMillis, fields, bytes, new CompletableFuture<>());
+            return new Message(to, dedup, dueMillis, fields, bytes, System.nanoTime(), new CompletableFuture<>());
         }
     }
 
@@ -78,13 +89,23 @@ final class SendBatches {
     private final boolean cluster;
     private final long dedupWindowMillis;
     private final long auditCap;
+    private final ScheduledExecutorService timer;
+    private final Duration timeout;
     private final Map<Integer, Lane> lanes = new ConcurrentHashMap<>();
 
-    SendBatches(Store store, boolean cluster, long dedupWindowMillis, long auditCap) {
+    SendBatches(
+            Store store,
+            boolean cluster,
+            long dedupWindowMillis,
+            long auditCap,
+            ScheduledExecutorService timer,
+            Duration timeout) {
         this.store = store;
         this.cluster = cluster;
         this.dedupWindowMillis = dedupWindowMillis;
         this.auditCap = auditCap;
+        this.timer = timer;
+        this.timeout = timeout;
     }
 
     /** Sends {@code message} now, or with the batch that follows the call in flight for its slot. */
@@ -99,14 +120,27 @@ final class SendBatches {
     }
 
     private void dispatch(Lane lane, List<Message> batch) {
-        CompletionStage<Stored> stored;
+        CompletableFuture<Stored> answered = new CompletableFuture<>();
+        long waitNanos = batch.get(0).madeNanos() + timeout.toNanos() - System.nanoTime();
+        ScheduledFuture<?> overdue = timer.schedule(
+                () -> answered.completeExceptionally(new RedisCommandTimeoutException(
+                        "no answer from Redis within " + timeout + " of the oldest send of this batch")),
+                Math.max(0, waitNanos),
+                TimeUnit.NANOSECONDS);
         try {
             Call call = Call.of(batch, dedupWindowMillis, auditCap);
-            stored = store.store(batch.get(0).to().stream(), call);
+            store.store(batch.get(0).to().stream(), call).whenComplete((both, failure) -> {
+                if (failure == null) {
+                    answered.complete(both);
+                } else {
+                    answered.completeExceptionally(failure);
+                }
+            });
         } catch (RuntimeException e) {
-            stored = CompletableFuture.failedFuture(e);
+            answered.completeExceptionally(e);
         }
-        stored.whenComplete((both, failure) -> {
+        answered.whenComplete((both, failure) -> {
+            overdue.cancel(false);
             // The next batch goes first: the replies below run callers' code.
             List<Message> next = lane.next();
             if (next != null) {

@@ -15,6 +15,7 @@ import io.agentbus.protocol.WireFields;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +23,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -49,7 +51,12 @@ final class Sender {
     /** Agents this bus has added to {@link KeySchema#KNOWN_AGENTS}: one SADD per agent per process. */
     private final Set<AgentId> knownAgents = ConcurrentHashMap.newKeySet();
 
-    Sender(Connections connections, StreamScripts scripts, BusOptions options, Tracing tracing) {
+    Sender(
+            Connections connections,
+            StreamScripts scripts,
+            BusOptions options,
+            Tracing tracing,
+            ScheduledExecutorService timer) {
         this.connections = connections;
         this.commands = connections.commands();
         this.scripts = scripts;
@@ -61,7 +68,9 @@ final class Sender {
                 this::call,
                 connections.sendConnection().isCluster(),
                 options.send().dedupWindow().toMillis(),
-                options.auditCap());
+                options.auditCap(),
+                timer,
+                sendTimeout(options));
     }
 
     /** Sends to {@code envelope}'s recipient's inbox, in the band of its priority. */
@@ -313,6 +322,16 @@ final class Sender {
                             () -> attemptStore(link, stream, call, durability, deadline, attempt + 1, result),
                             CompletableFuture.delayedExecutor(pauseMillis, TimeUnit.MILLISECONDS)));
         });
+    }
+
+    /**
+     * The longest a send waits for Redis: the command timeout, and with {@code wait:N} the replication
+     * timeout on top, as Lettuce times the script and WAIT behind it.
+     */
+    private static Duration sendTimeout(BusOptions options) {
+        Durability durability = options.send().durability();
+        Duration timeout = options.connection().commandTimeout();
+        return durability.mode() == Durability.Mode.WAIT ? timeout.plus(durability.waitTimeout()) : timeout;
     }
 
     /** The length of {@code text} in UTF-8 bytes (a lone surrogate counts as the 1 byte '?' it encodes to). */

@@ -311,7 +311,8 @@ final class DashboardServer implements AutoCloseable {
      */
     private void agentSummary(HttpExchange exchange, StatsSampler.Sample sample, InboxStats inbox) throws IOException {
         ObjectNode json = MAPPER.createObjectNode();
-        for (JsonNode agent : sample.snapshot().toJson(sample.rate(), sample.failing()).path("agents")) {
+        for (JsonNode agent :
+                sample.snapshot().toJson(sample.rate(), sample.failing()).path("agents")) {
             if (agent.path("agent").asText().equals(inbox.agent().value())) {
                 json.set("agent", agent);
             }
