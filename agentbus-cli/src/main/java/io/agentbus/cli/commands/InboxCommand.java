@@ -100,7 +100,7 @@ public final class InboxCommand implements Callable<Integer> {
                 .append('\n')
                 .append("  oldest unread   ")
                 .append(stats.oldestUnreadAge()
-                        .map(age -> age.toMillis() + " ms ago")
+                        .map(age -> HumanDuration.format(age) + " ago")
                         .orElse("-"))
                 .append('\n')
                 .append("  pending         ")
