@@ -11,6 +11,7 @@ import io.agentbus.cli.commands.ReceiveCommand;
 import io.agentbus.cli.commands.RequestCommand;
 import io.agentbus.cli.commands.SendCommand;
 import io.agentbus.cli.commands.ServeCommand;
+import io.agentbus.cli.commands.CheckCommand;
 import io.agentbus.cli.commands.StatsCommand;
 import io.agentbus.cli.commands.SwarmCommand;
 import io.agentbus.cli.commands.WatchCommand;
@@ -63,6 +64,7 @@ import picocli.CommandLine.Spec;
             AgentsCommand.class,
             SwarmCommand.class,
             StatsCommand.class,
+            CheckCommand.class,
             AclCommand.class,
             ServeCommand.class,
             ServerCommand.class,

@@ -53,7 +53,7 @@ public final class BusConnection {
                         + " seed nodes: redis-cluster://h1:7000,h2:7001,h3:7002.",
                 "Default: the environment variable " + REDIS_URL_VARIABLE + "; without it, the commands that send"
                         + " or receive start a private redis-server on a free loopback port, stopped when the command"
-                        + " exits, and the operator commands (stats, inbox, dlq, audit, agents, swarm, server)"
+                        + " exits, and the operator commands (stats, check, inbox, dlq, audit, agents, swarm, server)"
                         + " refuse to run (exit " + ExitCodes.REDIS_NOT_GIVEN + ") unless --embedded is given."
             })
     void setRedisUri(String uri) {
@@ -67,7 +67,7 @@ public final class BusConnection {
             description = "Run on a private redis-server on a free loopback port, started for this command and stopped,"
                     + " with its data, when it exits; instead of " + REDIS_URL_VARIABLE
                     + ", and cannot go with --redis."
-                    + " The operator commands (stats, inbox, dlq, audit, agents, swarm, server) need it to run"
+                    + " The operator commands (stats, check, inbox, dlq, audit, agents, swarm, server) need it to run"
                     + " without a given Redis: they would answer from an empty bus.")
     void setEmbedded(boolean embedded) {
         top().embedded = embedded;

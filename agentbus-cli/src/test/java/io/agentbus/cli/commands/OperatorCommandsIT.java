@@ -49,6 +49,7 @@ class OperatorCommandsIT {
     @ValueSource(
             strings = {
                 "stats",
+                "check",
                 "inbox copywriter",
                 "inbox peek copywriter",
                 "dlq list copywriter",
