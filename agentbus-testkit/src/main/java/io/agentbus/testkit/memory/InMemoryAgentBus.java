@@ -7,13 +7,16 @@ import io.agentbus.ConnectionState;
 import io.agentbus.DeliveryOptions;
 import io.agentbus.Durability;
 import io.agentbus.Envelope;
+import io.agentbus.InboxEnd;
 import io.agentbus.InboxStats;
 import io.agentbus.InvalidEnvelopeException;
 import io.agentbus.MessageHandler;
+import io.agentbus.PendingEntry;
 import io.agentbus.RecipientUnavailableException;
 import io.agentbus.RequestHandler;
 import io.agentbus.Retention;
 import io.agentbus.SendReceipt;
+import io.agentbus.StoredEntry;
 import io.agentbus.Subscription;
 import io.agentbus.SyncAgentBus;
 import io.agentbus.audit.AuditTrail;
@@ -499,6 +502,25 @@ public final class InMemoryAgentBus implements AgentBus {
                     server.delayedCount(agent),
                     new InboxStats.Counters(
                             counted[0], counted[1], counted[2], counted[3], counted[4], counted[5], counted[6])));
+        }
+    }
+
+    @Override
+    public CompletionStage<List<StoredEntry>> peek(AgentId agent, InboxEnd end, int limit) {
+        checkOpen();
+        Objects.requireNonNull(agent, "agent");
+        Objects.requireNonNull(end, "end");
+        synchronized (server) {
+            return CompletableFuture.completedFuture(MemoryInboxPeek.entries(server, agent, end, limit));
+        }
+    }
+
+    @Override
+    public CompletionStage<List<PendingEntry>> pendingEntries(AgentId agent, int limit) {
+        checkOpen();
+        Objects.requireNonNull(agent, "agent");
+        synchronized (server) {
+            return CompletableFuture.completedFuture(MemoryInboxPeek.pending(server, agent, limit));
         }
     }
 

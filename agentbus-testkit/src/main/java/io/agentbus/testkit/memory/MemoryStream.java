@@ -124,6 +124,12 @@ final class MemoryStream {
         }
     }
 
+    /** Whether {@code group} has not been given {@code entry} yet; true without the group (nobody read). */
+    boolean unread(String group, Entry entry) {
+        Group state = groups.get(group);
+        return state == null || entry.seq() > state.lastDelivered;
+    }
+
     long pending(String group) {
         Group state = groups.get(group);
         return state == null ? 0 : state.pending.size();
