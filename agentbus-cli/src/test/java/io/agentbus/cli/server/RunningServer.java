@@ -34,8 +34,7 @@ final class RunningServer implements AutoCloseable {
     RunningServer(LocalRedis redis, BusOptions.Builder options) {
         bus = AgentBus.connect(redis.uri(), options.meterRegistry(registry).build());
         try {
-            server = new DashboardServer(
-                    HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0), bus, registry, redis.uri());
+            server = new DashboardServer(HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0), bus, registry);
         } catch (IOException e) {
             bus.close();
             throw new UncheckedIOException(e);
