@@ -26,7 +26,7 @@ import java.util.function.Function;
  * tells which are unread, or the pending entries ({@code XPENDING} with a range). None of these commands
  * creates a key or moves a group's position. Every key is the agent's, in one hash slot, so on a cluster the
  * whole round goes to that slot's master. Each band gives up to {@code limit} entries; merged by entry id
- * (the append time, so across bands too), the first {@code limit} are returned.
+ * (the append time, so across bands too; see {@link #merged}), the first {@code limit} are returned.
  */
 final class InboxPeek {
 
@@ -57,8 +57,7 @@ final class InboxPeek {
                                             .orElse(true)))
                             .toList()));
         }
-        Comparator<StoredEntry> oldestFirst = Comparator.comparing(StoredEntry::entryId, BY_ENTRY_ID);
-        return merged(bands, end == InboxEnd.OLDEST ? oldestFirst : oldestFirst.reversed(), limit);
+        return merged(bands, StoredEntry::entryId, end == InboxEnd.NEWEST, limit);
     }
 
     static CompletionStage<List<PendingEntry>> pending(
@@ -79,7 +78,7 @@ final class InboxPeek {
                             message.getRedeliveryCount()))
                     .toList()));
         }
-        return merged(bands, Comparator.comparing(PendingEntry::entryId, BY_ENTRY_ID), limit);
+        return merged(bands, PendingEntry::entryId, false, limit);
     }
 
     private static void checkLimit(int limit) {
@@ -88,14 +87,32 @@ final class InboxPeek {
         }
     }
 
+    /** An entry with the position of its band in {@link PriorityBand#values()} (0: the highest). */
+    private record InBand<T>(T entry, String entryId, int band) {}
+
+    /**
+     * The first {@code limit} entries of all bands (given highest first) by entry id, oldest or newest first. Ids
+     * are {@code <ms>-<seq>} of the append, but the sequence counts per stream: entries of different bands appended
+     * in one millisecond have no known order, and are taken lowest band first (oldest first), so that the order is
+     * at least the same at every read.
+     */
     private static <T> CompletionStage<List<T>> merged(
-            List<CompletableFuture<List<T>>> bands, Comparator<T> order, int limit) {
-        return CompletableFuture.allOf(bands.toArray(CompletableFuture[]::new))
-                .thenApply(done -> bands.stream()
-                        .flatMap(band -> band.join().stream())
-                        .sorted(order)
-                        .limit(limit)
-                        .toList());
+            List<CompletableFuture<List<T>>> bands, Function<T, String> entryId, boolean newestFirst, int limit) {
+        Comparator<InBand<T>> oldestFirst = Comparator.<InBand<T>, String>comparing(InBand::entryId, BY_ENTRY_ID)
+                .thenComparing(Comparator.<InBand<T>>comparingInt(InBand::band).reversed());
+        return CompletableFuture.allOf(bands.toArray(CompletableFuture[]::new)).thenApply(done -> {
+            List<InBand<T>> all = new ArrayList<>();
+            for (int band = 0; band < bands.size(); band++) {
+                for (T entry : bands.get(band).join()) {
+                    all.add(new InBand<>(entry, entryId.apply(entry), band));
+                }
+            }
+            return all.stream()
+                    .sorted(newestFirst ? oldestFirst.reversed() : oldestFirst)
+                    .limit(limit)
+                    .map(InBand::entry)
+                    .toList();
+        });
     }
 
     /** The id of the last entry delivered to the band's group; empty without a group (or stream). */
