@@ -200,7 +200,11 @@ public interface AgentBus extends AutoCloseable {
     /** The dead letters of {@code agent}: list, inspect, redrive, purge. */
     DeadLetters deadLetters(AgentId agent);
 
-    /** Length, pending entries, consumers and oldest pending age of an agent's inbox. */
+    /**
+     * The figures of an agent's inbox: retained entries, the backlog (unread) and its oldest age, pending
+     * entries and their oldest age, overdue ones, consumers, dead letters, delayed messages and counters.
+     * Judged with this bus's {@link DeliveryOptions#visibilityTimeout()}, which should be the agent's.
+     */
     CompletionStage<InboxStats> inbox(AgentId agent);
 
     /** The most entries one {@link #peek} or {@link #pendingEntries} call returns. */
@@ -224,6 +228,16 @@ public interface AgentBus extends AutoCloseable {
      * @throws IllegalArgumentException if {@code limit} is not 1 to {@link #MAX_PEEK_LIMIT}
      */
     CompletionStage<java.util.List<PendingEntry>> pendingEntries(AgentId agent, int limit);
+
+    /**
+     * Removes {@code consumer} from {@code agent}'s inbox group if it holds nothing pending (checked
+     * atomically, so nothing is ever lost from the pending entries). For operators: a running instance of the
+     * agent sweeps the consumers of ended instances by itself, but an agent with none running keeps them
+     * listed. A consumer whose instance still reads is created again by its next read.
+     *
+     * @return whether the consumer was there and was removed
+     */
+    CompletionStage<Boolean> forgetConsumer(AgentId agent, String consumer);
 
     /** The state of the connection to Redis now; see also {@link BusOptions#listener()}. */
     ConnectionState connectionState();

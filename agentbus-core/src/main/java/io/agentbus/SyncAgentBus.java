@@ -72,6 +72,11 @@ public final class SyncAgentBus {
         return await(bus.inbox(agent));
     }
 
+    /** See {@link AgentBus#forgetConsumer(AgentId, String)}. */
+    public Boolean forgetConsumer(AgentId agent, String consumer) {
+        return await(bus.forgetConsumer(agent, consumer));
+    }
+
     private static <T> T await(CompletionStage<T> stage) {
         try {
             // Every stage of the bus is bounded (command or request timeout), so this wait is too.

@@ -13,15 +13,19 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 
 /**
  * agentbus itself, with its default {@link io.agentbus.BusOptions}, through its public API only: {@code send}
- * and {@code subscribe}, on one server and (the cluster scenario) on a {@code redis-cluster://} URI; {@code publish} and {@code listen} (broadcast); a {@link DurableTopic} with one
- * group per subscriber; {@code request} from a subscribed requester and {@code serve}.
+ * and {@code subscribe}, on one server and (the cluster scenario) on a {@code redis-cluster://} URI, with the
+ * subscriptions made after the sends for backlog-drain and one bus per process of a department;
+ * {@code publish} and {@code listen} (broadcast); a {@link DurableTopic} with one group per subscriber;
+ * {@code request} from a subscribed requester and {@code serve}.
  */
 final class AgentBusSystem implements BenchSystem {
 
@@ -78,25 +82,34 @@ final class AgentBusSystem implements BenchSystem {
     }
 
     private Rig openAt(String uri, List<String> agents, Sink sink) {
+        Backlog rig = backlogAt(uri, agents, sink);
+        rig.startConsumers();
+        return rig;
+    }
+
+    @Override
+    public Backlog openBacklog(LocalRedis redis, List<String> agents, Sink sink) {
+        return backlogAt(redis.uri(), agents, sink);
+    }
+
+    /** A bus that sends to {@code agents}, whose subscriptions start with {@link Backlog#startConsumers()}. */
+    private Backlog backlogAt(String uri, List<String> agents, Sink sink) {
         AgentBus bus = AgentBus.connect(uri, options.get());
-        List<AgentId> ids = new ArrayList<>();
+        List<AgentId> ids = agents.stream().map(AgentId::of).toList();
         List<Subscription> subscriptions = new ArrayList<>();
-        for (String agent : agents) {
-            AgentId id = AgentId.of(agent);
-            ids.add(id);
-            subscriptions.add(bus.subscribe(
-                    id, delivery -> sink.accept(delivery.envelope().payload())));
-        }
         List<String> inboxes = agents.stream().map(Payloads::inbox).toList();
-        return new Rig() {
+        return new Backlog() {
             @Override
             public CompletionStage<?> send(int agent, String payload) {
-                return bus.send(Envelope.builder()
-                        .from(PRODUCER)
-                        .to(ids.get(agent))
-                        .type("bench")
-                        .payload(payload)
-                        .build());
+                return bus.send(envelope(PRODUCER, ids.get(agent), payload));
+            }
+
+            @Override
+            public void startConsumers() {
+                for (AgentId id : ids) {
+                    subscriptions.add(bus.subscribe(
+                            id, delivery -> sink.accept(delivery.envelope().payload())));
+                }
             }
 
             @Override
@@ -110,6 +123,39 @@ final class AgentBusSystem implements BenchSystem {
                 bus.close();
             }
         };
+    }
+
+    /** One bus for the process, one subscription per member, as a team runs a process of agents. */
+    @Override
+    public Member openDepartment(String redisUri, List<String> members, Sink sink) {
+        AgentBus bus = AgentBus.connect(redisUri, options.get());
+        for (String agent : members) {
+            bus.subscribe(
+                    AgentId.of(agent),
+                    delivery -> sink.accept(delivery.envelope().payload()));
+        }
+        Map<String, AgentId> ids = new HashMap<>();
+        return new Member() {
+            @Override
+            public CompletionStage<?> send(String from, String to, String payload) {
+                return bus.send(envelope(
+                        ids.computeIfAbsent(from, AgentId::of), ids.computeIfAbsent(to, AgentId::of), payload));
+            }
+
+            @Override
+            public void close() {
+                bus.close();
+            }
+        };
+    }
+
+    private static Envelope envelope(AgentId from, AgentId to, String payload) {
+        return Envelope.builder()
+                .from(from)
+                .to(to)
+                .type("bench")
+                .payload(payload)
+                .build();
     }
 
     @Override

@@ -31,7 +31,7 @@ import java.util.stream.Collectors;
 public final class Bench {
 
     /** Heap of every system's JVM, the same for all. */
-    private static final List<String> CHILD_JVM =
+    static final List<String> CHILD_JVM =
             List.of("-Xms1g", "-Xmx2g", "-Djava.awt.headless=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
 
     private final BenchSettings settings;
@@ -131,6 +131,8 @@ public final class Bench {
             notes.add("scenarios run: "
                     + settings.scenarios().stream().map(Scenario::id).collect(Collectors.joining(", ")));
         }
+        // Every figure with its ratio to the plain design measured in this run, in results.json as in results.md.
+        List<Result> figures = PlainRatios.add(results);
         machine.put("load_average_at_end", Environment.loadAverage());
         Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
 
@@ -142,16 +144,16 @@ public final class Bench {
         json.put("started_at", startedAt.toString());
         json.put("duration_s", elapsed.toSeconds());
         json.put("mode", settings.quick() ? "quick" : "full");
-        json.set("results", Payloads.MAPPER.valueToTree(results));
+        json.set("results", Payloads.MAPPER.valueToTree(figures));
         json.set("failures", Payloads.MAPPER.valueToTree(failures));
         json.set("notes", Payloads.MAPPER.valueToTree(notes));
         Path resultsFile = out.resolve("results.json");
         Payloads.MAPPER.writerWithDefaultPrettyPrinter().writeValue(resultsFile.toFile(), json);
         Path tableFile = out.resolve("results.md");
-        Files.writeString(tableFile, Tables.markdown(results), StandardCharsets.UTF_8);
+        Files.writeString(tableFile, Tables.markdown(figures), StandardCharsets.UTF_8);
         Path chartFile = out.resolve("bench.png");
         Charts.writePng(
-                results,
+                figures,
                 "agentbus bench " + (settings.quick() ? "--quick" : "full run") + ", commit "
                         + commit.substring(0, Math.min(12, commit.length())) + ", " + machine.get("cores")
                         + " cores, Redis "
@@ -159,7 +161,7 @@ public final class Bench {
                         + machine.get("load_average_at_start"),
                 chartFile);
         status = "done";
-        return new BenchReport(resultsFile, tableFile, chartFile, results, failures, notes, elapsed);
+        return new BenchReport(resultsFile, tableFile, chartFile, figures, failures, notes, elapsed);
     }
 
     private void directThroughputRounds(

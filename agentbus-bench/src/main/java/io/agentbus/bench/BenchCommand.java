@@ -28,15 +28,18 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = BenchCommand.Version.class,
         description = {
-            "Measure agentbus side by side with raw Lettuce, Redisson, Spring Data Redis, Jedis, the seed's"
-                    + " LPUSH/BRPOP design and redis-benchmark, each system in a JVM of its own and each"
+            "Measure agentbus side by side with the plain stream design on Lettuce, raw Lettuce, Redisson, Spring"
+                    + " Data Redis, Jedis, the seed's LPUSH/BRPOP design and redis-benchmark, each system in a JVM"
+                    + " of its own and each"
                     + " measurement on a fresh private redis-server (same binary, no persistence, loopback)."
                     + " The cluster scenario also starts a loopback Redis Cluster (3 masters, 3 replicas; needs"
                     + " redis-cli on PATH) unless --redis names a redis-cluster:// URI; any other --redis is"
                     + " ignored: the bench starts its own servers.",
-            "Writes results.json (every figure, with machine, JDK, Redis version and commit), results.md"
-                    + " (tables with ratios to raw Lettuce and to the best peer) and bench.png to --out."
-                    + " The full run takes about 20 minutes on 2 cores; --quick about a minute.",
+            "Writes results.json (every figure with its ratio to lettuce-plain, and machine, JDK, Redis version"
+                    + " and commit), results.md (tables with ratios to lettuce-plain, the plain design every ratio is"
+                    + " taken against, to lettuce-raw, which runs agentbus's own scripts, and to the best peer) and"
+                    + " bench.png to --out."
+                    + " The full run takes about 25 minutes on 2 cores; --quick about 2 minutes.",
             "Compare systems within one run: absolute figures move with whatever else the machine does."
         },
         exitCodeListHeading = "Exit codes:%n",
@@ -64,7 +67,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Parameters(
             paramLabel = "SCENARIO",
             arity = "0..*",
-            description = "Scenarios to run: direct-throughput, direct-latency, fan-in, payload-size, broadcast"
+            description = "Scenarios to run: direct-throughput, direct-latency, fan-in, payload-size, backlog-drain"
+                    + " (100,000 messages queued with no consumer, then one consumer started: drain rate and time to"
+                    + " empty), department (15 agents in 3 processes sending to each other, at 1,000 msg/s and"
+                    + " as fast as they are handled: msg/s and latency), broadcast"
                     + " (pub/sub to 1, 10, 100 subscribers), durable-topic (1, 10, 100 subscriber groups),"
                     + " request-reply (1, 10, 100 round trips in flight), cluster (direct throughput to 1,000"
                     + " agents on one server and on a 3-master cluster, with connections and messages per"
@@ -73,8 +79,9 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(
             names = "--quick",
-            description = "A CI-sized run (under a minute): fewer messages, 2 s of latency at"
-                    + " 1,000 msg/s only, fan-in at 1 and 10 agents, broadcast and durable-topic at 10 subscribers, request-reply at 10 in flight,"
+            description = "A CI-sized run (about 2 minutes): fewer messages, 2 s of latency at"
+                    + " 1,000 msg/s only, fan-in at 1 and 10 agents, a backlog of 10,000, department runs of 5 s,"
+                    + " broadcast and durable-topic at 10 subscribers, request-reply at 10 in flight,"
                     + " cluster at 100 agents."
                     + " Its figures are for checking the harness, not for quoting.")
     private boolean quick;
@@ -91,7 +98,8 @@ public final class BenchCommand implements Callable<Integer> {
             paramLabel = "SYSTEM",
             split = ",",
             description = "Run only these systems, comma-separated: agentbus, agentbus-metered (agentbus with a"
-                    + " Prometheus registry), lettuce-raw, redisson, spring-data-redis,"
+                    + " Prometheus registry), lettuce-plain (XADD, XREADGROUP, XACK: no scripts), lettuce-raw"
+                    + " (agentbus's scripts on raw Lettuce), redisson, spring-data-redis,"
                     + " jedis, seed-lists, redis-benchmark-p1, redis-benchmark-p16. Default: all.")
     private List<String> systems = new ArrayList<>();
 

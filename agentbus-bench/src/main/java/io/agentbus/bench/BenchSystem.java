@@ -62,6 +62,43 @@ interface BenchSystem {
         throw new UnsupportedOperationException(name() + " does not run " + Scenario.REQUEST_REPLY);
     }
 
+    /**
+     * {@link Scenario#BACKLOG_DRAIN}: as {@link #open}, but with no consumer running: the inboxes take sends
+     * and keep them until {@link Backlog#startConsumers()} starts what {@link #open} would have started.
+     */
+    default Backlog openBacklog(LocalRedis redis, List<String> agents, Sink sink) throws Exception {
+        throw new UnsupportedOperationException(name() + " does not run " + Scenario.BACKLOG_DRAIN);
+    }
+
+    /**
+     * {@link Scenario#DEPARTMENT}: one process's part of a department on the server at {@code redisUri}: one
+     * inbox and running consumer instance for each agent of {@code members}, handing every payload to
+     * {@code sink}, and a sender from any member to any agent of the department, in this process or another.
+     */
+    default Member openDepartment(String redisUri, List<String> members, Sink sink) throws Exception {
+        throw new UnsupportedOperationException(name() + " does not run " + Scenario.DEPARTMENT);
+    }
+
+    /** A rig whose consumers do not run yet: sends queue in the inboxes until {@link #startConsumers()}. */
+    interface Backlog extends Rig {
+
+        /** Starts one consumer instance per inbox, as {@link #open} does; called once. */
+        void startConsumers();
+    }
+
+    /** The agents of a department that live in one process: their consumers and their sender. */
+    interface Member extends AutoCloseable {
+
+        /**
+         * Sends {@code payload} from agent {@code from} (one of this process's) to agent {@code to} through the
+         * system's asynchronous API; the stage completes when Redis confirmed the send. Called from one thread.
+         */
+        CompletionStage<?> send(String from, String to, String payload);
+
+        @Override
+        void close() throws Exception;
+    }
+
     /** A system connected to one Redis: a producer and running consumers. */
     interface Rig extends AutoCloseable {
 

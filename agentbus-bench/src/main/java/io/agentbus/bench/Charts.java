@@ -28,7 +28,8 @@ import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
 /**
- * Draws the run as one PNG with JFreeChart: direct-throughput per system, the latency percentile curves
+ * Draws the run as one PNG with JFreeChart: direct-throughput, backlog-drain and department per system, the
+ * latency percentile curves
  * at each open-loop rate (log scale), fan-in, broadcast and durable-topic throughput against the number
  * of agents or subscribers, the request-reply p99 against the round trips in flight, and the cluster
  * scenario's throughput on one server and on a cluster.
@@ -41,6 +42,7 @@ final class Charts {
     private static final Map<String, Color> COLORS = Map.of(
             AgentBusSystem.NAME, new Color(0xD62728),
             AgentBusSystem.METERED, new Color(0xFF9896),
+            LettucePlainSystem.NAME, new Color(0x17BECF),
             LettuceRawSystem.NAME, new Color(0x1F77B4),
             RedissonSystem.NAME, new Color(0x2CA02C),
             SpringDataRedisSystem.NAME, new Color(0x9467BD),
@@ -53,7 +55,8 @@ final class Charts {
 
     static void writePng(List<Result> results, String subtitle, Path file) throws IOException {
         List<JFreeChart> charts = new ArrayList<>();
-        throughput(results).ifPresent(charts::add);
+        bars(results, Scenario.DIRECT_THROUGHPUT, "direct-throughput (256 B, send → handler → ack)")
+                .ifPresent(charts::add);
         charts.addAll(latency(results));
         bySize(
                         results,
@@ -91,6 +94,10 @@ final class Charts {
                         "ms (log)",
                         true)
                 .ifPresent(charts::add);
+        bars(results, Scenario.BACKLOG_DRAIN, "backlog-drain: one consumer on a queued backlog")
+                .ifPresent(charts::add);
+        bars(results, Scenario.DEPARTMENT, "department: 15 agents in 3 processes, as fast as handled")
+                .ifPresent(charts::add);
         cluster(results).ifPresent(charts::add);
         if (charts.isEmpty()) {
             throw new IllegalArgumentException("nothing to draw: no results of any scenario");
@@ -118,25 +125,21 @@ final class Charts {
         ImageIO.write(image, "png", file.toFile());
     }
 
-    private static java.util.Optional<JFreeChart> throughput(List<Result> results) {
+    /** Messages per second of each system in a scenario with one figure per system, as bars. */
+    private static java.util.Optional<JFreeChart> bars(List<Result> results, Scenario scenario, String title) {
         DefaultCategoryDataset data = new DefaultCategoryDataset();
         results.stream()
-                .filter(r -> r.scenario().equals(Scenario.DIRECT_THROUGHPUT.id())
+                .filter(r -> r.scenario().equals(scenario.id())
                         && r.metric().equals(Result.MSGS_PER_S)
-                        && !Systems.isRedisBenchmark(r.system()))
+                        && !Systems.isRedisBenchmark(r.system())
+                        // the department's capacity: its fixed-rate run handles the rate it is given
+                        && !DepartmentScenario.AT_RATE.equals(r.params().get("load")))
                 .forEach(r -> data.addValue(r.value(), "msgs/s", r.system()));
         if (data.getColumnCount() == 0) {
             return java.util.Optional.empty();
         }
         JFreeChart chart = ChartFactory.createBarChart(
-                "direct-throughput (256 B, send → handler → ack)",
-                null,
-                "messages per second",
-                data,
-                PlotOrientation.VERTICAL,
-                false,
-                false,
-                false);
+                title, null, "messages per second", data, PlotOrientation.VERTICAL, false, false, false);
         CategoryPlot plot = chart.getCategoryPlot();
         plot.setBackgroundPaint(Color.WHITE);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);

@@ -166,16 +166,43 @@ final class Harness implements AutoCloseable {
         long base = sink.handled();
         sink.expect(deliveries, recorder);
         status.counting(phase, sink, deliveries);
+        long start = System.nanoTime();
+        sendAll(rig, agents, messages, payload, inFlight, i -> {
+            if (paced) {
+                awaitHandled(sink, base + (long) (i - inFlight) * receivers);
+            }
+        });
+        long timeout = 60_000 + deliveries / 2;
+        sink.await(timeout);
+        awaitAcked(rig, timeout);
+        long nanos = System.nanoTime() - start;
+        return new Throughput(deliveries, nanos);
+    }
+
+    /** Work done before each send, given the send's number; may throw to end the run. */
+    private interface BeforeSend {
+        void run(int send) throws Exception;
+    }
+
+    /**
+     * Sends {@code messages} spread over {@code agents} with at most {@code inFlight} unconfirmed, then flushes;
+     * returns the permits, all of which are free again once every send was confirmed.
+     */
+    private static Semaphore sendAll(
+            BenchSystem.Rig rig,
+            int agents,
+            int messages,
+            Supplier<String> payload,
+            int inFlight,
+            BeforeSend beforeSend)
+            throws Exception {
         Semaphore permits = new Semaphore(inFlight);
         AtomicReference<Throwable> failure = new AtomicReference<>();
-        long start = System.nanoTime();
         for (int i = 0; i < messages; i++) {
             if (!permits.tryAcquire(30, TimeUnit.SECONDS)) {
                 throw new TimeoutException("no send completed within 30 s");
             }
-            if (paced) {
-                awaitHandled(sink, base + (long) (i - inFlight) * receivers);
-            }
+            beforeSend.run(i);
             rig.send(i % agents, payload.get()).whenComplete((ok, error) -> {
                 if (error != null) {
                     failure.compareAndSet(null, error);
@@ -187,11 +214,40 @@ final class Harness implements AutoCloseable {
             }
         }
         rig.flush();
-        long timeout = 60_000 + deliveries / 2;
+        return permits;
+    }
+
+    /**
+     * backlog-drain, before the consumers start: sends {@code messages} to agent 0 with at most {@code inFlight}
+     * in flight and returns once Redis confirmed every one. Throws if anything was handled meanwhile: the
+     * rig's consumers were meant not to run yet.
+     */
+    void fill(BenchSystem.Backlog rig, Sink sink, int messages, String payload, int inFlight, String phase)
+            throws Exception {
+        status.phase(phase);
+        long handled = sink.handled();
+        Semaphore permits = sendAll(rig, 1, messages, () -> payload, inFlight, i -> {});
+        if (!permits.tryAcquire(inFlight, 60, TimeUnit.SECONDS)) {
+            throw new TimeoutException((inFlight - permits.availablePermits()) + " sends unconfirmed after 60 s");
+        }
+        if (sink.handled() != handled) {
+            throw new IllegalStateException((sink.handled() - handled) + " messages handled before any consumer ran");
+        }
+    }
+
+    /**
+     * backlog-drain: starts the rig's consumers on the {@code messages} queued by {@link #fill} and returns how
+     * long it took from their start until every message was handled and no entry is pending.
+     */
+    Throughput drain(BenchSystem.Backlog rig, Sink sink, int messages, String phase) throws Exception {
+        sink.expect(messages, null);
+        status.counting(phase, sink, messages);
+        long start = System.nanoTime();
+        rig.startConsumers();
+        long timeout = 60_000 + messages / 2;
         sink.await(timeout);
         awaitAcked(rig, timeout);
-        long nanos = System.nanoTime() - start;
-        return new Throughput(deliveries, nanos);
+        return new Throughput(messages, System.nanoTime() - start);
     }
 
     /** Waits until the sink handled {@code target} messages in all; it only ever counts up. */
@@ -246,7 +302,11 @@ final class Harness implements AutoCloseable {
      * reliable topic names one per subscriber).
      */
     void awaitAcked(BenchSystem.Rig rig, long timeoutMillis) throws Exception {
-        List<String> streams = rig.ackedStreams();
+        awaitAcked(rig.ackedStreams(), timeoutMillis);
+    }
+
+    /** Waits until no consumer group of {@code streams} has a pending entry. */
+    void awaitAcked(List<String> streams, long timeoutMillis) throws Exception {
         if (streams.isEmpty()) {
             return;
         }

@@ -36,11 +36,19 @@ final class JedisSystem implements BenchSystem {
 
     @Override
     public Set<Scenario> scenarios() {
-        return EnumSet.of(Scenario.DIRECT_THROUGHPUT, Scenario.DIRECT_LATENCY, Scenario.PAYLOAD_SIZE);
+        return EnumSet.of(
+                Scenario.DIRECT_THROUGHPUT, Scenario.DIRECT_LATENCY, Scenario.PAYLOAD_SIZE, Scenario.BACKLOG_DRAIN);
     }
 
     @Override
     public Rig open(LocalRedis redis, List<String> agents, Sink sink) {
+        Backlog rig = openBacklog(redis, agents, sink);
+        rig.startConsumers();
+        return rig;
+    }
+
+    @Override
+    public Backlog openBacklog(LocalRedis redis, List<String> agents, Sink sink) {
         Jedis producer = new Jedis(redis.host(), redis.port());
         Pipeline pipeline = producer.pipelined();
         List<Response<StreamEntryID>> responses = new ArrayList<>();
@@ -55,34 +63,8 @@ final class JedisSystem implements BenchSystem {
             Jedis reads = new Jedis(redis.host(), redis.port());
             connections.add(reads);
             reads.xgroupCreate(key, GROUP, new StreamEntryID(0, 0), true);
-            Thread consumer = new Thread(
-                    () -> {
-                        XReadGroupParams read =
-                                XReadGroupParams.xReadGroupParams().count(100).block(100);
-                        Map<String, StreamEntryID> from = Map.of(key, StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY);
-                        while (running.get()) {
-                            List<Map.Entry<String, List<StreamEntry>>> reply =
-                                    reads.xreadGroup(GROUP, "jedis-1", read, from);
-                            if (reply == null) {
-                                continue;
-                            }
-                            for (Map.Entry<String, List<StreamEntry>> stream : reply) {
-                                StreamEntryID[] ids =
-                                        new StreamEntryID[stream.getValue().size()];
-                                int i = 0;
-                                for (StreamEntry entry : stream.getValue()) {
-                                    sink.accept(entry.getFields().get(WireFields.PAYLOAD));
-                                    ids[i++] = entry.getID();
-                                }
-                                reads.xack(stream.getKey(), GROUP, ids);
-                            }
-                        }
-                    },
-                    "jedis-consumer-" + agent);
-            consumer.start();
-            consumers.add(consumer);
         }
-        return new Rig() {
+        return new Backlog() {
             @Override
             public CompletionStage<?> send(int agent, String payload) {
                 responses.add(pipeline.xadd(
@@ -109,6 +91,18 @@ final class JedisSystem implements BenchSystem {
             }
 
             @Override
+            public void startConsumers() {
+                for (int i = 0; i < agents.size(); i++) {
+                    Jedis reads = connections.get(i);
+                    String key = keys.get(i);
+                    Thread consumer =
+                            new Thread(() -> consume(reads, key, running, sink), "jedis-consumer-" + agents.get(i));
+                    consumer.start();
+                    consumers.add(consumer);
+                }
+            }
+
+            @Override
             public List<String> ackedStreams() {
                 return keys;
             }
@@ -123,5 +117,26 @@ final class JedisSystem implements BenchSystem {
                 producer.close();
             }
         };
+    }
+
+    /** The consumer loop of one stream, on its own connection: XREADGROUP COUNT 100 BLOCK 100, one XACK per batch. */
+    private static void consume(Jedis reads, String key, AtomicBoolean running, Sink sink) {
+        XReadGroupParams read = XReadGroupParams.xReadGroupParams().count(100).block(100);
+        Map<String, StreamEntryID> from = Map.of(key, StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY);
+        while (running.get()) {
+            List<Map.Entry<String, List<StreamEntry>>> reply = reads.xreadGroup(GROUP, "jedis-1", read, from);
+            if (reply == null) {
+                continue;
+            }
+            for (Map.Entry<String, List<StreamEntry>> stream : reply) {
+                StreamEntryID[] ids = new StreamEntryID[stream.getValue().size()];
+                int i = 0;
+                for (StreamEntry entry : stream.getValue()) {
+                    sink.accept(entry.getFields().get(WireFields.PAYLOAD));
+                    ids[i++] = entry.getID();
+                }
+                reads.xack(stream.getKey(), GROUP, ids);
+            }
+        }
     }
 }

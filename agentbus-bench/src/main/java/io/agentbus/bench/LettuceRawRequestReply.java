@@ -15,7 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * {@code lettuce-raw}'s request/reply: the commands agentbus issues (docs/PROTOCOL.md section 7), without
  * agentbus's code. A request is send.lua to the responder's inbox requiring its group {@code agentbus}, with
- * {@code reply_to}; one {@link LettuceRawReader} reads the band streams of both inboxes, as agentbus's one
+ * {@code reply_to}; one {@link LettuceStreamReader} reads the band streams of both inboxes, as agentbus's one
  * reader per group does. For a request it sends the reply (send.lua to the requester's inbox, with
  * {@code correlation_id}), for a reply it completes the waiting request; either is then acked by ack.lua.
  */
@@ -36,18 +36,19 @@ final class LettuceRawRequestReply {
         bands.addAll(LettuceRawSystem.bands(REQUESTER));
         LettuceRawSystem.createGroup(commands, bands, KeySchema.INBOX_GROUP, "0");
         Map<String, CompletableFuture<Void>> waiting = new ConcurrentHashMap<>();
-        LettuceRawReader reader = new LettuceRawReader(client, scripts, KeySchema.INBOX_GROUP, bands, entry -> {
-            Map<String, String> body = entry.getBody();
-            if (entry.getStream().startsWith(requests)) {
-                reply(scripts, replies, body);
-                return;
-            }
-            CompletableFuture<Void> request = waiting.remove(body.get(WireFields.CORRELATION_ID));
-            if (request != null) {
-                sink.accept(body.get(WireFields.PAYLOAD));
-                request.complete(null);
-            }
-        });
+        LettuceStreamReader reader =
+                new LettuceStreamReader(client, scripts::ack, KeySchema.INBOX_GROUP, bands, entry -> {
+                    Map<String, String> body = entry.getBody();
+                    if (entry.getStream().startsWith(requests)) {
+                        reply(scripts, replies, body);
+                        return;
+                    }
+                    CompletableFuture<Void> request = waiting.remove(body.get(WireFields.CORRELATION_ID));
+                    if (request != null) {
+                        sink.accept(body.get(WireFields.PAYLOAD));
+                        request.complete(null);
+                    }
+                });
         return BenchSystem.Rig.of(
                 payload -> {
                     Map<String, String> fields = Payloads.fields(RESPONDER, payload);

@@ -23,7 +23,7 @@ import java.util.concurrent.CompletionStage;
  * on a command connection, one reader thread doing XREADGROUP GROUP agentbus … COUNT 100 BLOCK over the
  * three priority band streams of every inbox on a connection of its own, handling each entry inline and
  * acknowledging a batch with agentbus's ack.lua (multi-id XACK + audit records) per stream
- * ({@link LettuceRawReader}). Lettuce defaults throughout. agentbus's overhead is its ratio to this.
+ * ({@link LettuceStreamReader}). Lettuce defaults throughout. agentbus's overhead is its ratio to this.
  * Broadcast and durable topics are {@link LettuceRawTopics}, request/reply {@link LettuceRawRequestReply}.
  */
 final class LettuceRawSystem implements BenchSystem {
@@ -35,10 +35,13 @@ final class LettuceRawSystem implements BenchSystem {
         return NAME;
     }
 
-    /** Every scenario but {@link Scenario#CLUSTER}, which only agentbus runs (docs/BENCHMARKS.md). */
+    /**
+     * Every scenario but {@link Scenario#CLUSTER}, which only agentbus runs, and {@link Scenario#DEPARTMENT},
+     * whose ceiling is lettuce-plain (docs/BENCHMARKS.md).
+     */
     @Override
     public Set<Scenario> scenarios() {
-        return EnumSet.complementOf(EnumSet.of(Scenario.CLUSTER));
+        return EnumSet.complementOf(EnumSet.of(Scenario.CLUSTER, Scenario.DEPARTMENT));
     }
 
     /** The high, normal and low band streams of an agent's inbox, in the order agentbus reads them. */
@@ -62,6 +65,13 @@ final class LettuceRawSystem implements BenchSystem {
 
     @Override
     public Rig open(LocalRedis redis, List<String> agents, Sink sink) {
+        Backlog rig = openBacklog(redis, agents, sink);
+        rig.startConsumers();
+        return rig;
+    }
+
+    @Override
+    public Backlog openBacklog(LocalRedis redis, List<String> agents, Sink sink) {
         RedisClient client = RedisClient.create(redis.uri());
         StatefulRedisConnection<String, String> commands = client.connect();
         LettuceRawScripts scripts = new LettuceRawScripts(commands);
@@ -72,13 +82,8 @@ final class LettuceRawSystem implements BenchSystem {
             bands.addAll(bands(agent));
         }
         createGroup(commands, bands, KeySchema.INBOX_GROUP, "0");
-        LettuceRawReader reader = new LettuceRawReader(
-                client,
-                scripts,
-                KeySchema.INBOX_GROUP,
-                bands,
-                entry -> sink.accept(entry.getBody().get(WireFields.PAYLOAD)));
-        return new Rig() {
+        List<LettuceStreamReader> reader = new ArrayList<>(1);
+        return new Backlog() {
             @Override
             public CompletionStage<?> send(int agent, String payload) {
                 String to = agents.get(agent);
@@ -92,13 +97,25 @@ final class LettuceRawSystem implements BenchSystem {
             }
 
             @Override
+            public void startConsumers() {
+                reader.add(new LettuceStreamReader(
+                        client,
+                        scripts::ack,
+                        KeySchema.INBOX_GROUP,
+                        bands,
+                        entry -> sink.accept(entry.getBody().get(WireFields.PAYLOAD))));
+            }
+
+            @Override
             public List<String> ackedStreams() {
                 return inboxes;
             }
 
             @Override
             public void close() throws InterruptedException {
-                reader.close();
+                for (LettuceStreamReader running : reader) {
+                    running.close();
+                }
                 client.shutdown();
             }
         };

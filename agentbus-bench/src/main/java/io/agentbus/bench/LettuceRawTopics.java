@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * on the command connection; one pub/sub connection SUBSCRIBEd once, whose listener parses each message
  * once and hands its payload to every subscriber inline, as agentbus listens once per process and fans
  * out to its listenings. Durable topic: send.lua on {@code topic:{bench}} without a cap, and per subscriber
- * group one {@link LettuceRawReader} on a connection of its own, as agentbus runs one reader per group.
+ * group one {@link LettuceStreamReader} on a connection of its own, as agentbus runs one reader per group.
  */
 final class LettuceRawTopics {
 
@@ -69,13 +69,13 @@ final class LettuceRawTopics {
         StatefulRedisConnection<String, String> commands = client.connect();
         LettuceRawScripts scripts = new LettuceRawScripts(commands);
         String stream = KeySchema.topic(TOPIC);
-        List<LettuceRawReader> readers = new ArrayList<>();
+        List<LettuceStreamReader> readers = new ArrayList<>();
         for (int i = 0; i < groups; i++) {
             String group = "group-" + i;
             LettuceRawSystem.createGroup(commands, List.of(stream), group, "$");
-            readers.add(new LettuceRawReader(
+            readers.add(new LettuceStreamReader(
                     client,
-                    scripts,
+                    scripts::ack,
                     group,
                     List.of(stream),
                     entry -> sink.accept(entry.getBody().get(WireFields.PAYLOAD))));
@@ -92,7 +92,7 @@ final class LettuceRawTopics {
                 },
                 List.of(stream),
                 () -> {
-                    for (LettuceRawReader reader : readers) {
+                    for (LettuceStreamReader reader : readers) {
                         reader.close();
                     }
                     client.shutdown();

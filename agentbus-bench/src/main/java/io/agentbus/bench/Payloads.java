@@ -24,8 +24,14 @@ import java.util.UUID;
 final class Payloads {
 
     static final ObjectMapper MAPPER = new ObjectMapper();
+    /**
+     * The system property that hands a process the stamp clock's origin of the process that started it, so that
+     * a stamp written in one JVM reads right in another (department): on Linux, {@link System#nanoTime()} is
+     * CLOCK_MONOTONIC, one clock for every process of the machine.
+     */
+    static final String ORIGIN_PROPERTY = "agentbus.bench.clock-origin";
     /** Stamps are nanoseconds since this origin, so they are never negative. */
-    private static final long ORIGIN = System.nanoTime();
+    private static final long ORIGIN = Long.getLong(ORIGIN_PROPERTY, System.nanoTime());
 
     private static final String PREFIX = "{\"t\":\"";
     private static final int DIGITS = 19;
@@ -36,6 +42,11 @@ final class Payloads {
     static final int PRIORITY = Priority.NORMAL.value();
 
     private Payloads() {}
+
+    /** The origin of the stamp clock, for {@link #ORIGIN_PROPERTY} of a process this one starts. */
+    static long origin() {
+        return ORIGIN;
+    }
 
     /** Now, on the stamp clock. */
     static long now() {
@@ -64,10 +75,15 @@ final class Payloads {
      * that move the same message without agentbus: a fresh UUID message id and the time now.
      */
     static Map<String, String> fields(String to, String payload) {
+        return fields("producer", to, payload);
+    }
+
+    /** As {@link #fields(String, String)}, from agent {@code from}. */
+    static Map<String, String> fields(String from, String to, String payload) {
         Map<String, String> fields = new LinkedHashMap<>(16);
         fields.put(WireFields.V, Integer.toString(Envelope.PROTOCOL_VERSION));
         fields.put(WireFields.MESSAGE_ID, UUID.randomUUID().toString());
-        fields.put(WireFields.FROM_AGENT, "producer");
+        fields.put(WireFields.FROM_AGENT, from);
         fields.put(WireFields.TO_AGENT, to);
         fields.put(WireFields.MESSAGE_TYPE, "bench");
         fields.put(WireFields.PAYLOAD, payload);

@@ -3,8 +3,8 @@ package io.agentbus.bench;
 import java.util.List;
 
 /**
- * How much work each scenario does: the full run (about 20 minutes on 2 cores) or the CI-sized
- * {@code --quick} run (under a minute). Every measured run is preceded by a warm-up of the same kind on
+ * How much work each scenario does: the full run (about 25 minutes on 2 cores) or the CI-sized
+ * {@code --quick} run (about 2 minutes). Every measured run is preceded by a warm-up of the same kind on
  * the same rig.
  *
  * @param throughputMessages    direct-throughput messages measured per run
@@ -33,6 +33,15 @@ import java.util.List;
  * @param clusterAgents         agents of the cluster scenario, on one server and on the cluster alike
  * @param clusterMessages       cluster messages measured per run, spread evenly over the agents
  * @param clusterWarmup         cluster messages sent on each topology before its measured runs
+ * @param backlogMessages       messages queued before backlog-drain's consumer starts
+ * @param backlogWarmup         messages of the warm-up drain, on a server and rig of its own, before the
+ *                              measured one
+ * @param departmentProcesses   processes (JVMs) of the department scenario
+ * @param departmentAgents      agents in each of those processes
+ * @param departmentRate        total messages per second of the department's fixed-rate run
+ * @param departmentSeconds     length of each of the department's two measured runs (fixed rate, as fast as
+ *                              handled)
+ * @param departmentWarmupSeconds department traffic as fast as handled before them, same processes, not counted
  */
 record Plan(
         int throughputMessages,
@@ -56,7 +65,14 @@ record Plan(
         int roundTrips,
         int clusterAgents,
         int clusterMessages,
-        int clusterWarmup) {
+        int clusterWarmup,
+        int backlogMessages,
+        int backlogWarmup,
+        int departmentProcesses,
+        int departmentAgents,
+        int departmentRate,
+        int departmentSeconds,
+        int departmentWarmupSeconds) {
 
     static final int PAYLOAD_BYTES = 256;
 
@@ -83,7 +99,14 @@ record Plan(
                 10_000,
                 1_000,
                 40_000,
-                10_000);
+                10_000,
+                100_000,
+                20_000,
+                3,
+                5,
+                1_000,
+                20,
+                5);
     }
 
     static Plan quick() {
@@ -109,7 +132,14 @@ record Plan(
                 500,
                 100,
                 2_000,
-                500);
+                500,
+                10_000,
+                2_000,
+                3,
+                5,
+                1_000,
+                5,
+                1);
     }
 
     static Plan of(boolean quick) {

@@ -13,6 +13,17 @@ public enum Scenario {
     FAN_IN("fan-in"),
     /** 256 B, 4 KiB, 64 KiB payloads; MB/s. */
     PAYLOAD_SIZE("payload-size"),
+    /**
+     * 100,000 messages of 256 B queued in one inbox with no consumer, then one consumer started; messages per
+     * second from its start until the inbox is drained and acknowledged, and that time.
+     */
+    BACKLOG_DRAIN("backlog-drain"),
+    /**
+     * 15 agents in 3 processes (JVMs) of 5, each sending to the other 14 in turn, at a fixed total rate and as
+     * fast as the department handles it; messages handled per second across all, and percentiles of handler
+     * start − (intended) send time.
+     */
+    DEPARTMENT("department"),
     /** Ephemeral pub/sub to 1, 10, 100 subscribers in one process; deliveries per second, all subscribers. */
     BROADCAST("broadcast"),
     /** A stream topic read by 1, 10, 100 subscriber groups, acked; deliveries per second, all groups. */

@@ -67,6 +67,8 @@ final class SystemRun {
                     case DIRECT_LATENCY -> directLatency();
                     case FAN_IN -> fanIn();
                     case PAYLOAD_SIZE -> payloadSize();
+                    case BACKLOG_DRAIN -> backlogDrain();
+                    case DEPARTMENT -> new DepartmentScenario(system, plan, status, log, results).run();
                     case BROADCAST -> fanOut(Scenario.BROADCAST, true, system::openBroadcast);
                     case DURABLE_TOPIC -> fanOut(Scenario.DURABLE_TOPIC, false, system::openDurableTopic);
                     case REQUEST_REPLY -> requestReply();
@@ -294,6 +296,48 @@ final class SystemRun {
             add(Scenario.PAYLOAD_SIZE, Result.MB_PER_S, measured.perSecond() * size / 1e6, params);
             add(Scenario.PAYLOAD_SIZE, Result.MSGS_PER_S, measured.perSecond(), params);
         }
+    }
+
+    /**
+     * A warm-up drain of {@link Plan#backlogWarmup()} messages on a server and rig of its own (a consumer starts
+     * once per rig), then the measured drain of {@link Plan#backlogMessages()} on a fresh server.
+     */
+    private void backlogDrain() throws Exception {
+        String payload = Payloads.stamped(0, Plan.PAYLOAD_BYTES);
+        drainBacklog(plan.backlogWarmup(), payload, "backlog-drain warm-up");
+        Harness.Throughput measured = drainBacklog(plan.backlogMessages(), payload, "backlog-drain");
+        Map<String, Object> params = Map.of(
+                "messages",
+                measured.messages(),
+                "payload_bytes",
+                Plan.PAYLOAD_BYTES,
+                "warmup_messages",
+                plan.backlogWarmup());
+        add(Scenario.BACKLOG_DRAIN, Result.MSGS_PER_S, measured.perSecond(), params);
+        add(Scenario.BACKLOG_DRAIN, Result.TIME_TO_EMPTY_S, measured.nanos() / 1e9, params);
+    }
+
+    /** Queues {@code messages} in one inbox with no consumer running, then starts one and times the drain. */
+    private Harness.Throughput drainBacklog(int messages, String payload, String label) throws Exception {
+        return onFreshServer(
+                label, (redis, sink) -> system.openBacklog(redis, List.of("worker-0"), sink), (harness, rig, sink) -> {
+                    long queueing = System.nanoTime();
+                    harness.fill(
+                            (BenchSystem.Backlog) rig,
+                            sink,
+                            messages,
+                            payload,
+                            plan.inFlight(),
+                            label + ": queueing " + messages + " messages");
+                    log.accept(String.format(
+                            java.util.Locale.ROOT,
+                            "%s: %s, %d messages queued in %.2f s with no consumer",
+                            system.name(),
+                            label,
+                            messages,
+                            (System.nanoTime() - queueing) / 1e9));
+                    return harness.drain((BenchSystem.Backlog) rig, sink, messages, label);
+                });
     }
 
     private <T> T onFreshServer(int agents, Work<T> work) throws Exception {

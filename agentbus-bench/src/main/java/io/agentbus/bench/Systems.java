@@ -10,6 +10,7 @@ final class Systems {
     static final List<String> NAMES = List.of(
             AgentBusSystem.NAME,
             AgentBusSystem.METERED,
+            LettucePlainSystem.NAME,
             LettuceRawSystem.NAME,
             RedissonSystem.NAME,
             SpringDataRedisSystem.NAME,
@@ -17,6 +18,9 @@ final class Systems {
             SeedListsSystem.NAME,
             RedisBenchmark.P1,
             RedisBenchmark.P16);
+
+    /** The plain design on agentbus's client: every figure's ratio to it is reported ({@link PlainRatios}). */
+    static final String CEILING = LettucePlainSystem.NAME;
 
     /** Peers among Redis libraries: what a team would pick instead of agentbus (docs/BENCHMARKS.md). */
     static final Set<String> PEERS = Set.of(RedissonSystem.NAME, SpringDataRedisSystem.NAME, SeedListsSystem.NAME);
@@ -28,6 +32,7 @@ final class Systems {
         return switch (name) {
             case AgentBusSystem.NAME -> AgentBusSystem.defaults();
             case AgentBusSystem.METERED -> AgentBusSystem.metered();
+            case LettucePlainSystem.NAME -> new LettucePlainSystem();
             case LettuceRawSystem.NAME -> new LettuceRawSystem();
             case RedissonSystem.NAME -> new RedissonSystem();
             case SpringDataRedisSystem.NAME -> new SpringDataRedisSystem();

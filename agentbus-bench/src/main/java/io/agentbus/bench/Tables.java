@@ -9,9 +9,10 @@ import java.util.TreeSet;
 import java.util.function.Predicate;
 
 /**
- * The results as Markdown tables for docs/BENCHMARKS.md: absolute figures, the ratio to raw Lettuce and
- * to the best peer ({@link Systems#PEERS}) measured in the same run, and the targets of the issue,
- * reported (never asserted).
+ * The results as Markdown tables for docs/BENCHMARKS.md: absolute figures; their ratio to the plain design
+ * ({@code lettuce-plain}, as {@link PlainRatios} put it in each result) in the scenarios it runs, to raw Lettuce
+ * running agentbus's scripts and to the best peer ({@link Systems#PEERS}), all measured in the same run; and the
+ * targets of the issue, reported (never asserted).
  */
 final class Tables {
 
@@ -31,6 +32,8 @@ final class Tables {
         latency();
         fanIn();
         payloadSize();
+        backlogDrain();
+        department();
         fanOut(Scenario.BROADCAST, "ephemeral pub/sub, N subscribers of one channel in one process");
         fanOut(Scenario.DURABLE_TOPIC, "one stream, N subscriber groups of one instance each in one process, acked");
         requestReply();
@@ -53,14 +56,16 @@ final class Tables {
         out.append("### direct-throughput (256 B, 1 producer → 1 consumer, ≤ 1,000 sends in flight")
                 .append(runs(rows))
                 .append(")\n\n");
-        out.append("| system | msgs/s | × lettuce-raw | × best peer")
+        out.append("| system | msgs/s | × lettuce-plain | × lettuce-raw | × best peer")
                 .append(peer.map(p -> " (" + p.system() + ")").orElse(""))
-                .append(" |\n|---|---:|---:|---:|\n");
+                .append(" |\n|---|---:|---:|---:|---:|\n");
         for (Result row : rows) {
             out.append("| ")
                     .append(row.system())
                     .append(" | ")
                     .append(number(row.value()))
+                    .append(" | ")
+                    .append(plain(row))
                     .append(" | ")
                     .append(ratio(row, raw))
                     .append(" | ")
@@ -74,6 +79,8 @@ final class Tables {
                         .append(r.system())
                         .append(" (XADD only, ceiling) | ")
                         .append(number(r.value()))
+                        .append(" | ")
+                        .append(plain(r))
                         .append(" | ")
                         .append(ratio(r, raw))
                         .append(" | ")
@@ -93,10 +100,11 @@ final class Tables {
             out.append("### direct-latency at ")
                     .append(number(rate))
                     .append(" msg/s (open loop, handler start − intended send time, ms)\n\n");
-            out.append("| system | p50 | p90 | p99 | p99.9 | max | p99 × lettuce-raw | p99 × best peer")
+            out.append(
+                            "| system | p50 | p90 | p99 | p99.9 | max | p99 × lettuce-plain | p99 × lettuce-raw | p99 × best peer")
                     .append(peer.map(p -> " (" + p.system() + ")").orElse(""))
                     .append(" |\n")
-                    .append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+                    .append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
             for (Result p99 : p99s) {
                 out.append("| ").append(p99.system());
                 for (String metric :
@@ -112,6 +120,8 @@ final class Tables {
                                     .orElse("–"));
                 }
                 out.append(" | ")
+                        .append(plain(p99))
+                        .append(" | ")
                         .append(ratio(p99, raw))
                         .append(" | ")
                         .append(ratio(p99, peer))
@@ -131,8 +141,9 @@ final class Tables {
         out.append("### fan-in (N agents, one inbox and one running instance each, in one process")
                 .append(runs(rows))
                 .append(")\n\n");
-        out.append("| system | agents | msgs/s | × lettuce-raw | × same system at 1 agent | Redis connections |\n")
-                .append("|---|---:|---:|---:|---:|---:|\n");
+        out.append(
+                        "| system | agents | msgs/s | × lettuce-plain | × lettuce-raw | × same system at 1 agent | Redis connections |\n")
+                .append("|---|---:|---:|---:|---:|---:|---:|\n");
         for (Result row : rows) {
             long agents = row.param("agents");
             Optional<Result> raw = select(r -> r.scenario().equals(scenario)
@@ -162,6 +173,8 @@ final class Tables {
                     .append(" | ")
                     .append(number(row.value()))
                     .append(" | ")
+                    .append(plain(row))
+                    .append(" | ")
                     .append(ratio(row, raw))
                     .append(" | ")
                     .append(ratio(row, one))
@@ -181,7 +194,7 @@ final class Tables {
         }
         out.append("### payload-size (1 producer → 1 consumer, MB/s of payload, 1 MB = 10^6 bytes)\n\n");
         out.append(
-                "| system | payload | MB/s | msgs/s | × lettuce-raw | × best peer |\n|---|---:|---:|---:|---:|---:|\n");
+                "| system | payload | MB/s | msgs/s | × lettuce-plain | × lettuce-raw | × best peer |\n|---|---:|---:|---:|---:|---:|---:|\n");
         for (long size : points(scenario, "payload_bytes")) {
             List<Result> atSize =
                     rows.stream().filter(r -> r.param("payload_bytes") == size).toList();
@@ -206,6 +219,8 @@ final class Tables {
                         .append(" | ")
                         .append(messages)
                         .append(" | ")
+                        .append(plain(row))
+                        .append(" | ")
                         .append(ratio(row, raw))
                         .append(" | ")
                         .append(ratio(row, peer))
@@ -214,6 +229,114 @@ final class Tables {
             }
         }
         out.append('\n');
+    }
+
+    /** backlog-drain: each system's drain rate and time to empty, against lettuce-plain, lettuce-raw and the best peer. */
+    private void backlogDrain() {
+        String scenario = Scenario.BACKLOG_DRAIN.id();
+        List<Result> rows =
+                select(r -> r.scenario().equals(scenario) && r.metric().equals(Result.MSGS_PER_S));
+        if (rows.isEmpty()) {
+            return;
+        }
+        Optional<Result> raw = find(rows, LettuceRawSystem.NAME);
+        Optional<Result> peer = best(rows, true);
+        out.append("### backlog-drain (")
+                .append(number(
+                        rows.stream().mapToLong(r -> r.param("messages")).max().orElse(-1)))
+                .append(" messages of 256 B queued in one inbox with no consumer, then one consumer started;")
+                .append(" until every message was handled and acknowledged)\n\n");
+        out.append("| system | msgs/s | time to empty (s) | × lettuce-plain | × lettuce-raw | × best peer")
+                .append(peer.map(p -> " (" + p.system() + ")").orElse(""))
+                .append(" |\n|---|---:|---:|---:|---:|---:|\n");
+        for (Result row : rows) {
+            out.append("| ")
+                    .append(row.system())
+                    .append(" | ")
+                    .append(number(row.value()))
+                    .append(" | ")
+                    .append(figure(scenario, row.system(), Result.TIME_TO_EMPTY_S)
+                            .map(r -> String.format(Locale.ROOT, "%.2f", r.value()))
+                            .orElse("–"))
+                    .append(" | ")
+                    .append(plain(row))
+                    .append(" | ")
+                    .append(ratio(row, raw))
+                    .append(" | ")
+                    .append(ratio(row, peer))
+                    .append(" |\n");
+        }
+        out.append('\n');
+    }
+
+    /**
+     * department: per system, the fixed-rate run and the as-fast-as-handled run, each with the messages handled
+     * per second across its processes, the latency percentiles and the connections, against lettuce-plain.
+     */
+    private void department() {
+        String scenario = Scenario.DEPARTMENT.id();
+        List<Result> rows =
+                select(r -> r.scenario().equals(scenario) && r.metric().equals(Result.MSGS_PER_S));
+        if (rows.isEmpty()) {
+            return;
+        }
+        Result first = rows.get(0);
+        out.append("### department (")
+                .append(number(first.param("agents")))
+                .append(" agents in ")
+                .append(number(first.param("processes")))
+                .append(" processes, each sending 256 B to every other in turn; ")
+                .append(number(first.param("seconds")))
+                .append(" s at a fixed total rate, then ")
+                .append(number(first.param("seconds")))
+                .append(" s as fast as handled; handler start − (intended) send time, ms)\n\n");
+        out.append(
+                        "| system | load | msgs/s | p50 | p90 | p99 | p99.9 | max | Redis connections | msgs/s × lettuce-plain |"
+                                + " p99 × lettuce-plain |\n")
+                .append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (Result row : rows) {
+            Object load = row.params().get("load");
+            java.util.function.Function<String, Optional<Result>> of =
+                    metric -> select(r -> r.scenario().equals(scenario)
+                                    && r.system().equals(row.system())
+                                    && r.metric().equals(metric)
+                                    && String.valueOf(load)
+                                            .equals(String.valueOf(r.params().get("load"))))
+                            .stream()
+                            .findFirst();
+            out.append("| ")
+                    .append(row.system())
+                    .append(" | ")
+                    .append(
+                            DepartmentScenario.AT_RATE.equals(load)
+                                    ? number(row.param("rate")) + " msg/s"
+                                    : "as fast as handled")
+                    .append(" | ")
+                    .append(number(row.value()));
+            for (String metric : List.of(Result.P50_MS, Result.P90_MS, Result.P99_MS, Result.P999_MS, Result.MAX_MS)) {
+                out.append(" | ")
+                        .append(of.apply(metric).map(r -> millis(r.value())).orElse("–"));
+            }
+            out.append(" | ")
+                    .append(of.apply(Result.CONNECTIONS)
+                            .map(r -> number(r.value()))
+                            .orElse("–"))
+                    .append(" | ")
+                    .append(plain(row))
+                    .append(" | ")
+                    .append(of.apply(Result.P99_MS).map(Tables::plain).orElse("–"))
+                    .append(" |\n");
+        }
+        out.append('\n');
+    }
+
+    /** The one figure of {@code metric} that {@code system} has in backlog-drain. */
+    private Optional<Result> figure(String scenario, String system, String metric) {
+        return select(r -> r.scenario().equals(scenario)
+                        && r.system().equals(system)
+                        && r.metric().equals(metric))
+                .stream()
+                .findFirst();
     }
 
     /**
@@ -523,6 +646,11 @@ final class Tables {
         return rows.stream()
                 .filter(r -> Systems.PEERS.contains(r.system()))
                 .max(higherIsBetter ? byValue : byValue.reversed());
+    }
+
+    /** The figure's ratio to lettuce-plain's, as {@link PlainRatios} computed it; a dash where there is none. */
+    private static String plain(Result row) {
+        return row.xLettucePlain() == null ? "–" : String.format(Locale.ROOT, "%.2f", row.xLettucePlain());
     }
 
     private static String ratio(Result row, Optional<Result> base) {

@@ -20,7 +20,17 @@ class BenchCommandTest {
         assertThat(out.toString())
                 .startsWith("Usage: agentbus bench ")
                 .contains(
-                        "SCENARIO", "--quick", "--out", "--systems", "--jfr", "--redis", "cluster", "redis-cluster://")
+                        "SCENARIO",
+                        "--quick",
+                        "--out",
+                        "--systems",
+                        "--jfr",
+                        "--redis",
+                        "cluster",
+                        "redis-cluster://",
+                        "backlog-drain",
+                        "department",
+                        "lettuce-plain")
                 .containsPattern("(?m)^\\s+2\\s+Invalid input: unknown scenario or system\\.$");
         assertThat(err.toString()).isEmpty();
     }

@@ -49,7 +49,8 @@ class BenchQuickIT {
                             Result.P999_MS,
                             Result.MAX_MS,
                             Result.CONNECTIONS,
-                            Result.STORED_MESSAGES);
+                            Result.STORED_MESSAGES,
+                            Result.TIME_TO_EMPTY_S);
             assertThat(result.get("params").isObject()).isTrue();
             if (!(result.get("value").isNumber() && result.get("value").asDouble() > 0)) {
                 nonPositive.add(result.toString());
@@ -90,9 +91,50 @@ class BenchQuickIT {
                         && result.get("metric").asText().equals(Result.STORED_MESSAGES)
                         && result.get("params").get("topology").asText().equals(ClusterScenario.CLUSTER))
                 .hasSize(3);
+        assertThat(json.get("results"))
+                .filteredOn(result -> Systems.runs(
+                                Systems.CEILING,
+                                Scenario.of(result.get("scenario").asText()))
+                        && !Systems.isRedisBenchmark(result.get("system").asText()))
+                .isNotEmpty()
+                .allMatch(result -> result.get("x_lettuce_plain").asDouble() > 0);
+        assertThat(json.get("results"))
+                .filteredOn(result -> result.get("system").asText().equals(Systems.CEILING))
+                .allMatch(result -> result.get("x_lettuce_plain").asDouble() == 1.0);
+        assertThat(json.get("results"))
+                .filteredOn(result -> result.get("scenario").asText().equals(Scenario.BACKLOG_DRAIN.id()))
+                .extracting(result -> result.get("params").get("messages").asInt())
+                .isNotEmpty()
+                .containsOnly(10_000);
+        assertThat(json.get("results"))
+                .filteredOn(result -> result.get("scenario").asText().equals(Scenario.DEPARTMENT.id())
+                        && result.get("metric").asText().equals(Result.MSGS_PER_S))
+                .extracting(result -> result.get("system").asText() + " "
+                        + result.get("params").get("load").asText())
+                .containsExactlyInAnyOrder(
+                        AgentBusSystem.NAME + " " + DepartmentScenario.AT_RATE,
+                        AgentBusSystem.NAME + " " + DepartmentScenario.AS_FAST,
+                        LettucePlainSystem.NAME + " " + DepartmentScenario.AT_RATE,
+                        LettucePlainSystem.NAME + " " + DepartmentScenario.AS_FAST,
+                        RedissonSystem.NAME + " " + DepartmentScenario.AT_RATE,
+                        RedissonSystem.NAME + " " + DepartmentScenario.AS_FAST);
+        assertThat(json.get("results"))
+                .filteredOn(result -> result.get("scenario").asText().equals(Scenario.DEPARTMENT.id()))
+                .allMatch(result -> result.get("params").get("agents").asInt() == 15
+                        && result.get("params").get("processes").asInt() == 3
+                        && result.get("params").get("seconds").asInt() == 5);
         byte[] png = Files.readAllBytes(report.chartFile());
         assertThat(png).startsWith(0x89, 'P', 'N', 'G');
         assertThat(Files.readString(report.tableFile()))
-                .contains("| agentbus |", "### broadcast", "### durable-topic", "### request-reply", "### cluster");
+                .contains(
+                        "| agentbus |",
+                        "| lettuce-plain |",
+                        "× lettuce-plain",
+                        "### backlog-drain",
+                        "### department",
+                        "### broadcast",
+                        "### durable-topic",
+                        "### request-reply",
+                        "### cluster");
     }
 }

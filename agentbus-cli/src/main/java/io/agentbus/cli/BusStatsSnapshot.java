@@ -5,10 +5,12 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
+import io.agentbus.AgentStatus;
 import io.agentbus.BusUnavailableException;
 import io.agentbus.InboxStats;
 import io.agentbus.registry.AgentCard;
 import io.agentbus.swarm.Swarms;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -16,6 +18,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -114,11 +117,42 @@ public record BusStatsSnapshot(
     }
 
     /**
+     * The agents whose dead-lettered or expired counters are higher here than in {@code earlier}: counters, so a
+     * purge of old dead letters does not hide new ones. An agent absent from {@code earlier} is compared with zero.
+     */
+    public Set<AgentId> deadLettersRoseSince(BusStatsSnapshot earlier) {
+        Map<AgentId, InboxStats> before = new LinkedHashMap<>();
+        earlier.inboxes().forEach(inbox -> before.put(inbox.agent(), inbox));
+        return inboxes.stream()
+                .filter(inbox -> before.containsKey(inbox.agent())
+                        ? AgentStatus.deadLettersRose(before.get(inbox.agent()), inbox)
+                        : inbox.counters().deadLettered() + inbox.counters().expired() > 0)
+                .map(InboxStats::agent)
+                .collect(Collectors.toSet());
+    }
+
+    /**
+     * Each agent's {@link AgentStatus}, in the order of {@link #inboxes()}; {@code failing} are the agents whose
+     * dead letters rose lately ({@link #deadLettersRoseSince}, over the window the caller chooses).
+     */
+    public Map<AgentId, AgentStatus> statuses(Set<AgentId> failing) {
+        Set<AgentId> liveIds = liveIds();
+        Map<AgentId, AgentStatus> statuses = new LinkedHashMap<>();
+        for (InboxStats inbox : inboxes) {
+            statuses.put(
+                    inbox.agent(),
+                    AgentStatus.of(inbox, liveIds.contains(inbox.agent()), failing.contains(inbox.agent())));
+        }
+        return statuses;
+    }
+
+    /**
      * The JSON of {@code /api/stats} and {@code agentbus stats --json}: {@code at}, {@code rate}, {@code totals},
      * {@code agents} (one object per known agent, sorted by id), {@code agent_errors} (the agents that could not be
-     * read, with why), {@code live} (cards) and {@code swarms}.
+     * read, with why), {@code live} (cards) and {@code swarms}. An agent's {@code length} is what its streams
+     * retain (handled entries too); {@code unread} is its backlog; {@code status} comes from {@link #statuses}.
      */
-    public ObjectNode toJson(MessageRate rate) {
+    public ObjectNode toJson(MessageRate rate, Set<AgentId> failing) {
         ObjectNode json = MAPPER.createObjectNode();
         json.put("at", at.toString());
         ObjectNode rateJson = json.putObject("rate");
@@ -130,25 +164,33 @@ public record BusStatsSnapshot(
         totals.put("agents_with_errors", errors.size());
         totals.put("live_agents", live.size());
         totals.put("length", sum(InboxStats::length));
+        totals.put("unread", sum(InboxStats::unread));
         totals.put("pending", sum(InboxStats::pending));
         totals.put("dead_letters", sum(InboxStats::deadLetters));
         totals.put("delayed", sum(InboxStats::delayed));
         putCounters(totals, totalCounters());
         Set<AgentId> liveIds = liveIds();
+        Map<AgentId, AgentStatus> statuses = statuses(failing);
         ArrayNode agents = json.putArray("agents");
         for (InboxStats inbox : inboxes) {
             ObjectNode agent = agents.addObject();
             agent.put("agent", inbox.agent().value());
+            agent.put("status", statuses.get(inbox.agent()).label());
             agent.put("live", liveIds.contains(inbox.agent()));
             agent.put("length", inbox.length());
+            agent.put("unread", inbox.unread());
+            putAge(agent, "oldest_unread_age_ms", inbox.oldestUnreadAge());
             agent.put("pending", inbox.pending());
-            inbox.oldestPendingAge()
-                    .ifPresentOrElse(
-                            age -> agent.put("oldest_pending_age_ms", age.toMillis()),
-                            () -> agent.putNull("oldest_pending_age_ms"));
+            putAge(agent, "oldest_pending_age_ms", inbox.oldestPendingAge());
+            agent.put("overdue", inbox.overdue());
             agent.put("dead_letters", inbox.deadLetters());
             agent.put("delayed", inbox.delayed());
             agent.put("consumers", inbox.consumers().size());
+            agent.put(
+                    "dead_consumers",
+                    inbox.consumers().stream()
+                            .filter(consumer -> !consumer.live())
+                            .count());
             putCounters(agent.putObject("counters"), inbox.counters());
         }
         ArrayNode failed = json.putArray("agent_errors");
@@ -178,6 +220,10 @@ public record BusStatsSnapshot(
                     swarm.lastCheckpoint().map(Swarms.Checkpoint::label).orElse(null));
         }
         return json;
+    }
+
+    private static void putAge(ObjectNode json, String field, Optional<Duration> age) {
+        age.ifPresentOrElse(known -> json.put(field, known.toMillis()), () -> json.putNull(field));
     }
 
     private static void putCounters(ObjectNode json, InboxStats.Counters counters) {

@@ -96,7 +96,7 @@ class ClusterCliIT {
                         .as("stats row of %s", id)
                         .singleElement()
                         .asString()
-                        .matches(id + " +yes +\\d+ +0 +- +1 +0 +1 +" + MESSAGES_PER_AGENT + " +"
+                        .matches(id + " +ok +yes +\\d+ +0 +- +0 +- +1 +0 +1 +" + MESSAGES_PER_AGENT + " +"
                                 + (MESSAGES_PER_AGENT - 1) + " .*");
                 JsonNode row = agentNamed(MAPPER.readTree(statsJson.out()).get("agents"), id);
                 assertThat(row.at("/counters/sent").asInt()).isEqualTo(MESSAGES_PER_AGENT);

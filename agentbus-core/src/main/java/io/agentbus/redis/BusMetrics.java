@@ -36,6 +36,25 @@ import java.util.function.Supplier;
 final class BusMetrics {
 
     static final int MAX_TAG_VALUES = 200;
+
+    /**
+     * The buckets of the latency and processing histograms: a few SLO thresholds (plus {@code +Inf}), enough for
+     * {@code histogram_quantile} and alerts at each, rather than Micrometer's ~100 percentile buckets per agent.
+     */
+    static final Duration[] SLO_BUCKETS = {
+        Duration.ofMillis(5),
+        Duration.ofMillis(10),
+        Duration.ofMillis(25),
+        Duration.ofMillis(50),
+        Duration.ofMillis(100),
+        Duration.ofMillis(250),
+        Duration.ofMillis(500),
+        Duration.ofSeconds(1),
+        Duration.ofMillis(2500),
+        Duration.ofSeconds(5),
+        Duration.ofSeconds(10)
+    };
+
     static final String OTHER = "other";
 
     private final MeterRegistry registry;
@@ -304,9 +323,7 @@ final class BusMetrics {
         return new PerAgent<>(agent -> Timer.builder(name)
                 .description(description)
                 .tags("agent", agent.value())
-                .publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofNanos(100_000))
-                .maximumExpectedValue(Duration.ofMinutes(5))
+                .serviceLevelObjectives(SLO_BUCKETS)
                 .register(registry));
     }
 }

@@ -32,6 +32,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -88,7 +90,7 @@ final class RedisAgentBus implements AgentBus {
         this.threads = new BusThreads(options.consumer().handlerThreads());
         this.scripts = new StreamScripts(connections.commandConnection(), options, connections.metrics());
         Tracing tracing = detectTracing();
-        this.sender = new Sender(connections, scripts, options, tracing);
+        this.sender = new Sender(connections, scripts, options, tracing, threads.timer());
         this.registry = new RedisRegistry(this, this::publishPresence, connections.commands(), options);
         this.audit = new RedisAuditTrail(this, connections.commands(), options);
         this.requests = new Requests(sender, audit, options, threads);
@@ -264,7 +266,36 @@ final class RedisAgentBus implements AgentBus {
     @Override
     public CompletionStage<InboxStats> inbox(AgentId agent) {
         checkOpen();
-        return RedisErrors.mapped(InboxInspection.of(connections.commands(), agent), "inspect inbox of " + agent);
+        return RedisErrors.mapped(
+                InboxInspection.of(
+                        connections.commands(), agent, options.delivery().visibilityTimeout()),
+                "inspect inbox of " + agent);
+    }
+
+    @Override
+    public CompletionStage<Boolean> forgetConsumer(AgentId agent, String consumer) {
+        checkOpen();
+        Objects.requireNonNull(agent, "agent");
+        Objects.requireNonNull(consumer, "consumer");
+        List<CompletableFuture<Long>> bands = ConsumedStream.inboxBands(agent).stream()
+                .map(band -> scripts.releaseConsumer(band, consumer)
+                        .handle((released, failure) -> {
+                            if (failure == null) {
+                                return released;
+                            }
+                            if (RedisErrors.hasErrorCode(failure, "NOGROUP")) {
+                                return 0L; // a band nobody ever read has no consumer to forget
+                            }
+                            throw failure instanceof CompletionException completion
+                                    ? completion
+                                    : new CompletionException(failure);
+                        })
+                        .toCompletableFuture())
+                .toList();
+        CompletionStage<Boolean> removed = CompletableFuture.allOf(bands.toArray(CompletableFuture[]::new))
+                .thenApply(done ->
+                        bands.stream().mapToLong(CompletableFuture::join).sum() > 0);
+        return RedisErrors.mapped(removed, "forget consumer " + consumer + " of " + agent);
     }
 
     @Override

@@ -1,6 +1,8 @@
 package io.agentbus.redis;
 
+import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.cluster.SlotHash;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -9,6 +11,9 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Group commit of sends (docs/adr/0002): a send goes to Redis at once when no call is in flight for its
@@ -17,6 +22,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * cost of calling a script is paid once per batch, not once per message. A batch holds at most
  * {@link #MAX_MESSAGES} messages and {@link #MAX_BYTES} bytes of fields (one larger message goes alone),
  * and never crosses slots, so every key of one call is on one node.
+ *
+ * <p>No send waits past its timeout for a call ahead of it: while Redis does not answer (a half-open
+ * connection), the sends queued behind the call in flight would each wait for that call's timeout and then
+ * their own. So a batch fails, with a timeout, once its oldest send has waited the send timeout since it
+ * was made, whether or not Redis answered (NetworkFaultsIT); the lane then goes on with the next.
  */
 final class SendBatches {
 
@@ -55,6 +65,7 @@ final class SendBatches {
             Long dueMillis,
             Map<String, String> fields,
             long bytes,
+            long madeNanos,
             CompletableFuture<Reply> reply) {
 
         static Message of(Destination to, String dedup, Long dueMillis, Map<String, String> fields) {
@@ -62,29 +73,39 @@ final class SendBatches {
             for (Map.Entry<String, String> field : fields.entrySet()) {
                 bytes += field.getKey().length() + field.getValue().length();
             }
-            return new Message(to, dedup, dueMillis, fields, bytes, new CompletableFuture<>());
+            return new Message(to, dedup, dueMillis, fields, bytes, System.nanoTime(), new CompletableFuture<>());
         }
     }
 
-    /** Runs one call: send_batch.lua with {@code keys} and {@code args} on the node of {@code stream}. */
+    /** Runs one call on the node of {@code stream}. */
     interface Store {
-        CompletionStage<Stored> store(String stream, String[] keys, String[] args);
+        CompletionStage<Stored> store(String stream, Call call);
     }
 
-    /** send_batch.lua's flat reply, and how many replicas WAIT counted (-1 without WAIT). */
+    /** The call's flat reply (two values per message), and how many replicas WAIT counted (-1 without WAIT). */
     record Stored(List<Object> reply, long replicas) {}
 
     private final Store store;
     private final boolean cluster;
     private final long dedupWindowMillis;
     private final long auditCap;
+    private final ScheduledExecutorService timer;
+    private final Duration timeout;
     private final Map<Integer, Lane> lanes = new ConcurrentHashMap<>();
 
-    SendBatches(Store store, boolean cluster, long dedupWindowMillis, long auditCap) {
+    SendBatches(
+            Store store,
+            boolean cluster,
+            long dedupWindowMillis,
+            long auditCap,
+            ScheduledExecutorService timer,
+            Duration timeout) {
         this.store = store;
         this.cluster = cluster;
         this.dedupWindowMillis = dedupWindowMillis;
         this.auditCap = auditCap;
+        this.timer = timer;
+        this.timeout = timeout;
     }
 
     /** Sends {@code message} now, or with the batch that follows the call in flight for its slot. */
@@ -99,14 +120,27 @@ final class SendBatches {
     }
 
     private void dispatch(Lane lane, List<Message> batch) {
-        CompletionStage<Stored> stored;
+        CompletableFuture<Stored> answered = new CompletableFuture<>();
+        long waitNanos = batch.get(0).madeNanos() + timeout.toNanos() - System.nanoTime();
+        ScheduledFuture<?> overdue = timer.schedule(
+                () -> answered.completeExceptionally(new RedisCommandTimeoutException(
+                        "no answer from Redis within " + timeout + " of the oldest send of this batch")),
+                Math.max(0, waitNanos),
+                TimeUnit.NANOSECONDS);
         try {
             Call call = Call.of(batch, dedupWindowMillis, auditCap);
-            stored = store.store(batch.get(0).to().stream(), call.keys(), call.args());
+            store.store(batch.get(0).to().stream(), call).whenComplete((both, failure) -> {
+                if (failure == null) {
+                    answered.complete(both);
+                } else {
+                    answered.completeExceptionally(failure);
+                }
+            });
         } catch (RuntimeException e) {
-            stored = CompletableFuture.failedFuture(e);
+            answered.completeExceptionally(e);
         }
-        stored.whenComplete((both, failure) -> {
+        answered.whenComplete((both, failure) -> {
+            overdue.cancel(false);
             // The next batch goes first: the replies below run callers' code.
             List<Message> next = lane.next();
             if (next != null) {
@@ -173,12 +207,21 @@ final class SendBatches {
     }
 
     /**
-     * The KEYS and ARGV of send_batch.lua for a batch: each key once, and each destination once, which the
-     * messages refer to by index.
+     * One script call for a batch: send_batch.lua, with each key once and each destination once, which the
+     * messages refer to by index; or, for a lone message that is not delayed, send.lua, which Redis runs
+     * for less (a script's arguments are parsed in Lua: send_batch.lua's general form costs a lone
+     * message about a third more server time, docs/adr/0004).
      */
-    record Call(String[] keys, String[] args) {
+    record Call(LuaScript script, String[] keys, String[] args) {
+
+        static final LuaScript SEND = LuaScript.load("send.lua");
+        static final LuaScript SEND_BATCH = LuaScript.load("send_batch.lua");
 
         static Call of(List<Message> batch, long dedupWindowMillis, long auditCap) {
+            Message lone = batch.get(0);
+            if (batch.size() == 1 && lone.dueMillis() == null && lone.to().audit() != null) {
+                return alone(lone, dedupWindowMillis, auditCap);
+            }
             Map<String, Integer> keys = new LinkedHashMap<>();
             Map<Destination, Integer> destinations = new LinkedHashMap<>();
             for (Message message : batch) {
@@ -209,7 +252,29 @@ final class SendBatches {
                     args.add(field.getValue());
                 }
             }
-            return new Call(keys.keySet().toArray(String[]::new), args.toArray(String[]::new));
+            return new Call(SEND_BATCH, keys.keySet().toArray(String[]::new), args.toArray(String[]::new));
+        }
+
+        /** send.lua's KEYS and ARGV for one message (docs/PROTOCOL.md section 4). */
+        private static Call alone(Message message, long dedupWindowMillis, long auditCap) {
+            Destination to = message.to();
+            List<String> keys = new ArrayList<>(List.of(to.stream(), message.dedup(), to.audit(), to.counters()));
+            List<String> args = new ArrayList<>(6 + 2 * message.fields().size());
+            args.addAll(List.of(
+                    Long.toString(dedupWindowMillis),
+                    to.requiredGroup(),
+                    Long.toString(to.maxLength()),
+                    Long.toString(auditCap)));
+            if (to.senders() != null) {
+                keys.add(to.senders());
+                args.add(to.sender());
+                args.add(to.receivers());
+            }
+            for (Map.Entry<String, String> field : message.fields().entrySet()) {
+                args.add(field.getKey());
+                args.add(field.getValue());
+            }
+            return new Call(SEND, keys.toArray(String[]::new), args.toArray(String[]::new));
         }
 
         private static String index(Map<String, Integer> keys, String key) {

@@ -15,6 +15,7 @@ import io.agentbus.protocol.WireFields;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +23,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -36,8 +38,6 @@ import org.slf4j.LoggerFactory;
  */
 final class Sender {
 
-    private static final LuaScript SEND_BATCH = LuaScript.load("send_batch.lua");
-
     private static final Logger log = LoggerFactory.getLogger(Sender.class);
 
     private final Connections connections;
@@ -51,7 +51,12 @@ final class Sender {
     /** Agents this bus has added to {@link KeySchema#KNOWN_AGENTS}: one SADD per agent per process. */
     private final Set<AgentId> knownAgents = ConcurrentHashMap.newKeySet();
 
-    Sender(Connections connections, StreamScripts scripts, BusOptions options, Tracing tracing) {
+    Sender(
+            Connections connections,
+            StreamScripts scripts,
+            BusOptions options,
+            Tracing tracing,
+            ScheduledExecutorService timer) {
         this.connections = connections;
         this.commands = connections.commands();
         this.scripts = scripts;
@@ -63,7 +68,9 @@ final class Sender {
                 this::call,
                 connections.sendConnection().isCluster(),
                 options.send().dedupWindow().toMillis(),
-                options.auditCap());
+                options.auditCap(),
+                timer,
+                sendTimeout(options));
     }
 
     /** Sends to {@code envelope}'s recipient's inbox, in the band of its priority. */
@@ -238,7 +245,7 @@ final class Sender {
     }
 
     /**
-     * Runs one batch of sends (send_batch.lua, {@link SendBatches}), and with {@code wait:N} WAIT behind it.
+     * Runs one batch of sends ({@link SendBatches.Call}), and with {@code wait:N} WAIT behind it.
      *
      * <p>With WAIT, both go to the connection of the master of {@code stream}'s slot: WAIT counts the
      * replicas of the node it runs on, so the script goes there too, with WAIT pipelined right behind it so
@@ -261,21 +268,20 @@ final class Sender {
      * same way, so on a cluster a send rides through a failover that ends within the command timeout,
      * whatever {@link io.agentbus.ConnectionOptions#disconnectedSends()} says.
      */
-    private CompletionStage<SendBatches.Stored> call(String stream, String[] keys, String[] args) {
+    private CompletionStage<SendBatches.Stored> call(String stream, SendBatches.Call call) {
         RedisLink<String, String> link = connections.sendConnection();
         Durability durability = options.send().durability();
         CompletableFuture<SendBatches.Stored> result = new CompletableFuture<>();
         long deadline =
                 System.nanoTime() + options.connection().commandTimeout().toNanos();
-        attemptStore(link, stream, keys, args, durability, deadline, 0, result);
+        attemptStore(link, stream, call, durability, deadline, 0, result);
         return result;
     }
 
     private void attemptStore(
             RedisLink<String, String> link,
             String stream,
-            String[] keys,
-            String[] args,
+            SendBatches.Call call,
             Durability durability,
             long deadline,
             int attempt,
@@ -284,14 +290,15 @@ final class Sender {
         try {
             if (durability.mode() == Durability.Mode.WAIT) {
                 RedisClusterAsyncCommands<String, String> owner = link.onMasterOf(stream);
-                CompletionStage<List<Object>> reply =
-                        SEND_BATCH.<String, String, List<Object>>run(owner, ScriptOutputType.MULTI, keys, args);
+                CompletionStage<List<Object>> reply = call.script()
+                        .<String, String, List<Object>>run(owner, ScriptOutputType.MULTI, call.keys(), call.args());
                 CompletionStage<Long> replicated = owner.waitForReplication(
                         durability.replicas(), durability.waitTimeout().toMillis());
                 stored = reply.thenCombine(replicated, SendBatches.Stored::new);
             } else {
-                stored = SEND_BATCH
-                        .<String, String, List<Object>>run(link.async(), ScriptOutputType.MULTI, keys, args)
+                stored = call.script()
+                        .<String, String, List<Object>>run(
+                                link.async(), ScriptOutputType.MULTI, call.keys(), call.args())
                         .thenApply(reply -> new SendBatches.Stored(reply, -1));
             }
         } catch (RuntimeException e) {
@@ -312,9 +319,19 @@ final class Sender {
             }
             link.refreshTopology()
                     .whenComplete((refreshed, refreshFailure) -> CompletableFuture.runAsync(
-                            () -> attemptStore(link, stream, keys, args, durability, deadline, attempt + 1, result),
+                            () -> attemptStore(link, stream, call, durability, deadline, attempt + 1, result),
                             CompletableFuture.delayedExecutor(pauseMillis, TimeUnit.MILLISECONDS)));
         });
+    }
+
+    /**
+     * The longest a send waits for Redis: the command timeout, and with {@code wait:N} the replication
+     * timeout on top, as Lettuce times the script and WAIT behind it.
+     */
+    private static Duration sendTimeout(BusOptions options) {
+        Durability durability = options.send().durability();
+        Duration timeout = options.connection().commandTimeout();
+        return durability.mode() == Durability.Mode.WAIT ? timeout.plus(durability.waitTimeout()) : timeout;
     }
 
     /** The length of {@code text} in UTF-8 bytes (a lone surrogate counts as the 1 byte '?' it encodes to). */

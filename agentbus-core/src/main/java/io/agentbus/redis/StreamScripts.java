@@ -340,10 +340,9 @@ final class StreamScripts {
         List<Object> reply = Await.result(
                 commands.xinfoConsumers(stream.key(), stream.group()), timeout, "list the consumers of " + stream);
         long removed = 0;
-        for (InboxStats.ConsumerStats consumer : InboxInspection.consumerStats(reply)) {
-            if (!consumer.name().equals(self)
-                    && consumer.pending() == 0
-                    && consumer.idle().compareTo(deadAfter) > 0) {
+        // Live here means idle no longer than deadAfter: this sweep does not consult the heartbeats.
+        for (InboxStats.ConsumerStats consumer : InboxInspection.consumerStats(reply, Set.of(), deadAfter)) {
+            if (!consumer.name().equals(self) && consumer.pending() == 0 && !consumer.live()) {
                 removed += Await.result(
                         releaseConsumer(stream, consumer.name()), timeout, "remove consumer " + consumer.name());
             }

@@ -205,7 +205,7 @@ class ScriptFaultsIT {
                 String inbox = KeySchema.inbox(agent, 5);
                 String key = fault.getValue().apply(message);
                 spoil(raw, key, fault.getKey().equals("audit") ? "stream" : fault.getKey());
-                SCRIPTS.add("send_batch.lua"); // what the bus runs, here with one message
+                SCRIPTS.add("send.lua"); // what the bus runs for a lone message
                 SCRIPTS.add("store_messages.lua");
                 INJECTED.incrementAndGet();
 

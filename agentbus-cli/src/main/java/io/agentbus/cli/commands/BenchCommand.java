@@ -21,8 +21,9 @@ import picocli.CommandLine.Unmatched;
         mixinStandardHelpOptions = true,
         description = {
             // The first line of the bench's own description, which the command list shows.
-            "Measure agentbus side by side with raw Lettuce, Redisson, Spring Data Redis, Jedis, the seed's"
-                    + " LPUSH/BRPOP design and redis-benchmark, each system in a JVM of its own and each"
+            "Measure agentbus side by side with the plain stream design on Lettuce, raw Lettuce, Redisson, Spring"
+                    + " Data Redis, Jedis, the seed's LPUSH/BRPOP design and redis-benchmark, each system in a JVM"
+                    + " of its own and each"
                     + " measurement on a fresh private redis-server (same binary, no persistence, loopback)."
                     + " --redis is ignored: the bench starts its own servers.",
             "It runs from a jar of its own: " + BenchCommand.HOW_TO_RUN + "; ./agentbus bench --help shows its"

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
+import io.agentbus.AgentStatus;
 import io.agentbus.InboxStats;
 import io.agentbus.cli.AgentLookup;
 import io.agentbus.cli.BusConnection;
@@ -28,10 +29,13 @@ import picocli.CommandLine.Spec;
         name = "inbox",
         mixinStandardHelpOptions = true,
         description = {
-            "Show AGENT's inbox: entries, pending (delivered, not yet acknowledged), the consumers"
-                    + " (running or crashed instances) with their pending entries and idle time, the age of"
-                    + " the oldest pending entry, whether the consumer group exists (AGENT subscribed"
-                    + " at least once), and how many dead letters and delayed messages AGENT has.",
+            "Show AGENT's inbox: its status (ok, idle, backlog, stuck; failing is judged over time by stats and"
+                    + " the server), entries retained (handled ones too, until trimmed), unread (the backlog) and"
+                    + " the age of the oldest, pending (delivered, not yet acknowledged) and the age of the oldest,"
+                    + " overdue (pending past the visibility timeout), the consumers (running instances, or dead"
+                    + " ones left by crashed instances) with their pending entries and idle time, whether the"
+                    + " consumer group exists (AGENT subscribed at least once), and how many dead letters and"
+                    + " delayed messages AGENT has.",
             "inbox peek AGENT shows the messages (for an agent named peek: inbox -- peek)."
         },
         subcommands = InboxPeekCommand.class,
@@ -67,22 +71,37 @@ public final class InboxCommand implements Callable<Integer> {
         }
         AgentId id = AgentId.of(agent);
         InboxStats stats;
+        boolean live;
         try (AgentBus bus = connection.openExisting()) {
             stats = bus.sync().inbox(id);
             AgentLookup.require(bus, id, stats);
+            live = bus.registry().isLive(id);
         }
+        AgentStatus status = AgentStatus.of(stats, live, false);
         PrintWriter out = spec.commandLine().getOut();
-        out.println(json.requested() ? asJson(stats) : asText(stats));
+        out.println(json.requested() ? asJson(stats, status, live) : asText(stats, status, live));
         return ExitCodes.OK;
     }
 
-    private static String asText(InboxStats stats) {
+    private static String asText(InboxStats stats, AgentStatus status, boolean live) {
         StringBuilder text = new StringBuilder()
                 .append("inbox of ")
                 .append(stats.agent())
                 .append('\n')
-                .append("  length          ")
+                .append("  status          ")
+                .append(status.label())
+                .append(live ? " (running)" : " (no running instance)")
+                .append('\n')
+                .append("  retained        ")
                 .append(stats.length())
+                .append('\n')
+                .append("  unread          ")
+                .append(stats.unread())
+                .append('\n')
+                .append("  oldest unread   ")
+                .append(stats.oldestUnreadAge()
+                        .map(age -> HumanDuration.format(age) + " ago")
+                        .orElse("-"))
                 .append('\n')
                 .append("  pending         ")
                 .append(stats.pending())
@@ -91,6 +110,9 @@ public final class InboxCommand implements Callable<Integer> {
                 .append(stats.oldestPendingAge()
                         .map(age -> HumanDuration.format(age) + " ago")
                         .orElse("-"))
+                .append('\n')
+                .append("  overdue         ")
+                .append(stats.overdue())
                 .append('\n')
                 .append("  group exists    ")
                 .append(stats.groupExists() ? "yes" : "no")
@@ -109,16 +131,25 @@ public final class InboxCommand implements Callable<Integer> {
                     .append("  pending ")
                     .append(consumer.pending())
                     .append("  idle ")
-                    .append(HumanDuration.format(consumer.idle()));
+                    .append(HumanDuration.format(consumer.idle()))
+                    .append(consumer.live() ? "" : "  dead");
         }
         return text.toString();
     }
 
-    private static String asJson(InboxStats stats) {
+    private static String asJson(InboxStats stats, AgentStatus status, boolean live) {
         ObjectNode json = MAPPER.createObjectNode();
         json.put("agent", stats.agent().value());
+        json.put("status", status.label());
+        json.put("live", live);
         json.put("length", stats.length());
+        json.put("unread", stats.unread());
+        stats.oldestUnreadAge()
+                .ifPresentOrElse(
+                        age -> json.put("oldest_unread_age_ms", age.toMillis()),
+                        () -> json.putNull("oldest_unread_age_ms"));
         json.put("pending", stats.pending());
+        json.put("overdue", stats.overdue());
         json.put("group_exists", stats.groupExists());
         json.put("dead_letters", stats.deadLetters());
         json.put("delayed", stats.delayed());
@@ -132,7 +163,8 @@ public final class InboxCommand implements Callable<Integer> {
                     .addObject()
                     .put("name", consumer.name())
                     .put("pending", consumer.pending())
-                    .put("idle_ms", consumer.idle().toMillis());
+                    .put("idle_ms", consumer.idle().toMillis())
+                    .put("live", consumer.live());
         }
         return json.toString();
     }

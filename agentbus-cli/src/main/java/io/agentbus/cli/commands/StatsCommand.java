@@ -2,6 +2,7 @@ package io.agentbus.cli.commands;
 
 import io.agentbus.AgentBus;
 import io.agentbus.AgentId;
+import io.agentbus.AgentStatus;
 import io.agentbus.InboxStats;
 import io.agentbus.cli.BusConnection;
 import io.agentbus.cli.BusStatsSnapshot;
@@ -11,9 +12,12 @@ import io.agentbus.cli.JsonOption;
 import io.agentbus.cli.MessageRate;
 import io.agentbus.swarm.Swarms;
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
@@ -28,8 +32,10 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = {
             "Print the figures of the whole bus, as the dashboard of agentbus server shows them: one row per known"
-                    + " agent (ever sent to or subscribed) with its inbox (length, pending, age of the oldest"
-                    + " pending such as 5s or 1m30s, dead letters, delayed, consumers) and its counters (sent, acked, retried,"
+                    + " agent (ever sent to or subscribed) with its status (ok, idle, backlog: unread and no running"
+                    + " instance, stuck: an entry held past the visibility timeout, failing: dead letters rising),"
+                    + " its inbox (entries retained, unread and the age of the oldest unread, pending and the age"
+                    + " of the oldest pending, such as 5s or 1m30s, dead letters, delayed, consumers) and its counters (sent, acked, retried,"
                     + " dead_lettered, expired, redriven, deduplicated), the totals, the message rate, the live"
                     + " agents and the swarms.",
             "The counters are kept in Redis by every process, so they cover the whole bus. The rate (messages"
@@ -46,8 +52,11 @@ import picocli.CommandLine.Spec;
 public final class StatsCommand implements Callable<Integer> {
 
     private static final String[] COLUMNS = {
+        "status",
         "live",
-        "length",
+        "retained",
+        "unread",
+        "oldest_unread",
         "pending",
         "oldest_pending",
         "dead",
@@ -82,21 +91,26 @@ public final class StatsCommand implements Callable<Integer> {
         }
         MessageRate rate = MessageRate.between(first, second);
         PrintWriter out = spec.commandLine().getOut();
-        out.println(json.requested() ? second.toJson(rate).toString() : table(second, rate));
+        Set<AgentId> failing = second.deadLettersRoseSince(first);
+        out.println(json.requested() ? second.toJson(rate, failing).toString() : table(second, rate, failing));
         out.flush();
         return ExitCodes.OK;
     }
 
-    private static String table(BusStatsSnapshot stats, MessageRate rate) {
+    private static String table(BusStatsSnapshot stats, MessageRate rate, Set<AgentId> failing) {
         Set<AgentId> live = stats.liveIds();
+        Map<AgentId, AgentStatus> statuses = stats.statuses(failing);
         List<List<String>> rows = new ArrayList<>();
         for (InboxStats inbox : stats.inboxes()) {
             rows.add(row(
                     inbox.agent().value(),
+                    statuses.get(inbox.agent()).label(),
                     live.contains(inbox.agent()) ? "yes" : "no",
                     inbox.length(),
+                    inbox.unread(),
+                    age(inbox.oldestUnreadAge()),
                     inbox.pending(),
-                    inbox.oldestPendingAge().map(HumanDuration::format).orElse("-"),
+                    age(inbox.oldestPendingAge()),
                     inbox.deadLetters(),
                     inbox.delayed(),
                     inbox.consumers().size(),
@@ -104,8 +118,11 @@ public final class StatsCommand implements Callable<Integer> {
         }
         rows.add(row(
                 "total",
+                "-",
                 Integer.toString(live.size()),
                 stats.sum(InboxStats::length),
+                stats.sum(InboxStats::unread),
+                "-",
                 stats.sum(InboxStats::pending),
                 "-",
                 stats.sum(InboxStats::deadLetters),
@@ -151,10 +168,17 @@ public final class StatsCommand implements Callable<Integer> {
         return text.toString();
     }
 
+    private static String age(Optional<Duration> age) {
+        return age.map(HumanDuration::format).orElse("-");
+    }
+
     private static List<String> row(
             String agent,
+            String status,
             String live,
             long length,
+            long unread,
+            String oldestUnread,
             long pending,
             String oldestPending,
             long dead,
@@ -163,8 +187,11 @@ public final class StatsCommand implements Callable<Integer> {
             InboxStats.Counters c) {
         return List.of(
                 agent,
+                status,
                 live,
                 Long.toString(length),
+                Long.toString(unread),
+                oldestUnread,
                 Long.toString(pending),
                 oldestPending,
                 Long.toString(dead),

@@ -98,12 +98,14 @@ final class DashboardServer implements AutoCloseable {
     /**
      * Serves on {@code http}, which the caller created (bound) so that a port in use fails before a bus is
      * opened; takes the first stats sample before it returns.
+     *
+     * @param forgetConsumersAfter how long a dead consumer holding nothing stays listed ({@link StatsSampler})
      */
-    DashboardServer(HttpServer http, AgentBus bus, PrometheusMeterRegistry registry) {
+    DashboardServer(HttpServer http, AgentBus bus, PrometheusMeterRegistry registry, Duration forgetConsumersAfter) {
         this.http = http;
         this.bus = bus;
         this.registry = registry;
-        this.sampler = new StatsSampler(bus, new RedisGauges(registry));
+        this.sampler = new StatsSampler(bus, new RedisGauges(registry), forgetConsumersAfter);
         long period = StatsHistory.RESOLUTION.toMillis();
         historyRecorder.scheduleAtFixedRate(this::recordHistory, 0, period, TimeUnit.MILLISECONDS);
         // A few threads, so that one slow Redis read (a large DLQ) does not hold up the metrics scrape.
@@ -133,7 +135,7 @@ final class DashboardServer implements AutoCloseable {
 
     private void stats(HttpExchange exchange) throws IOException {
         StatsSampler.Sample sample = sampler.latest();
-        ObjectNode json = sample.snapshot().toJson(sample.rate());
+        ObjectNode json = sample.snapshot().toJson(sample.rate(), sample.failing());
         json.put("sample_error", sampler.lastFailure());
         // A failed sample leaves the last one in place: its age says how stale the figures are.
         json.put(
@@ -253,7 +255,7 @@ final class DashboardServer implements AutoCloseable {
             boolean fresh = sampler.lastFailure() == null;
             history.record(
                     System.currentTimeMillis(),
-                    fresh ? Optional.of(sample.snapshot().toJson(sample.rate())) : Optional.empty(),
+                    fresh ? Optional.of(sample.snapshot().toJson(sample.rate(), sample.failing())) : Optional.empty(),
                     sample.snapshot().nanoTime());
         } catch (RuntimeException e) {
             // A thrown exception would end the schedule, and with it the history.
@@ -308,7 +310,8 @@ final class DashboardServer implements AutoCloseable {
      */
     private void agentSummary(HttpExchange exchange, StatsSampler.Sample sample, InboxStats inbox) throws IOException {
         ObjectNode json = MAPPER.createObjectNode();
-        for (JsonNode agent : sample.snapshot().toJson(sample.rate()).path("agents")) {
+        for (JsonNode agent :
+                sample.snapshot().toJson(sample.rate(), sample.failing()).path("agents")) {
             if (agent.path("agent").asText().equals(inbox.agent().value())) {
                 json.set("agent", agent);
             }

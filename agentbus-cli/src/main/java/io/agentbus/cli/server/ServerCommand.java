@@ -3,13 +3,16 @@ package io.agentbus.cli.server;
 import com.sun.net.httpserver.HttpServer;
 import io.agentbus.AgentBus;
 import io.agentbus.BusOptions;
+import io.agentbus.InboxStats;
 import io.agentbus.cli.BusConnection;
+import io.agentbus.cli.DurationConverter;
 import io.agentbus.cli.ExitCodes;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -26,11 +29,15 @@ import picocli.CommandLine.Spec;
         description = {
             "Serve the bus over HTTP until Ctrl-C or SIGTERM.",
             "GET / is the live dashboard: message rate, charts of the last hour, the agents table (sortable,"
-                    + " filterable), live agents, swarms, a tail of the traffic; /#/agent/AGENT is one agent's page:"
-                    + " consumers, pending entries, a peek at its messages, dead letters with redrive and purge.",
-            "GET /metrics is the Prometheus text exposition: the meters of this server's bus, and gauges of what Redis"
-                    + " holds, refreshed every second: inbox_length, inbox_pending, inbox_dead_letters and"
-                    + " inbox_oldest_pending_age_seconds per agent, and agents_live.",
+                    + " filterable, with each agent's status), live agents, swarms, a tail of the traffic;"
+                    + " /#/agent/AGENT is one agent's page: consumers, pending entries, a peek at its messages,"
+                    + " dead letters with redrive and purge.",
+            "GET /metrics is the Prometheus text exposition: the meters of this server's bus, and what Redis holds,"
+                    + " refreshed every second, per agent: agentbus_inbox_backlog (unread),"
+                    + " agentbus_inbox_oldest_unread_age_seconds, agentbus_inbox_pending,"
+                    + " agentbus_inbox_oldest_pending_age_seconds, agentbus_inbox_length (retained entries),"
+                    + " agentbus_inbox_dead_letters, agentbus_agent_live, agentbus_agent_status and the counters"
+                    + " agentbus_messages_*_total; absent while Redis is unreachable (docs/OPERATIONS.md).",
             "GET /api/stats is what agentbus stats --json prints, sampled every second.",
             "GET /api/tail gives the newest audit records and a cursor; /api/tail?after=CURSOR those after it.",
             "GET /api/dlq/AGENT gives AGENT's oldest " + DashboardServer.DLQ_LIMIT + " dead letters and their count;"
@@ -60,6 +67,8 @@ public final class ServerCommand implements Callable<Integer> {
     public static final int DEFAULT_PORT = 9464;
     /** The address {@code agentbus server} listens on without {@code --bind}: loopback only. */
     public static final String DEFAULT_BIND = "127.0.0.1";
+    /** How long a dead consumer holding nothing stays listed without {@code --forget-consumers-after}. */
+    public static final Duration DEFAULT_FORGET_CONSUMERS_AFTER = Duration.ofHours(1);
     /** How long a Ctrl-C waits for the bus to close before the JVM exits anyway. */
     private static final long CLOSE_WAIT_SECONDS = 15;
 
@@ -84,6 +93,18 @@ public final class ServerCommand implements Callable<Integer> {
             description = "Address to listen on; 0.0.0.0 for every interface. The server has no authentication and can"
                     + " redrive dead letters: expose it only where that is fine. Default: ${DEFAULT-VALUE}.")
     private String bind;
+
+    @Option(
+            names = "--forget-consumers-after",
+            paramLabel = "DURATION",
+            defaultValue = "1h",
+            converter = DurationConverter.class,
+            description = "Remove a consumer from an agent's inbox group once it is dead (idle over "
+                    + InboxStats.DEAD_AFTER_VISIBILITY_TIMEOUTS + " visibility timeouts, its instance not"
+                    + " heartbeating), holds nothing pending, and has been idle this long: "
+                    + DurationConverter.FORMS + "; 0s keeps them. Running instances sweep their agent's dead"
+                    + " consumers themselves; this covers agents with none running. Default: ${DEFAULT-VALUE}.")
+    private Duration forgetConsumersAfter;
 
     @Override
     public Integer call() throws InterruptedException {
@@ -115,7 +136,7 @@ public final class ServerCommand implements Callable<Integer> {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         try (AgentBus bus = connection.openExisting(
                         BusOptions.builder().meterRegistry(registry).build());
-                DashboardServer server = new DashboardServer(http, bus, registry)) {
+                DashboardServer server = new DashboardServer(http, bus, registry, forgetConsumersAfter)) {
             String base = "http://" + bind + ":" + server.address().getPort();
             err.println("agentbus server: dashboard " + base + "/  metrics " + base + "/metrics  (Ctrl-C stops)");
             err.flush();

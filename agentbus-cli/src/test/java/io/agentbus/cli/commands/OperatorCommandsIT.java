@@ -120,7 +120,8 @@ class OperatorCommandsIT {
         CliRun run = CliRun.execute("inbox", agent.value(), "--redis", redis.uri());
 
         assertThat(run.exitCode()).as(run.err()).isZero();
-        assertThat(run.out()).contains("inbox of " + agent, "length          1");
+        assertThat(run.out()).contains("inbox of " + agent, "retained        1", "oldest unread   ");
+        assertThat(run.out()).doesNotContain(" ms ago", "PT");
     }
 
     @Test

@@ -205,7 +205,7 @@ class SendReceiveIT {
     }
 
     @Test
-    void inboxTextShowsLengthAndPending(LocalRedis redis) {
+    void inboxTextShowsRetainedUnreadAndPending(LocalRedis redis) {
         String agent = freshName("agent");
         send(redis, agent, "{}");
 
@@ -214,7 +214,9 @@ class SendReceiveIT {
         assertThat(inbox.exitCode()).isZero();
         assertThat(inbox.out())
                 .contains("inbox of " + agent)
-                .containsPattern("length\\s+1\\n")
+                .containsPattern("status\\s+backlog \\(no running instance\\)\\n")
+                .containsPattern("retained\\s+1\\n")
+                .containsPattern("unread\\s+1\\n")
                 .containsPattern("pending\\s+0\\n")
                 .containsPattern("group exists\\s+no\\n");
     }

@@ -32,9 +32,14 @@ final class RunningServer implements AutoCloseable {
     private final DashboardServer server;
 
     RunningServer(LocalRedis redis, BusOptions.Builder options) {
+        this(redis, options, ServerCommand.DEFAULT_FORGET_CONSUMERS_AFTER);
+    }
+
+    RunningServer(LocalRedis redis, BusOptions.Builder options, Duration forgetConsumersAfter) {
         bus = AgentBus.connect(redis.uri(), options.meterRegistry(registry).build());
         try {
-            server = new DashboardServer(HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0), bus, registry);
+            server = new DashboardServer(
+                    HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0), bus, registry, forgetConsumersAfter);
         } catch (IOException e) {
             bus.close();
             throw new UncheckedIOException(e);

@@ -344,7 +344,7 @@ class ServerIT {
             assertThat(table.out().lines().filter(line -> line.startsWith(traffic.agent.value() + " ")))
                     .singleElement()
                     .asString()
-                    .matches(traffic.agent + " +yes +\\d+ +0 +- +2 +0 +1 +4 +2 +0 +2 +0 +0 +1");
+                    .matches(traffic.agent + " +ok +yes +\\d+ +0 +- +0 +- +2 +0 +1 +4 +2 +0 +2 +0 +0 +1");
             assertThat(table.out()).contains("rate ", "live agents (", traffic.agent + " (worker)");
             JsonNode agent = agentOf(RunningServer.json(json.out()), traffic.agent.value());
             assertThat(agent.at("/counters/sent").asInt()).isEqualTo(4);

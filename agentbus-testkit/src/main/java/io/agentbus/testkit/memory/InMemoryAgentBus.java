@@ -468,6 +468,9 @@ public final class InMemoryAgentBus implements AgentBus {
             long length = 0;
             long pending = 0;
             Optional<Instant> oldestPending = Optional.empty();
+            long unread = 0;
+            Optional<Instant> oldestUnread = Optional.empty();
+            long overdue = 0;
             boolean groupExists = false;
             for (int priority :
                     new int[] {KeySchema.HIGH_BAND_LOWEST_PRIORITY, KeySchema.NORMAL_BAND_LOWEST_PRIORITY, 1}) {
@@ -482,6 +485,16 @@ public final class InMemoryAgentBus implements AgentBus {
                     Instant appended = held.entry.appendedAt();
                     if (oldestPending.isEmpty() || appended.isBefore(oldestPending.get())) {
                         oldestPending = Optional.of(appended);
+                    }
+                    // Its lease ran out (or its retry came due) and no instance took it back.
+                    if (held.claimableAt.isBefore(now)) {
+                        overdue++;
+                    }
+                }
+                for (MemoryStream.Entry entry : band.unread(KeySchema.INBOX_GROUP)) {
+                    unread++;
+                    if (oldestUnread.isEmpty() || entry.appendedAt().isBefore(oldestUnread.get())) {
+                        oldestUnread = Optional.of(entry.appendedAt());
                     }
                 }
             }
@@ -501,7 +514,10 @@ public final class InMemoryAgentBus implements AgentBus {
                     server.deadLetterBox(KeySchema.deadLetters(agent)).size(),
                     server.delayedCount(agent),
                     new InboxStats.Counters(
-                            counted[0], counted[1], counted[2], counted[3], counted[4], counted[5], counted[6])));
+                            counted[0], counted[1], counted[2], counted[3], counted[4], counted[5], counted[6]),
+                    unread,
+                    oldestUnread.map(at -> Duration.between(at, now)),
+                    overdue));
         }
     }
 
@@ -522,6 +538,15 @@ public final class InMemoryAgentBus implements AgentBus {
         synchronized (server) {
             return CompletableFuture.completedFuture(MemoryInboxPeek.pending(server, agent, limit));
         }
+    }
+
+    /** In memory a consumer is listed only while its instance runs, so there is never a dead one to forget. */
+    @Override
+    public CompletionStage<Boolean> forgetConsumer(AgentId agent, String consumer) {
+        checkOpen();
+        Objects.requireNonNull(agent, "agent");
+        Objects.requireNonNull(consumer, "consumer");
+        return CompletableFuture.completedFuture(false);
     }
 
     // What only a server has

@@ -312,7 +312,7 @@ final class MemoryConsumer implements Subscription {
         }
     }
 
-    /** Under the server's lock: the pending entries this instance holds, and how long since it last took one. */
+    /** Under the server's lock: the pending entries this instance holds, and how long since it last took one; live, as it runs. */
     io.agentbus.InboxStats.ConsumerStats stats(Instant now) {
         long held = 0;
         for (MemoryStream stream : streams.get()) {
@@ -322,7 +322,7 @@ final class MemoryConsumer implements Subscription {
                 }
             }
         }
-        return new io.agentbus.InboxStats.ConsumerStats(name, held, Duration.between(lastActive, now));
+        return new io.agentbus.InboxStats.ConsumerStats(name, held, Duration.between(lastActive, now), true);
     }
 
     /**

@@ -39,7 +39,7 @@ final class MemoryInboxPeek {
                                 band.key,
                                 entry.id(),
                                 storedFields(entry.envelope()),
-                                band.unread(KeySchema.INBOX_GROUP, entry))));
+                                band.isUnread(KeySchema.INBOX_GROUP, entry))));
             }
         }
         return firstOf(found, end == InboxEnd.NEWEST, limit);

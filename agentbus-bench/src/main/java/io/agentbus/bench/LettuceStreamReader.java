@@ -13,22 +13,29 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The read loop of the {@code lettuce-raw} rigs, agentbus's without its code: on a connection and a
- * thread of its own, XREADGROUP GROUP {@code group} raw-1 COUNT (agentbus's default read batch size)
- * BLOCK 100 over all its streams, each entry handled inline, then one ack.lua per stream of the batch.
+ * The read loop of the Lettuce rigs: on a connection and a thread of its own, XREADGROUP GROUP {@code group}
+ * raw-1 COUNT (agentbus's default read batch size, 100) BLOCK 100 over all its streams, each entry handled
+ * inline, then one acknowledgement per stream of the batch: agentbus's ack.lua for {@code lettuce-raw}
+ * ({@link LettuceRawScripts#ack}), a plain multi-id XACK for {@code lettuce-plain}.
  */
-final class LettuceRawReader implements AutoCloseable {
+final class LettuceStreamReader implements AutoCloseable {
 
     private static final String CONSUMER = "raw-1";
+
+    /** Acknowledges the entries of one stream that a batch read and handled; asynchronously, never waited for. */
+    @FunctionalInterface
+    interface Ack {
+        void ack(String stream, String group, String consumer, List<StreamMessage<String, String>> entries);
+    }
 
     private final StatefulRedisConnection<String, String> reads;
     private final Thread thread;
     private volatile boolean running = true;
 
     /** Starts reading {@code streams}, whose group {@code group} exists, handing each entry to {@code handler}. */
-    LettuceRawReader(
+    LettuceStreamReader(
             RedisClient client,
-            LettuceRawScripts scripts,
+            Ack ack,
             String group,
             List<String> streams,
             java.util.function.Consumer<StreamMessage<String, String>> handler) {
@@ -36,12 +43,12 @@ final class LettuceRawReader implements AutoCloseable {
         @SuppressWarnings("unchecked")
         XReadArgs.StreamOffset<String>[] offsets =
                 streams.stream().map(XReadArgs.StreamOffset::lastConsumed).toArray(XReadArgs.StreamOffset[]::new);
-        this.thread = new Thread(() -> read(scripts, group, offsets, handler), "lettuce-raw-reader-" + group);
+        this.thread = new Thread(() -> read(ack, group, offsets, handler), "lettuce-reader-" + group);
         thread.start();
     }
 
     private void read(
-            LettuceRawScripts scripts,
+            Ack ack,
             String group,
             XReadArgs.StreamOffset<String>[] offsets,
             java.util.function.Consumer<StreamMessage<String, String>> handler) {
@@ -64,7 +71,7 @@ final class LettuceRawReader implements AutoCloseable {
                 done.computeIfAbsent(entry.getStream(), stream -> new ArrayList<>())
                         .add(entry);
             }
-            done.forEach((stream, entries) -> scripts.ack(stream, group, CONSUMER, entries));
+            done.forEach((stream, entries) -> ack.ack(stream, group, CONSUMER, entries));
         }
     }
 
