@@ -207,6 +207,28 @@ public interface AgentBus extends AutoCloseable {
      */
     CompletionStage<InboxStats> inbox(AgentId agent);
 
+    /** The most entries one {@link #peek} or {@link #pendingEntries} call returns. */
+    int MAX_PEEK_LIMIT = 1000;
+
+    /**
+     * The {@code limit} oldest (oldest first) or newest (newest first) entries retained in {@code agent}'s inbox,
+     * over its three band streams, without consuming them: nothing is delivered, acknowledged or changed, and no
+     * key is created ({@code XRANGE}/{@code XREVRANGE}, and {@code XINFO GROUPS} for {@link StoredEntry#unread()}).
+     * Entries stay in the inbox after they were handled, until it is trimmed. Empty for an agent without an inbox.
+     *
+     * @throws IllegalArgumentException if {@code limit} is not 1 to {@link #MAX_PEEK_LIMIT}
+     */
+    CompletionStage<java.util.List<StoredEntry>> peek(AgentId agent, InboxEnd end, int limit);
+
+    /**
+     * Up to {@code limit} entries of {@code agent}'s inbox that are delivered and not settled, over its three
+     * bands, oldest first, each with the instance that holds it ({@code XPENDING} with a range). Changes nothing;
+     * empty when nobody ever subscribed.
+     *
+     * @throws IllegalArgumentException if {@code limit} is not 1 to {@link #MAX_PEEK_LIMIT}
+     */
+    CompletionStage<java.util.List<PendingEntry>> pendingEntries(AgentId agent, int limit);
+
     /**
      * Removes {@code consumer} from {@code agent}'s inbox group if it holds nothing pending (checked
      * atomically, so nothing is ever lost from the pending entries). For operators: a running instance of the

@@ -57,6 +57,16 @@ public final class SyncAgentBus {
         return await(bus.publish(channel, message));
     }
 
+    /** See {@link AgentBus#peek(AgentId, InboxEnd, int)}. */
+    public List<StoredEntry> peek(AgentId agent, InboxEnd end, int limit) {
+        return await(bus.peek(agent, end, limit));
+    }
+
+    /** See {@link AgentBus#pendingEntries(AgentId, int)}. */
+    public List<PendingEntry> pendingEntries(AgentId agent, int limit) {
+        return await(bus.pendingEntries(agent, limit));
+    }
+
     /** See {@link AgentBus#inbox(AgentId)}. */
     public InboxStats inbox(AgentId agent) {
         return await(bus.inbox(agent));

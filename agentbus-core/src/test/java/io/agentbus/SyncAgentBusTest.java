@@ -20,7 +20,7 @@ class SyncAgentBusTest {
         for (Method async : asynchronous) {
             Method blocking = SyncAgentBus.class.getMethod(async.getName(), async.getParameterTypes());
             Object result = ((ParameterizedType) async.getGenericReturnType()).getActualTypeArguments()[0];
-            assertThat(blocking.getReturnType())
+            assertThat(blocking.getGenericReturnType())
                     .as("sync().%s", async.getName())
                     .isEqualTo(result);
         }

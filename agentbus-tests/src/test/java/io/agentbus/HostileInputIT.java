@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.agentbus.embedded.LocalRedis;
+import io.agentbus.protocol.KeySchema;
 import io.agentbus.testkit.RawRedis;
 import io.agentbus.testkit.RecordingHandler;
 import io.agentbus.testkit.RedisServerExtension;
@@ -54,6 +55,29 @@ class HostileInputIT {
                     .hasMessageContaining("at most 1024 bytes")
                     .hasMessageContaining("but is 1211 bytes");
             assertThat(bus.sync().inbox(target).length()).isZero();
+        }
+    }
+
+    @Test
+    void peekShowsEntriesThatAreNoEnvelopeAsStored(LocalRedis redis) {
+        AgentId agent = freshAgent("garbage-peeked");
+        String inbox = KeySchema.inbox(agent, Priority.NORMAL.value());
+        Map<String, String> broken = new LinkedHashMap<>();
+        broken.put("from_agent", "evil}{:");
+        broken.put("payload", "{not json");
+        raw.commands().xadd(inbox, broken);
+        raw.bytes()
+                .xadd(
+                        inbox.getBytes(StandardCharsets.UTF_8),
+                        Map.of("payload".getBytes(StandardCharsets.UTF_8), new byte[] {(byte) 0xff, (byte) 0xfe}));
+
+        try (AgentBus bus = AgentBus.connect(redis.uri())) {
+            List<StoredEntry> entries = bus.sync().peek(agent, InboxEnd.OLDEST, 10);
+
+            assertThat(entries).hasSize(2).allMatch(StoredEntry::unread);
+            assertThat(entries.get(0).fields()).isEqualTo(broken);
+            assertThat(entries.get(1).fields()).containsOnlyKeys("payload");
+            assertThat(bus.sync().pendingEntries(agent, 10)).isEmpty();
         }
     }
 

@@ -6,18 +6,9 @@ import io.agentbus.TlsOptions;
 import io.agentbus.embedded.LocalRedis;
 import io.agentbus.embedded.RedisClusterNodes;
 import io.agentbus.embedded.RedisSentinelGroup;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisURI;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.cluster.RedisClusterClient;
-import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
-import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
-import java.util.function.Function;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -226,54 +217,6 @@ public final class BusConnection {
                             + " looks at an existing bus: give --redis URI or set " + REDIS_URL_VARIABLE
                             + " (--embedded for a private, empty Redis started for this command)");
         }
-    }
-
-    /**
-     * Runs {@code read} on a plain Lettuce connection to the Redis that {@link #redisUri()} names (a
-     * standalone server, a Sentinel-managed master, or a cluster), for what the bus's API does not read
-     * ({@code inbox peek}), and closes it. Open the bus first: it reports a failed connect with its exit code.
-     *
-     * @throws IllegalArgumentException if no Redis is given, or options only the bus applies are
-     *     ({@code --tls-ca}, {@code --password-file}, ...)
-     */
-    public <T> T readDirectly(Function<RedisClusterCommands<String, String>, T> read) {
-        String given = redisUri()
-                .orElseThrow(() -> new IllegalArgumentException(
-                        command.qualifiedName() + " reads Redis directly: give --redis URI or " + REDIS_URL_VARIABLE));
-        List<String> unsupported = top().security.beyondUri();
-        if (!unsupported.isEmpty()) {
-            throw new IllegalArgumentException(command.qualifiedName() + " reads Redis directly, with what the URI says"
-                    + " (rediss:// with the JVM's trusted CAs, the password in it or in "
-                    + ConnectionSecurity.PASSWORD_VARIABLE + "); it cannot use " + String.join(", ", unsupported));
-        }
-        String uri = top().security.withPassword(given);
-        String cluster = "redis-cluster://";
-        if (uri.startsWith(cluster)) {
-            RedisClusterClient client = RedisClusterClient.create(seeds(uri.substring(cluster.length())));
-            try (StatefulRedisClusterConnection<String, String> connection = client.connect()) {
-                return read.apply(connection.sync());
-            } finally {
-                client.shutdown();
-            }
-        }
-        RedisClient client = RedisClient.create(uri);
-        try (StatefulRedisConnection<String, String> connection = client.connect()) {
-            return read.apply(connection.sync());
-        } finally {
-            client.shutdown();
-        }
-    }
-
-    /** The nodes of {@code [user:password@]h1:p1,h2:p2...}, each with the credentials. */
-    private static List<RedisURI> seeds(String authorityAndRest) {
-        int at = authorityAndRest.lastIndexOf('@');
-        String credentials = at < 0 ? "" : authorityAndRest.substring(0, at + 1);
-        String hosts = authorityAndRest.substring(at + 1).split("[/?#]", 2)[0];
-        List<RedisURI> seeds = new ArrayList<>();
-        for (String host : hosts.split(",")) {
-            seeds.add(RedisURI.create("redis://" + credentials + host));
-        }
-        return seeds;
     }
 
     /**

@@ -8,8 +8,6 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -107,31 +105,6 @@ final class ConnectionSecurity {
         String encoded = URLEncoder.encode(password, StandardCharsets.UTF_8).replace("+", "%20");
         return uri.substring(0, hostStart) + user + ":" + encoded + "@"
                 + uri.substring(at >= hostStart ? at + 1 : hostStart);
-    }
-
-    /**
-     * The options given (or set in the environment) that only the bus applies, not a URI: TLS files,
-     * peer verification, server name, password file. Empty when the URI (with {@link #withPassword}) says
-     * everything.
-     */
-    List<String> beyondUri() {
-        List<String> given = new ArrayList<>();
-        pathOf(tlsCa, TLS_CA_VARIABLE).ifPresent(path -> given.add("--tls-ca"));
-        pathOf(tlsCert, TLS_CERT_VARIABLE).ifPresent(path -> given.add("--tls-cert"));
-        pathOf(tlsKey, TLS_KEY_VARIABLE).ifPresent(path -> given.add("--tls-key"));
-        if (tlsKeyStore != null) {
-            given.add("--tls-keystore");
-        }
-        if (tlsVerify != null) {
-            given.add("--tls-verify");
-        }
-        if (tlsServerName != null) {
-            given.add("--tls-server-name");
-        }
-        if (passwordFile != null) {
-            given.add("--password-file");
-        }
-        return given;
     }
 
     private Optional<String> keyStorePassword() {

@@ -6,11 +6,14 @@ import io.agentbus.BusOptions;
 import io.agentbus.ConnectionState;
 import io.agentbus.DeliveryOptions;
 import io.agentbus.Envelope;
+import io.agentbus.InboxEnd;
 import io.agentbus.InboxStats;
 import io.agentbus.MessageHandler;
+import io.agentbus.PendingEntry;
 import io.agentbus.RequestHandler;
 import io.agentbus.Retention;
 import io.agentbus.SendReceipt;
+import io.agentbus.StoredEntry;
 import io.agentbus.Subscription;
 import io.agentbus.SyncAgentBus;
 import io.agentbus.audit.AuditTrail;
@@ -293,6 +296,23 @@ final class RedisAgentBus implements AgentBus {
                 .thenApply(done ->
                         bands.stream().mapToLong(CompletableFuture::join).sum() > 0);
         return RedisErrors.mapped(removed, "forget consumer " + consumer + " of " + agent);
+    }
+
+    @Override
+    public CompletionStage<List<StoredEntry>> peek(AgentId agent, InboxEnd end, int limit) {
+        checkOpen();
+        Objects.requireNonNull(agent, "agent");
+        Objects.requireNonNull(end, "end");
+        return RedisErrors.mapped(
+                InboxPeek.entries(connections.commands(), agent, end, limit), "peek inbox of " + agent);
+    }
+
+    @Override
+    public CompletionStage<List<PendingEntry>> pendingEntries(AgentId agent, int limit) {
+        checkOpen();
+        Objects.requireNonNull(agent, "agent");
+        return RedisErrors.mapped(
+                InboxPeek.pending(connections.commands(), agent, limit), "read pending entries of " + agent);
     }
 
     @Override

@@ -3,9 +3,11 @@ package io.agentbus.testkit;
 import static io.agentbus.testkit.ContractSupport.WAIT;
 import static io.agentbus.testkit.ContractSupport.awaitDeadLetter;
 import static io.agentbus.testkit.ContractSupport.holdFirstUntilBoth;
+import static io.agentbus.testkit.ContractSupport.ids;
 import static io.agentbus.testkit.ContractSupport.task;
 import static io.agentbus.testkit.TestIds.freshAgent;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.agentbus.AgentBus;
@@ -14,24 +16,32 @@ import io.agentbus.BusOptions;
 import io.agentbus.ConsumerOptions;
 import io.agentbus.Delivery;
 import io.agentbus.Envelope;
+import io.agentbus.InboxEnd;
 import io.agentbus.MessageHandler;
 import io.agentbus.MessageId;
+import io.agentbus.PendingEntry;
 import io.agentbus.SendOptions;
 import io.agentbus.SendReceipt;
+import io.agentbus.StoredEntry;
 import io.agentbus.deadletter.DeadLetter;
 import io.agentbus.deadletter.DeadLetterReason;
+import io.agentbus.protocol.KeySchema;
+import io.agentbus.protocol.WireFields;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
-/** Part of {@link AgentBusContract}: direct messages to an agent's inbox: handling and acks, competing instances, dedup, priorities, delayed and expired messages. */
+/** Part of {@link AgentBusContract}: direct messages to an agent's inbox: handling and acks, competing instances, dedup, peek and pending entries, priorities, delayed and expired messages. */
 interface DirectMessagingContract extends ContractBuses {
 
     // Direct messages
@@ -137,6 +147,86 @@ interface DirectMessagingContract extends ContractBuses {
         await().atMost(WAIT)
                 .until(() -> deliveries.get() == 2 && bus.sync().inbox(worker).pending() == 0);
         assertThat(runs.get()).isEqualTo(1);
+    }
+
+    // Looking into an inbox
+
+    @Test
+    default void peekShowsSentMessagesUnreadAndTakesNone() throws Exception {
+        AgentId agent = freshAgent("peeked");
+        AgentBus bus = bus();
+        List<MessageId> sent = new ArrayList<>();
+        for (int priority : new int[] {2, 5, 8}) {
+            Envelope message =
+                    task(agent, "p" + priority).toBuilder().priority(priority).build();
+            sent.add(bus.sync().send(message).messageId());
+        }
+
+        List<StoredEntry> oldest = bus.sync().peek(agent, InboxEnd.OLDEST, 10);
+        List<StoredEntry> newest = bus.sync().peek(agent, InboxEnd.NEWEST, 2);
+
+        assertThat(oldest)
+                .extracting(entry -> entry.fields().get(WireFields.MESSAGE_ID))
+                .containsExactly(
+                        sent.get(0).value(), sent.get(1).value(), sent.get(2).value());
+        assertThat(oldest)
+                .extracting(StoredEntry::stream)
+                .containsExactly(KeySchema.inbox(agent, 2), KeySchema.inbox(agent, 5), KeySchema.inbox(agent, 8));
+        assertThat(oldest).allMatch(StoredEntry::unread);
+        assertThat(oldest.get(0).fields())
+                .containsEntry(WireFields.PAYLOAD, task(agent, "p2").payload());
+        assertThat(newest)
+                .extracting(entry -> entry.fields().get(WireFields.MESSAGE_ID))
+                .containsExactly(sent.get(2).value(), sent.get(1).value());
+        assertThat(bus.sync().inbox(agent).groupExists()).isFalse();
+        RecordingHandler handler = RecordingHandler.acking();
+        bus.subscribe(agent, handler);
+        assertThat(ids(handler.await(3, WAIT))).containsExactlyInAnyOrderElementsOf(sent);
+        assertThat(bus.sync().peek(agent, InboxEnd.OLDEST, 10)).noneMatch(StoredEntry::unread);
+    }
+
+    @Test
+    default void pendingEntriesShowAHeldMessageWithTheInstanceHoldingIt() throws Exception {
+        AgentId agent = freshAgent("holding");
+        AgentBus bus = bus();
+        CountDownLatch received = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        bus.subscribe(agent, delivery -> {
+            received.countDown();
+            release.await(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        });
+
+        SendReceipt receipt = bus.sync().send(task(agent, "hold it"));
+        assertThat(received.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+        List<PendingEntry> pending = bus.sync().pendingEntries(agent, 10);
+
+        assertThat(pending).singleElement().satisfies(entry -> {
+            assertThat(entry.entryId()).isEqualTo(receipt.entryId());
+            assertThat(entry.stream()).isEqualTo(KeySchema.inbox(agent, 5));
+            assertThat(entry.consumer())
+                    .isEqualTo(bus.sync().inbox(agent).consumers().get(0).name());
+            assertThat(entry.deliveries()).isEqualTo(1);
+            assertThat(entry.idle()).isBetween(Duration.ZERO, WAIT);
+        });
+        assertThat(bus.sync().peek(agent, InboxEnd.NEWEST, 1)).singleElement().matches(entry -> !entry.unread());
+        release.countDown();
+        await().atMost(WAIT).until(() -> bus.sync().pendingEntries(agent, 10).isEmpty());
+    }
+
+    @Test
+    default void peekAndPendingEntriesRefuseALimitOutsideOneToTheMaximum() {
+        AgentId agent = freshAgent("peeked");
+        AgentBus bus = bus();
+
+        assertThatThrownBy(() -> bus.peek(agent, InboxEnd.NEWEST, 0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("limit must be 1 to 1000, was 0");
+        assertThatThrownBy(() -> bus.pendingEntries(agent, AgentBus.MAX_PEEK_LIMIT + 1))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("limit must be 1 to 1000, was 1001");
+        assertThat(bus.sync().peek(agent, InboxEnd.OLDEST, AgentBus.MAX_PEEK_LIMIT))
+                .isEmpty();
+        assertThat(bus.sync().pendingEntries(agent, 1)).isEmpty();
     }
 
     // Priorities

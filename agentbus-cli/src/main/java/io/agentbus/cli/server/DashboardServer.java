@@ -10,14 +10,18 @@ import com.sun.net.httpserver.HttpServer;
 import io.agentbus.AgentBus;
 import io.agentbus.AgentBusException;
 import io.agentbus.AgentId;
+import io.agentbus.InboxEnd;
 import io.agentbus.InboxStats;
 import io.agentbus.InvalidEnvelopeException;
+import io.agentbus.PendingEntry;
+import io.agentbus.StoredEntry;
 import io.agentbus.audit.AuditEntry;
 import io.agentbus.audit.AuditQuery;
 import io.agentbus.cli.AuditCursor;
 import io.agentbus.cli.AuditFormat;
 import io.agentbus.cli.BusStatsSnapshot;
 import io.agentbus.cli.DeadLetterFormat;
+import io.agentbus.cli.InboxEntryFormat;
 import io.agentbus.cli.Redriven;
 import io.agentbus.deadletter.DeadLetter;
 import io.agentbus.deadletter.DeadLetters;
@@ -53,7 +57,7 @@ import org.slf4j.LoggerFactory;
  * <li>{@code GET /api/history[?agent=AGENT]}: the last hour of rates and depths, {@link StatsHistory};</li>
  * <li>{@code GET /api/agents/AGENT}: the agent's figures and consumers; {@code GET /api/agents/AGENT/messages}
  *     and {@code GET /api/agents/AGENT/pending}: its entries and pending entries, read without consuming
- *     ({@link InboxBrowser});</li>
+ *     ({@link AgentBus#peek}, {@link AgentBus#pendingEntries});</li>
  * <li>{@code GET /}: the dashboard, static files from the jar that poll the JSON API.</li>
  * </ul>
  * It does not own the bus or the registry; {@link #close} stops serving and sampling.
@@ -69,6 +73,9 @@ final class DashboardServer implements AutoCloseable {
     private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 
     static final int PEEK_DEFAULT = 10;
+    /** The most entries one peek or pending read of the dashboard returns. */
+    static final int MAX_ENTRIES = 100;
+
     private static final Map<String, String> STATIC = Map.of(
             "/", "index.html",
             "/dashboard.js", "dashboard.js",
@@ -87,26 +94,18 @@ final class DashboardServer implements AutoCloseable {
         thread.setDaemon(true);
         return thread;
     });
-    private final InboxBrowser inboxBrowser;
 
     /**
      * Serves on {@code http}, which the caller created (bound) so that a port in use fails before a bus is
-     * opened; takes the first stats sample before it returns. {@code redisUri} is the bus's Redis, for the reads
-     * the bus's API has no call for ({@link InboxBrowser}).
+     * opened; takes the first stats sample before it returns.
      *
      * @param forgetConsumersAfter how long a dead consumer holding nothing stays listed ({@link StatsSampler})
      */
-    DashboardServer(
-            HttpServer http,
-            AgentBus bus,
-            PrometheusMeterRegistry registry,
-            String redisUri,
-            Duration forgetConsumersAfter) {
+    DashboardServer(HttpServer http, AgentBus bus, PrometheusMeterRegistry registry, Duration forgetConsumersAfter) {
         this.http = http;
         this.bus = bus;
         this.registry = registry;
         this.sampler = new StatsSampler(bus, new RedisGauges(registry), forgetConsumersAfter);
-        this.inboxBrowser = new InboxBrowser(redisUri);
         long period = StatsHistory.RESOLUTION.toMillis();
         historyRecorder.scheduleAtFixedRate(this::recordHistory, 0, period, TimeUnit.MILLISECONDS);
         // A few threads, so that one slow Redis read (a large DLQ) does not hold up the metrics scrape.
@@ -336,11 +335,11 @@ final class DashboardServer implements AutoCloseable {
     /** {@code ?from=oldest|newest&n=N}: entries of the inbox, read without consuming them. */
     private void peek(HttpExchange exchange, AgentId agent) throws IOException {
         String from = queryParameter(exchange, "from");
-        InboxBrowser.End end;
+        InboxEnd end;
         if (from == null || from.equals("newest")) {
-            end = InboxBrowser.End.NEWEST;
+            end = InboxEnd.NEWEST;
         } else if (from.equals("oldest")) {
-            end = InboxBrowser.End.OLDEST;
+            end = InboxEnd.OLDEST;
         } else {
             throw new IllegalArgumentException("from must be oldest or newest, was " + from);
         }
@@ -348,19 +347,34 @@ final class DashboardServer implements AutoCloseable {
         ObjectNode json = MAPPER.createObjectNode();
         json.put("agent", agent.value());
         json.put("from", end.name().toLowerCase(Locale.ROOT));
-        json.set("messages", inboxBrowser.peek(agent, end, n));
+        ArrayNode messages = json.putArray("messages");
+        for (StoredEntry entry : bus.sync().peek(agent, end, n)) {
+            messages.addObject()
+                    .put("entry_id", entry.entryId())
+                    .put("band", InboxEntryFormat.band(agent, entry.stream()))
+                    .put("unread", entry.unread())
+                    .setAll(InboxEntryFormat.fields(entry.fields()));
+        }
         sendJson(exchange, 200, json);
     }
 
-    /** {@code [?n=N]}: up to N pending entries of each band, with their owner and idle time. */
+    /** {@code [?n=N]}: up to N pending entries over the bands, oldest first, with their owner and idle time. */
     private void pendingEntries(HttpExchange exchange, AgentId agent) throws IOException {
         ObjectNode json = MAPPER.createObjectNode();
         json.put("agent", agent.value());
-        json.set("pending", inboxBrowser.pending(agent, count(exchange, InboxBrowser.MAX_ENTRIES)));
+        ArrayNode pending = json.putArray("pending");
+        for (PendingEntry entry : bus.sync().pendingEntries(agent, count(exchange, MAX_ENTRIES))) {
+            pending.addObject()
+                    .put("entry_id", entry.entryId())
+                    .put("band", InboxEntryFormat.band(agent, entry.stream()))
+                    .put("consumer", entry.consumer())
+                    .put("idle_ms", entry.idle().toMillis())
+                    .put("deliveries", entry.deliveries());
+        }
         sendJson(exchange, 200, json);
     }
 
-    /** The {@code n} query parameter: 1 to {@link InboxBrowser#MAX_ENTRIES}, {@code otherwise} when absent. */
+    /** The {@code n} query parameter: 1 to {@link #MAX_ENTRIES}, {@code otherwise} when absent. */
     private static int count(HttpExchange exchange, int otherwise) {
         String n = queryParameter(exchange, "n");
         if (n == null || n.isEmpty()) {
@@ -368,14 +382,13 @@ final class DashboardServer implements AutoCloseable {
         }
         try {
             int count = Integer.parseInt(n);
-            if (count >= 1 && count <= InboxBrowser.MAX_ENTRIES) {
+            if (count >= 1 && count <= MAX_ENTRIES) {
                 return count;
             }
         } catch (NumberFormatException notANumber) {
             // reported below
         }
-        throw new IllegalArgumentException(
-                "n must be a whole number from 1 to " + InboxBrowser.MAX_ENTRIES + ", was " + n);
+        throw new IllegalArgumentException("n must be a whole number from 1 to " + MAX_ENTRIES + ", was " + n);
     }
 
     private void staticFile(HttpExchange exchange) throws IOException {
@@ -461,7 +474,6 @@ final class DashboardServer implements AutoCloseable {
         http.stop(1); // lets exchanges in progress finish for up to a second
         historyRecorder.shutdownNow();
         sampler.close();
-        inboxBrowser.close();
         workers.shutdownNow();
     }
 }

@@ -136,8 +136,7 @@ public final class ServerCommand implements Callable<Integer> {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         try (AgentBus bus = connection.openExisting(
                         BusOptions.builder().meterRegistry(registry).build());
-                DashboardServer server = new DashboardServer(
-                        http, bus, registry, connection.redisUri().orElse(bus.redisUri()), forgetConsumersAfter)) {
+                DashboardServer server = new DashboardServer(http, bus, registry, forgetConsumersAfter)) {
             String base = "http://" + bind + ":" + server.address().getPort();
             err.println("agentbus server: dashboard " + base + "/  metrics " + base + "/metrics  (Ctrl-C stops)");
             err.flush();

@@ -39,11 +39,7 @@ final class RunningServer implements AutoCloseable {
         bus = AgentBus.connect(redis.uri(), options.meterRegistry(registry).build());
         try {
             server = new DashboardServer(
-                    HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0),
-                    bus,
-                    registry,
-                    redis.uri(),
-                    forgetConsumersAfter);
+                    HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0), bus, registry, forgetConsumersAfter);
         } catch (IOException e) {
             bus.close();
             throw new UncheckedIOException(e);

@@ -7,13 +7,16 @@ import io.agentbus.ConnectionState;
 import io.agentbus.DeliveryOptions;
 import io.agentbus.Durability;
 import io.agentbus.Envelope;
+import io.agentbus.InboxEnd;
 import io.agentbus.InboxStats;
 import io.agentbus.InvalidEnvelopeException;
 import io.agentbus.MessageHandler;
+import io.agentbus.PendingEntry;
 import io.agentbus.RecipientUnavailableException;
 import io.agentbus.RequestHandler;
 import io.agentbus.Retention;
 import io.agentbus.SendReceipt;
+import io.agentbus.StoredEntry;
 import io.agentbus.Subscription;
 import io.agentbus.SyncAgentBus;
 import io.agentbus.audit.AuditTrail;
@@ -515,6 +518,25 @@ public final class InMemoryAgentBus implements AgentBus {
                     unread,
                     oldestUnread.map(at -> Duration.between(at, now)),
                     overdue));
+        }
+    }
+
+    @Override
+    public CompletionStage<List<StoredEntry>> peek(AgentId agent, InboxEnd end, int limit) {
+        checkOpen();
+        Objects.requireNonNull(agent, "agent");
+        Objects.requireNonNull(end, "end");
+        synchronized (server) {
+            return CompletableFuture.completedFuture(MemoryInboxPeek.entries(server, agent, end, limit));
+        }
+    }
+
+    @Override
+    public CompletionStage<List<PendingEntry>> pendingEntries(AgentId agent, int limit) {
+        checkOpen();
+        Objects.requireNonNull(agent, "agent");
+        synchronized (server) {
+            return CompletableFuture.completedFuture(MemoryInboxPeek.pending(server, agent, limit));
         }
     }
 

@@ -124,6 +124,12 @@ final class MemoryStream {
         }
     }
 
+    /** Whether {@code group} has not been given {@code entry} yet; true without the group (nobody read). */
+    boolean isUnread(String group, Entry entry) {
+        Group state = groups.get(group);
+        return state == null || entry.seq() > state.lastDelivered;
+    }
+
     /** The entries {@code group} has not delivered yet, oldest first; all of them while it does not exist. */
     Iterable<Entry> unread(String group) {
         Group state = groups.get(group);
