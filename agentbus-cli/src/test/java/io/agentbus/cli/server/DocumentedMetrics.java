@@ -11,7 +11,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The metric names docs/OPERATIONS.md documents: the first cell of every row of the tables headed "metric" in its
+ * The metric names docs/OPERATIONS.md documents: the first cell (and the alias column, where a table has one) of
+ * every row of the tables headed "metric" in its
  * Monitoring section, a histogram adding its {@code _bucket}, {@code _sum}, {@code _count} and {@code _max}
  * series. What the alert rules and the dashboard query must be there, so that a name exported under another
  * spelling, or never documented, fails a test.
@@ -35,6 +36,7 @@ final class DocumentedMetrics {
         boolean inTable = false;
         boolean metricTable = false;
         int typeColumn = -1;
+        int aliasColumn = -1;
         for (String line : lines.subList(start + 1, lines.size())) {
             if (line.startsWith("## ")) {
                 break;
@@ -48,9 +50,12 @@ final class DocumentedMetrics {
                 inTable = true;
                 metricTable = cells.get(0).equals("metric");
                 typeColumn = cells.indexOf("type");
+                aliasColumn = cells.indexOf("alias");
             } else if (metricTable && !cells.get(0).startsWith("---")) {
                 boolean histogram = typeColumn > 0 && cells.get(typeColumn).equals("histogram");
-                Matcher matcher = NAME.matcher(cells.get(0));
+                // A metric's name, and its old name where the table has an alias column (exported too).
+                String named = aliasColumn > 0 ? cells.get(0) + " " + cells.get(aliasColumn) : cells.get(0);
+                Matcher matcher = NAME.matcher(named);
                 while (matcher.find()) {
                     String name = matcher.group(1);
                     names.add(name);
