@@ -98,7 +98,7 @@ public final class BenchCommand implements Callable<Integer> {
             paramLabel = "SYSTEM",
             split = ",",
             description = "Run only these systems, comma-separated: agentbus, agentbus-metered (agentbus with a"
-                    + " Prometheus registry), lettuce-plain (XADD, XREADGROUP, XACK: no scripts), lettuce-raw"
+                    + " Prometheus registry), agentbus-no-audit (agentbus with auditCap(0)), lettuce-plain (XADD, XREADGROUP, XACK: no scripts), lettuce-raw"
                     + " (agentbus's scripts on raw Lettuce), redisson, spring-data-redis,"
                     + " jedis, seed-lists, redis-benchmark-p1, redis-benchmark-p16. Default: all.")
     private List<String> systems = new ArrayList<>();

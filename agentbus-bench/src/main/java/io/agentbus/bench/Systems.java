@@ -10,6 +10,7 @@ final class Systems {
     static final List<String> NAMES = List.of(
             AgentBusSystem.NAME,
             AgentBusSystem.METERED,
+            AgentBusSystem.NO_AUDIT,
             LettucePlainSystem.NAME,
             LettuceRawSystem.NAME,
             RedissonSystem.NAME,
@@ -32,6 +33,7 @@ final class Systems {
         return switch (name) {
             case AgentBusSystem.NAME -> AgentBusSystem.defaults();
             case AgentBusSystem.METERED -> AgentBusSystem.metered();
+            case AgentBusSystem.NO_AUDIT -> AgentBusSystem.withoutAudit();
             case LettucePlainSystem.NAME -> new LettucePlainSystem();
             case LettuceRawSystem.NAME -> new LettuceRawSystem();
             case RedissonSystem.NAME -> new RedissonSystem();

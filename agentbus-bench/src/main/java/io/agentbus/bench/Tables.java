@@ -556,35 +556,49 @@ final class Tables {
         out.append('\n');
     }
 
+    /** Issue 18's targets: ratios to lettuce-plain (the plain design on the same client) and to Redisson. */
     private void targets() {
         List<String> lines = new ArrayList<>();
         List<Result> tput = select(r -> r.scenario().equals(Scenario.DIRECT_THROUGHPUT.id())
                 && r.metric().equals(Result.MSGS_PER_S)
                 && !Systems.isRedisBenchmark(r.system()));
+        Optional<Result> plain = find(tput, LettucePlainSystem.NAME);
         find(tput, AgentBusSystem.NAME).ifPresent(bus -> {
-            best(tput, true)
-                    .ifPresent(peer -> lines.add(target(
-                            "direct-throughput ≥ 1.2 × best peer",
-                            bus.value() / peer.value(),
-                            1.2,
+            plain.ifPresent(ceiling -> lines.add(target(
+                    "direct-throughput ≥ 0.6 × lettuce-plain",
+                    bus.value() / ceiling.value(),
+                    0.6,
+                    true,
+                    "lettuce-plain")));
+            find(tput, RedissonSystem.NAME)
+                    .ifPresent(redisson -> lines.add(target(
+                            "direct-throughput ≥ 1.5 × redisson",
+                            bus.value() / redisson.value(),
+                            1.5,
                             true,
-                            peer.system())));
-            find(tput, LettuceRawSystem.NAME)
-                    .ifPresent(raw -> lines.add(target(
-                            "direct-throughput ≥ 0.5 × lettuce-raw",
-                            bus.value() / raw.value(),
-                            0.5,
-                            true,
-                            "lettuce-raw")));
+                            "redisson")));
         });
-        select(r -> r.system().equals(AgentBusSystem.NAME)
-                        && r.scenario().equals(Scenario.DIRECT_LATENCY.id())
-                        && r.param("rate") == 1_000
-                        && r.metric().equals(Result.P99_MS))
-                .stream()
-                .findFirst()
-                .ifPresent(p99 ->
-                        lines.add(target("direct-latency p99 ≤ 1 ms at 1,000 msg/s", p99.value(), 1.0, false, "ms")));
+        find(tput, AgentBusSystem.NO_AUDIT)
+                .ifPresent(bus -> plain.ifPresent(ceiling -> lines.add(target(
+                        "direct-throughput with auditCap(0) ≥ 0.85 × lettuce-plain",
+                        bus.value() / ceiling.value(),
+                        0.85,
+                        true,
+                        "lettuce-plain"))));
+        for (long rate : List.of(1_000L, 10_000L)) {
+            for (String metric : List.of(Result.P50_MS, Result.P99_MS)) {
+                double bound = metric.equals(Result.P50_MS) ? 1.3 : 1.5;
+                latency(AgentBusSystem.NAME, rate, metric)
+                        .ifPresent(bus -> latency(LettucePlainSystem.NAME, rate, metric)
+                                .ifPresent(ceiling -> lines.add(target(
+                                        "direct-latency " + metric.replace("_ms", "") + " at " + number(rate)
+                                                + " msg/s ≤ " + bound + " × lettuce-plain's",
+                                        bus.value() / ceiling.value(),
+                                        bound,
+                                        false,
+                                        "lettuce-plain's"))));
+            }
+        }
         List<Result> fan = select(
                 r -> r.system().equals(AgentBusSystem.NAME) && r.scenario().equals(Scenario.FAN_IN.id()));
         Optional<Result> one = fan.stream()
@@ -610,6 +624,15 @@ final class Tables {
             lines.forEach(line -> out.append(line).append('\n'));
             out.append('\n');
         }
+    }
+
+    private Optional<Result> latency(String system, long rate, String metric) {
+        return select(r -> r.system().equals(system)
+                        && r.scenario().equals(Scenario.DIRECT_LATENCY.id())
+                        && r.param("rate") == rate
+                        && r.metric().equals(metric))
+                .stream()
+                .findFirst();
     }
 
     /** ", median of N runs" when the rows are medians. */

@@ -100,10 +100,8 @@ public final class CheckCommand implements Callable<Integer> {
         } catch (AgentBusException unreachable) {
             findings.add(new Finding("redis", Verdict.CRITICAL, unreachable.getMessage()));
         }
-        Verdict overall = findings.stream()
-                .map(Finding::verdict)
-                .max(Enum::compareTo)
-                .orElse(Verdict.OK);
+        Verdict overall =
+                findings.stream().map(Finding::verdict).max(Enum::compareTo).orElse(Verdict.OK);
         PrintWriter out = spec.commandLine().getOut();
         out.println(json.requested() ? json(overall, findings) : text(overall, findings));
         out.flush();
@@ -120,19 +118,26 @@ public final class CheckCommand implements Callable<Integer> {
             AgentStatus status = statuses.get(inbox.agent());
             String check = "agent " + inbox.agent();
             switch (status) {
-                case STUCK -> findings.add(new Finding(
-                        check,
-                        Verdict.CRITICAL,
-                        "stuck: " + inbox.overdue() + " entries held past the visibility timeout, oldest pending "
-                                + inbox.oldestPendingAge().map(HumanDuration::format).orElse("-")));
-                case BACKLOG -> findings.add(new Finding(
-                        check,
-                        Verdict.CRITICAL,
-                        "backlog: " + inbox.unread() + " unread, oldest "
-                                + inbox.oldestUnreadAge().map(HumanDuration::format).orElse("-")
-                                + ", and no running instance"));
-                case FAILING -> findings.add(new Finding(
-                        check, Verdict.WARNING, "failing: dead letters rising, " + inbox.deadLetters() + " held"));
+                case STUCK ->
+                    findings.add(new Finding(
+                            check,
+                            Verdict.CRITICAL,
+                            "stuck: " + inbox.overdue() + " entries held past the visibility timeout, oldest pending "
+                                    + inbox.oldestPendingAge()
+                                            .map(HumanDuration::format)
+                                            .orElse("-")));
+                case BACKLOG ->
+                    findings.add(new Finding(
+                            check,
+                            Verdict.CRITICAL,
+                            "backlog: " + inbox.unread() + " unread, oldest "
+                                    + inbox.oldestUnreadAge()
+                                            .map(HumanDuration::format)
+                                            .orElse("-")
+                                    + ", and no running instance"));
+                case FAILING ->
+                    findings.add(new Finding(
+                            check, Verdict.WARNING, "failing: dead letters rising, " + inbox.deadLetters() + " held"));
                 default -> findings.add(new Finding(check, Verdict.OK, status.label()));
             }
         }
@@ -151,7 +156,8 @@ public final class CheckCommand implements Callable<Integer> {
     }
 
     private static String text(Verdict overall, List<Finding> findings) {
-        long agents = findings.stream().filter(f -> f.check().startsWith("agent ")).count();
+        long agents =
+                findings.stream().filter(f -> f.check().startsWith("agent ")).count();
         StringBuilder text = new StringBuilder(overall.name())
                 .append(" agentbus: ")
                 .append(agents)

@@ -57,13 +57,15 @@ class CheckCommandIT {
     @Test
     void anUnknownAgentIsAWarningAndAnUnreachableRedisIsCritical(LocalRedis redis) {
         CliRun unknown = CliRun.execute("check", "--agent", freshName("nobody"), "--redis", redis.uri());
-        CliRun unreachable =
-                CliRun.execute("check", "--redis", "redis://127.0.0.1:" + LoopbackPorts.free());
+        CliRun unreachable = CliRun.execute("check", "--redis", "redis://127.0.0.1:" + LoopbackPorts.free());
 
         assertThat(unknown.exitCode()).as(unknown.out() + unknown.err()).isEqualTo(CheckCommand.WARNING);
         assertThat(unknown.out()).contains("WARNING agent nobody-").contains(": not a known agent");
-        assertThat(unreachable.exitCode()).as(unreachable.out() + unreachable.err()).isEqualTo(CheckCommand.CRITICAL);
-        assertThat(unreachable.out()).startsWith("CRITICAL agentbus: 0 agents checked, 1 critical")
+        assertThat(unreachable.exitCode())
+                .as(unreachable.out() + unreachable.err())
+                .isEqualTo(CheckCommand.CRITICAL);
+        assertThat(unreachable.out())
+                .startsWith("CRITICAL agentbus: 0 agents checked, 1 critical")
                 .contains("CRITICAL redis: ");
     }
 
