@@ -1,7 +1,5 @@
 package io.agentbus;
 
-import java.util.regex.Pattern;
-
 /**
  * The id of an agent: 1–64 characters of letters, digits, {@code _ . -}, starting with a letter or
  * digit. It becomes the Redis Cluster hash tag of every key of the agent ({@code agent:{id}:inbox}),
@@ -11,10 +9,10 @@ public record AgentId(String value) {
 
     static final String RULE =
             "must be 1-64 characters of letters, digits, '_', '.', '-', starting with a letter or digit";
-    private static final Pattern VALID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+    private static final int MAX_LENGTH = 64;
 
     public AgentId {
-        if (value == null || !VALID.matcher(value).matches()) {
+        if (!NameRules.isName(value, MAX_LENGTH)) {
             throw new InvalidEnvelopeException("agent id", value, RULE);
         }
     }
@@ -25,7 +23,7 @@ public record AgentId(String value) {
 
     /** Validates {@code value} as the agent id held by the wire field {@code field}. */
     static AgentId of(String field, String value) {
-        if (value == null || !VALID.matcher(value).matches()) {
+        if (!NameRules.isName(value, MAX_LENGTH)) {
             throw new InvalidEnvelopeException(field, value, RULE);
         }
         return new AgentId(value);

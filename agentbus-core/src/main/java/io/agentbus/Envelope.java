@@ -49,7 +49,7 @@ public record Envelope(
     /** The protocol version this library writes and the highest it reads. */
     public static final int PROTOCOL_VERSION = 1;
 
-    private static final Pattern MESSAGE_TYPE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
+    private static final int MAX_MESSAGE_TYPE = 128;
     private static final String MESSAGE_TYPE_RULE =
             "must be 1-128 characters of letters, digits, '_', '.', '-', starting with a letter or digit";
     private static final int MAX_EXTENSION_NAME = 64;
@@ -64,7 +64,7 @@ public record Envelope(
         require(WireFields.MESSAGE_ID, messageId);
         require(WireFields.FROM_AGENT, fromAgent);
         require(WireFields.TO_AGENT, toAgent);
-        if (messageType == null || !MESSAGE_TYPE.matcher(messageType).matches()) {
+        if (!NameRules.isName(messageType, MAX_MESSAGE_TYPE)) {
             throw new InvalidEnvelopeException(WireFields.MESSAGE_TYPE, messageType, MESSAGE_TYPE_RULE);
         }
         JsonPayload.checkObject(payload);

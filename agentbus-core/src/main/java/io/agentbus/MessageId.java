@@ -2,7 +2,6 @@ package io.agentbus;
 
 import io.agentbus.protocol.WireFields;
 import java.util.UUID;
-import java.util.regex.Pattern;
 
 /**
  * The id of a message, chosen by its sender: a random UUID unless given. 1–128 printable ASCII
@@ -12,7 +11,7 @@ import java.util.regex.Pattern;
 public record MessageId(String value) {
 
     static final String RULE = "must be 1-128 printable ASCII characters without spaces";
-    private static final Pattern VALID = Pattern.compile("[!-~]{1,128}");
+    private static final int MAX_LENGTH = 128;
 
     public MessageId {
         check(WireFields.MESSAGE_ID, value);
@@ -28,7 +27,7 @@ public record MessageId(String value) {
 
     /** Validates a wire field that follows the message id rule (message, correlation, conversation ids). */
     static String check(String field, String value) {
-        if (value == null || !VALID.matcher(value).matches()) {
+        if (!NameRules.isToken(value, MAX_LENGTH)) {
             throw new InvalidEnvelopeException(field, value, RULE);
         }
         return value;

@@ -6,8 +6,10 @@ import io.agentbus.Envelope;
 import io.agentbus.deadletter.DeadLetterReason;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class EnvelopeCodecTest {
@@ -50,6 +52,42 @@ class EnvelopeCodecTest {
                 .isEqualTo(Instant.parse("2025-11-03T10:30:00Z"));
         assertThat(EnvelopeCodec.parseTimestamp("timestamp", "2025-11-03T10:30:00.5"))
                 .isEqualTo(Instant.parse("2025-11-03T10:30:00.500Z"));
+    }
+
+    @Test
+    void theCanonicalFastPathAgreesWithInstantParse() {
+        Random random = new Random(18);
+        for (int i = 0; i < 100_000; i++) {
+            Instant instant = Instant.ofEpochSecond(
+                    random.nextLong(-62_135_596_800L, 253_402_300_799L), random.nextInt(1_000_000_000));
+            String iso = DateTimeFormatter.ISO_INSTANT.format(instant);
+            // Every fraction length a writer may use, then one character replaced by a neighbour of the form.
+            String text = iso.substring(0, 19) + fraction(iso, random.nextInt(10)) + "Z";
+            assertThat(EnvelopeCodec.parseCanonicalUtc(text)).as(text).isEqualTo(Instant.parse(text));
+            char[] mutated = text.toCharArray();
+            mutated[random.nextInt(mutated.length)] = "09:-.TZz+ 5".charAt(random.nextInt(11));
+            assertAgrees(new String(mutated));
+        }
+        for (String edge : new String[] {
+            "2024-02-29T00:00:00Z", "2023-02-29T00:00:00Z", "2025-04-31T00:00:00Z", "2025-12-31T23:59:60Z",
+            "2025-11-03T24:00:00Z", "2025-11-03T10:30:00.Z", "0000-01-01T00:00:00Z", "9999-12-31T23:59:59.999999999Z"
+        }) {
+            assertAgrees(edge);
+        }
+    }
+
+    private static String fraction(String iso, int digits) {
+        String nanos =
+                iso.length() > 20 ? (iso.substring(20, iso.length() - 1) + "000000000").substring(0, 9) : "000000000";
+        return digits == 0 ? "" : "." + nanos.substring(0, digits);
+    }
+
+    /** Where the fast path reads a text, Instant.parse reads it too, as the same instant. */
+    private static void assertAgrees(String text) {
+        Instant fast = EnvelopeCodec.parseCanonicalUtc(text);
+        if (fast != null) {
+            assertThat(fast).as(text).isEqualTo(Instant.parse(text));
+        }
     }
 
     @Test
