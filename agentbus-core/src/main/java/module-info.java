@@ -7,6 +7,7 @@ module io.agentbus {
     exports io.agentbus;
     exports io.agentbus.audit;
     exports io.agentbus.broadcast;
+    exports io.agentbus.connect;
     exports io.agentbus.deadletter;
     exports io.agentbus.protocol;
     exports io.agentbus.registry;

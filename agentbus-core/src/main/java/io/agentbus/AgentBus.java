@@ -45,14 +45,14 @@ public interface AgentBus extends AutoCloseable {
      * (up to once a second) rather than waited on with a blocking read. Reads the server's version (on a
      * cluster, every master's) and refuses servers older than {@link RedisVersion#MINIMUM}.
      *
-     * @throws BusUnavailableException if Redis cannot be reached: {@link ConnectionRefusedException},
-     *                                  {@link ConnectTimeoutException} (within
-     *                                  {@link ConnectionOptions#connectTimeout()}), {@link HostNotFoundException}
-     * @throws BusAuthException        if Redis refuses the credentials: {@link WrongPasswordException},
-     *                                  {@link UserRejectedException}, {@link AuthRequiredException}
-     * @throws BusTlsException         if the TLS handshake fails: {@link CertificateNotTrustedException},
-     *                                  {@link HostnameMismatchException}, {@link ClientCertificateRequiredException},
-     *                                  {@link PlaintextToTlsPortException}, {@link TlsToPlaintextPortException}
+     * @throws BusUnavailableException if Redis cannot be reached; the subclass in {@link io.agentbus.connect}
+     *                                  says why: refused, timed out (within
+     *                                  {@link ConnectionOptions#connectTimeout()}) or host not found
+     * @throws BusAuthException        if Redis refuses the credentials; the subclass in {@link io.agentbus.connect}
+     *                                  says why: wrong password, user rejected or password required
+     * @throws io.agentbus.connect.BusTlsException if the TLS handshake fails; its subclass says why: certificate
+     *                                  not trusted, hostname mismatch, client certificate required, plaintext
+     *                                  to a TLS port or TLS to a plaintext port
      * @throws IllegalArgumentException if the URI cannot be parsed, TLS options are set for a plaintext URI, the
      *                                  URI's {@code verifyPeer} is weaker than {@link TlsOptions#verifyPeer()}, or
      *                                  a TLS or password file cannot be read

@@ -3,6 +3,7 @@ package io.agentbus;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.agentbus.connect.ConnectionRefusedException;
 import io.agentbus.embedded.LocalRedis;
 import io.agentbus.testkit.RedisServerConfig;
 import io.agentbus.testkit.RedisServerExtension;

@@ -1,20 +1,20 @@
 package io.agentbus.cli;
 
 import io.agentbus.AgentBusException;
-import io.agentbus.AuthRequiredException;
 import io.agentbus.BusAuthException;
-import io.agentbus.BusTlsException;
-import io.agentbus.CertificateNotTrustedException;
-import io.agentbus.ClientCertificateRequiredException;
-import io.agentbus.ConnectTimeoutException;
-import io.agentbus.ConnectionRefusedException;
-import io.agentbus.HostNotFoundException;
-import io.agentbus.HostnameMismatchException;
 import io.agentbus.InvalidEnvelopeException;
-import io.agentbus.PlaintextToTlsPortException;
-import io.agentbus.TlsToPlaintextPortException;
-import io.agentbus.UserRejectedException;
-import io.agentbus.WrongPasswordException;
+import io.agentbus.connect.AuthRequiredException;
+import io.agentbus.connect.BusTlsException;
+import io.agentbus.connect.CertificateNotTrustedException;
+import io.agentbus.connect.ClientCertificateRequiredException;
+import io.agentbus.connect.ConnectTimeoutException;
+import io.agentbus.connect.ConnectionRefusedException;
+import io.agentbus.connect.HostNotFoundException;
+import io.agentbus.connect.HostnameMismatchException;
+import io.agentbus.connect.PlaintextToTlsPortException;
+import io.agentbus.connect.TlsToPlaintextPortException;
+import io.agentbus.connect.UserRejectedException;
+import io.agentbus.connect.WrongPasswordException;
 import picocli.CommandLine;
 import picocli.CommandLine.ParseResult;
 

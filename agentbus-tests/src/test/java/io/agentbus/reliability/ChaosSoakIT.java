@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -125,6 +126,7 @@ class ChaosSoakIT {
 
                 Traffic traffic = new Traffic(producer, department, Traffic.OnFailure.RETRY_SAME_ID);
                 started = System.nanoTime();
+                long startedMillis = System.currentTimeMillis();
                 traffic.start(RATE);
                 injectFaults(redis, proxy, raw);
                 long injectingSeconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
@@ -140,6 +142,18 @@ class ChaosSoakIT {
                         .map(id -> outcome.firstHandledMillis.get(id.value()) - traffic.firstAttemptMillis(id))
                         .toList();
                 long maxDelay = delays.stream().mapToLong(Long::longValue).max().orElse(0);
+                // Where the slowest message waited: to be stored (the producer retrying while Redis was
+                // unreachable) or, once stored, to be handled (a consumer-side stall).
+                MessageId slowest = ledger.keySet().stream()
+                        .filter(id -> outcome.firstHandledMillis.containsKey(id.value()))
+                        .max(Comparator.comparingLong(
+                                id -> outcome.firstHandledMillis.get(id.value()) - traffic.firstAttemptMillis(id)))
+                        .orElse(null);
+                long storedToHandledMax = ledger.keySet().stream()
+                        .filter(id -> outcome.firstHandledMillis.containsKey(id.value()))
+                        .mapToLong(id -> outcome.firstHandledMillis.get(id.value()) - traffic.storedMillis(id))
+                        .max()
+                        .orElse(0);
 
                 ScenarioResult.print(
                         SCENARIO,
@@ -175,6 +189,8 @@ class ChaosSoakIT {
                         ScenarioResult.percentile(delays, 99),
                         "delivery_max_ms",
                         maxDelay,
+                        "stored_to_handled_max_ms",
+                        storedToHandledMax,
                         "hostile_dead_lettered",
                         outcome.hostileDeadLettered + "/" + outcome.hostileInjected,
                         "delayed_garbage_left",
@@ -185,6 +201,17 @@ class ChaosSoakIT {
                         injected.entrySet().stream()
                                 .map(entry -> entry.getKey().label() + ":" + entry.getValue())
                                 .collect(Collectors.joining(",")));
+                if (slowest != null) {
+                    long firstAttempt = traffic.firstAttemptMillis(slowest);
+                    long stored = traffic.storedMillis(slowest);
+                    ScenarioResult.note(
+                            SCENARIO,
+                            "slowest " + slowest + " to " + ledger.get(slowest) + ": stored after "
+                                    + (stored - firstAttempt) + " ms of attempts (from t="
+                                    + (firstAttempt - startedMillis) / 1000 + "s), handled "
+                                    + (outcome.firstHandledMillis.get(slowest.value()) - stored)
+                                    + " ms after that");
+                }
                 if (!outcome.lost.isEmpty()) {
                     ScenarioResult.note(
                             SCENARIO,

@@ -41,6 +41,7 @@ final class Traffic implements AutoCloseable {
     private final AtomicLong sequence = new AtomicLong();
     private final Map<MessageId, AgentId> attempted = new ConcurrentHashMap<>();
     private final Map<MessageId, Long> firstAttemptMillis = new ConcurrentHashMap<>();
+    private final Map<MessageId, Long> storedMillis = new ConcurrentHashMap<>();
     private volatile boolean sending = true;
     private final Set<MessageId> acknowledged = ConcurrentHashMap.newKeySet();
     private final Map<MessageId, Integer> delivered = new ConcurrentHashMap<>();
@@ -120,6 +121,7 @@ final class Traffic implements AutoCloseable {
             bus.send(message).whenComplete((receipt, failure) -> {
                 maxBlockedNanos.accumulate(System.nanoTime() - started);
                 if (failure == null) {
+                    storedMillis.putIfAbsent(message.messageId(), System.currentTimeMillis());
                     acknowledged.add(message.messageId());
                     ackNanos.add(System.nanoTime());
                 } else {
@@ -156,6 +158,11 @@ final class Traffic implements AutoCloseable {
     /** When the producer first tried to send {@code id} (epoch ms), retries not counted. */
     long firstAttemptMillis(MessageId id) {
         return firstAttemptMillis.get(id);
+    }
+
+    /** When a send of {@code id} was first acknowledged (epoch ms): stored in Redis. */
+    long storedMillis(MessageId id) {
+        return storedMillis.get(id);
     }
 
     long attempts() {

@@ -1,8 +1,10 @@
-package io.agentbus;
+package io.agentbus.connect;
+
+import io.agentbus.BusAuthException;
 
 /**
  * Redis refused the password of the default user ({@code WRONGPASS}; the URI names no user). Thrown by
- * {@link AgentBus#connect}; the message never contains the password.
+ * {@link io.agentbus.AgentBus#connect}; the message never contains the password.
  */
 public class WrongPasswordException extends BusAuthException {
 

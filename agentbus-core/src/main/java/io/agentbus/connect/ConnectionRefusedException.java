@@ -1,8 +1,10 @@
-package io.agentbus;
+package io.agentbus.connect;
+
+import io.agentbus.BusUnavailableException;
 
 /**
  * Nothing accepted the connection at the host and port of the URI (connection refused): the server is not
- * running, or listens on another port or address. Thrown by {@link AgentBus#connect}.
+ * running, or listens on another port or address. Thrown by {@link io.agentbus.AgentBus#connect}.
  */
 public class ConnectionRefusedException extends BusUnavailableException {
 

@@ -1,9 +1,9 @@
-package io.agentbus;
+package io.agentbus.connect;
 
 /**
  * The server requires a client certificate (mutual TLS, {@code tls-auth-clients yes}) and none was shown, or
- * it did not accept the one shown: set {@link TlsOptions#certFile()} and {@link TlsOptions#keyFile()} (CLI
- * {@code --tls-cert}, {@code --tls-key}). Thrown by {@link AgentBus#connect}.
+ * it did not accept the one shown: set {@link io.agentbus.TlsOptions#certFile()} and {@link io.agentbus.TlsOptions#keyFile()} (CLI
+ * {@code --tls-cert}, {@code --tls-key}). Thrown by {@link io.agentbus.AgentBus#connect}.
  */
 public class ClientCertificateRequiredException extends BusTlsException {
 
