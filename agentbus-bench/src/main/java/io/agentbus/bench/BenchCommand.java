@@ -39,7 +39,7 @@ import picocli.CommandLine.Spec;
                     + " and commit), results.md (tables with ratios to lettuce-plain, the plain design every ratio is"
                     + " taken against, to lettuce-raw, which runs agentbus's own scripts, and to the best peer) and"
                     + " bench.png to --out."
-                    + " The full run takes about 25 minutes on 2 cores; --quick about 2 minutes.",
+                    + " The full run takes about 35 minutes on 2 cores; --quick about 2 minutes.",
             "Compare systems within one run: absolute figures move with whatever else the machine does."
         },
         exitCodeListHeading = "Exit codes:%n",

@@ -9,7 +9,7 @@ import java.util.Optional;
  * What one bench run does.
  *
  * @param scenarios the scenarios, in order; empty means all
- * @param quick     the CI-sized run (about 2 minutes) instead of the full one (about 25 minutes on 2 cores)
+ * @param quick     the CI-sized run (about 2 minutes) instead of the full one (about 35 minutes on 2 cores)
  * @param out       where results.json, results.md, bench.png and bench.log go
  * @param systems   the systems to run; empty means all
  * @param jfr       record a JFR profile of the agentbus JVM to {@code out/agentbus.jfr}
