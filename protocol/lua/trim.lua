@@ -2,16 +2,20 @@
 -- Trims a stream (a durable topic, or an inbox's handled entries) by length and/or age without
 -- removing an entry that any consumer group has not received yet (after its last-delivered-id) or
 -- still holds pending (its lowest pending id).
--- Cost: it never reads entries it does not need. The protected bound comes from each group's
--- metadata; a trim by age or with nothing protected is one XTRIM (O(removed)); a trim by length with
--- a protected bound reads at most BATCH entries to check that the oldest ones to remove lie before it,
--- so one call removes at most BATCH entries by length (callers run it every 1,000 acks or publishes)
--- and a long backlog never makes it read (and block Redis for) tens of thousands of entries.
+-- Cost: it reads at most NODE entries. The protected bound comes from each group's metadata; a trim by
+-- age or with nothing protected is one XTRIM (O(removed)). A trim by length with a protected bound
+-- first removes whole stream nodes that lie wholly before the bound, reading nothing (XTRIM MINID ~
+-- LIMIT: at most the excess and BATCH entries), then what is left of the excess before the bound, at most
+-- NODE entries, exactly: it reads those to check that they lie before the bound. (It used to read up to
+-- 1,000 entries on every call, which blocked Redis for milliseconds: docs/adr/0004.) Callers run it
+-- every 1,000 acks or publishes; BATCH is larger, so that a stream never grows between calls.
 -- KEYS[1] stream   ARGV[1] max length (0: none)   ARGV[2] max age in ms (0: none)
 -- Returns how many entries were removed.
 -- Fails, having removed nothing, on arguments that are not integers >= 0 or a key of another type.
--- Minimum server: Redis 6.2 (XTRIM MINID); TIME before writes needs effects replication (5.0+).
-local BATCH = 1000
+-- Minimum server: Redis 6.2 (XTRIM MINID, LIMIT); TIME before writes needs effects replication (5.0+).
+local BATCH = 10000
+-- Redis's default stream-node-max-entries: what the whole-node step can leave before the bound.
+local NODE = 100
 local function before(a, b)  -- stream id a < b
   local a_ms, a_seq = string.match(a, '(%d+)-(%d+)')
   local b_ms, b_seq = string.match(b, '(%d+)-(%d+)')
@@ -58,13 +62,19 @@ if max_length > 0 and excess > 0 then
   if keep_from == nil then
     removed = removed + redis.call('XTRIM', KEYS[1], 'MAXLEN', max_length)
   else
-    -- The oldest entries, up to the batch, that lie before the protected bound.
-    local step = math.min(excess, BATCH)
-    local removable = #redis.call('XRANGE', KEYS[1], '-', '(' .. keep_from, 'COUNT', step)
-    if removable == step then
-      removed = removed + redis.call('XTRIM', KEYS[1], 'MAXLEN', redis.call('XLEN', KEYS[1]) - step)
-    elseif removable > 0 then
-      removed = removed + redis.call('XTRIM', KEYS[1], 'MINID', keep_from)
+    -- '~' removes only whole nodes whose every entry lies before the bound, and LIMIT at most that many
+    -- entries, so neither a protected entry nor one within the max length goes.
+    removed = removed + redis.call('XTRIM', KEYS[1], 'MINID', '~', keep_from, 'LIMIT', math.min(excess, BATCH))
+    excess = redis.call('XLEN', KEYS[1]) - max_length
+    if excess > 0 then
+      -- The oldest entries left, up to a node's worth, that lie before the bound.
+      local step = math.min(excess, NODE)
+      local removable = #redis.call('XRANGE', KEYS[1], '-', '(' .. keep_from, 'COUNT', step)
+      if removable == step then
+        removed = removed + redis.call('XTRIM', KEYS[1], 'MAXLEN', max_length + excess - step)
+      elseif removable > 0 then
+        removed = removed + redis.call('XTRIM', KEYS[1], 'MINID', keep_from)
+      end
     end
   end
 end
