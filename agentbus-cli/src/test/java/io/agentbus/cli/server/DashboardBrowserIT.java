@@ -28,6 +28,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.awaitility.core.ConditionFactory;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
@@ -396,8 +397,10 @@ class DashboardBrowserIT {
         /** A figure of the agent's row, or -1 while the row (or that cell) is not on the page. */
         long agentFigure(String field) {
             observe();
-            List<WebElement> cells = driver.findElements(By.cssSelector(row() + " td[data-field='" + field + "']"));
-            String value = cells.isEmpty() ? "" : cells.get(0).getDomAttribute("data-value");
+            String value = fresh(() -> {
+                List<WebElement> cells = driver.findElements(By.cssSelector(row() + " td[data-field='" + field + "']"));
+                return cells.isEmpty() ? "" : cells.get(0).getDomAttribute("data-value");
+            });
             return value == null || value.isEmpty() ? -1 : Long.parseLong(value);
         }
 
@@ -408,7 +411,7 @@ class DashboardBrowserIT {
 
         double number(By element, String dataAttribute) {
             try {
-                String value = driver.findElement(element).getDomAttribute("data-" + dataAttribute);
+                String value = fresh(() -> driver.findElement(element).getDomAttribute("data-" + dataAttribute));
                 return value == null || value.isEmpty() ? -1 : Double.parseDouble(value);
             } catch (NoSuchElementException e) {
                 return -1;
@@ -416,39 +419,58 @@ class DashboardBrowserIT {
         }
 
         String rowSeverity() {
-            String severity = driver.findElement(By.cssSelector(row())).getDomAttribute("data-severity");
+            String severity =
+                    fresh(() -> driver.findElement(By.cssSelector(row())).getDomAttribute("data-severity"));
             return severity == null ? "" : severity;
         }
 
         String cellText(String field) {
-            return cellOf(field).getText();
+            return fresh(() -> cellOf(field).getText());
         }
 
         String cellColour(String field) {
-            return cellOf(field).getCssValue("color");
+            return fresh(() -> cellOf(field).getCssValue("color"));
         }
 
         String cellBackground(String field) {
-            return cellOf(field).getCssValue("background-color");
+            return fresh(() -> cellOf(field).getCssValue("background-color"));
         }
 
         List<String> agentIdsShown() {
-            return driver.findElements(By.cssSelector("#agents tbody tr")).stream()
+            return fresh(() -> driver.findElements(By.cssSelector("#agents tbody tr")).stream()
                     .map(tr -> tr.getDomAttribute("data-agent"))
-                    .toList();
+                    .toList());
+        }
+
+        /**
+         * Reads again when the page's refresh (every second) replaced an element between its finding and its
+         * reading, as {@link #onPage()} does for the waits: a check outside a wait reads the page once.
+         */
+        private static <T> T fresh(Supplier<T> read) {
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    return read.get();
+                } catch (StaleElementReferenceException e) {
+                    if (attempt == 10) {
+                        throw e;
+                    }
+                }
+            }
         }
 
         Set<String> peekedMessageIds() {
-            Set<String> ids = new HashSet<>();
-            driver.findElements(By.cssSelector("#peek-list li"))
-                    .forEach(li -> ids.add(li.getDomAttribute("data-message-id")));
-            return ids;
+            return fresh(() -> {
+                Set<String> ids = new HashSet<>();
+                driver.findElements(By.cssSelector("#peek-list li"))
+                        .forEach(li -> ids.add(li.getDomAttribute("data-message-id")));
+                return ids;
+            });
         }
 
         long tailCount(String event) {
-            return driver.findElements(By.cssSelector("#tail li[data-event='" + event + "']")).stream()
+            return fresh(() -> driver.findElements(By.cssSelector("#tail li[data-event='" + event + "']")).stream()
                     .filter(entry -> entry.getText().contains(agent))
-                    .count();
+                    .count());
         }
 
         /** Clicks Confirm in the page's confirmation dialog, once it is open. */
@@ -499,8 +521,8 @@ class DashboardBrowserIT {
 
         /** Notes the sample the page shows now. */
         void observe() {
-            samplesShown.add(driver.findElement(By.id("stats-at")).getDomAttribute("data-at"));
-            String rate = driver.findElement(By.id("rate-sent")).getDomAttribute("data-value");
+            samplesShown.add(fresh(() -> driver.findElement(By.id("stats-at")).getDomAttribute("data-at")));
+            String rate = fresh(() -> driver.findElement(By.id("rate-sent")).getDomAttribute("data-value"));
             sentRateSeen |= rate != null && Double.parseDouble(rate) > 0;
         }
     }
