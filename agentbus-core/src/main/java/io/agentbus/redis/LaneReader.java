@@ -13,6 +13,7 @@ import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandType;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -26,8 +27,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One reader lane: reads many consumed streams (inbox bands, durable topics, swarm message streams)
  * of one consumer group, as one consumer, on a connection of its own: while entries keep coming, each
- * stream with {@code read.lua} (bounded by count and bytes, an entry too large to hold left for dead
- * letters unread); when all are drained, with one blocking {@code XREADGROUP} over all of them.
+ * stream whose last read found some with {@code read.lua} (bounded by count and bytes, an entry too large
+ * to hold left for dead letters unread) and the others with one {@code XREADGROUP COUNT 1} that does not
+ * block; when all are drained, with one blocking {@code XREADGROUP COUNT 1} over all of them.
  *
  * <p>Each round it first runs the maintenance that is due: each feed's reclaim and lease extension
  * ({@link StreamFeed#maintain}) and each instance's upkeep ({@link Upkeep}: presence heartbeat,
@@ -92,10 +94,15 @@ final class LaneReader implements Runnable {
     private volatile boolean wakeRequested;
     private volatile boolean inBlockingRead;
     /**
-     * Reader thread only: the last read found entries, so the next one reads without blocking. True at
-     * first, so that what waits when an instance starts is read within the byte budget.
+     * Reader thread only: every stream is read with {@code read.lua} next, so that what waits when an
+     * instance starts is read within the byte budget. True at first.
      */
-    private boolean backlog = true;
+    private boolean readAll = true;
+    /**
+     * Reader thread only: the streams whose last read found entries. While there are some, the lane reads
+     * them with {@code read.lua} and the others without blocking; when there are none, it blocks.
+     */
+    private Set<StreamFeed> backlogged = Set.of();
 
     /**
      * Starts the lane's thread.
@@ -319,20 +326,41 @@ final class LaneReader implements Runnable {
     }
 
     /**
-     * One read of the eligible streams, higher priority bands first. While the last read found entries,
-     * each stream is read with {@code read.lua}, which stops at the instance's byte budget and never
-     * sends an entry too large to hold; when they are drained, one blocking {@code XREADGROUP} waits on
-     * all of them and takes at most one entry per stream, so even an entry that arrives while the lane
-     * waits is the only one of its stream read whole.
+     * One read of the eligible streams, higher priority bands first. Each stream whose last read found
+     * entries is read with {@code read.lua}, which stops at the instance's byte budget and never sends an
+     * entry too large to hold; the others at the same time with one {@code XREADGROUP COUNT 1} that does
+     * not block, so that a stream with a steady flow never keeps the lane from the others. When no stream
+     * had entries, one blocking {@code XREADGROUP COUNT 1} waits on all of them. Either read takes at most
+     * one entry per stream whole, so even an entry that arrives while the lane waits is the only one of its
+     * stream read whole.
+     *
+     * <p>It used to read every stream with {@code read.lua} while any had entries: a process of 5 agents
+     * ran 15 scripts (and 15 replies) per message at a light load, and one of 1,000 agents 3,000 per round
+     * (docs/adr/0004).
      */
     private void readOnce(List<StreamFeed> eligible, long blockMillis) {
         eligible.sort(
                 Comparator.comparingInt((StreamFeed feed) -> -feed.stream().rank()));
         if (polls) {
             poll(eligible, blockMillis);
-            return;
+        } else if (readAll) {
+            backlogged = read(eligible, List.of());
+            readAll = false;
+        } else if (backlogged.isEmpty()) {
+            backlogged = readOneEach(eligible, blockMillis);
+        } else {
+            backlogged = readBacklogged(eligible);
         }
-        backlog = backlog ? readAvailable(eligible) : awaitEntries(eligible, blockMillis);
+    }
+
+    /** Reads the backlogged streams with {@code read.lua} and the others without blocking; those that had entries. */
+    private Set<StreamFeed> readBacklogged(List<StreamFeed> eligible) {
+        List<StreamFeed> flowing = new ArrayList<>();
+        List<StreamFeed> others = new ArrayList<>();
+        for (StreamFeed feed : eligible) {
+            (backlogged.contains(feed) ? flowing : others).add(feed);
+        }
+        return read(flowing, others);
     }
 
     /**
@@ -345,7 +373,7 @@ final class LaneReader implements Runnable {
     private void poll(List<StreamFeed> eligible, long blockMillis) {
         long now = System.nanoTime();
         if (now - nextPollNanos >= 0) {
-            if (readAvailable(eligible)) {
+            if (!read(eligible, List.of()).isEmpty()) {
                 pollMillis = MIN_POLL_MILLIS;
                 return;
             }
@@ -360,24 +388,37 @@ final class LaneReader implements Runnable {
         }
     }
 
-    /** Reads what each stream has, within its instance's count and byte budget; whether any had some. */
-    private boolean readAvailable(List<StreamFeed> eligible) {
-        List<CompletionStage<StreamScripts.Taken>> replies = new ArrayList<>(eligible.size());
-        for (StreamFeed feed : eligible) {
+    /**
+     * Reads each of {@code byScript} with {@code read.lua}, within its instance's count and byte budget, and
+     * {@code oneEach} with one {@code XREADGROUP COUNT 1} that does not block, pipelined; the feeds that had
+     * entries.
+     */
+    private Set<StreamFeed> read(List<StreamFeed> byScript, List<StreamFeed> oneEach) {
+        List<CompletionStage<StreamScripts.Taken>> replies = new ArrayList<>(byScript.size());
+        for (StreamFeed feed : byScript) {
             // At least one: an instance that began closing since it was found eligible hands it back.
             int count = Math.max(1, feed.room());
             replies.add(scripts.read(connection, feed.stream(), consumer, count, feed.readBytes()));
         }
-        boolean found = false;
+        Set<StreamFeed> found = new HashSet<>();
         RuntimeException failure = null;
+        if (!oneEach.isEmpty()) {
+            try {
+                found.addAll(readOneEach(oneEach, null));
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+        }
         // Every reply is taken, even after one failed: the others' entries are pending under us already.
         for (int i = 0; i < replies.size(); i++) {
-            StreamFeed feed = eligible.get(i);
+            StreamFeed feed = byScript.get(i);
             try {
                 StreamScripts.Taken taken = Await.result(
                         replies.get(i), options.connection().commandTimeout().toMillis(), "read " + feed.key());
                 feed.take(taken);
-                found |= !taken.entries().isEmpty() || !taken.tooLarge().isEmpty();
+                if (!taken.entries().isEmpty() || !taken.tooLarge().isEmpty()) {
+                    found.add(feed);
+                }
             } catch (RuntimeException e) {
                 failure = failure == null ? e : failure;
             }
@@ -388,35 +429,39 @@ final class LaneReader implements Runnable {
         return found;
     }
 
-    /** Blocks until an entry arrives on any of the streams, taking at most one per stream; whether one came. */
-    private boolean awaitEntries(List<StreamFeed> eligible, long blockMillis) {
+    /**
+     * One {@code XREADGROUP COUNT 1} over {@code feeds}: at most one entry per stream. With {@code
+     * blockMillis}, it blocks until an entry arrives on any of them (or the time passes, or the lane is
+     * woken); with null, it answers at once. The feeds that had an entry.
+     */
+    private Set<StreamFeed> readOneEach(List<StreamFeed> feeds, Long blockMillis) {
         CommandArgs<String, byte[]> args = new CommandArgs<>(CODEC)
                 .add("GROUP")
                 .add(group)
                 .add(consumer)
                 .add("COUNT")
-                .add(1)
-                .add("BLOCK")
-                .add(blockMillis)
-                .add("STREAMS");
-        eligible.forEach(feed -> args.addKey(feed.key()));
-        eligible.forEach(feed -> args.add(">"));
+                .add(1);
+        if (blockMillis != null) {
+            args.add("BLOCK").add(blockMillis);
+        }
+        args.add("STREAMS");
+        feeds.forEach(feed -> args.addKey(feed.key()));
+        feeds.forEach(feed -> args.add(">"));
         List<Object> reply;
-        inBlockingRead = true;
+        inBlockingRead = blockMillis != null;
         try {
-            if (wakeRequested || !running) {
-                return false;
+            if (inBlockingRead && (wakeRequested || !running)) {
+                return Set.of();
             }
             reply = connection.sync().dispatch(CommandType.XREADGROUP, new ArrayOutput<>(CODEC), args);
         } finally {
             inBlockingRead = false;
         }
-        boolean found = false;
+        Set<StreamFeed> found = new HashSet<>();
         for (Map.Entry<String, List<StreamScripts.TakenEntry>> stream :
                 StreamScripts.readReply(reply).entrySet()) {
             StreamFeed feed = byStream.get(stream.getKey());
             for (StreamScripts.TakenEntry entry : stream.getValue()) {
-                found = true;
                 if (feed == null) {
                     // Closed while the read was in flight: the entry stays pending under this consumer.
                     log.debug(
@@ -425,6 +470,7 @@ final class LaneReader implements Runnable {
                             stream.getKey());
                 } else {
                     feed.take(entry);
+                    found.add(feed);
                 }
             }
         }
