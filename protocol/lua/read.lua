@@ -4,8 +4,8 @@
 -- PEL like any other, and only its id and size are returned, for the caller to dead-letter it with
 -- dead_letter.lua (which copies it server-side). The entry that crosses the byte budget is the last
 -- one returned, so a reply holds at most the budget plus one entry of at most ARGV[5] bytes.
--- Cost: one XREADGROUP of up to count entries (reading one entry at a time cost Redis twice as much per
--- entry, docs/adr/0004). The entries read after the one that crossed the budget are given back as if
+-- Cost: one XREADGROUP per 100 entries of the count (reading one entry at a time cost Redis twice as
+-- much per entry, docs/adr/0004). The entries read after the one that crossed the budget are given back as if
 -- never read: acknowledged out of the PEL (they are not handled, and nobody was told of them) and the
 -- group's last-delivered-id set back to the last entry returned, so the next read starts with them, at
 -- attempt 1. The script is atomic, so no other reader of the group can come between. After a give-back,
@@ -27,41 +27,49 @@ end
 local count = tonumber(ARGV[3])
 local budget = tonumber(ARGV[4])
 local largest = tonumber(ARGV[5])
-local reply = redis.pcall('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', count, 'STREAMS', KEYS[1], '>')
-if type(reply) == 'table' and reply.err then
-  -- As is (NOGROUP, WRONGTYPE), so that the reader sees the same error code on Redis 6.2 and 7.x.
-  return redis.error_reply(reply.err)
-end
+-- The most entries one XREADGROUP takes.
+local CHUNK = 100
 local read = {}
 local too_large = {}
-if not reply then
-  return {read, too_large}
-end
-local entries = reply[1][2]
 local bytes = 0
-local kept = 0
-for i, entry in ipairs(entries) do
-  local size = entry_bytes(entry[2])
-  if size > largest then
-    too_large[#too_large + 1] = {entry[1], 1, size}
-  else
-    read[#read + 1] = {entry[1], 1, entry[2]}
-    bytes = bytes + size
+local left = count
+while left > 0 and bytes < budget do
+  -- In chunks, so that however large the count, at most CHUNK entries past the budget are ever read.
+  local reply = redis.pcall('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', math.min(left, CHUNK), 'STREAMS',
+    KEYS[1], '>')
+  if type(reply) == 'table' and reply.err then
+    -- As is (NOGROUP, WRONGTYPE), so that the reader sees the same error code on Redis 6.2 and 7.x.
+    return redis.error_reply(reply.err)
   end
-  kept = i
-  if bytes >= budget then
+  if not reply then
     break
   end
-end
-if kept < #entries then
-  -- Chunks of ids, since an unpack of more than about 8,000 values fails.
-  for first = kept + 1, #entries, MAX_FIELDS do
+  local entries = reply[1][2]
+  local kept = 0
+  for i, entry in ipairs(entries) do
+    local size = entry_bytes(entry[2])
+    if size > largest then
+      too_large[#too_large + 1] = {entry[1], 1, size}
+    else
+      read[#read + 1] = {entry[1], 1, entry[2]}
+      bytes = bytes + size
+    end
+    kept = i
+    if bytes >= budget then
+      break
+    end
+  end
+  if kept < #entries then
     local ids = {}
-    for i = first, math.min(first + MAX_FIELDS - 1, #entries) do
+    for i = kept + 1, #entries do
       ids[#ids + 1] = entries[i][1]
     end
     redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
+    redis.call('XGROUP', 'SETID', KEYS[1], ARGV[1], entries[kept][1])
   end
-  redis.call('XGROUP', 'SETID', KEYS[1], ARGV[1], entries[kept][1])
+  left = left - #entries
+  if #entries < math.min(left + #entries, CHUNK) then
+    break
+  end
 end
 return {read, too_large}

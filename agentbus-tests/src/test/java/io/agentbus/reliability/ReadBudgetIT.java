@@ -58,6 +58,23 @@ class ReadBudgetIT {
         assertThat(entryIds(read(raw, stream, "c1", 10, 1_000_000))).isEmpty();
     }
 
+    /** A count above the script's chunk of 100 is read in chunks, all of it, and no more. */
+    @Test
+    void aLargeCountIsReadInChunks(RawRedis raw) {
+        String stream = "agent:{" + freshAgent("chunks").value() + "}:inbox";
+        raw.commands()
+                .xgroupCreate(XReadArgs.StreamOffset.from(stream, "0"), GROUP, XGroupCreateArgs.Builder.mkstream());
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            ids.add(raw.commands().xadd(stream, Map.of("n", Integer.toString(i))));
+        }
+
+        assertThat(entryIds(read(raw, stream, "c1", 250, 1_000_000))).containsExactlyElementsOf(ids.subList(0, 250));
+        assertThat(entryIds(read(raw, stream, "c1", 1_000_000, 1_000_000)))
+                .containsExactlyElementsOf(ids.subList(250, 300));
+        assertThat(raw.commands().xpending(stream, GROUP).getCount()).isEqualTo(300);
+    }
+
     @Test
     void aConsumerWithASmallReadBudgetHandlesEveryMessageOnce(LocalRedis redis) throws Exception {
         int messages = Scale.of(300, 2_000);
