@@ -94,10 +94,11 @@ final class LaneReader implements Runnable {
     private volatile boolean wakeRequested;
     private volatile boolean inBlockingRead;
     /**
-     * Reader thread only: every stream is read with {@code read.lua} next, so that what waits when an
-     * instance starts is read within the byte budget. True at first.
+     * The streams added since they were last eligible: read with {@code read.lua} first, so that what
+     * waits when an instance starts is read within the byte budget and highest band first (a read of one
+     * entry per stream would hand its handler a lower band's first entry before a higher band's second).
      */
-    private boolean readAll = true;
+    private final Set<StreamFeed> unread = ConcurrentHashMap.newKeySet();
     /**
      * Reader thread only: the streams whose last read found entries. While there are some, the lane reads
      * them with {@code read.lua} and the others without blocking; when there are none, it blocks.
@@ -155,12 +156,14 @@ final class LaneReader implements Runnable {
     }
 
     void add(StreamFeed feed) {
+        unread.add(feed);
         byStream.put(feed.key(), feed);
         wakeUp();
     }
 
     void remove(StreamFeed feed) {
         byStream.remove(feed.key(), feed);
+        unread.remove(feed);
         failingMaintenance.remove(feed);
         unreadable.remove(feed);
         wakeUp();
@@ -327,8 +330,8 @@ final class LaneReader implements Runnable {
 
     /**
      * One read of the eligible streams, higher priority bands first. Each stream whose last read found
-     * entries is read with {@code read.lua}, which stops at the instance's byte budget and never sends an
-     * entry too large to hold; the others at the same time with one {@code XREADGROUP COUNT 1} that does
+     * entries, or that was added since the last read, is read with {@code read.lua}, which stops at the
+     * instance's byte budget and never sends an entry too large to hold; the others at the same time with one {@code XREADGROUP COUNT 1} that does
      * not block, so that a stream with a steady flow never keeps the lane from the others. When no stream
      * had entries, one blocking {@code XREADGROUP COUNT 1} waits on all of them. Either read takes at most
      * one entry per stream whole, so even an entry that arrives while the lane waits is the only one of its
@@ -343,24 +346,15 @@ final class LaneReader implements Runnable {
                 Comparator.comparingInt((StreamFeed feed) -> -feed.stream().rank()));
         if (polls) {
             poll(eligible, blockMillis);
-        } else if (readAll) {
-            backlogged = read(eligible, List.of());
-            readAll = false;
-        } else if (backlogged.isEmpty()) {
-            backlogged = readOneEach(eligible, blockMillis);
-        } else {
-            backlogged = readBacklogged(eligible);
+            return;
         }
-    }
-
-    /** Reads the backlogged streams with {@code read.lua} and the others without blocking; those that had entries. */
-    private Set<StreamFeed> readBacklogged(List<StreamFeed> eligible) {
-        List<StreamFeed> flowing = new ArrayList<>();
+        List<StreamFeed> byScript = new ArrayList<>();
         List<StreamFeed> others = new ArrayList<>();
         for (StreamFeed feed : eligible) {
-            (backlogged.contains(feed) ? flowing : others).add(feed);
+            boolean added = unread.remove(feed);
+            (added || backlogged.contains(feed) ? byScript : others).add(feed);
         }
-        return read(flowing, others);
+        backlogged = byScript.isEmpty() ? readOneEach(eligible, blockMillis) : read(byScript, others);
     }
 
     /**
