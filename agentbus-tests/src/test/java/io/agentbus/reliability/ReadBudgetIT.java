@@ -38,12 +38,7 @@ class ReadBudgetIT {
     @Test
     void entriesPastTheBudgetAreGivenBackAndReadNextTime(RawRedis raw) {
         String stream = "agent:{" + freshAgent("budget").value() + "}:inbox";
-        raw.commands()
-                .xgroupCreate(XReadArgs.StreamOffset.from(stream, "0"), GROUP, XGroupCreateArgs.Builder.mkstream());
-        List<String> ids = new ArrayList<>();
-        for (int i = 0; i < 10; i++) {
-            ids.add(raw.commands().xadd(stream, Map.of("n", Integer.toString(i), "body", "x".repeat(995))));
-        }
+        List<String> ids = fill(raw, stream, 10, "x".repeat(995));
 
         // Each entry is 1,000 bytes: the third crosses a budget of 2,500 and is the last returned.
         List<Object> first = read(raw, stream, "c1", 10, 2_500);
@@ -62,12 +57,7 @@ class ReadBudgetIT {
     @Test
     void aLargeCountIsReadInChunks(RawRedis raw) {
         String stream = "agent:{" + freshAgent("chunks").value() + "}:inbox";
-        raw.commands()
-                .xgroupCreate(XReadArgs.StreamOffset.from(stream, "0"), GROUP, XGroupCreateArgs.Builder.mkstream());
-        List<String> ids = new ArrayList<>();
-        for (int i = 0; i < 300; i++) {
-            ids.add(raw.commands().xadd(stream, Map.of("n", Integer.toString(i))));
-        }
+        List<String> ids = fill(raw, stream, 300, "");
 
         assertThat(entryIds(read(raw, stream, "c1", 250, 1_000_000))).containsExactlyElementsOf(ids.subList(0, 250));
         assertThat(entryIds(read(raw, stream, "c1", 1_000_000, 1_000_000)))
@@ -113,6 +103,17 @@ class ReadBudgetIT {
             assertThat(duplicated).isZero();
             assertThat(bus.deadLetters(agent).count()).isZero();
         }
+    }
+
+    /** Creates {@code stream} with the group and adds {@code entries} entries {n, body}; their ids. */
+    private static List<String> fill(RawRedis raw, String stream, int entries, String body) {
+        raw.commands()
+                .xgroupCreate(XReadArgs.StreamOffset.from(stream, "0"), GROUP, XGroupCreateArgs.Builder.mkstream());
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < entries; i++) {
+            ids.add(raw.commands().xadd(stream, Map.of("n", Integer.toString(i), "body", body)));
+        }
+        return ids;
     }
 
     private static List<Object> read(RawRedis raw, String stream, String consumer, int count, long budget) {
