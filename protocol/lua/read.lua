@@ -64,8 +64,10 @@ while left > 0 and bytes < budget do
     for i = kept + 1, #entries do
       ids[#ids + 1] = entries[i][1]
     end
-    redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
+    -- The group's position first: should the XACK then fail, the entries stay pending and are read
+    -- again (a duplicate), never acknowledged and behind the group's position (lost).
     redis.call('XGROUP', 'SETID', KEYS[1], ARGV[1], entries[kept][1])
+    redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
   end
   left = left - #entries
   if #entries < math.min(left + #entries, CHUNK) then
